@@ -1,0 +1,252 @@
+/**
+ * The City IOC wire protocol, both directions, in one module.
+ *
+ * - Devices (or gateways) send readings to `POST /api/ingest` or the Socket.IO `/device` namespace.
+ * - People (screens, officers, handlers, leaders, admins) use the Socket.IO `/live` namespace.
+ *
+ * Every inbound message is validated with these schemas at the server boundary; the client
+ * validates envelopes of what it receives. Types are derived from the schemas.
+ */
+import { z } from 'zod';
+import {
+  IdSchema,
+  LngLatSchema,
+  PrioritySchema,
+  ReadingSchema,
+  SceneIdSchema,
+  ScreenSceneIdSchema,
+  DistrictCodeSchema,
+  RoleSchema,
+} from './domain';
+import type { Alert, Device, DeviceState, Handler, Incident, Role, Rule } from './domain';
+import type { SceneDelta, SceneModel, SeriesWindow } from './scene-model';
+
+/** Bumped on any incompatible change; client and device send it in the handshake. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export const ERROR_CODES = [
+  'E_VALIDATION',
+  'E_UNAUTHORIZED',
+  'E_FORBIDDEN',
+  'E_CONFLICT',
+  'E_NOT_FOUND',
+  'E_RATE_LIMIT',
+  'E_LOCKED',
+  'E_PROTOCOL',
+  'E_PAYLOAD_TOO_LARGE',
+  'E_INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Errors are values: a stable code (tests assert it) and a human message (the client shows it). */
+export interface IocError {
+  code: ErrorCode;
+  message: string;
+  /** e.g. zod issues, or the current incident on E_CONFLICT */
+  details?: unknown;
+}
+
+export type Result<T> = ({ ok: true } & T) | { ok: false; error: IocError };
+
+// ---------------------------------------------------------------------------------------------
+// Device protocol
+
+/** A reading as sent by a device or gateway: the reading plus that device's token. */
+export const SignedReadingSchema = ReadingSchema.extend({
+  /** per-device token (see README, "Device protocol") */
+  token: z.string().min(16).max(128),
+});
+export type SignedReading = z.infer<typeof SignedReadingSchema>;
+
+/** Body of `POST /api/ingest` and payload of the `/device` `readings` event. */
+export const IngestBatchSchema = z.object({
+  readings: z.array(z.unknown()).min(1).max(5000),
+});
+export type IngestBatch = { readings: SignedReading[] };
+
+/** Per-reading outcome; the batch is accepted reading by reading, never all-or-nothing. */
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  /** readings older than the newest one seen for their device: stored, but do not move state back */
+  outOfOrder: number;
+  rejected: { index: number; code: ErrorCode; message: string }[];
+}
+
+/** Handshake auth of the `/device` namespace: the connecting gateway proves one device identity. */
+export const DeviceHandshakeSchema = z.object({
+  deviceId: IdSchema,
+  token: z.string().min(16).max(128),
+  protocol: z.literal(PROTOCOL_VERSION).optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// People: auth
+
+export const LoginRequestSchema = z.object({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+export interface LoginResponse {
+  token: string;
+  role: Role;
+  username: string;
+  displayName: string;
+  /** epoch ms */
+  expiresAt: number;
+}
+
+export const LiveHandshakeSchema = z.object({
+  token: z.string().min(10).max(4096),
+  protocol: z.literal(PROTOCOL_VERSION),
+});
+
+// ---------------------------------------------------------------------------------------------
+// People: commands (client → server, acknowledged)
+
+const commandBase = {
+  /** idempotency key: the same id is never applied twice */
+  commandId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
+};
+const incidentBase = {
+  ...commandBase,
+  incidentId: IdSchema,
+  /** compare-and-set: reject with E_CONFLICT unless the incident is at this version */
+  expectedVersion: z.number().int().gte(0).optional(),
+  note: z.string().max(2000).optional(),
+};
+const assigneesSchema = z.array(IdSchema).min(1).max(10);
+
+export const CommandSchema = z.discriminatedUnion('type', [
+  z.object({ ...commandBase, type: z.literal('alert.ack'), alertId: z.string().min(1).max(200) }),
+  z.object({
+    ...commandBase,
+    type: z.literal('incident.create'),
+    title: z.string().min(1).max(200),
+    category: z.string().min(1).max(40),
+    scene: SceneIdSchema,
+    location: LngLatSchema,
+    district: DistrictCodeSchema.optional(),
+    priority: PrioritySchema,
+    note: z.string().max(2000).optional(),
+    alertIds: z.array(z.string().min(1).max(200)).max(50).optional(),
+    photos: z.array(IdSchema).max(3).optional(),
+  }),
+  z.object({ ...incidentBase, type: z.literal('incident.dispatch'), assignees: assigneesSchema }),
+  z.object({ ...incidentBase, type: z.literal('incident.accept') }),
+  z.object({ ...incidentBase, type: z.literal('incident.reject'), note: z.string().min(1).max(2000) }),
+  z.object({ ...incidentBase, type: z.literal('incident.en_route') }),
+  z.object({ ...incidentBase, type: z.literal('incident.arrive'), location: LngLatSchema.optional() }),
+  z.object({ ...incidentBase, type: z.literal('incident.resolve'), note: z.string().min(1).max(2000), photos: z.array(IdSchema).max(3).optional() }),
+  z.object({ ...incidentBase, type: z.literal('incident.close') }),
+  z.object({ ...incidentBase, type: z.literal('incident.reopen'), note: z.string().min(1).max(2000) }),
+  z.object({ ...incidentBase, type: z.literal('incident.reassign'), assignees: assigneesSchema }),
+  z.object({ ...incidentBase, type: z.literal('incident.escalate'), note: z.string().min(1).max(2000) }),
+  z.object({ ...incidentBase, type: z.literal('incident.approve_escalation') }),
+  z.object({ ...incidentBase, type: z.literal('incident.return_escalation'), note: z.string().min(1).max(2000) }),
+  z.object({ ...incidentBase, type: z.literal('incident.note'), note: z.string().min(1).max(2000) }),
+]);
+export type Command = z.infer<typeof CommandSchema>;
+export type CommandType = Command['type'];
+
+export type CommandResult =
+  | { ok: true; commandId: string; duplicate: boolean; incident?: Incident; alert?: Alert }
+  | { ok: false; commandId?: string; error: IocError };
+
+// ---------------------------------------------------------------------------------------------
+// People: scene subscription
+
+export const SceneJoinSchema = z.object({
+  scene: ScreenSceneIdSchema,
+  /** last revision the client applied; the server answers with the missed deltas when it still has them */
+  sinceRev: z.number().int().gte(0).optional(),
+});
+export type SceneJoin = z.infer<typeof SceneJoinSchema>;
+
+export const SceneLeaveSchema = z.object({ scene: ScreenSceneIdSchema });
+
+/** One ordered change of a scene. `rev` = `prevRev + 1`; a client that sees a gap re-joins. */
+export interface SceneDeltaMessage {
+  scene: z.infer<typeof ScreenSceneIdSchema>;
+  rev: number;
+  prevRev: number;
+  delta: SceneDelta;
+}
+
+export interface SceneSnapshotMessage {
+  scene: z.infer<typeof ScreenSceneIdSchema>;
+  rev: number;
+  model: SceneModel;
+}
+
+export type SceneJoinResult =
+  | { ok: true; mode: 'snapshot'; snapshot: SceneSnapshotMessage }
+  | { ok: true; mode: 'deltas'; deltas: SceneDeltaMessage[] }
+  | { ok: false; error: IocError };
+
+export const DeviceDetailRequestSchema = z.object({ deviceId: IdSchema });
+export interface DeviceDetail {
+  device: Device;
+  state: DeviceState | null;
+  /** metric → rolling window */
+  series: Record<string, SeriesWindow>;
+  rules: Rule[];
+  alerts: Alert[];
+}
+
+export const HandlerPositionSchema = z.object({
+  location: LngLatSchema,
+  /** m */
+  accuracyM: z.number().gte(0).lte(100000).optional(),
+  /** epoch ms on the device */
+  ts: z.number().int().gte(0).optional(),
+});
+
+/** Event log entry (Redis stream / memory log) used by replay and audit. */
+export interface LogEvent {
+  /** stream id, e.g. '1732000000000-0' */
+  id: string;
+  /** epoch ms */
+  ts: number;
+  type: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked' | 'incident.created' | 'incident.transition';
+  scene: z.infer<typeof SceneIdSchema>;
+  alert?: Alert;
+  incident?: Incident;
+}
+
+export const ReplayRequestSchema = z.object({
+  scene: ScreenSceneIdSchema,
+  fromTs: z.number().int().gte(0),
+  toTs: z.number().int().gte(0),
+});
+
+/** Server → client events on `/live`. */
+export interface LiveServerEvents {
+  'scene:delta': (msg: SceneDeltaMessage) => void;
+  'scene:snapshot': (msg: SceneSnapshotMessage) => void;
+  /** to officers, leaders and the assigned handlers: an incident changed */
+  'incident:update': (incident: Incident) => void;
+  'server:hello': (info: { protocol: number; serverTs: number; role: Role; username: string }) => void;
+}
+
+/** Client → server events on `/live`. Every payload is `unknown` until validated by its schema. */
+export interface LiveClientEvents {
+  'scene:join': (payload: unknown, ack: (r: SceneJoinResult) => void) => void;
+  'scene:leave': (payload: unknown) => void;
+  command: (payload: unknown, ack: (r: CommandResult) => void) => void;
+  'device:detail': (payload: unknown, ack: (r: Result<{ detail: DeviceDetail }>) => void) => void;
+  'handler:position': (payload: unknown, ack?: (r: Result<object>) => void) => void;
+  'replay:range': (payload: unknown, ack: (r: Result<{ events: LogEvent[] }>) => void) => void;
+  'incidents:list': (payload: unknown, ack: (r: Result<{ incidents: Incident[] }>) => void) => void;
+}
+
+/** Client → server on `/device`. */
+export interface DeviceClientEvents {
+  readings: (payload: unknown, ack?: (r: Result<IngestResult>) => void) => void;
+}
+
+export type { Handler };
+export { RoleSchema };

@@ -1,0 +1,33 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import vue from '@vitejs/plugin-vue';
+import { fileURLToPath } from 'node:url';
+
+const serverPort = Number(process.env.PORT ?? 8080);
+
+export default defineConfig({
+  root: 'client',
+  plugins: [vue()],
+  resolve: {
+    alias: { '@scenes': fileURLToPath(new URL('./scenes', import.meta.url)) },
+  },
+  build: {
+    outDir: '../client/dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 4000,
+  },
+  server: {
+    proxy: {
+      '/api': `http://127.0.0.1:${serverPort}`,
+      '/socket.io': { target: `ws://127.0.0.1:${serverPort}`, ws: true },
+    },
+  },
+  test: {
+    root: '.',
+    include: ['scenes/**/*.test.ts', 'server/**/*.test.ts', 'mock-devices/**/*.test.ts', 'client/src/**/*.test.ts', 'tests/**/*.test.ts'],
+    exclude: ['node_modules/**', 'client/dist/**'],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
