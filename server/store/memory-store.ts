@@ -1,0 +1,271 @@
+/**
+ * In-memory Store: the embedded default when no Redis answers.
+ *
+ * Same contract as RedisStore (server/test/store-contract.test.ts runs against both). Atomicity
+ * comes from JavaScript's single thread: every check-and-write below happens without an `await`
+ * in between, so two concurrent calls can never interleave inside one.
+ *
+ * Everything goes in and out through `structuredClone`, so callers can never mutate stored state.
+ * Readings and events are bounded like the Redis streams (`MAXLEN ~`): trimmed in chunks once the
+ * cap is exceeded by a tenth, so the cost is amortised. Data is lost when the process exits.
+ */
+import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
+import type { LogEvent } from '../../scenes/protocol';
+import {
+  DEFAULT_STORE_OPTIONS,
+  type CreateOutcome,
+  type Store,
+  type StoreOptions,
+  type StoredUser,
+  type TransitionOutcome,
+} from './store';
+
+/** How long a command id → incident id record is kept (same as Redis `cmd:` keys). */
+export const INCIDENT_COMMAND_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** Streams may exceed their cap by this fraction before a trim (like Redis `MAXLEN ~`). */
+const STREAM_TRIM_SLACK_RATIO = 0.1;
+/** Expired command records and claims are swept at most this often (clock time). */
+const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
+
+export interface MemoryStoreConfig {
+  /** epoch ms clock; injectable for tests (claims and command records expire by it) */
+  now?: () => number;
+}
+
+interface StoredEvent {
+  id: string;
+  event: Omit<LogEvent, 'id'>;
+}
+
+/** Alerts stay in the open index until cleared AND acknowledged. */
+function isAlertOpen(alert: Alert): boolean {
+  return !alert.cleared || !alert.acknowledged;
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Trim the oldest entries once `items` exceeds `maxLen` by the slack; keeps exactly `maxLen`. */
+function trimOldest<T>(items: T[], maxLen: number): void {
+  const slack = Math.max(1, Math.floor(maxLen * STREAM_TRIM_SLACK_RATIO));
+  if (items.length > maxLen + slack) items.splice(0, items.length - maxLen);
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  private readonly options: StoreOptions;
+  private readonly now: () => number;
+
+  private readings: Reading[] = [];
+  private readonly deviceStates = new Map<string, DeviceState>();
+  private readonly alerts = new Map<string, Alert>();
+  private readonly incidents = new Map<string, Incident>();
+  /** commandId → incident id it created or transitioned */
+  private readonly incidentCommands = new Map<string, { incidentId: string; expiresTs: number }>();
+  /** commandId → expiry epoch ms */
+  private readonly claims = new Map<string, number>();
+  private events: StoredEvent[] = [];
+  /** last event id's time part and sequence, to mint monotonic stream-like ids */
+  private lastEventMs = 0;
+  private lastEventSeq = 0;
+  private readonly users = new Map<string, StoredUser>();
+  private readonly blobs = new Map<string, { contentType: string; data: Buffer }>();
+  private lastSweepTs = 0;
+  private closed = false;
+
+  constructor(options: Partial<StoreOptions> = {}, config: MemoryStoreConfig = {}) {
+    this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
+    this.now = config.now ?? Date.now;
+  }
+
+  // --- telemetry -------------------------------------------------------------------------
+
+  async appendReadings(readings: readonly Reading[]): Promise<void> {
+    for (const reading of readings) this.readings.push(clone(reading));
+    trimOldest(this.readings, this.options.readingsStreamMaxLen);
+  }
+
+  async readReadings(deviceIds: readonly string[], fromTs: number, toTs: number, limit: number): Promise<Reading[]> {
+    const wanted = new Set(deviceIds);
+    const matches = this.readings.filter((r) => wanted.has(r.deviceId) && r.ts >= fromTs && r.ts <= toTs);
+    // Array.prototype.sort is stable: equal ts keep arrival order
+    matches.sort((a, b) => a.ts - b.ts);
+    return clone(matches.slice(0, Math.max(0, limit)));
+  }
+
+  async saveDeviceStates(states: readonly DeviceState[]): Promise<void> {
+    for (const state of states) this.deviceStates.set(state.deviceId, clone(state));
+  }
+
+  async loadDeviceStates(): Promise<DeviceState[]> {
+    return clone([...this.deviceStates.values()]);
+  }
+
+  // --- alerts ----------------------------------------------------------------------------
+
+  async saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>): Promise<void> {
+    this.alerts.set(alert.id, clone(alert));
+    if (event) this.pushEvent(event);
+  }
+
+  async loadAlerts(sinceTs: number): Promise<Alert[]> {
+    return clone([...this.alerts.values()].filter((a) => isAlertOpen(a) || a.lastTs > sinceTs));
+  }
+
+  // --- incidents -------------------------------------------------------------------------
+
+  async createIncident(incident: Incident, commandId: string): Promise<CreateOutcome> {
+    this.sweepExpired();
+    const seen = this.lookupCommand(commandId);
+    if (seen !== null) {
+      const existing = this.incidents.get(seen);
+      if (existing) return { status: 'duplicate', incident: clone(existing) };
+    }
+    // an id that already exists is never overwritten by a create
+    const existing = this.incidents.get(incident.id);
+    if (existing) return { status: 'duplicate', incident: clone(existing) };
+
+    this.incidents.set(incident.id, clone(incident));
+    this.recordCommand(commandId, incident.id);
+    this.pushEvent({ ts: incident.updatedTs, type: 'incident.created', scene: incident.scene, incident });
+    return { status: 'applied', incident: clone(incident) };
+  }
+
+  async getIncident(id: string): Promise<Incident | null> {
+    const incident = this.incidents.get(id);
+    return incident ? clone(incident) : null;
+  }
+
+  async loadIncidents(sinceTs: number): Promise<Incident[]> {
+    return clone(
+      [...this.incidents.values()].filter((i) => i.state !== 'closed' || (i.closedTs ?? i.updatedTs) > sinceTs),
+    );
+  }
+
+  async transitionIncident(next: Incident, expectedVersion: number, commandId: string): Promise<TransitionOutcome> {
+    assertNextVersion(next, expectedVersion);
+    this.sweepExpired();
+    const seen = this.lookupCommand(commandId);
+    if (seen !== null) {
+      const current = this.incidents.get(seen);
+      if (current) return { status: 'duplicate', incident: clone(current) };
+    }
+    const current = this.incidents.get(next.id);
+    if (!current) return { status: 'not_found' };
+    if (current.version !== expectedVersion) return { status: 'conflict', current: clone(current) };
+
+    this.incidents.set(next.id, clone(next));
+    this.recordCommand(commandId, next.id);
+    this.pushEvent({ ts: next.updatedTs, type: 'incident.transition', scene: next.scene, incident: next });
+    return { status: 'applied', incident: clone(next) };
+  }
+
+  // --- commands --------------------------------------------------------------------------
+
+  async claimCommand(commandId: string, ttlMs: number): Promise<boolean> {
+    this.sweepExpired();
+    const now = this.now();
+    const expiresTs = this.claims.get(commandId);
+    if (expiresTs !== undefined && expiresTs > now) return false;
+    this.claims.set(commandId, now + ttlMs);
+    return true;
+  }
+
+  // --- event log -------------------------------------------------------------------------
+
+  async appendEvent(event: Omit<LogEvent, 'id'>): Promise<string> {
+    return this.pushEvent(event);
+  }
+
+  async readEvents(fromTs: number, toTs: number, limit: number): Promise<LogEvent[]> {
+    const matches = this.events.filter((e) => e.event.ts >= fromTs && e.event.ts <= toTs);
+    matches.sort((a, b) => a.event.ts - b.event.ts);
+    return matches.slice(0, Math.max(0, limit)).map((e) => ({ ...clone(e.event), id: e.id }));
+  }
+
+  // --- people ----------------------------------------------------------------------------
+
+  async getUser(username: string): Promise<StoredUser | null> {
+    const user = this.users.get(username);
+    return user ? clone(user) : null;
+  }
+
+  async putUser(user: StoredUser): Promise<void> {
+    this.users.set(user.username, clone(user));
+  }
+
+  async listUsers(): Promise<StoredUser[]> {
+    return clone([...this.users.values()].sort((a, b) => a.username.localeCompare(b.username)));
+  }
+
+  // --- blobs -----------------------------------------------------------------------------
+
+  async putBlob(id: string, contentType: string, data: Buffer): Promise<void> {
+    this.blobs.set(id, { contentType, data: Buffer.from(data) });
+  }
+
+  async getBlob(id: string): Promise<{ contentType: string; data: Buffer } | null> {
+    const blob = this.blobs.get(id);
+    return blob ? { contentType: blob.contentType, data: Buffer.from(blob.data) } : null;
+  }
+
+  async ping(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  /** Mint a Redis-stream-like id (`<ms>-<seq>`, strictly increasing) and append. */
+  private pushEvent(event: Omit<LogEvent, 'id'>): string {
+    const nowMs = this.now();
+    if (nowMs > this.lastEventMs) {
+      this.lastEventMs = nowMs;
+      this.lastEventSeq = 0;
+    } else {
+      this.lastEventSeq += 1;
+    }
+    const id = `${this.lastEventMs}-${this.lastEventSeq}`;
+    const stored = clone(event);
+    // callers may pass a full LogEvent by accident; the id is ours
+    delete (stored as Partial<LogEvent>).id;
+    this.events.push({ id, event: stored });
+    trimOldest(this.events, this.options.eventsStreamMaxLen);
+    return id;
+  }
+
+  private lookupCommand(commandId: string): string | null {
+    const record = this.incidentCommands.get(commandId);
+    if (!record || record.expiresTs <= this.now()) return null;
+    return record.incidentId;
+  }
+
+  private recordCommand(commandId: string, incidentId: string): void {
+    this.incidentCommands.set(commandId, { incidentId, expiresTs: this.now() + INCIDENT_COMMAND_TTL_MS });
+  }
+
+  /** Drop expired command records and claims so the maps stay bounded by the TTL window. */
+  private sweepExpired(): void {
+    const now = this.now();
+    if (now - this.lastSweepTs < EXPIRY_SWEEP_INTERVAL_MS) return;
+    this.lastSweepTs = now;
+    for (const [id, record] of this.incidentCommands) if (record.expiresTs <= now) this.incidentCommands.delete(id);
+    for (const [id, expiresTs] of this.claims) if (expiresTs <= now) this.claims.delete(id);
+  }
+}
+
+/**
+ * A transition must bump the version by exactly one; anything else is a caller bug (the state
+ * machine in scenes/ produces `next`), so it throws instead of returning an outcome.
+ */
+export function assertNextVersion(next: Incident, expectedVersion: number): void {
+  if (next.version !== expectedVersion + 1) {
+    throw new RangeError(
+      `transitionIncident: next.version must be expectedVersion + 1 (got ${next.version}, expected ${expectedVersion + 1})`,
+    );
+  }
+}

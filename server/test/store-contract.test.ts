@@ -1,0 +1,429 @@
+/**
+ * Store contract: the same requirements run against MemoryStore and RedisStore (on a throwaway
+ * redis-server from tests/helpers; skipped loudly when the binary is missing outside CI).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Alert, Incident, Reading } from '../../scenes/domain';
+import { freePort } from '../../tests/helpers/free-port';
+import { startRedisServer } from '../../tests/helpers/redis-server';
+import { MemoryStore } from '../store/memory-store';
+import { openStore } from '../store/open-store';
+import { RedisStore } from '../store/redis-store';
+import type { Store, StoreOptions, StoredUser } from '../store/store';
+
+const redis = await startRedisServer();
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** unique per test file run, so parallel runs never share keys */
+const FILE_PREFIX = `contract-${randomUUID().slice(0, 8)}`;
+let storeCounter = 0;
+
+interface Implementation {
+  name: 'memory' | 'redis';
+  available: boolean;
+  make(options?: Partial<StoreOptions>): Store;
+}
+
+const implementations: Implementation[] = [
+  { name: 'memory', available: true, make: (options) => new MemoryStore(options) },
+  {
+    name: 'redis',
+    available: redis !== null,
+    make: (options) => new RedisStore(redis!.url, { ...options, prefix: `${FILE_PREFIX}-${++storeCounter}` }),
+  },
+];
+
+// Timestamps near "now": the Redis store finds stream entries by append time ± configured lag.
+const T0 = Date.now() - 60_000;
+
+function makeIncident(overrides: Partial<Incident> = {}): Incident {
+  return {
+    id: `inc-${randomUUID().slice(0, 8)}`,
+    version: 1,
+    state: 'reported',
+    priority: 'P2',
+    level: 'orange',
+    scene: 'water',
+    category: 'waterlogging',
+    title: '积水 — 香港中路下穿',
+    titleEn: 'Waterlogging at Xianggang Rd underpass',
+    district: '370202',
+    location: [120.3826, 36.0671],
+    source: 'alert',
+    alertIds: ['wl-01|wl-depth|1'],
+    deviceId: 'wl-01',
+    assignees: [],
+    escalated: false,
+    createdTs: T0,
+    updatedTs: T0,
+    slaDueTs: T0 + 4 * 3_600_000,
+    slaResponseDueTs: T0 + 1_800_000,
+    reportedBy: 'system',
+    photos: [],
+    history: [{ action: 'create', from: null, to: 'reported', actor: 'system', ts: T0, commandId: 'create-1' }],
+    ...overrides,
+  };
+}
+
+/** The transition a dispatch would produce from `current`. */
+function dispatched(current: Incident, commandId: string, assignee = 'handler01'): Incident {
+  const ts = current.updatedTs + 1_000;
+  return {
+    ...current,
+    version: current.version + 1,
+    state: 'dispatched',
+    assignees: [assignee],
+    updatedTs: ts,
+    history: [...current.history, { action: 'dispatch', from: current.state, to: 'dispatched', actor: 'officer01', ts, commandId, assignees: [assignee] }],
+  };
+}
+
+function makeAlert(overrides: Partial<Alert> = {}): Alert {
+  const firstTs = overrides.firstTs ?? T0;
+  return {
+    id: `gas-07|gas-lel|${firstTs}`,
+    deviceId: 'gas-07',
+    deviceKind: 'gas-detector',
+    ruleId: 'gas-lel',
+    scene: 'emergency',
+    district: '370203',
+    location: [120.35, 36.09],
+    level: 'yellow',
+    peakLevel: 'yellow',
+    cleared: false,
+    acknowledged: false,
+    firstTs,
+    lastTs: firstTs,
+    count: 1,
+    value: 12,
+    metric: 'lel',
+    title: '燃气浓度超限',
+    titleEn: 'Gas concentration over limit',
+    ...overrides,
+  };
+}
+
+function makeUser(username: string): StoredUser {
+  return {
+    username,
+    displayName: username.toUpperCase(),
+    role: 'handler',
+    passwordHash: 'scrypt$16384$8$1$c2FsdA==$aGFzaA==',
+    disabled: false,
+    failedLogins: 0,
+    lockedUntil: 0,
+    team: 'water-1',
+    skills: ['waterlogging'],
+    createdTs: T0,
+  };
+}
+
+describe.each(implementations)('$name store', ({ name, available, make }) => {
+  const opened: Store[] = [];
+  const fresh = (options?: Partial<StoreOptions>): Store => {
+    const store = make(options);
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  describe.skipIf(!available)('contract', () => {
+    it(`reports kind '${name}'`, () => {
+      expect(fresh().kind).toBe(name);
+    });
+
+    it('returns readings of the requested devices within [fromTs, toTs], oldest first, at most limit', async () => {
+      const store = fresh();
+      const readings: Reading[] = [];
+      for (let i = 0; i < 10; i++) {
+        readings.push({ deviceId: 'sg-1', ts: T0 + i * 1_000, seq: i, metrics: { strain: 100 + i } });
+        readings.push({ deviceId: 'sg-2', ts: T0 + i * 1_000 + 500, seq: i, metrics: { strain: 200 + i } });
+        readings.push({ deviceId: 'sg-3', ts: T0 + i * 1_000, seq: i, metrics: { strain: 300 + i } });
+      }
+      // appended out of ts order: results must still come back oldest first
+      await store.appendReadings(readings.slice().reverse());
+
+      const got = await store.readReadings(['sg-1', 'sg-2'], T0 + 2_000, T0 + 4_000, 100);
+      expect(got.map((r) => `${r.deviceId}@${r.ts - T0}`)).toEqual([
+        'sg-1@2000', 'sg-2@2500', 'sg-1@3000', 'sg-2@3500', 'sg-1@4000',
+      ]);
+      expect(got[0]).toEqual({ deviceId: 'sg-1', ts: T0 + 2_000, seq: 2, metrics: { strain: 102 } });
+
+      const limited = await store.readReadings(['sg-3'], T0, T0 + 100_000, 3);
+      expect(limited.map((r) => r.seq)).toEqual([0, 1, 2]);
+      expect(await store.readReadings(['nope'], T0, T0 + 100_000, 10)).toEqual([]);
+      await store.appendReadings([]);
+    });
+
+    it('keeps the readings stream bounded near readingsStreamMaxLen', async () => {
+      const maxLen = 100;
+      const store = fresh({ readingsStreamMaxLen: maxLen });
+      const readings = Array.from({ length: 1_000 }, (_, i) => ({ deviceId: 'wl-1', ts: T0 + i, seq: i, metrics: { level: i } }));
+      await store.appendReadings(readings);
+      const kept = await store.readReadings(['wl-1'], T0, T0 + 10_000, 10_000);
+      expect(kept.length).toBeGreaterThanOrEqual(maxLen);
+      expect(kept.length).toBeLessThan(readings.length);
+      // the newest survive
+      expect(kept[kept.length - 1].seq).toBe(999);
+    });
+
+    it('upserts device states and loads the latest of each', async () => {
+      const store = fresh();
+      await store.saveDeviceStates([
+        { deviceId: 'd1', online: true, lastTs: T0, lastSeq: 1, metrics: { a: 1 } },
+        { deviceId: 'd2', online: true, lastTs: T0, lastSeq: 1, metrics: { a: 2 } },
+      ]);
+      await store.saveDeviceStates([{ deviceId: 'd1', online: false, lastTs: T0 + 5, lastSeq: 2, metrics: { a: 3 } }]);
+      await store.saveDeviceStates([]);
+      const states = (await store.loadDeviceStates()).sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+      expect(states).toEqual([
+        { deviceId: 'd1', online: false, lastTs: T0 + 5, lastSeq: 2, metrics: { a: 3 } },
+        { deviceId: 'd2', online: true, lastTs: T0, lastSeq: 1, metrics: { a: 2 } },
+      ]);
+    });
+
+    it('loads open alerts plus those changed after sinceTs, and appends the given event with the alert', async () => {
+      const store = fresh();
+      const open = makeAlert({ firstTs: T0 });
+      const clearedUnacked = makeAlert({ firstTs: T0 + 1, cleared: true, clearedTs: T0 + 2, lastTs: T0 + 2 });
+      const oldDone = makeAlert({ firstTs: T0 + 3, cleared: true, acknowledged: true, lastTs: T0 + 4 });
+      const recentDone = makeAlert({ firstTs: T0 + 5, cleared: true, acknowledged: true, lastTs: T0 + 20_000 });
+      await store.saveAlert(open, { ts: open.lastTs, type: 'alert.raised', scene: open.scene, alert: open });
+      for (const a of [clearedUnacked, oldDone, recentDone]) await store.saveAlert(a);
+
+      const ids = (await store.loadAlerts(T0 + 10_000)).map((a) => a.id).sort();
+      expect(ids).toEqual([open.id, clearedUnacked.id, recentDone.id].sort());
+
+      // clearing + acking the open one takes it out of the open set
+      const closed = { ...open, cleared: true, acknowledged: true, lastTs: T0 + 6 };
+      await store.saveAlert(closed, { ts: closed.lastTs, type: 'alert.cleared', scene: closed.scene, alert: closed });
+      const after = await store.loadAlerts(T0 + 10_000);
+      expect(after.map((a) => a.id)).not.toContain(open.id);
+
+      const events = await store.readEvents(T0, T0 + 100, 10);
+      expect(events.map((e) => e.type)).toEqual(['alert.raised', 'alert.cleared']);
+      expect(events[0].alert).toEqual(open);
+      expect(events[0].id).toMatch(/^\d+-\d+$/);
+    });
+
+    it('creates an incident once per commandId and appends incident.created', async () => {
+      const store = fresh();
+      const incident = makeIncident();
+      const first = await store.createIncident(incident, 'cmd-create-1');
+      expect(first).toEqual({ status: 'applied', incident });
+      const retry = await store.createIncident({ ...incident, id: 'inc-other', title: 'x' }, 'cmd-create-1');
+      expect(retry).toEqual({ status: 'duplicate', incident });
+      expect(await store.getIncident('inc-other')).toBeNull();
+      expect(await store.getIncident(incident.id)).toEqual(incident);
+
+      const events = await store.readEvents(T0, T0, 10);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'incident.created', scene: 'water', ts: T0, incident });
+    });
+
+    it('applies a transition once: a retried commandId returns the stored outcome without bumping the version again', async () => {
+      const store = fresh();
+      const incident = makeIncident();
+      await store.createIncident(incident, 'c0');
+      const next = dispatched(incident, 'c1');
+      expect(await store.transitionIncident(next, 1, 'c1')).toEqual({ status: 'applied', incident: next });
+
+      const retry = await store.transitionIncident(next, 1, 'c1');
+      expect(retry).toEqual({ status: 'duplicate', incident: next });
+      expect((await store.getIncident(incident.id))?.version).toBe(2);
+
+      const transitions = (await store.readEvents(T0, T0 + 10_000, 10)).filter((e) => e.type === 'incident.transition');
+      expect(transitions).toHaveLength(1);
+      expect(transitions[0].incident?.state).toBe('dispatched');
+    });
+
+    it('refuses a transition from a stale version with conflict and the current incident', async () => {
+      const store = fresh();
+      const incident = makeIncident();
+      await store.createIncident(incident, 'c0');
+      const winner = dispatched(incident, 'c1', 'alice');
+      await store.transitionIncident(winner, 1, 'c1');
+      const stale = await store.transitionIncident(dispatched(incident, 'c2', 'bob'), 1, 'c2');
+      expect(stale).toEqual({ status: 'conflict', current: winner });
+    });
+
+    it('answers not_found for a transition of an unknown incident', async () => {
+      const store = fresh();
+      const ghost = dispatched(makeIncident({ id: 'inc-ghost' }), 'c1');
+      expect(await store.transitionIncident(ghost, 1, 'c1')).toEqual({ status: 'not_found' });
+    });
+
+    it('rejects a next incident whose version is not expectedVersion + 1', async () => {
+      const store = fresh();
+      const incident = makeIncident();
+      await store.createIncident(incident, 'c0');
+      await expect(store.transitionIncident({ ...dispatched(incident, 'c1'), version: 5 }, 1, 'c1')).rejects.toThrow(RangeError);
+    });
+
+    it('lets exactly one of ten concurrent conflicting transitions win', async () => {
+      const store = fresh();
+      const incident = makeIncident();
+      await store.createIncident(incident, 'c0');
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.transitionIncident(dispatched(incident, `race-${i}`, `h${i}`), 1, `race-${i}`)),
+      );
+      const statuses = outcomes.map((o) => o.status);
+      expect(statuses.filter((s) => s === 'applied')).toHaveLength(1);
+      expect(statuses.filter((s) => s === 'conflict')).toHaveLength(9);
+      const stored = await store.getIncident(incident.id);
+      expect(stored?.version).toBe(2);
+      const winner = outcomes.find((o) => o.status === 'applied');
+      expect(winner?.status === 'applied' && winner.incident).toEqual(stored);
+    });
+
+    it('loads open incidents and those closed after sinceTs', async () => {
+      const store = fresh();
+      const open = makeIncident({ id: 'inc-open' });
+      const oldClosed = makeIncident({ id: 'inc-old', state: 'closed', closedTs: T0 + 10, updatedTs: T0 + 10 });
+      const newClosed = makeIncident({ id: 'inc-new', state: 'closed', closedTs: T0 + 5_000, updatedTs: T0 + 5_000 });
+      await store.createIncident(open, 'a');
+      await store.createIncident(oldClosed, 'b');
+      await store.createIncident(newClosed, 'c');
+      expect((await store.loadIncidents(T0 + 1_000)).map((i) => i.id).sort()).toEqual(['inc-new', 'inc-open']);
+
+      // closing moves an incident out of the open index
+      const closing = { ...open, version: 2, state: 'closed' as const, closedTs: T0 + 500, updatedTs: T0 + 500 };
+      await store.transitionIncident(closing, 1, 'close-open');
+      expect((await store.loadIncidents(T0 + 1_000)).map((i) => i.id)).toEqual(['inc-new']);
+    });
+
+    it('reads events by ts range, oldest first, at most limit, with stream ids', async () => {
+      const store = fresh();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const alert = makeAlert({ firstTs: T0 + i * 100 });
+        ids.push(await store.appendEvent({ ts: T0 + i * 100, type: 'alert.updated', scene: 'emergency', alert }));
+      }
+      expect(new Set(ids).size).toBe(5);
+      const ranged = await store.readEvents(T0 + 100, T0 + 300, 10);
+      expect(ranged.map((e) => e.ts - T0)).toEqual([100, 200, 300]);
+      expect(ranged.map((e) => e.id)).toEqual(ids.slice(1, 4));
+      expect((await store.readEvents(T0, T0 + 1_000, 2)).map((e) => e.ts - T0)).toEqual([0, 100]);
+      expect(await store.readEvents(T0 + 1_000, T0 + 2_000, 10)).toEqual([]);
+    });
+
+    it('stores, gets and lists users', async () => {
+      const store = fresh();
+      await store.putUser(makeUser('bob'));
+      await store.putUser(makeUser('alice'));
+      await store.putUser({ ...makeUser('bob'), failedLogins: 2 });
+      expect(await store.getUser('nobody')).toBeNull();
+      expect((await store.getUser('bob'))?.failedLogins).toBe(2);
+      expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice', 'bob']);
+    });
+
+    it('round-trips binary blobs byte for byte', async () => {
+      const store = fresh();
+      const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      await store.putBlob('photo-1', 'image/jpeg', bytes);
+      const blob = await store.getBlob('photo-1');
+      expect(blob?.contentType).toBe('image/jpeg');
+      expect(blob?.data.equals(bytes)).toBe(true);
+      expect(await store.getBlob('missing')).toBeNull();
+    });
+
+    it('claims a command id only once', async () => {
+      const store = fresh();
+      expect(await store.claimCommand('ack-1', 60_000)).toBe(true);
+      expect(await store.claimCommand('ack-1', 60_000)).toBe(false);
+      expect(await store.claimCommand('ack-2', 60_000)).toBe(true);
+    });
+
+    it('does not let callers mutate stored state through returned or passed objects', async () => {
+      const store = fresh();
+      const incident = makeIncident();
+      await store.createIncident(incident, 'c0');
+      incident.title = 'mutated after save';
+      const loaded = await store.getIncident(incident.id);
+      expect(loaded?.title).not.toBe('mutated after save');
+      loaded!.assignees.push('intruder');
+      expect((await store.getIncident(incident.id))?.assignees).toEqual([]);
+    });
+
+    it('answers ping while up', async () => {
+      expect(await fresh().ping()).toBe(true);
+    });
+  });
+});
+
+describe('MemoryStore specifics', () => {
+  it('lets a command claim expire after its ttl by the injected clock', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({}, { now: () => now });
+    expect(await store.claimCommand('x', 5_000)).toBe(true);
+    now += 4_999;
+    expect(await store.claimCommand('x', 5_000)).toBe(false);
+    now += 1;
+    expect(await store.claimCommand('x', 5_000)).toBe(true);
+  });
+
+  it('keeps the event log bounded near eventsStreamMaxLen', async () => {
+    const store = new MemoryStore({ eventsStreamMaxLen: 10 });
+    for (let i = 0; i < 100; i++) await store.appendEvent({ ts: i, type: 'alert.updated', scene: 'water' });
+    const events = await store.readEvents(0, 1_000, 1_000);
+    expect(events.length).toBeLessThanOrEqual(11);
+    expect(events[events.length - 1].ts).toBe(99);
+  });
+});
+
+describe('openStore', () => {
+  it('falls back to the in-memory store with a reason when nothing listens at the Redis URL', async () => {
+    const port = await freePort();
+    const warnings: unknown[] = [];
+    const logger = { info: () => {}, warn: (o: object | string) => warnings.push(o) };
+    const { store, kind, reason } = await openStore({ redisUrl: `redis://127.0.0.1:${port}`, logger });
+    expect(kind).toBe('memory');
+    expect(store.kind).toBe('memory');
+    expect(reason).toContain(`redis://127.0.0.1:${port}`);
+    expect(reason).toContain('ECONNREFUSED');
+    expect(reason).toContain('in-memory');
+    expect(warnings).toHaveLength(1);
+    await store.close();
+  });
+
+  it.skipIf(redis === null)('uses Redis when it answers', async () => {
+    const { store, kind, reason } = await openStore({ redisUrl: redis!.url, options: { prefix: `${FILE_PREFIX}-open` } });
+    expect(kind).toBe('redis');
+    expect(reason).toBeUndefined();
+    expect(await store.ping()).toBe(true);
+    await store.close();
+  });
+});
+
+describe.skipIf(redis === null)('RedisStore across a Redis crash', () => {
+  it('reports ping false while Redis is down and works again after a restart', async () => {
+    const server = redis!;
+    const before = new RedisStore(server.url, { prefix: `${FILE_PREFIX}-crash` });
+    expect(await before.ping()).toBe(true);
+
+    server.kill();
+    // wait until the client notices the connection is gone
+    await expect.poll(() => before.ping(), { timeout: 5_000, interval: 100 }).toBe(false);
+    // commands issued while down fail within bounded time instead of hanging
+    await expect(before.claimCommand('while-down', 1_000)).rejects.toThrow();
+
+    await server.restart();
+    const after = new RedisStore(server.url, { prefix: `${FILE_PREFIX}-crash` });
+    try {
+      expect(await after.ping()).toBe(true);
+      const incident = makeIncident();
+      expect((await after.createIncident(incident, 'post-restart')).status).toBe('applied');
+      expect(await after.getIncident(incident.id)).toEqual(incident);
+      // the old instance reconnects by itself too
+      await expect.poll(() => before.ping(), { timeout: 5_000, interval: 100 }).toBe(true);
+    } finally {
+      await before.close();
+      await after.close();
+    }
+  });
+});
