@@ -132,6 +132,12 @@ export class MemoryStore implements Store {
     return { status: 'applied', incident: clone(incident) };
   }
 
+  async incidentForCommand(commandId: string): Promise<string | null> {
+    this.sweepExpired();
+    const rec = this.incidentCommands.get(commandId);
+    return rec && rec.expiresTs > this.now() ? rec.incidentId : null;
+  }
+
   async getIncident(id: string): Promise<Incident | null> {
     const incident = this.incidents.get(id);
     return incident ? clone(incident) : null;

@@ -240,6 +240,10 @@ export class RedisStore implements Store {
     return { status: 'applied', incident: structuredClone(incident) };
   }
 
+  async incidentForCommand(commandId: string): Promise<string | null> {
+    return this.client.get(this.key(`cmd:${commandId}`));
+  }
+
   async getIncident(id: string): Promise<Incident | null> {
     const json = await this.client.get(this.key(`incident:${id}`));
     return json === null ? null : (JSON.parse(json) as Incident);

@@ -1,0 +1,132 @@
+/**
+ * Alert lifecycle on two axes, like ThingsBoard: active/cleared × unacknowledged/acknowledged.
+ *
+ * Invariants:
+ * - at most one open alert per (deviceId, ruleId); "open" = not (cleared and acknowledged);
+ * - a condition that comes back while its alert is still open re-activates that alert
+ *   (count + 1, new last-seen) instead of creating a duplicate;
+ * - inputs are never mutated: every change returns a new Alert.
+ */
+import { ALERT_LEVEL_RANK } from './domain';
+import type { Alert, AlertLevel, Device, Rule } from './domain';
+import type { IocError } from './protocol';
+import { worseLevel } from './rules';
+
+/** What a step means for the outside world; null = nothing worth an event (bookkeeping only, or no alert). */
+export type AlertChange = 'raised' | 'updated' | 'cleared' | null;
+
+/** An alert stays open until it is both cleared and acknowledged. */
+export function isAlertOpen(a: Alert): boolean {
+  return !(a.cleared && a.acknowledged);
+}
+
+/** Deterministic alert id, so replays and several server nodes agree on it. */
+export function alertId(deviceId: string, ruleId: string, firstTs: number): string {
+  return `${deviceId}|${ruleId}|${firstTs}`;
+}
+
+export interface ApplyRuleLevelContext {
+  device: Device;
+  rule: Rule;
+  /** epoch ms of the evaluated sample (or of the offline check) */
+  ts: number;
+  /** evaluated value, metric unit */
+  value?: number;
+  /** metric name; defaults to the rule's metric */
+  metric?: string;
+}
+
+/**
+ * Fold a rule's level (from `evaluateRule` / `isSilent`) into the open alert of that (device, rule).
+ * `open` may be the last known alert even if it is closed; a closed alert is never reused.
+ */
+export function applyRuleLevel(
+  open: Alert | undefined,
+  level: AlertLevel | null,
+  ctx: ApplyRuleLevelContext,
+): { alert: Alert | undefined; change: AlertChange } {
+  const current = open && isAlertOpen(open) ? open : undefined;
+  if (!current) {
+    if (level === null) return { alert: undefined, change: null };
+    return { alert: raiseAlert(level, ctx), change: 'raised' };
+  }
+  const observed = observedFields(ctx);
+  if (level === null) {
+    if (current.cleared) return { alert: current, change: null };
+    return { alert: { ...current, cleared: true, clearedTs: ctx.ts }, change: 'cleared' };
+  }
+  if (current.cleared) {
+    // Cleared but not yet acknowledged: the same alert comes back (dedup), it does not duplicate.
+    const { clearedTs: _clearedTs, ...rest } = current;
+    return {
+      alert: { ...rest, ...observed, cleared: false, level, peakLevel: worseLevel(current.peakLevel, level) ?? level, count: current.count + 1 },
+      change: 'updated',
+    };
+  }
+  if (current.level === level) {
+    return { alert: { ...current, ...observed }, change: null };
+  }
+  return {
+    alert: { ...current, ...observed, level, peakLevel: worseLevel(current.peakLevel, level) ?? level },
+    change: 'updated',
+  };
+}
+
+function observedFields(ctx: ApplyRuleLevelContext): Pick<Alert, 'lastTs'> & Partial<Pick<Alert, 'value'>> {
+  return ctx.value === undefined ? { lastTs: ctx.ts } : { lastTs: ctx.ts, value: ctx.value };
+}
+
+function ruleMetric(rule: Rule): string | undefined {
+  return 'metric' in rule ? rule.metric : undefined;
+}
+
+function raiseAlert(level: AlertLevel, ctx: ApplyRuleLevelContext): Alert {
+  const { device, rule, ts } = ctx;
+  const alert: Alert = {
+    id: alertId(device.id, rule.id, ts),
+    deviceId: device.id,
+    deviceKind: device.kind,
+    ruleId: rule.id,
+    scene: device.scene,
+    district: device.district,
+    location: [device.location[0], device.location[1]],
+    level,
+    peakLevel: level,
+    cleared: false,
+    acknowledged: false,
+    firstTs: ts,
+    lastTs: ts,
+    count: 1,
+    title: rule.title,
+    titleEn: rule.titleEn,
+  };
+  if (ctx.value !== undefined) alert.value = ctx.value;
+  const metric = ctx.metric ?? ruleMetric(rule);
+  if (metric !== undefined) alert.metric = metric;
+  return alert;
+}
+
+/** Acknowledge an alert (an officer saw it). Acknowledging twice is a conflict. */
+export function acknowledgeAlert(alert: Alert, actor: string, ts: number): { ok: true; alert: Alert } | { ok: false; error: IocError } {
+  if (alert.acknowledged) {
+    return {
+      ok: false,
+      error: { code: 'E_CONFLICT', message: `alert already acknowledged by ${alert.ackBy ?? 'someone'}`, details: { current: alert } },
+    };
+  }
+  return { ok: true, alert: { ...alert, acknowledged: true, ackTs: ts, ackBy: actor } };
+}
+
+/**
+ * Whether this alert should open an incident automatically: it is active, at least as severe as the
+ * rule's autoIncidentLevel (red is the most severe), and has no incident yet.
+ */
+export function shouldOpenIncident(rule: Rule, alert: Alert): boolean {
+  if (rule.autoIncidentLevel === null || alert.incidentId !== undefined || alert.cleared) return false;
+  return ALERT_LEVEL_RANK[alert.level] <= ALERT_LEVEL_RANK[rule.autoIncidentLevel];
+}
+
+/** Link an alert to the incident opened for it (new object). */
+export function linkAlertToIncident(alert: Alert, incidentId: string): Alert {
+  return { ...alert, incidentId };
+}
