@@ -1,0 +1,243 @@
+/**
+ * Wires the City IOC server: store → fusion → ingest/commands → scene hub → HTTP + Socket.IO.
+ * `startIocServer` is used by `server/main.ts`, the end-to-end tests and the benchmarks.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as IoServer } from 'socket.io';
+import type { Device } from '../scenes/domain';
+import { generateFleet } from '../scenes/fleet';
+import { DEMO_HANDLERS } from '../scenes/city/qingdao';
+import { TokenService } from './auth/tokens';
+import { UserService, type DemoAccount } from './auth/users';
+import { CommandService } from './commands';
+import type { ServerConfig } from './config';
+import { DeviceTokenVerifier } from './device-token';
+import { DEFAULT_FUSION_OPTIONS, Fusion, type AlertChangeRecord } from './fusion';
+import { createHttpApp } from './http';
+import { IngestService } from './ingest';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, RateMeter } from './metrics';
+import { Realtime } from './realtime';
+import { MemoryStore } from './store/memory-store';
+import { openStore } from './store/open-store';
+import type { Store } from './store/store';
+
+export interface IocServer {
+  url: string;
+  port: number;
+  store: Store;
+  storeReason?: string;
+  fusion: Fusion;
+  realtime: Realtime;
+  ingest: IngestService;
+  commands: CommandService;
+  demoAccounts: DemoAccount[];
+  log: Logger;
+  http: HttpServer;
+  io: IoServer;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** use this store instead of opening one from config (tests) */
+  store?: Store;
+  /** the device registry; default: the demo fleet from config */
+  devices?: Device[];
+  logger?: Logger;
+  /** extra CORS origins for Socket.IO (dev server) */
+  corsOrigins?: string[];
+}
+
+const ALERT_RETENTION_MS = 24 * 3600_000;
+const TICK_INTERVAL_MS = 1000;
+const STATE_FLUSH_INTERVAL_MS = 1000;
+const COMMAND_RATE_PER_S = 20;
+const REPLAY_MAX_EVENTS = 20_000;
+const READINGS_RATE_WINDOW_S = 10;
+
+export async function startIocServer(config: ServerConfig, options: StartOptions = {}): Promise<IocServer> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const startedTs = Date.now();
+
+  // --- store ------------------------------------------------------------------------------------
+  let store: Store;
+  let storeReason: string | undefined;
+  const storeOptions = { prefix: config.redisPrefix };
+  if (options.store) store = options.store;
+  else if (config.storeMode === 'memory') {
+    store = new MemoryStore(storeOptions);
+    storeReason = 'IOC_STORE=memory';
+  } else {
+    const opened = await openStore({ redisUrl: config.redisUrl, options: storeOptions, logger: log });
+    if (opened.kind === 'memory' && config.storeMode === 'redis') {
+      await opened.store.close();
+      throw new Error(`IOC_STORE=redis but ${opened.reason ?? 'Redis is unreachable'}`);
+    }
+    store = opened.store;
+    storeReason = opened.reason;
+  }
+  if (store.kind === 'redis') log.info({ store: 'redis', redisUrl: config.redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'store: Redis');
+  else log.warn({ store: 'memory', reason: storeReason }, 'store: IN-MEMORY — data is lost on restart');
+
+  // --- fusion -----------------------------------------------------------------------------------
+  const devices = options.devices ?? generateFleet({ count: config.demoDevices, seed: config.demoSeed });
+  const fusion = new Fusion(devices, undefined, { ...DEFAULT_FUSION_OPTIONS, seriesBucketMs: config.seriesBucketMs, seriesBuckets: config.seriesBuckets });
+  const [states, alerts, incidents] = await Promise.all([
+    store.loadDeviceStates(),
+    store.loadAlerts(startedTs - ALERT_RETENTION_MS),
+    store.loadIncidents(startedTs - ALERT_RETENTION_MS),
+  ]);
+  fusion.restore(states, alerts, incidents);
+
+  // --- people -----------------------------------------------------------------------------------
+  const tokens = new TokenService(config.jwtSecret, config.tokenTtlS);
+  const users = new UserService(store, tokens, { maxFailures: config.loginMaxFailures, lockMs: config.loginLockMs });
+  const demoAccounts = config.seedDemoUsers ? await users.seedDemo(config.demoPassword) : [];
+  const handlerUsers = (await store.listUsers()).filter((u) => u.role === 'handler');
+  fusion.registerHandlers(
+    handlerUsers.map((u) => {
+      const demo = DEMO_HANDLERS.find((h) => h.id === u.username);
+      return { id: u.username, name: u.displayName, team: u.team ?? demo?.team ?? '', skills: u.skills ?? demo?.skills ?? [], home: demo?.home ?? null };
+    }),
+  );
+
+  // --- realtime, commands, ingest ----------------------------------------------------------------
+  const http = createServer();
+  const io = new IoServer(http, {
+    serveClient: false,
+    maxHttpBufferSize: config.maxBodyBytes,
+    cors: options.corsOrigins ? { origin: options.corsOrigins } : undefined,
+    connectionStateRecovery: undefined,
+  });
+  const verifier = new DeviceTokenVerifier(config.deviceSecret);
+  const realtime = new Realtime({
+    io,
+    fusion,
+    store,
+    tokens,
+    users,
+    verifier,
+    log,
+    coalesceIntervalMs: config.coalesceIntervalMs,
+    deltaHistoryPerScene: config.deltaHistoryPerScene,
+    commandRatePerS: COMMAND_RATE_PER_S,
+    replayMaxEvents: REPLAY_MAX_EVENTS,
+  });
+  const commands = new CommandService(store, fusion, realtime, log, { commandTtlMs: config.commandTtlMs });
+  const readingsRate = new RateMeter(READINGS_RATE_WINDOW_S);
+  const metrics = createMetrics({
+    connectedClients: () => realtime.connectedClients(),
+    fusionStats: () => fusion.stats(),
+    readingsPerSecond: () => readingsRate.perSecond(),
+  });
+  const onAlertChanges = (changes: AlertChangeRecord[]) => {
+    for (const c of changes) {
+      metrics.alerts.inc({ level: c.alert.level, change: c.change });
+      commands.onAlertChange(c.alert, c.change, c.rule).catch((err: unknown) => log.error({ err, alertId: c.alert.id }, 'alert handling failed'));
+    }
+  };
+  const ingest = new IngestService(store, fusion, verifier, onAlertChanges, { maxClockSkewMs: config.maxClockSkewMs });
+  const ingestCore = ingest.ingest.bind(ingest);
+  ingest.ingest = async (raw) => {
+    const r = await ingestCore(raw);
+    readingsRate.add(r.accepted);
+    metrics.readings.inc({ verdict: 'accepted' }, r.accepted);
+    metrics.readings.inc({ verdict: 'duplicate' }, r.duplicates);
+    metrics.readings.inc({ verdict: 'out_of_order' }, r.outOfOrder);
+    metrics.readings.inc({ verdict: 'rejected' }, r.rejected.length);
+    return r;
+  };
+  realtime.attach(commands, ingest);
+
+  const app = createHttpApp({
+    store,
+    fusion,
+    tokens,
+    users,
+    commands,
+    ingest,
+    hub: realtime.hub,
+    metrics,
+    log,
+    deviceSecret: config.deviceSecret,
+    maxBodyBytes: config.maxBodyBytes,
+    maxPhotoBytes: config.maxPhotoBytes,
+    clientDist: config.clientDist,
+    startedTs,
+    connectedClients: () => realtime.connectedClients(),
+  });
+  http.on('request', app);
+
+  // --- housekeeping timers ----------------------------------------------------------------------
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(
+    setInterval(() => {
+      const now = Date.now();
+      fusion.tick(now);
+    }, TICK_INTERVAL_MS),
+  );
+  timers.push(
+    setInterval(() => {
+      const changes: AlertChangeRecord[] = [];
+      fusion.checkSilence(Date.now(), changes);
+      if (changes.length) onAlertChanges(changes);
+    }, config.offlineCheckIntervalMs),
+  );
+  let flushing = false;
+  const flushStates = async () => {
+    if (flushing) return;
+    flushing = true;
+    try {
+      const changed = fusion.takeChangedStates();
+      try {
+        if (changed.length) await store.saveDeviceStates(changed);
+      } catch (err) {
+        fusion.requeueChangedStates(changed);
+        throw err;
+      }
+    } catch (err) {
+      log.warn({ err }, 'device state flush failed; will retry');
+    } finally {
+      flushing = false;
+    }
+  };
+  timers.push(setInterval(() => void flushStates(), STATE_FLUSH_INTERVAL_MS));
+  for (const t of timers) t.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  log.info({ url, store: store.kind, devices: devices.length }, 'City IOC server listening');
+
+  let closed = false;
+  return {
+    url,
+    port,
+    store,
+    storeReason,
+    fusion,
+    realtime,
+    ingest,
+    commands,
+    demoAccounts,
+    log,
+    http,
+    io,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of timers) clearInterval(t);
+      realtime.stop();
+      await flushStates();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await store.close();
+    },
+  };
+}

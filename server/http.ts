@@ -1,0 +1,249 @@
+/**
+ * REST API: auth, ingest, incidents, commands, users, photos, health and metrics.
+ * Every body is validated; every error is `{ error: { code, message } }` with a matching status.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import helmet from 'helmet';
+import { IngestBatchSchema, LoginRequestSchema, PROTOCOL_VERSION, type IocError } from '../scenes/protocol';
+import { ScreenSceneIdSchema, type Role } from '../scenes/domain';
+import type { SessionClaims, TokenService } from './auth/tokens';
+import { CreateUserSchema, UpdateUserSchema, publicUser, type UserService } from './auth/users';
+import type { CommandService } from './commands';
+import { deviceToken } from './device-token';
+import { httpStatusOf, iocError, validationError } from './errors';
+import type { Fusion } from './fusion';
+import type { IngestService } from './ingest';
+import type { Logger } from './logger';
+import type { IocMetrics } from './metrics';
+import type { SceneHub } from './scene-hub';
+import type { Store } from './store/store';
+
+export interface HttpDeps {
+  store: Store;
+  fusion: Fusion;
+  tokens: TokenService;
+  users: UserService;
+  commands: CommandService;
+  ingest: IngestService;
+  hub: SceneHub;
+  metrics: IocMetrics;
+  log: Logger;
+  deviceSecret: string;
+  maxBodyBytes: number;
+  maxPhotoBytes: number;
+  clientDist: string | null;
+  startedTs: number;
+  connectedClients: () => { live: number; device: number };
+}
+
+function sendError(res: Response, e: IocError): void {
+  res.status(httpStatusOf(e.code)).json({ error: e });
+}
+
+type AuthedRequest = Request & { user?: SessionClaims };
+
+const PHOTO_SIGNATURES: { type: string; magic: number[] }[] = [
+  { type: 'image/jpeg', magic: [0xff, 0xd8, 0xff] },
+  { type: 'image/png', magic: [0x89, 0x50, 0x4e, 0x47] },
+  { type: 'image/webp', magic: [0x52, 0x49, 0x46, 0x46] },
+];
+
+export function createHttpApp(d: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:', 'blob:'],
+          workerSrc: ["'self'", 'blob:'],
+          connectSrc: ["'self'", 'ws:', 'wss:'],
+          fontSrc: ["'self'", 'data:'],
+          upgradeInsecureRequests: null,
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  const auth =
+    (...roles: Role[]) =>
+    async (req: AuthedRequest, res: Response, next: NextFunction) => {
+      const header = req.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+      const claims = token ? await d.tokens.verify(token) : null;
+      if (!claims || !(await d.users.isActive(claims.username))) return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
+      if (roles.length > 0 && !roles.includes(claims.role)) return sendError(res, iocError('E_FORBIDDEN', `role ${claims.role} may not do this`));
+      req.user = claims;
+      next();
+    };
+
+  const api: Router = express.Router();
+  api.use(express.json({ limit: d.maxBodyBytes }));
+
+  api.post('/auth/login', async (req, res) => {
+    const p = LoginRequestSchema.safeParse(req.body);
+    if (!p.success) return sendError(res, validationError(p.error, 'login'));
+    const r = await d.users.login(p.data.username, p.data.password);
+    if (!r.ok) return sendError(res, r.error);
+    res.json(r.session);
+  });
+
+  api.get('/me', auth(), (req: AuthedRequest, res) => res.json(req.user));
+
+  api.post('/ingest', async (req, res) => {
+    const p = IngestBatchSchema.safeParse(req.body);
+    if (!p.success) return sendError(res, validationError(p.error, 'ingest batch'));
+    const end = d.metrics.ingestBatchSeconds.startTimer();
+    try {
+      const r = await d.ingest.ingest(p.data.readings);
+      res.json(r);
+    } catch (err) {
+      d.log.error({ err }, 'ingest failed');
+      res.status(503).json({ error: iocError('E_INTERNAL', 'store unavailable; nothing of this batch was applied; retry it') });
+    } finally {
+      end();
+    }
+  });
+
+  api.get('/devices', auth(), (_req, res) => {
+    res.json({ devices: [...d.fusion.devices.values()] });
+  });
+
+  api.get('/devices/:id/token', auth('admin'), (req, res) => {
+    const id = String(req.params.id);
+    if (!d.fusion.devices.has(id)) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
+    res.json({ deviceId: id, token: deviceToken(d.deviceSecret, id) });
+  });
+
+  api.get('/scenes/:scene', auth(), (req, res) => {
+    const p = ScreenSceneIdSchema.safeParse(req.params.scene);
+    if (!p.success) return sendError(res, validationError(p.error, 'scene'));
+    res.json(d.hub.snapshot(p.data));
+  });
+
+  api.get('/incidents', auth(), (req: AuthedRequest, res) => {
+    const all = [...d.fusion.incidents.values()];
+    const me = req.user!;
+    res.json({ incidents: me.role === 'handler' ? all.filter((i) => i.assignees.includes(me.username) || i.reportedBy === me.username) : all });
+  });
+
+  api.get('/incidents/:id', auth(), async (req: AuthedRequest, res) => {
+    const id = String(req.params.id);
+    const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
+    if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
+    const me = req.user!;
+    if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
+      return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
+    }
+    res.json({ incident });
+  });
+
+  /** REST mirror of the socket `command` event (same validation, authorisation and idempotency). */
+  api.post('/commands', auth(), async (req: AuthedRequest, res) => {
+    const r = await d.commands.execute(req.body, { username: req.user!.username, role: req.user!.role });
+    if (!r.ok) return sendError(res, r.error);
+    res.json(r);
+  });
+
+  api.get('/events', auth('officer', 'leader', 'admin', 'screen'), async (req, res) => {
+    const fromTs = Number(req.query.from ?? Date.now() - 3600_000);
+    const toTs = Number(req.query.to ?? Date.now());
+    if (!Number.isFinite(fromTs) || !Number.isFinite(toTs) || toTs < fromTs) return sendError(res, iocError('E_VALIDATION', 'from/to must be epoch ms with from <= to'));
+    res.json({ events: await d.store.readEvents(fromTs, toTs, 5000) });
+  });
+
+  api.get('/users', auth('admin'), async (_req, res) => {
+    res.json({ users: (await d.store.listUsers()).map(publicUser) });
+  });
+  api.post('/users', auth('admin'), async (req, res) => {
+    const p = CreateUserSchema.safeParse(req.body);
+    if (!p.success) return sendError(res, validationError(p.error, 'user'));
+    const r = await d.users.createUser(p.data);
+    if (!r.ok) return sendError(res, r.error);
+    res.status(201).json({ user: r.user });
+  });
+  api.patch('/users/:username', auth('admin'), async (req, res) => {
+    const p = UpdateUserSchema.safeParse(req.body);
+    if (!p.success) return sendError(res, validationError(p.error, 'user update'));
+    const r = await d.users.updateUser(String(req.params.username), p.data);
+    if (!r.ok) return sendError(res, r.error);
+    res.json({ user: r.user });
+  });
+
+  api.post(
+    '/photos',
+    auth('handler', 'officer', 'admin'),
+    express.raw({ type: () => true, limit: d.maxPhotoBytes }),
+    async (req, res) => {
+      const body = req.body as unknown;
+      if (!Buffer.isBuffer(body) || body.length === 0) return sendError(res, iocError('E_VALIDATION', 'send the image bytes as the request body'));
+      const declared = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      const sig = PHOTO_SIGNATURES.find((s) => s.type === declared);
+      if (!sig) return sendError(res, iocError('E_VALIDATION', `content type ${declared || '(none)'} is not allowed; use image/jpeg, image/png or image/webp`));
+      if (!sig.magic.every((b, i) => body[i] === b)) return sendError(res, iocError('E_VALIDATION', `the bytes are not a ${declared} image`));
+      const id = `PH-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      await d.store.putBlob(id, declared, body);
+      res.status(201).json({ id, bytes: body.length, contentType: declared });
+    },
+  );
+  api.get('/photos/:id', auth(), async (req, res) => {
+    const blob = await d.store.getBlob(String(req.params.id));
+    if (!blob) return sendError(res, iocError('E_NOT_FOUND', 'no such photo'));
+    res.type(blob.contentType).send(blob.data);
+  });
+
+  api.use((_req, res) => sendError(res, iocError('E_NOT_FOUND', 'no such API route')));
+
+  app.get('/healthz', async (_req, res) => {
+    const storeUp = await d.store.ping();
+    const s = d.fusion.stats();
+    res.status(storeUp ? 200 : 503).json({
+      status: storeUp ? 'ok' : 'degraded',
+      store: d.store.kind,
+      storeReachable: storeUp,
+      protocol: PROTOCOL_VERSION,
+      uptimeS: Math.round((Date.now() - d.startedTs) / 1000),
+      devices: s.devices,
+      devicesOnline: s.online,
+      openAlerts: s.openAlerts,
+      openIncidents: s.openIncidents,
+      clients: d.connectedClients(),
+    });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  });
+
+  app.use('/api', api);
+
+  if (d.clientDist && existsSync(path.join(d.clientDist, 'index.html'))) {
+    const dist = d.clientDist;
+    app.use(express.static(dist, { index: false, maxAge: '1h' }));
+    // SPA fallback for client routes (/screen/…, /console, /mobile, /brief, /login)
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(path.join(dist, 'index.html'), { maxAge: 0 }));
+  } else {
+    app.get('/', (_req, res) => res.type('text/plain').send('City IOC server is running. The client is not built: run `npm run build` (npm start does it for you).'));
+  }
+
+  // body parser and other errors: typed, never a stack trace
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large') return sendError(res, iocError('E_PAYLOAD_TOO_LARGE', 'request body too large'));
+    if (e.type === 'entity.parse.failed') return sendError(res, iocError('E_VALIDATION', 'request body is not valid JSON'));
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, iocError('E_VALIDATION', e.message ?? 'bad request'));
+    d.log.error({ err }, 'http error');
+    sendError(res, iocError('E_INTERNAL', 'internal error'));
+  });
+
+  return app;
+}

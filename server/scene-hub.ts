@@ -1,0 +1,175 @@
+/**
+ * Scene channels: one per screen scene, each with a revision counter, the last model sent and a
+ * bounded history of deltas so reconnecting clients resume without a full snapshot.
+ *
+ * Coalescing: telemetry only marks scenes dirty; a timer builds and sends at most one frame per
+ * scene per `coalesceIntervalMs` (a screen never gets more than 1000/coalesceIntervalMs telemetry
+ * frames per second). Alerts and incident changes call `flushSoon()` and go out at once.
+ * A frame is encoded once per room by Socket.IO's broadcast, not once per client.
+ */
+import { SCREEN_SCENE_IDS, type ScreenSceneId } from '../scenes/domain';
+import type { SceneModel } from '../scenes/scene-model';
+import type { SceneDeltaMessage, SceneJoinResult, SceneSnapshotMessage } from '../scenes/protocol';
+import { SCENE_BUILDERS } from '../scenes/builders/index';
+import { diffScene } from '../scenes/scene-diff';
+import type { Fusion } from './fusion';
+
+interface Channel {
+  scene: ScreenSceneId;
+  rev: number;
+  model: SceneModel | null;
+  history: SceneDeltaMessage[];
+}
+
+export interface SceneSink {
+  /** number of clients currently watching the scene */
+  watchers(scene: ScreenSceneId): number;
+  emitDelta(msg: SceneDeltaMessage): void;
+}
+
+export interface SceneHubOptions {
+  coalesceIntervalMs: number;
+  deltaHistoryPerScene: number;
+  now?: () => number;
+}
+
+export interface SceneHubStats {
+  frames: number;
+  builds: number;
+  buildMsTotal: number;
+}
+
+export function sceneRoom(scene: ScreenSceneId): string {
+  return `scene:${scene}`;
+}
+
+export class SceneHub {
+  private readonly channels = new Map<ScreenSceneId, Channel>();
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private readonly now: () => number;
+  readonly stats: SceneHubStats = { frames: 0, builds: 0, buildMsTotal: 0 };
+
+  constructor(
+    private readonly fusion: Fusion,
+    private readonly sink: SceneSink,
+    private readonly opts: SceneHubOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    // revisions start at the clock so a client resuming with a revision from a previous server
+    // process can never match a revision of this one by accident
+    const epochRev = this.now();
+    for (const scene of SCREEN_SCENE_IDS) this.channels.set(scene, { scene, rev: epochRev, model: null, history: [] });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.flush(), this.opts.coalesceIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  /** Alerts and incident transitions: send now rather than at the next coalescing tick. */
+  flushSoon(): void {
+    if (this.immediate) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = null;
+      this.flush();
+    });
+  }
+
+  /** Builds every dirty scene somebody watches (or has a model) and emits its delta. */
+  flush(): void {
+    const dirty = [...this.fusion.dirty];
+    if (dirty.length === 0) return;
+    const nowTs = this.now();
+    let state: ReturnType<Fusion['fusedState']> | null = null;
+    for (const scene of dirty) {
+      const ch = this.channels.get(scene);
+      if (!ch) continue;
+      if (this.sink.watchers(scene) === 0) {
+        // nobody watches: drop the model; the next joiner gets a fresh snapshot at a new revision
+        if (ch.model) {
+          ch.model = null;
+          ch.history = [];
+          ch.rev++;
+        }
+        this.fusion.dirty.delete(scene);
+        continue;
+      }
+      this.fusion.dirty.delete(scene);
+      state ??= this.fusion.fusedState(nowTs);
+      const next = this.build(scene, state);
+      if (!ch.model) {
+        ch.model = next;
+        ch.rev++;
+        continue;
+      }
+      const delta = diffScene(ch.model, next);
+      ch.model = next;
+      if (!delta) continue;
+      const msg: SceneDeltaMessage = { scene, rev: ch.rev + 1, prevRev: ch.rev, delta };
+      ch.rev = msg.rev;
+      ch.history.push(msg);
+      if (ch.history.length > this.opts.deltaHistoryPerScene) ch.history.shift();
+      this.stats.frames++;
+      this.sink.emitDelta(msg);
+    }
+  }
+
+  private build(scene: ScreenSceneId, state: ReturnType<Fusion['fusedState']>): SceneModel {
+    const t0 = performance.now();
+    const model = SCENE_BUILDERS[scene](state);
+    this.stats.builds++;
+    this.stats.buildMsTotal += performance.now() - t0;
+    return model;
+  }
+
+  /** Current snapshot of a scene, building it when needed. */
+  snapshot(scene: ScreenSceneId): SceneSnapshotMessage {
+    const ch = this.channels.get(scene)!;
+    if (!ch.model || this.fusion.dirty.has(scene)) {
+      // bring the channel up to date first so the snapshot and later deltas line up
+      const nowTs = this.now();
+      const next = this.build(scene, this.fusion.fusedState(nowTs));
+      if (ch.model) {
+        const delta = diffScene(ch.model, next);
+        if (delta) {
+          const msg: SceneDeltaMessage = { scene, rev: ch.rev + 1, prevRev: ch.rev, delta };
+          ch.rev = msg.rev;
+          ch.history.push(msg);
+          if (ch.history.length > this.opts.deltaHistoryPerScene) ch.history.shift();
+          this.sink.emitDelta(msg);
+        }
+      } else {
+        ch.rev++;
+      }
+      ch.model = next;
+      this.fusion.dirty.delete(scene);
+    }
+    return { scene, rev: ch.rev, model: ch.model! };
+  }
+
+  /** Answer to `scene:join`: missed deltas when the history still covers them, else a snapshot. */
+  join(scene: ScreenSceneId, sinceRev: number | undefined): SceneJoinResult {
+    const ch = this.channels.get(scene)!;
+    if (sinceRev !== undefined && ch.model && !this.fusion.dirty.has(scene)) {
+      if (sinceRev === ch.rev) return { ok: true, mode: 'deltas', deltas: [] };
+      const first = ch.history[0];
+      if (first && sinceRev >= first.prevRev && sinceRev < ch.rev) {
+        return { ok: true, mode: 'deltas', deltas: ch.history.filter((d) => d.rev > sinceRev) };
+      }
+    }
+    return { ok: true, mode: 'snapshot', snapshot: this.snapshot(scene) };
+  }
+
+  rev(scene: ScreenSceneId): number {
+    return this.channels.get(scene)!.rev;
+  }
+}
