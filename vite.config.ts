@@ -29,5 +29,6 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['tests/global-setup.ts'],
   },
 });

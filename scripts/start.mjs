@@ -1,35 +1,19 @@
 #!/usr/bin/env node
 // `npm start`: build the client when needed, start the server, then the simulated devices.
 // One process tree: Ctrl-C stops everything; if one part dies, the rest is stopped too.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildClientIfStale, root } from './build-client-if-stale.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const port = Number(process.env.PORT ?? 8080);
 const serverUrl = `http://127.0.0.1:${port}`;
 
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-const distIndex = path.join(root, 'client', 'dist', 'index.html');
-const sourcesNewest = Math.max(newestMtime(path.join(root, 'client')), newestMtime(path.join(root, 'scenes')));
-if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < sourcesNewest) {
-  console.log('City IOC: building the client (vite build)…');
-  const r = spawnSync(bin('vite'), ['build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error('City IOC: client build failed');
-    process.exit(r.status ?? 1);
-  }
+try {
+  buildClientIfStale();
+} catch (err) {
+  console.error(`City IOC: ${err.message}`);
+  process.exit(1);
 }
 
 const children = [];

@@ -1,0 +1,130 @@
+/**
+ * City overview (城市运行总览): every device, every open alert and incident, and the few city-wide
+ * figures a leader reads first. Pure: (FusedState) → SceneModel.
+ */
+import { ALERT_LEVELS, SCENE_IDS } from '../domain';
+import type { DistrictCode, Incident } from '../domain';
+import type { ChartData, FusedState, Kpi, SceneModel } from '../scene-model';
+import {
+  AGGREGATE_EXPECTED_INTERVAL_MS,
+  ALERT_LEVEL_NAMES,
+  SCENE_NAMES,
+  alertLevelKpis,
+  assetItems,
+  computeDeviceStatuses,
+  countOnlineDevices,
+  countBarChart,
+  countOpenAlertsByLevel,
+  countPieChart,
+  devicePoints,
+  districtCategories,
+  handlerItems,
+  incidentItems,
+  isIncidentOpen,
+  kpi,
+  openAlertItems,
+  percent,
+  startOfLocalDay,
+} from './common';
+
+/** SLA compliance shown when no incident was resolved today, %. */
+export const SLA_COMPLIANCE_WHEN_NONE_PCT = 100;
+/** Online rate shown when there are no devices, %. */
+export const ONLINE_RATE_WHEN_NONE_PCT = 100;
+
+/**
+ * Share of incidents resolved today (local day) that were resolved by their slaDueTs, %, one
+ * decimal; SLA_COMPLIANCE_WHEN_NONE_PCT when none was resolved today.
+ */
+export function slaCompliancePct(incidents: readonly Incident[], nowTs: number): number {
+  const dayStart = startOfLocalDay(nowTs);
+  let resolved = 0;
+  let withinSla = 0;
+  for (const incident of incidents) {
+    const resolvedTs = incident.resolvedTs;
+    if (resolvedTs === undefined || resolvedTs < dayStart || resolvedTs > nowTs) continue;
+    resolved++;
+    if (resolvedTs <= incident.slaDueTs) withinSla++;
+  }
+  return percent(withinSla, resolved, SLA_COMPLIANCE_WHEN_NONE_PCT);
+}
+
+function overviewKpis(state: FusedState, onlineCount: number): Kpi[] {
+  const openIncidents = state.incidents.filter(isIncidentOpen).length;
+  const activeHandlers = state.handlers.filter((h) => h.status !== 'off_duty').length;
+  return [
+    kpi('devicesOnline', '在线设备', 'Devices online', onlineCount, '个'),
+    kpi('onlineRate', '设备在线率', 'Online rate', percent(onlineCount, state.devices.size, ONLINE_RATE_WHEN_NONE_PCT), '%'),
+    ...alertLevelKpis(countOpenAlertsByLevel(state.alerts), 'openAlerts'),
+    kpi('openIncidents', '处置中事件', 'Open incidents', openIncidents, '件'),
+    kpi('slaCompliance', '今日按时办结率', 'Resolved within SLA today', slaCompliancePct(state.incidents, state.nowTs), '%'),
+    kpi('activeHandlers', '在岗处置人员', 'Handlers on duty', activeHandlers, '人'),
+  ];
+}
+
+function alertTrendChart(state: FusedState): ChartData {
+  const trend = state.alertTrend;
+  const lines = SCENE_IDS.map((scene) => ({
+    id: scene,
+    name: SCENE_NAMES[scene].name,
+    nameEn: SCENE_NAMES[scene].nameEn,
+    points: (trend.counts[scene] ?? []).map((count, i): [number, number] => [trend.startTs + i * trend.bucketMs, count]),
+  }));
+  return {
+    kind: 'timeseries',
+    title: '24小时告警趋势',
+    titleEn: 'Alerts per hour, last 24 h',
+    unit: '条',
+    lines,
+    marks: [],
+    dataTs: state.nowTs,
+    expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS,
+  };
+}
+
+function incidentsByDistrictChart(state: FusedState): ChartData {
+  const districts = districtCategories();
+  const counts = new Map<DistrictCode, number>();
+  for (const incident of state.incidents) {
+    if (isIncidentOpen(incident)) counts.set(incident.district, (counts.get(incident.district) ?? 0) + 1);
+  }
+  return countBarChart(state, {
+    title: '各区处置中事件',
+    titleEn: 'Open incidents by district',
+    unit: '件',
+    categories: districts.names,
+    categoriesEn: districts.namesEn,
+    series: [{ id: 'open', name: '处置中', nameEn: 'Open', values: districts.codes.map((c) => counts.get(c) ?? 0) }],
+  });
+}
+
+function alertsByLevelChart(state: FusedState): ChartData {
+  const counts = countOpenAlertsByLevel(state.alerts);
+  return countPieChart(state, {
+    title: '告警等级分布',
+    titleEn: 'Open alerts by level',
+    unit: '条',
+    slices: ALERT_LEVELS.map((level) => ({ id: level, name: ALERT_LEVEL_NAMES[level].name, nameEn: ALERT_LEVEL_NAMES[level].nameEn, value: counts[level] })),
+  });
+}
+
+export function buildOverviewScene(state: FusedState): SceneModel {
+  const statuses = computeDeviceStatuses(state);
+  const onlineCount = countOnlineDevices(state);
+  return {
+    scene: 'overview',
+    generatedTs: state.nowTs,
+    kpis: overviewKpis(state, onlineCount),
+    devices: devicePoints(state, statuses),
+    alerts: openAlertItems(state),
+    incidents: incidentItems(state),
+    handlers: handlerItems(state),
+    assets: assetItems(state, statuses),
+    resources: [],
+    charts: {
+      alertTrend: alertTrendChart(state),
+      incidentsByDistrict: incidentsByDistrictChart(state),
+      alertsByLevel: alertsByLevelChart(state),
+    },
+  };
+}

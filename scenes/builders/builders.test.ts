@@ -1,0 +1,355 @@
+import { describe, expect, it } from 'vitest';
+import { SCREEN_SCENE_IDS } from '../domain';
+import type { ChartData, FusedState, Kpi, SceneModel } from '../scene-model';
+import { deepFreeze, FIXTURE_EXPECTED, FIXTURE_SERIES_LENGTH, makeFusedState } from '../test-fixtures/fused-state';
+import { diffScene } from '../scene-diff';
+import { SCENE_BUILDERS } from './index';
+import { MAX_ALERT_ITEMS } from './common';
+
+function kpiValue(kpis: readonly Kpi[], id: string): number {
+  const found = kpis.find((k) => k.id === id);
+  if (found === undefined) throw new Error(`no kpi ${id}`);
+  return found.value;
+}
+
+/** JSON-able snapshot of the whole fused state, Maps included. */
+function snapshot(state: FusedState): string {
+  return JSON.stringify({ ...state, devices: [...state.devices], deviceStates: [...state.deviceStates], series: [...state.series] });
+}
+
+describe.each(SCREEN_SCENE_IDS)('the %s scene builder', (scene) => {
+  const build = SCENE_BUILDERS[scene];
+
+  it('is deterministic: the same input gives a deep-equal model and a null diff', () => {
+    const a = build(makeFusedState());
+    const b = build(makeFusedState());
+    expect(b).toEqual(a);
+    expect(diffScene(a, b)).toBeNull();
+  });
+
+  it('does not mutate its input', () => {
+    const state = deepFreeze(makeFusedState());
+    const before = snapshot(state);
+    expect(() => build(state)).not.toThrow();
+    expect(snapshot(state)).toBe(before);
+  });
+
+  it('stamps the model with state.nowTs and its own scene id', () => {
+    const state = makeFusedState();
+    const model = build(state);
+    expect(model.scene).toBe(scene);
+    expect(model.generatedTs).toBe(state.nowTs);
+  });
+
+  it('never draws a series longer than its window', () => {
+    const state = makeFusedState();
+    const model = build(state);
+    for (const chart of Object.values(model.charts)) {
+      if (chart.kind !== 'timeseries') continue;
+      for (const line of chart.lines) {
+        const window = state.series.get(line.id);
+        const bound = window?.ts.length ?? state.alertTrend.counts.bridge.length;
+        expect(line.points.length, line.id).toBeLessThanOrEqual(bound);
+      }
+    }
+  });
+
+  it('does not depend on the order of its inputs', () => {
+    const state = makeFusedState();
+    const reversed = makeFusedState({
+      devices: new Map([...state.devices].reverse()),
+      deviceStates: new Map([...state.deviceStates].reverse()),
+      alerts: [...state.alerts].reverse(),
+      incidents: [...state.incidents].reverse(),
+      handlers: [...state.handlers].reverse(),
+      assets: [...state.assets].reverse(),
+      resources: [...state.resources].reverse(),
+    });
+    expect(build(reversed)).toEqual(build(state));
+  });
+
+  it('gives every chart a data time and a staleness horizon', () => {
+    const state = makeFusedState();
+    for (const chart of Object.values(build(state).charts)) {
+      expect(chart.dataTs).toBeGreaterThan(0);
+      expect(chart.dataTs).toBeLessThanOrEqual(state.nowTs);
+      expect(chart.expectedIntervalMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps bar series aligned with their categories', () => {
+    for (const chart of Object.values(build(makeFusedState()).charts)) {
+      if (chart.kind !== 'bar') continue;
+      expect(chart.categoriesEn).toHaveLength(chart.categories.length);
+      for (const s of chart.series) expect(s.values).toHaveLength(chart.categories.length);
+    }
+  });
+
+  it('outputs collections with unique ids sorted deterministically', () => {
+    const model = build(makeFusedState());
+    for (const key of ['devices', 'alerts', 'incidents', 'handlers', 'assets', 'resources'] as const) {
+      const ids = model[key].map((item) => item.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    const deviceIds = model.devices.map((d) => d.id);
+    expect(deviceIds).toEqual([...deviceIds].sort());
+  });
+
+  it('shows only open alerts', () => {
+    for (const alert of build(makeFusedState()).alerts) expect(alert.cleared && alert.acknowledged).toBe(false);
+  });
+});
+
+describe('buildOverviewScene', () => {
+  const model = SCENE_BUILDERS.overview(makeFusedState());
+
+  it('shows every device with its display status', () => {
+    expect(model.devices).toHaveLength(FIXTURE_EXPECTED.deviceCount);
+    for (const [id, status] of Object.entries(FIXTURE_EXPECTED.statuses)) {
+      expect(model.devices.find((d) => d.id === id)?.s, id).toBe(status);
+    }
+  });
+
+  it('computes the city KPIs', () => {
+    expect(kpiValue(model.kpis, 'devicesOnline')).toBe(FIXTURE_EXPECTED.onlineCount);
+    expect(kpiValue(model.kpis, 'onlineRate')).toBe(FIXTURE_EXPECTED.onlineRatePct);
+    expect(kpiValue(model.kpis, 'openAlertsRed')).toBe(FIXTURE_EXPECTED.openAlertsByLevel.red);
+    expect(kpiValue(model.kpis, 'openAlertsOrange')).toBe(FIXTURE_EXPECTED.openAlertsByLevel.orange);
+    expect(kpiValue(model.kpis, 'openAlertsYellow')).toBe(FIXTURE_EXPECTED.openAlertsByLevel.yellow);
+    expect(kpiValue(model.kpis, 'openAlertsBlue')).toBe(FIXTURE_EXPECTED.openAlertsByLevel.blue);
+    expect(model.kpis.find((k) => k.id === 'openAlertsRed')?.level).toBe('red');
+    expect(kpiValue(model.kpis, 'openIncidents')).toBe(FIXTURE_EXPECTED.openIncidents);
+    expect(kpiValue(model.kpis, 'slaCompliance')).toBe(FIXTURE_EXPECTED.slaCompliancePct);
+    expect(kpiValue(model.kpis, 'activeHandlers')).toBe(FIXTURE_EXPECTED.activeHandlers);
+  });
+
+  it('reports 100 % SLA compliance when nothing was resolved today', () => {
+    const state = makeFusedState();
+    const unresolved = makeFusedState({ incidents: state.incidents.filter((i) => i.resolvedTs === undefined) });
+    expect(kpiValue(SCENE_BUILDERS.overview(unresolved).kpis, 'slaCompliance')).toBe(100);
+  });
+
+  it('counts open incidents per district over all ten districts', () => {
+    const chart = model.charts.incidentsByDistrict as Extract<ChartData, { kind: 'bar' }>;
+    expect(chart.kind).toBe('bar');
+    expect(chart.categories).toHaveLength(10);
+    expect(chart.categories[0]).toBe('市南区');
+    const values = chart.series[0].values;
+    expect(values.reduce((a, b) => a + b, 0)).toBe(FIXTURE_EXPECTED.openIncidents);
+    const codes = ['370202', '370203', '370211', '370212', '370213', '370214', '370215', '370281', '370283', '370285'];
+    for (const [code, count] of Object.entries(FIXTURE_EXPECTED.openIncidentsByDistrict)) expect(values[codes.indexOf(code)]).toBe(count);
+  });
+
+  it('draws the alert trend per scene over 24 hours and alerts by level', () => {
+    const trend = model.charts.alertTrend as Extract<ChartData, { kind: 'timeseries' }>;
+    expect(trend.lines.map((l) => l.id)).toEqual(['emergency', 'bridge', 'water', 'community']);
+    for (const line of trend.lines) expect(line.points).toHaveLength(24);
+    const pie = model.charts.alertsByLevel as Extract<ChartData, { kind: 'pie' }>;
+    expect(pie.slices.map((s) => s.value)).toEqual([3, 3, 2, 0]);
+  });
+
+  it('lists open alerts most severe first, open incidents before finished ones', () => {
+    expect(model.alerts.map((a) => a.level)).toEqual(['red', 'red', 'red', 'orange', 'orange', 'orange', 'yellow', 'yellow']);
+    const states = model.incidents.map((i) => i.state);
+    expect(states.slice(0, 4).every((s) => ['reported', 'dispatched', 'accepted', 'on_site'].includes(s))).toBe(true);
+    expect(model.incidents).toHaveLength(7);
+    expect(model.assets).toHaveLength(10);
+    expect(model.resources).toEqual([]);
+  });
+
+  it('drops incidents closed more than 24 h ago', () => {
+    const state = makeFusedState();
+    const old = { ...state.incidents[6], id: 'inc-old', closedTs: state.nowTs - 25 * 3_600_000 };
+    const withOld = makeFusedState({ incidents: [...state.incidents, old] });
+    expect(SCENE_BUILDERS.overview(withOld).incidents.map((i) => i.id)).not.toContain('inc-old');
+  });
+
+  it('caps the alert list', () => {
+    const state = makeFusedState();
+    const many = Array.from({ length: MAX_ALERT_ITEMS + 50 }, (_, i) => ({ ...state.alerts[0], id: `bulk|${i}`, lastTs: state.nowTs - i }));
+    const big = SCENE_BUILDERS.overview(makeFusedState({ alerts: many }));
+    expect(big.alerts).toHaveLength(MAX_ALERT_ITEMS);
+    expect(big.alerts[0].id).toBe('bulk|0');
+  });
+});
+
+describe('buildBridgeScene', () => {
+  const model = SCENE_BUILDERS.bridge(makeFusedState());
+
+  it('shows only bridge devices, a red-alert device as red and an offline one as offline', () => {
+    expect(model.devices.map((d) => d.id)).toEqual(['br-acc-1', 'br-df-1', 'br-incl-1', 'br-sg-1', 'br-sg-2', 'br-wim-1']);
+    expect(model.devices.find((d) => d.id === 'br-sg-1')?.s).toBe('red');
+    expect(model.devices.find((d) => d.id === 'br-incl-1')?.s).toBe('offline');
+  });
+
+  it('scores bridge health from device statuses', () => {
+    const health = Object.fromEntries(model.assets.map((a) => [a.id, a.health]));
+    expect(health).toEqual(FIXTURE_EXPECTED.bridgeHealth);
+    expect(model.assets.find((a) => a.id === 'bridge-a')?.status).toBe('red');
+    // offline ranks below alert levels: bridge-b has a yellow and an offline device
+    expect(model.assets.find((a) => a.id === 'bridge-b')?.status).toBe('yellow');
+  });
+
+  it('computes the bridge KPIs', () => {
+    expect(kpiValue(model.kpis, 'bridgesMonitored')).toBe(2);
+    expect(kpiValue(model.kpis, 'healthAverage')).toBe(72.5);
+    expect(kpiValue(model.kpis, 'overloadsToday')).toBe(2);
+    expect(kpiValue(model.kpis, 'openStructuralAlerts')).toBe(1);
+  });
+
+  it('plots the max-strain gauge per bridge with the strain rule limits as marks', () => {
+    const strain = model.charts.strain as Extract<ChartData, { kind: 'timeseries' }>;
+    expect(strain.lines.map((l) => l.id)).toEqual(['br-sg-1.strain']);
+    expect(strain.marks.map((m) => [m.level, m.value])).toEqual([
+      ['red', 500],
+      ['orange', 400],
+      ['yellow', 300],
+    ]);
+    expect(strain.lines[0].points).toHaveLength(FIXTURE_SERIES_LENGTH);
+    expect(strain.dataTs).toBe(strain.lines[0].points[FIXTURE_SERIES_LENGTH - 1][0]);
+    const overloads = model.charts.overloads as Extract<ChartData, { kind: 'bar' }>;
+    expect(overloads.series[0].values).toEqual([0, 2]);
+    expect(Object.keys(model.charts).sort()).toEqual(['bridgeHealth', 'deflection', 'overloads', 'strain', 'vibration']);
+  });
+});
+
+describe('buildWaterScene', () => {
+  const model = SCENE_BUILDERS.water(makeFusedState());
+
+  it('computes the water KPIs', () => {
+    expect(kpiValue(model.kpis, 'maxWaterloggingDepth')).toBe(30);
+    expect(kpiValue(model.kpis, 'pointsWaterlogged')).toBe(1);
+    expect(kpiValue(model.kpis, 'rainfallMax')).toBe(35);
+    expect(kpiValue(model.kpis, 'pumpsRunning')).toBe(1);
+    expect(kpiValue(model.kpis, 'pumpsTotal')).toBe(2);
+    expect(kpiValue(model.kpis, 'riversAboveWarning')).toBe(1);
+  });
+
+  it('marks river levels at the asset’s warning and guarantee levels', () => {
+    const chart = model.charts.riverLevels as Extract<ChartData, { kind: 'timeseries' }>;
+    expect(chart.lines.map((l) => l.name)).toEqual(['李村河']);
+    expect(chart.marks.map((m) => [m.level, m.value])).toEqual([
+      ['warning', 4.5],
+      ['guarantee', 5.8],
+    ]);
+  });
+
+  it('ranks waterlogging points by depth and splits pumps by running state', () => {
+    const logging = model.charts.waterlogging as Extract<ChartData, { kind: 'bar' }>;
+    expect(logging.categories).toEqual(['重庆路下穿', '海尔路下穿']);
+    expect(logging.series[0].values).toEqual([30, 8]);
+    const pumps = model.charts.pumps as Extract<ChartData, { kind: 'pie' }>;
+    expect(pumps.slices.map((s) => [s.id, s.value])).toEqual([
+      ['running', 1],
+      ['stopped', 1],
+      ['offline', 0],
+    ]);
+    expect(Object.keys(model.charts).sort()).toEqual(['pipePressure', 'pumps', 'rainfall', 'riverLevels', 'waterlogging']);
+    expect(model.devices.find((d) => d.id === 'wt-log-1')?.s).toBe('orange');
+  });
+});
+
+describe('buildWaterScene ranking', () => {
+  it('ranks the ten deepest of many waterlogging points, deepest first, ties by device id', () => {
+    const state = makeFusedState();
+    const devices = new Map(state.devices);
+    const deviceStates = new Map(state.deviceStates);
+    const depths = [3, 41, 17, 17, 0, 26, 55, 9, 33, 12, 48, 17, 5, 60, 21];
+    depths.forEach((depth, i) => {
+      const id = `wt-log-x${String(i).padStart(2, '0')}`;
+      devices.set(id, { id, kind: 'waterlogging', scene: 'water', name: id, location: [120.4, 36.1], district: '370202' });
+      deviceStates.set(id, { deviceId: id, online: true, lastTs: state.nowTs, lastSeq: 1, metrics: { depth } });
+    });
+    const model = SCENE_BUILDERS.water(makeFusedState({ devices, deviceStates }));
+    const chart = model.charts.waterlogging as Extract<ChartData, { kind: 'bar' }>;
+    const all = [...depths, 30, 8].sort((a, b) => b - a).slice(0, 10);
+    expect(chart.series[0].values).toEqual(all);
+    // three points at 17 cm compete for the last two places: the lower device ids win
+    expect(chart.categories.slice(-3)).toEqual(['wt-log-x14', 'wt-log-x02', 'wt-log-x03']);
+    expect(kpiValue(model.kpis, 'pointsWaterlogged')).toBe(depths.filter((d) => d >= 15).length + 1);
+    expect(kpiValue(model.kpis, 'maxWaterloggingDepth')).toBe(60);
+  });
+});
+
+describe('buildEmergencyScene', () => {
+  const model = SCENE_BUILDERS.emergency(makeFusedState());
+
+  it('computes the emergency KPIs', () => {
+    expect(kpiValue(model.kpis, 'openIncidents')).toBe(4);
+    expect(kpiValue(model.kpis, 'openP1')).toBe(2);
+    expect(kpiValue(model.kpis, 'handlersIdle')).toBe(1);
+    expect(kpiValue(model.kpis, 'handlersBusy')).toBe(1);
+    expect(kpiValue(model.kpis, 'shelterAvailable')).toBe(1500);
+    expect(kpiValue(model.kpis, 'gasAlerts')).toBe(1);
+  });
+
+  it('sees every incident and every resource', () => {
+    expect(model.incidents).toHaveLength(7);
+    expect(model.resources.map((r) => r.id)).toEqual(['res-depot-1', 'res-shelter-1', 'res-team-1']);
+    expect(model.devices.map((d) => [d.id, d.s])).toEqual([
+      ['em-fire-1', 'offline'],
+      ['em-gas-1', 'red'],
+      ['em-gas-2', 'normal'],
+    ]);
+  });
+
+  it('draws today’s funnel and response-time histogram', () => {
+    const funnel = model.charts.incidentFunnel as Extract<ChartData, { kind: 'bar' }>;
+    expect(funnel.series[0].values).toEqual([6, 5, 4, 3, 2, 1]);
+    const response = model.charts.responseTimes as Extract<ChartData, { kind: 'bar' }>;
+    expect(response.categoriesEn).toEqual(['0-5 min', '5-10 min', '10-15 min', '15-30 min', '30+ min']);
+    expect(response.series[0].values).toEqual([1, 1, 1, 0, 1]);
+    const handlers = model.charts.handlerStatus as Extract<ChartData, { kind: 'pie' }>;
+    expect(handlers.slices.map((s) => s.value)).toEqual([1, 1, 1]);
+    const resources = model.charts.resources as Extract<ChartData, { kind: 'bar' }>;
+    expect(resources.series.map((s) => s.values)).toEqual([
+      [20, 450, 1500],
+      [30, 500, 2000],
+    ]);
+  });
+});
+
+describe('buildCommunityScene', () => {
+  const model = SCENE_BUILDERS.community(makeFusedState());
+
+  it('computes the community KPIs', () => {
+    expect(kpiValue(model.kpis, 'openCommunityEvents')).toBe(3);
+    expect(kpiValue(model.kpis, 'trappedPassengers')).toBe(1);
+    expect(kpiValue(model.kpis, 'fireSmokeOpen')).toBe(1);
+    expect(kpiValue(model.kpis, 'elderlyFallsToday')).toBe(1);
+  });
+
+  it('lists urgent alerts red first, then the longest waiting', () => {
+    expect(model.alerts.map((a) => a.deviceId)).toEqual(['cm-elev-1', 'cm-smoke-1', 'cm-lane-1']);
+  });
+
+  it('ranks communities by open alerts and mixes events by type', () => {
+    const ranking = model.charts.communityRanking as Extract<ChartData, { kind: 'bar' }>;
+    expect(ranking.categories).toEqual(['浮山后社区', '浮山所社区']);
+    expect(ranking.series[0].values).toEqual([2, 1]);
+    const mix = model.charts.eventMix as Extract<ChartData, { kind: 'pie' }>;
+    expect(Object.fromEntries(mix.slices.map((s) => [s.id, s.value]))).toEqual({
+      fire: 1,
+      elevator: 1,
+      'fire-lane': 1,
+      'elderly-care': 0,
+      'ev-charger': 0,
+      door: 0,
+    });
+    expect(model.assets.map((a) => [a.id, a.status])).toEqual([
+      ['cm-a', 'red'],
+      ['cm-b', 'yellow'],
+    ]);
+  });
+});
+
+describe('scene builders and the diff together', () => {
+  it('put only the device whose alert cleared when one alert clears', () => {
+    const before = makeFusedState();
+    const alerts = before.alerts.map((a) => (a.deviceId === 'br-sg-1' ? { ...a, cleared: true } : a));
+    const after = makeFusedState({ alerts });
+    const delta = diffScene(SCENE_BUILDERS.bridge(before), SCENE_BUILDERS.bridge(after) as SceneModel);
+    expect(delta?.devices?.put?.map((d) => [d.id, d.s])).toEqual([['br-sg-1', 'normal']]);
+    expect(delta?.devices?.remove).toBeUndefined();
+  });
+});

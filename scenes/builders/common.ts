@@ -1,0 +1,469 @@
+/**
+ * Building blocks shared by the scene builders: device status, item mappers, bounded lists,
+ * chart helpers. Everything is pure and deterministic: outputs are sorted by stable keys and
+ * "now" is always `state.nowTs`.
+ */
+import { ALERT_LEVEL_RANK, ALERT_LEVELS, DISTRICT_CODES } from '../domain';
+import type { Alert, AlertLevel, Asset, Device, DeviceKind, DeviceStatus, Handler, Incident, IncidentState, SceneId, ThresholdRule } from '../domain';
+import { isAlertOpen } from '../alert-lifecycle';
+import { DEFAULT_RULES, DEVICE_CATALOGUE } from '../catalogue';
+import { districtName } from '../geo/districts';
+import type {
+  AlertItem,
+  AssetItem,
+  ChartData,
+  ChartLine,
+  ChartMarkLine,
+  DevicePoint,
+  FusedState,
+  HandlerItem,
+  IncidentItem,
+  Kpi,
+  SeriesWindow,
+} from '../scene-model';
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** Qingdao is UTC+8 all year (no DST); "today" means the local calendar day. */
+export const CITY_UTC_OFFSET_MS = 8 * HOUR_MS;
+/** At most this many alerts in a scene model (most severe, then newest, win). */
+export const MAX_ALERT_ITEMS = 200;
+/** At most this many incidents in a scene model (open ones first, then by priority and age). */
+export const MAX_INCIDENT_ITEMS = 300;
+/** Closed incidents stay visible this long after closing, ms. */
+export const CLOSED_INCIDENT_VISIBLE_MS = DAY_MS;
+/** Aggregate charts and counts are recomputed on every build; stale after this long, ms. */
+export const AGGREGATE_EXPECTED_INTERVAL_MS = 60_000;
+/** A time series is stale after this many device reporting intervals… */
+export const SERIES_STALE_INTERVALS = 3;
+/** …or this many series buckets, whichever is longer (dataTs is a bucket start). */
+export const SERIES_STALE_BUCKETS = 2;
+/** At most this many lines per time-series chart. */
+export const MAX_CHART_LINES = 10;
+
+/** Incident states that still need work; resolved incidents wait only for an officer's close. */
+export const OPEN_INCIDENT_STATES: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site'];
+
+/**
+ * Severity order of display statuses for "worst of": alert levels above offline above normal
+ * (an offline device is a concern, but less than any alarm a live device raises).
+ */
+export const STATUS_SEVERITY: Record<DeviceStatus, number> = { red: 6, orange: 5, yellow: 4, blue: 3, offline: 1, normal: 0 };
+
+// ---------------------------------------------------------------------------------------------
+// Time and small maths
+
+/** Epoch ms of the local (UTC+8) midnight that starts the day containing `ts`. */
+export function startOfLocalDay(ts: number): number {
+  return Math.floor((ts + CITY_UTC_OFFSET_MS) / DAY_MS) * DAY_MS - CITY_UTC_OFFSET_MS;
+}
+
+/** Rounded to one decimal place (display precision of rates and averages). */
+export function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+/** Percentage 0..100, one decimal; `whenEmpty` when the denominator is 0. */
+export function percent(part: number, whole: number, whenEmpty: number): number {
+  return whole === 0 ? whenEmpty : round1((part / whole) * 100);
+}
+
+export function byId<T extends { id: string }>(a: T, b: T): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device status
+
+export function worseStatus(a: DeviceStatus, b: DeviceStatus): DeviceStatus {
+  return STATUS_SEVERITY[b] > STATUS_SEVERITY[a] ? b : a;
+}
+
+/** Display status of a device by id (devices unknown to the state read as 'offline'). */
+export interface DeviceStatusLookup {
+  get(deviceId: string): DeviceStatus;
+}
+
+/**
+ * Display status per device id: 'offline' when its state says offline or it never reported;
+ * else the worst level of its active (not cleared) alerts; else 'normal'.
+ * Only the per-alert part is precomputed (alerts are few); each device's status is derived on
+ * lookup, so a 100k-device build does not pay for a second 100k-entry map.
+ */
+export function computeDeviceStatuses(state: FusedState): DeviceStatusLookup {
+  const worstAlert = new Map<string, AlertLevel>();
+  for (const alert of state.alerts) {
+    if (alert.cleared) continue;
+    const current = worstAlert.get(alert.deviceId);
+    if (current === undefined || ALERT_LEVEL_RANK[alert.level] < ALERT_LEVEL_RANK[current]) worstAlert.set(alert.deviceId, alert.level);
+  }
+  return {
+    get(deviceId: string): DeviceStatus {
+      if (state.deviceStates.get(deviceId)?.online !== true) return 'offline';
+      return worstAlert.get(deviceId) ?? 'normal';
+    },
+  };
+}
+
+/** Devices that are online now (their state says so). */
+export function countOnlineDevices(state: FusedState): number {
+  let online = 0;
+  for (const id of state.devices.keys()) if (state.deviceStates.get(id)?.online === true) online++;
+  return online;
+}
+
+export function toDevicePoint(device: Device, status: DeviceStatus): DevicePoint {
+  const point: DevicePoint = { id: device.id, kind: device.kind, p: device.location, s: status };
+  if (device.assetId !== undefined) point.a = device.assetId;
+  return point;
+}
+
+/** Devices passing `include`, as map points sorted by id. */
+export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, include: (d: Device) => boolean = () => true): DevicePoint[] {
+  const points: DevicePoint[] = [];
+  for (const device of state.devices.values()) {
+    if (include(device)) points.push(toDevicePoint(device, statuses.get(device.id)));
+  }
+  return points.sort(byId);
+}
+
+/** Devices passing `include`, sorted by id. */
+export function selectDevices(state: FusedState, include: (d: Device) => boolean): Device[] {
+  const out: Device[] = [];
+  for (const device of state.devices.values()) if (include(device)) out.push(device);
+  return out.sort(byId);
+}
+
+/** Latest value of a device metric, or undefined when the device never reported it. */
+export function latestMetric(state: FusedState, deviceId: string, metric: string): number | undefined {
+  return state.deviceStates.get(deviceId)?.metrics[metric];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assets
+
+/** Device ids per asset id, each list sorted. */
+export function devicesByAsset(state: FusedState): Map<string, string[]> {
+  const byAsset = new Map<string, string[]>();
+  for (const device of state.devices.values()) {
+    if (device.assetId === undefined) continue;
+    const list = byAsset.get(device.assetId);
+    if (list === undefined) byAsset.set(device.assetId, [device.id]);
+    else list.push(device.id);
+  }
+  for (const list of byAsset.values()) list.sort();
+  return byAsset;
+}
+
+/**
+ * Bridge health index, 0..100: 100 minus a penalty per device by its display status
+ * (red 40, orange 25, yellow 10, blue 5, offline 5), floored at 0.
+ */
+export const BRIDGE_HEALTH_PENALTY: Record<DeviceStatus, number> = { red: 40, orange: 25, yellow: 10, blue: 5, offline: 5, normal: 0 };
+export const BRIDGE_HEALTH_MAX = 100;
+
+export function bridgeHealthIndex(statuses: readonly DeviceStatus[]): number {
+  let health = BRIDGE_HEALTH_MAX;
+  for (const s of statuses) health -= BRIDGE_HEALTH_PENALTY[s];
+  return Math.max(0, health);
+}
+
+/**
+ * Assets passing `include` as items sorted by id; status = worst status of their devices
+ * ('normal' for an asset without devices); bridges carry a health index.
+ */
+export function assetItems(
+  state: FusedState,
+  statuses: DeviceStatusLookup,
+  include: (a: Asset) => boolean = () => true,
+): AssetItem[] {
+  const byAsset = devicesByAsset(state);
+  const items: AssetItem[] = [];
+  for (const asset of state.assets) {
+    if (!include(asset)) continue;
+    const deviceStatuses = (byAsset.get(asset.id) ?? []).map((id) => statuses.get(id));
+    const item: AssetItem = {
+      id: asset.id,
+      kind: asset.kind,
+      name: asset.name,
+      nameEn: asset.nameEn,
+      district: asset.district,
+      geometry: asset.geometry,
+      status: deviceStatuses.reduce<DeviceStatus>(worseStatus, 'normal'),
+      props: { ...asset.props },
+    };
+    if (asset.kind === 'bridge') item.health = bridgeHealthIndex(deviceStatuses);
+    items.push(item);
+  }
+  return items.sort(byId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+
+export function toAlertItem(alert: Alert): AlertItem {
+  const item: AlertItem = {
+    id: alert.id,
+    deviceId: alert.deviceId,
+    deviceKind: alert.deviceKind,
+    scene: alert.scene,
+    district: alert.district,
+    p: alert.location,
+    level: alert.level,
+    cleared: alert.cleared,
+    acknowledged: alert.acknowledged,
+    firstTs: alert.firstTs,
+    lastTs: alert.lastTs,
+    count: alert.count,
+    title: alert.title,
+    titleEn: alert.titleEn,
+  };
+  if (alert.value !== undefined) item.value = alert.value;
+  if (alert.metric !== undefined) item.metric = alert.metric;
+  if (alert.incidentId !== undefined) item.incidentId = alert.incidentId;
+  return item;
+}
+
+/** Most severe first, then newest (last seen) first, then id. */
+export function compareAlertsBySeverityThenNewest(a: Alert, b: Alert): number {
+  return ALERT_LEVEL_RANK[a.level] - ALERT_LEVEL_RANK[b.level] || b.lastTs - a.lastTs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Open alerts passing `include`, sorted by `compare`, at most MAX_ALERT_ITEMS. */
+export function openAlertItems(
+  state: FusedState,
+  include: (a: Alert) => boolean = () => true,
+  compare: (a: Alert, b: Alert) => number = compareAlertsBySeverityThenNewest,
+): AlertItem[] {
+  return state.alerts
+    .filter((a) => isAlertOpen(a) && include(a))
+    .sort(compare)
+    .slice(0, MAX_ALERT_ITEMS)
+    .map(toAlertItem);
+}
+
+/** Open alerts counted per level. */
+export function countOpenAlertsByLevel(alerts: readonly Alert[]): Record<AlertLevel, number> {
+  const counts: Record<AlertLevel, number> = { red: 0, orange: 0, yellow: 0, blue: 0 };
+  for (const alert of alerts) if (isAlertOpen(alert)) counts[alert.level]++;
+  return counts;
+}
+
+const RULE_TYPE_BY_ID = new Map(DEFAULT_RULES.map((r) => [r.id, r.type]));
+
+/**
+ * true for alerts raised by an offline rule (device silent), false for measured conditions.
+ * Rules outside DEFAULT_RULES are judged by the alert itself: offline alerts carry no metric.
+ */
+export function isOfflineAlert(alert: Alert): boolean {
+  const type = RULE_TYPE_BY_ID.get(alert.ruleId);
+  return type !== undefined ? type === 'offline' : alert.metric === undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incidents, handlers
+
+export function isIncidentOpen(incident: Incident): boolean {
+  return OPEN_INCIDENT_STATES.includes(incident.state);
+}
+
+export function toIncidentItem(incident: Incident): IncidentItem {
+  const item: IncidentItem = {
+    id: incident.id,
+    version: incident.version,
+    state: incident.state,
+    priority: incident.priority,
+    level: incident.level,
+    scene: incident.scene,
+    category: incident.category,
+    title: incident.title,
+    district: incident.district,
+    p: incident.location,
+    assignees: incident.assignees.slice(),
+    escalated: incident.escalated,
+    createdTs: incident.createdTs,
+    updatedTs: incident.updatedTs,
+    slaDueTs: incident.slaDueTs,
+  };
+  if (incident.titleEn !== undefined) item.titleEn = incident.titleEn;
+  if (incident.closedTs !== undefined) item.closedTs = incident.closedTs;
+  return item;
+}
+
+/** Open first, then by priority (P1 first), then newest first, then id. */
+function compareIncidents(a: Incident, b: Incident): number {
+  const openA = isIncidentOpen(a) ? 0 : 1;
+  const openB = isIncidentOpen(b) ? 0 : 1;
+  return openA - openB || (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) || b.createdTs - a.createdTs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * Incidents passing `include` that are not closed, or were closed within
+ * CLOSED_INCIDENT_VISIBLE_MS; sorted (open, priority, newest), at most MAX_INCIDENT_ITEMS.
+ */
+export function incidentItems(state: FusedState, include: (i: Incident) => boolean = () => true): IncidentItem[] {
+  const since = state.nowTs - CLOSED_INCIDENT_VISIBLE_MS;
+  return state.incidents
+    .filter((i) => include(i) && (i.state !== 'closed' || (i.closedTs ?? i.updatedTs) >= since))
+    .sort(compareIncidents)
+    .slice(0, MAX_INCIDENT_ITEMS)
+    .map(toIncidentItem);
+}
+
+export function toHandlerItem(handler: Handler): HandlerItem {
+  return { id: handler.id, name: handler.name, team: handler.team, status: handler.status, p: handler.location, locationTs: handler.locationTs };
+}
+
+/** All handlers, sorted by id. */
+export function handlerItems(state: FusedState): HandlerItem[] {
+  return state.handlers.map(toHandlerItem).sort(byId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// KPIs and charts
+
+export function kpi(id: string, label: string, labelEn: string, value: number, unit: string, level?: AlertLevel): Kpi {
+  const item: Kpi = { id, label, labelEn, value, unit };
+  if (level !== undefined) item.level = level;
+  return item;
+}
+
+/** One KPI per alert level, ids `${prefix}${Level}` (e.g. openAlertsRed), coloured by level. */
+export function alertLevelKpis(counts: Record<AlertLevel, number>, prefix: string): Kpi[] {
+  const names: Record<AlertLevel, [string, string]> = {
+    red: ['红色预警', 'Red alerts'],
+    orange: ['橙色预警', 'Orange alerts'],
+    yellow: ['黄色预警', 'Yellow alerts'],
+    blue: ['蓝色预警', 'Blue alerts'],
+  };
+  return ALERT_LEVELS.map((level) => kpi(`${prefix}${level[0].toUpperCase()}${level.slice(1)}`, names[level][0], names[level][1], counts[level], '条', level));
+}
+
+export const ALERT_LEVEL_NAMES: Record<AlertLevel, { name: string; nameEn: string }> = {
+  red: { name: '红色', nameEn: 'Red' },
+  orange: { name: '橙色', nameEn: 'Orange' },
+  yellow: { name: '黄色', nameEn: 'Yellow' },
+  blue: { name: '蓝色', nameEn: 'Blue' },
+};
+
+/** All ten districts in code order, with names for chart categories. */
+export function districtCategories(): { codes: readonly (typeof DISTRICT_CODES)[number][]; names: string[]; namesEn: string[] } {
+  return {
+    codes: DISTRICT_CODES,
+    names: DISTRICT_CODES.map((c) => districtName(c, 'zh')),
+    namesEn: DISTRICT_CODES.map((c) => districtName(c, 'en')),
+  };
+}
+
+/** `${deviceId}.${metric}` — the key of a series window in FusedState.series. */
+export function seriesKey(deviceId: string, metric: string): string {
+  return `${deviceId}.${metric}`;
+}
+
+/**
+ * A chart line from a series window (bounded by the window's length), or null when the window
+ * is missing or empty. `useMax` plots each bucket's peak instead of its last value.
+ */
+export function seriesLine(state: FusedState, deviceId: string, metric: string, name: string, nameEn: string, useMax = false): ChartLine | null {
+  const window: SeriesWindow | undefined = state.series.get(seriesKey(deviceId, metric));
+  if (window === undefined || window.ts.length === 0) return null;
+  const source = useMax ? window.max : window.values;
+  const length = Math.min(window.ts.length, source.length);
+  const points: [number, number][] = [];
+  for (let i = 0; i < length; i++) points.push([window.ts[i], source[i]]);
+  return { id: `${deviceId}.${metric}`, name, nameEn, points };
+}
+
+/** Staleness horizon of a series of this device kind and bucket width, ms. */
+export function seriesExpectedIntervalMs(kind: DeviceKind, bucketMs: number): number {
+  return Math.max(SERIES_STALE_INTERVALS * DEVICE_CATALOGUE[kind].intervalMs, SERIES_STALE_BUCKETS * bucketMs);
+}
+
+/** A time-series chart; dataTs = newest point over all lines, or nowTs when there are none. */
+export function timeseriesChart(
+  state: FusedState,
+  opts: { title: string; titleEn: string; unit: string; kind: DeviceKind; lines: ChartLine[]; marks?: ChartMarkLine[] },
+): ChartData {
+  const lines = opts.lines.slice(0, MAX_CHART_LINES);
+  let dataTs = 0;
+  let bucketMs = 0;
+  for (const line of lines) {
+    const last = line.points[line.points.length - 1];
+    if (last !== undefined && last[0] > dataTs) dataTs = last[0];
+    if (line.points.length > 1) bucketMs = Math.max(bucketMs, line.points[1][0] - line.points[0][0]);
+  }
+  return {
+    kind: 'timeseries',
+    title: opts.title,
+    titleEn: opts.titleEn,
+    unit: opts.unit,
+    lines,
+    marks: opts.marks ?? [],
+    dataTs: lines.length === 0 ? state.nowTs : dataTs,
+    expectedIntervalMs: seriesExpectedIntervalMs(opts.kind, bucketMs),
+  };
+}
+
+/** The threshold rule of a kind and metric among the default rules (first match), if any. */
+export function thresholdRule(kind: DeviceKind, metric: string): ThresholdRule | undefined {
+  for (const rule of DEFAULT_RULES) {
+    if (rule.type === 'threshold' && rule.deviceKind === kind && rule.metric === metric) return rule;
+  }
+  return undefined;
+}
+
+/**
+ * Mark lines at the limits of every default threshold rule of a kind and metric (e.g. both the
+ * low- and the high-pressure rule), most severe first within each rule.
+ */
+export function ruleLimitMarks(kind: DeviceKind, metric: string): ChartMarkLine[] {
+  const marks: ChartMarkLine[] = [];
+  for (const rule of DEFAULT_RULES) {
+    if (rule.type !== 'threshold' || rule.deviceKind !== kind || rule.metric !== metric) continue;
+    for (const level of ALERT_LEVELS) {
+      const value = rule.limits[level];
+      if (value !== undefined) marks.push({ name: `${ALERT_LEVEL_NAMES[level].name}阈值`, nameEn: `${ALERT_LEVEL_NAMES[level].nameEn} limit`, value, level });
+    }
+  }
+  return marks;
+}
+
+/** Alerts whose first observation falls in the local day containing `nowTs`. */
+export function raisedToday(alert: Alert, nowTs: number): boolean {
+  return alert.firstTs >= startOfLocalDay(nowTs) && alert.firstTs <= nowTs;
+}
+
+export const SCENE_NAMES: Record<SceneId, { name: string; nameEn: string }> = {
+  emergency: { name: '应急', nameEn: 'Emergency' },
+  bridge: { name: '路桥', nameEn: 'Bridges' },
+  water: { name: '水务', nameEn: 'Water' },
+  community: { name: '社区', nameEn: 'Community' },
+};
+
+/** A bar chart of aggregate counts (dataTs = nowTs). */
+export function countBarChart(
+  state: FusedState,
+  opts: {
+    title: string;
+    titleEn: string;
+    unit: string;
+    categories: string[];
+    categoriesEn: string[];
+    series: { id: string; name: string; nameEn: string; values: number[]; level?: AlertLevel }[];
+  },
+): ChartData {
+  return { kind: 'bar', ...opts, dataTs: state.nowTs, expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS };
+}
+
+/** A pie chart of aggregate counts (dataTs = nowTs). */
+export function countPieChart(
+  state: FusedState,
+  opts: { title: string; titleEn: string; unit: string; slices: { id: string; name: string; nameEn: string; value: number }[] },
+): ChartData {
+  return { kind: 'pie', ...opts, dataTs: state.nowTs, expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS };
+}
