@@ -252,6 +252,12 @@ describe('malformed input is rejected with a typed error and the server stays up
       s.close();
     }
 
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/ioc_readings_total\{verdict="accepted"\} [1-9]/);
+    expect(metrics).toMatch(/ioc_readings_total\{verdict="rejected"\} [1-9]/);
+    expect(metrics).toContain('ioc_connected_clients{namespace="live"}');
+    expect(metrics).toContain('ioc_event_loop_lag_p99_seconds');
+
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', store: 'memory' });
