@@ -1,0 +1,89 @@
+/**
+ * Options shared by the device simulator CLIs (main.ts, drill.ts): flags first, then the same
+ * environment variables the server reads, so both sides build the same fleet by default.
+ */
+import { DEFAULT_FLEET } from '../scenes/fleet';
+import { DEV_DEVICE_SECRET } from '../server/device-token';
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8080';
+export const DEFAULT_DEMO_PASSWORD = 'ioc-demo-2026';
+/** Loopback port on which the running simulator accepts drill requests from drill.ts; 0 = off. */
+export const DEFAULT_CONTROL_PORT = 8099;
+
+export interface SimulatorCliConfig {
+  serverUrl: string;
+  deviceSecret: string;
+  /** fleet size: must match the server's IOC_DEMO_DEVICES (ids are prefix-stable, so a smaller fleet is a subset) */
+  devices: number;
+  /** fleet and signal seed: must match the server's IOC_DEMO_SEED for identical positions */
+  seed: number;
+  /** report-rate multiplier */
+  rate: number;
+  demoPassword: string;
+  controlPort: number;
+}
+
+export type ConfigResult = { ok: true; config: SimulatorCliConfig } | { ok: false; error: { code: 'E_VALIDATION'; message: string } };
+
+function parseNumber(name: string, raw: string | undefined, fallback: number, check: (n: number) => boolean): number | string {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  return Number.isFinite(n) && check(n) ? n : `${name} must be a valid number (got '${raw}')`;
+}
+
+/** Resolve flags (strings from parseArgs) and env into a config, or a validation error. */
+export function resolveCliConfig(
+  flags: { server?: string; devices?: string; seed?: string; rate?: string; 'control-port'?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigResult {
+  const devices = parseNumber('--devices', flags.devices ?? env.IOC_DEMO_DEVICES, DEFAULT_FLEET.count, (n) => Number.isInteger(n) && n > 0);
+  const seed = parseNumber('--seed', flags.seed ?? env.IOC_DEMO_SEED, DEFAULT_FLEET.seed, Number.isInteger);
+  const rate = parseNumber('--rate', flags.rate ?? env.IOC_DEVICE_RATE, 1, (n) => n > 0);
+  const controlPort = parseNumber(
+    '--control-port',
+    flags['control-port'] ?? env.IOC_MOCK_CONTROL_PORT,
+    DEFAULT_CONTROL_PORT,
+    (n) => Number.isInteger(n) && n >= 0 && n < 65536,
+  );
+  for (const v of [devices, seed, rate, controlPort]) if (typeof v === 'string') return { ok: false, error: { code: 'E_VALIDATION', message: v } };
+  const serverUrl = (flags.server ?? env.IOC_SERVER_URL ?? DEFAULT_SERVER_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(serverUrl))
+    return { ok: false, error: { code: 'E_VALIDATION', message: `--server must be an http(s) URL (got '${serverUrl}')` } };
+  return {
+    ok: true,
+    config: {
+      serverUrl,
+      deviceSecret: env.IOC_DEVICE_SECRET || DEV_DEVICE_SECRET,
+      devices: devices as number,
+      seed: seed as number,
+      rate: rate as number,
+      demoPassword: env.IOC_DEMO_PASSWORD || DEFAULT_DEMO_PASSWORD,
+      controlPort: controlPort as number,
+    },
+  };
+}
+
+/** Poll GET /healthz until it answers 2xx, or until `signal` aborts. Returns false when aborted. */
+export async function waitForServer(
+  serverUrl: string,
+  opts: { signal?: AbortSignal; pollMs?: number; log?: (l: string) => void; fetchImpl?: typeof fetch } = {},
+): Promise<boolean> {
+  const pollMs = opts.pollMs ?? 1000;
+  const f = opts.fetchImpl ?? fetch;
+  let lastLogTs = 0;
+  const logEveryMs = 10_000;
+  while (!opts.signal?.aborted) {
+    try {
+      const res = await f(`${serverUrl}/healthz`, { signal: AbortSignal.timeout(Math.max(pollMs, 2000)) });
+      if (res.ok) return true;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - lastLogTs > logEveryMs) {
+      opts.log?.(`[devices] waiting for ${serverUrl}/healthz …`);
+      lastLogTs = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return false;
+}
