@@ -12,6 +12,8 @@ import { ScreenSceneIdSchema, type Role } from '../scenes/domain';
 import type { SessionClaims, TokenService } from './auth/tokens';
 import { CreateUserSchema, UpdateUserSchema, publicUser, type UserService } from './auth/users';
 import type { CommandService } from './commands';
+import { recommendHandlers } from './dispatch';
+import { briefingWindowStart, buildBriefing } from './briefing';
 import { deviceToken } from './device-token';
 import { httpStatusOf, iocError, validationError } from './errors';
 import type { Fusion } from './fusion';
@@ -198,6 +200,23 @@ export function createHttpApp(d: HttpDeps): express.Express {
     const blob = await d.store.getBlob(String(req.params.id));
     if (!blob) return sendError(res, iocError('E_NOT_FOUND', 'no such photo'));
     res.type(blob.contentType).send(blob.data);
+  });
+
+  // --- dispatch loop: handlers, recommendations, leader briefing (server/dispatch.ts, server/briefing.ts)
+  api.get('/handlers', auth('officer', 'leader', 'admin'), (_req, res) => {
+    res.json({ handlers: d.fusion.listHandlers() });
+  });
+  api.get('/incidents/:id/recommendations', auth('officer', 'admin'), async (req, res) => {
+    const id = String(req.params.id);
+    const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
+    if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
+    res.json({ incidentId: id, recommendations: recommendHandlers(incident, d.fusion.listHandlers(), Date.now()) });
+  });
+  api.get('/briefing', auth('leader', 'officer', 'admin'), async (_req, res) => {
+    const nowTs = Date.now();
+    const since = briefingWindowStart(nowTs);
+    const [alerts, incidents] = await Promise.all([d.store.loadAlerts(since), d.store.loadIncidents(since)]);
+    res.json(buildBriefing({ alerts, incidents, handlers: d.fusion.listHandlers() }, nowTs));
   });
 
   api.use((_req, res) => sendError(res, iocError('E_NOT_FOUND', 'no such API route')));

@@ -1,0 +1,102 @@
+/**
+ * Benchmark profiles: every duration, rate and size the run uses, with units in the names.
+ * `full` stays under 10 minutes on 2 cores, `quick` under 2 minutes.
+ */
+
+export interface BenchProfile {
+  name: 'quick' | 'full';
+  fleetSeed: number;
+  xadd: { durationMs: number; batchSize: number; pipelinesInFlight: number };
+  ingest: {
+    /** fleet of the ingest/alarm/fan-out server */
+    fleetCount: number;
+    /** tail devices kept out of the load for probes */
+    reservedDevices: number;
+    screenClients: number;
+    coalesceIntervalMs: number;
+    batchSize: number;
+    maxInFlight: number;
+    saturateMs: number;
+    /** open-loop steps as fractions of the closed-loop saturation rate */
+    stepFractions: number[];
+    stepMs: number;
+    probesPerS: number;
+    /** a step passes when device→client p99 stays under this, ms */
+    latencyBudgetMs: number;
+    /** … and at least this share of the offered readings is accepted */
+    minAcceptedFraction: number;
+    /** the in-memory store peer runs the same steps */
+    memoryPeer: boolean;
+  };
+  alarm: { durationMs: number; alarmsPerS: number; pingsPerS: number; loadFractionOfCeiling: number };
+  fanout: { durationMs: number; windowFrames: number; fallbackFrameBytes: number; drainTimeoutMs: number };
+  bytes: { fleetCount: number; deviceRateFractions: number[]; windowMs: number; coalesceIntervalMs: number };
+  concurrency: {
+    clients: number;
+    fleetCount: number;
+    reservedDevices: number;
+    connectConcurrency: number;
+    readingsPerS: number;
+    windowMs: number;
+    probesPerS: number;
+    dispatchIterations: number;
+    dispatchPauseMs: number;
+  };
+  render: { pointCounts: number[]; sampleMs: number; updatesPerS: number; updateFraction: number };
+  /** pause after a load window so the last frames arrive before counting, ms */
+  settleMs: number;
+  soak: { sampleEveryMs: number; warmupFraction: number; maxWarmupMs: number; readingsPerS: number; screenClients: number; fleetCount: number };
+}
+
+const SEED = 20261121;
+
+export const FULL_PROFILE: BenchProfile = {
+  name: 'full',
+  fleetSeed: SEED,
+  xadd: { durationMs: 5_000, batchSize: 1000, pipelinesInFlight: 4 },
+  ingest: {
+    fleetCount: 20_000,
+    reservedDevices: 3_000,
+    screenClients: 100,
+    coalesceIntervalMs: 100,
+    batchSize: 1000,
+    maxInFlight: 4,
+    saturateMs: 5_000,
+    stepFractions: [0.25, 0.5, 0.7, 0.85, 1.0],
+    stepMs: 6_000,
+    probesPerS: 10,
+    latencyBudgetMs: 250,
+    minAcceptedFraction: 0.95,
+    memoryPeer: true,
+  },
+  alarm: { durationMs: 10_000, alarmsPerS: 5, pingsPerS: 5, loadFractionOfCeiling: 0.8 },
+  fanout: { durationMs: 5_000, windowFrames: 32, fallbackFrameBytes: 2_000, drainTimeoutMs: 10_000 },
+  bytes: { fleetCount: 100_000, deviceRateFractions: [0.1, 0.05, 0.025], windowMs: 10_000, coalesceIntervalMs: 250 },
+  concurrency: {
+    clients: 2000,
+    fleetCount: 2000,
+    reservedDevices: 500,
+    connectConcurrency: 50,
+    readingsPerS: 1000,
+    windowMs: 20_000,
+    probesPerS: 10,
+    dispatchIterations: 100,
+    dispatchPauseMs: 100,
+  },
+  render: { pointCounts: [10_000, 50_000, 100_000], sampleMs: 5_000, updatesPerS: 4, updateFraction: 0.01 },
+  settleMs: 800,
+  soak: { sampleEveryMs: 15_000, warmupFraction: 0.2, maxWarmupMs: 120_000, readingsPerS: 5_000, screenClients: 100, fleetCount: 20_000 },
+};
+
+export const QUICK_PROFILE: BenchProfile = {
+  ...FULL_PROFILE,
+  name: 'quick',
+  xadd: { ...FULL_PROFILE.xadd, durationMs: 2_000 },
+  ingest: { ...FULL_PROFILE.ingest, fleetCount: 10_000, reservedDevices: 1_500, saturateMs: 2_000, stepFractions: [0.3, 0.6, 0.9], stepMs: 2_500, memoryPeer: true },
+  alarm: { ...FULL_PROFILE.alarm, durationMs: 3_000 },
+  fanout: { ...FULL_PROFILE.fanout, durationMs: 1_500 },
+  // quick: a 20k fleet (the full run uses the issue's 100k); the JSON records bytes_fleet_count
+  bytes: { ...FULL_PROFILE.bytes, fleetCount: 20_000, deviceRateFractions: [0.1, 0.05, 0.025], windowMs: 2_500 },
+  concurrency: { ...FULL_PROFILE.concurrency, clients: 500, windowMs: 5_000, dispatchIterations: 20 },
+  render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_500 },
+};

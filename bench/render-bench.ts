@@ -1,0 +1,171 @@
+/**
+ * Big-screen render benchmark: `/screen/overview` in headless Chromium (software GL), served by
+ * the server under test with N device points while live updates bring devices online.
+ *
+ * Measured from outside the page (the page exposes no benchmark hook yet):
+ * - main-thread script time from the DevTools `Performance.getMetrics` counters (ScriptDuration),
+ *   in an idle window and in a live-update window of the same length;
+ * - rendered frames (requestAnimationFrame count) and scene deltas received (WebSocket frames).
+ * `render_update_ms` = (live − idle script time) / frames rendered in the live window.
+ *
+ * Peer (full rebuild of every layer's data on every frame) needs the page to offer
+ * `window.__iocBench.setMode('incremental' | 'rebuild')`; without it the peer is null with a reason.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { round } from './stats';
+
+export interface RenderBenchOptions {
+  pointCounts: number[];
+  sampleMs: number;
+  fleetSeed: number;
+  startServer(devices: number): Promise<{ url: string; stop(): Promise<void> }>;
+  startLoad(url: string, devices: number): Promise<{ stop(): Promise<void> }>;
+  login(url: string): Promise<string>;
+}
+export interface RenderBenchResult {
+  figures: Record<string, number | null>;
+  reasons: Record<string, string>;
+  perPoints: Record<string, unknown>[];
+}
+
+const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-gl=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+const VIEWPORT = { width: 1920, height: 1080 };
+/** Page load and first snapshot may take this long, ms. */
+const PAGE_READY_TIMEOUT_MS = 90_000;
+/** After the canvas appears, let the first snapshot settle, ms. */
+const SETTLE_MS = 3_000;
+/** Live updates run this long before the live window starts, ms. */
+const LOAD_WARMUP_MS = 1_500;
+
+interface WindowSample {
+  scriptMs: number;
+  taskMs: number;
+  frames: number;
+  deltas: number;
+  frameP50Ms: number | null;
+  frameP95Ms: number | null;
+}
+
+async function metricsMs(page: Page, cdp: Awaited<ReturnType<BrowserContext['newCDPSession']>>): Promise<{ script: number; task: number }> {
+  void page;
+  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  const get = (n: string) => (metrics.find((m) => m.name === n)?.value ?? 0) * 1000;
+  return { script: get('ScriptDuration'), task: get('TaskDuration') };
+}
+
+async function sampleWindow(page: Page, cdp: Awaited<ReturnType<BrowserContext['newCDPSession']>>, ms: number, deltaCounter: { n: number }): Promise<WindowSample> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __benchFrames: number[]; __benchRun: boolean };
+    w.__benchFrames = [];
+    w.__benchRun = true;
+    const tick = (t: number) => {
+      if (!w.__benchRun) return;
+      w.__benchFrames.push(t);
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const m0 = await metricsMs(page, cdp);
+  const d0 = deltaCounter.n;
+  await page.waitForTimeout(ms);
+  const m1 = await metricsMs(page, cdp);
+  const frames = await page.evaluate(() => {
+    const w = window as unknown as { __benchFrames: number[]; __benchRun: boolean };
+    w.__benchRun = false;
+    return w.__benchFrames;
+  });
+  const gaps = frames
+    .slice(1)
+    .map((t, i) => t - frames[i])
+    .sort((a, b) => a - b);
+  const pick = (p: number) => (gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))] : null);
+  return { scriptMs: m1.script - m0.script, taskMs: m1.task - m0.task, frames: frames.length, deltas: deltaCounter.n - d0, frameP50Ms: round(pick(0.5)), frameP95Ms: round(pick(0.95)) };
+}
+
+export async function runRenderBench(o: RenderBenchOptions): Promise<RenderBenchResult> {
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'ioc-bench-chromium-'));
+  const perPoints: Record<string, unknown>[] = [];
+  const reasons: Record<string, string> = {};
+  let context: BrowserContext | null = null;
+  let hookSeen = false;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, viewport: VIEWPORT });
+    for (const n of o.pointCounts) {
+      const server = await o.startServer(n);
+      let load: { stop(): Promise<void> } | null = null;
+      const page = await context.newPage();
+      try {
+        const token = await o.login(server.url);
+        const deltas = { n: 0 };
+        page.on('websocket', (ws) => ws.on('framereceived', (f) => typeof f.payload === 'string' && f.payload.includes('"scene:delta"') && deltas.n++));
+        const pageErrors: string[] = [];
+        page.on('pageerror', (e) => pageErrors.push(e.message));
+        await page.goto(`${server.url}/screen/overview?token=${encodeURIComponent(token)}`, { timeout: PAGE_READY_TIMEOUT_MS });
+        await page.waitForSelector('canvas', { timeout: PAGE_READY_TIMEOUT_MS });
+        await page.waitForTimeout(SETTLE_MS);
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('Performance.enable');
+        const idle = await sampleWindow(page, cdp, o.sampleMs, deltas);
+        load = await o.startLoad(server.url, n);
+        await page.waitForTimeout(LOAD_WARMUP_MS);
+        const live = await sampleWindow(page, cdp, o.sampleMs, deltas);
+        const hasHook = await page.evaluate(() => typeof (window as unknown as { __iocBench?: { setMode?: unknown } }).__iocBench?.setMode === 'function');
+        let rebuild: WindowSample | null = null;
+        if (hasHook) {
+          hookSeen = true;
+          await page.evaluate(() => (window as unknown as { __iocBench: { setMode(m: string): void } }).__iocBench.setMode('rebuild'));
+          rebuild = await sampleWindow(page, cdp, o.sampleMs, deltas);
+          await page.evaluate(() => (window as unknown as { __iocBench: { setMode(m: string): void } }).__iocBench.setMode('incremental'));
+        }
+        const perFrame = (w: WindowSample) => (w.frames > 0 ? Math.max(0, w.scriptMs - idle.scriptMs) / w.frames : null);
+        perPoints.push({
+          points: n,
+          idle,
+          live,
+          rebuild,
+          update_ms_per_frame: round(perFrame(live), 2),
+          update_ms_per_delta: live.deltas > 0 ? round(Math.max(0, live.scriptMs - idle.scriptMs) / live.deltas, 2) : null,
+          rebuild_ms_per_frame: rebuild ? round(perFrame(rebuild), 2) : null,
+          page_errors: pageErrors.slice(0, 3),
+        });
+      } finally {
+        await page.close().catch(() => undefined);
+        await load?.stop();
+        await server.stop();
+      }
+    }
+  } catch (err) {
+    reasons.render_update_ms = `render benchmark failed: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    await context?.close().catch(() => undefined);
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+  const last = perPoints.at(-1) as { update_ms_per_frame: number | null; rebuild_ms_per_frame: number | null; points: number } | undefined;
+  if (!hookSeen) {
+    reasons.render_rebuild_peer_ms =
+      'the page exposes no window.__iocBench.setMode("rebuild") hook, so the full-rebuild peer cannot be driven from outside; add the hook in client/src/map/DeckMap.vue';
+  }
+  if (last && last.update_ms_per_frame === null) reasons.render_update_ms ??= 'no frames rendered in the live window';
+  return {
+    figures: {
+      render_update_ms: last?.update_ms_per_frame ?? null,
+      render_rebuild_peer_ms: last?.rebuild_ms_per_frame ?? null,
+      render_points: last?.points ?? null,
+    },
+    reasons,
+    perPoints,
+  };
+}

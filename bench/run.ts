@@ -1,0 +1,748 @@
+/**
+ * `npm run bench [-- --quick] [-- --soak MINUTES] [-- --only a,b] [-- --cpu-prof]`
+ *
+ * Starts a throwaway redis-server, the City IOC server in its own process, and load generators
+ * in their own processes; measures against peers run on the same machine in the same run; prints
+ * a table and one JSON line; writes bench/results/latest.json and a dated copy.
+ * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, soak.
+ */
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startRedisServer, type TestRedisServer } from '../tests/helpers/redis-server';
+import { generateFleet } from '../scenes/fleet';
+import type { Device, ScreenSceneId } from '../scenes/domain';
+import type { DevicePoint } from '../scenes/scene-model';
+import { instantRedRule } from './bench-readings';
+import { FULL_PROFILE, QUICK_PROFILE, type BenchProfile } from './bench-config';
+import { cpuPercent, forkChild, installChildCleanup, type BenchChild, type ProcessSample } from './child-rpc';
+import type { ClientSwarmOptions, SwarmReport } from './client-swarm-process';
+import type { IngestProcessOptions, IngestRunParams, IngestRunResult } from './ingest-process';
+import type { ServerProcessOptions } from './server-process';
+import type { BlastResult } from './blast';
+import type { DispatchRunResult } from './dispatch-process';
+import { probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
+import { runRenderBench, type RenderBenchResult } from './render-bench';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const DEMO_PASSWORD = 'ioc-demo-2026';
+const PARTS = ['xadd', 'ingest', 'alarm', 'fanout', 'bytes', 'concurrency', 'render', 'soak'] as const;
+type Part = (typeof PARTS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// arguments
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const soakIdx = argv.indexOf('--soak');
+const soakMinutes = soakIdx >= 0 ? Number(argv[soakIdx + 1]) : 0;
+if (soakIdx >= 0 && !(soakMinutes > 0)) throw new Error('--soak needs a number of minutes');
+const onlyIdx = argv.indexOf('--only');
+const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1].split(',')) : null;
+const cpuProf = argv.includes('--cpu-prof');
+const profDir = cpuProf ? `/tmp/ioc-bench-prof-${Date.now()}` : undefined;
+if (profDir) mkdirSync(profDir, { recursive: true });
+const P: BenchProfile = quick ? QUICK_PROFILE : FULL_PROFILE;
+const enabled = (part: Part) => (only ? only.has(part) : part === 'soak' ? soakMinutes > 0 : true);
+
+// ---------------------------------------------------------------------------------------------
+// results
+
+type Figure = number | null;
+const results: Record<string, unknown> = {};
+const notes: Record<string, string> = {};
+interface Row {
+  figure: string;
+  value: Figure | string;
+  unit: string;
+  peer: string;
+  peerValue: Figure | string;
+  ratio: Figure;
+  goal: string;
+}
+const rows: Row[] = [];
+const cpuByPhase: Record<string, Record<string, number | null>> = {};
+
+function set(key: string, value: unknown, reason?: string): void {
+  results[key] = value;
+  if ((value === null || value === undefined) && reason) notes[key] = reason;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+const children: BenchChild[] = [];
+async function spawn<I = unknown>(name: string, script: string, options: unknown, nodeFlags: string[] = [], profile = false): Promise<BenchChild<I>> {
+  const c = await forkChild<I>(name, script, options, { nodeFlags, cpuProfDir: profile ? profDir : undefined });
+  children.push(c as BenchChild);
+  return c;
+}
+async function stopAll(list: BenchChild[]): Promise<void> {
+  await Promise.all(list.map((c) => c.stop().catch(() => undefined)));
+  for (const c of list) children.splice(children.indexOf(c), 1);
+}
+
+/** CPU % of each child over a window: call before, run, call the returned function after. */
+async function cpuWindow(list: BenchChild[]): Promise<() => Promise<Record<string, number | null>>> {
+  const before = await Promise.all(list.map((c) => c.sample().catch(() => null)));
+  return async () => {
+    const after = await Promise.all(list.map((c) => c.sample().catch(() => null)));
+    const out: Record<string, number | null> = {};
+    list.forEach((c, i) => {
+      const a = before[i] as ProcessSample | null;
+      const b = after[i] as ProcessSample | null;
+      out[c.name] = a && b ? round(cpuPercent(a, b), 0) : null;
+    });
+    return out;
+  };
+}
+
+async function login(url: string, username: string): Promise<string> {
+  const r = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: DEMO_PASSWORD }) });
+  if (!r.ok) throw new Error(`login ${username}: HTTP ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { token: string }).token;
+}
+
+interface ServerInfo {
+  port: number;
+  url: string;
+}
+interface ServerStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  hubFrames: number;
+  hubBuilds: number;
+  hubBuildMsTotal: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  unhandledRejections: number;
+  uncaughtExceptions: number;
+}
+
+let redis: TestRedisServer | null = null;
+let prefixCounter = 0;
+async function startServer(name: string, o: Omit<ServerProcessOptions, 'redisUrl' | 'redisPrefix'>): Promise<BenchChild<ServerInfo>> {
+  if (o.store === 'redis' && !redis) throw new Error('redis-server is not available');
+  return spawn<ServerInfo>(
+    name,
+    'server-process.ts',
+    { ...o, redisUrl: redis?.url, redisPrefix: `bench${Date.now().toString(36)}${prefixCounter++}` } satisfies ServerProcessOptions,
+    ['--expose-gc', '--max-old-space-size=4096'],
+    true,
+  );
+}
+
+/** Swarms of `total` clients split over `processes` processes; the last client of each reports. */
+async function startSwarms(name: string, total: number, processes: number, base: Omit<ClientSwarmOptions, 'count' | 'maxDeltaSizeSamples'>): Promise<BenchChild[]> {
+  const per = Math.ceil(total / processes);
+  const list: BenchChild[] = [];
+  for (let i = 0; i < processes && i * per < total; i++) {
+    list.push(await spawn(`${name}-${i + 1}`, 'client-swarm-process.ts', { ...base, count: Math.min(per, total - i * per), maxDeltaSizeSamples: 2000 } satisfies ClientSwarmOptions));
+  }
+  const connected = await Promise.all(list.map((s) => s.call<{ connected: number; failed: number; errors: string[]; ms: number }>('connect', undefined, 600_000)));
+  const failed = connected.reduce((a, c) => a + c.failed, 0);
+  if (failed) log(`${name}: ${failed} clients failed to connect: ${connected.flatMap((c) => c.errors).join('; ')}`);
+  return list;
+}
+
+async function swarmReports(list: BenchChild[]): Promise<SwarmReport> {
+  const reports = await Promise.all(list.map((s) => s.call<SwarmReport>('report')));
+  const firsts = reports.map((r) => r.benchFirstMs).filter((x): x is number => x !== null);
+  const lasts = reports.map((r) => r.benchLastMs).filter((x): x is number => x !== null);
+  return {
+    clients: reports.reduce((a, r) => a + r.clients, 0),
+    bytes: reports.reduce((a, r) => a + r.bytes, 0),
+    windowMs: Math.max(...reports.map((r) => r.windowMs)),
+    deltas: reports.reduce((a, r) => a + r.deltas, 0),
+    devicePuts: reports.reduce((a, r) => a + r.devicePuts, 0),
+    benchFrames: reports.reduce((a, r) => a + r.benchFrames, 0),
+    benchFirstMs: firsts.length ? Math.min(...firsts) : null,
+    benchLastMs: lasts.length ? Math.max(...lasts) : null,
+    deltaSizes: reports.flatMap((r) => r.deltaSizes),
+    probeReceipts: reports.flatMap((r) => r.probeReceipts),
+    alarmReceipts: reports.flatMap((r) => r.alarmReceipts),
+    pingReceipts: reports.flatMap((r) => r.pingReceipts),
+    disconnects: reports.reduce((a, r) => a + r.disconnects, 0),
+  };
+}
+
+async function resetSwarms(list: BenchChild[]): Promise<void> {
+  await Promise.all(list.map((s) => s.call('resetWindow')));
+}
+
+/** Tail devices of a fleet, split into telemetry probes (any kind) and alarm probes (the instant-red kind). */
+function reservedDevices(fleet: Device[], reserved: number): { loadDevices: number; probeIds: string[]; alarmIds: string[] } {
+  const tail = fleet.slice(fleet.length - reserved);
+  const alarmKind = instantRedRule().deviceKind;
+  return {
+    loadDevices: fleet.length - reserved,
+    probeIds: tail.filter((d) => d.kind !== alarmKind).map((d) => d.id),
+    alarmIds: tail.filter((d) => d.kind === alarmKind).map((d) => d.id),
+  };
+}
+
+interface StepResult {
+  fraction: number | null;
+  offeredPerS: number;
+  acceptedPerS: number;
+  latency: LatencySummary;
+  httpErrors: number;
+  batchP99Ms: number | null;
+  cpu: Record<string, number | null>;
+  loopDelayP99Ms: number | null;
+  passed: boolean;
+  firstError: string | null;
+}
+
+async function ingestStep(
+  server: BenchChild<ServerInfo>,
+  ingest: BenchChild,
+  swarms: BenchChild[],
+  params: IngestRunParams,
+  fraction: number | null,
+): Promise<{ step: StepResult; run: IngestRunResult; report: SwarmReport }> {
+  await resetSwarms(swarms);
+  await server.call('resetLoopDelay');
+  const cpuDone = await cpuWindow([server, ingest, ...swarms]);
+  const run = await ingest.call<IngestRunResult>('run', params, params.durationMs + 120_000);
+  await sleep(P.settleMs);
+  const cpu = await cpuDone();
+  const stats = await server.call<ServerStats>('stats');
+  const report = await swarmReports(swarms);
+  const latency = summarizeLatency(probeLatencies(new Map(run.probeSent), report.probeReceipts));
+  const offeredPerS = (run.offered / run.elapsedMs) * 1000;
+  const acceptedPerS = (run.accepted / run.elapsedMs) * 1000;
+  const passed =
+    latency.p99 !== null && latency.p99 < P.ingest.latencyBudgetMs && run.accepted >= P.ingest.minAcceptedFraction * run.offered && run.httpErrors === 0;
+  return {
+    step: {
+      fraction,
+      offeredPerS: round(offeredPerS, 0)!,
+      acceptedPerS: round(acceptedPerS, 0)!,
+      latency,
+      httpErrors: run.httpErrors,
+      batchP99Ms: round(run.batchP99Ms),
+      cpu,
+      loopDelayP99Ms: round(stats.loopDelayP99Ms),
+      passed,
+      firstError: run.firstError,
+    },
+    run,
+    report,
+  };
+}
+
+function sceneCycle(): ScreenSceneId[] {
+  return ['overview', 'bridge', 'water', 'emergency', 'community'];
+}
+
+// ---------------------------------------------------------------------------------------------
+// measurements
+
+async function measureXadd(): Promise<void> {
+  if (!redis) return set('xadd_pipeline_per_s', null, 'redis-server not available');
+  const x = await spawn('xadd', 'xadd-process.ts', { redisUrl: redis.url, key: `benchxadd:${Date.now()}`, fleetCount: P.ingest.fleetCount, fleetSeed: P.fleetSeed });
+  const cpuDone = await cpuWindow([x]);
+  const r = await x.call<{ readingsPerS: number }>('run', P.xadd);
+  cpuByPhase.xadd = await cpuDone();
+  set('xadd_pipeline_per_s', round(r.readingsPerS, 0));
+  await stopAll([x]);
+}
+
+interface IngestOutcome {
+  ceiling: number | null;
+  saturation: number;
+  steps: StepResult[];
+}
+
+/** Runs the ingest steps against one store; when `keep` is set, returns the live processes for the alarm and fan-out parts. */
+async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<{ outcome: IngestOutcome; live?: { server: BenchChild<ServerInfo>; ingest: BenchChild; swarms: BenchChild[]; medianDeltaBytes: number | null; fleet: Device[] } }> {
+  const fleet = generateFleet({ count: P.ingest.fleetCount, seed: P.fleetSeed });
+  const { loadDevices, probeIds, alarmIds } = reservedDevices(fleet, P.ingest.reservedDevices);
+  const server = await startServer(`server-${store}`, { store, devices: P.ingest.fleetCount, coalesceIntervalMs: P.ingest.coalesceIntervalMs });
+  const screenToken = await login(server.info.url, 'screen1');
+  const swarms = await startSwarms(`screens-${store}`, P.ingest.screenClients, 2, {
+    kind: 'ioc',
+    url: server.info.url,
+    tokens: [screenToken],
+    scenes: ['overview'],
+    connectConcurrency: 25,
+    reporter: true,
+    probeDeviceIds: probeIds,
+    alarmDeviceIds: alarmIds,
+  });
+  const ingest = await spawn(`ingest-${store}`, 'ingest-process.ts', {
+    url: server.info.url,
+    fleetCount: P.ingest.fleetCount,
+    fleetSeed: P.fleetSeed,
+    loadDevices,
+    probeDeviceIds: probeIds,
+    alarmDeviceIds: alarmIds,
+    batchSize: P.ingest.batchSize,
+    maxInFlight: P.ingest.maxInFlight,
+  } satisfies IngestProcessOptions);
+  const warm = await ingest.call<{ accepted: number; ms: number }>('warmup', undefined, 300_000);
+  log(`ingest/${store}: warm-up ${warm.accepted} readings in ${Math.round(warm.ms)} ms`);
+  await sleep(P.settleMs * 2);
+
+  const sat = await ingestStep(server, ingest, swarms, { mode: 'max', durationMs: P.ingest.saturateMs, probesPerS: P.ingest.probesPerS }, null);
+  log(`ingest/${store}: closed-loop saturation ${sat.step.acceptedPerS}/s, probe p99 ${sat.step.latency.p99} ms`);
+  cpuByPhase[`ingest_saturation_${store}`] = sat.step.cpu;
+  const steps: StepResult[] = [];
+  const deltaSizes = [...sat.report.deltaSizes];
+  for (const f of P.ingest.stepFractions) {
+    const rate = Math.max(1, Math.round(sat.step.acceptedPerS * f));
+    const s = await ingestStep(server, ingest, swarms, { mode: 'rate', ratePerS: rate, durationMs: P.ingest.stepMs, probesPerS: P.ingest.probesPerS }, f);
+    steps.push(s.step);
+    deltaSizes.push(...s.report.deltaSizes);
+    log(`ingest/${store}: offered ${s.step.offeredPerS}/s accepted ${s.step.acceptedPerS}/s probe p50/p99 ${s.step.latency.p50}/${s.step.latency.p99} ms ${s.step.passed ? 'PASS' : 'fail'}`);
+  }
+  const passing = steps.filter((s) => s.passed);
+  const ceiling = passing.length ? Math.max(...passing.map((s) => s.acceptedPerS)) : null;
+  const best = passing.find((s) => s.acceptedPerS === ceiling);
+  if (best) cpuByPhase[`ingest_ceiling_${store}`] = best.cpu;
+  const outcome = { ceiling, saturation: sat.step.acceptedPerS, steps: [sat.step, ...steps] };
+  const sorted = deltaSizes.sort((a, b) => a - b);
+  const medianDeltaBytes = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
+  if (keep) return { outcome, live: { server, ingest, swarms, medianDeltaBytes, fleet } };
+  await stopAll([ingest, ...swarms, server]);
+  return { outcome };
+}
+
+async function measureAlarm(live: { server: BenchChild<ServerInfo>; ingest: BenchChild; swarms: BenchChild[] }, ceiling: number | null, saturation: number): Promise<void> {
+  const base = ceiling ?? saturation * P.ingest.stepFractions[0];
+  const rate = Math.round(base * P.alarm.loadFractionOfCeiling);
+  const s = await ingestStep(
+    live.server,
+    live.ingest,
+    live.swarms,
+    { mode: 'rate', ratePerS: rate, durationMs: P.alarm.durationMs, alarmsPerS: P.alarm.alarmsPerS, pingsPerS: P.alarm.pingsPerS, probesPerS: 0 },
+    P.alarm.loadFractionOfCeiling,
+  );
+  const alarm = summarizeLatency(probeLatencies(new Map(s.run.alarmSent), s.report.alarmReceipts));
+  const peer = summarizeLatency(probeLatencies(new Map(s.run.pingSent), s.report.pingReceipts));
+  cpuByPhase.alarm = s.step.cpu;
+  set('alarm_background_readings_per_s', s.step.acceptedPerS);
+  set('alarm_p50_ms', alarm.p50);
+  set('alarm_p99_ms', alarm.p99, 'no alarm reached the clients');
+  set('alarm_samples', alarm.n);
+  set('alarm_peer_p50_ms', peer.p50);
+  set('alarm_peer_p99_ms', peer.p99, 'no ping reached the clients');
+  set('alarm_peer_samples', peer.n);
+  rows.push({
+    figure: 'alarm p99 (alert raised → screen)',
+    value: alarm.p99,
+    unit: 'ms',
+    peer: 'bare Socket.IO emit, same load',
+    peerValue: peer.p99,
+    ratio: null,
+    goal: '≤ peer + 20 ms',
+  });
+  log(`alarm: p50/p99 ${alarm.p50}/${alarm.p99} ms (n=${alarm.n}); peer ${peer.p50}/${peer.p99} ms (n=${peer.n}) at ${s.step.acceptedPerS} readings/s`);
+}
+
+function buildFrame(fleet: Device[], targetBytes: number): Record<string, unknown> {
+  const put: DevicePoint[] = [];
+  const frame = { scene: 'overview', rev: 1, prevRev: 0, delta: { generatedTs: Date.now(), devices: { put } } };
+  for (const d of fleet) {
+    if (JSON.stringify(frame).length >= targetBytes) break;
+    put.push({ id: d.id, kind: d.kind, p: d.location, s: 'normal', ...(d.assetId ? { a: d.assetId } : {}) });
+  }
+  return frame;
+}
+
+async function blastOn(target: BenchChild, swarms: BenchChild[], frame: Record<string, unknown>, scene: ScreenSceneId | null): Promise<{ perS: number; cpu: Record<string, number | null>; frames: number }> {
+  await resetSwarms(swarms);
+  const cpuDone = await cpuWindow([target, ...swarms]);
+  const r = await target.call<BlastResult>(
+    'blast',
+    { frame, durationMs: P.fanout.durationMs, windowFrames: P.fanout.windowFrames, reporters: swarms.length, drainTimeoutMs: P.fanout.drainTimeoutMs, scene },
+    P.fanout.durationMs + P.fanout.drainTimeoutMs + 30_000,
+  );
+  const cpu = await cpuDone();
+  const rep = await swarmReports(swarms);
+  return { perS: (rep.benchFrames / r.elapsedMs) * 1000, cpu, frames: r.framesEmitted };
+}
+
+async function measureFanout(live: { server: BenchChild<ServerInfo>; swarms: BenchChild[]; medianDeltaBytes: number | null; fleet: Device[] }): Promise<void> {
+  const frameBytes = live.medianDeltaBytes ?? P.fanout.fallbackFrameBytes;
+  const frame = buildFrame(live.fleet, frameBytes);
+  set('fanout_frame_bytes', JSON.stringify(frame).length);
+  set('fanout_clients', P.ingest.screenClients);
+  const ioc = await blastOn(live.server, live.swarms, frame, 'overview');
+  cpuByPhase.fanout_ioc = ioc.cpu;
+  set('fanout_deliveries_per_s', round(ioc.perS, 0));
+  log(`fan-out ioc: ${Math.round(ioc.perS)} deliveries/s (${ioc.frames} frames)`);
+
+  const peers: Record<'socketio' | 'ws', number | null> = { socketio: null, ws: null };
+  for (const kind of ['socketio', 'ws'] as const) {
+    const peer = await spawn<ServerInfo>(`peer-${kind}`, 'peer-server-process.ts', { kind });
+    const swarms = await startSwarms(`peer-${kind}-clients`, P.ingest.screenClients, 2, { kind, url: peer.info.url, connectConcurrency: 25, reporter: true });
+    const r = await blastOn(peer, swarms, frame, null);
+    peers[kind] = r.perS;
+    cpuByPhase[`fanout_${kind}`] = r.cpu;
+    log(`fan-out ${kind}: ${Math.round(r.perS)} deliveries/s (${r.frames} frames)`);
+    await stopAll([...swarms, peer]);
+  }
+  set('fanout_socketio_peer_per_s', round(peers.socketio, 0));
+  set('fanout_ws_peer_per_s', round(peers.ws, 0));
+  set('fanout_vs_socketio', ratio(ioc.perS, peers.socketio));
+  set('fanout_vs_ws', ratio(ioc.perS, peers.ws));
+  rows.push({ figure: `fan-out, ${P.ingest.screenClients} clients, ${JSON.stringify(frame).length} B frames`, value: round(ioc.perS, 0), unit: 'deliveries/s', peer: 'bare Socket.IO io.emit', peerValue: round(peers.socketio, 0), ratio: ratio(ioc.perS, peers.socketio), goal: '≥ 0.8×' });
+  rows.push({ figure: '', value: '', unit: '', peer: 'bare ws send loop', peerValue: round(peers.ws, 0), ratio: ratio(ioc.perS, peers.ws), goal: '≥ 0.7×' });
+}
+
+async function measureBytes(): Promise<void> {
+  const B = P.bytes;
+  const server = await startServer('server-bytes', { store: redis ? 'redis' : 'memory', devices: B.fleetCount, coalesceIntervalMs: B.coalesceIntervalMs });
+  const token = await login(server.info.url, 'screen1');
+  const swarms = await startSwarms('screen-bytes', 1, 1, { kind: 'ioc', url: server.info.url, tokens: [token], scenes: ['overview'], connectConcurrency: 1, reporter: false });
+  const ingest = await spawn('ingest-bytes', 'ingest-process.ts', {
+    url: server.info.url,
+    fleetCount: B.fleetCount,
+    fleetSeed: P.fleetSeed,
+    loadDevices: B.fleetCount,
+    probeDeviceIds: [],
+    alarmDeviceIds: [],
+    batchSize: P.ingest.batchSize,
+    maxInFlight: P.ingest.maxInFlight,
+  } satisfies IngestProcessOptions);
+  const warm = await ingest.call<{ accepted: number; ms: number }>('warmup', undefined, 600_000);
+  log(`bytes: warm-up ${warm.accepted} readings in ${Math.round(warm.ms)} ms`);
+  await sleep(P.settleMs * 2);
+  const perRate: Record<string, unknown>[] = [];
+  for (const f of B.deviceRateFractions) {
+    const rate = Math.round(B.fleetCount * f);
+    await resetSwarms(swarms);
+    const cpuDone = await cpuWindow([server, ingest, ...swarms]);
+    const run = await ingest.call<IngestRunResult>('run', { mode: 'rate', ratePerS: rate, durationMs: B.windowMs } satisfies IngestRunParams, B.windowMs + 120_000);
+    const cpu = await cpuDone();
+    const rep = await swarmReports(swarms);
+    const secs = rep.windowMs / 1000;
+    const entry = {
+      device_rate_fraction_per_s: f,
+      offered_readings_per_s: round((run.offered / run.elapsedMs) * 1000, 0),
+      accepted_readings_per_s: round((run.accepted / run.elapsedMs) * 1000, 0),
+      screen_bytes_per_s: round(rep.bytes / secs, 0),
+      // the peer broadcasts every reading the devices send: the offered rate, whether or not City IOC kept up
+      naive_bytes_per_s: round((run.naiveBytes / Math.max(1, run.accepted)) * (run.offered / run.elapsedMs) * 1000, 0),
+      naive_bytes_per_s_of_accepted: round((run.naiveBytes / run.elapsedMs) * 1000, 0),
+      accepted_fraction: round(run.accepted / Math.max(1, run.offered), 3),
+      frames_per_s: round(rep.deltas / secs, 2),
+      device_changes_on_screen_per_s: round(rep.devicePuts / secs, 1),
+      cpu,
+    };
+    perRate.push(entry);
+    log(`bytes: ${JSON.stringify(entry)}`);
+  }
+  const main = perRate[0] as { screen_bytes_per_s: number; naive_bytes_per_s: number; accepted_readings_per_s: number };
+  set('screen_bytes_per_s', main.screen_bytes_per_s);
+  set('naive_bytes_per_s', main.naive_bytes_per_s);
+  set('screen_vs_naive', ratio(main.screen_bytes_per_s, main.naive_bytes_per_s));
+  set('bytes_by_device_rate', perRate);
+  set('bytes_fleet_count', B.fleetCount);
+  if ((perRate[0] as { accepted_fraction: number }).accepted_fraction < P.ingest.minAcceptedFraction) {
+    notes.screen_bytes_per_s = `the server accepted only ${(perRate[0] as { accepted_fraction: number }).accepted_fraction * 100}% of the offered readings at this device rate; screen bytes are for what it accepted`;
+  }
+  rows.push({ figure: `bytes/s to one screen, ${B.fleetCount} devices @ ${B.deviceRateFractions[0] * 100}%/s`, value: main.screen_bytes_per_s, unit: 'B/s', peer: 'naive broadcast of every reading', peerValue: main.naive_bytes_per_s, ratio: ratio(main.screen_bytes_per_s, main.naive_bytes_per_s), goal: '≤ 0.1×' });
+  for (const e of perRate.slice(1) as typeof perRate) {
+    rows.push({ figure: `  … @ ${(e.device_rate_fraction_per_s as number) * 100}%/s`, value: e.screen_bytes_per_s as number, unit: 'B/s', peer: 'naive', peerValue: e.naive_bytes_per_s as number, ratio: ratio(e.screen_bytes_per_s as number, e.naive_bytes_per_s as number), goal: 'flat in device rate' });
+  }
+  await stopAll([ingest, ...swarms, server]);
+}
+
+async function measureConcurrency(): Promise<void> {
+  const C = P.concurrency;
+  const fleet = generateFleet({ count: C.fleetCount, seed: P.fleetSeed });
+  const { loadDevices, probeIds } = reservedDevices(fleet, C.reservedDevices);
+  const server = await startServer('server-concurrency', { store: redis ? 'redis' : 'memory', devices: C.fleetCount, coalesceIntervalMs: 250 });
+  const [screenToken, officerToken] = await Promise.all([login(server.info.url, 'screen1'), login(server.info.url, 'officer1')]);
+  const handlerTokens: Record<string, string> = {};
+  for (const h of ['handler1', 'handler2', 'handler3', 'handler4']) handlerTokens[h] = await login(server.info.url, h);
+  const heap0 = await server.call<number | null>('gcHeap');
+  const stats0 = await server.call<ServerStats>('stats');
+  // 9 in 10 clients are wall screens, 1 in 10 an officer console; scenes cycle over all five
+  const tokens = [...Array(9).fill(screenToken), officerToken];
+  const t0 = performance.now();
+  const swarms = await startSwarms('clients-2k', C.clients, 2, { kind: 'ioc', url: server.info.url, tokens, scenes: sceneCycle(), connectConcurrency: C.connectConcurrency, reporter: false, probeDeviceIds: probeIds });
+  const connectMs = performance.now() - t0;
+  const heap1 = await server.call<number | null>('gcHeap');
+  const stats1 = await server.call<ServerStats>('stats');
+  const connectedReport = await swarmReports(swarms);
+  const connected = connectedReport.clients;
+  set('concurrent_clients', connected);
+  set('concurrent_connect_ms', round(connectMs, 0));
+  set('heap_bytes_per_connection', heap0 !== null && heap1 !== null ? round((heap1 - heap0) / connected, 0) : null, 'server not started with --expose-gc');
+  set('rss_bytes_per_connection', round((stats1.rssBytes - stats0.rssBytes) / connected, 0));
+
+  const ingest = await spawn('ingest-concurrency', 'ingest-process.ts', {
+    url: server.info.url,
+    fleetCount: C.fleetCount,
+    fleetSeed: P.fleetSeed,
+    loadDevices,
+    probeDeviceIds: probeIds,
+    alarmDeviceIds: [],
+    batchSize: Math.min(P.ingest.batchSize, Math.max(1, Math.round(C.readingsPerS / 10))),
+    maxInFlight: P.ingest.maxInFlight,
+  } satisfies IngestProcessOptions);
+  await ingest.call('warmup', undefined, 120_000);
+  await sleep(P.settleMs * 2);
+  const dispatch = await spawn('dispatch', 'dispatch-process.ts', { url: server.info.url, officerToken, screenToken, handlerTokens });
+  await resetSwarms(swarms);
+  await server.call('resetLoopDelay');
+  const cpuDone = await cpuWindow([server, ingest, dispatch, ...swarms]);
+  const [run, disp] = await Promise.all([
+    ingest.call<IngestRunResult>('run', { mode: 'rate', ratePerS: C.readingsPerS, durationMs: C.windowMs, probesPerS: C.probesPerS } satisfies IngestRunParams, C.windowMs + 120_000),
+    dispatch.call<DispatchRunResult>('run', { iterations: C.dispatchIterations, pauseMs: C.dispatchPauseMs, legTimeoutMs: 10_000 }, 600_000),
+  ]);
+  await sleep(P.settleMs);
+  cpuByPhase.concurrency = await cpuDone();
+  const stats2 = await server.call<ServerStats>('stats');
+  const rep = await swarmReports(swarms);
+  const lat = summarizeLatency(probeLatencies(new Map(run.probeSent), rep.probeReceipts));
+  set('concurrent_readings_per_s', round((run.accepted / run.elapsedMs) * 1000, 0));
+  set('concurrent_p50_ms', lat.p50);
+  set('concurrent_p99_ms', lat.p99, 'no probe reached the clients');
+  set('concurrent_samples', lat.n);
+  set('concurrent_disconnects', rep.disconnects);
+  set('concurrent_loop_delay_p99_ms', round(stats2.loopDelayP99Ms));
+  set('dispatch_p50_ms', disp.dispatchToHandler.p50);
+  set('dispatch_p99_ms', disp.dispatchToHandler.p99, `no dispatch completed (${disp.firstError})`);
+  set('dispatch_accept_officer_p99_ms', disp.acceptToOfficer.p99);
+  set('dispatch_accept_screen_p50_ms', disp.acceptToScreen.p50);
+  set('dispatch_accept_screen_p99_ms', disp.acceptToScreen.p99);
+  set('dispatch_samples', disp.dispatchToHandler.n);
+  set('dispatch_failures', disp.failures);
+  if (disp.firstError) notes.dispatch_failures = disp.firstError;
+  rows.push({ figure: `telemetry p99, ${connected} clients (${round(run.accepted / run.elapsedMs * 1000, 0)} readings/s)`, value: lat.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: '< 1000 ms, 0 dropped' });
+  rows.push({ figure: 'heap per connection', value: results.heap_bytes_per_connection as Figure, unit: 'B', peer: 'Socket.IO documented ≈ 9.8 KB', peerValue: 9800, ratio: ratio(results.heap_bytes_per_connection as Figure, 9800), goal: '—' });
+  rows.push({ figure: `dispatch → handler p99 (${connected} clients)`, value: disp.dispatchToHandler.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: 'report' });
+  rows.push({ figure: 'accept → screen p99', value: disp.acceptToScreen.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: 'report' });
+  log(`concurrency: ${connected} clients in ${Math.round(connectMs)} ms, p50/p99 ${lat.p50}/${lat.p99} ms, dispatch ${JSON.stringify(disp)}`);
+  await stopAll([dispatch, ingest, ...swarms, server]);
+}
+
+async function measureRender(): Promise<void> {
+  const dist = path.join(ROOT, 'client', 'dist');
+  if (!existsSync(path.join(dist, 'index.html'))) {
+    set('render_update_ms', null, 'client/dist is not built (npm run build)');
+    set('render_rebuild_peer_ms', null, 'client/dist is not built (npm run build)');
+    return;
+  }
+  const r: RenderBenchResult = await runRenderBench({
+    pointCounts: P.render.pointCounts,
+    sampleMs: P.render.sampleMs,
+    fleetSeed: P.fleetSeed,
+    startServer: async (devices) => {
+      const s = await startServer(`server-render-${devices}`, { store: 'memory', devices, coalesceIntervalMs: 250, clientDist: dist });
+      return { url: s.info.url, stop: () => stopAll([s]) };
+    },
+    startLoad: async (url, devices) => {
+      const ing = await spawn(`ingest-render-${devices}`, 'ingest-process.ts', {
+        url,
+        fleetCount: devices,
+        fleetSeed: P.fleetSeed,
+        loadDevices: devices,
+        probeDeviceIds: [],
+        alarmDeviceIds: [],
+        batchSize: P.ingest.batchSize,
+        maxInFlight: 2,
+      } satisfies IngestProcessOptions);
+      // no warm-up: the round-robin load brings devices online one by one, so frames carry real changes
+      let running = true;
+      const loop = (async () => {
+        while (running) await ing.call('run', { mode: 'rate', ratePerS: Math.round(devices * P.render.updateFraction * P.render.updatesPerS), durationMs: 1000 } satisfies IngestRunParams);
+      })();
+      return {
+        stop: async () => {
+          running = false;
+          await loop.catch(() => undefined);
+          await stopAll([ing]);
+        },
+      };
+    },
+    login: (url) => login(url, 'screen1'),
+  });
+  for (const [k, v] of Object.entries(r.figures)) set(k, v, r.reasons[k]);
+  set('render_by_points', r.perPoints);
+  set('render_ratio', ratio(r.figures.render_update_ms, r.figures.render_rebuild_peer_ms));
+  for (const [k, v] of Object.entries(r.reasons)) notes[k] ??= v;
+  rows.push({ figure: 'render: update work per frame', value: r.figures.render_update_ms ?? null, unit: 'ms', peer: 'full rebuild of every layer', peerValue: r.figures.render_rebuild_peer_ms ?? null, ratio: ratio(r.figures.render_update_ms, r.figures.render_rebuild_peer_ms), goal: '≤ 0.2×' });
+}
+
+async function measureSoak(minutes: number): Promise<void> {
+  const S = P.soak;
+  const durationMs = minutes * 60_000;
+  const fleet = generateFleet({ count: S.fleetCount, seed: P.fleetSeed });
+  const server = await startServer('server-soak', { store: redis ? 'redis' : 'memory', devices: S.fleetCount, coalesceIntervalMs: 250 });
+  const token = await login(server.info.url, 'screen1');
+  const swarms = await startSwarms('screens-soak', S.screenClients, 2, { kind: 'ioc', url: server.info.url, tokens: [token], scenes: sceneCycle(), connectConcurrency: 25, reporter: false });
+  const ingest = await spawn('ingest-soak', 'ingest-process.ts', {
+    url: server.info.url,
+    fleetCount: S.fleetCount,
+    fleetSeed: P.fleetSeed,
+    loadDevices: fleet.length,
+    probeDeviceIds: [],
+    alarmDeviceIds: [],
+    batchSize: P.ingest.batchSize,
+    maxInFlight: P.ingest.maxInFlight,
+  } satisfies IngestProcessOptions);
+  await ingest.call('warmup', undefined, 300_000);
+  const samples: { tMs: number; rssBytes: number; heapBytes: number | null; loopP99Ms: number }[] = [];
+  const t0 = performance.now();
+  const runs = ingest.call<IngestRunResult>('run', { mode: 'rate', ratePerS: S.readingsPerS, durationMs } satisfies IngestRunParams, durationMs + 120_000);
+  while (performance.now() - t0 < durationMs) {
+    await sleep(Math.min(S.sampleEveryMs, Math.max(0, durationMs - (performance.now() - t0))));
+    await server.call('resetLoopDelay').catch(() => undefined);
+    await sleep(1000);
+    const heap = await server.call<number | null>('gcHeap');
+    const st = await server.call<ServerStats>('stats');
+    samples.push({ tMs: Math.round(performance.now() - t0), rssBytes: st.rssBytes, heapBytes: heap, loopP99Ms: round(st.loopDelayP99Ms)! });
+  }
+  const run = await runs;
+  const st = await server.call<ServerStats>('stats');
+  const rep = await swarmReports(swarms);
+  const warm = Math.min(S.maxWarmupMs, durationMs * S.warmupFraction);
+  const after = samples.filter((s) => s.tMs >= warm);
+  const first = after[0];
+  const last = after[after.length - 1];
+  const growth = (a: number | null | undefined, b: number | null | undefined) => (a && b ? round(((b - a) / a) * 100, 2) : null);
+  set('soak_minutes', minutes);
+  set('soak_readings_per_s', round((run.accepted / run.elapsedMs) * 1000, 0));
+  set('soak_rss_growth_pct', growth(first?.rssBytes, last?.rssBytes), 'too few samples after warm-up');
+  set('soak_heap_growth_pct', growth(first?.heapBytes, last?.heapBytes), 'too few samples after warm-up');
+  set('soak_loop_delay_p99_ms', samples.length ? Math.max(...samples.map((s) => s.loopP99Ms)) : null);
+  set('soak_unhandled_rejections', st.unhandledRejections);
+  set('soak_disconnects', rep.disconnects);
+  set('soak_samples', samples);
+  rows.push({ figure: `soak ${minutes} min: heap growth after warm-up`, value: results.soak_heap_growth_pct as Figure, unit: '%', peer: '—', peerValue: '—', ratio: null, goal: '< 5 %' });
+  rows.push({ figure: 'soak: event-loop lag p99 (worst sample)', value: results.soak_loop_delay_p99_ms as Figure, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: '< 50 ms' });
+  rows.push({ figure: 'soak: unhandled rejections', value: st.unhandledRejections, unit: 'count', peer: '—', peerValue: '—', ratio: null, goal: '0' });
+  await stopAll([ingest, ...swarms, server]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// main
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function fmt(v: Figure | string): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v;
+  return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(v);
+}
+
+function printTable(): void {
+  const header: Row = { figure: 'figure', value: 'City IOC', unit: 'unit', peer: 'peer', peerValue: 'peer value', ratio: null, goal: 'goal' };
+  const all = [header, ...rows];
+  const cols = [
+    (r: Row) => r.figure,
+    (r: Row) => fmt(r.value),
+    (r: Row) => r.unit,
+    (r: Row) => r.peer,
+    (r: Row) => fmt(r.peerValue),
+    (r: Row) => (r === header ? 'ratio' : r.ratio === null ? '' : `${r.ratio}×`),
+    (r: Row) => r.goal,
+  ];
+  const widths = cols.map((c) => Math.max(...all.map((r) => c(r).length)));
+  for (const r of all) console.log(cols.map((c, i) => c(r).padEnd(widths[i])).join(' │ '));
+}
+
+async function main(): Promise<void> {
+  installChildCleanup(() => redis?.kill());
+  const started = new Date();
+  const t0 = performance.now();
+  log(`profile ${P.name}${soakMinutes ? `, soak ${soakMinutes} min` : ''}${profDir ? `, CPU profiles in ${profDir}` : ''}`);
+  redis = await startRedisServer();
+  if (!redis) log('redis-server not found: Redis figures are null');
+
+  try {
+    if (enabled('xadd')) await measureXadd();
+    if (enabled('ingest') || enabled('alarm') || enabled('fanout')) {
+      const r = await measureIngest(redis ? 'redis' : 'memory', enabled('alarm') || enabled('fanout'));
+      set('ingest_readings_per_s', r.outcome.ceiling, `no step kept device→client p99 under ${P.ingest.latencyBudgetMs} ms with ≥ ${P.ingest.minAcceptedFraction * 100}% accepted`);
+      set('ingest_saturation_readings_per_s', r.outcome.saturation);
+      set('ingest_steps', r.outcome.steps);
+      set('ingest_vs_xadd', ratio(r.outcome.ceiling, results.xadd_pipeline_per_s as Figure));
+      if (r.live) {
+        if (enabled('alarm')) await measureAlarm(r.live, r.outcome.ceiling, r.outcome.saturation);
+        if (enabled('fanout')) await measureFanout(r.live);
+        await stopAll([r.live.ingest, ...r.live.swarms, r.live.server]);
+      }
+      if (redis && P.ingest.memoryPeer && enabled('ingest')) {
+        const m = await measureIngest('memory', false);
+        set('ingest_readings_per_s_memory', m.outcome.ceiling, 'no step passed on the memory store');
+        set('ingest_saturation_readings_per_s_memory', m.outcome.saturation);
+        set('ingest_steps_memory', m.outcome.steps);
+      }
+      rows.unshift(
+        { figure: `ingest ceiling (p99 < ${P.ingest.latencyBudgetMs} ms, ${P.ingest.screenClients} screens)`, value: results.ingest_readings_per_s as Figure, unit: 'readings/s', peer: 'raw ioredis pipeline XADD', peerValue: (results.xadd_pipeline_per_s as Figure) ?? null, ratio: ratio(results.ingest_readings_per_s as Figure, results.xadd_pipeline_per_s as Figure), goal: '≥ 50k/s, ≥ 0.25×' },
+        { figure: '', value: '', unit: '', peer: 'same pipeline, memory store', peerValue: (results.ingest_readings_per_s_memory as Figure) ?? null, ratio: ratio(results.ingest_readings_per_s as Figure, results.ingest_readings_per_s_memory as Figure), goal: '—' },
+        { figure: 'ingest closed-loop saturation', value: results.ingest_saturation_readings_per_s as Figure, unit: 'readings/s', peer: 'memory store', peerValue: (results.ingest_saturation_readings_per_s_memory as Figure) ?? null, ratio: null, goal: '—' },
+      );
+    }
+    if (enabled('bytes')) await measureBytes();
+    if (enabled('concurrency')) await measureConcurrency();
+    if (enabled('render')) await measureRender();
+    if (enabled('soak')) await measureSoak(soakMinutes || 1);
+  } finally {
+    await stopAll([...children]);
+    await redis?.stop().catch(() => undefined);
+  }
+
+  for (const k of ['ingest_readings_per_s', 'xadd_pipeline_per_s', 'fanout_deliveries_per_s', 'fanout_socketio_peer_per_s', 'fanout_ws_peer_per_s', 'screen_bytes_per_s', 'naive_bytes_per_s', 'alarm_p99_ms', 'alarm_peer_p99_ms', 'dispatch_p99_ms', 'concurrent_clients', 'concurrent_p99_ms', 'heap_bytes_per_connection', 'render_update_ms', 'render_rebuild_peer_ms']) {
+    if (!(k in results)) set(k, null, only ? 'part not run (--only)' : 'not measured');
+  }
+  const out = {
+    ...results,
+    units: {
+      ingest_readings_per_s: 'readings/s',
+      xadd_pipeline_per_s: 'XADDs/s',
+      fanout_deliveries_per_s: 'frames delivered/s (all clients)',
+      screen_bytes_per_s: 'B/s received by one screen',
+      alarm_p99_ms: 'ms',
+      heap_bytes_per_connection: 'B',
+      render_update_ms: 'ms per frame',
+    },
+    notes,
+    cpu_percent_by_phase: cpuByPhase,
+    profile: P.name,
+    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, total_mem_bytes: totalmem(), node: process.version, platform: process.platform },
+    git_commit: gitCommit(),
+    date: started.toISOString(),
+    duration_s: round((performance.now() - t0) / 1000, 0),
+    cpu_profiles_dir: profDir ?? null,
+  };
+  printTable();
+  console.log(JSON.stringify(out));
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${started.getFullYear()}-${pad(started.getMonth() + 1)}-${pad(started.getDate())}-${pad(started.getHours())}${pad(started.getMinutes())}`;
+  const text = `${JSON.stringify(out, null, 2)}\n`;
+  writeFileSync(path.join(RESULTS_DIR, 'latest.json'), text);
+  writeFileSync(path.join(RESULTS_DIR, `${stamp}.json`), text);
+  log(`wrote bench/results/latest.json and ${stamp}.json in ${out.duration_s} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,130 @@
+/**
+ * The City IOC server under test, alone in its own process so its CPU is measured apart from the
+ * load generators. Started by bench/run.ts with JSON options; prints `BENCH_SERVER_PORT=<port>` on
+ * stdout and reports `ready` over IPC.
+ *
+ * Bench-only extras (no server code changed):
+ * - `GET /__bench/ping?id=X` emits `bench:ping {id}` to every `/live` socket: the alarm-latency
+ *   peer, a bare Socket.IO emit triggered over HTTP through the same event loop and the same load.
+ * - RPC `blast`: broadcasts a pre-built scene delta to a scene room as fast as the slowest
+ *   reporting client acknowledges (window of frames in flight) — the fan-out measurement.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig } from '../server/config';
+import { startIocServer, type IocServer } from '../server/app';
+import { createLogger } from '../server/logger';
+import { MemoryStore } from '../server/store/memory-store';
+import { RedisStore } from '../server/store/redis-store';
+import { sceneRoom } from '../server/scene-hub';
+import type { ScreenSceneId } from '../scenes/domain';
+import { childOptions, sampleProcess, serveRpc } from './child-rpc';
+import { runBlast, type BlastParams, type BlastResult } from './blast';
+
+export interface ServerProcessOptions {
+  store: 'memory' | 'redis';
+  redisUrl?: string;
+  /** key prefix in Redis, unique per run so runs never share state */
+  redisPrefix?: string;
+  /** fleet size */
+  devices: number;
+  coalesceIntervalMs: number;
+  /** built client to serve (render benchmark) */
+  clientDist?: string;
+}
+
+/** Resolution of the event-loop delay histogram, ms. */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+
+const opts = childOptions<ServerProcessOptions>();
+let unhandledRejections = 0;
+let uncaughtExceptions = 0;
+process.on('unhandledRejection', (err) => {
+  unhandledRejections++;
+  console.error('unhandledRejection in server under test:', err);
+});
+process.on('uncaughtException', (err) => {
+  uncaughtExceptions++;
+  console.error('uncaughtException in server under test:', err);
+});
+
+const loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+loopDelay.enable();
+
+const config = loadConfig(
+  { NODE_ENV: 'test', IOC_LOG_LEVEL: 'silent' },
+  {
+    port: 0,
+    host: '127.0.0.1',
+    demoDevices: opts.devices,
+    coalesceIntervalMs: opts.coalesceIntervalMs,
+    clientDist: opts.clientDist ?? null,
+    redisPrefix: opts.redisPrefix ?? 'bench',
+  },
+);
+const store = opts.store === 'redis' ? new RedisStore(opts.redisUrl!, { prefix: opts.redisPrefix ?? 'bench' }) : new MemoryStore({ prefix: 'bench' });
+const server: IocServer = await startIocServer(config, { store, logger: createLogger('silent') });
+
+// route /__bench/* before Socket.IO and Express see the request
+const listeners = server.http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+server.http.removeAllListeners('request');
+server.http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  if (req.url?.startsWith('/__bench/ping')) {
+    const id = new URL(req.url, 'http://x').searchParams.get('id') ?? '';
+    server.realtime.live.emit('bench:ping', { id });
+    res.writeHead(204).end();
+    return;
+  }
+  for (const l of listeners) l(req, res);
+});
+
+// fan-out acknowledgements from the reporting clients
+const acked = new Map<string, number>();
+server.realtime.live.on('connection', (socket) => {
+  socket.on('bench:ack', (n: unknown) => {
+    if (typeof n === 'number') acked.set(socket.id, n);
+  });
+  socket.on('disconnect', () => acked.delete(socket.id));
+});
+
+const rpc = serveRpc(
+  {
+    stats: () => {
+      const hub = server.realtime.hub.stats;
+      return {
+        ...sampleProcess(),
+        clients: server.realtime.connectedClients(),
+        hubFrames: hub.frames,
+        hubBuilds: hub.builds,
+        hubBuildMsTotal: hub.buildMsTotal,
+        ingestTotals: server.ingest.totals,
+        loopDelayP50Ms: loopDelay.percentile(50) / 1e6,
+        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        loopDelayMaxMs: loopDelay.max / 1e6,
+        unhandledRejections,
+        uncaughtExceptions,
+      };
+    },
+    resetLoopDelay: () => {
+      loopDelay.reset();
+      return true;
+    },
+    /** heap after a full GC (needs --expose-gc), bytes */
+    gcHeap: () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!gc) return null;
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    },
+    blast: (p: BlastParams & { scene: ScreenSceneId }): Promise<BlastResult> => {
+      acked.clear();
+      const room = server.realtime.live.to(sceneRoom(p.scene));
+      return runBlast(p, (msg) => room.emit('scene:delta', msg as never), () => [...acked.values()]);
+    },
+  },
+  () => server.close(),
+);
+
+process.stdout.write(`BENCH_SERVER_PORT=${server.port}\n`);
+rpc.ready({ port: server.port, url: server.url, store: server.store.kind });

@@ -1,0 +1,60 @@
+/**
+ * Peer of the ingest ceiling: the raw ioredis `pipeline()` XADD ceiling of the same Redis, in its
+ * own process. Same stream layout and MAXLEN as RedisStore.appendReadings (fields d, t, s, m),
+ * `pipelinesInFlight` pipelines of `batchSize` XADDs kept in flight for `durationMs`.
+ */
+import { Redis } from 'ioredis';
+import { DEFAULT_STORE_OPTIONS } from '../server/store/store';
+import { generateFleet } from '../scenes/fleet';
+import { safeMetrics } from './bench-readings';
+import { childOptions, serveRpc } from './child-rpc';
+
+export interface XaddProcessOptions {
+  redisUrl: string;
+  key: string;
+  fleetCount: number;
+  fleetSeed: number;
+}
+
+export interface XaddRunParams {
+  durationMs: number;
+  batchSize: number;
+  pipelinesInFlight: number;
+}
+
+const opts = childOptions<XaddProcessOptions>();
+const fleet = generateFleet({ count: opts.fleetCount, seed: opts.fleetSeed });
+const metrics = fleet.map((d) => JSON.stringify(safeMetrics(d.kind)));
+const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, enableAutoPipelining: false });
+const maxLen = String(DEFAULT_STORE_OPTIONS.readingsStreamMaxLen);
+let cursor = 0;
+let seq = 0;
+
+async function runPipelines(p: XaddRunParams): Promise<{ readings: number; elapsedMs: number; readingsPerS: number }> {
+  const t0 = performance.now();
+  let readings = 0;
+  const worker = async () => {
+    while (performance.now() - t0 < p.durationMs) {
+      const pl = redis.pipeline();
+      const ts = String(Date.now());
+      for (let i = 0; i < p.batchSize; i++) {
+        const k = cursor;
+        cursor = (cursor + 1) % fleet.length;
+        pl.xadd(opts.key, 'MAXLEN', '~', maxLen, '*', 'd', fleet[k].id, 't', ts, 's', String(++seq), 'm', metrics[k]);
+      }
+      const res = await pl.exec();
+      for (const [err] of res ?? []) if (err) throw err;
+      readings += p.batchSize;
+    }
+  };
+  await Promise.all(Array.from({ length: p.pipelinesInFlight }, worker));
+  const elapsedMs = performance.now() - t0;
+  return { readings, elapsedMs, readingsPerS: (readings / elapsedMs) * 1000 };
+}
+
+const rpc = serveRpc({ run: (p: XaddRunParams) => runPipelines(p) }, async () => {
+  await redis.del(opts.key).catch(() => 0);
+  redis.disconnect();
+});
+await redis.ping();
+rpc.ready({ pid: process.pid });

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { ChartData } from '@scenes/scene-model';
+import { chartStaleness, chartToOption, niceBound } from './chart-to-option';
+import { DARK_CHART_THEME } from '../theme/palette';
+
+const theme = DARK_CHART_THEME;
+
+const timeseries: ChartData = {
+  kind: 'timeseries',
+  title: '河道水位',
+  titleEn: 'River levels',
+  unit: 'm',
+  lines: [
+    { id: 'r1', name: '李村河', nameEn: 'Licun River', points: [[1, 2.1], [2, 2.4]] },
+    { id: 'r2', name: '张村河', nameEn: 'Zhangcun River', points: [[1, 1.1], [2, 1.3]] },
+  ],
+  marks: [
+    { name: '警戒水位', nameEn: 'Warning', value: 4.5, level: 'warning' },
+    { name: '红色', nameEn: 'Red', value: 5.8, level: 'red' },
+  ],
+  dataTs: 2,
+  expectedIntervalMs: 60_000,
+};
+
+describe('chartToOption', () => {
+  it('turns a timeseries into line series with mark lines coloured by level', () => {
+    const option = chartToOption(timeseries, 'zh', theme) as Record<string, any>;
+    expect(option.series).toHaveLength(2);
+    expect(option.series[0]).toMatchObject({ type: 'line', id: 'r1', name: '李村河', data: [[1, 2.1], [2, 2.4]] });
+    const marks = option.series[0].markLine.data;
+    expect(marks.map((m: any) => m.yAxis)).toEqual([4.5, 5.8]);
+    expect(marks[0].lineStyle.color).toBe(theme.levelColors.warning);
+    expect(marks[1].lineStyle.color).toBe(theme.levelColors.red);
+    expect(option.series[1].markLine).toBeUndefined();
+    expect(option.xAxis.type).toBe('time');
+    expect(option.yAxis.name).toBe('m');
+    // the y axis always reaches the highest mark line
+    expect(option.yAxis.max({ max: 2.4 })).toBeGreaterThanOrEqual(5.8);
+  });
+
+  it('uses English names when the UI is in English', () => {
+    const option = chartToOption(timeseries, 'en', theme) as Record<string, any>;
+    expect(option.series[0].name).toBe('Licun River');
+    expect(option.series[0].markLine.data[0].name).toBe('Warning');
+  });
+
+  it('keeps an (empty) series for a timeseries without lines so mark lines still show', () => {
+    const option = chartToOption({ ...timeseries, lines: [] }, 'zh', theme) as Record<string, any>;
+    expect(option.series).toHaveLength(1);
+    expect(option.series[0].markLine.data).toHaveLength(2);
+  });
+
+  it('turns a bar chart into bar series on a category axis, coloured by level when given', () => {
+    const bar: ChartData = {
+      kind: 'bar',
+      title: '各区工单',
+      titleEn: 'Incidents by district',
+      unit: '件',
+      categories: ['市南区', '市北区'],
+      categoriesEn: ['Shinan', 'Shibei'],
+      series: [
+        { id: 'red', name: '红', nameEn: 'Red', values: [1, 2], level: 'red' },
+        { id: 'blue', name: '蓝', nameEn: 'Blue', values: [3, 4], level: 'blue' },
+      ],
+      dataTs: 1,
+      expectedIntervalMs: 1,
+    };
+    const option = chartToOption(bar, 'en', theme) as Record<string, any>;
+    expect(option.xAxis).toMatchObject({ type: 'category', data: ['Shinan', 'Shibei'] });
+    expect(option.series.map((s: any) => s.type)).toEqual(['bar', 'bar']);
+    expect(option.series[0].itemStyle.color).toBe(theme.levelColors.red);
+    expect(option.series[0].stack).toBe('total');
+  });
+
+  it('draws a bar chart with many categories horizontally, first category on top', () => {
+    const categories = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    const bar: ChartData = {
+      kind: 'bar',
+      title: 't',
+      titleEn: 't',
+      unit: '',
+      categories,
+      categoriesEn: categories,
+      series: [{ id: 's', name: 's', nameEn: 's', values: categories.map((_, i) => i) }],
+      dataTs: 1,
+      expectedIntervalMs: 1,
+    };
+    const option = chartToOption(bar, 'zh', theme) as Record<string, any>;
+    expect(option.yAxis.type).toBe('category');
+    expect(option.yAxis.data.at(-1)).toBe('c0');
+    expect(option.series[0].data.at(-1)).toBe(0);
+    expect(option.series[0].stack).toBeUndefined();
+  });
+
+  it('turns a pie chart into a donut whose level slices use the level colours', () => {
+    const pie: ChartData = {
+      kind: 'pie',
+      title: '告警等级',
+      titleEn: 'Alerts by level',
+      unit: '条',
+      slices: [
+        { id: 'red', name: '红色', nameEn: 'Red', value: 2 },
+        { id: 'smoke', name: '烟感', nameEn: 'Smoke', value: 5 },
+        { id: 'none', name: '无', nameEn: 'None', value: 0 },
+      ],
+      dataTs: 1,
+      expectedIntervalMs: 1,
+    };
+    const option = chartToOption(pie, 'zh', theme) as Record<string, any>;
+    expect(option.series[0].type).toBe('pie');
+    expect(option.series[0].data).toEqual([
+      { name: '红色', value: 2, itemStyle: { color: theme.levelColors.red } },
+      { name: '烟感', value: 5, itemStyle: { color: theme.palette[1] } },
+    ]); // zero slices left out of the ring
+  });
+});
+
+describe('chartStaleness', () => {
+  it('marks a panel stale only once its data is older than the expected interval', () => {
+    expect(chartStaleness({ dataTs: 1_000, expectedIntervalMs: 5_000 }, 6_000)).toEqual({ stale: false, ageMs: 5_000 });
+    expect(chartStaleness({ dataTs: 1_000, expectedIntervalMs: 5_000 }, 6_001)).toEqual({ stale: true, ageMs: 5_001 });
+  });
+
+  it('rounds axis bounds outward to two significant digits without float noise', () => {
+    expect(niceBound(5.83, 'up')).toBe(5.9);
+    expect(niceBound(5.8, 'up')).toBe(5.8);
+    expect(niceBound(1.45, 'down')).toBe(1.4);
+    expect(niceBound(123, 'down')).toBe(120);
+  });
+});

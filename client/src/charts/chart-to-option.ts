@@ -1,0 +1,248 @@
+/**
+ * ChartData (from the scene model) → ECharts option. Pure and tested; the <EChart> component
+ * only calls setOption with the result.
+ *
+ * Series carry stable ids so ECharts merges updates in place (no re-creation, no flicker).
+ */
+import type { EChartsOption, SeriesOption } from 'echarts';
+import { ALERT_LEVELS } from '@scenes/domain';
+import type { AlertLevel } from '@scenes/domain';
+import type { ChartData } from '@scenes/scene-model';
+import type { Lang } from '../i18n/i18n';
+import type { ChartTheme } from '../theme/palette';
+import { formatBeijingHourMinute } from '../time/beijing-time';
+
+/** Bar charts with more categories than this are drawn horizontally (long labels stay readable). */
+export const HORIZONTAL_BAR_ABOVE_CATEGORIES = 6;
+
+type Chart<K extends ChartData['kind']> = Extract<ChartData, { kind: K }>;
+
+const pick = (lang: Lang, zh: string, en: string | undefined) => (lang === 'en' && en ? en : zh);
+
+function isAlertLevel(s: string): s is AlertLevel {
+  return (ALERT_LEVELS as readonly string[]).includes(s);
+}
+
+function baseOption(theme: ChartTheme): EChartsOption {
+  return {
+    backgroundColor: 'transparent',
+    color: theme.palette,
+    // no animation: a wall PC redraws only what changed, and never shows a half-finished tween
+    animation: false,
+    textStyle: { color: theme.text, fontFamily: theme.fontFamily, fontSize: theme.fontSizePx },
+    tooltip: {
+      backgroundColor: 'rgba(8,20,40,0.92)',
+      borderColor: theme.axisLine,
+      textStyle: { color: theme.text, fontSize: theme.fontSizePx },
+    },
+  };
+}
+
+function axisStyle(theme: ChartTheme) {
+  return {
+    axisLine: { lineStyle: { color: theme.axisLine } },
+    axisTick: { show: false },
+    axisLabel: { color: theme.textDim, fontSize: theme.fontSizePx },
+    splitLine: { lineStyle: { color: theme.splitLine } },
+  };
+}
+
+function legend(theme: ChartTheme, show: boolean) {
+  return {
+    show,
+    type: 'scroll' as const,
+    top: 0,
+    right: 0,
+    left: 64,
+    pageIconColor: theme.text,
+    pageTextStyle: { color: theme.textDim },
+    itemWidth: 14,
+    itemHeight: 8,
+    textStyle: { color: theme.textDim, fontSize: theme.fontSizePx },
+  };
+}
+
+function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTheme): EChartsOption {
+  const axis = axisStyle(theme);
+  const markMax = chart.marks.reduce((m, mark) => Math.max(m, mark.value), -Infinity);
+  const markMin = chart.marks.reduce((m, mark) => Math.min(m, mark.value), Infinity);
+  const markLine =
+    chart.marks.length > 0
+      ? {
+          symbol: 'none',
+          silent: true,
+          data: chart.marks.map((m) => ({
+            name: pick(lang, m.name, m.nameEn),
+            yAxis: m.value,
+            lineStyle: { color: theme.levelColors[m.level], type: 'dashed' as const, width: 2 },
+            label: {
+              formatter: pick(lang, m.name, m.nameEn),
+              color: theme.levelColors[m.level],
+              position: 'insideEndTop' as const,
+              fontSize: theme.fontSizePx - 2,
+            },
+          })),
+        }
+      : undefined;
+  const lines = chart.lines.length > 0 ? chart.lines : [{ id: '__empty', name: '', nameEn: '', points: [] }];
+  const series: SeriesOption[] = lines.map((line, index) => ({
+    type: 'line',
+    id: line.id,
+    name: pick(lang, line.name, line.nameEn),
+    data: line.points,
+    showSymbol: false,
+    smooth: true,
+    lineStyle: { width: 2.5 },
+    emphasis: { disabled: true },
+    ...(index === 0 && markLine ? { markLine } : {}),
+  }));
+  return {
+    ...baseOption(theme),
+    legend: legend(theme, chart.lines.length > 1),
+    grid: { left: 8, right: 16, top: chart.lines.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}` },
+    xAxis: {
+      type: 'time',
+      ...axis,
+      // labels are HH:mm: ticks closer than a minute would repeat the same label
+      minInterval: 60_000,
+      splitNumber: 4,
+      splitLine: { show: false },
+      axisLabel: { ...axis.axisLabel, formatter: (v: number) => formatBeijingHourMinute(v, lang), hideOverlap: true },
+    },
+    yAxis: {
+      type: 'value',
+      name: chart.unit,
+      nameTextStyle: { color: theme.textDim, fontSize: theme.fontSizePx, align: 'left' },
+      scale: true,
+      ...axis,
+      // keep every mark line inside the plot even when the data is far below it
+      ...(chart.marks.length > 0
+        ? {
+            max: (v: { max: number }) => niceBound(Math.max(v.max, markMax), 'up'),
+            min: (v: { min: number }) => niceBound(Math.min(v.min, markMin), 'down'),
+          }
+        : {}),
+    },
+    series,
+  };
+}
+
+/** A value for labels: integers as is, otherwise 1 decimal from 10 up and 2 decimals below. */
+export function formatChartValue(value: number): string {
+  if (!Number.isFinite(value)) return '';
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+/** Round outward to 2 significant digits so axes end on readable numbers. */
+export function niceBound(value: number, direction: 'up' | 'down'): number {
+  if (!Number.isFinite(value) || value === 0) return 0;
+  const magnitude = 10 ** (Math.floor(Math.log10(Math.abs(value))) - 1);
+  const steps = direction === 'up' ? Math.ceil(value / magnitude) : Math.floor(value / magnitude);
+  // toPrecision strips binary noise (5.800000000000001 → 5.8)
+  return Number((steps * magnitude).toPrecision(12));
+}
+
+function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsOption {
+  const axis = axisStyle(theme);
+  const horizontal = chart.categories.length > HORIZONTAL_BAR_ABOVE_CATEGORIES;
+  const stacked = chart.series.length > 1 && chart.series.every((s) => s.level !== undefined);
+  const categories = chart.categories.map((c, i) => pick(lang, c, chart.categoriesEn[i]));
+  const categoryAxis = {
+    type: 'category' as const,
+    data: horizontal ? [...categories].reverse() : categories,
+    ...axis,
+    splitLine: { show: false },
+    axisLabel: { ...axis.axisLabel, interval: 0, color: theme.text },
+  };
+  const valueAxis = { type: 'value' as const, name: chart.unit, ...axis, nameTextStyle: { color: theme.textDim, fontSize: theme.fontSizePx } };
+  const series: SeriesOption[] = chart.series.map((s, index) => ({
+    type: 'bar',
+    id: s.id,
+    name: pick(lang, s.name, s.nameEn),
+    data: horizontal ? [...s.values].reverse() : s.values,
+    ...(stacked ? { stack: 'total' } : {}),
+    barMaxWidth: 28,
+    itemStyle: { color: s.level ? theme.levelColors[s.level] : theme.palette[index % theme.palette.length], borderRadius: stacked ? 0 : 3 },
+    label: {
+      show: !stacked && chart.series.length === 1,
+      position: horizontal ? 'right' : 'top',
+      formatter: (p: { value: unknown }) => formatChartValue(Number(p.value)),
+      color: theme.text,
+      fontSize: theme.fontSizePx,
+    },
+  }));
+  return {
+    ...baseOption(theme),
+    legend: legend(theme, chart.series.length > 1),
+    grid: { left: 8, right: horizontal ? 64 : 8, top: chart.series.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}` },
+    xAxis: horizontal ? valueAxis : categoryAxis,
+    yAxis: horizontal ? categoryAxis : valueAxis,
+    series,
+  };
+}
+
+function pieOption(chart: Chart<'pie'>, lang: Lang, theme: ChartTheme): EChartsOption {
+  return {
+    ...baseOption(theme),
+    legend: {
+      ...legend(theme, true),
+      type: 'plain',
+      left: 'auto',
+      orient: 'vertical',
+      top: 'middle',
+      right: 0,
+    },
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'item', valueFormatter: (v) => `${v} ${chart.unit}` },
+    series: [
+      {
+        type: 'pie',
+        id: 'slices',
+        radius: ['42%', '72%'],
+        center: ['36%', '52%'],
+        avoidLabelOverlap: true,
+        // all-zero data must not look like four equal slices
+        stillShowZeroSum: false,
+        label: { show: true, formatter: '{c}', color: theme.text, fontSize: theme.fontSizePx + 2, fontWeight: 'bold' },
+        labelLine: { length: 6, length2: 6 },
+        itemStyle: { borderColor: '#061224', borderWidth: 2 },
+        // zero slices are left out (their labels would pile up at 12 o'clock); colours stay by position
+        data: chart.slices.flatMap((s, i) =>
+          s.value > 0
+            ? [
+                {
+                  name: pick(lang, s.name, s.nameEn),
+                  value: s.value,
+                  itemStyle: { color: isAlertLevel(s.id) ? theme.levelColors[s.id] : theme.palette[i % theme.palette.length] },
+                },
+              ]
+            : [],
+        ),
+      },
+    ],
+  };
+}
+
+/** The ECharts option for one panel. */
+export function chartToOption(chart: ChartData, lang: Lang, theme: ChartTheme): EChartsOption {
+  switch (chart.kind) {
+    case 'timeseries':
+      return timeseriesOption(chart, lang, theme);
+    case 'bar':
+      return barOption(chart, lang, theme);
+    case 'pie':
+      return pieOption(chart, lang, theme);
+    default: {
+      const unknownKind: never = chart;
+      throw new Error(`unknown chart kind ${(unknownKind as { kind: string }).kind}`);
+    }
+  }
+}
+
+/** A panel is stale when its newest data is older than the interval the server promised. */
+export function chartStaleness(chart: Pick<ChartData, 'dataTs' | 'expectedIntervalMs'>, nowTs: number): { stale: boolean; ageMs: number } {
+  const ageMs = Math.max(0, nowTs - chart.dataTs);
+  return { stale: ageMs > chart.expectedIntervalMs, ageMs };
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { Rule } from '@scenes/domain';
+import { deviceTrendChart, thresholdMarks } from './device-trend-chart';
+
+const rules: Rule[] = [
+  {
+    type: 'threshold',
+    id: 'strain-high',
+    deviceKind: 'strain-gauge',
+    metric: 'strain',
+    direction: 'above',
+    limits: { yellow: 300, orange: 400, red: 500 },
+    hysteresis: 10,
+    minDurationMs: 0,
+    autoIncidentLevel: 'red',
+    title: '应变超限',
+    titleEn: 'Strain high',
+  },
+  { type: 'offline', id: 'off', deviceKind: 'strain-gauge', silenceMs: 1, level: 'blue', autoIncidentLevel: null, title: '离线', titleEn: 'Offline' },
+];
+
+describe('device trend chart', () => {
+  it('draws each threshold level of the metric’s rules as a mark line', () => {
+    expect(thresholdMarks(rules, 'strain-gauge', 'strain').map((m) => [m.level, m.value])).toEqual([
+      ['yellow', 300],
+      ['orange', 400],
+      ['red', 500],
+    ]);
+    expect(thresholdMarks(rules, 'strain-gauge', 'other')).toEqual([]);
+  });
+
+  it('plots the recent window with the metric’s unit from the catalogue', () => {
+    const chart = deviceTrendChart({ id: 'sg-1', kind: 'strain-gauge' }, 'strain', { bucketMs: 5_000, ts: [0, 5_000], values: [100, 120], max: [110, 130] }, rules);
+    expect(chart.unit).toBe('με');
+    expect(chart.lines[0].points).toEqual([
+      [0, 100],
+      [5_000, 120],
+    ]);
+    expect(chart.dataTs).toBe(5_000);
+    expect(chart.marks).toHaveLength(3);
+  });
+});

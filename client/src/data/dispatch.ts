@@ -1,0 +1,176 @@
+/**
+ * REST calls of the dispatch loop: handler list, dispatch recommendations, the leader's briefing,
+ * photo upload (with the same type/size rules the server enforces, checked first on the device),
+ * commands over HTTP (the phone's offline queue) and admin user management.
+ *
+ * Every call returns a value: `{ ok: true, ... }` or `{ ok: false, error, network }` where
+ * `network` = the request never got an HTTP answer (offline, server down).
+ */
+import type { Handler, HandlerStatus, Role } from '@scenes/domain';
+import type { Command, CommandResult, IocError } from '@scenes/protocol';
+
+export type ApiResult<T> = ({ ok: true } & T) | { ok: false; error: IocError; network: boolean };
+
+/** One dispatch candidate (server/dispatch.ts `HandlerRecommendation`). */
+export interface HandlerRecommendation {
+  handlerId: string;
+  name: string;
+  team: string;
+  status: HandlerStatus;
+  skillMatch: boolean;
+  /** m; null = position unknown */
+  distanceM: number | null;
+  /** minutes; null = position unknown */
+  etaMin: number | null;
+  /** epoch ms */
+  locationTs: number;
+  positionStale: boolean;
+  assigned: boolean;
+}
+
+/** The leader's briefing (server/briefing.ts `Briefing`). */
+export interface DailyCounts {
+  byScene: Record<string, number[]>;
+  byDistrict: Record<string, number[]>;
+  total: number[];
+}
+export interface Briefing {
+  generatedTs: number;
+  dayStartTs: number[];
+  today: {
+    alertsRaised: number;
+    openAlertsByLevel: Record<'red' | 'orange' | 'yellow' | 'blue', number>;
+    incidentsCreated: number;
+    incidentsOpen: number;
+    incidentsResolved: number;
+    incidentsClosed: number;
+    escalationsPending: number;
+    overdueOpen: number;
+    handlersOnDuty: number;
+    handlersBusy: number;
+    slaCompliancePct: number | null;
+  };
+  alerts: DailyCounts;
+  incidents: DailyCounts;
+  slaCompliancePct: (number | null)[];
+}
+
+/** A user as an admin sees it (never the password hash). */
+export interface PublicUser {
+  username: string;
+  displayName: string;
+  role: Role;
+  disabled: boolean;
+  failedLogins: number;
+  /** epoch ms; 0 = not locked */
+  lockedUntil: number;
+  team?: string;
+  skills?: string[];
+  createdTs: number;
+}
+
+/** Photo rules, mirrored from the server (which checks them again, by magic bytes). */
+export const PHOTO_RULES = {
+  allowedTypes: ['image/jpeg', 'image/png', 'image/webp'] as readonly string[],
+  /** server limit `maxPhotoBytes` (2 MiB) */
+  maxBytes: 2 * 1024 * 1024,
+  /** photos per resolve / report */
+  maxCount: 3,
+} as const;
+
+/** Client-side check of a chosen photo; null = fine, else the reason to show. */
+export function photoProblem(file: { type: string; size: number }): { code: 'type' | 'size' } | null {
+  if (!PHOTO_RULES.allowedTypes.includes(file.type)) return { code: 'type' };
+  if (file.size > PHOTO_RULES.maxBytes) return { code: 'size' };
+  return null;
+}
+
+async function call<T>(token: string, path: string, init: RequestInit = {}): Promise<ApiResult<T>> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` },
+    });
+  } catch (e) {
+    return { ok: false, network: true, error: { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) } };
+  }
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const error = (body as { error?: IocError } | null)?.error;
+    // a 5xx from a proxy without our error shape counts as "did not get through"
+    const network = !error && res.status >= 500;
+    return { ok: false, network, error: error ?? { code: 'E_INTERNAL', message: `HTTP ${res.status}` } };
+  }
+  return { ok: true, ...(body as T) };
+}
+
+const json = (body: unknown, method = 'POST'): RequestInit => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+export function fetchHandlers(token: string): Promise<ApiResult<{ handlers: Handler[] }>> {
+  return call(token, '/api/handlers');
+}
+
+export function fetchRecommendations(token: string, incidentId: string): Promise<ApiResult<{ incidentId: string; recommendations: HandlerRecommendation[] }>> {
+  return call(token, `/api/incidents/${encodeURIComponent(incidentId)}/recommendations`);
+}
+
+export function fetchBriefing(token: string): Promise<ApiResult<Briefing>> {
+  return call(token, '/api/briefing');
+}
+
+/** `POST /api/photos` with the raw bytes; the server checks type by magic bytes and the size. */
+export function uploadPhoto(token: string, photo: Blob): Promise<ApiResult<{ id: string; bytes: number; contentType: string }>> {
+  return call(token, '/api/photos', { method: 'POST', headers: { 'content-type': photo.type }, body: photo });
+}
+
+/** `POST /api/commands`: the REST mirror of the socket command (same idempotency). */
+export async function postCommand(token: string, command: Command): Promise<CommandResult | { ok: false; network: true; message: string }> {
+  const r = await call<Extract<CommandResult, { ok: true }>>(token, '/api/commands', json(command));
+  if (r.ok) return r;
+  if (r.network) return { ok: false, network: true, message: r.error.message };
+  return { ok: false, commandId: command.commandId, error: r.error };
+}
+
+/** Photo URL for an <img> (photos need the session token, so they are fetched as blobs). */
+export async function fetchPhotoUrl(token: string, photoId: string): Promise<string | null> {
+  try {
+    const res = await fetch(`/api/photos/${encodeURIComponent(photoId)}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) return null;
+    return URL.createObjectURL(await res.blob());
+  } catch {
+    return null;
+  }
+}
+
+// --- admin ------------------------------------------------------------------------------------
+
+export function listUsers(token: string): Promise<ApiResult<{ users: PublicUser[] }>> {
+  return call(token, '/api/users');
+}
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  role: Role;
+  password: string;
+  team?: string;
+  skills?: string[];
+}
+
+export function createUser(token: string, user: NewUser): Promise<ApiResult<{ user: PublicUser }>> {
+  return call(token, '/api/users', json(user));
+}
+
+export function updateUser(
+  token: string,
+  username: string,
+  patch: Partial<Pick<PublicUser, 'displayName' | 'disabled' | 'role' | 'team' | 'skills'>> & { password?: string },
+): Promise<ApiResult<{ user: PublicUser }>> {
+  return call(token, `/api/users/${encodeURIComponent(username)}`, json(patch, 'PATCH'));
+}

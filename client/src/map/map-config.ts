@@ -1,0 +1,31 @@
+/** Map tuning, units in names (house style rule 8). */
+export const MAP_CONFIG = {
+  /** above this many devices an aggregated hexagon view is offered at low zoom */
+  aggregateAboveDeviceCount: 5_000,
+  /** aggregated view is shown below this zoom level */
+  aggregateBelowZoom: 11,
+  /** hexagon radius of the aggregated view, m */
+  hexagonRadiusM: 600,
+  /** device dot radius by status, screen px */
+  deviceRadiusPixels: { normal: 3, offline: 3, blue: 4, yellow: 5, orange: 6, red: 7 },
+  /** alert pulse: base radius, growth and period per level; red pulses fastest */
+  alertPulse: {
+    red: { baseRadiusPixels: 10, growthPixels: 26, periodMs: 800 },
+    orange: { baseRadiusPixels: 9, growthPixels: 20, periodMs: 1_200 },
+    yellow: { baseRadiusPixels: 8, growthPixels: 16, periodMs: 1_800 },
+    blue: { baseRadiusPixels: 7, growthPixels: 12, periodMs: 2_600 },
+  },
+  /** alert pulse animation frame, ms (≤ 10 fps) */
+  pulseFrameMs: 100,
+  /** SLA ring around incidents, m */
+  slaRingRadiusM: 450,
+  /** points of a full SLA ring */
+  slaRingSegments: 48,
+  slaRingWidthPixels: 5,
+  incidentRadiusPixels: 8,
+  handlerRadiusPixels: 7,
+  resourceRadiusPixels: 8,
+  assetLineWidthPixels: 4,
+  districtLabelSizePixels: 16,
+  handlerLabelSizePixels: 13,
+} as const;

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertItem, DevicePoint, IncidentItem, SceneModel } from '@scenes/scene-model';
+import type { DeviceStatus } from '@scenes/domain';
+import {
+  alertPulseRadiusPixels,
+  LAYER_IDS,
+  sceneToLayerProps,
+  selectionFromPick,
+  shouldAggregateDevices,
+  statusColor,
+} from './scene-to-layer-props';
+import type { LayerDescriptor, LayerOptions } from './scene-to-layer-props';
+import { MAP_CONFIG } from './map-config';
+import { slaArcPath, slaColor } from './sla-ring';
+import { STATUS_RGB } from '../theme/palette';
+
+const opts: LayerOptions = { nowTs: 1_000_000, pulseTs: 0, zoom: 10, lang: 'zh' };
+
+function model(partial: Partial<SceneModel> = {}): SceneModel {
+  return {
+    scene: 'overview',
+    generatedTs: 1,
+    kpis: [],
+    devices: [],
+    alerts: [],
+    incidents: [],
+    handlers: [],
+    assets: [],
+    resources: [],
+    charts: {},
+    ...partial,
+  };
+}
+
+const dev = (id: string, s: DeviceStatus): DevicePoint => ({ id, kind: 'water-level', p: [120.4, 36.1], s });
+
+const alert = (id: string, level: AlertItem['level'], cleared = false): AlertItem => ({
+  id,
+  deviceId: 'd',
+  deviceKind: 'water-level',
+  scene: 'water',
+  district: '370202',
+  p: [120.4, 36.1],
+  level,
+  cleared,
+  acknowledged: false,
+  firstTs: 0,
+  lastTs: 0,
+  count: 1,
+  title: '水位超警',
+  titleEn: 'Water level',
+});
+
+const incident = (id: string, createdTs: number, slaDueTs: number): IncidentItem => ({
+  id,
+  version: 1,
+  state: 'dispatched',
+  priority: 'P1',
+  level: 'red',
+  scene: 'water',
+  category: 'waterlogging',
+  title: '积水',
+  district: '370202',
+  p: [120.4, 36.1],
+  assignees: [],
+  escalated: false,
+  createdTs,
+  updatedTs: createdTs,
+  slaDueTs,
+});
+
+const layer = (layers: LayerDescriptor[], id: string) => {
+  const found = layers.find((l) => l.props.id === id);
+  if (!found) throw new Error(`no layer ${id}`);
+  return found;
+};
+
+describe('sceneToLayerProps', () => {
+  it('colours devices by status: normal teal, four warning colours, offline grey', () => {
+    const statuses: DeviceStatus[] = ['normal', 'blue', 'yellow', 'orange', 'red', 'offline'];
+    const layers = sceneToLayerProps(model({ devices: statuses.map((s) => dev(s, s)) }), opts);
+    const devices = layer(layers, LAYER_IDS.devices);
+    const getFillColor = devices.props.getFillColor as (d: DevicePoint) => number[];
+    for (const s of statuses) expect(getFillColor(dev('x', s))).toEqual(STATUS_RGB[s]);
+    expect(statusColor('offline')).toEqual(STATUS_RGB.offline);
+    const [r, g, b] = STATUS_RGB.offline;
+    expect(r === g || Math.abs(r - b) < 30).toBe(true); // grey: channels close together
+    expect(STATUS_RGB.red[0]).toBeGreaterThan(200);
+  });
+
+  it('passes the same devices array to deck.gl when the model’s devices did not change', () => {
+    const devices = [dev('a', 'normal')];
+    const m1 = model({ devices, alerts: [alert('a1', 'red')] });
+    const m2 = { ...m1, kpis: [], alerts: [alert('a1', 'red'), alert('a2', 'blue')] };
+    const l1 = sceneToLayerProps(m1, opts);
+    const l2 = sceneToLayerProps(m2, { ...opts, pulseTs: 500 });
+    expect(layer(l2, LAYER_IDS.devices).props.data).toBe(layer(l1, LAYER_IDS.devices).props.data);
+    expect(layer(l2, LAYER_IDS.assetLines).props.data).toBe(layer(l1, LAYER_IDS.assetLines).props.data);
+    // derived arrays are memoised by their source: same alerts array → same filtered array
+    const l3 = sceneToLayerProps(m2, { ...opts, pulseTs: 900 });
+    expect(layer(l3, LAYER_IDS.alertPulse).props.data).toBe(layer(l2, LAYER_IDS.alertPulse).props.data);
+  });
+
+  it('keeps the same layer ids across renders and across scenes', () => {
+    const ids1 = sceneToLayerProps(model(), opts).map((l) => l.props.id);
+    const ids2 = sceneToLayerProps(model({ scene: 'bridge', devices: [dev('a', 'red')] }), { ...opts, pulseTs: 300 }).map(
+      (l) => l.props.id,
+    );
+    expect(ids2).toEqual(ids1);
+    expect(new Set(ids1).size).toBe(ids1.length);
+  });
+
+  it('pulses active alerts only, red fastest, and names the update trigger after the accessor', () => {
+    const layers = sceneToLayerProps(model({ alerts: [alert('a', 'red'), alert('b', 'blue'), alert('c', 'red', true)] }), {
+      ...opts,
+      pulseTs: 400,
+    });
+    const pulse = layer(layers, LAYER_IDS.alertPulse);
+    expect((pulse.props.data as AlertItem[]).map((a) => a.id)).toEqual(['b', 'a']); // cleared dropped, red on top
+    expect(pulse.props.updateTriggers).toEqual({ getRadius: 400, getLineColor: 400 });
+    const periods = Object.values(MAP_CONFIG.alertPulse).map((p) => p.periodMs);
+    expect(MAP_CONFIG.alertPulse.red.periodMs).toBe(Math.min(...periods));
+    // radius stays within base .. base + growth and moves with time
+    for (const t of [0, 100, 250, 799]) {
+      const r = alertPulseRadiusPixels('red', t);
+      expect(r).toBeGreaterThanOrEqual(MAP_CONFIG.alertPulse.red.baseRadiusPixels);
+      expect(r).toBeLessThan(MAP_CONFIG.alertPulse.red.baseRadiusPixels + MAP_CONFIG.alertPulse.red.growthPixels);
+    }
+    expect(alertPulseRadiusPixels('red', 400)).toBeGreaterThan(alertPulseRadiusPixels('red', 0));
+    // a red alert is bigger than a blue one at the start of their pulse
+    expect(alertPulseRadiusPixels('red', 0)).toBeGreaterThan(alertPulseRadiusPixels('blue', 0));
+  });
+
+  it('draws the SLA ring as the used fraction of a circle, green → red', () => {
+    const createdTs = 0;
+    const dueTs = 1_000_000;
+    const layers = sceneToLayerProps(model({ incidents: [incident('i1', createdTs, dueTs)] }), { ...opts, nowTs: 500_000 });
+    const ring = layer(layers, LAYER_IDS.slaRing);
+    const getPath = ring.props.getPath as (i: IncidentItem) => [number, number][];
+    const path = getPath(incident('i1', createdTs, dueTs));
+    const [lng, lat] = [120.4, 36.1];
+    // half used: starts due north, ends due south
+    expect(path[0][1]).toBeGreaterThan(lat);
+    expect(path.at(-1)![1]).toBeLessThan(lat);
+    expect(Math.abs(path.at(-1)![0] - lng)).toBeLessThan(1e-9);
+    expect(ring.props.updateTriggers).toEqual({ getPath: 500_000, getColor: 500_000 });
+    expect(slaColor(0, false)[0]).toBeLessThan(100); // green
+    expect(slaColor(1, false)).toEqual([255, 48, 64, 255]); // red
+    expect(slaColor(0.1, true)).toEqual([255, 48, 64, 255]); // breached = red
+    expect(slaArcPath([lng, lat], 0.25, 450, 48)).toHaveLength(13);
+  });
+
+  it('offers a hexagon aggregation above 5,000 devices at low zoom only', () => {
+    expect(shouldAggregateDevices(5_001, 9)).toBe(true);
+    expect(shouldAggregateDevices(5_001, 13)).toBe(false);
+    expect(shouldAggregateDevices(4_000, 9)).toBe(false);
+    const many = Array.from({ length: 5_001 }, (_, i) => dev(`d${i}`, 'normal'));
+    const low = sceneToLayerProps(model({ devices: many }), { ...opts, zoom: 9 });
+    expect(layer(low, LAYER_IDS.devicesHexagon).props.visible).toBe(true);
+    expect(layer(low, LAYER_IDS.devices).props.visible).toBe(false);
+    const high = sceneToLayerProps(model({ devices: many }), { ...opts, zoom: 13 });
+    expect(layer(high, LAYER_IDS.devicesHexagon).props.visible).toBe(false);
+    expect(layer(high, LAYER_IDS.devices).props.visible).toBe(true);
+    expect(sceneToLayerProps(model({ devices: many.slice(0, 10) }), opts).some((l) => l.props.id === LAYER_IDS.devicesHexagon)).toBe(
+      false,
+    );
+  });
+
+  it('gives the district label layer a character set holding every Chinese name it renders', () => {
+    const labels = layer(sceneToLayerProps(model(), opts), LAYER_IDS.districtLabels);
+    const characterSet = labels.props.characterSet as string;
+    for (const ch of '市南区崂山区黄岛区') expect(characterSet).toContain(ch);
+    const getText = labels.props.getText as (d: { name: string; nameEn: string }) => string;
+    expect(getText({ name: '市南区', nameEn: 'Shinan' })).toBe('市南区');
+    const en = layer(sceneToLayerProps(model(), { ...opts, lang: 'en' }), LAYER_IDS.districtLabels);
+    expect((en.props.getText as typeof getText)({ name: '市南区', nameEn: 'Shinan' })).toBe('Shinan');
+    expect(en.props.updateTriggers).toEqual({ getText: 'en' });
+  });
+
+  it('turns a pick on the devices or incident layers into a selection', () => {
+    expect(selectionFromPick(LAYER_IDS.devices, dev('d7', 'red'))).toMatchObject({ kind: 'device', id: 'd7' });
+    expect(selectionFromPick(LAYER_IDS.slaRing, incident('i9', 0, 1))).toMatchObject({ kind: 'incident', id: 'i9' });
+    expect(selectionFromPick(LAYER_IDS.districts, {})).toBeNull();
+    expect(selectionFromPick(undefined, null)).toBeNull();
+  });
+});

@@ -1,0 +1,483 @@
+/**
+ * Scene model → deck.gl layer descriptors. Pure: plain `{ type, props }` objects that a thin
+ * component turns into deck.gl layers, so colours, identity and animation are tested without
+ * WebGL.
+ *
+ * deck.gl performance rules kept here (docs/developer-guide/performance.md):
+ * - stable layer ids, one per role;
+ * - the SAME `data` array while the model's collection did not change (derived arrays are
+ *   memoised by the identity of their source array);
+ * - `updateTriggers` named after the accessor they invalidate (animation and clocks);
+ * - hide with `visible: false` instead of removing.
+ */
+import { ALERT_LEVEL_RANK } from '@scenes/domain';
+import type { AlertLevel, DeviceStatus, LngLat } from '@scenes/domain';
+import type {
+  AlertItem,
+  AssetItem,
+  DevicePoint,
+  HandlerItem,
+  IncidentItem,
+  ResourceItem,
+  SceneModel,
+} from '@scenes/scene-model';
+import { QINGDAO_DISTRICTS } from '@scenes/geo/districts';
+import { slaProgress } from '@scenes/sla';
+import { CJK_FONT_STACK, MAP_RGBA, STATUS_RGB } from '../theme/palette';
+import type { Rgb, Rgba } from '../theme/palette';
+import type { Lang } from '../i18n/i18n';
+import { MAP_CONFIG } from './map-config';
+import { slaArcPath, slaColor } from './sla-ring';
+
+export type LayerType =
+  | 'GeoJsonLayer'
+  | 'TextLayer'
+  | 'PathLayer'
+  | 'PolygonLayer'
+  | 'ScatterplotLayer'
+  | 'HexagonLayer';
+
+export interface LayerDescriptor {
+  type: LayerType;
+  props: { id: string; data: unknown; visible: boolean; pickable: boolean; [key: string]: unknown };
+}
+
+/** Stable layer ids (deck.gl matches layers across renders by id). */
+export const LAYER_IDS = {
+  districts: 'districts',
+  districtLabels: 'district-labels',
+  assetLines: 'asset-lines',
+  assetAreas: 'asset-areas',
+  assetPoints: 'asset-points',
+  devices: 'devices',
+  devicesHexagon: 'devices-hexagon',
+  alertPulse: 'alert-pulse',
+  slaTrack: 'incident-sla-track',
+  slaRing: 'incident-sla-ring',
+  incidents: 'incidents',
+  resources: 'resources',
+  handlers: 'handlers',
+  handlerLabels: 'handler-labels',
+} as const;
+
+export interface LayerOptions {
+  /** epoch ms, server clock, quantised to the UI tick (drives SLA rings) */
+  nowTs: number;
+  /** epoch ms quantised to the pulse frame (drives alert pulses; ≤ 10 fps) */
+  pulseTs: number;
+  /** current map zoom (drives the aggregation switch) */
+  zoom: number;
+  lang: Lang;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure building blocks (exported for tests)
+
+export function statusColor(status: DeviceStatus): Rgb {
+  return STATUS_RGB[status];
+}
+
+/** true when the device layer should give way to the hexagon aggregation. */
+export function shouldAggregateDevices(deviceCount: number, zoom: number): boolean {
+  return deviceCount > MAP_CONFIG.aggregateAboveDeviceCount && zoom < MAP_CONFIG.aggregateBelowZoom;
+}
+
+/** Quantise a clock to the pulse frame so the animation re-evaluates at most 10 times a second. */
+export function quantizePulseTs(ts: number): number {
+  return Math.floor(ts / MAP_CONFIG.pulseFrameMs) * MAP_CONFIG.pulseFrameMs;
+}
+
+/** Where in its pulse an alert of `level` is at `ts`: 0 (start) .. <1 (end). */
+export function alertPulsePhase(level: AlertLevel, ts: number): number {
+  const { periodMs } = MAP_CONFIG.alertPulse[level];
+  return (((ts % periodMs) + periodMs) % periodMs) / periodMs;
+}
+
+/** Expanding-ring radius of an alert pulse, screen px. */
+export function alertPulseRadiusPixels(level: AlertLevel, ts: number): number {
+  const p = MAP_CONFIG.alertPulse[level];
+  return p.baseRadiusPixels + p.growthPixels * alertPulsePhase(level, ts);
+}
+
+/** The ring fades as it grows. */
+export function alertPulseColor(level: AlertLevel, ts: number): Rgba {
+  const [r, g, b] = STATUS_RGB[level];
+  return [r, g, b, Math.round(255 * (1 - 0.85 * alertPulsePhase(level, ts)))];
+}
+
+/** Characters a TextLayer must have in its font atlas to draw `texts` (CJK needs this). */
+export function characterSetFor(texts: Iterable<string>): string {
+  const chars = new Set<string>();
+  for (let c = 32; c < 127; c++) chars.add(String.fromCharCode(c));
+  for (const text of texts) for (const ch of text) chars.add(ch);
+  return [...chars].sort().join('');
+}
+
+/** Memoise a derivation by the identity of its source array (WeakMap: no leak). */
+function memoByIdentity<S extends object, T>(derive: (source: S) => T): (source: S) => T {
+  const cache = new WeakMap<S, T>();
+  return (source) => {
+    let value = cache.get(source);
+    if (value === undefined) {
+      value = derive(source);
+      cache.set(source, value);
+    }
+    return value;
+  };
+}
+
+const activeAlerts = memoByIdentity((alerts: AlertItem[]) =>
+  alerts
+    .filter((a) => !a.cleared)
+    // least severe first so red draws on top
+    .sort((a, b) => ALERT_LEVEL_RANK[b.level] - ALERT_LEVEL_RANK[a.level]),
+);
+const openIncidents = memoByIdentity((incidents: IncidentItem[]) =>
+  incidents.filter((i) => i.state !== 'closed' && i.state !== 'resolved'),
+);
+const positionedHandlers = memoByIdentity((handlers: HandlerItem[]) =>
+  handlers.filter((h): h is HandlerItem & { p: LngLat } => h.p !== null),
+);
+const lineAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'LineString'));
+const areaAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Polygon'));
+const pointAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Point'));
+const handlerCharacterSet = memoByIdentity((handlers: HandlerItem[]) => characterSetFor(handlers.map((h) => h.name)));
+
+interface DistrictLabel {
+  code: string;
+  name: string;
+  nameEn: string;
+  position: LngLat;
+}
+const DISTRICT_LABELS: DistrictLabel[] = QINGDAO_DISTRICTS.features.map((f) => ({
+  code: f.properties.code,
+  name: f.properties.name,
+  nameEn: f.properties.nameEn,
+  position: f.properties.center,
+}));
+const DISTRICT_CHARACTER_SET = characterSetFor(DISTRICT_LABELS.flatMap((d) => [d.name, d.nameEn]));
+
+const SEVERITY_WEIGHT: Record<DeviceStatus, number> = { normal: 0, offline: 1, blue: 2, yellow: 3, orange: 4, red: 5 };
+
+function assetColor(asset: AssetItem): Rgba {
+  if (asset.status === 'normal') {
+    if (asset.kind === 'river') return MAP_RGBA.river;
+    if (asset.kind === 'pipe-segment') return MAP_RGBA.pipe;
+  }
+  const [r, g, b] = STATUS_RGB[asset.status];
+  return [r, g, b, 230];
+}
+
+const RESOURCE_COLOR: Record<ResourceItem['kind'], Rgba> = {
+  'rescue-team': MAP_RGBA.resourceRescue,
+  'supply-depot': MAP_RGBA.resourceDepot,
+  shelter: MAP_RGBA.resourceShelter,
+};
+
+const HANDLER_COLOR: Record<HandlerItem['status'], Rgba> = {
+  idle: MAP_RGBA.handlerIdle,
+  busy: MAP_RGBA.handlerBusy,
+  off_duty: MAP_RGBA.handlerOff,
+};
+
+// ---------------------------------------------------------------------------------------------
+
+/** All layers of a scene, bottom to top. */
+export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerDescriptor[] {
+  const aggregate = shouldAggregateDevices(model.devices.length, opts.zoom);
+  const alerts = activeAlerts(model.alerts);
+  const incidents = openIncidents(model.incidents);
+  const handlers = positionedHandlers(model.handlers);
+  const nameOf = (zh: string, en: string) => (opts.lang === 'en' && en ? en : zh);
+
+  const layers: LayerDescriptor[] = [
+    {
+      type: 'GeoJsonLayer',
+      props: {
+        id: LAYER_IDS.districts,
+        data: QINGDAO_DISTRICTS,
+        visible: true,
+        pickable: false,
+        filled: true,
+        stroked: true,
+        getFillColor: MAP_RGBA.districtFill,
+        getLineColor: MAP_RGBA.districtLine,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1.5,
+      },
+    },
+    {
+      type: 'TextLayer',
+      props: {
+        id: LAYER_IDS.districtLabels,
+        data: DISTRICT_LABELS,
+        visible: true,
+        pickable: false,
+        getPosition: (d: DistrictLabel) => d.position,
+        getText: (d: DistrictLabel) => nameOf(d.name, d.nameEn),
+        getColor: MAP_RGBA.districtLabel,
+        getSize: MAP_CONFIG.districtLabelSizePixels,
+        sizeUnits: 'pixels',
+        characterSet: DISTRICT_CHARACTER_SET,
+        fontFamily: CJK_FONT_STACK,
+        fontWeight: 600,
+        updateTriggers: { getText: opts.lang },
+      },
+    },
+    {
+      type: 'PolygonLayer',
+      props: {
+        id: LAYER_IDS.assetAreas,
+        data: areaAssets(model.assets),
+        visible: true,
+        pickable: true,
+        filled: true,
+        stroked: true,
+        getPolygon: (a: AssetItem) => (a.geometry.type === 'Polygon' ? a.geometry.coordinates : []),
+        getFillColor: (a: AssetItem) => {
+          const [r, g, b] = STATUS_RGB[a.status];
+          return [r, g, b, a.status === 'normal' ? 40 : 110];
+        },
+        getLineColor: (a: AssetItem) => assetColor(a),
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1.5,
+      },
+    },
+    {
+      type: 'PathLayer',
+      props: {
+        id: LAYER_IDS.assetLines,
+        data: lineAssets(model.assets),
+        visible: true,
+        pickable: true,
+        getPath: (a: AssetItem) => (a.geometry.type === 'LineString' ? a.geometry.coordinates : []),
+        getColor: (a: AssetItem) => assetColor(a),
+        getWidth: MAP_CONFIG.assetLineWidthPixels,
+        widthUnits: 'pixels',
+        capRounded: true,
+        jointRounded: true,
+      },
+    },
+    {
+      type: 'ScatterplotLayer',
+      props: {
+        id: LAYER_IDS.assetPoints,
+        data: pointAssets(model.assets),
+        visible: true,
+        pickable: true,
+        getPosition: (a: AssetItem) => (a.geometry.type === 'Point' ? a.geometry.coordinates : [0, 0]),
+        getFillColor: (a: AssetItem) => assetColor(a),
+        getLineColor: [255, 255, 255, 200],
+        stroked: true,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1,
+        radiusUnits: 'pixels',
+        getRadius: 7,
+      },
+    },
+    {
+      type: 'ScatterplotLayer',
+      props: {
+        id: LAYER_IDS.devices,
+        data: model.devices,
+        visible: !aggregate,
+        pickable: true,
+        getPosition: (d: DevicePoint) => d.p,
+        getFillColor: (d: DevicePoint) => statusColor(d.s),
+        getRadius: (d: DevicePoint) => MAP_CONFIG.deviceRadiusPixels[d.s],
+        radiusUnits: 'pixels',
+        stroked: false,
+      },
+    },
+  ];
+
+  if (model.devices.length > MAP_CONFIG.aggregateAboveDeviceCount) {
+    layers.push({
+      type: 'HexagonLayer',
+      props: {
+        id: LAYER_IDS.devicesHexagon,
+        data: model.devices,
+        visible: aggregate,
+        pickable: false,
+        gpuAggregation: false,
+        extruded: false,
+        radius: MAP_CONFIG.hexagonRadiusM,
+        coverage: 0.9,
+        opacity: 0.8,
+        getPosition: (d: DevicePoint) => d.p,
+        // a hexagon takes the colour of its worst device
+        getColorWeight: (d: DevicePoint) => SEVERITY_WEIGHT[d.s],
+        colorAggregation: 'MAX',
+        colorDomain: [0, SEVERITY_WEIGHT.red],
+        colorRange: [STATUS_RGB.normal, STATUS_RGB.offline, STATUS_RGB.blue, STATUS_RGB.yellow, STATUS_RGB.orange, STATUS_RGB.red],
+      },
+    });
+  }
+
+  layers.push(
+    {
+      type: 'ScatterplotLayer',
+      props: {
+        id: LAYER_IDS.alertPulse,
+        data: alerts,
+        visible: alerts.length > 0,
+        pickable: true,
+        getPosition: (a: AlertItem) => a.p,
+        getRadius: (a: AlertItem) => alertPulseRadiusPixels(a.level, opts.pulseTs),
+        getLineColor: (a: AlertItem) => alertPulseColor(a.level, opts.pulseTs),
+        getFillColor: (a: AlertItem) => {
+          const [r, g, b] = STATUS_RGB[a.level];
+          return [r, g, b, 70];
+        },
+        radiusUnits: 'pixels',
+        stroked: true,
+        filled: true,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 3,
+        updateTriggers: { getRadius: opts.pulseTs, getLineColor: opts.pulseTs },
+      },
+    },
+    {
+      type: 'PathLayer',
+      props: {
+        id: LAYER_IDS.slaTrack,
+        data: incidents,
+        visible: incidents.length > 0,
+        pickable: false,
+        getPath: (i: IncidentItem) => slaArcPath(i.p, 1, MAP_CONFIG.slaRingRadiusM, MAP_CONFIG.slaRingSegments),
+        getColor: MAP_RGBA.slaTrack,
+        getWidth: MAP_CONFIG.slaRingWidthPixels,
+        widthUnits: 'pixels',
+      },
+    },
+    {
+      type: 'PathLayer',
+      props: {
+        id: LAYER_IDS.slaRing,
+        data: incidents,
+        visible: incidents.length > 0,
+        pickable: true,
+        getPath: (i: IncidentItem) =>
+          slaArcPath(i.p, slaProgress(i, opts.nowTs).fraction, MAP_CONFIG.slaRingRadiusM, MAP_CONFIG.slaRingSegments),
+        getColor: (i: IncidentItem) => {
+          const progress = slaProgress(i, opts.nowTs);
+          return slaColor(progress.fraction, progress.breached);
+        },
+        getWidth: MAP_CONFIG.slaRingWidthPixels,
+        widthUnits: 'pixels',
+        capRounded: true,
+        updateTriggers: { getPath: opts.nowTs, getColor: opts.nowTs },
+      },
+    },
+    {
+      type: 'ScatterplotLayer',
+      props: {
+        id: LAYER_IDS.incidents,
+        data: incidents,
+        visible: incidents.length > 0,
+        pickable: true,
+        getPosition: (i: IncidentItem) => i.p,
+        getFillColor: MAP_RGBA.incidentFill,
+        getLineColor: (i: IncidentItem) => {
+          const [r, g, b] = STATUS_RGB[i.level ?? 'blue'];
+          return [r, g, b, 255];
+        },
+        stroked: true,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 3,
+        radiusUnits: 'pixels',
+        getRadius: MAP_CONFIG.incidentRadiusPixels,
+      },
+    },
+    {
+      type: 'ScatterplotLayer',
+      props: {
+        id: LAYER_IDS.resources,
+        data: model.resources,
+        visible: model.resources.length > 0,
+        pickable: true,
+        getPosition: (r: ResourceItem) => r.location,
+        getFillColor: (r: ResourceItem) => RESOURCE_COLOR[r.kind],
+        getLineColor: [10, 20, 30, 255],
+        stroked: true,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 2,
+        radiusUnits: 'pixels',
+        getRadius: MAP_CONFIG.resourceRadiusPixels,
+      },
+    },
+    {
+      type: 'ScatterplotLayer',
+      props: {
+        id: LAYER_IDS.handlers,
+        data: handlers,
+        visible: handlers.length > 0,
+        pickable: true,
+        getPosition: (h: HandlerItem & { p: LngLat }) => h.p,
+        getFillColor: (h: HandlerItem) => HANDLER_COLOR[h.status],
+        getLineColor: [255, 255, 255, 255],
+        stroked: true,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 2,
+        radiusUnits: 'pixels',
+        getRadius: MAP_CONFIG.handlerRadiusPixels,
+      },
+    },
+    {
+      type: 'TextLayer',
+      props: {
+        id: LAYER_IDS.handlerLabels,
+        data: handlers,
+        visible: handlers.length > 0,
+        pickable: false,
+        getPosition: (h: HandlerItem & { p: LngLat }) => h.p,
+        getText: (h: HandlerItem) => h.name,
+        getColor: MAP_RGBA.handlerLabel,
+        getSize: MAP_CONFIG.handlerLabelSizePixels,
+        sizeUnits: 'pixels',
+        getPixelOffset: [0, -16],
+        characterSet: handlerCharacterSet(model.handlers),
+        fontFamily: CJK_FONT_STACK,
+        outlineWidth: 2,
+        outlineColor: [0, 0, 0, 255],
+        fontSettings: { sdf: true },
+      },
+    },
+  );
+  return layers;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Picking
+
+export type MapSelection =
+  | { kind: 'device'; id: string; item: DevicePoint }
+  | { kind: 'alert'; id: string; item: AlertItem }
+  | { kind: 'incident'; id: string; item: IncidentItem }
+  | { kind: 'asset'; id: string; item: AssetItem }
+  | { kind: 'handler'; id: string; item: HandlerItem }
+  | { kind: 'resource'; id: string; item: ResourceItem };
+
+/** What a click on `layerId` picked, or null for the base map. */
+export function selectionFromPick(layerId: string | undefined, object: unknown): MapSelection | null {
+  if (!layerId || !object || typeof object !== 'object') return null;
+  switch (layerId) {
+    case LAYER_IDS.devices:
+      return { kind: 'device', id: (object as DevicePoint).id, item: object as DevicePoint };
+    case LAYER_IDS.alertPulse:
+      return { kind: 'alert', id: (object as AlertItem).id, item: object as AlertItem };
+    case LAYER_IDS.incidents:
+    case LAYER_IDS.slaRing:
+      return { kind: 'incident', id: (object as IncidentItem).id, item: object as IncidentItem };
+    case LAYER_IDS.assetAreas:
+    case LAYER_IDS.assetLines:
+    case LAYER_IDS.assetPoints:
+      return { kind: 'asset', id: (object as AssetItem).id, item: object as AssetItem };
+    case LAYER_IDS.handlers:
+      return { kind: 'handler', id: (object as HandlerItem).id, item: object as HandlerItem };
+    case LAYER_IDS.resources:
+      return { kind: 'resource', id: (object as ResourceItem).id, item: object as ResourceItem };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert, Handler, Incident } from '../scenes/domain';
+import { BRIEFING_DAYS, briefingWindowStart, buildBriefing } from './briefing';
+
+const DAY_MS = 24 * 3600_000;
+/** 2025-06-15 12:00 Beijing time */
+const NOW = Date.UTC(2025, 5, 15, 4, 0, 0);
+
+function alert(firstTs: number, over: Partial<Alert> = {}): Alert {
+  return {
+    id: `a-${firstTs}-${over.scene ?? 'water'}`,
+    deviceId: 'd',
+    deviceKind: 'water-level',
+    ruleId: 'r',
+    scene: 'water',
+    district: '370202',
+    location: [120.38, 36.07],
+    level: 'orange',
+    peakLevel: 'orange',
+    cleared: true,
+    acknowledged: true,
+    firstTs,
+    lastTs: firstTs,
+    count: 1,
+    title: 't',
+    titleEn: 't',
+    ...over,
+  };
+}
+
+function incident(createdTs: number, over: Partial<Incident> = {}): Incident {
+  return {
+    id: `i-${createdTs}`,
+    version: 1,
+    state: 'reported',
+    priority: 'P2',
+    level: 'orange',
+    scene: 'emergency',
+    category: 'gas-leak',
+    title: 't',
+    district: '370203',
+    location: [120.38, 36.07],
+    source: 'alert',
+    alertIds: [],
+    assignees: [],
+    escalated: false,
+    createdTs,
+    updatedTs: createdTs,
+    slaDueTs: createdTs + 4 * 3600_000,
+    slaResponseDueTs: createdTs + 1800_000,
+    reportedBy: 'system',
+    photos: [],
+    history: [],
+    ...over,
+  };
+}
+
+const handlers: Handler[] = [
+  { id: 'h1', name: 'h1', team: '', skills: [], location: null, locationTs: 0, status: 'busy' },
+  { id: 'h2', name: 'h2', team: '', skills: [], location: null, locationTs: 0, status: 'idle' },
+  { id: 'h3', name: 'h3', team: '', skills: [], location: null, locationTs: 0, status: 'off_duty' },
+];
+
+describe('buildBriefing', () => {
+  it('covers seven city-time days ending today', () => {
+    const b = buildBriefing({ alerts: [], incidents: [], handlers }, NOW);
+    expect(b.dayStartTs).toHaveLength(BRIEFING_DAYS);
+    // midnight Beijing = 16:00 UTC the day before
+    expect(new Date(b.dayStartTs.at(-1)!).toISOString()).toBe('2025-06-14T16:00:00.000Z');
+    expect(b.dayStartTs[0]).toBe(briefingWindowStart(NOW));
+  });
+
+  it('counts alerts and incidents per day by scene and by district, ignoring what started before the window', () => {
+    const start = briefingWindowStart(NOW);
+    const b = buildBriefing(
+      {
+        alerts: [alert(NOW - 1000), alert(NOW - 2 * DAY_MS, { scene: 'bridge', district: '370212' }), alert(start - 1)],
+        incidents: [incident(NOW - 1000), incident(start + 10)],
+        handlers,
+      },
+      NOW,
+    );
+    expect(b.alerts.byScene.water.at(-1)).toBe(1);
+    expect(b.alerts.byScene.bridge.at(-3)).toBe(1);
+    expect(b.alerts.byDistrict['370212'].at(-3)).toBe(1);
+    expect(b.alerts.total.reduce((x, y) => x + y, 0)).toBe(2);
+    expect(b.incidents.byScene.emergency).toEqual([1, 0, 0, 0, 0, 0, 1]);
+    expect(b.today).toMatchObject({ alertsRaised: 1, incidentsCreated: 1, incidentsOpen: 2, handlersOnDuty: 2, handlersBusy: 1 });
+  });
+
+  it('reports SLA compliance of incidents resolved each day, and null for days with none', () => {
+    const created = NOW - 5 * 3600_000;
+    const b = buildBriefing(
+      {
+        alerts: [],
+        incidents: [
+          incident(created, { id: 'late', state: 'closed', resolvedTs: NOW - 10, closedTs: NOW - 5 }),
+          incident(created + 1, { id: 'ok', state: 'resolved', resolvedTs: created + 3600_000 }),
+        ],
+        handlers,
+      },
+      NOW,
+    );
+    expect(b.today.slaCompliancePct).toBe(50);
+    expect(b.slaCompliancePct.slice(0, -1).every((x) => x === null)).toBe(true);
+    expect(b.today).toMatchObject({ incidentsResolved: 2, incidentsClosed: 1, incidentsOpen: 1 });
+  });
+
+  it('counts escalations waiting for a leader, overdue open incidents and open alerts by level', () => {
+    const b = buildBriefing(
+      {
+        alerts: [alert(NOW - 10, { cleared: false, acknowledged: false, level: 'red' })],
+        incidents: [incident(NOW - DAY_MS, { escalated: true, state: 'dispatched' })],
+        handlers,
+      },
+      NOW,
+    );
+    expect(b.today).toMatchObject({ escalationsPending: 1, overdueOpen: 1 });
+    expect(b.today.openAlertsByLevel).toEqual({ red: 1, orange: 0, yellow: 0, blue: 0 });
+  });
+});

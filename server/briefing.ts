@@ -1,0 +1,149 @@
+/**
+ * The leader's briefing (`GET /api/briefing`): today's key numbers, 7-day trends of alerts and
+ * incidents per scene and per district, and SLA compliance per day.
+ *
+ * `buildBriefing` is pure (inputs and "now" are arguments); the route gathers alerts and incidents
+ * of the window from the store (`loadAlerts`/`loadIncidents` return everything that started in it)
+ * and the live handler list from fusion.
+ */
+import { isAlertOpen } from '../scenes/alert-lifecycle';
+import { DISTRICT_CODES, SCENE_IDS, type Alert, type AlertLevel, type DistrictCode, type Handler, type Incident, type SceneId } from '../scenes/domain';
+import { startOfLocalDay } from '../scenes/builders/common';
+
+/** Days covered by the trend charts (today included). */
+export const BRIEFING_DAYS = 7;
+const DAY_MS = 24 * 3600_000;
+/** Compliance shown for a day on which nothing was resolved: no data, not 100 %. */
+const NO_COMPLIANCE_DATA = null;
+
+export interface DailyCounts {
+  /** per scene, one count per day, oldest first */
+  byScene: Record<SceneId, number[]>;
+  /** per district, one count per day, oldest first */
+  byDistrict: Record<DistrictCode, number[]>;
+  /** all scenes, one count per day, oldest first */
+  total: number[];
+}
+
+export interface Briefing {
+  /** epoch ms */
+  generatedTs: number;
+  /** start of each day (city time, UTC+8), epoch ms, oldest first; the last one is today */
+  dayStartTs: number[];
+  today: {
+    alertsRaised: number;
+    openAlertsByLevel: Record<AlertLevel, number>;
+    incidentsCreated: number;
+    incidentsOpen: number;
+    incidentsResolved: number;
+    incidentsClosed: number;
+    /** open incidents waiting for a leader's decision */
+    escalationsPending: number;
+    /** open incidents past their resolution deadline */
+    overdueOpen: number;
+    handlersOnDuty: number;
+    handlersBusy: number;
+    /** share of incidents resolved today that met their deadline, %; null = none resolved */
+    slaCompliancePct: number | null;
+  };
+  alerts: DailyCounts;
+  incidents: DailyCounts;
+  /** per day: share of incidents resolved that day within their deadline, %, one decimal; null = none */
+  slaCompliancePct: (number | null)[];
+}
+
+export interface BriefingInput {
+  /** alerts that were open or raised during the window (more is fine: filtered by firstTs) */
+  alerts: readonly Alert[];
+  /** incidents open or created/closed during the window */
+  incidents: readonly Incident[];
+  handlers: readonly Handler[];
+}
+
+function emptyCounts(days: number): DailyCounts {
+  return {
+    byScene: Object.fromEntries(SCENE_IDS.map((s) => [s, new Array<number>(days).fill(0)])) as Record<SceneId, number[]>,
+    byDistrict: Object.fromEntries(DISTRICT_CODES.map((d) => [d, new Array<number>(days).fill(0)])) as Record<DistrictCode, number[]>,
+    total: new Array<number>(days).fill(0),
+  };
+}
+
+function count(into: DailyCounts, dayIndex: number, scene: SceneId, district: DistrictCode): void {
+  into.byScene[scene][dayIndex]! += 1;
+  into.byDistrict[district][dayIndex]! += 1;
+  into.total[dayIndex]! += 1;
+}
+
+function compliance(met: number, total: number): number | null {
+  return total === 0 ? NO_COMPLIANCE_DATA : Math.round((met / total) * 1000) / 10;
+}
+
+/** The window start (epoch ms) of a briefing built at `nowTs`. */
+export function briefingWindowStart(nowTs: number, days = BRIEFING_DAYS): number {
+  return startOfLocalDay(nowTs) - (days - 1) * DAY_MS;
+}
+
+export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFING_DAYS): Briefing {
+  const firstDay = briefingWindowStart(nowTs, days);
+  const dayStartTs = Array.from({ length: days }, (_, i) => firstDay + i * DAY_MS);
+  const dayOf = (ts: number): number => {
+    const i = Math.floor((ts - firstDay) / DAY_MS);
+    return ts > nowTs || i < 0 || i >= days ? -1 : i;
+  };
+  const today = days - 1;
+
+  const alerts = emptyCounts(days);
+  const openAlertsByLevel: Record<AlertLevel, number> = { red: 0, orange: 0, yellow: 0, blue: 0 };
+  for (const a of input.alerts) {
+    const d = dayOf(a.firstTs);
+    if (d >= 0) count(alerts, d, a.scene, a.district);
+    if (isAlertOpen(a) && !a.cleared) openAlertsByLevel[a.level] += 1;
+  }
+
+  const incidents = emptyCounts(days);
+  const resolvedPerDay = new Array<number>(days).fill(0);
+  const metPerDay = new Array<number>(days).fill(0);
+  let incidentsOpen = 0;
+  let incidentsClosed = 0;
+  let escalationsPending = 0;
+  let overdueOpen = 0;
+  for (const i of input.incidents) {
+    const d = dayOf(i.createdTs);
+    if (d >= 0) count(incidents, d, i.scene, i.district);
+    if (i.resolvedTs !== undefined) {
+      const r = dayOf(i.resolvedTs);
+      if (r >= 0) {
+        resolvedPerDay[r]! += 1;
+        if (i.resolvedTs <= i.slaDueTs) metPerDay[r]! += 1;
+      }
+    }
+    if (i.state === 'closed') {
+      if (i.closedTs !== undefined && dayOf(i.closedTs) === today) incidentsClosed++;
+      continue;
+    }
+    incidentsOpen++;
+    if (i.escalated) escalationsPending++;
+    if (i.state !== 'resolved' && nowTs > i.slaDueTs) overdueOpen++;
+  }
+
+  return {
+    generatedTs: nowTs,
+    dayStartTs,
+    today: {
+      alertsRaised: alerts.total[today]!,
+      openAlertsByLevel,
+      incidentsCreated: incidents.total[today]!,
+      incidentsOpen,
+      incidentsResolved: resolvedPerDay[today]!,
+      incidentsClosed,
+      escalationsPending,
+      overdueOpen,
+      handlersOnDuty: input.handlers.filter((h) => h.status !== 'off_duty').length,
+      handlersBusy: input.handlers.filter((h) => h.status === 'busy').length,
+      slaCompliancePct: compliance(metPerDay[today]!, resolvedPerDay[today]!),
+    },
+    alerts,
+    incidents,
+    slaCompliancePct: resolvedPerDay.map((n, i) => compliance(metPerDay[i]!, n)),
+  };
+}
