@@ -205,6 +205,7 @@ function pieOption(chart: Chart<'pie'>, lang: Lang, theme: ChartTheme): EChartsO
         avoidLabelOverlap: true,
         // all-zero data must not look like four equal slices
         stillShowZeroSum: false,
+        showEmptyCircle: false,
         label: { show: true, formatter: '{c}', color: theme.text, fontSize: theme.fontSizePx + 2, fontWeight: 'bold' },
         labelLine: { length: 6, length2: 6 },
         itemStyle: { borderColor: '#061224', borderWidth: 2 },

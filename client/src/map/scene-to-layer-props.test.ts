@@ -177,6 +177,14 @@ describe('sceneToLayerProps', () => {
     expect(en.props.updateTriggers).toEqual({ getText: 'en' });
   });
 
+  it('scales screen-px symbols with the panel layer on big walls', () => {
+    const layers = sceneToLayerProps(model({ devices: [dev('a', 'red')] }), { ...opts, pixelScale: 2 });
+    expect(layer(layers, LAYER_IDS.devices).props.radiusScale).toBe(2);
+    expect(layer(layers, LAYER_IDS.slaRing).props.widthScale).toBe(2);
+    expect(layer(layers, LAYER_IDS.districtLabels).props.sizeScale).toBe(2);
+    expect(layer(sceneToLayerProps(model(), opts), LAYER_IDS.devices).props.radiusScale).toBeUndefined();
+  });
+
   it('turns a pick on the devices or incident layers into a selection', () => {
     expect(selectionFromPick(LAYER_IDS.devices, dev('d7', 'red'))).toMatchObject({ kind: 'device', id: 'd7' });
     expect(selectionFromPick(LAYER_IDS.slaRing, incident('i9', 0, 1))).toMatchObject({ kind: 'incident', id: 'i9' });

@@ -68,6 +68,11 @@ export interface LayerOptions {
   /** current map zoom (drives the aggregation switch) */
   zoom: number;
   lang: Lang;
+  /**
+   * Screen-px multiplier for dots, lines and labels: the panel layer's scale (2 on a 4K wall),
+   * so map symbols keep their size relative to the page. Default 1.
+   */
+  pixelScale?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +449,25 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
       },
     },
   );
-  return layers;
+  return applyPixelScale(layers, opts.pixelScale ?? 1);
+}
+
+/** deck.gl's own scale props per layer type (screen-px sizes are multiplied on the GPU). */
+const PIXEL_SCALE_PROPS: Record<LayerType, string[]> = {
+  GeoJsonLayer: ['lineWidthScale'],
+  TextLayer: ['sizeScale'],
+  PathLayer: ['widthScale'],
+  PolygonLayer: ['lineWidthScale'],
+  ScatterplotLayer: ['radiusScale', 'lineWidthScale'],
+  HexagonLayer: [],
+};
+
+function applyPixelScale(layers: LayerDescriptor[], pixelScale: number): LayerDescriptor[] {
+  if (pixelScale === 1) return layers;
+  return layers.map((l) => {
+    const scaleProps = Object.fromEntries(PIXEL_SCALE_PROPS[l.type].map((name) => [name, pixelScale]));
+    return { ...l, props: { ...l.props, ...scaleProps } };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
