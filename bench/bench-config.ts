@@ -84,7 +84,7 @@ export const FULL_PROFILE: BenchProfile = {
     dispatchPauseMs: 100,
   },
   render: { pointCounts: [10_000, 50_000, 100_000], sampleMs: 5_000, updatesPerS: 4, updateFraction: 0.01 },
-  settleMs: 800,
+  settleMs: 600,
   soak: { sampleEveryMs: 15_000, warmupFraction: 0.2, maxWarmupMs: 120_000, readingsPerS: 5_000, screenClients: 100, fleetCount: 20_000 },
 };
 
@@ -92,11 +92,11 @@ export const QUICK_PROFILE: BenchProfile = {
   ...FULL_PROFILE,
   name: 'quick',
   xadd: { ...FULL_PROFILE.xadd, durationMs: 2_000 },
-  ingest: { ...FULL_PROFILE.ingest, fleetCount: 10_000, reservedDevices: 1_500, saturateMs: 2_000, stepFractions: [0.3, 0.6, 0.9], stepMs: 2_500, memoryPeer: true },
+  ingest: { ...FULL_PROFILE.ingest, fleetCount: 10_000, reservedDevices: 1_500, saturateMs: 2_000, stepFractions: [0.35, 0.7], stepMs: 2_500, memoryPeer: true },
   alarm: { ...FULL_PROFILE.alarm, durationMs: 3_000 },
   fanout: { ...FULL_PROFILE.fanout, durationMs: 1_500 },
   // quick: a 20k fleet (the full run uses the 100k); the JSON records bytes_fleet_count
   bytes: { ...FULL_PROFILE.bytes, fleetCount: 20_000, deviceRateFractions: [0.1, 0.05, 0.025], windowMs: 2_500 },
-  concurrency: { ...FULL_PROFILE.concurrency, clients: 500, windowMs: 5_000, dispatchIterations: 20 },
-  render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_500 },
+  concurrency: { ...FULL_PROFILE.concurrency, clients: 500, connectConcurrency: 100, windowMs: 5_000, dispatchIterations: 20 },
+  render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_000 },
 };

@@ -156,7 +156,8 @@ export interface ForkOptions {
 export async function forkChild<Info = unknown>(name: string, script: string, options: unknown, fo: ForkOptions = {}): Promise<BenchChild<Info>> {
   installChildCleanup();
   const execArgv = ['--import', 'tsx', ...(fo.nodeFlags ?? [])];
-  if (fo.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${fo.cpuProfDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  // one directory per child: tsx's loader thread writes its own profile next to the main thread's
+  if (fo.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(fo.cpuProfDir, name)}`);
   const child = fork(path.join(BENCH_DIR, script), [JSON.stringify(options)], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));

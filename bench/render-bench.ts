@@ -67,26 +67,22 @@ async function metricsMs(page: Page, cdp: Awaited<ReturnType<BrowserContext['new
 }
 
 async function sampleWindow(page: Page, cdp: Awaited<ReturnType<BrowserContext['newCDPSession']>>, ms: number, deltaCounter: { n: number }): Promise<WindowSample> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __benchFrames: number[]; __benchRun: boolean };
-    w.__benchFrames = [];
-    w.__benchRun = true;
-    const tick = (t: number) => {
-      if (!w.__benchRun) return;
-      w.__benchFrames.push(t);
+  // scripts go in as strings: tsx would wrap named functions in a helper the page does not have
+  await page.evaluate(`(() => {
+    window.__benchFrames = [];
+    window.__benchRun = true;
+    const tick = (t) => {
+      if (!window.__benchRun) return;
+      window.__benchFrames.push(t);
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
-  });
+  })()`);
   const m0 = await metricsMs(page, cdp);
   const d0 = deltaCounter.n;
   await page.waitForTimeout(ms);
   const m1 = await metricsMs(page, cdp);
-  const frames = await page.evaluate(() => {
-    const w = window as unknown as { __benchFrames: number[]; __benchRun: boolean };
-    w.__benchRun = false;
-    return w.__benchFrames;
-  });
+  const frames = (await page.evaluate(`(() => { window.__benchRun = false; return window.__benchFrames; })()`)) as number[];
   const gaps = frames
     .slice(1)
     .map((t, i) => t - frames[i])
@@ -122,13 +118,13 @@ export async function runRenderBench(o: RenderBenchOptions): Promise<RenderBench
         load = await o.startLoad(server.url, n);
         await page.waitForTimeout(LOAD_WARMUP_MS);
         const live = await sampleWindow(page, cdp, o.sampleMs, deltas);
-        const hasHook = await page.evaluate(() => typeof (window as unknown as { __iocBench?: { setMode?: unknown } }).__iocBench?.setMode === 'function');
+        const hasHook = (await page.evaluate(`typeof window.__iocBench?.setMode === 'function'`)) as boolean;
         let rebuild: WindowSample | null = null;
         if (hasHook) {
           hookSeen = true;
-          await page.evaluate(() => (window as unknown as { __iocBench: { setMode(m: string): void } }).__iocBench.setMode('rebuild'));
+          await page.evaluate(`window.__iocBench.setMode('rebuild')`);
           rebuild = await sampleWindow(page, cdp, o.sampleMs, deltas);
-          await page.evaluate(() => (window as unknown as { __iocBench: { setMode(m: string): void } }).__iocBench.setMode('incremental'));
+          await page.evaluate(`window.__iocBench.setMode('incremental')`);
         }
         const perFrame = (w: WindowSample) => (w.frames > 0 ? Math.max(0, w.scriptMs - idle.scriptMs) / w.frames : null);
         perPoints.push({

@@ -71,8 +71,9 @@ function set(key: string, value: unknown, reason?: string): void {
   if ((value === null || value === undefined) && reason) notes[key] = reason;
 }
 
+const runStartMs = performance.now();
 function log(msg: string): void {
-  process.stderr.write(`bench: ${msg}\n`);
+  process.stderr.write(`bench [${((performance.now() - runStartMs) / 1000).toFixed(0).padStart(3)} s]: ${msg}\n`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,7 +89,12 @@ async function spawn<I = unknown>(name: string, script: string, options: unknown
 }
 async function stopAll(list: BenchChild[]): Promise<void> {
   await Promise.all(list.map((c) => c.stop().catch(() => undefined)));
-  for (const c of list) children.splice(children.indexOf(c), 1);
+  for (const c of list) if (children.includes(c)) children.splice(children.indexOf(c), 1);
+}
+/** Stops finished processes while the next phase starts up (its measurements begin only after its own warm-up). */
+const retiring: Promise<void>[] = [];
+function retire(list: BenchChild[]): void {
+  retiring.push(stopAll(list));
 }
 
 /** CPU % of each child over a window: call before, run, call the returned function after. */
@@ -144,10 +150,11 @@ async function startServer(name: string, o: Omit<ServerProcessOptions, 'redisUrl
 /** Swarms of `total` clients split over `processes` processes; the last client of each reports. */
 async function startSwarms(name: string, total: number, processes: number, base: Omit<ClientSwarmOptions, 'count' | 'maxDeltaSizeSamples'>): Promise<BenchChild[]> {
   const per = Math.ceil(total / processes);
-  const list: BenchChild[] = [];
+  const starting: Promise<BenchChild>[] = [];
   for (let i = 0; i < processes && i * per < total; i++) {
-    list.push(await spawn(`${name}-${i + 1}`, 'client-swarm-process.ts', { ...base, count: Math.min(per, total - i * per), maxDeltaSizeSamples: 2000 } satisfies ClientSwarmOptions));
+    starting.push(spawn(`${name}-${i + 1}`, 'client-swarm-process.ts', { ...base, count: Math.min(per, total - i * per), maxDeltaSizeSamples: 2000 } satisfies ClientSwarmOptions));
   }
+  const list = await Promise.all(starting);
   const connected = await Promise.all(list.map((s) => s.call<{ connected: number; failed: number; errors: string[]; ms: number }>('connect', undefined, 600_000)));
   const failed = connected.reduce((a, c) => a + c.failed, 0);
   if (failed) log(`${name}: ${failed} clients failed to connect: ${connected.flatMap((c) => c.errors).join('; ')}`);
@@ -270,7 +277,7 @@ async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<
   const { loadDevices, probeIds, alarmIds } = reservedDevices(fleet, P.ingest.reservedDevices);
   const server = await startServer(`server-${store}`, { store, devices: P.ingest.fleetCount, coalesceIntervalMs: P.ingest.coalesceIntervalMs });
   const screenToken = await login(server.info.url, 'screen1');
-  const swarms = await startSwarms(`screens-${store}`, P.ingest.screenClients, 2, {
+  const swarmsStarting = startSwarms(`screens-${store}`, P.ingest.screenClients, 2, {
     kind: 'ioc',
     url: server.info.url,
     tokens: [screenToken],
@@ -280,7 +287,7 @@ async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<
     probeDeviceIds: probeIds,
     alarmDeviceIds: alarmIds,
   });
-  const ingest = await spawn(`ingest-${store}`, 'ingest-process.ts', {
+  const ingestStarting = spawn(`ingest-${store}`, 'ingest-process.ts', {
     url: server.info.url,
     fleetCount: P.ingest.fleetCount,
     fleetSeed: P.fleetSeed,
@@ -290,6 +297,7 @@ async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<
     batchSize: P.ingest.batchSize,
     maxInFlight: P.ingest.maxInFlight,
   } satisfies IngestProcessOptions);
+  const [swarms, ingest] = await Promise.all([swarmsStarting, ingestStarting]);
   const warm = await ingest.call<{ accepted: number; ms: number }>('warmup', undefined, 300_000);
   log(`ingest/${store}: warm-up ${warm.accepted} readings in ${Math.round(warm.ms)} ms`);
   await sleep(P.settleMs * 2);
@@ -314,7 +322,7 @@ async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<
   const sorted = deltaSizes.sort((a, b) => a - b);
   const medianDeltaBytes = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
   if (keep) return { outcome, live: { server, ingest, swarms, medianDeltaBytes, fleet } };
-  await stopAll([ingest, ...swarms, server]);
+  retire([ingest, ...swarms, server]);
   return { outcome };
 }
 
@@ -457,7 +465,7 @@ async function measureBytes(): Promise<void> {
   for (const e of perRate.slice(1) as typeof perRate) {
     rows.push({ figure: `  … @ ${(e.device_rate_fraction_per_s as number) * 100}%/s`, value: e.screen_bytes_per_s as number, unit: 'B/s', peer: 'naive', peerValue: e.naive_bytes_per_s as number, ratio: ratio(e.screen_bytes_per_s as number, e.naive_bytes_per_s as number), goal: 'flat in device rate' });
   }
-  await stopAll([ingest, ...swarms, server]);
+  retire([ingest, ...swarms, server]);
 }
 
 async function measureConcurrency(): Promise<void> {
@@ -528,7 +536,7 @@ async function measureConcurrency(): Promise<void> {
   rows.push({ figure: `dispatch → handler p99 (${connected} clients)`, value: disp.dispatchToHandler.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: 'report' });
   rows.push({ figure: 'accept → screen p99', value: disp.acceptToScreen.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: 'report' });
   log(`concurrency: ${connected} clients in ${Math.round(connectMs)} ms, p50/p99 ${lat.p50}/${lat.p99} ms, dispatch ${JSON.stringify(disp)}`);
-  await stopAll([dispatch, ingest, ...swarms, server]);
+  retire([dispatch, ingest, ...swarms, server]);
 }
 
 async function measureRender(): Promise<void> {
@@ -682,7 +690,7 @@ async function main(): Promise<void> {
       if (r.live) {
         if (enabled('alarm')) await measureAlarm(r.live, r.outcome.ceiling, r.outcome.saturation);
         if (enabled('fanout')) await measureFanout(r.live);
-        await stopAll([r.live.ingest, ...r.live.swarms, r.live.server]);
+        retire([r.live.ingest, ...r.live.swarms, r.live.server]);
       }
       if (redis && P.ingest.memoryPeer && enabled('ingest')) {
         const m = await measureIngest('memory', false);
@@ -701,6 +709,7 @@ async function main(): Promise<void> {
     if (enabled('render')) await measureRender();
     if (enabled('soak')) await measureSoak(soakMinutes || 1);
   } finally {
+    await Promise.all(retiring);
     await stopAll([...children]);
     await redis?.stop().catch(() => undefined);
   }
