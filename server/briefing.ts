@@ -7,7 +7,16 @@
  * and the live handler list from fusion.
  */
 import { isAlertOpen } from '../scenes/alert-lifecycle';
-import { DISTRICT_CODES, SCENE_IDS, type Alert, type AlertLevel, type DistrictCode, type Handler, type Incident, type SceneId } from '../scenes/domain';
+import {
+  DISTRICT_CODES,
+  SCENE_IDS,
+  type Alert,
+  type AlertLevel,
+  type DistrictCode,
+  type Handler,
+  type Incident,
+  type SceneId,
+} from '../scenes/domain';
 import { startOfLocalDay } from '../scenes/builders/common';
 
 /** Days covered by the trend charts (today included). */

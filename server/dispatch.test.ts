@@ -30,7 +30,11 @@ describe('recommendHandlers', () => {
   });
 
   it('prefers the right skill for the incident category over a nearer handler without it', () => {
-    const r = recommendHandlers(incident, [handler('near', { location: north(0.001) }), handler('skilled', { location: north(0.05), skills: ['gas-leak'] })], NOW);
+    const r = recommendHandlers(
+      incident,
+      [handler('near', { location: north(0.001) }), handler('skilled', { location: north(0.05), skills: ['gas-leak'] })],
+      NOW,
+    );
     expect(r[0]).toMatchObject({ handlerId: 'skilled', skillMatch: true });
     expect(r[1]).toMatchObject({ handlerId: 'near', skillMatch: false });
   });
@@ -50,7 +54,11 @@ describe('recommendHandlers', () => {
   });
 
   it('ranks handlers without a known position after those with one and gives them no distance', () => {
-    const r = recommendHandlers(incident, [handler('nowhere', { location: null, skills: ['gas-leak'] }), handler('somewhere', { location: north(0.2), skills: ['gas-leak'] })], NOW);
+    const r = recommendHandlers(
+      incident,
+      [handler('nowhere', { location: null, skills: ['gas-leak'] }), handler('somewhere', { location: north(0.2), skills: ['gas-leak'] })],
+      NOW,
+    );
     expect(r.map((x) => x.handlerId)).toEqual(['somewhere', 'nowhere']);
     expect(r[1]).toMatchObject({ distanceM: null, etaMin: null });
   });

@@ -29,7 +29,13 @@ self.addEventListener('activate', (event) => {
 });
 
 function neverCached(url) {
-  return url.origin !== self.location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/socket.io/') || url.pathname === '/healthz' || url.pathname === '/metrics';
+  return (
+    url.origin !== self.location.origin ||
+    url.pathname.startsWith('/api/') ||
+    url.pathname.startsWith('/socket.io/') ||
+    url.pathname === '/healthz' ||
+    url.pathname === '/metrics'
+  );
 }
 
 self.addEventListener('fetch', (event) => {

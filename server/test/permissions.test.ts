@@ -160,7 +160,14 @@ describe('role × command permissions over the real server', () => {
   for (const role of ROLES) {
     const allowed = ALLOWED['incident.create']!.includes(role);
     it(`${allowed ? 'lets' : 'refuses'} ${role} create an incident${role === 'handler' ? ' (as a field report)' : ''}`, async () => {
-      const r = await command(ACTORS[role], { type: 'incident.create', title: 'found on patrol', category: 'manhole', scene: 'water', location: [120.38, 36.07], priority: 'P3' });
+      const r = await command(ACTORS[role], {
+        type: 'incident.create',
+        title: 'found on patrol',
+        category: 'manhole',
+        scene: 'water',
+        location: [120.38, 36.07],
+        priority: 'P3',
+      });
       if (!allowed) {
         expect(r.ok).toBe(false);
         if (!r.ok) expect(r.error.code).toBe('E_FORBIDDEN');
@@ -211,7 +218,16 @@ describe('role × command permissions over the real server', () => {
     const socket: Socket = await liveSocket(server, await token('screen1'));
     try {
       for (const type of Object.keys(ALLOWED)) {
-        const r = await emitAck<CommandResult>(socket, 'command', { commandId: nextCommandId(), ...commandBody(type, incident.id), title: 't', category: 'fire', scene: 'emergency', location: [120.38, 36.07], priority: 'P3', alertId: 'x' });
+        const r = await emitAck<CommandResult>(socket, 'command', {
+          commandId: nextCommandId(),
+          ...commandBody(type, incident.id),
+          title: 't',
+          category: 'fire',
+          scene: 'emergency',
+          location: [120.38, 36.07],
+          priority: 'P3',
+          alertId: 'x',
+        });
         expect(r.ok, type).toBe(false);
         if (!r.ok) expect(r.error.code, type).toBe('E_FORBIDDEN');
       }
@@ -248,7 +264,11 @@ describe('role × command permissions over the real server', () => {
 
   it('locks an account after repeated failed logins', async () => {
     const attempt = (password: string) =>
-      fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'officer2', password }) });
+      fetch(`${server.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'officer2', password }),
+      });
     for (let i = 0; i < 5; i++) expect((await attempt('wrong-password')).status).toBe(401);
     const locked = await attempt('ioc-demo-2026');
     expect(locked.status).toBe(423);

@@ -72,6 +72,23 @@ describe('chartToOption', () => {
     expect(option.series[0].stack).toBe('total');
   });
 
+  it('lays long category names (bridges) out horizontally with a label column wide enough for them', () => {
+    const bar: ChartData = {
+      kind: 'bar',
+      title: '桥梁健康指数',
+      titleEn: 'Bridge health',
+      unit: '分',
+      categories: ['胶州湾大桥', '海湾大桥红岛连接线'],
+      categoriesEn: ['Jiaozhou Bay Bridge', 'Hongdao Link'],
+      series: [{ id: 'h', name: '健康', nameEn: 'Health', values: [90, 80] }],
+      dataTs: 1,
+      expectedIntervalMs: 1,
+    };
+    const option = chartToOption(bar, 'zh', theme) as Record<string, any>;
+    expect(option.yAxis).toMatchObject({ type: 'category' });
+    expect(option.grid.left).toBeGreaterThanOrEqual(9 * theme.fontSizePx);
+  });
+
   it('draws a bar chart with many categories horizontally, first category on top', () => {
     const categories = Array.from({ length: 10 }, (_, i) => `c${i}`);
     const bar: ChartData = {

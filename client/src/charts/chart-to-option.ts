@@ -14,6 +14,8 @@ import { formatBeijingHourMinute } from '../time/beijing-time';
 
 /** Bar charts with more categories than this are drawn horizontally (long labels stay readable). */
 export const HORIZONTAL_BAR_ABOVE_CATEGORIES = 6;
+/** vertical bars only while every category label fits under its bar: at most this many em (4 CJK characters) */
+export const VERTICAL_BAR_MAX_LABEL_EMS = 4;
 
 type Chart<K extends ChartData['kind']> = Extract<ChartData, { kind: K }>;
 
@@ -144,11 +146,23 @@ export function niceBound(value: number, direction: 'up' | 'down'): number {
   return Number((steps * magnitude).toPrecision(12));
 }
 
+/** Width of a category label column: CJK characters count a full em, others about half; px. */
+export function labelEms(label: string): number {
+  return [...label].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 1 : 0.58), 0);
+}
+
+export function categoryLabelWidthPx(labels: readonly string[], fontSizePx: number): number {
+  const ems = Math.max(0, ...labels.map(labelEms));
+  return Math.ceil(ems * fontSizePx) + 16;
+}
+
 function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsOption {
   const axis = axisStyle(theme);
-  const horizontal = chart.categories.length > HORIZONTAL_BAR_ABOVE_CATEGORIES;
   const stacked = chart.series.length > 1 && chart.series.every((s) => s.level !== undefined);
   const categories = chart.categories.map((c, i) => pick(lang, c, chart.categoriesEn[i]));
+  // long names (bridges, communities) would overlap under vertical bars: lay them out horizontally
+  const horizontal =
+    chart.categories.length > HORIZONTAL_BAR_ABOVE_CATEGORIES || categories.some((c) => labelEms(c) > VERTICAL_BAR_MAX_LABEL_EMS);
   const categoryAxis = {
     type: 'category' as const,
     data: horizontal ? [...categories].reverse() : categories,
@@ -176,7 +190,11 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
   return {
     ...baseOption(theme),
     legend: legend(theme, chart.series.length > 1),
-    grid: { left: 8, right: horizontal ? 64 : 8, top: chart.series.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
+    // horizontal bars reserve their label column explicitly: containLabel under-measured CJK labels
+    // on scaled panels and clipped the first characters of district names
+    grid: horizontal
+      ? { left: categoryLabelWidthPx(categories, theme.fontSizePx), right: 64, top: chart.series.length > 1 ? 36 : 28, bottom: 8, containLabel: false }
+      : { left: 8, right: 8, top: chart.series.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}` },
     xAxis: horizontal ? valueAxis : categoryAxis,
     yAxis: horizontal ? categoryAxis : valueAxis,

@@ -110,13 +110,20 @@ async function call<T>(token: string, path: string, init: RequestInit = {}): Pro
   return { ok: true, ...(body as T) };
 }
 
-const json = (body: unknown, method = 'POST'): RequestInit => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (body: unknown, method = 'POST'): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 export function fetchHandlers(token: string): Promise<ApiResult<{ handlers: Handler[] }>> {
   return call(token, '/api/handlers');
 }
 
-export function fetchRecommendations(token: string, incidentId: string): Promise<ApiResult<{ incidentId: string; recommendations: HandlerRecommendation[] }>> {
+export function fetchRecommendations(
+  token: string,
+  incidentId: string,
+): Promise<ApiResult<{ incidentId: string; recommendations: HandlerRecommendation[] }>> {
   return call(token, `/api/incidents/${encodeURIComponent(incidentId)}/recommendations`);
 }
 

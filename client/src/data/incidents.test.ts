@@ -51,7 +51,11 @@ describe('officer queue order', () => {
 
   it('filters by scene, district and state; "open" hides closed incidents', () => {
     const list = [inc('a'), inc('b', { scene: 'water' }), inc('c', { district: '370203' }), inc('d', { state: 'closed' })];
-    expect(incidentQueue(list).map((i) => i.id).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      incidentQueue(list)
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
     expect(incidentQueue(list, { scene: 'water', district: 'all', state: 'all' }).map((i) => i.id)).toEqual(['b']);
     expect(incidentQueue(list, { scene: 'all', district: '370203', state: 'open' }).map((i) => i.id)).toEqual(['c']);
     expect(incidentQueue(list, { scene: 'all', district: 'all', state: 'closed' }).map((i) => i.id)).toEqual(['d']);
@@ -96,8 +100,16 @@ describe('newCommandId', () => {
 
 describe('commandNeedsNote', () => {
   it('follows the protocol: reject, resolve, reopen, escalate, return and note need one; accept and close do not', () => {
-    for (const t of ['incident.reject', 'incident.resolve', 'incident.reopen', 'incident.escalate', 'incident.return_escalation', 'incident.note'] as const)
+    for (const t of [
+      'incident.reject',
+      'incident.resolve',
+      'incident.reopen',
+      'incident.escalate',
+      'incident.return_escalation',
+      'incident.note',
+    ] as const)
       expect(commandNeedsNote(t), t).toBe(true);
-    for (const t of ['incident.accept', 'incident.close', 'incident.dispatch', 'incident.approve_escalation'] as const) expect(commandNeedsNote(t), t).toBe(false);
+    for (const t of ['incident.accept', 'incident.close', 'incident.dispatch', 'incident.approve_escalation'] as const)
+      expect(commandNeedsNote(t), t).toBe(false);
   });
 });

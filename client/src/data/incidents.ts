@@ -83,7 +83,9 @@ export function isOpenIncident(i: Pick<Incident, 'state'>): boolean {
  * The deadline that matters next, epoch ms: the response deadline until someone is on site, then
  * the resolution deadline; null once resolved or closed (the clock stopped).
  */
-export function nextSlaDeadline(i: Pick<Incident, 'state' | 'slaDueTs' | 'slaResponseDueTs'>): { kind: 'response' | 'resolve'; dueTs: number } | null {
+export function nextSlaDeadline(
+  i: Pick<Incident, 'state' | 'slaDueTs' | 'slaResponseDueTs'>,
+): { kind: 'response' | 'resolve'; dueTs: number } | null {
   if (i.state === 'resolved' || i.state === 'closed') return null;
   if (i.state === 'reported' || i.state === 'dispatched') return { kind: 'response', dueTs: i.slaResponseDueTs };
   return { kind: 'resolve', dueTs: i.slaDueTs };

@@ -111,7 +111,10 @@ describe('offline queue', () => {
   it('uploads photos taken offline before sending the command, and never twice', async () => {
     const { server, queue } = setup();
     server.online = false;
-    await queue.enqueue({ ...resolveCmd('p'), photos: [] } as Command, [new Blob(['x'], { type: 'image/png' }), new Blob(['y'], { type: 'image/png' })]);
+    await queue.enqueue({ ...resolveCmd('p'), photos: [] } as Command, [
+      new Blob(['x'], { type: 'image/png' }),
+      new Blob(['y'], { type: 'image/png' }),
+    ]);
     await queue.flush();
     expect(server.uploads).toBe(0);
     server.online = true;

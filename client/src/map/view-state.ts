@@ -14,8 +14,8 @@ export interface MapViewState {
 
 /** The urban core (市南, 市北, 李沧, 崂山 west, 城阳 south, 黄岛 east): [[west, south], [east, north]] degrees. */
 export const QINGDAO_URBAN_BOUNDS: [LngLat, LngLat] = [
-  [120.0, 35.88],
-  [120.68, 36.38],
+  [120.12, 35.93],
+  [120.56, 36.33],
 ];
 
 /** Padding around the fitted bounds, px. */

@@ -46,6 +46,12 @@ describe('urgent items and ticker', () => {
     expect(items[0].waitingMs).toBe(80);
   });
 
+  it('keeps a cleared but unacknowledged alert in the ticker and drops it once acknowledged', () => {
+    const transient = { ...alert('t', 'red', 5, true), lastTs: 5, acknowledged: false };
+    expect(latestAlerts([transient], 5).map((a) => a.id)).toEqual(['t']);
+    expect(latestAlerts([{ ...transient, acknowledged: true }], 5)).toEqual([]);
+  });
+
   it('shows the newest alerts first in the ticker, bounded', () => {
     expect(latestAlerts([alert('a', 'blue', 1), alert('b', 'blue', 3), alert('c', 'red', 2)], 2).map((a) => a.id)).toEqual(['b', 'c']);
   });

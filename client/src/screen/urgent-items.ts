@@ -20,10 +20,13 @@ export function urgentItems(alerts: readonly AlertItem[], nowTs: number, limit: 
     .map((alert) => ({ alert, waitingMs: Math.max(0, nowTs - alert.firstTs) }));
 }
 
-/** Newest open alerts first (the ticker), at most `limit`. */
+/**
+ * Newest open alerts first (the ticker), at most `limit`. A cleared alert nobody acknowledged yet is
+ * still open: a truck that overloaded a bridge for ten seconds must not vanish from the wall.
+ */
 export function latestAlerts(alerts: readonly AlertItem[], limit: number): AlertItem[] {
   return alerts
-    .filter((a) => !a.cleared)
+    .filter((a) => !a.cleared || !a.acknowledged)
     .sort((a, b) => b.lastTs - a.lastTs || ALERT_LEVEL_RANK[a.level] - ALERT_LEVEL_RANK[b.level])
     .slice(0, limit);
 }

@@ -37,7 +37,7 @@ function base(): EChartsOption {
     textStyle: { fontSize: FONT_SIZE_PX, color: AXIS_TEXT },
     grid: { left: 40, right: 16, top: 36, bottom: 28 },
     tooltip: { trigger: 'axis' },
-    legend: { top: 0, textStyle: { color: AXIS_TEXT, fontSize: FONT_SIZE_PX }, itemWidth: 14, itemHeight: 10 },
+    legend: { top: 0, textStyle: { color: AXIS_TEXT, fontSize: FONT_SIZE_PX - 2 }, itemWidth: 12, itemHeight: 8, itemGap: 8 },
   };
 }
 
@@ -78,7 +78,13 @@ export function slaOption(b: Pick<Briefing, 'slaCompliancePct' | 'dayStartTs'>, 
     ...base(),
     legend: { show: false },
     xAxis: { type: 'category', data: dayLabels(b.dayStartTs), axisLabel: { color: AXIS_TEXT } },
-    yAxis: { type: 'value', min: 0, max: 100, axisLabel: { color: AXIS_TEXT, formatter: '{value}%' }, splitLine: { lineStyle: { color: SPLIT_LINE } } },
+    yAxis: {
+      type: 'value',
+      min: 0,
+      max: 100,
+      axisLabel: { color: AXIS_TEXT, formatter: '{value}%' },
+      splitLine: { lineStyle: { color: SPLIT_LINE } },
+    },
     series: [
       {
         id: 'sla',

@@ -51,7 +51,9 @@ function audioContext(): AudioContext | null {
 
 /** Call from a click handler once so later tones may play. */
 export function unlockAudio(): void {
-  void audioContext()?.resume().catch(() => undefined);
+  void audioContext()
+    ?.resume()
+    .catch(() => undefined);
 }
 
 export function playTone(kind: ToneKind): void {

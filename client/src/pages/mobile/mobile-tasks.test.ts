@@ -34,7 +34,12 @@ function inc(id: string, over: Partial<Incident> = {}): Incident {
 }
 
 function queued(type: string, incidentId: string, ts: number, extra: Record<string, unknown> = {}): QueuedAction {
-  return { commandId: `q-${type}-${ts}`, command: { type, commandId: `q-${type}-${ts}`, incidentId, ...extra } as QueuedAction['command'], queuedTs: ts, attempts: 0 };
+  return {
+    commandId: `q-${type}-${ts}`,
+    command: { type, commandId: `q-${type}-${ts}`, incidentId, ...extra } as QueuedAction['command'],
+    queuedTs: ts,
+    attempts: 0,
+  };
 }
 
 describe('mobile tasks', () => {

@@ -34,10 +34,15 @@ export function predictIncidents(incidents: ReadonlyMap<string, Incident>, pendi
 
 /** My tasks: assigned to me and not closed, most urgent first, then newest. Field reports I filed follow. */
 export function myTasks(views: Iterable<TaskView>, username: string): TaskView[] {
-  const mine = [...views].filter((v) => v.incident.state !== 'closed' && (v.incident.assignees.includes(username) || v.incident.reportedBy === username));
+  const mine = [...views].filter(
+    (v) => v.incident.state !== 'closed' && (v.incident.assignees.includes(username) || v.incident.reportedBy === username),
+  );
   const rank = (v: TaskView) => (v.incident.assignees.includes(username) ? 0 : 1);
   return mine.sort(
-    (a, b) => rank(a) - rank(b) || (a.incident.priority < b.incident.priority ? -1 : a.incident.priority > b.incident.priority ? 1 : 0) || b.incident.updatedTs - a.incident.updatedTs,
+    (a, b) =>
+      rank(a) - rank(b) ||
+      (a.incident.priority < b.incident.priority ? -1 : a.incident.priority > b.incident.priority ? 1 : 0) ||
+      b.incident.updatedTs - a.incident.updatedTs,
   );
 }
 
@@ -51,5 +56,9 @@ export function sceneForCategory(category: string): SceneId {
 
 /** Did this push hand me a task I did not have before? */
 export function isNewAssignment(incident: Incident, previous: Incident | undefined, username: string): boolean {
-  return incident.state === 'dispatched' && incident.assignees.includes(username) && !(previous?.assignees.includes(username) && previous.state === 'dispatched');
+  return (
+    incident.state === 'dispatched' &&
+    incident.assignees.includes(username) &&
+    !(previous?.assignees.includes(username) && previous.state === 'dispatched')
+  );
 }

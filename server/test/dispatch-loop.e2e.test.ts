@@ -1,0 +1,113 @@
+/**
+ * The dispatch loop over the real server without a browser: alert → auto incident →
+ * recommendations → dispatch → the handler's socket hears of it → accept / en route / arrive →
+ * photo upload + resolve → close; the briefing counts it; handler list and positions work.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import type { IocServer } from '../app';
+import type { Device, Incident } from '../../scenes/domain';
+import type { CommandResult } from '../../scenes/protocol';
+import { emitAck, ingest, liveSocket, login, sign, startTestServer } from './helpers';
+
+let server: IocServer;
+let officer: Socket;
+let phone: Socket;
+let officerToken: string;
+let handlerToken: string;
+let n = 0;
+
+/** smallest valid PNG signature + padding: the server checks magic bytes, not decodability */
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64)]);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  officerToken = await login(server, 'officer1');
+  handlerToken = await login(server, 'handler3');
+  officer = await liveSocket(server, officerToken);
+  phone = await liveSocket(server, handlerToken);
+});
+
+afterAll(async () => {
+  officer?.close();
+  phone?.close();
+  await server?.close();
+});
+
+function cmd(socket: Socket, body: Record<string, unknown>): Promise<CommandResult> {
+  return emitAck<CommandResult>(socket, 'command', { commandId: `loop-${++n}-${Date.now()}`, ...body });
+}
+
+async function get(path: string, token: string): Promise<any> {
+  const r = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(r.status, path).toBe(200);
+  return r.json();
+}
+
+describe('dispatch loop (server)', () => {
+  it('runs from a red gas alert to a closed incident with a photo, and the briefing counts it', async () => {
+    const detector = [...server.fusion.devices.values()].find((d): d is Device => d.kind === 'gas-detector')!;
+    expect(await emitAck(phone, 'handler:position', { location: [detector.location[0] + 0.002, detector.location[1]] })).toEqual({ ok: true });
+
+    const r = await ingest(server, sign([{ deviceId: detector.id, ts: Date.now(), seq: 1, metrics: { lel: 70 } }]));
+    expect(r.body.accepted).toBe(1);
+    let incident: Incident | undefined;
+    for (let i = 0; i < 100 && !incident; i++) {
+      incident = [...server.fusion.incidents.values()].find((x) => x.deviceId === detector.id);
+      if (!incident) await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(incident).toMatchObject({ state: 'reported', priority: 'P1', category: 'gas-leak' });
+    const id = incident!.id;
+
+    const { recommendations } = await get(`/api/incidents/${id}/recommendations`, officerToken);
+    expect(recommendations[0]).toMatchObject({ handlerId: 'handler3', status: 'idle', skillMatch: true });
+    expect(recommendations[0].etaMin).toBeGreaterThanOrEqual(1);
+
+    const heard = new Promise<{ incident: Incident; ts: number }>((resolve) =>
+      phone.on('incident:update', (i: Incident) => {
+        if (i.id === id && i.state === 'dispatched') resolve({ incident: i, ts: Date.now() });
+      }),
+    );
+    const sentTs = Date.now();
+    const d = await cmd(officer, { type: 'incident.dispatch', incidentId: id, assignees: ['handler3'], expectedVersion: incident!.version });
+    expect(d.ok).toBe(true);
+    const push = await heard;
+    console.log(`[dispatch-loop e2e] dispatch command → handler socket push: ${push.ts - sentTs} ms`);
+    expect(push.incident.assignees).toEqual(['handler3']);
+    expect(server.fusion.getHandler('handler3')!.status).toBe('busy');
+
+    expect((await cmd(phone, { type: 'incident.accept', incidentId: id })).ok).toBe(true);
+    expect((await cmd(phone, { type: 'incident.en_route', incidentId: id })).ok).toBe(true);
+    expect((await cmd(phone, { type: 'incident.arrive', incidentId: id, location: detector.location })).ok).toBe(true);
+
+    const up = await fetch(`${server.url}/api/photos`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${handlerToken}`, 'content-type': 'image/png' },
+      body: PNG,
+    });
+    expect(up.status).toBe(201);
+    const photoId = ((await up.json()) as { id: string }).id;
+    const bad = await fetch(`${server.url}/api/photos`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${handlerToken}`, 'content-type': 'image/png' },
+      body: Buffer.from('not an image'),
+    });
+    expect(bad.status).toBe(400);
+
+    const resolved = await cmd(phone, { type: 'incident.resolve', incidentId: id, note: '关阀，复测正常', photos: [photoId] });
+    expect(resolved.ok && resolved.incident?.photos).toEqual([photoId]);
+    const closed = await cmd(officer, { type: 'incident.close', incidentId: id });
+    expect(closed.ok && closed.incident?.state).toBe('closed');
+    expect(server.fusion.getHandler('handler3')!.status).toBe('idle');
+
+    const b = await get('/api/briefing', await login(server, 'leader1'));
+    expect(b.today.incidentsClosed).toBe(1);
+    expect(b.today.incidentsResolved).toBe(1);
+    expect(b.today.slaCompliancePct).toBe(100);
+    expect(b.incidents.byScene.emergency.at(-1)).toBe(1);
+    expect(b.alerts.byScene.emergency.at(-1)).toBeGreaterThanOrEqual(1);
+
+    const { handlers } = await get('/api/handlers', officerToken);
+    expect(handlers.find((h: { id: string }) => h.id === 'handler3')).toMatchObject({ status: 'idle', skills: expect.arrayContaining(['gas-leak']) });
+  });
+});

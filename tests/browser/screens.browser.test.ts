@@ -1,0 +1,139 @@
+/**
+ * Big screens in headless Chromium against a real server: every scene renders a map and its
+ * panels at 1920×1080 and 3840×2160 without console errors; drills make the expected red alert
+ * appear on the right screen; a killed server shows the disconnected state and a restarted one
+ * is picked up without a reload.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCREEN_SCENE_IDS } from '../../scenes/domain';
+import { DRILLS, expectedAlerts } from '../../mock-devices/drills';
+import { runDrill } from '../../mock-devices/drill';
+import { generateFleet } from '../../scenes/fleet';
+import type { IocServer } from '../../server/app';
+import { collectConsoleErrors, launchBrowser, signedInContext, startBrowserTestServer, waitUntil, type TestBrowser } from '../helpers/browser';
+
+/** A WebGL map that drew something compresses to far more than a blank or single-colour box. */
+const MIN_RENDERED_MAP_PNG_BYTES = 20_000;
+const FLEET_SIZE = 300;
+
+let tb: TestBrowser;
+let server: IocServer;
+
+beforeAll(async () => {
+  tb = await launchBrowser();
+  server = await startBrowserTestServer({ demoDevices: FLEET_SIZE });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await tb?.close();
+});
+
+/** Console noise that is not an application error (software GL performance notes). */
+function appErrors(errors: string[]): string[] {
+  return errors.filter((e) => !/GPU stall|GL Driver Message/.test(e));
+}
+
+describe('big screens', { timeout: 180_000 }, () => {
+  for (const size of [
+    { width: 1920, height: 1080 },
+    { width: 3840, height: 2160 },
+  ]) {
+    it(`renders every scene's map and panels at ${size.width}×${size.height} without console errors`, async () => {
+      const context = await signedInContext(tb.browser, server, 'screen1', { viewport: size });
+      try {
+        const page = await context.newPage();
+        const errors = collectConsoleErrors(page);
+        for (const scene of SCREEN_SCENE_IDS) {
+          await page.goto(`/screen/${scene}`);
+          await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 15_000 });
+          const panels = page.locator('[data-testid=chart-panel]');
+          await waitUntil(async () => (await panels.count()) >= 2, 10_000, `${scene} panels`);
+          await waitUntil(async () => (await page.locator('[data-testid=chart-panel] svg, [data-testid=chart-panel] canvas').count()) >= 2, 10_000, `${scene} rendered charts`);
+          const map = page.locator('[data-testid=map]');
+          const box = await map.boundingBox();
+          expect(box, `${scene} map box`).not.toBeNull();
+          // the map fills its real pixel box: wider than the side panels, never CSS-scaled away
+          expect(box!.width).toBeGreaterThan(size.width * 0.3);
+          const canvas = map.locator('canvas').first();
+          await canvas.waitFor({ timeout: 10_000 });
+          const canvasBox = (await canvas.boundingBox())!;
+          expect(Math.abs(canvasBox.width - box!.width)).toBeLessThanOrEqual(2);
+          let png = Buffer.alloc(0);
+          await waitUntil(
+            async () => {
+              png = await map.screenshot();
+              return png.length > MIN_RENDERED_MAP_PNG_BYTES;
+            },
+            15_000,
+            `${scene} map to render`,
+          );
+          expect(png.length).toBeGreaterThan(MIN_RENDERED_MAP_PNG_BYTES);
+        }
+        expect(appErrors(errors)).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  for (const [drill, scene] of [
+    ['bridge-overload', 'bridge'],
+    ['rainstorm', 'water'],
+  ] as const) {
+    it(`shows the ${drill} drill's red alert on /screen/${scene} within seconds`, async () => {
+      const fleet = generateFleet({ count: FLEET_SIZE });
+      const reds = expectedAlerts(drill, fleet).filter((e) => e.level === 'red');
+      expect(reds.length).toBeGreaterThan(0);
+      const context = await signedInContext(tb.browser, server, 'screen1', { viewport: { width: 1920, height: 1080 } });
+      try {
+        const page = await context.newPage();
+        await page.goto(`/screen/${scene}`);
+        await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 15_000 });
+        // play the drill's whole script at once, time-stamped in the recent past
+        const startTs = Date.now() - DRILLS[drill].durationMs - 15_000;
+        const t0 = Date.now();
+        await runDrill(server.url, drill, { devices: FLEET_SIZE, realTime: false, startTs, log: () => undefined });
+        const want = new Set(reds.map((r) => r.deviceId));
+        await waitUntil(
+          async () => {
+            const ids = await page.locator('[data-testid=ticker-alert][data-level=red]').evaluateAll((els) => els.map((e) => e.getAttribute('data-device-id')));
+            return ids.some((id) => id !== null && want.has(id));
+          },
+          8_000,
+          `a red ${drill} alert on /screen/${scene}`,
+        );
+        console.log(`[screens] ${drill}: red alert on /screen/${scene} ${Date.now() - t0} ms after the drill readings were sent`);
+        expect(page.url()).toContain(`/screen/${scene}`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it('shows the disconnected state when the server dies and recovers by itself when it returns', async () => {
+    const context = await signedInContext(tb.browser, server, 'screen1', { viewport: { width: 1920, height: 1080 } });
+    try {
+      const page = await context.newPage();
+      await page.goto('/screen/overview');
+      await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 15_000 });
+      await page.evaluate(() => ((window as unknown as { __noReload: number }).__noReload = 1));
+      const port = server.port;
+      await server.close();
+      const tDown = Date.now();
+      await page.locator('[data-testid=conn-indicator]:not([data-tone=ok])').waitFor({ timeout: 5_000 });
+      await page.getByRole('alert').filter({ hasText: /断开|Disconnected|disconnected/ }).first().waitFor({ timeout: 15_000 });
+      console.log(`[screens] disconnect banner shown ${Date.now() - tDown} ms after the server stopped`);
+
+      server = await startBrowserTestServer({ demoDevices: FLEET_SIZE, port });
+      const tUp = Date.now();
+      await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 20_000 });
+      console.log(`[screens] reconnected ${Date.now() - tUp} ms after the server came back`);
+      expect(await page.evaluate(() => (window as unknown as { __noReload?: number }).__noReload)).toBe(1);
+      // resynchronised: panels are live again (not marked stale because of the outage)
+      await waitUntil(async () => (await page.locator('[data-testid=chart-panel]').count()) >= 3, 10_000, 'panels after reconnect');
+    } finally {
+      await context.close();
+    }
+  });
+});

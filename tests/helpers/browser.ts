@@ -1,0 +1,126 @@
+/**
+ * Browser-test helpers: a headless Chromium (playwright-core + the system chromium), a real City
+ * IOC server serving the built client, and browser contexts that are already signed in as a
+ * given demo user (the session is put in sessionStorage the way the login page stores it).
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { IocServer } from '../../server/app';
+import type { ServerConfig } from '../../server/config';
+import { DEMO_PASSWORD, startTestServer } from '../../server/test/helpers';
+
+export const CHROMIUM_PATH = process.env.IOC_CHROMIUM ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-gl=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
+/** Real device sizes the pages are designed for, CSS px. */
+export const VIEWPORTS = {
+  phone: { width: 390, height: 844 },
+  tablet: { width: 1180, height: 820 },
+  desktop: { width: 1920, height: 1080 },
+} as const;
+
+/** The built client: `client/dist` (built by the test global setup), or IOC_TEST_CLIENT_DIST. */
+export function clientDist(): string {
+  return process.env.IOC_TEST_CLIENT_DIST ?? path.resolve(import.meta.dirname, '../../client/dist');
+}
+
+export function clientBuilt(): boolean {
+  return existsSync(path.join(clientDist(), 'index.html'));
+}
+
+export interface TestBrowser {
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium with a fresh profile: `launch` always starts from a new temporary user-data-dir (it
+ * refuses `--user-data-dir`; that flag is for a persistent context, which would allow only one
+ * context while these tests need one per person). Temp files go under a per-run TMPDIR, removed on close.
+ */
+export async function launchBrowser(): Promise<TestBrowser> {
+  const runDir = mkdtempSync(path.join(tmpdir(), 'ioc-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    env: { ...process.env, TMPDIR: runDir },
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startBrowserTestServer(overrides: Partial<ServerConfig> = {}): Promise<IocServer> {
+  return startTestServer({ clientDist: clientDist(), ...overrides });
+}
+
+interface LoginBody {
+  token: string;
+  role: string;
+  username: string;
+  displayName: string;
+  expiresAt: number;
+}
+
+/** A browser context signed in as `username` (sessionStorage 'ioc.session', as the login page stores it). */
+export async function signedInContext(
+  browser: Browser,
+  server: IocServer,
+  username: string,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const r = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  });
+  if (!r.ok) throw new Error(`login ${username}: ${r.status} ${await r.text()}`);
+  const s = (await r.json()) as LoginBody;
+  const context = await browser.newContext({ baseURL: server.url, ...options });
+  const session = JSON.stringify({ token: s.token, role: s.role, username: s.username, displayName: s.displayName, expiresAt: s.expiresAt });
+  await context.addInitScript((value: string) => {
+    try {
+      sessionStorage.setItem('ioc.session', value);
+    } catch {
+      // about:blank has no storage
+    }
+  }, session);
+  return context;
+}
+
+/** Console errors of a page, for assertions and debugging. */
+export function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+/** Wait until `predicate` is true (polling), or fail after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
