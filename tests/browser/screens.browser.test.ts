@@ -59,7 +59,7 @@ describe('big screens', { timeout: 180_000 }, () => {
           await canvas.waitFor({ timeout: 10_000 });
           const canvasBox = (await canvas.boundingBox())!;
           expect(Math.abs(canvasBox.width - box!.width)).toBeLessThanOrEqual(2);
-          let png = Buffer.alloc(0);
+          let png: Buffer = Buffer.alloc(0);
           await waitUntil(
             async () => {
               png = await map.screenshot();
