@@ -7,6 +7,7 @@ import type { DistrictCode, Incident } from '../domain';
 import type { ChartData, FusedState, Kpi, SceneModel } from '../scene-model';
 import {
   AGGREGATE_EXPECTED_INTERVAL_MS,
+  aggregateDataTs,
   ALERT_LEVEL_NAMES,
   SCENE_NAMES,
   alertLevelKpis,
@@ -77,7 +78,7 @@ function alertTrendChart(state: FusedState): ChartData {
     unit: '条',
     lines,
     marks: [],
-    dataTs: state.nowTs,
+    dataTs: aggregateDataTs(state.nowTs),
     expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS,
   };
 }

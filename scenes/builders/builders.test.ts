@@ -4,7 +4,7 @@ import type { ChartData, FusedState, Kpi, SceneModel } from '../scene-model';
 import { deepFreeze, FIXTURE_EXPECTED, FIXTURE_SERIES_LENGTH, makeFusedState } from '../test-fixtures/fused-state';
 import { diffScene } from '../scene-diff';
 import { SCENE_BUILDERS } from './index';
-import { MAX_ALERT_ITEMS } from './common';
+import { AGGREGATE_DATA_TICK_MS, MAX_ALERT_ITEMS } from './common';
 
 function kpiValue(kpis: readonly Kpi[], id: string): number {
   const found = kpis.find((k) => k.id === id);
@@ -351,5 +351,18 @@ describe('scene builders and the diff together', () => {
     const delta = diffScene(SCENE_BUILDERS.bridge(before), SCENE_BUILDERS.bridge(after) as SceneModel);
     expect(delta?.devices?.put?.map((d) => [d.id, d.s])).toEqual([['br-sg-1', 'normal']]);
     expect(delta?.devices?.remove).toBeUndefined();
+  });
+});
+
+describe('bytes follow what changes on screen', () => {
+  it('builds deep-equal aggregate charts for two builds a second apart when nothing changed', () => {
+    const base = makeFusedState();
+    // stay inside one data tick so only the clock moved
+    const t0 = Math.floor(base.nowTs / AGGREGATE_DATA_TICK_MS) * AGGREGATE_DATA_TICK_MS + 1000;
+    for (const scene of SCREEN_SCENE_IDS) {
+      const a = SCENE_BUILDERS[scene]({ ...base, nowTs: t0 });
+      const b = SCENE_BUILDERS[scene]({ ...base, nowTs: t0 + 1000 });
+      expect(b.charts, scene).toEqual(a.charts);
+    }
   });
 });

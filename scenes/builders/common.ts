@@ -39,6 +39,17 @@ export const MAX_INCIDENT_ITEMS = 300;
 export const CLOSED_INCIDENT_VISIBLE_MS = DAY_MS;
 /** Aggregate charts and counts are recomputed on every build; stale after this long, ms. */
 export const AGGREGATE_EXPECTED_INTERVAL_MS = 60_000;
+/**
+ * The "data time" of an aggregate advances in steps of this many ms, not with every build: a chart
+ * whose counts did not change must not be re-sent to every screen 4 times a second just because
+ * its timestamp moved (bytes per screen follow what changes on screen).
+ */
+export const AGGREGATE_DATA_TICK_MS = 30_000;
+
+/** dataTs of an aggregate chart built at `nowTs`. */
+export function aggregateDataTs(nowTs: number): number {
+  return Math.floor(nowTs / AGGREGATE_DATA_TICK_MS) * AGGREGATE_DATA_TICK_MS;
+}
 /** A time series is stale after this many device reporting intervals… */
 export const SERIES_STALE_INTERVALS = 3;
 /** …or this many series buckets, whichever is longer (dataTs is a bucket start). */
@@ -404,7 +415,7 @@ export function timeseriesChart(
     unit: opts.unit,
     lines,
     marks: opts.marks ?? [],
-    dataTs: lines.length === 0 ? state.nowTs : dataTs,
+    dataTs: lines.length === 0 ? aggregateDataTs(state.nowTs) : dataTs,
     expectedIntervalMs: seriesExpectedIntervalMs(opts.kind, bucketMs),
   };
 }
@@ -457,7 +468,7 @@ export function countBarChart(
     series: { id: string; name: string; nameEn: string; values: number[]; level?: AlertLevel }[];
   },
 ): ChartData {
-  return { kind: 'bar', ...opts, dataTs: state.nowTs, expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS };
+  return { kind: 'bar', ...opts, dataTs: aggregateDataTs(state.nowTs), expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS };
 }
 
 /** A pie chart of aggregate counts (dataTs = nowTs). */
@@ -465,5 +476,5 @@ export function countPieChart(
   state: FusedState,
   opts: { title: string; titleEn: string; unit: string; slices: { id: string; name: string; nameEn: string; value: number }[] },
 ): ChartData {
-  return { kind: 'pie', ...opts, dataTs: state.nowTs, expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS };
+  return { kind: 'pie', ...opts, dataTs: aggregateDataTs(state.nowTs), expectedIntervalMs: AGGREGATE_EXPECTED_INTERVAL_MS };
 }
