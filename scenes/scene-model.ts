@@ -39,6 +39,12 @@ export interface FusedState {
   series: ReadonlyMap<string, SeriesWindow>;
   /** alerts raised per scene per hour over the last 24 h, oldest first */
   alertTrend: AlertTrend;
+  /**
+   * Changes whenever any device's display status may have changed (online/offline, alerts).
+   * Builders reuse per-device results while it is unchanged; leave it undefined to disable reuse.
+   * Contract: the device registry map is never mutated while an epoch is in use.
+   */
+  statusEpoch?: number;
 }
 
 /** A bounded rolling window of bucketed values for one device metric. */

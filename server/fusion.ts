@@ -103,6 +103,8 @@ export class Fusion {
   private resources: EmergencyResource[] = QINGDAO_RESOURCES.map((r) => ({ ...r }));
   /** devices whose state changed since the last persistence flush */
   private readonly changedStates = new Set<string>();
+  /** bumped whenever a device's display status may change (online flag, alerts): see FusedState.statusEpoch */
+  private statusEpoch = 0;
   /** scenes whose model may have changed since the last build */
   readonly dirty = new Set<ScreenSceneId>();
   private readonly startTs: number;
@@ -144,6 +146,7 @@ export class Fusion {
       this.countTrend(a);
     }
     for (const i of incidents) this.incidents.set(i.id, i);
+    this.statusEpoch++;
     for (const s of ['overview', ...SCENE_IDS] as const) this.dirty.add(s);
   }
 
@@ -227,7 +230,7 @@ export class Fusion {
     this.deviceStates.set(reading.deviceId, state);
     this.changedStates.add(reading.deviceId);
     this.markDirty(device.scene);
-    if (wasOffline) this.markDirty('overview');
+    if (wasOffline) this.statusEpoch++;
 
     for (const [metric, value] of Object.entries(reading.metrics)) this.recordSeries(reading.deviceId, metric, reading.ts, value);
 
@@ -270,6 +273,9 @@ export class Fusion {
   /** Stores an alert (from rules, ack, or incident linking) and keeps the indexes right. */
   putAlert(alert: Alert): void {
     const key = `${alert.deviceId}|${alert.ruleId}`;
+    const prev = this.alerts.get(alert.id);
+    // display statuses depend on an alert's level and whether it is cleared, not on lastTs/count
+    if (!prev || prev.level !== alert.level || prev.cleared !== alert.cleared) this.statusEpoch++;
     this.alerts.set(alert.id, alert);
     if (isAlertOpen(alert)) this.openAlerts.set(key, alert);
     else if (this.openAlerts.get(key)?.id === alert.id) this.openAlerts.delete(key);
@@ -309,6 +315,7 @@ export class Fusion {
         if (!isSilent(rule, Math.max(state.lastTs, this.startTs), nowTs)) continue;
         this.deviceStates.set(id, { ...state, online: false });
         this.changedStates.add(id);
+        this.statusEpoch++;
         this.applyLevel(device, rule, rule.level, nowTs, undefined, undefined, out);
         this.markDirty(device.scene);
         wentOffline++;
@@ -467,6 +474,7 @@ export class Fusion {
       resources: this.resources,
       series: this.publishedSeries,
       alertTrend: this.trend,
+      statusEpoch: this.statusEpoch,
     };
   }
 

@@ -103,7 +103,7 @@ function overloadsChart(ctx: BridgeContext, bridgeAlerts: readonly Alert[]): Cha
 
 export function buildBridgeScene(state: FusedState): SceneModel {
   const statuses = computeDeviceStatuses(state);
-  const bridgeDevices = selectDevices(state, (d) => d.scene === 'bridge');
+  const bridgeDevices = selectDevices(state, 'bridge');
   const bridges = state.assets.filter((a) => a.kind === 'bridge').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const devicesByBridge = new Map<string, Device[]>();
   for (const device of bridgeDevices) {
@@ -113,7 +113,7 @@ export function buildBridgeScene(state: FusedState): SceneModel {
     else list.push(device);
   }
   const ctx: BridgeContext = { state, bridges, devicesByBridge };
-  const bridgeItems = assetItems(state, statuses, (a) => a.kind === 'bridge');
+  const bridgeItems = assetItems(state, statuses, (a) => a.kind === 'bridge', 'bridges');
   const bridgeAlerts = state.alerts.filter((a) => a.scene === 'bridge');
 
   const strainKind: DeviceKind = 'strain-gauge';
@@ -124,7 +124,7 @@ export function buildBridgeScene(state: FusedState): SceneModel {
     scene: 'bridge',
     generatedTs: state.nowTs,
     kpis: bridgeKpis(state, bridgeItems, bridgeAlerts),
-    devices: devicePoints(state, statuses, (d) => d.scene === 'bridge'),
+    devices: devicePoints(state, statuses, 'bridge'),
     alerts: openAlertItems(state, (a) => a.scene === 'bridge'),
     incidents: incidentItems(state, (i) => i.scene === 'bridge'),
     handlers: handlerItems(state),

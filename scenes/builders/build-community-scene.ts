@@ -115,11 +115,11 @@ export function buildCommunityScene(state: FusedState): SceneModel {
     scene: 'community',
     generatedTs: state.nowTs,
     kpis: communityKpis(state, events),
-    devices: devicePoints(state, statuses, (d) => d.scene === 'community'),
+    devices: devicePoints(state, statuses, 'community'),
     alerts: openAlertItems(state, (a) => a.scene === 'community', compareUrgentFirst),
     incidents: incidentItems(state, (i) => i.scene === 'community'),
     handlers: handlerItems(state),
-    assets: assetItems(state, statuses, (a) => a.kind === 'community'),
+    assets: assetItems(state, statuses, (a) => a.kind === 'community', 'communities'),
     resources: [],
     charts: {
       eventMix: eventMixChart(state, events),

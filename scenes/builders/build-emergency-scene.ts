@@ -153,12 +153,12 @@ export function buildEmergencyScene(state: FusedState): SceneModel {
     scene: 'emergency',
     generatedTs: state.nowTs,
     kpis: emergencyKpis(state),
-    devices: devicePoints(state, statuses, (d) => d.scene === 'emergency'),
+    devices: devicePoints(state, statuses, 'emergency'),
     alerts: openAlertItems(state, (a) => a.scene === 'emergency'),
     // the emergency desk sees every incident, whichever scene raised it
     incidents: incidentItems(state),
     handlers: handlerItems(state),
-    assets: assetItems(state, statuses, (a) => a.scene === 'emergency'),
+    assets: assetItems(state, statuses, (a) => a.scene === 'emergency', 'scene:emergency'),
     resources,
     charts: {
       incidentFunnel: incidentFunnelChart(state),

@@ -116,11 +116,11 @@ export function buildOverviewScene(state: FusedState): SceneModel {
     scene: 'overview',
     generatedTs: state.nowTs,
     kpis: overviewKpis(state, onlineCount),
-    devices: devicePoints(state, statuses),
+    devices: devicePoints(state, statuses, 'all'),
     alerts: openAlertItems(state),
     incidents: incidentItems(state),
     handlers: handlerItems(state),
-    assets: assetItems(state, statuses),
+    assets: assetItems(state, statuses, () => true, 'all'),
     resources: [],
     charts: {
       alertTrend: alertTrendChart(state),

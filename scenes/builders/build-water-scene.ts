@@ -20,7 +20,7 @@ import {
   seriesLine,
   thresholdRule,
   timeseriesChart,
-  toDevicePoint,
+  devicePoints,
 } from './common';
 
 /** A waterlogging point counts as waterlogged from this depth, cm (the yellow line of the default rule). */
@@ -207,7 +207,7 @@ function waterloggingChart(ctx: WaterContext, logging: readonly Reading[]): Char
 
 export function buildWaterScene(state: FusedState): SceneModel {
   const statuses = computeDeviceStatuses(state);
-  const waterDevices = selectDevices(state, (d) => d.scene === 'water');
+  const waterDevices = selectDevices(state, 'water');
   const ctx: WaterContext = {
     state,
     devicesByKind: groupByKind(waterDevices),
@@ -223,11 +223,11 @@ export function buildWaterScene(state: FusedState): SceneModel {
     scene: 'water',
     generatedTs: state.nowTs,
     kpis: waterKpis(ctx, gauges, logging, rain),
-    devices: waterDevices.map((d) => toDevicePoint(d, statuses.get(d.id))),
+    devices: devicePoints(state, statuses, 'water'),
     alerts: openAlertItems(state, (a) => a.scene === 'water'),
     incidents: incidentItems(state, (i) => i.scene === 'water'),
     handlers: handlerItems(state),
-    assets: assetItems(state, statuses, (a) => a.scene === 'water'),
+    assets: assetItems(state, statuses, (a) => a.scene === 'water', 'scene:water'),
     resources: [],
     charts: {
       riverLevels: timeseriesChart(state, {

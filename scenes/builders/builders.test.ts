@@ -366,3 +366,29 @@ describe('bytes follow what changes on screen', () => {
     }
   });
 });
+
+describe('reuse between builds (statusEpoch)', () => {
+  it('returns the same devices array while the status epoch is unchanged, and a fresh one when it moves', () => {
+    const base = makeFusedState();
+    const a = SCENE_BUILDERS.overview({ ...base, statusEpoch: 7 });
+    const b = SCENE_BUILDERS.overview({ ...base, nowTs: base.nowTs + 1000, statusEpoch: 7 });
+    expect(b.devices).toBe(a.devices);
+    expect(b.assets).toBe(a.assets);
+    const someone = a.devices.find((d) => d.s === 'normal')!;
+    const states = new Map(base.deviceStates);
+    states.set(someone.id, { ...states.get(someone.id)!, online: false });
+    const c = SCENE_BUILDERS.overview({ ...base, deviceStates: states, statusEpoch: 8 });
+    expect(c.devices).not.toBe(a.devices);
+    expect(c.devices.find((d) => d.id === someone.id)!.s).toBe('offline');
+  });
+
+  it('never reuses results when no status epoch is given', () => {
+    const base = makeFusedState();
+    const states = new Map(base.deviceStates);
+    const a = SCENE_BUILDERS.bridge(base);
+    const someone = a.devices.find((d) => d.s === 'normal')!;
+    states.set(someone.id, { ...states.get(someone.id)!, online: false });
+    const b = SCENE_BUILDERS.bridge({ ...base, deviceStates: states });
+    expect(b.devices.find((d) => d.id === someone.id)!.s).toBe('offline');
+  });
+});

@@ -121,11 +121,52 @@ export function computeDeviceStatuses(state: FusedState): DeviceStatusLookup {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Memoisation (transparent: the same input still gives the same output)
+//
+// With 100k devices most of a build is per-device work whose result only changes when a device's
+// display status does. The device registry map is immutable in practice, and FusedState.statusEpoch
+// (when the caller provides it) changes whenever any display status may have changed, so results
+// can be reused by identity: the scene diff then skips an unchanged `devices` array in O(1) and
+// deck.gl keeps its `data`. Without a statusEpoch (tests, fixtures) nothing is reused.
+
+/** A device subset of the registry: one scene, or every device. */
+export type DeviceScope = SceneId | 'all';
+
+const registryMemo = new WeakMap<ReadonlyMap<string, Device>, { sorted: Map<DeviceScope, Device[]>; byAsset?: Map<string, string[]> }>();
+const epochMemo = new WeakMap<ReadonlyMap<string, Device>, { epoch: number; values: Map<string, unknown> }>();
+
+function registryEntry(state: FusedState) {
+  let entry = registryMemo.get(state.devices);
+  if (!entry) {
+    entry = { sorted: new Map() };
+    registryMemo.set(state.devices, entry);
+  }
+  return entry;
+}
+
+/** Reuses `compute()` while the registry and state.statusEpoch are unchanged. */
+function memoByStatusEpoch<T>(state: FusedState, key: string, compute: () => T): T {
+  const epoch = state.statusEpoch;
+  if (epoch === undefined) return compute();
+  let entry = epochMemo.get(state.devices);
+  if (!entry || entry.epoch !== epoch) {
+    entry = { epoch, values: new Map() };
+    epochMemo.set(state.devices, entry);
+  }
+  if (entry.values.has(key)) return entry.values.get(key) as T;
+  const value = compute();
+  entry.values.set(key, value);
+  return value;
+}
+
 /** Devices that are online now (their state says so). */
 export function countOnlineDevices(state: FusedState): number {
-  let online = 0;
-  for (const id of state.devices.keys()) if (state.deviceStates.get(id)?.online === true) online++;
-  return online;
+  return memoByStatusEpoch(state, 'online', () => {
+    let online = 0;
+    for (const id of state.devices.keys()) if (state.deviceStates.get(id)?.online === true) online++;
+    return online;
+  });
 }
 
 export function toDevicePoint(device: Device, status: DeviceStatus): DevicePoint {
@@ -134,20 +175,22 @@ export function toDevicePoint(device: Device, status: DeviceStatus): DevicePoint
   return point;
 }
 
-/** Devices passing `include`, as map points sorted by id. */
-export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, include: (d: Device) => boolean = () => true): DevicePoint[] {
-  const points: DevicePoint[] = [];
-  for (const device of state.devices.values()) {
-    if (include(device)) points.push(toDevicePoint(device, statuses.get(device.id)));
-  }
-  return points.sort(byId);
+/** Devices of a scope (a scene, or all) as map points sorted by id. */
+export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, scope: DeviceScope = 'all'): DevicePoint[] {
+  return memoByStatusEpoch(state, `points:${scope}`, () => selectDevices(state, scope).map((d) => toDevicePoint(d, statuses.get(d.id))));
 }
 
-/** Devices passing `include`, sorted by id. */
-export function selectDevices(state: FusedState, include: (d: Device) => boolean): Device[] {
-  const out: Device[] = [];
-  for (const device of state.devices.values()) if (include(device)) out.push(device);
-  return out.sort(byId);
+/** Devices of a scope, sorted by id (computed once per device registry; do not mutate). */
+export function selectDevices(state: FusedState, scope: DeviceScope): readonly Device[] {
+  const entry = registryEntry(state);
+  let list = entry.sorted.get(scope);
+  if (!list) {
+    list = [];
+    for (const device of state.devices.values()) if (scope === 'all' || device.scene === scope) list.push(device);
+    list.sort(byId);
+    entry.sorted.set(scope, list);
+  }
+  return list;
 }
 
 /** Latest value of a device metric, or undefined when the device never reported it. */
@@ -158,8 +201,14 @@ export function latestMetric(state: FusedState, deviceId: string, metric: string
 // ---------------------------------------------------------------------------------------------
 // Assets
 
-/** Device ids per asset id, each list sorted. */
-export function devicesByAsset(state: FusedState): Map<string, string[]> {
+/** Device ids per asset id, each list sorted (computed once per device registry; do not mutate). */
+export function devicesByAsset(state: FusedState): ReadonlyMap<string, readonly string[]> {
+  const entry = registryEntry(state);
+  entry.byAsset ??= groupDevicesByAsset(state);
+  return entry.byAsset;
+}
+
+function groupDevicesByAsset(state: FusedState): Map<string, string[]> {
   const byAsset = new Map<string, string[]>();
   for (const device of state.devices.values()) {
     if (device.assetId === undefined) continue;
@@ -192,7 +241,10 @@ export function assetItems(
   state: FusedState,
   statuses: DeviceStatusLookup,
   include: (a: Asset) => boolean = () => true,
+  /** names `include` for reuse between builds while statuses are unchanged */
+  memoKey?: string,
 ): AssetItem[] {
+  if (memoKey !== undefined) return memoByStatusEpoch(state, `assets:${memoKey}`, () => assetItems(state, statuses, include));
   const byAsset = devicesByAsset(state);
   const items: AssetItem[] = [];
   for (const asset of state.assets) {

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { Fusion } from '../fusion';
+import { generateFleet } from '../../scenes/fleet';
+import type { AlertChangeRecord } from '../fusion';
+
+describe('fusion', () => {
+  const devices = generateFleet({ count: 100 });
+  const gas = devices.find((d) => d.kind === 'gas-detector')!;
+
+  it('moves the status epoch when a device comes online or an alert changes level, not on ordinary readings', () => {
+    const f = new Fusion(devices);
+    const out: AlertChangeRecord[] = [];
+    const epoch = () => f.fusedState(Date.now()).statusEpoch!;
+    const e0 = epoch();
+    const now = Date.now();
+    f.applyReading({ deviceId: gas.id, ts: now, seq: 1, metrics: { lel: 1 } }, out);
+    const e1 = epoch();
+    expect(e1).toBeGreaterThan(e0);
+    f.applyReading({ deviceId: gas.id, ts: now + 1, seq: 2, metrics: { lel: 1.2 } }, out);
+    expect(epoch()).toBe(e1);
+    f.applyReading({ deviceId: gas.id, ts: now + 2, seq: 3, metrics: { lel: 60 } }, out);
+    expect(out.some((c) => c.change === 'raised')).toBe(true);
+    const e2 = epoch();
+    expect(e2).toBeGreaterThan(e1);
+    f.applyReading({ deviceId: gas.id, ts: now + 3, seq: 4, metrics: { lel: 61 } }, out);
+    expect(epoch()).toBe(e2);
+  });
+
+  it('classifies readings with the anti-replay window: duplicates, out-of-order and far-behind', () => {
+    const f = new Fusion(devices);
+    const out: AlertChangeRecord[] = [];
+    const r = (seq: number) => ({ deviceId: gas.id, ts: 1_000_000 + seq, seq, metrics: { lel: 1 } });
+    expect(f.applyReading(r(100), out)).toBe('accepted');
+    expect(f.applyReading(r(100), out)).toBe('duplicate');
+    expect(f.applyReading(r(132), out)).toBe('accepted');
+    // 100 is exactly at the window edge (32 behind): still remembered as seen
+    expect(f.classify(r(100))).toBe('duplicate');
+    expect(f.applyReading(r(120), out)).toBe('out_of_order');
+    expect(f.classify(r(120))).toBe('duplicate');
+    expect(f.classify(r(50))).toBe('duplicate');
+  });
+});
