@@ -74,6 +74,8 @@ export interface IngestResult {
   /** readings older than the newest one seen for their device: stored, but do not move state back */
   outOfOrder: number;
   rejected: { index: number; code: ErrorCode; message: string }[];
+  /** accepted readings the store could not take right now: kept and written when it answers again */
+  deferred?: number;
 }
 
 /** Handshake auth of the `/device` namespace: the connecting gateway proves one device identity. */

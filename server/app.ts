@@ -55,6 +55,8 @@ const STATE_FLUSH_INTERVAL_MS = 1000;
 const COMMAND_RATE_PER_S = 20;
 const REPLAY_MAX_EVENTS = 20_000;
 const READINGS_RATE_WINDOW_S = 10;
+const STORE_WARN_INTERVAL_MS = 10_000;
+const DEFERRED_FLUSH_INTERVAL_MS = 1000;
 
 export async function startIocServer(config: ServerConfig, options: StartOptions = {}): Promise<IocServer> {
   const log = options.logger ?? createLogger(config.logLevel);
@@ -137,7 +139,17 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       commands.onAlertChange(c.alert, c.change, c.rule).catch((err: unknown) => log.error({ err, alertId: c.alert.id }, 'alert handling failed'));
     }
   };
-  const ingest = new IngestService(store, fusion, verifier, onAlertChanges, { maxClockSkewMs: config.maxClockSkewMs });
+  let lastStoreWarnTs = 0;
+  const ingest = new IngestService(store, fusion, verifier, onAlertChanges, {
+    maxClockSkewMs: config.maxClockSkewMs,
+    maxDeferredReadings: config.maxDeferredReadings,
+    onStoreError: (err, deferred) => {
+      // one line per outage-ish period, not one per batch
+      if (Date.now() - lastStoreWarnTs < STORE_WARN_INTERVAL_MS) return;
+      lastStoreWarnTs = Date.now();
+      log.warn({ err, deferred }, 'store rejected readings; keeping them in memory until it answers');
+    },
+  });
   const ingestCore = ingest.ingest.bind(ingest);
   ingest.ingest = async (raw) => {
     const r = await ingestCore(raw);
@@ -146,6 +158,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     metrics.readings.inc({ verdict: 'duplicate' }, r.duplicates);
     metrics.readings.inc({ verdict: 'out_of_order' }, r.outOfOrder);
     metrics.readings.inc({ verdict: 'rejected' }, r.rejected.length);
+    if (r.deferred) metrics.readings.inc({ verdict: 'deferred' }, r.deferred);
     return r;
   };
   realtime.attach(commands, ingest);
@@ -203,6 +216,13 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     }
   };
   timers.push(setInterval(() => void flushStates(), STATE_FLUSH_INTERVAL_MS));
+  timers.push(
+    setInterval(() => {
+      void ingest.flushDeferred().then((n) => {
+        if (n > 0) log.info({ written: n, stillDeferred: ingest.deferredReadings() }, 'deferred readings written to the store');
+      });
+    }, DEFERRED_FLUSH_INTERVAL_MS),
+  );
   for (const t of timers) t.unref();
 
   await new Promise<void>((resolve, reject) => {

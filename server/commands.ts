@@ -174,8 +174,11 @@ export class CommandService {
 
   /** Persists an alert change from the rule engine and opens an incident when the rule says so. */
   async onAlertChange(alert: Alert, change: 'raised' | 'updated' | 'cleared', rule: Rule): Promise<void> {
-    await this.persistAlert(alert, change === 'raised' ? 'alert.raised' : change === 'cleared' ? 'alert.cleared' : 'alert.updated');
+    // screens first: fusion already holds the alert, and a red alert must not wait behind a
+    // store round trip (the event-log write follows; a failed write is logged and retried by the
+    // next change of the same alert)
     this.notifier.alertChanged(alert);
+    await this.persistAlert(alert, change === 'raised' ? 'alert.raised' : change === 'cleared' ? 'alert.cleared' : 'alert.updated');
     const latest = this.fusion.getAlert(alert.id) ?? alert;
     if (shouldOpenIncident(rule, latest)) await this.openIncidentForAlert(latest, rule);
   }

@@ -69,6 +69,8 @@ export interface ServerConfig {
   offlineCheckIntervalMs: number;
   /** incident photos: max bytes per photo */
   maxPhotoBytes: number;
+  /** readings kept in memory while the store is unavailable */
+  maxDeferredReadings: number;
 }
 
 export const DEV_JWT_SECRET = 'city-ioc-development-jwt-secret-not-for-production';
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     commandTtlMs: 7 * 24 * 3600_000,
     offlineCheckIntervalMs: 5_000,
     maxPhotoBytes: 2 * 1024 * 1024,
+    maxDeferredReadings: 500_000,
     ...overrides,
   };
 }

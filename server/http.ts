@@ -105,11 +105,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
     if (!p.success) return sendError(res, validationError(p.error, 'ingest batch'));
     const end = d.metrics.ingestBatchSeconds.startTimer();
     try {
-      const r = await d.ingest.ingest(p.data.readings);
-      res.json(r);
-    } catch (err) {
-      d.log.error({ err }, 'ingest failed');
-      res.status(503).json({ error: iocError('E_INTERNAL', 'store unavailable; nothing of this batch was applied; retry it') });
+      res.json(await d.ingest.ingest(p.data.readings));
     } finally {
       end();
     }

@@ -1,9 +1,13 @@
 /**
- * Device ingest: validate → authenticate (per-device token) → drop duplicates → persist → fuse.
+ * Device ingest: validate → authenticate (per-device token) → drop duplicates → fuse → persist.
  *
- * Readings are persisted before they are fused, so a store failure answers 503 and the gateway's
- * retry is not mistaken for a duplicate. A batch is judged reading by reading: one bad reading
- * never costs the others.
+ * Readings are fused (and alerts sent) before the store write: a red alert must not wait behind a
+ * Redis round trip, and a store outage must not blind the wall. When the store write fails the
+ * readings are kept in a bounded in-process queue and written when the store answers again
+ * (`flushDeferred`); the batch is still answered 200, with `deferred` saying how many readings
+ * wait. Only an outage longer than the queue holds (`maxDeferredReadings`) loses history, and
+ * that is counted and logged. A batch is judged reading by reading: one bad reading never costs
+ * the others.
  */
 import { SignedReadingSchema, type IngestResult, type ErrorCode } from '../scenes/protocol';
 import type { Reading } from '../scenes/domain';
@@ -15,7 +19,10 @@ import type { DeviceTokenVerifier } from './device-token';
 export interface IngestOptions {
   /** readings stamped further ahead of the server clock are rejected, ms */
   maxClockSkewMs: number;
+  /** readings kept for the store while it is unavailable; beyond this the oldest are dropped */
+  maxDeferredReadings: number;
   now?: () => number;
+  onStoreError?: (err: unknown, deferred: number) => void;
 }
 
 export interface IngestCounters {
@@ -23,11 +30,19 @@ export interface IngestCounters {
   duplicates: number;
   outOfOrder: number;
   rejected: number;
+  /** readings whose store write failed and were queued */
+  deferred: number;
+  /** queued readings dropped because the queue was full (history lost) */
+  droppedDeferred: number;
 }
 
 export class IngestService {
-  readonly totals: IngestCounters = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: 0 };
+  readonly totals: IngestCounters = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: 0, deferred: 0, droppedDeferred: 0 };
   private readonly now: () => number;
+  /** batches waiting for the store, oldest first */
+  private readonly deferredBatches: Reading[][] = [];
+  private deferredCount = 0;
+  private flushing = false;
 
   constructor(
     private readonly store: Store,
@@ -39,10 +54,7 @@ export class IngestService {
     this.now = opts.now ?? Date.now;
   }
 
-  /**
-   * Ingests a batch of unvalidated readings. Throws only when the store fails (caller answers 503);
-   * in that case nothing of the batch was fused.
-   */
+  /** Ingests a batch of unvalidated readings. Never throws for a store failure (see above). */
   async ingest(raw: readonly unknown[]): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [] };
     const fresh: Reading[] = [];
@@ -85,8 +97,6 @@ export class IngestService {
       fresh.push(reading);
     }
 
-    if (fresh.length > 0) await this.store.appendReadings(fresh);
-
     const changes: AlertChangeRecord[] = [];
     // readings of one device are applied in seq order so a batch arriving shuffled still moves forward
     fresh.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq));
@@ -98,10 +108,60 @@ export class IngestService {
     }
     if (changes.length > 0) this.onAlertChanges(changes);
 
+    if (fresh.length > 0) {
+      try {
+        await this.store.appendReadings(fresh);
+      } catch (err) {
+        this.defer(fresh);
+        result.deferred = fresh.length;
+        this.opts.onStoreError?.(err, this.deferredCount);
+      }
+    }
+
     this.totals.accepted += result.accepted;
     this.totals.duplicates += result.duplicates;
     this.totals.outOfOrder += result.outOfOrder;
     this.totals.rejected += result.rejected.length;
     return result;
+  }
+
+  /** Readings waiting for the store. */
+  deferredReadings(): number {
+    return this.deferredCount;
+  }
+
+  private defer(batch: Reading[]): void {
+    this.deferredBatches.push(batch);
+    this.deferredCount += batch.length;
+    this.totals.deferred += batch.length;
+    while (this.deferredCount > this.opts.maxDeferredReadings && this.deferredBatches.length > 0) {
+      const dropped = this.deferredBatches.shift()!;
+      this.deferredCount -= dropped.length;
+      this.totals.droppedDeferred += dropped.length;
+    }
+  }
+
+  /** Writes queued readings, oldest first, until done or the store fails again. Returns how many were written. */
+  async flushDeferred(): Promise<number> {
+    if (this.flushing || this.deferredBatches.length === 0) return 0;
+    this.flushing = true;
+    let written = 0;
+    try {
+      while (this.deferredBatches.length > 0) {
+        const batch = this.deferredBatches[0]!;
+        await this.store.appendReadings(batch);
+        // the queue may have been trimmed meanwhile: remove this batch only if it is still first
+        if (this.deferredBatches[0] === batch) {
+          this.deferredBatches.shift();
+          this.deferredCount -= batch.length;
+        }
+        written += batch.length;
+      }
+    } catch {
+      // still down: try again on the next flush
+    } finally {
+      this.flushing = false;
+    }
+    return written;
   }
 }

@@ -118,12 +118,13 @@ export class Realtime implements ChangeNotifier {
 
   // ChangeNotifier ------------------------------------------------------------------------------
 
-  alertChanged(_alert: Alert): void {
-    this.hub.flushSoon();
+  alertChanged(alert: Alert): void {
+    this.hub.flushSoon([alert.scene, 'overview']);
   }
 
   incidentChanged(incident: Incident, previousAssignees: readonly string[]): void {
-    this.hub.flushSoon();
+    // the emergency desk sees every incident
+    this.hub.flushSoon([incident.scene, 'overview', 'emergency']);
     const rooms = ['role:officer', 'role:leader', 'role:admin', ...new Set([...incident.assignees, ...previousAssignees])].map((r) =>
       r.startsWith('role:') ? r : `user:${r}`,
     );

@@ -47,6 +47,8 @@ export class SceneHub {
   private readonly channels = new Map<ScreenSceneId, Channel>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
+  /** scenes with an urgent change waiting for the immediate flush */
+  private readonly urgent = new Set<ScreenSceneId>();
   private readonly now: () => number;
   readonly stats: SceneHubStats = { frames: 0, builds: 0, buildMsTotal: 0 };
 
@@ -75,18 +77,25 @@ export class SceneHub {
     this.immediate = null;
   }
 
-  /** Alerts and incident transitions: send now rather than at the next coalescing tick. */
-  flushSoon(): void {
+  /**
+   * Alerts and incident transitions: send the scenes they touch now rather than at the next
+   * coalescing tick. Only those scenes are built in the immediate flush — other scenes with mere
+   * telemetry changes wait for their tick, so an alarm never waits behind unrelated builds.
+   */
+  flushSoon(scenes: Iterable<ScreenSceneId>): void {
+    for (const s of scenes) this.urgent.add(s);
     if (this.immediate) return;
     this.immediate = setImmediate(() => {
       this.immediate = null;
-      this.flush();
+      const only = [...this.urgent];
+      this.urgent.clear();
+      this.flush(only);
     });
   }
 
-  /** Builds every dirty scene somebody watches (or has a model) and emits its delta. */
-  flush(): void {
-    const dirty = [...this.fusion.dirty];
+  /** Builds every dirty scene (or only `onlyScenes`) somebody watches and emits its delta. */
+  flush(onlyScenes?: readonly ScreenSceneId[]): void {
+    const dirty = onlyScenes ? onlyScenes.filter((s) => this.fusion.dirty.has(s)) : [...this.fusion.dirty];
     if (dirty.length === 0) return;
     const nowTs = this.now();
     let state: ReturnType<Fusion['fusedState']> | null = null;
