@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertItem, DevicePoint, IncidentItem, SceneModel } from '@scenes/scene-model';
 import type { DeviceStatus } from '@scenes/domain';
 import {
+  createDeviceLayerCache,
   alertPulseRadiusPixels,
   LAYER_IDS,
   sceneToLayerProps,
@@ -190,5 +191,34 @@ describe('sceneToLayerProps', () => {
     expect(selectionFromPick(LAYER_IDS.slaRing, incident('i9', 0, 1))).toMatchObject({ kind: 'incident', id: 'i9' });
     expect(selectionFromPick(LAYER_IDS.districts, {})).toBeNull();
     expect(selectionFromPick(undefined, null)).toBeNull();
+  });
+});
+
+describe('device layer across status-only changes', () => {
+  const byId = (layers: LayerDescriptor[], id: string) => layers.find((l) => l.props.id === id)!.props as Record<string, any>;
+
+  it('keeps the data array (positions stay on the GPU) and bumps only the colour trigger when a status changes', () => {
+    const cache = createDeviceLayerCache();
+    const a = [dev('d1', 'normal'), dev('d2', 'normal')];
+    const first = byId(sceneToLayerProps(model({ devices: a }), { ...opts, deviceCache: cache }), LAYER_IDS.devices);
+    const b = [a[0]!, dev('d2', 'red')];
+    const second = byId(sceneToLayerProps(model({ devices: b }), { ...opts, deviceCache: cache }), LAYER_IDS.devices);
+    expect(second.data).toBe(first.data);
+    expect(second.updateTriggers.getFillColor).not.toBe(first.updateTriggers.getFillColor);
+    expect(second.getFillColor(second.data[1])).toEqual(statusColor('red'));
+    expect(second.getRadius(second.data[1])).toBe(MAP_CONFIG.deviceRadiusPixels.red);
+  });
+
+  it('hands deck.gl new data when devices are added, removed or moved', () => {
+    const cache = createDeviceLayerCache();
+    const a = [dev('d1', 'normal')];
+    const first = byId(sceneToLayerProps(model({ devices: a }), { ...opts, deviceCache: cache }), LAYER_IDS.devices);
+    const b = [dev('d1', 'normal'), dev('d2', 'blue')];
+    const second = byId(sceneToLayerProps(model({ devices: b }), { ...opts, deviceCache: cache }), LAYER_IDS.devices);
+    expect(second.data).not.toBe(first.data);
+    expect(second.data).toHaveLength(2);
+    const moved = [{ ...b[0]!, p: [120.5, 36.2] as [number, number] }, b[1]!];
+    const third = byId(sceneToLayerProps(model({ devices: moved }), { ...opts, deviceCache: cache }), LAYER_IDS.devices);
+    expect(third.data).not.toBe(second.data);
   });
 });

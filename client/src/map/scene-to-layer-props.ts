@@ -73,6 +73,60 @@ export interface LayerOptions {
    * so map symbols keep their size relative to the page. Default 1.
    */
   pixelScale?: number;
+  /**
+   * Per-map cache that keeps the device layer's `data` identity when only statuses changed
+   * (see deviceLayerData). Without it every delta that touches a device re-uploads every
+   * position to the GPU.
+   */
+  deviceCache?: DeviceLayerCache;
+}
+
+/**
+ * Device layer data that survives status-only changes. deck.gl regenerates every attribute when
+ * `data` changes identity; when only the colour of a few devices changed, it is enough to bump
+ * the colour/radius updateTriggers and read the status from `status` — positions stay on the GPU.
+ */
+export interface DeviceLayerCache {
+  /** the model array this cache was last synced with */
+  source: readonly DevicePoint[] | null;
+  /** the array handed to deck.gl; same identity while ids, order and positions are unchanged */
+  data: readonly DevicePoint[];
+  /** current status by device id (authoritative over `data[i].s`) */
+  status: Map<string, DevicePoint['s']>;
+  /** bumped when any status changed; used as the accessors' updateTrigger */
+  version: number;
+}
+
+export function createDeviceLayerCache(): DeviceLayerCache {
+  return { source: null, data: [], status: new Map(), version: 0 };
+}
+
+/** Syncs the cache with the model's devices; keeps `data` identity when only statuses changed. */
+export function deviceLayerData(devices: readonly DevicePoint[], cache: DeviceLayerCache): DeviceLayerCache {
+  if (cache.source === devices) return cache;
+  const prev = cache.data;
+  let sameLayout = prev.length === devices.length;
+  for (let i = 0; sameLayout && i < devices.length; i++) {
+    const a = prev[i]!;
+    const b = devices[i]!;
+    sameLayout = a.id === b.id && a.kind === b.kind && a.p[0] === b.p[0] && a.p[1] === b.p[1];
+  }
+  if (!sameLayout) {
+    cache.data = devices;
+    cache.status = new Map(devices.map((d) => [d.id, d.s]));
+    cache.version++;
+  } else {
+    let changed = false;
+    for (const d of devices) {
+      if (cache.status.get(d.id) !== d.s) {
+        cache.status.set(d.id, d.s);
+        changed = true;
+      }
+    }
+    if (changed) cache.version++;
+  }
+  cache.source = devices;
+  return cache;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +244,8 @@ const HANDLER_COLOR: Record<HandlerItem['status'], Rgba> = {
 /** All layers of a scene, bottom to top. */
 export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerDescriptor[] {
   const aggregate = shouldAggregateDevices(model.devices.length, opts.zoom);
+  const dev = deviceLayerData(model.devices, opts.deviceCache ?? createDeviceLayerCache());
+  const statusOf = (d: DevicePoint) => dev.status.get(d.id) ?? d.s;
   const alerts = activeAlerts(model.alerts);
   const incidents = openIncidents(model.incidents);
   const handlers = positionedHandlers(model.handlers);
@@ -284,12 +340,13 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
       type: 'ScatterplotLayer',
       props: {
         id: LAYER_IDS.devices,
-        data: model.devices,
+        data: dev.data,
         visible: !aggregate,
         pickable: true,
         getPosition: (d: DevicePoint) => d.p,
-        getFillColor: (d: DevicePoint) => statusColor(d.s),
-        getRadius: (d: DevicePoint) => MAP_CONFIG.deviceRadiusPixels[d.s],
+        getFillColor: (d: DevicePoint) => statusColor(statusOf(d)),
+        getRadius: (d: DevicePoint) => MAP_CONFIG.deviceRadiusPixels[statusOf(d)],
+        updateTriggers: { getFillColor: dev.version, getRadius: dev.version },
         radiusUnits: 'pixels',
         stroked: false,
       },
@@ -301,7 +358,7 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
       type: 'HexagonLayer',
       props: {
         id: LAYER_IDS.devicesHexagon,
-        data: model.devices,
+        data: dev.data,
         visible: aggregate,
         pickable: false,
         gpuAggregation: false,
@@ -311,7 +368,8 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         opacity: 0.8,
         getPosition: (d: DevicePoint) => d.p,
         // a hexagon takes the colour of its worst device
-        getColorWeight: (d: DevicePoint) => SEVERITY_WEIGHT[d.s],
+        getColorWeight: (d: DevicePoint) => SEVERITY_WEIGHT[statusOf(d)],
+        updateTriggers: { getColorWeight: dev.version },
         colorAggregation: 'MAX',
         colorDomain: [0, SEVERITY_WEIGHT.red],
         colorRange: [STATUS_RGB.normal, STATUS_RGB.offline, STATUS_RGB.blue, STATUS_RGB.yellow, STATUS_RGB.orange, STATUS_RGB.red],
