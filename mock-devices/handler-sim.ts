@@ -225,6 +225,8 @@ export class HandlerSimulator {
       location: handlerPositionAt(s.handler, now, this.seed),
       accuracyM: HANDLER_SIM_CONFIG.accuracyM,
       ts: now,
+      // the server lets a real phone's position win over this one
+      simulated: true,
     });
     this.positionsSent++;
   }

@@ -205,6 +205,8 @@ export const HandlerPositionSchema = z.object({
   accuracyM: z.number().gte(0).lte(100000).optional(),
   /** epoch ms on the device */
   ts: z.number().int().gte(0).optional(),
+  /** true when a simulator (mock-devices) moves a demo handler; a real phone's position always wins */
+  simulated: z.boolean().optional(),
 });
 
 /** Event log entry (Redis stream / memory log) used by replay and audit. */

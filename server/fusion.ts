@@ -43,6 +43,8 @@ export interface FusionOptions {
   recentRetentionMs: number;
   /** a handler without a position report for this long counts as off duty, ms */
   handlerOffDutyAfterMs: number;
+  /** after a real phone's position, simulated positions for that handler are ignored this long, ms */
+  realPositionPriorityMs: number;
 }
 
 export const DEFAULT_FUSION_OPTIONS: FusionOptions = {
@@ -52,6 +54,7 @@ export const DEFAULT_FUSION_OPTIONS: FusionOptions = {
   trendBucketMs: 3600_000,
   recentRetentionMs: 24 * 3600_000,
   handlerOffDutyAfterMs: 10 * 60_000,
+  realPositionPriorityMs: 10 * 60_000,
 };
 
 /** Anti-replay window: a reading up to this many seqs behind the newest is checked exactly. */
@@ -94,6 +97,8 @@ export class Fusion {
   private readonly alerts = new Map<string, Alert>();
   readonly incidents = new Map<string, Incident>();
   private readonly handlers = new Map<string, Handler>();
+  /** last position time per handler from a real phone (not the simulator) */
+  private readonly realPositionTs = new Map<string, number>();
   private readonly liveSeries = new Map<string, LiveSeries>();
   /** what scene builders see: replaced whole when a bucket closes, so charts change at bucket rate */
   private publishedSeries = new Map<string, SeriesWindow>();
@@ -392,9 +397,16 @@ export class Fusion {
     if (involved.size > 0) this.refreshHandlerStatus(involved);
   }
 
-  updateHandlerPosition(id: string, location: LngLat, ts: number): boolean {
+  /**
+   * Records a handler's position. A simulated position (demo simulator) is ignored while a real
+   * phone reported for that handler recently, so the simulator never drags a real person around.
+   * Returns false for an unknown handler; 'ignored' when a simulated report lost to a real one.
+   */
+  updateHandlerPosition(id: string, location: LngLat, ts: number, simulated = false): boolean | 'ignored' {
     const h = this.handlers.get(id);
     if (!h) return false;
+    if (simulated && ts - (this.realPositionTs.get(id) ?? -Infinity) < this.opts.realPositionPriorityMs) return 'ignored';
+    if (!simulated) this.realPositionTs.set(id, ts);
     this.handlers.set(id, { ...h, location, locationTs: ts, status: this.handlerStatusOf(id, ts, ts) });
     this.markDirty('emergency');
     this.markDirty('overview');

@@ -205,9 +205,9 @@ export class Realtime implements ChangeNotifier {
         if (me.role !== 'handler') return ack?.(fail(iocError('E_FORBIDDEN', 'only field handlers report positions')));
         const p = HandlerPositionSchema.safeParse(payload);
         if (!p.success) return ack?.(fail(validationError(p.error, 'handler:position')));
-        const ok = fusion.updateHandlerPosition(me.username, p.data.location, Date.now());
+        const ok = fusion.updateHandlerPosition(me.username, p.data.location, Date.now(), p.data.simulated === true);
         if (!ok) return ack?.(fail(iocError('E_NOT_FOUND', `no handler profile for ${me.username}`)));
-        ack?.({ ok: true });
+        ack?.({ ok: true, ignored: ok === 'ignored' });
       });
 
       guard('replay:range', async (payload, ack) => {
