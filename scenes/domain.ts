@@ -293,6 +293,7 @@ export const INCIDENT_ACTIONS = [
   'escalate',
   'approve_escalation',
   'return_escalation',
+  'link_alert',
   'note',
 ] as const;
 export const IncidentActionSchema = z.enum(INCIDENT_ACTIONS);

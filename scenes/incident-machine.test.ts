@@ -81,6 +81,7 @@ function commandFor(action: TransitionAction, extra: Record<string, unknown> = {
     approve_escalation: { ...base, type: 'incident.approve_escalation' },
     return_escalation: { ...base, type: 'incident.return_escalation', note: '现场力量足够' },
     note: { ...base, type: 'incident.note', note: '已通知物业' },
+    link_alert: { ...base, type: 'incident.link_alert', alertId: 'gas-1|gas.lel.threshold|1' },
   };
   return { ...byAction[action], ...extra } as IncidentTransitionCommand;
 }
@@ -100,6 +101,7 @@ const ACTOR_FOR: Record<TransitionAction, Actor> = {
   approve_escalation: leader,
   return_escalation: leader,
   note: officer,
+  link_alert: officer,
 };
 
 /** Fixture for the state table: approvals need a pending escalation. */

@@ -67,6 +67,7 @@ export const INCIDENT_TRANSITIONS: Record<TransitionAction, TransitionSpec> = {
   escalate: { from: NOT_CLOSED, to: 'same', roles: ['officer', 'admin'], assigneeOnly: false },
   approve_escalation: { from: NOT_CLOSED, to: 'same', roles: ['leader', 'admin'], assigneeOnly: false },
   return_escalation: { from: NOT_CLOSED, to: 'same', roles: ['leader', 'admin'], assigneeOnly: false },
+  link_alert: { from: NOT_CLOSED, to: 'same', roles: ['officer', 'admin'], assigneeOnly: false },
   note: { from: NOT_CLOSED, to: 'same', roles: ['officer', 'leader', 'admin', 'handler'], assigneeOnly: true },
 };
 
@@ -341,6 +342,12 @@ function transition(incident: Incident, cmd: IncidentTransitionCommand, actor: A
       const invalid = requireNote(cmd.note, 'note');
       if (invalid) return { error: invalid };
       return { next: { ...incident }, entryExtra: {} };
+    }
+    case 'incident.link_alert': {
+      if (incident.alertIds.includes(cmd.alertId)) {
+        return { error: { code: 'E_CONFLICT', message: `alert ${cmd.alertId} is already linked to ${incident.id}`, details: { current: incident } } };
+      }
+      return { next: { ...incident, alertIds: [...incident.alertIds, cmd.alertId] }, entryExtra: {} };
     }
     default: {
       const unreachable: never = cmd;

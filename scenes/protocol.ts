@@ -150,6 +150,8 @@ export const CommandSchema = z.discriminatedUnion('type', [
   z.object({ ...incidentBase, type: z.literal('incident.approve_escalation') }),
   z.object({ ...incidentBase, type: z.literal('incident.return_escalation'), note: z.string().min(1).max(2000) }),
   z.object({ ...incidentBase, type: z.literal('incident.note'), note: z.string().min(1).max(2000) }),
+  /** attach an alert to an existing incident (the officer decided it is the same event) */
+  z.object({ ...incidentBase, type: z.literal('incident.link_alert'), alertId: z.string().min(1).max(200) }),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command['type'];

@@ -132,10 +132,18 @@ export class CommandService {
     if (!current) return { ok: false, commandId: cmd.commandId, error: iocError('E_NOT_FOUND', `no incident ${cmd.incidentId}`) };
     const r = applyIncidentCommand(current, cmd, actor, this.now());
     if (!r.ok) return { ok: false, commandId: cmd.commandId, error: r.error };
+    if (cmd.type === 'incident.link_alert') {
+      const alert = this.fusion.getAlert(cmd.alertId);
+      if (!alert) return { ok: false, commandId: cmd.commandId, error: iocError('E_NOT_FOUND', `no alert ${cmd.alertId}`) };
+      if (alert.incidentId && alert.incidentId !== current.id) {
+        return { ok: false, commandId: cmd.commandId, error: iocError('E_CONFLICT', `alert ${cmd.alertId} already belongs to incident ${alert.incidentId}`) };
+      }
+    }
     const out = await this.store.transitionIncident(r.incident, current.version, cmd.commandId);
     switch (out.status) {
       case 'applied':
         this.fusion.putIncident(out.incident);
+        if (cmd.type === 'incident.link_alert') await this.linkAlerts(out.incident);
         this.notifier.incidentChanged(out.incident, current.assignees);
         return { ok: true, commandId: cmd.commandId, duplicate: false, incident: out.incident };
       case 'duplicate':

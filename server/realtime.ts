@@ -207,7 +207,7 @@ export class Realtime implements ChangeNotifier {
         if (!p.success) return ack?.(fail(validationError(p.error, 'handler:position')));
         const ok = fusion.updateHandlerPosition(me.username, p.data.location, Date.now(), p.data.simulated === true);
         if (!ok) return ack?.(fail(iocError('E_NOT_FOUND', `no handler profile for ${me.username}`)));
-        ack?.({ ok: true, ignored: ok === 'ignored' });
+        ack?.(ok === 'ignored' ? { ok: true, ignored: true } : { ok: true });
       });
 
       guard('replay:range', async (payload, ack) => {

@@ -178,6 +178,30 @@ describe('role × command permissions over the real server', () => {
     });
   }
 
+  it('lets only officers and admins link an alert to an existing incident, and marks the alert', async () => {
+    const detectors = [...server.fusion.devices.values()].filter((d) => d.kind === 'gas-detector').slice(-ROLES.length);
+    for (const [index, role] of ROLES.entries()) {
+      const device = detectors[index]!;
+      // a yellow reading: an alert that opens no incident of its own
+      await ingest(server, sign([{ deviceId: device.id, ts: Date.now(), seq: ++seq, metrics: { lel: 12 } }]));
+      const alert = server.fusion.openAlertsOf(device.id)[0];
+      expect(alert, `alert on ${device.id}`).toBeDefined();
+      const incident = await incidentIn('dispatched');
+      const r = await command(ACTORS[role], { type: 'incident.link_alert', incidentId: incident.id, alertId: alert!.id });
+      if (['officer', 'admin'].includes(role)) {
+        expect(r, `${role}: ${JSON.stringify(r)}`).toMatchObject({ ok: true });
+        if (r.ok) expect(r.incident!.alertIds).toContain(alert!.id);
+        expect(server.fusion.getAlert(alert!.id)!.incidentId).toBe(incident.id);
+        const again = await command(ACTORS[role], { type: 'incident.link_alert', incidentId: (await incidentIn('reported')).id, alertId: alert!.id });
+        expect(again.ok).toBe(false);
+        if (!again.ok) expect(again.error.code).toBe('E_CONFLICT');
+      } else {
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.error.code).toBe('E_FORBIDDEN');
+      }
+    }
+  });
+
   it('lets only officers, leaders and admins acknowledge alerts', async () => {
     const detectors = [...server.fusion.devices.values()].filter((d) => d.kind === 'gas-detector');
     expect(detectors.length).toBeGreaterThanOrEqual(ROLES.length);
