@@ -7,6 +7,7 @@ import type { HandlerStatus, Incident, IncidentState, ResourceKind } from '../do
 import { isAlertOpen } from '../alert-lifecycle';
 import type { ChartData, FusedState, Kpi, ResourceItem, SceneModel } from '../scene-model';
 import {
+  percent,
   MINUTE_MS,
   assetItems,
   byId,
@@ -89,16 +90,15 @@ function incidentFunnelChart(state: FusedState): ChartData {
 function resourcesChart(state: FusedState): ChartData {
   const sum = (kind: ResourceKind, field: 'available' | 'capacity'): number =>
     state.resources.filter((r) => r.kind === kind).reduce((total, r) => total + r[field], 0);
+  // teams count members, depots supply units, shelters people: only the share available is
+  // comparable across kinds on one axis (absolute figures are in the KPIs and tooltips of the map)
   return countBarChart(state, {
-    title: '应急资源',
-    titleEn: 'Emergency resources',
-    unit: '',
+    title: '应急资源可用率',
+    titleEn: 'Emergency resources available',
+    unit: '%',
     categories: RESOURCE_KINDS.map((k) => RESOURCE_KIND_NAMES[k][0]),
     categoriesEn: RESOURCE_KINDS.map((k) => RESOURCE_KIND_NAMES[k][1]),
-    series: [
-      { id: 'available', name: '可用', nameEn: 'Available', values: RESOURCE_KINDS.map((k) => sum(k, 'available')) },
-      { id: 'capacity', name: '总量', nameEn: 'Capacity', values: RESOURCE_KINDS.map((k) => sum(k, 'capacity')) },
-    ],
+    series: [{ id: 'available', name: '可用率', nameEn: 'Available', values: RESOURCE_KINDS.map((k) => percent(sum(k, 'available'), sum(k, 'capacity'), 0)) }],
   });
 }
 

@@ -302,10 +302,9 @@ describe('buildEmergencyScene', () => {
     const handlers = model.charts.handlerStatus as Extract<ChartData, { kind: 'pie' }>;
     expect(handlers.slices.map((s) => s.value)).toEqual([1, 1, 1]);
     const resources = model.charts.resources as Extract<ChartData, { kind: 'bar' }>;
-    expect(resources.series.map((s) => s.values)).toEqual([
-      [20, 450, 1500],
-      [30, 500, 2000],
-    ]);
+    // available / capacity per kind, in % (teams 20/30, depots 450/500, shelters 1500/2000)
+    expect(resources.unit).toBe('%');
+    expect(resources.series.map((s) => s.values)).toEqual([[66.7, 90, 75]]);
   });
 });
 

@@ -194,7 +194,7 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
     // on scaled panels and clipped the first characters of district names
     grid: horizontal
       ? { left: categoryLabelWidthPx(categories, theme.fontSizePx), right: 64, top: chart.series.length > 1 ? 36 : 28, bottom: 8, containLabel: false }
-      : { left: 8, right: 8, top: chart.series.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
+      : { left: 8, right: 8, top: chart.series.length > 1 ? 36 : 28, bottom: 16, containLabel: true },
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}` },
     xAxis: horizontal ? valueAxis : categoryAxis,
     yAxis: horizontal ? categoryAxis : valueAxis,
