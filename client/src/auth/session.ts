@@ -52,9 +52,34 @@ export function clearSession(): void {
   storage()?.removeItem(SESSION_STORAGE_KEY);
 }
 
-/** A session from a bare token (kiosk `?token=`); role and expiry come from the server later. */
+const ROLES: readonly Role[] = ['screen', 'officer', 'handler', 'leader', 'admin'];
+
+/**
+ * A session from a bare token (kiosk `?token=`). Role, user and expiry are read from the JWT's
+ * payload for routing and display only — the server verifies the token on every request and
+ * socket handshake, so a forged payload gains nothing.
+ */
 export function sessionFromToken(token: string): Session {
-  return { token, role: null, username: null, displayName: null, expiresAt: null };
+  const session: Session = { token, role: null, username: null, displayName: null, expiresAt: null };
+  const payload = token.split('.')[1];
+  if (!payload) return session;
+  try {
+    const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))) as {
+      role?: unknown;
+      sub?: unknown;
+      name?: unknown;
+      exp?: unknown;
+    };
+    return {
+      token,
+      role: ROLES.includes(json.role as Role) ? (json.role as Role) : null,
+      username: typeof json.sub === 'string' ? json.sub : null,
+      displayName: typeof json.name === 'string' ? json.name : null,
+      expiresAt: typeof json.exp === 'number' ? json.exp * 1000 : null,
+    };
+  } catch {
+    return session;
+  }
 }
 
 export type LoginOutcome = { ok: true; session: Session } | { ok: false; error: IocError | { code: 'E_NETWORK'; message: string } };

@@ -9,6 +9,7 @@ import { districtName } from '@scenes/geo/districts';
 import type { Briefing, DailyCounts } from '../../data/dispatch';
 import type { Lang } from '../../i18n/i18n';
 import { t } from '../../i18n/i18n';
+import { CJK_FONT_STACK } from '../../theme/palette';
 
 const SCENE_COLOURS: Record<(typeof SCENE_IDS)[number], string> = {
   emergency: '#ff6b5a',
@@ -34,10 +35,11 @@ export function dayLabels(dayStartTs: readonly number[]): string[] {
 function base(): EChartsOption {
   return {
     backgroundColor: 'transparent',
-    textStyle: { fontSize: FONT_SIZE_PX, color: AXIS_TEXT },
-    grid: { left: 40, right: 16, top: 36, bottom: 28 },
+    textStyle: { fontSize: FONT_SIZE_PX, color: AXIS_TEXT, fontFamily: CJK_FONT_STACK },
+    // room for a legend that wraps to two lines on a tablet
+    grid: { left: 40, right: 16, top: 56, bottom: 28 },
     tooltip: { trigger: 'axis' },
-    legend: { top: 0, textStyle: { color: AXIS_TEXT, fontSize: FONT_SIZE_PX - 2 }, itemWidth: 12, itemHeight: 8, itemGap: 8 },
+    legend: { top: 0, textStyle: { color: AXIS_TEXT, fontSize: FONT_SIZE_PX, fontFamily: CJK_FONT_STACK }, itemWidth: 16, itemHeight: 10, itemGap: 12 },
   };
 }
 
