@@ -192,8 +192,19 @@ function waterKpis(ctx: WaterContext, gauges: readonly GaugeReading[], logging: 
   ];
 }
 
+/** The deepest reading per place (an underpass has several sensors; it is ranked once). */
+function deepestPerPlace(logging: readonly Reading[]): Reading[] {
+  const byPlace = new Map<string, Reading>();
+  for (const r of logging) {
+    const key = r.device.assetId ?? r.device.id;
+    const seen = byPlace.get(key);
+    if (!seen || r.value > seen.value || (r.value === seen.value && r.device.id < seen.device.id)) byPlace.set(key, r);
+  }
+  return [...byPlace.values()];
+}
+
 function waterloggingChart(ctx: WaterContext, logging: readonly Reading[]): ChartData {
-  const top = topK(logging, WATERLOGGING_RANK_SIZE, compareReadings('desc'));
+  const top = topK(deepestPerPlace(logging), WATERLOGGING_RANK_SIZE, compareReadings('desc'));
   const names = top.map((t) => placeName(ctx, t.device));
   return countBarChart(ctx.state, {
     title: '积水深度排名',

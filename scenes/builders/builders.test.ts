@@ -391,3 +391,17 @@ describe('reuse between builds (statusEpoch)', () => {
     expect(b.devices.find((d) => d.id === someone.id)!.s).toBe('offline');
   });
 });
+
+describe('waterlogging ranking', () => {
+  it('ranks each place once, by its deepest sensor', () => {
+    const base = makeFusedState();
+    const first = base.devices.get('wt-log-1')!;
+    const devices = new Map(base.devices);
+    devices.set('wt-log-1b', { ...first, id: 'wt-log-1b', name: `${first.name} #2` });
+    const states = new Map(base.deviceStates);
+    states.set('wt-log-1b', { ...states.get('wt-log-1')!, deviceId: 'wt-log-1b', metrics: { depth: 42 } });
+    const chart = SCENE_BUILDERS.water({ ...base, devices, deviceStates: states }).charts.waterlogging as Extract<ChartData, { kind: 'bar' }>;
+    expect(chart.series[0]!.values).toEqual([42, 8]);
+    expect(new Set(chart.categories).size).toBe(chart.categories.length);
+  });
+});
