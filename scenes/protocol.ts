@@ -18,7 +18,7 @@ import {
   DistrictCodeSchema,
   RoleSchema,
 } from './domain';
-import type { Alert, Device, DeviceState, Handler, Incident, Role, Rule } from './domain';
+import type { Alert, Device, DeviceKind, DeviceState, Handler, Incident, Reading, Role, Rule } from './domain';
 import type { SceneDelta, SceneModel, SeriesWindow } from './scene-model';
 
 /** Bumped on any incompatible change; client and device send it in the handshake. */
@@ -223,6 +223,19 @@ export interface LogEvent {
   incident?: Incident;
 }
 
+/** The readings behind one incident: its device's readings from before it opened until it closed. */
+export const IncidentReadingsRequestSchema = z.object({ incidentId: IdSchema });
+export interface IncidentReadings {
+  incidentId: string;
+  deviceId: string | null;
+  deviceKind: DeviceKind | null;
+  /** epoch ms window the readings cover */
+  fromTs: number;
+  toTs: number;
+  /** oldest first, bounded */
+  readings: Reading[];
+}
+
 export const ReplayRequestSchema = z.object({
   scene: ScreenSceneIdSchema,
   fromTs: z.number().int().gte(0),
@@ -244,9 +257,10 @@ export interface LiveClientEvents {
   'scene:leave': (payload: unknown) => void;
   command: (payload: unknown, ack: (r: CommandResult) => void) => void;
   'device:detail': (payload: unknown, ack: (r: Result<{ detail: DeviceDetail }>) => void) => void;
-  'handler:position': (payload: unknown, ack?: (r: Result<object>) => void) => void;
+  'handler:position': (payload: unknown, ack: (r: Result<{ ignored?: boolean }>) => void) => void;
   'replay:range': (payload: unknown, ack: (r: Result<{ events: LogEvent[] }>) => void) => void;
   'incidents:list': (payload: unknown, ack: (r: Result<{ incidents: Incident[] }>) => void) => void;
+  'incident:readings': (payload: unknown, ack: (r: Result<{ readings: IncidentReadings }>) => void) => void;
 }
 
 /** Client → server on `/device`. */

@@ -11,6 +11,7 @@ import {
   DeviceDetailRequestSchema,
   DeviceHandshakeSchema,
   HandlerPositionSchema,
+  IncidentReadingsRequestSchema,
   IngestBatchSchema,
   LiveHandshakeSchema,
   PROTOCOL_VERSION,
@@ -31,6 +32,7 @@ import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
 import { sceneRoom, SceneHub, type SceneSink } from './scene-hub';
+import { incidentReadings } from './incident-readings';
 import type { Store } from './store/store';
 
 interface LiveSocketData {
@@ -217,6 +219,17 @@ export class Realtime implements ChangeNotifier {
         const events = await store.readEvents(p.data.fromTs, p.data.toTs, this.deps.replayMaxEvents);
         const scene: ScreenSceneId = p.data.scene;
         ack?.({ ok: true, events: scene === 'overview' ? events : events.filter((e) => e.scene === scene) });
+      });
+
+      guard('incident:readings', async (payload, ack) => {
+        const p = IncidentReadingsRequestSchema.safeParse(payload);
+        if (!p.success) return ack?.(fail(validationError(p.error, 'incident:readings')));
+        const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
+        if (!incident) return ack?.(fail(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`)));
+        if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
+          return ack?.(fail(iocError('E_FORBIDDEN', 'not your incident')));
+        }
+        ack?.({ ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) });
       });
 
       guard('incidents:list', (_payload, ack) => {

@@ -34,7 +34,7 @@ export interface ConnectionStatus {
 }
 
 /** Events that are requests with an acknowledgement. */
-export type AckEvent = 'scene:join' | 'device:detail' | 'replay:range' | 'incidents:list' | 'command';
+export type AckEvent = 'scene:join' | 'device:detail' | 'replay:range' | 'incidents:list' | 'command' | 'incident:readings' | 'handler:position';
 /** The ack payload type of a request event. */
 export type AckOf<E extends AckEvent> = Parameters<Parameters<LiveClientEvents[E]>[1]>[0];
 

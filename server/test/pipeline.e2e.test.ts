@@ -81,6 +81,14 @@ describe('core pipeline', () => {
     incident = ((await r.json()) as { incident: Incident }).incident;
     expect(incident.alertIds).toContain(alert.id);
 
+    // replay: the readings behind the incident come back from the store
+    const behind = await emitAck<{ ok: boolean; readings: { deviceId: string; readings: { metrics: { strain?: number } }[] } }>(officer, 'incident:readings', {
+      incidentId: item.id,
+    });
+    expect(behind.ok).toBe(true);
+    expect(behind.readings.deviceId).toBe(strainDevice.id);
+    expect(behind.readings.readings.filter((r) => r.metrics.strain === over).length).toBe(steps);
+
     // the alert is not duplicated by more readings over the limit
     await ingest(server, sign([strainReading(over + 5, Date.now())]));
     const openForDevice = server.fusion.openAlertsOf(strainDevice.id).filter((a) => a.ruleId === strainRule.id);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Rule } from '@scenes/domain';
-import { deviceTrendChart, thresholdMarks } from './device-trend-chart';
+import { deviceTrendChart, incidentReadingsChart, thresholdMarks } from './device-trend-chart';
+import { DEFAULT_RULES } from '@scenes/catalogue';
 
 const rules: Rule[] = [
   {
@@ -38,5 +39,34 @@ describe('device trend chart', () => {
     ]);
     expect(chart.dataTs).toBe(5_000);
     expect(chart.marks).toHaveLength(3);
+  });
+});
+
+describe('readings behind an incident', () => {
+  it("plots the device's main metric over the incident window with its rule limits", () => {
+    const chart = incidentReadingsChart(
+      {
+        incidentId: 'INC-1',
+        deviceId: 'gas-1',
+        deviceKind: 'gas-detector',
+        fromTs: 0,
+        toTs: 100,
+        readings: [
+          { deviceId: 'gas-1', ts: 10, seq: 1, metrics: { lel: 2 } },
+          { deviceId: 'gas-1', ts: 20, seq: 2, metrics: { lel: 31 } },
+        ],
+      },
+      DEFAULT_RULES,
+    )!;
+    expect(chart.lines[0]!.points).toEqual([
+      [10, 2],
+      [20, 31],
+    ]);
+    expect(chart.unit).toBe('%LEL');
+    expect(chart.marks.map((m) => m.level)).toContain('red');
+  });
+
+  it('draws nothing when the incident has no device or no readings', () => {
+    expect(incidentReadingsChart({ incidentId: 'I', deviceId: null, deviceKind: null, fromTs: 0, toTs: 1, readings: [] }, [])).toBeNull();
   });
 });

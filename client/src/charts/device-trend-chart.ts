@@ -5,7 +5,8 @@
 import { ALERT_LEVELS } from '@scenes/domain';
 import type { DeviceKind, Rule } from '@scenes/domain';
 import type { ChartData, ChartMarkLine, SeriesWindow } from '@scenes/scene-model';
-import { metricSpec } from '@scenes/catalogue';
+import { DEVICE_CATALOGUE, metricSpec } from '@scenes/catalogue';
+import type { IncidentReadings } from '@scenes/protocol';
 
 /** Threshold limits of the rules on `metric` as mark lines, most severe last. */
 export function thresholdMarks(rules: readonly Rule[], kind: DeviceKind, metric: string): ChartMarkLine[] {
@@ -39,5 +40,30 @@ export function deviceTrendChart(
     marks: thresholdMarks(rules, device.kind, metric),
     dataTs: window.ts.at(-1) ?? 0,
     expectedIntervalMs: window.bucketMs,
+  };
+}
+
+/**
+ * The readings behind an incident as a time series of its device's main metric (the first
+ * non-flag metric that has values), with the rule limits as reference lines.
+ */
+export function incidentReadingsChart(r: IncidentReadings, rules: readonly Rule[]): Extract<ChartData, { kind: 'timeseries' }> | null {
+  if (!r.deviceId || !r.deviceKind || r.readings.length === 0) return null;
+  const kind = r.deviceKind;
+  const metrics = DEVICE_CATALOGUE[kind].metrics;
+  const metric =
+    metrics.find((m) => !m.flag && r.readings.some((x) => x.metrics[m.name] !== undefined)) ?? metrics.find((m) => r.readings.some((x) => x.metrics[m.name] !== undefined));
+  if (!metric) return null;
+  const points: [number, number][] = r.readings.filter((x) => x.metrics[metric.name] !== undefined).map((x) => [x.ts, x.metrics[metric.name]!]);
+  return {
+    kind: 'timeseries',
+    title: metric.label,
+    titleEn: metric.labelEn,
+    unit: metric.unit,
+    lines: [{ id: `${r.deviceId}.${metric.name}`, name: metric.label, nameEn: metric.labelEn, points }],
+    marks: thresholdMarks(rules, kind, metric.name),
+    dataTs: points.at(-1)?.[0] ?? r.toTs,
+    // a replayed history is never "stale"
+    expectedIntervalMs: Number.MAX_SAFE_INTEGER,
   };
 }
