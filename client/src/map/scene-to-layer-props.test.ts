@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertItem, DevicePoint, IncidentItem, SceneModel } from '@scenes/scene-model';
 import type { DeviceStatus } from '@scenes/domain';
 import {
+  HEXAGON_REFRESH_MS,
   createDeviceLayerCache,
   alertPulseRadiusPixels,
   LAYER_IDS,
@@ -220,5 +221,27 @@ describe('device layer across status-only changes', () => {
     const moved = [{ ...b[0]!, p: [120.5, 36.2] as [number, number] }, b[1]!];
     const third = byId(sceneToLayerProps(model({ devices: moved }), { ...opts, deviceCache: cache }), LAYER_IDS.devices);
     expect(third.data).not.toBe(second.data);
+  });
+});
+
+describe('aggregated view at low zoom', () => {
+  const byId = (layers: LayerDescriptor[], id: string) => layers.find((l) => l.props.id === id)!.props as Record<string, any>;
+  const many = (s: DeviceStatus) => Array.from({ length: MAP_CONFIG.aggregateAboveDeviceCount + 1 }, (_, i) => dev(`d${i}`, s));
+
+  it('re-weights hexagons at most every HEXAGON_REFRESH_MS and leaves the hidden dot layer alone', () => {
+    const cache = createDeviceLayerCache();
+    const low = { ...opts, zoom: MAP_CONFIG.aggregateBelowZoom - 1, deviceCache: cache };
+    const a = many('normal');
+    const first = sceneToLayerProps(model({ devices: a }), { ...low, nowTs: 10_000 });
+    const b = [...a];
+    b[0] = dev('d0', 'red');
+    const soon = sceneToLayerProps(model({ devices: b }), { ...low, nowTs: 10_000 + HEXAGON_REFRESH_MS / 2 });
+    expect(byId(soon, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight).toBe(byId(first, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight);
+    expect(byId(soon, LAYER_IDS.devices).updateTriggers.getFillColor).toBe(byId(first, LAYER_IDS.devices).updateTriggers.getFillColor);
+    const later = sceneToLayerProps(model({ devices: b }), { ...low, nowTs: 10_000 + HEXAGON_REFRESH_MS });
+    expect(byId(later, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight).not.toBe(byId(first, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight);
+    // zooming in shows the dots, which then take the current colours
+    const zoomed = sceneToLayerProps(model({ devices: b }), { ...low, zoom: MAP_CONFIG.aggregateBelowZoom + 1, nowTs: 10_000 + HEXAGON_REFRESH_MS });
+    expect(byId(zoomed, LAYER_IDS.devices).updateTriggers.getFillColor).not.toBe(byId(first, LAYER_IDS.devices).updateTriggers.getFillColor);
   });
 });

@@ -95,10 +95,22 @@ export interface DeviceLayerCache {
   status: Map<string, DevicePoint['s']>;
   /** bumped when any status changed; used as the accessors' updateTrigger */
   version: number;
+  /** the version the (visible) dot layer last re-coloured for; a hidden layer does no work */
+  dotsVersion: number;
+  /** the version the aggregated hexagons last re-weighted for, and when (server clock, ms) */
+  hexagonVersion: number;
+  hexagonTs: number;
 }
 
+/**
+ * The aggregated (low zoom) view re-weights at most this often, ms: every point is re-binned on
+ * the CPU, and a hexagon's colour is an overview, not the alarm — alerts pulse in their own layer
+ * at once.
+ */
+export const HEXAGON_REFRESH_MS = 2_000;
+
 export function createDeviceLayerCache(): DeviceLayerCache {
-  return { source: null, data: [], status: new Map(), version: 0 };
+  return { source: null, data: [], status: new Map(), version: 0, dotsVersion: 0, hexagonVersion: 0, hexagonTs: -Infinity };
 }
 
 /** Syncs the cache with the model's devices; keeps `data` identity when only statuses changed. */
@@ -246,6 +258,11 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
   const aggregate = shouldAggregateDevices(model.devices.length, opts.zoom);
   const dev = deviceLayerData(model.devices, opts.deviceCache ?? createDeviceLayerCache());
   const statusOf = (d: DevicePoint) => dev.status.get(d.id) ?? d.s;
+  if (!aggregate) dev.dotsVersion = dev.version;
+  if (aggregate && dev.hexagonVersion !== dev.version && opts.nowTs - dev.hexagonTs >= HEXAGON_REFRESH_MS) {
+    dev.hexagonVersion = dev.version;
+    dev.hexagonTs = opts.nowTs;
+  }
   const alerts = activeAlerts(model.alerts);
   const incidents = openIncidents(model.incidents);
   const handlers = positionedHandlers(model.handlers);
@@ -346,7 +363,7 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         getPosition: (d: DevicePoint) => d.p,
         getFillColor: (d: DevicePoint) => statusColor(statusOf(d)),
         getRadius: (d: DevicePoint) => MAP_CONFIG.deviceRadiusPixels[statusOf(d)],
-        updateTriggers: { getFillColor: dev.version, getRadius: dev.version },
+        updateTriggers: { getFillColor: dev.dotsVersion, getRadius: dev.dotsVersion },
         radiusUnits: 'pixels',
         stroked: false,
       },
@@ -361,6 +378,8 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         data: dev.data,
         visible: aggregate,
         pickable: false,
+        // CPU aggregation: measured slower on GPU here (software GL reads back synchronously); the
+        // re-aggregation is throttled instead (hexagonVersion)
         gpuAggregation: false,
         extruded: false,
         radius: MAP_CONFIG.hexagonRadiusM,
@@ -369,7 +388,7 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         getPosition: (d: DevicePoint) => d.p,
         // a hexagon takes the colour of its worst device
         getColorWeight: (d: DevicePoint) => SEVERITY_WEIGHT[statusOf(d)],
-        updateTriggers: { getColorWeight: dev.version },
+        updateTriggers: { getColorWeight: dev.hexagonVersion },
         colorAggregation: 'MAX',
         colorDomain: [0, SEVERITY_WEIGHT.red],
         colorRange: [STATUS_RGB.normal, STATUS_RGB.offline, STATUS_RGB.blue, STATUS_RGB.yellow, STATUS_RGB.orange, STATUS_RGB.red],
