@@ -73,6 +73,22 @@ export function devicePointEqual(a: DevicePoint, b: DevicePoint): boolean {
 
 function diffCollection<T extends Identified>(prev: readonly T[], next: readonly T[], equal: ItemEqual<T>): CollectionDiff<T> | null {
   if (prev === next) return null;
+  // Fast path (the common frame: same items in the same order, a few changed): a pairwise walk,
+  // no index maps; unchanged items are usually the very same objects.
+  if (prev.length === next.length) {
+    const put: T[] = [];
+    let sameOrder = true;
+    for (let k = 0; k < next.length; k++) {
+      const a = prev[k]!;
+      const b = next[k]!;
+      if (a.id !== b.id) {
+        sameOrder = false;
+        break;
+      }
+      if (a !== b && !equal(a, b)) put.push(b);
+    }
+    if (sameOrder) return put.length > 0 ? { put } : null;
+  }
   const prevIndex = new Map<string, number>();
   for (let i = 0; i < prev.length; i++) prevIndex.set(prev[i].id, i);
   const nextIds = new Set<string>();

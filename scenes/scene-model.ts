@@ -45,6 +45,11 @@ export interface FusedState {
    * Contract: the device registry map is never mutated while an epoch is in use.
    */
   statusEpoch?: number;
+  /**
+   * Ids of devices whose display status may have changed after `epoch` (an earlier statusEpoch),
+   * or null when that is no longer known. Lets builders patch the previous build's device points.
+   */
+  statusChangedSince?: (epoch: number) => ReadonlySet<string> | null;
 }
 
 /** A bounded rolling window of bucketed values for one device metric. */

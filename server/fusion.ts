@@ -57,6 +57,9 @@ export const DEFAULT_FUSION_OPTIONS: FusionOptions = {
   realPositionPriorityMs: 10 * 60_000,
 };
 
+/** Status changes remembered for incremental scene builds; past this a build starts over. */
+const STATUS_LOG_MAX = 20_000;
+
 /** Anti-replay window: a reading up to this many seqs behind the newest is checked exactly. */
 const SEQ_WINDOW = 32;
 
@@ -110,6 +113,10 @@ export class Fusion {
   private readonly changedStates = new Set<string>();
   /** bumped whenever a device's display status may change (online flag, alerts): see FusedState.statusEpoch */
   private statusEpoch = 0;
+  /** device whose status changed at each epoch since `statusLogStartEpoch` (bounded) */
+  private statusLog: string[] = [];
+  /** the epoch before the first entry of statusLog; older epochs are unknown (full rebuild) */
+  private statusLogStartEpoch = 0;
   /** scenes whose model may have changed since the last build */
   readonly dirty = new Set<ScreenSceneId>();
   private readonly startTs: number;
@@ -151,7 +158,7 @@ export class Fusion {
       this.countTrend(a);
     }
     for (const i of incidents) this.incidents.set(i.id, i);
-    this.statusEpoch++;
+    this.bumpStatus(null);
     for (const s of ['overview', ...SCENE_IDS] as const) this.dirty.add(s);
   }
 
@@ -235,7 +242,7 @@ export class Fusion {
     this.deviceStates.set(reading.deviceId, state);
     this.changedStates.add(reading.deviceId);
     this.markDirty(device.scene);
-    if (wasOffline) this.statusEpoch++;
+    if (wasOffline) this.bumpStatus(reading.deviceId);
 
     for (const [metric, value] of Object.entries(reading.metrics)) this.recordSeries(reading.deviceId, metric, reading.ts, value);
 
@@ -280,11 +287,36 @@ export class Fusion {
     const key = `${alert.deviceId}|${alert.ruleId}`;
     const prev = this.alerts.get(alert.id);
     // display statuses depend on an alert's level and whether it is cleared, not on lastTs/count
-    if (!prev || prev.level !== alert.level || prev.cleared !== alert.cleared) this.statusEpoch++;
+    if (!prev || prev.level !== alert.level || prev.cleared !== alert.cleared) this.bumpStatus(alert.deviceId);
     this.alerts.set(alert.id, alert);
     if (isAlertOpen(alert)) this.openAlerts.set(key, alert);
     else if (this.openAlerts.get(key)?.id === alert.id) this.openAlerts.delete(key);
     this.markDirty(alert.scene);
+  }
+
+  /**
+   * A device's display status may have changed (null: any device's). Logged per epoch so scene
+   * builders can patch their previous device points instead of rebuilding them all.
+   */
+  private bumpStatus(deviceId: string | null): void {
+    this.statusEpoch++;
+    if (deviceId === null) {
+      this.statusLog = [];
+      this.statusLogStartEpoch = this.statusEpoch;
+      return;
+    }
+    this.statusLog.push(deviceId);
+    if (this.statusLog.length > STATUS_LOG_MAX) {
+      const drop = this.statusLog.length - STATUS_LOG_MAX;
+      this.statusLog.splice(0, drop);
+      this.statusLogStartEpoch += drop;
+    }
+  }
+
+  /** Devices whose status may have changed after `epoch`; null when the log no longer reaches back. */
+  statusChangedSince(epoch: number): ReadonlySet<string> | null {
+    if (epoch < this.statusLogStartEpoch || epoch > this.statusEpoch) return null;
+    return new Set(this.statusLog.slice(epoch - this.statusLogStartEpoch));
   }
 
   /** Device states changed since the last call (for a batched store write). */
@@ -320,7 +352,7 @@ export class Fusion {
         if (!isSilent(rule, Math.max(state.lastTs, this.startTs), nowTs)) continue;
         this.deviceStates.set(id, { ...state, online: false });
         this.changedStates.add(id);
-        this.statusEpoch++;
+        this.bumpStatus(id);
         this.applyLevel(device, rule, rule.level, nowTs, undefined, undefined, out);
         this.markDirty(device.scene);
         wentOffline++;
@@ -487,6 +519,7 @@ export class Fusion {
       series: this.publishedSeries,
       alertTrend: this.trend,
       statusEpoch: this.statusEpoch,
+      statusChangedSince: (epoch: number) => this.statusChangedSince(epoch),
     };
   }
 

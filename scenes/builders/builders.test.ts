@@ -405,3 +405,25 @@ describe('waterlogging ranking', () => {
     expect(new Set(chart.categories).size).toBe(chart.categories.length);
   });
 });
+
+describe('incremental device points', () => {
+  it('patches only the devices whose status changed, keeping the other point objects', () => {
+    const base = makeFusedState();
+    const a = SCENE_BUILDERS.overview({ ...base, statusEpoch: 100, statusChangedSince: () => null });
+    const target = a.devices.find((d) => d.s === 'normal')!;
+    const states = new Map(base.deviceStates);
+    states.set(target.id, { ...states.get(target.id)!, online: false });
+    const b = SCENE_BUILDERS.overview({
+      ...base,
+      deviceStates: states,
+      statusEpoch: 101,
+      statusChangedSince: (epoch) => (epoch === 100 ? new Set([target.id]) : null),
+    });
+    expect(b.devices).not.toBe(a.devices);
+    expect(b.devices.find((d) => d.id === target.id)!.s).toBe('offline');
+    const untouched = a.devices.filter((d) => d.id !== target.id);
+    for (const d of untouched) expect(b.devices.find((x) => x.id === d.id)).toBe(d);
+    // the same result as a full rebuild
+    expect(b.devices).toEqual(SCENE_BUILDERS.overview({ ...base, deviceStates: states }).devices);
+  });
+});

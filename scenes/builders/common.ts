@@ -175,10 +175,58 @@ export function toDevicePoint(device: Device, status: DeviceStatus): DevicePoint
   return point;
 }
 
-/** Devices of a scope (a scene, or all) as map points sorted by id. */
-export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, scope: DeviceScope = 'all'): DevicePoint[] {
-  return memoByStatusEpoch(state, `points:${scope}`, () => selectDevices(state, scope).map((d) => toDevicePoint(d, statuses.get(d.id))));
+interface PointsMemo {
+  epoch: number;
+  points: DevicePoint[];
 }
+const pointsMemo = new WeakMap<ReadonlyMap<string, Device>, Map<DeviceScope, PointsMemo>>();
+const scopeIndexMemo = new WeakMap<ReadonlyMap<string, Device>, Map<DeviceScope, Map<string, number>>>();
+
+function scopeIndex(state: FusedState, scope: DeviceScope): Map<string, number> {
+  let byScope = scopeIndexMemo.get(state.devices);
+  if (!byScope) scopeIndexMemo.set(state.devices, (byScope = new Map()));
+  let index = byScope.get(scope);
+  if (!index) {
+    index = new Map(selectDevices(state, scope).map((d, i) => [d.id, i]));
+    byScope.set(scope, index);
+  }
+  return index;
+}
+
+/**
+ * Devices of a scope (a scene, or all) as map points sorted by id. With a status epoch the
+ * previous build's points are reused: unchanged epoch → the same array; a few changed devices →
+ * a copy with only those points replaced (unchanged points keep their identity, so the diff and
+ * deck.gl skip them cheaply); otherwise a full rebuild.
+ */
+export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, scope: DeviceScope = 'all'): DevicePoint[] {
+  const epoch = state.statusEpoch;
+  const full = () => selectDevices(state, scope).map((d) => toDevicePoint(d, statuses.get(d.id)));
+  if (epoch === undefined) return full();
+  let byScope = pointsMemo.get(state.devices);
+  if (!byScope) pointsMemo.set(state.devices, (byScope = new Map()));
+  const memo = byScope.get(scope);
+  if (memo && memo.epoch === epoch) return memo.points;
+  let points: DevicePoint[] | null = null;
+  const changed = memo ? (state.statusChangedSince?.(memo.epoch) ?? null) : null;
+  if (memo && changed && changed.size <= memo.points.length / INCREMENTAL_POINTS_MAX_FRACTION) {
+    points = memo.points.slice();
+    const index = scopeIndex(state, scope);
+    for (const id of changed) {
+      const at = index.get(id);
+      if (at === undefined) continue;
+      const device = state.devices.get(id)!;
+      const s = statuses.get(id);
+      if (points[at]!.s !== s) points[at] = toDevicePoint(device, s);
+    }
+  }
+  points ??= full();
+  byScope.set(scope, { epoch, points });
+  return points;
+}
+
+/** Patch the previous points while at most 1/N of them changed; beyond that rebuild. */
+const INCREMENTAL_POINTS_MAX_FRACTION = 4;
 
 /** Devices of a scope, sorted by id (computed once per device registry; do not mutate). */
 export function selectDevices(state: FusedState, scope: DeviceScope): readonly Device[] {

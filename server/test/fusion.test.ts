@@ -54,3 +54,19 @@ describe('handler positions', () => {
     expect(f.updateHandlerPosition('nobody', [120.0, 36.0], t, false)).toBe(false);
   });
 });
+
+describe('status change log', () => {
+  it('tells which devices changed status since an epoch, and gives up past its horizon', () => {
+    const fleet = generateFleet({ count: 60 });
+    const f = new Fusion(fleet);
+    const out: AlertChangeRecord[] = [];
+    const detector = fleet.find((d) => d.kind === 'gas-detector')!;
+    const e0 = f.fusedState(Date.now()).statusEpoch!;
+    f.applyReading({ deviceId: detector.id, ts: Date.now(), seq: 1, metrics: { lel: 1 } }, out);
+    expect(f.statusChangedSince(e0)).toEqual(new Set([detector.id]));
+    const e1 = f.fusedState(Date.now()).statusEpoch!;
+    expect(f.statusChangedSince(e1)).toEqual(new Set());
+    f.restore([], [], []);
+    expect(f.statusChangedSince(e1)).toBeNull();
+  });
+});
