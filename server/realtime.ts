@@ -168,8 +168,10 @@ export class Realtime implements ChangeNotifier {
       guard('scene:join', (payload, ack) => {
         const p = SceneJoinSchema.safeParse(payload);
         if (!p.success) return ack?.(fail(validationError(p.error, 'scene:join')));
+        // answer first, then enter the room: a frame emitted while answering is in the answer
+        const answer = this.hub.join(p.data.scene, p.data.sinceRev);
         void socket.join(sceneRoom(p.data.scene));
-        ack?.(this.hub.join(p.data.scene, p.data.sinceRev));
+        ack?.(answer);
       });
 
       guard('scene:leave', (payload) => {

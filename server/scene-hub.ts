@@ -46,7 +46,8 @@ export function sceneRoom(scene: ScreenSceneId): string {
 export class SceneHub {
   private readonly channels = new Map<ScreenSceneId, Channel>();
   private timer: NodeJS.Timeout | null = null;
-  private immediate: NodeJS.Immediate | null = null;
+  private urgentQueued = false;
+  private stopped = false;
   /** scenes with an urgent change waiting for the immediate flush */
   private readonly urgent = new Set<ScreenSceneId>();
   private readonly now: () => number;
@@ -72,9 +73,8 @@ export class SceneHub {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
-    this.immediate = null;
+    this.stopped = true;
   }
 
   /**
@@ -84,9 +84,14 @@ export class SceneHub {
    */
   flushSoon(scenes: Iterable<ScreenSceneId>): void {
     for (const s of scenes) this.urgent.add(s);
-    if (this.immediate) return;
-    this.immediate = setImmediate(() => {
-      this.immediate = null;
+    if (this.urgentQueued) return;
+    this.urgentQueued = true;
+    // a microtask, not setImmediate: it runs as soon as the current handler yields, before other
+    // queued requests (e.g. the next 1000-reading batches) get the event loop — an alarm must
+    // not wait behind unrelated ingest work. Changes within one handler still share one frame.
+    queueMicrotask(() => {
+      this.urgentQueued = false;
+      if (this.stopped) return;
       const only = [...this.urgent];
       this.urgent.clear();
       this.flush(only);
@@ -168,6 +173,9 @@ export class SceneHub {
   /** Answer to `scene:join`: missed deltas when the history still covers them, else a snapshot. */
   join(scene: ScreenSceneId, sinceRev: number | undefined): SceneJoinResult {
     const ch = this.channels.get(scene)!;
+    // bring a dirty channel up to date first, so the answer covers everything up to now (the
+    // caller adds the socket to the room only after this, so it does not get that frame twice)
+    if (sinceRev !== undefined && ch.model && this.fusion.dirty.has(scene)) this.flush([scene]);
     if (sinceRev !== undefined && ch.model && !this.fusion.dirty.has(scene)) {
       if (sinceRev === ch.rev) return { ok: true, mode: 'deltas', deltas: [] };
       const first = ch.history[0];
