@@ -18,7 +18,7 @@ import {
   DistrictCodeSchema,
   RoleSchema,
 } from './domain';
-import type { Alert, Device, DeviceKind, DeviceState, Handler, Incident, Reading, Role, Rule } from './domain';
+import type { Alert, AlertLevel, Device, DeviceKind, DeviceState, DistrictCode, Handler, HandlerStatus, Incident, Reading, Role, Rule, SceneId } from './domain';
 import type { SceneDelta, SceneModel, SeriesWindow } from './scene-model';
 
 /** Bumped on any incompatible change; client and device send it in the handshake. */
@@ -241,6 +241,66 @@ export const ReplayRequestSchema = z.object({
   fromTs: z.number().int().gte(0),
   toTs: z.number().int().gte(0),
 });
+
+// ---------------------------------------------------------------------------------------------
+// REST payloads shared by server and client
+
+/** One candidate for an incident, as the console shows it. */
+export interface HandlerRecommendation {
+  handlerId: string;
+  name: string;
+  team: string;
+  status: HandlerStatus;
+  /** true when the handler's skills include the incident's category */
+  skillMatch: boolean;
+  /** great-circle distance from the handler's last position to the incident, m; null = position unknown */
+  distanceM: number | null;
+  /** estimated minutes to reach the incident at the dispatch urban speed; null = position unknown */
+  etaMin: number | null;
+  /** epoch ms of the position used (0 = never reported) */
+  locationTs: number;
+  /** the position is older than the dispatch staleness limit */
+  positionStale: boolean;
+  /** already assigned to this incident */
+  assigned: boolean;
+}
+
+/** Answer of `GET /api/briefing` (leader's tablet). */
+export interface DailyCounts {
+  /** per scene, one count per day, oldest first */
+  byScene: Record<SceneId, number[]>;
+  /** per district, one count per day, oldest first */
+  byDistrict: Record<DistrictCode, number[]>;
+  /** all scenes, one count per day, oldest first */
+  total: number[];
+}
+
+export interface Briefing {
+  /** epoch ms */
+  generatedTs: number;
+  /** start of each day (city time, UTC+8), epoch ms, oldest first; the last one is today */
+  dayStartTs: number[];
+  today: {
+    alertsRaised: number;
+    openAlertsByLevel: Record<AlertLevel, number>;
+    incidentsCreated: number;
+    incidentsOpen: number;
+    incidentsResolved: number;
+    incidentsClosed: number;
+    /** open incidents waiting for a leader's decision */
+    escalationsPending: number;
+    /** open incidents past their resolution deadline */
+    overdueOpen: number;
+    handlersOnDuty: number;
+    handlersBusy: number;
+    /** share of incidents resolved today that met their deadline, %; null = none resolved */
+    slaCompliancePct: number | null;
+  };
+  alerts: DailyCounts;
+  incidents: DailyCounts;
+  /** per day: share of incidents resolved that day within their deadline, %, one decimal; null = none */
+  slaCompliancePct: (number | null)[];
+}
 
 /** Server → client events on `/live`. */
 export interface LiveServerEvents {

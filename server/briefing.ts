@@ -25,41 +25,8 @@ const DAY_MS = 24 * 3600_000;
 /** Compliance shown for a day on which nothing was resolved: no data, not 100 %. */
 const NO_COMPLIANCE_DATA = null;
 
-export interface DailyCounts {
-  /** per scene, one count per day, oldest first */
-  byScene: Record<SceneId, number[]>;
-  /** per district, one count per day, oldest first */
-  byDistrict: Record<DistrictCode, number[]>;
-  /** all scenes, one count per day, oldest first */
-  total: number[];
-}
-
-export interface Briefing {
-  /** epoch ms */
-  generatedTs: number;
-  /** start of each day (city time, UTC+8), epoch ms, oldest first; the last one is today */
-  dayStartTs: number[];
-  today: {
-    alertsRaised: number;
-    openAlertsByLevel: Record<AlertLevel, number>;
-    incidentsCreated: number;
-    incidentsOpen: number;
-    incidentsResolved: number;
-    incidentsClosed: number;
-    /** open incidents waiting for a leader's decision */
-    escalationsPending: number;
-    /** open incidents past their resolution deadline */
-    overdueOpen: number;
-    handlersOnDuty: number;
-    handlersBusy: number;
-    /** share of incidents resolved today that met their deadline, %; null = none resolved */
-    slaCompliancePct: number | null;
-  };
-  alerts: DailyCounts;
-  incidents: DailyCounts;
-  /** per day: share of incidents resolved that day within their deadline, %, one decimal; null = none */
-  slaCompliancePct: (number | null)[];
-}
+import type { Briefing, DailyCounts } from '../scenes/protocol';
+export type { Briefing, DailyCounts };
 
 export interface BriefingInput {
   /** alerts that were open or raised during the window (more is fine: filtered by firstTs) */

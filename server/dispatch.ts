@@ -26,25 +26,8 @@ export const DEFAULT_DISPATCH_OPTIONS: DispatchOptions = {
   maxRecommendations: 20,
 };
 
-/** One candidate for an incident, as the console shows it. */
-export interface HandlerRecommendation {
-  handlerId: string;
-  name: string;
-  team: string;
-  status: HandlerStatus;
-  /** true when the handler's skills include the incident's category */
-  skillMatch: boolean;
-  /** great-circle distance from the handler's last position to the incident, m; null = position unknown */
-  distanceM: number | null;
-  /** estimated minutes to reach the incident at `urbanSpeedKmh`; null = position unknown */
-  etaMin: number | null;
-  /** epoch ms of the position used (0 = never reported) */
-  locationTs: number;
-  /** the position is older than `positionStaleAfterMs` */
-  positionStale: boolean;
-  /** already assigned to this incident */
-  assigned: boolean;
-}
+import type { HandlerRecommendation } from '../scenes/protocol';
+export type { HandlerRecommendation };
 
 const STATUS_RANK: Record<HandlerStatus, number> = { idle: 0, busy: 1, off_duty: 2 };
 const METRES_PER_KM = 1000;

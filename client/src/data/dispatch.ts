@@ -11,49 +11,8 @@ import type { Command, CommandResult, IocError } from '@scenes/protocol';
 
 export type ApiResult<T> = ({ ok: true } & T) | { ok: false; error: IocError; network: boolean };
 
-/** One dispatch candidate (server/dispatch.ts `HandlerRecommendation`). */
-export interface HandlerRecommendation {
-  handlerId: string;
-  name: string;
-  team: string;
-  status: HandlerStatus;
-  skillMatch: boolean;
-  /** m; null = position unknown */
-  distanceM: number | null;
-  /** minutes; null = position unknown */
-  etaMin: number | null;
-  /** epoch ms */
-  locationTs: number;
-  positionStale: boolean;
-  assigned: boolean;
-}
-
-/** The leader's briefing (server/briefing.ts `Briefing`). */
-export interface DailyCounts {
-  byScene: Record<string, number[]>;
-  byDistrict: Record<string, number[]>;
-  total: number[];
-}
-export interface Briefing {
-  generatedTs: number;
-  dayStartTs: number[];
-  today: {
-    alertsRaised: number;
-    openAlertsByLevel: Record<'red' | 'orange' | 'yellow' | 'blue', number>;
-    incidentsCreated: number;
-    incidentsOpen: number;
-    incidentsResolved: number;
-    incidentsClosed: number;
-    escalationsPending: number;
-    overdueOpen: number;
-    handlersOnDuty: number;
-    handlersBusy: number;
-    slaCompliancePct: number | null;
-  };
-  alerts: DailyCounts;
-  incidents: DailyCounts;
-  slaCompliancePct: (number | null)[];
-}
+import type { Briefing, HandlerRecommendation } from '@scenes/protocol';
+export type { Briefing, DailyCounts, HandlerRecommendation } from '@scenes/protocol';
 
 /** A user as an admin sees it (never the password hash). */
 export interface PublicUser {

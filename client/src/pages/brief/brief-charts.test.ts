@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { dayLabels, districtOption, sceneTrendOption, slaOption } from './brief-charts';
+import type { DailyCounts } from '@scenes/protocol';
+import { DISTRICT_CODES, SCENE_IDS } from '@scenes/domain';
+
+const zeros = () => [0, 0, 0, 0, 0, 0, 0];
+/** Full DailyCounts (every scene and district, 7 zero days) with the given rows replaced. */
+function counts(rows: { byScene?: Partial<DailyCounts['byScene']>; byDistrict?: Partial<DailyCounts['byDistrict']> }): DailyCounts {
+  return {
+    byScene: { ...Object.fromEntries(SCENE_IDS.map((s) => [s, zeros()])), ...rows.byScene } as DailyCounts['byScene'],
+    byDistrict: { ...Object.fromEntries(DISTRICT_CODES.map((d) => [d, zeros()])), ...rows.byDistrict } as DailyCounts['byDistrict'],
+    total: zeros(),
+  };
+}
 
 const DAY = 86_400_000;
 // 2025-06-09 00:00 Beijing = 2025-06-08T16:00Z
@@ -12,7 +24,7 @@ describe('briefing charts', () => {
   });
 
   it('stacks one bar series per scene', () => {
-    const o = sceneTrendOption({ byScene: { water: [1, 2, 0, 0, 0, 0, 3] }, byDistrict: {}, total: [] }, days, 'en');
+    const o = sceneTrendOption(counts({ byScene: { water: [1, 2, 0, 0, 0, 0, 3] } }), days, 'en');
     const series = o.series as { id: string; data: number[]; stack: string }[];
     expect(series.map((s) => s.id)).toEqual(['emergency', 'bridge', 'water', 'community']);
     expect(series.find((s) => s.id === 'water')!.data).toEqual([1, 2, 0, 0, 0, 0, 3]);
@@ -21,7 +33,7 @@ describe('briefing charts', () => {
 
   it('shows districts by 7-day total, largest on top, without empty ones', () => {
     const o = districtOption(
-      { byScene: {}, byDistrict: { '370202': [1, 1, 0, 0, 0, 0, 0], '370203': [5, 0, 0, 0, 0, 0, 0], '370211': [0, 0, 0, 0, 0, 0, 0] }, total: [] },
+      counts({ byDistrict: { '370202': [1, 1, 0, 0, 0, 0, 0], '370203': [5, 0, 0, 0, 0, 0, 0] } }),
       'en',
     );
     const y = (o.yAxis as { data: string[] }).data;
