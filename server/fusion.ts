@@ -29,6 +29,7 @@ import { evaluateRule, initialRuleState, isSilent, type RuleState } from '../sce
 import { applyRuleLevel, isAlertOpen, type AlertChange } from '../scenes/alert-lifecycle';
 import { DEFAULT_RULES } from '../scenes/catalogue';
 import { QINGDAO_ASSETS, QINGDAO_RESOURCES } from '../scenes/city/qingdao';
+import { ClosedBucketSeries } from './closed-bucket-series';
 
 export interface FusionOptions {
   /** width of one chart bucket, ms */
@@ -104,7 +105,8 @@ export class Fusion {
   private readonly realPositionTs = new Map<string, number>();
   private readonly liveSeries = new Map<string, LiveSeries>();
   /** what scene builders see: replaced whole when a bucket closes, so charts change at bucket rate */
-  private publishedSeries = new Map<string, SeriesWindow>();
+  /** closed buckets only, copied lazily per bucket period */
+  private readonly publishedSeries = new ClosedBucketSeries(this.liveSeries);
   private publishedBucketStart = 0;
   private readonly rulesByKind = new Map<DeviceKind, Rule[]>();
   private readonly trend: AlertTrend;
@@ -486,12 +488,7 @@ export class Fusion {
     const bucketStart = Math.floor(nowTs / this.opts.seriesBucketMs) * this.opts.seriesBucketMs;
     if (bucketStart !== this.publishedBucketStart) {
       this.publishedBucketStart = bucketStart;
-      const next = new Map<string, SeriesWindow>();
-      for (const [k, s] of this.liveSeries) {
-        const w = s.window;
-        next.set(k, { bucketMs: w.bucketMs, ts: w.ts.slice(), values: w.values.slice(), max: w.max.slice() });
-      }
-      this.publishedSeries = next;
+      this.publishedSeries.setCutoff(bucketStart);
       for (const s of SCENE_IDS) this.markDirty(s);
     }
     const horizon = nowTs - this.opts.recentRetentionMs;
