@@ -42,6 +42,8 @@ const soakMinutes = soakIdx >= 0 ? Number(argv[soakIdx + 1]) : 0;
 if (soakIdx >= 0 && !(soakMinutes > 0)) throw new Error('--soak needs a number of minutes');
 const onlyIdx = argv.indexOf('--only');
 const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1].split(',')) : null;
+const unknownParts = only ? [...only].filter((p) => !(PARTS as readonly string[]).includes(p)) : [];
+if (unknownParts.length) throw new Error(`--only: unknown part(s) ${unknownParts.join(', ')}; parts are ${PARTS.join(', ')}`);
 const cpuProf = argv.includes('--cpu-prof');
 const profDir = cpuProf ? `/tmp/ioc-bench-prof-${Date.now()}` : undefined;
 if (profDir) mkdirSync(profDir, { recursive: true });

@@ -6,7 +6,7 @@
  * Every call returns a value: `{ ok: true, ... }` or `{ ok: false, error, network }` where
  * `network` = the request never got an HTTP answer (offline, server down).
  */
-import type { Handler, HandlerStatus, Role } from '@scenes/domain';
+import type { Handler, Role } from '@scenes/domain';
 import type { Command, CommandResult, IocError } from '@scenes/protocol';
 
 export type ApiResult<T> = ({ ok: true } & T) | { ok: false; error: IocError; network: boolean };
