@@ -24,7 +24,14 @@ export default defineConfig({
   },
   test: {
     root: '.',
-    include: ['scenes/**/*.test.ts', 'server/**/*.test.ts', 'mock-devices/**/*.test.ts', 'client/src/**/*.test.ts', 'tests/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: [
+      'scenes/**/*.test.ts',
+      'server/**/*.test.ts',
+      'mock-devices/**/*.test.ts',
+      'client/src/**/*.test.ts',
+      'tests/**/*.test.ts',
+      'bench/**/*.test.ts',
+    ],
     exclude: ['node_modules/**', 'client/dist/**'],
     testTimeout: 20_000,
     hookTimeout: 60_000,

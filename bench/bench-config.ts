@@ -92,7 +92,15 @@ export const QUICK_PROFILE: BenchProfile = {
   ...FULL_PROFILE,
   name: 'quick',
   xadd: { ...FULL_PROFILE.xadd, durationMs: 2_000 },
-  ingest: { ...FULL_PROFILE.ingest, fleetCount: 10_000, reservedDevices: 1_500, saturateMs: 2_000, stepFractions: [0.35, 0.7], stepMs: 2_500, memoryPeer: true },
+  ingest: {
+    ...FULL_PROFILE.ingest,
+    fleetCount: 10_000,
+    reservedDevices: 1_500,
+    saturateMs: 2_000,
+    stepFractions: [0.35, 0.7],
+    stepMs: 2_500,
+    memoryPeer: true,
+  },
   alarm: { ...FULL_PROFILE.alarm, durationMs: 3_000 },
   fanout: { ...FULL_PROFILE.fanout, durationMs: 1_500 },
   // quick: a 20k fleet (the full run uses the 100k); the JSON records bytes_fleet_count

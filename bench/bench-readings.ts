@@ -38,7 +38,9 @@ export function safeMetrics(kind: DeviceKind): Record<string, number> {
 
 /** The first "above" threshold rule with a red limit and no minimum duration: one reading raises it. */
 export function instantRedRule(): ThresholdRule {
-  const rule = DEFAULT_RULES.find((r): r is ThresholdRule => r.type === 'threshold' && r.direction === 'above' && r.minDurationMs === 0 && r.limits.red !== undefined);
+  const rule = DEFAULT_RULES.find(
+    (r): r is ThresholdRule => r.type === 'threshold' && r.direction === 'above' && r.minDurationMs === 0 && r.limits.red !== undefined,
+  );
   if (!rule) throw new Error('no instant red threshold rule in DEFAULT_RULES');
   return rule;
 }

@@ -84,7 +84,8 @@ export function serveRpc(handlers: RpcHandlers, onExit: () => Promise<void> = as
       })
       .then(
         (result) => process.send?.({ rpc: msg.rpc, ok: true, result } satisfies RpcReply),
-        (err: unknown) => process.send?.({ rpc: msg.rpc, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies RpcReply),
+        (err: unknown) =>
+          process.send?.({ rpc: msg.rpc, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies RpcReply),
       );
   });
   process.on('disconnect', () => {
@@ -174,7 +175,10 @@ export async function forkChild<Info = unknown>(name: string, script: string, op
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   const info = await new Promise<Info>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: not ready within ${CHILD_READY_TIMEOUT_MS} ms\n${stderrTail}`)), CHILD_READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${name}: not ready within ${CHILD_READY_TIMEOUT_MS} ms\n${stderrTail}`)),
+      CHILD_READY_TIMEOUT_MS,
+    );
     child.on('message', (raw: unknown) => {
       const msg = raw as RpcReply | ReadyMessage;
       if ('ready' in msg) {

@@ -203,7 +203,8 @@ const rpc = serveRpc(
       const errors = new Set<string>();
       for (let i = 0; i < opts.count; i += opts.connectConcurrency) {
         const batch = [];
-        for (let j = i; j < Math.min(opts.count, i + opts.connectConcurrency); j++) batch.push(opts.kind === 'ws' ? connectWs(j) : connectSocketIo(j));
+        for (let j = i; j < Math.min(opts.count, i + opts.connectConcurrency); j++)
+          batch.push(opts.kind === 'ws' ? connectWs(j) : connectSocketIo(j));
         const settled = await Promise.allSettled(batch);
         for (const r of settled) {
           if (r.status === 'fulfilled') clients.push(r.value);

@@ -102,11 +102,22 @@ async function run(p: DispatchRunParams): Promise<DispatchRunResult> {
       const id = created.id;
       const handlerGot = waitFor<Incident>(h.socket, 'incident:update', (x) => x.id === id && x.state === 'dispatched', p.legTimeoutMs);
       const t0 = performance.now();
-      const dispatched = await command(officer, { type: 'incident.dispatch', commandId: cid('d'), incidentId: id, assignees: [h.name], expectedVersion: created.version });
+      const dispatched = await command(officer, {
+        type: 'incident.dispatch',
+        commandId: cid('d'),
+        incidentId: id,
+        assignees: [h.name],
+        expectedVersion: created.version,
+      });
       dispatchMs.push((await handlerGot) - t0);
 
       const officerGot = waitFor<Incident>(officer, 'incident:update', (x) => x.id === id && x.state === 'accepted', p.legTimeoutMs);
-      const screenGot = waitFor<SceneDeltaMessage>(screen, 'scene:delta', (d) => !!d.delta.incidents?.put?.some((x) => x.id === id && x.state === 'accepted'), p.legTimeoutMs);
+      const screenGot = waitFor<SceneDeltaMessage>(
+        screen,
+        'scene:delta',
+        (d) => !!d.delta.incidents?.put?.some((x) => x.id === id && x.state === 'accepted'),
+        p.legTimeoutMs,
+      );
       const t1 = performance.now();
       await command(h.socket, { type: 'incident.accept', commandId: cid('a'), incidentId: id, expectedVersion: dispatched.version });
       const [o, s] = await Promise.all([officerGot, screenGot]);

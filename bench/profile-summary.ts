@@ -36,5 +36,6 @@ if (process.argv[1]?.endsWith('profile-summary.ts')) {
   const top = Number(process.argv[3] ?? 25);
   const rows = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
   const total = rows.reduce((a, [, t]) => a + t, 0);
-  for (const [k, t] of rows.slice(0, top)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  for (const [k, t] of rows.slice(0, top))
+    console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 }

@@ -66,7 +66,12 @@ async function metricsMs(page: Page, cdp: Awaited<ReturnType<BrowserContext['new
   return { script: get('ScriptDuration'), task: get('TaskDuration') };
 }
 
-async function sampleWindow(page: Page, cdp: Awaited<ReturnType<BrowserContext['newCDPSession']>>, ms: number, deltaCounter: { n: number }): Promise<WindowSample> {
+async function sampleWindow(
+  page: Page,
+  cdp: Awaited<ReturnType<BrowserContext['newCDPSession']>>,
+  ms: number,
+  deltaCounter: { n: number },
+): Promise<WindowSample> {
   // scripts go in as strings: tsx would wrap named functions in a helper the page does not have
   await page.evaluate(`(() => {
     window.__benchFrames = [];
@@ -88,7 +93,14 @@ async function sampleWindow(page: Page, cdp: Awaited<ReturnType<BrowserContext['
     .map((t, i) => t - frames[i])
     .sort((a, b) => a - b);
   const pick = (p: number) => (gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))] : null);
-  return { scriptMs: m1.script - m0.script, taskMs: m1.task - m0.task, frames: frames.length, deltas: deltaCounter.n - d0, frameP50Ms: round(pick(0.5)), frameP95Ms: round(pick(0.95)) };
+  return {
+    scriptMs: m1.script - m0.script,
+    taskMs: m1.task - m0.task,
+    frames: frames.length,
+    deltas: deltaCounter.n - d0,
+    frameP50Ms: round(pick(0.5)),
+    frameP95Ms: round(pick(0.95)),
+  };
 }
 
 export async function runRenderBench(o: RenderBenchOptions): Promise<RenderBenchResult> {
@@ -98,7 +110,12 @@ export async function runRenderBench(o: RenderBenchOptions): Promise<RenderBench
   let context: BrowserContext | null = null;
   let hookSeen = false;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, viewport: VIEWPORT });
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: VIEWPORT,
+    });
     for (const n of o.pointCounts) {
       const server = await o.startServer(n);
       let load: { stop(): Promise<void> } | null = null;
@@ -106,7 +123,9 @@ export async function runRenderBench(o: RenderBenchOptions): Promise<RenderBench
       try {
         const token = await o.login(server.url);
         const deltas = { n: 0 };
-        page.on('websocket', (ws) => ws.on('framereceived', (f) => typeof f.payload === 'string' && f.payload.includes('"scene:delta"') && deltas.n++));
+        page.on('websocket', (ws) =>
+          ws.on('framereceived', (f) => typeof f.payload === 'string' && f.payload.includes('"scene:delta"') && deltas.n++),
+        );
         const pageErrors: string[] = [];
         page.on('pageerror', (e) => pageErrors.push(e.message));
         await page.goto(`${server.url}/screen/overview?token=${encodeURIComponent(token)}`, { timeout: PAGE_READY_TIMEOUT_MS });

@@ -115,7 +115,11 @@ async function cpuWindow(list: BenchChild[]): Promise<() => Promise<Record<strin
 }
 
 async function login(url: string, username: string): Promise<string> {
-  const r = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: DEMO_PASSWORD }) });
+  const r = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  });
   if (!r.ok) throw new Error(`login ${username}: HTTP ${r.status} ${await r.text()}`);
   return ((await r.json()) as { token: string }).token;
 }
@@ -150,14 +154,27 @@ async function startServer(name: string, o: Omit<ServerProcessOptions, 'redisUrl
 }
 
 /** Swarms of `total` clients split over `processes` processes; the last client of each reports. */
-async function startSwarms(name: string, total: number, processes: number, base: Omit<ClientSwarmOptions, 'count' | 'maxDeltaSizeSamples'>): Promise<BenchChild[]> {
+async function startSwarms(
+  name: string,
+  total: number,
+  processes: number,
+  base: Omit<ClientSwarmOptions, 'count' | 'maxDeltaSizeSamples'>,
+): Promise<BenchChild[]> {
   const per = Math.ceil(total / processes);
   const starting: Promise<BenchChild>[] = [];
   for (let i = 0; i < processes && i * per < total; i++) {
-    starting.push(spawn(`${name}-${i + 1}`, 'client-swarm-process.ts', { ...base, count: Math.min(per, total - i * per), maxDeltaSizeSamples: 2000 } satisfies ClientSwarmOptions));
+    starting.push(
+      spawn(`${name}-${i + 1}`, 'client-swarm-process.ts', {
+        ...base,
+        count: Math.min(per, total - i * per),
+        maxDeltaSizeSamples: 2000,
+      } satisfies ClientSwarmOptions),
+    );
   }
   const list = await Promise.all(starting);
-  const connected = await Promise.all(list.map((s) => s.call<{ connected: number; failed: number; errors: string[]; ms: number }>('connect', undefined, 600_000)));
+  const connected = await Promise.all(
+    list.map((s) => s.call<{ connected: number; failed: number; errors: string[]; ms: number }>('connect', undefined, 600_000)),
+  );
   const failed = connected.reduce((a, c) => a + c.failed, 0);
   if (failed) log(`${name}: ${failed} clients failed to connect: ${connected.flatMap((c) => c.errors).join('; ')}`);
   return list;
@@ -231,7 +248,10 @@ async function ingestStep(
   const offeredPerS = (run.offered / run.elapsedMs) * 1000;
   const acceptedPerS = (run.accepted / run.elapsedMs) * 1000;
   const passed =
-    latency.p99 !== null && latency.p99 < P.ingest.latencyBudgetMs && run.accepted >= P.ingest.minAcceptedFraction * run.offered && run.httpErrors === 0;
+    latency.p99 !== null &&
+    latency.p99 < P.ingest.latencyBudgetMs &&
+    run.accepted >= P.ingest.minAcceptedFraction * run.offered &&
+    run.httpErrors === 0;
   return {
     step: {
       fraction,
@@ -259,7 +279,12 @@ function sceneCycle(): ScreenSceneId[] {
 
 async function measureXadd(): Promise<void> {
   if (!redis) return set('xadd_pipeline_per_s', null, 'redis-server not available');
-  const x = await spawn('xadd', 'xadd-process.ts', { redisUrl: redis.url, key: `benchxadd:${Date.now()}`, fleetCount: P.ingest.fleetCount, fleetSeed: P.fleetSeed });
+  const x = await spawn('xadd', 'xadd-process.ts', {
+    redisUrl: redis.url,
+    key: `benchxadd:${Date.now()}`,
+    fleetCount: P.ingest.fleetCount,
+    fleetSeed: P.fleetSeed,
+  });
   const cpuDone = await cpuWindow([x]);
   const r = await x.call<{ readingsPerS: number }>('run', P.xadd);
   cpuByPhase.xadd = await cpuDone();
@@ -274,7 +299,13 @@ interface IngestOutcome {
 }
 
 /** Runs the ingest steps against one store; when `keep` is set, returns the live processes for the alarm and fan-out parts. */
-async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<{ outcome: IngestOutcome; live?: { server: BenchChild<ServerInfo>; ingest: BenchChild; swarms: BenchChild[]; medianDeltaBytes: number | null; fleet: Device[] } }> {
+async function measureIngest(
+  store: 'redis' | 'memory',
+  keep: boolean,
+): Promise<{
+  outcome: IngestOutcome;
+  live?: { server: BenchChild<ServerInfo>; ingest: BenchChild; swarms: BenchChild[]; medianDeltaBytes: number | null; fleet: Device[] };
+}> {
   const fleet = generateFleet({ count: P.ingest.fleetCount, seed: P.fleetSeed });
   const { loadDevices, probeIds, alarmIds } = reservedDevices(fleet, P.ingest.reservedDevices);
   const server = await startServer(`server-${store}`, { store, devices: P.ingest.fleetCount, coalesceIntervalMs: P.ingest.coalesceIntervalMs });
@@ -311,10 +342,18 @@ async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<
   const deltaSizes = [...sat.report.deltaSizes];
   for (const f of P.ingest.stepFractions) {
     const rate = Math.max(1, Math.round(sat.step.acceptedPerS * f));
-    const s = await ingestStep(server, ingest, swarms, { mode: 'rate', ratePerS: rate, durationMs: P.ingest.stepMs, probesPerS: P.ingest.probesPerS }, f);
+    const s = await ingestStep(
+      server,
+      ingest,
+      swarms,
+      { mode: 'rate', ratePerS: rate, durationMs: P.ingest.stepMs, probesPerS: P.ingest.probesPerS },
+      f,
+    );
     steps.push(s.step);
     deltaSizes.push(...s.report.deltaSizes);
-    log(`ingest/${store}: offered ${s.step.offeredPerS}/s accepted ${s.step.acceptedPerS}/s probe p50/p99 ${s.step.latency.p50}/${s.step.latency.p99} ms ${s.step.passed ? 'PASS' : 'fail'}`);
+    log(
+      `ingest/${store}: offered ${s.step.offeredPerS}/s accepted ${s.step.acceptedPerS}/s probe p50/p99 ${s.step.latency.p50}/${s.step.latency.p99} ms ${s.step.passed ? 'PASS' : 'fail'}`,
+    );
   }
   const passing = steps.filter((s) => s.passed);
   const ceiling = passing.length ? Math.max(...passing.map((s) => s.acceptedPerS)) : null;
@@ -328,7 +367,11 @@ async function measureIngest(store: 'redis' | 'memory', keep: boolean): Promise<
   return { outcome };
 }
 
-async function measureAlarm(live: { server: BenchChild<ServerInfo>; ingest: BenchChild; swarms: BenchChild[] }, ceiling: number | null, saturation: number): Promise<void> {
+async function measureAlarm(
+  live: { server: BenchChild<ServerInfo>; ingest: BenchChild; swarms: BenchChild[] },
+  ceiling: number | null,
+  saturation: number,
+): Promise<void> {
   const base = ceiling ?? saturation * P.ingest.stepFractions[0];
   const rate = Math.round(base * P.alarm.loadFractionOfCeiling);
   const s = await ingestStep(
@@ -357,7 +400,9 @@ async function measureAlarm(live: { server: BenchChild<ServerInfo>; ingest: Benc
     ratio: null,
     goal: '≤ peer + 20 ms',
   });
-  log(`alarm: p50/p99 ${alarm.p50}/${alarm.p99} ms (n=${alarm.n}); peer ${peer.p50}/${peer.p99} ms (n=${peer.n}) at ${s.step.acceptedPerS} readings/s`);
+  log(
+    `alarm: p50/p99 ${alarm.p50}/${alarm.p99} ms (n=${alarm.n}); peer ${peer.p50}/${peer.p99} ms (n=${peer.n}) at ${s.step.acceptedPerS} readings/s`,
+  );
 }
 
 function buildFrame(fleet: Device[], targetBytes: number): Record<string, unknown> {
@@ -370,12 +415,24 @@ function buildFrame(fleet: Device[], targetBytes: number): Record<string, unknow
   return frame;
 }
 
-async function blastOn(target: BenchChild, swarms: BenchChild[], frame: Record<string, unknown>, scene: ScreenSceneId | null): Promise<{ perS: number; cpu: Record<string, number | null>; frames: number }> {
+async function blastOn(
+  target: BenchChild,
+  swarms: BenchChild[],
+  frame: Record<string, unknown>,
+  scene: ScreenSceneId | null,
+): Promise<{ perS: number; cpu: Record<string, number | null>; frames: number }> {
   await resetSwarms(swarms);
   const cpuDone = await cpuWindow([target, ...swarms]);
   const r = await target.call<BlastResult>(
     'blast',
-    { frame, durationMs: P.fanout.durationMs, windowFrames: P.fanout.windowFrames, reporters: swarms.length, drainTimeoutMs: P.fanout.drainTimeoutMs, scene },
+    {
+      frame,
+      durationMs: P.fanout.durationMs,
+      windowFrames: P.fanout.windowFrames,
+      reporters: swarms.length,
+      drainTimeoutMs: P.fanout.drainTimeoutMs,
+      scene,
+    },
     P.fanout.durationMs + P.fanout.drainTimeoutMs + 30_000,
   );
   const cpu = await cpuDone();
@@ -383,7 +440,12 @@ async function blastOn(target: BenchChild, swarms: BenchChild[], frame: Record<s
   return { perS: (rep.benchFrames / r.elapsedMs) * 1000, cpu, frames: r.framesEmitted };
 }
 
-async function measureFanout(live: { server: BenchChild<ServerInfo>; swarms: BenchChild[]; medianDeltaBytes: number | null; fleet: Device[] }): Promise<void> {
+async function measureFanout(live: {
+  server: BenchChild<ServerInfo>;
+  swarms: BenchChild[];
+  medianDeltaBytes: number | null;
+  fleet: Device[];
+}): Promise<void> {
   const frameBytes = live.medianDeltaBytes ?? P.fanout.fallbackFrameBytes;
   const frame = buildFrame(live.fleet, frameBytes);
   set('fanout_frame_bytes', JSON.stringify(frame).length);
@@ -396,7 +458,12 @@ async function measureFanout(live: { server: BenchChild<ServerInfo>; swarms: Ben
   const peers: Record<'socketio' | 'ws', number | null> = { socketio: null, ws: null };
   for (const kind of ['socketio', 'ws'] as const) {
     const peer = await spawn<ServerInfo>(`peer-${kind}`, 'peer-server-process.ts', { kind });
-    const swarms = await startSwarms(`peer-${kind}-clients`, P.ingest.screenClients, 2, { kind, url: peer.info.url, connectConcurrency: 25, reporter: true });
+    const swarms = await startSwarms(`peer-${kind}-clients`, P.ingest.screenClients, 2, {
+      kind,
+      url: peer.info.url,
+      connectConcurrency: 25,
+      reporter: true,
+    });
     const r = await blastOn(peer, swarms, frame, null);
     peers[kind] = r.perS;
     cpuByPhase[`fanout_${kind}`] = r.cpu;
@@ -407,15 +474,42 @@ async function measureFanout(live: { server: BenchChild<ServerInfo>; swarms: Ben
   set('fanout_ws_peer_per_s', round(peers.ws, 0));
   set('fanout_vs_socketio', ratio(ioc.perS, peers.socketio));
   set('fanout_vs_ws', ratio(ioc.perS, peers.ws));
-  rows.push({ figure: `fan-out, ${P.ingest.screenClients} clients, ${JSON.stringify(frame).length} B frames`, value: round(ioc.perS, 0), unit: 'deliveries/s', peer: 'bare Socket.IO io.emit', peerValue: round(peers.socketio, 0), ratio: ratio(ioc.perS, peers.socketio), goal: '≥ 0.8×' });
-  rows.push({ figure: '', value: '', unit: '', peer: 'bare ws send loop', peerValue: round(peers.ws, 0), ratio: ratio(ioc.perS, peers.ws), goal: '≥ 0.7×' });
+  rows.push({
+    figure: `fan-out, ${P.ingest.screenClients} clients, ${JSON.stringify(frame).length} B frames`,
+    value: round(ioc.perS, 0),
+    unit: 'deliveries/s',
+    peer: 'bare Socket.IO io.emit',
+    peerValue: round(peers.socketio, 0),
+    ratio: ratio(ioc.perS, peers.socketio),
+    goal: '≥ 0.8×',
+  });
+  rows.push({
+    figure: '',
+    value: '',
+    unit: '',
+    peer: 'bare ws send loop',
+    peerValue: round(peers.ws, 0),
+    ratio: ratio(ioc.perS, peers.ws),
+    goal: '≥ 0.7×',
+  });
 }
 
 async function measureBytes(): Promise<void> {
   const B = P.bytes;
-  const server = await startServer('server-bytes', { store: redis ? 'redis' : 'memory', devices: B.fleetCount, coalesceIntervalMs: B.coalesceIntervalMs });
+  const server = await startServer('server-bytes', {
+    store: redis ? 'redis' : 'memory',
+    devices: B.fleetCount,
+    coalesceIntervalMs: B.coalesceIntervalMs,
+  });
   const token = await login(server.info.url, 'screen1');
-  const swarms = await startSwarms('screen-bytes', 1, 1, { kind: 'ioc', url: server.info.url, tokens: [token], scenes: ['overview'], connectConcurrency: 1, reporter: false });
+  const swarms = await startSwarms('screen-bytes', 1, 1, {
+    kind: 'ioc',
+    url: server.info.url,
+    tokens: [token],
+    scenes: ['overview'],
+    connectConcurrency: 1,
+    reporter: false,
+  });
   const ingest = await spawn('ingest-bytes', 'ingest-process.ts', {
     url: server.info.url,
     fleetCount: B.fleetCount,
@@ -434,7 +528,11 @@ async function measureBytes(): Promise<void> {
     const rate = Math.round(B.fleetCount * f);
     await resetSwarms(swarms);
     const cpuDone = await cpuWindow([server, ingest, ...swarms]);
-    const run = await ingest.call<IngestRunResult>('run', { mode: 'rate', ratePerS: rate, durationMs: B.windowMs } satisfies IngestRunParams, B.windowMs + 120_000);
+    const run = await ingest.call<IngestRunResult>(
+      'run',
+      { mode: 'rate', ratePerS: rate, durationMs: B.windowMs } satisfies IngestRunParams,
+      B.windowMs + 120_000,
+    );
     const cpu = await cpuDone();
     const rep = await swarmReports(swarms);
     const secs = rep.windowMs / 1000;
@@ -463,9 +561,25 @@ async function measureBytes(): Promise<void> {
   if ((perRate[0] as { accepted_fraction: number }).accepted_fraction < P.ingest.minAcceptedFraction) {
     notes.screen_bytes_per_s = `the server accepted only ${(perRate[0] as { accepted_fraction: number }).accepted_fraction * 100}% of the offered readings at this device rate; screen bytes are for what it accepted`;
   }
-  rows.push({ figure: `bytes/s to one screen, ${B.fleetCount} devices @ ${B.deviceRateFractions[0] * 100}%/s`, value: main.screen_bytes_per_s, unit: 'B/s', peer: 'naive broadcast of every reading', peerValue: main.naive_bytes_per_s, ratio: ratio(main.screen_bytes_per_s, main.naive_bytes_per_s), goal: '≤ 0.1×' });
+  rows.push({
+    figure: `bytes/s to one screen, ${B.fleetCount} devices @ ${B.deviceRateFractions[0] * 100}%/s`,
+    value: main.screen_bytes_per_s,
+    unit: 'B/s',
+    peer: 'naive broadcast of every reading',
+    peerValue: main.naive_bytes_per_s,
+    ratio: ratio(main.screen_bytes_per_s, main.naive_bytes_per_s),
+    goal: '≤ 0.1×',
+  });
   for (const e of perRate.slice(1) as typeof perRate) {
-    rows.push({ figure: `  … @ ${(e.device_rate_fraction_per_s as number) * 100}%/s`, value: e.screen_bytes_per_s as number, unit: 'B/s', peer: 'naive', peerValue: e.naive_bytes_per_s as number, ratio: ratio(e.screen_bytes_per_s as number, e.naive_bytes_per_s as number), goal: 'flat in device rate' });
+    rows.push({
+      figure: `  … @ ${(e.device_rate_fraction_per_s as number) * 100}%/s`,
+      value: e.screen_bytes_per_s as number,
+      unit: 'B/s',
+      peer: 'naive',
+      peerValue: e.naive_bytes_per_s as number,
+      ratio: ratio(e.screen_bytes_per_s as number, e.naive_bytes_per_s as number),
+      goal: 'flat in device rate',
+    });
   }
   retire([ingest, ...swarms, server]);
 }
@@ -483,7 +597,15 @@ async function measureConcurrency(): Promise<void> {
   // 9 in 10 clients are wall screens, 1 in 10 an officer console; scenes cycle over all five
   const tokens = [...Array(9).fill(screenToken), officerToken];
   const t0 = performance.now();
-  const swarms = await startSwarms('clients-2k', C.clients, 2, { kind: 'ioc', url: server.info.url, tokens, scenes: sceneCycle(), connectConcurrency: C.connectConcurrency, reporter: false, probeDeviceIds: probeIds });
+  const swarms = await startSwarms('clients-2k', C.clients, 2, {
+    kind: 'ioc',
+    url: server.info.url,
+    tokens,
+    scenes: sceneCycle(),
+    connectConcurrency: C.connectConcurrency,
+    reporter: false,
+    probeDeviceIds: probeIds,
+  });
   const connectMs = performance.now() - t0;
   const heap1 = await server.call<number | null>('gcHeap');
   const stats1 = await server.call<ServerStats>('stats');
@@ -491,7 +613,11 @@ async function measureConcurrency(): Promise<void> {
   const connected = connectedReport.clients;
   set('concurrent_clients', connected);
   set('concurrent_connect_ms', round(connectMs, 0));
-  set('heap_bytes_per_connection', heap0 !== null && heap1 !== null ? round((heap1 - heap0) / connected, 0) : null, 'server not started with --expose-gc');
+  set(
+    'heap_bytes_per_connection',
+    heap0 !== null && heap1 !== null ? round((heap1 - heap0) / connected, 0) : null,
+    'server not started with --expose-gc',
+  );
   set('rss_bytes_per_connection', round((stats1.rssBytes - stats0.rssBytes) / connected, 0));
 
   const ingest = await spawn('ingest-concurrency', 'ingest-process.ts', {
@@ -511,7 +637,11 @@ async function measureConcurrency(): Promise<void> {
   await server.call('resetLoopDelay');
   const cpuDone = await cpuWindow([server, ingest, dispatch, ...swarms]);
   const [run, disp] = await Promise.all([
-    ingest.call<IngestRunResult>('run', { mode: 'rate', ratePerS: C.readingsPerS, durationMs: C.windowMs, probesPerS: C.probesPerS } satisfies IngestRunParams, C.windowMs + 120_000),
+    ingest.call<IngestRunResult>(
+      'run',
+      { mode: 'rate', ratePerS: C.readingsPerS, durationMs: C.windowMs, probesPerS: C.probesPerS } satisfies IngestRunParams,
+      C.windowMs + 120_000,
+    ),
     dispatch.call<DispatchRunResult>('run', { iterations: C.dispatchIterations, pauseMs: C.dispatchPauseMs, legTimeoutMs: 10_000 }, 600_000),
   ]);
   await sleep(P.settleMs);
@@ -533,9 +663,33 @@ async function measureConcurrency(): Promise<void> {
   set('dispatch_samples', disp.dispatchToHandler.n);
   set('dispatch_failures', disp.failures);
   if (disp.firstError) notes.dispatch_failures = disp.firstError;
-  rows.push({ figure: `telemetry p99, ${connected} clients (${round(run.accepted / run.elapsedMs * 1000, 0)} readings/s)`, value: lat.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: '< 1000 ms, 0 dropped' });
-  rows.push({ figure: 'heap per connection', value: results.heap_bytes_per_connection as Figure, unit: 'B', peer: 'Socket.IO documented ≈ 9.8 KB', peerValue: 9800, ratio: ratio(results.heap_bytes_per_connection as Figure, 9800), goal: '—' });
-  rows.push({ figure: `dispatch → handler p99 (${connected} clients)`, value: disp.dispatchToHandler.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: 'report' });
+  rows.push({
+    figure: `telemetry p99, ${connected} clients (${round((run.accepted / run.elapsedMs) * 1000, 0)} readings/s)`,
+    value: lat.p99,
+    unit: 'ms',
+    peer: '—',
+    peerValue: '—',
+    ratio: null,
+    goal: '< 1000 ms, 0 dropped',
+  });
+  rows.push({
+    figure: 'heap per connection',
+    value: results.heap_bytes_per_connection as Figure,
+    unit: 'B',
+    peer: 'Socket.IO documented ≈ 9.8 KB',
+    peerValue: 9800,
+    ratio: ratio(results.heap_bytes_per_connection as Figure, 9800),
+    goal: '—',
+  });
+  rows.push({
+    figure: `dispatch → handler p99 (${connected} clients)`,
+    value: disp.dispatchToHandler.p99,
+    unit: 'ms',
+    peer: '—',
+    peerValue: '—',
+    ratio: null,
+    goal: 'report',
+  });
   rows.push({ figure: 'accept → screen p99', value: disp.acceptToScreen.p99, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: 'report' });
   log(`concurrency: ${connected} clients in ${Math.round(connectMs)} ms, p50/p99 ${lat.p50}/${lat.p99} ms, dispatch ${JSON.stringify(disp)}`);
   retire([dispatch, ingest, ...swarms, server]);
@@ -570,7 +724,12 @@ async function measureRender(): Promise<void> {
       // no warm-up: the round-robin load brings devices online one by one, so frames carry real changes
       let running = true;
       const loop = (async () => {
-        while (running) await ing.call('run', { mode: 'rate', ratePerS: Math.round(devices * P.render.updateFraction * P.render.updatesPerS), durationMs: 1000 } satisfies IngestRunParams);
+        while (running)
+          await ing.call('run', {
+            mode: 'rate',
+            ratePerS: Math.round(devices * P.render.updateFraction * P.render.updatesPerS),
+            durationMs: 1000,
+          } satisfies IngestRunParams);
       })();
       return {
         stop: async () => {
@@ -586,7 +745,15 @@ async function measureRender(): Promise<void> {
   set('render_by_points', r.perPoints);
   set('render_ratio', ratio(r.figures.render_update_ms, r.figures.render_rebuild_peer_ms));
   for (const [k, v] of Object.entries(r.reasons)) notes[k] ??= v;
-  rows.push({ figure: 'render: update work per frame', value: r.figures.render_update_ms ?? null, unit: 'ms', peer: 'full rebuild of every layer', peerValue: r.figures.render_rebuild_peer_ms ?? null, ratio: ratio(r.figures.render_update_ms, r.figures.render_rebuild_peer_ms), goal: '≤ 0.2×' });
+  rows.push({
+    figure: 'render: update work per frame',
+    value: r.figures.render_update_ms ?? null,
+    unit: 'ms',
+    peer: 'full rebuild of every layer',
+    peerValue: r.figures.render_rebuild_peer_ms ?? null,
+    ratio: ratio(r.figures.render_update_ms, r.figures.render_rebuild_peer_ms),
+    goal: '≤ 0.2×',
+  });
 }
 
 async function measureSoak(minutes: number): Promise<void> {
@@ -595,7 +762,14 @@ async function measureSoak(minutes: number): Promise<void> {
   const fleet = generateFleet({ count: S.fleetCount, seed: P.fleetSeed });
   const server = await startServer('server-soak', { store: redis ? 'redis' : 'memory', devices: S.fleetCount, coalesceIntervalMs: 250 });
   const token = await login(server.info.url, 'screen1');
-  const swarms = await startSwarms('screens-soak', S.screenClients, 2, { kind: 'ioc', url: server.info.url, tokens: [token], scenes: sceneCycle(), connectConcurrency: 25, reporter: false });
+  const swarms = await startSwarms('screens-soak', S.screenClients, 2, {
+    kind: 'ioc',
+    url: server.info.url,
+    tokens: [token],
+    scenes: sceneCycle(),
+    connectConcurrency: 25,
+    reporter: false,
+  });
   const ingest = await spawn('ingest-soak', 'ingest-process.ts', {
     url: server.info.url,
     fleetCount: S.fleetCount,
@@ -609,7 +783,11 @@ async function measureSoak(minutes: number): Promise<void> {
   await ingest.call('warmup', undefined, 300_000);
   const samples: { tMs: number; rssBytes: number; heapBytes: number | null; loopP99Ms: number }[] = [];
   const t0 = performance.now();
-  const runs = ingest.call<IngestRunResult>('run', { mode: 'rate', ratePerS: S.readingsPerS, durationMs } satisfies IngestRunParams, durationMs + 120_000);
+  const runs = ingest.call<IngestRunResult>(
+    'run',
+    { mode: 'rate', ratePerS: S.readingsPerS, durationMs } satisfies IngestRunParams,
+    durationMs + 120_000,
+  );
   while (performance.now() - t0 < durationMs) {
     await sleep(Math.min(S.sampleEveryMs, Math.max(0, durationMs - (performance.now() - t0))));
     await server.call('resetLoopDelay').catch(() => undefined);
@@ -634,9 +812,33 @@ async function measureSoak(minutes: number): Promise<void> {
   set('soak_unhandled_rejections', st.unhandledRejections);
   set('soak_disconnects', rep.disconnects);
   set('soak_samples', samples);
-  rows.push({ figure: `soak ${minutes} min: heap growth after warm-up`, value: results.soak_heap_growth_pct as Figure, unit: '%', peer: '—', peerValue: '—', ratio: null, goal: '< 5 %' });
-  rows.push({ figure: 'soak: event-loop lag p99 (worst sample)', value: results.soak_loop_delay_p99_ms as Figure, unit: 'ms', peer: '—', peerValue: '—', ratio: null, goal: '< 50 ms' });
-  rows.push({ figure: 'soak: unhandled rejections', value: st.unhandledRejections, unit: 'count', peer: '—', peerValue: '—', ratio: null, goal: '0' });
+  rows.push({
+    figure: `soak ${minutes} min: heap growth after warm-up`,
+    value: results.soak_heap_growth_pct as Figure,
+    unit: '%',
+    peer: '—',
+    peerValue: '—',
+    ratio: null,
+    goal: '< 5 %',
+  });
+  rows.push({
+    figure: 'soak: event-loop lag p99 (worst sample)',
+    value: results.soak_loop_delay_p99_ms as Figure,
+    unit: 'ms',
+    peer: '—',
+    peerValue: '—',
+    ratio: null,
+    goal: '< 50 ms',
+  });
+  rows.push({
+    figure: 'soak: unhandled rejections',
+    value: st.unhandledRejections,
+    unit: 'count',
+    peer: '—',
+    peerValue: '—',
+    ratio: null,
+    goal: '0',
+  });
   await stopAll([ingest, ...swarms, server]);
 }
 
@@ -685,7 +887,11 @@ async function main(): Promise<void> {
     if (enabled('xadd')) await measureXadd();
     if (enabled('ingest') || enabled('alarm') || enabled('fanout')) {
       const r = await measureIngest(redis ? 'redis' : 'memory', enabled('alarm') || enabled('fanout'));
-      set('ingest_readings_per_s', r.outcome.ceiling, `no step kept device→client p99 under ${P.ingest.latencyBudgetMs} ms with ≥ ${P.ingest.minAcceptedFraction * 100}% accepted`);
+      set(
+        'ingest_readings_per_s',
+        r.outcome.ceiling,
+        `no step kept device→client p99 under ${P.ingest.latencyBudgetMs} ms with ≥ ${P.ingest.minAcceptedFraction * 100}% accepted`,
+      );
       set('ingest_saturation_readings_per_s', r.outcome.saturation);
       set('ingest_steps', r.outcome.steps);
       set('ingest_vs_xadd', ratio(r.outcome.ceiling, results.xadd_pipeline_per_s as Figure));
@@ -701,9 +907,33 @@ async function main(): Promise<void> {
         set('ingest_steps_memory', m.outcome.steps);
       }
       rows.unshift(
-        { figure: `ingest ceiling (p99 < ${P.ingest.latencyBudgetMs} ms, ${P.ingest.screenClients} screens)`, value: results.ingest_readings_per_s as Figure, unit: 'readings/s', peer: 'raw ioredis pipeline XADD', peerValue: (results.xadd_pipeline_per_s as Figure) ?? null, ratio: ratio(results.ingest_readings_per_s as Figure, results.xadd_pipeline_per_s as Figure), goal: '≥ 50k/s, ≥ 0.25×' },
-        { figure: '', value: '', unit: '', peer: 'same pipeline, memory store', peerValue: (results.ingest_readings_per_s_memory as Figure) ?? null, ratio: ratio(results.ingest_readings_per_s as Figure, results.ingest_readings_per_s_memory as Figure), goal: '—' },
-        { figure: 'ingest closed-loop saturation', value: results.ingest_saturation_readings_per_s as Figure, unit: 'readings/s', peer: 'memory store', peerValue: (results.ingest_saturation_readings_per_s_memory as Figure) ?? null, ratio: null, goal: '—' },
+        {
+          figure: `ingest ceiling (p99 < ${P.ingest.latencyBudgetMs} ms, ${P.ingest.screenClients} screens)`,
+          value: results.ingest_readings_per_s as Figure,
+          unit: 'readings/s',
+          peer: 'raw ioredis pipeline XADD',
+          peerValue: (results.xadd_pipeline_per_s as Figure) ?? null,
+          ratio: ratio(results.ingest_readings_per_s as Figure, results.xadd_pipeline_per_s as Figure),
+          goal: '≥ 50k/s, ≥ 0.25×',
+        },
+        {
+          figure: '',
+          value: '',
+          unit: '',
+          peer: 'same pipeline, memory store',
+          peerValue: (results.ingest_readings_per_s_memory as Figure) ?? null,
+          ratio: ratio(results.ingest_readings_per_s as Figure, results.ingest_readings_per_s_memory as Figure),
+          goal: '—',
+        },
+        {
+          figure: 'ingest closed-loop saturation',
+          value: results.ingest_saturation_readings_per_s as Figure,
+          unit: 'readings/s',
+          peer: 'memory store',
+          peerValue: (results.ingest_saturation_readings_per_s_memory as Figure) ?? null,
+          ratio: null,
+          goal: '—',
+        },
       );
     }
     if (enabled('bytes')) await measureBytes();
@@ -716,7 +946,23 @@ async function main(): Promise<void> {
     await redis?.stop().catch(() => undefined);
   }
 
-  for (const k of ['ingest_readings_per_s', 'xadd_pipeline_per_s', 'fanout_deliveries_per_s', 'fanout_socketio_peer_per_s', 'fanout_ws_peer_per_s', 'screen_bytes_per_s', 'naive_bytes_per_s', 'alarm_p99_ms', 'alarm_peer_p99_ms', 'dispatch_p99_ms', 'concurrent_clients', 'concurrent_p99_ms', 'heap_bytes_per_connection', 'render_update_ms', 'render_rebuild_peer_ms']) {
+  for (const k of [
+    'ingest_readings_per_s',
+    'xadd_pipeline_per_s',
+    'fanout_deliveries_per_s',
+    'fanout_socketio_peer_per_s',
+    'fanout_ws_peer_per_s',
+    'screen_bytes_per_s',
+    'naive_bytes_per_s',
+    'alarm_p99_ms',
+    'alarm_peer_p99_ms',
+    'dispatch_p99_ms',
+    'concurrent_clients',
+    'concurrent_p99_ms',
+    'heap_bytes_per_connection',
+    'render_update_ms',
+    'render_rebuild_peer_ms',
+  ]) {
     if (!(k in results)) set(k, null, only ? 'part not run (--only)' : 'not measured');
   }
   const out = {
@@ -733,7 +979,13 @@ async function main(): Promise<void> {
     notes,
     cpu_percent_by_phase: cpuByPhase,
     profile: P.name,
-    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, total_mem_bytes: totalmem(), node: process.version, platform: process.platform },
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? null,
+      total_mem_bytes: totalmem(),
+      node: process.version,
+      platform: process.platform,
+    },
     git_commit: gitCommit(),
     date: started.toISOString(),
     duration_s: round((performance.now() - t0) / 1000, 0),

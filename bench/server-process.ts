@@ -120,7 +120,11 @@ const rpc = serveRpc(
     blast: (p: BlastParams & { scene: ScreenSceneId }): Promise<BlastResult> => {
       acked.clear();
       const room = server.realtime.live.to(sceneRoom(p.scene));
-      return runBlast(p, (msg) => room.emit('scene:delta', msg as never), () => [...acked.values()]);
+      return runBlast(
+        p,
+        (msg) => room.emit('scene:delta', msg as never),
+        () => [...acked.values()],
+      );
     },
   },
   () => server.close(),

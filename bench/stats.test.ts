@@ -27,6 +27,13 @@ describe('bench statistics', () => {
       ['a', 100],
       ['b', 200],
     ]);
-    expect(probeLatencies(sent, [['a', 130], ['b', 260], ['a', 150], ['zzz', 999]])).toEqual([30, 60, 50]);
+    expect(
+      probeLatencies(sent, [
+        ['a', 130],
+        ['b', 260],
+        ['a', 150],
+        ['zzz', 999],
+      ]),
+    ).toEqual([30, 60, 50]);
   });
 });

@@ -109,7 +109,13 @@ function tableFixture(action: TransitionAction, state: IncidentState): Incident 
   return inState(state, { escalated: action === 'approve_escalation' || action === 'return_escalation' });
 }
 
-function apply(incident: Incident, action: TransitionAction, actor: Actor = ACTOR_FOR[action], extra: Record<string, unknown> = {}, ts = T0 + MINUTE_MS) {
+function apply(
+  incident: Incident,
+  action: TransitionAction,
+  actor: Actor = ACTOR_FOR[action],
+  extra: Record<string, unknown> = {},
+  ts = T0 + MINUTE_MS,
+) {
   return applyIncidentCommand(incident, commandFor(action, extra), actor, ts);
 }
 
@@ -350,7 +356,15 @@ describe('compare-and-set and command checks', () => {
     expect(!wrong.ok && wrong.error.code).toBe('E_VALIDATION');
     const create = applyIncidentCommand(
       inState('reported'),
-      { type: 'incident.create', commandId: nextCommandId(), title: 't', category: 'c', scene: 'water', location: [120, 36], priority: 'P3' } as IncidentCommand,
+      {
+        type: 'incident.create',
+        commandId: nextCommandId(),
+        title: 't',
+        category: 'c',
+        scene: 'water',
+        location: [120, 36],
+        priority: 'P3',
+      } as IncidentCommand,
       officer,
       T0,
     );

@@ -8,17 +8,22 @@
  * validates envelopes of what it receives. Types are derived from the schemas.
  */
 import { z } from 'zod';
-import {
-  IdSchema,
-  LngLatSchema,
-  PrioritySchema,
-  ReadingSchema,
-  SceneIdSchema,
-  ScreenSceneIdSchema,
-  DistrictCodeSchema,
-  RoleSchema,
+import { IdSchema, LngLatSchema, PrioritySchema, ReadingSchema, SceneIdSchema, ScreenSceneIdSchema, DistrictCodeSchema, RoleSchema } from './domain';
+import type {
+  Alert,
+  AlertLevel,
+  Device,
+  DeviceKind,
+  DeviceState,
+  DistrictCode,
+  Handler,
+  HandlerStatus,
+  Incident,
+  Reading,
+  Role,
+  Rule,
+  SceneId,
 } from './domain';
-import type { Alert, AlertLevel, Device, DeviceKind, DeviceState, DistrictCode, Handler, HandlerStatus, Incident, Reading, Role, Rule, SceneId } from './domain';
 import type { SceneDelta, SceneModel, SeriesWindow } from './scene-model';
 
 /** Bumped on any incompatible change; client and device send it in the handshake. */
@@ -111,7 +116,11 @@ export const LiveHandshakeSchema = z.object({
 
 const commandBase = {
   /** idempotency key: the same id is never applied twice */
-  commandId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  commandId: z
+    .string()
+    .min(8)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
 };
 const incidentBase = {
   ...commandBase,
@@ -157,8 +166,7 @@ export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command['type'];
 
 export type CommandResult =
-  | { ok: true; commandId: string; duplicate: boolean; incident?: Incident; alert?: Alert }
-  | { ok: false; commandId?: string; error: IocError };
+  { ok: true; commandId: string; duplicate: boolean; incident?: Incident; alert?: Alert } | { ok: false; commandId?: string; error: IocError };
 
 // ---------------------------------------------------------------------------------------------
 // People: scene subscription

@@ -84,7 +84,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
 
   // --- fusion -----------------------------------------------------------------------------------
   const devices = options.devices ?? generateFleet({ count: config.demoDevices, seed: config.demoSeed });
-  const fusion = new Fusion(devices, undefined, { ...DEFAULT_FUSION_OPTIONS, seriesBucketMs: config.seriesBucketMs, seriesBuckets: config.seriesBuckets });
+  const fusion = new Fusion(devices, undefined, {
+    ...DEFAULT_FUSION_OPTIONS,
+    seriesBucketMs: config.seriesBucketMs,
+    seriesBuckets: config.seriesBuckets,
+  });
   const [states, alerts, incidents] = await Promise.all([
     store.loadDeviceStates(),
     store.loadAlerts(startedTs - ALERT_RETENTION_MS),
@@ -100,7 +104,13 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   fusion.registerHandlers(
     handlerUsers.map((u) => {
       const demo = DEMO_HANDLERS.find((h) => h.id === u.username);
-      return { id: u.username, name: u.displayName, team: u.team ?? demo?.team ?? '', skills: u.skills ?? demo?.skills ?? [], home: demo?.home ?? null };
+      return {
+        id: u.username,
+        name: u.displayName,
+        team: u.team ?? demo?.team ?? '',
+        skills: u.skills ?? demo?.skills ?? [],
+        home: demo?.home ?? null,
+      };
     }),
   );
 

@@ -3,7 +3,9 @@ import { ClosedBucketSeries } from './closed-bucket-series';
 import type { SeriesWindow } from '../scenes/scene-model';
 
 describe('closed-bucket view of chart windows', () => {
-  const live = new Map<string, { window: SeriesWindow }>([['d1.level', { window: { bucketMs: 10, ts: [0, 10, 20], values: [1, 2, 3], max: [1, 2, 3] } }]]);
+  const live = new Map<string, { window: SeriesWindow }>([
+    ['d1.level', { window: { bucketMs: 10, ts: [0, 10, 20], values: [1, 2, 3], max: [1, 2, 3] } }],
+  ]);
 
   it('shows only buckets that closed before the cutoff, and the same copy until the cutoff moves', () => {
     const view = new ClosedBucketSeries(live);

@@ -7,7 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Alert, Incident, Rule } from '../scenes/domain';
 import { CommandSchema, type Command, type CommandResult, type IocError } from '../scenes/protocol';
 import { acknowledgeAlert, shouldOpenIncident } from '../scenes/alert-lifecycle';
-import { applyIncidentCommand, createIncident, createIncidentFromAlert, type Actor, type IncidentTransitionCommand } from '../scenes/incident-machine';
+import {
+  applyIncidentCommand,
+  createIncident,
+  createIncidentFromAlert,
+  type Actor,
+  type IncidentTransitionCommand,
+} from '../scenes/incident-machine';
 import { categoryForRule } from '../scenes/catalogue';
 import { districtOf } from '../scenes/geo/districts';
 import type { Store } from './store/store';
@@ -93,7 +99,8 @@ export class CommandService {
   private async create(cmd: Extract<Command, { type: 'incident.create' }>, actor: Actor): Promise<CommandResult> {
     const nowTs = this.now();
     const district = cmd.district ?? districtOf(cmd.location);
-    if (!district) return { ok: false, commandId: cmd.commandId, error: iocError('E_VALIDATION', 'location is outside Qingdao and no district was given') };
+    if (!district)
+      return { ok: false, commandId: cmd.commandId, error: iocError('E_VALIDATION', 'location is outside Qingdao and no district was given') };
     const made = createIncident({
       id: newIncidentId(nowTs),
       commandId: cmd.commandId,
@@ -136,7 +143,11 @@ export class CommandService {
       const alert = this.fusion.getAlert(cmd.alertId);
       if (!alert) return { ok: false, commandId: cmd.commandId, error: iocError('E_NOT_FOUND', `no alert ${cmd.alertId}`) };
       if (alert.incidentId && alert.incidentId !== current.id) {
-        return { ok: false, commandId: cmd.commandId, error: iocError('E_CONFLICT', `alert ${cmd.alertId} already belongs to incident ${alert.incidentId}`) };
+        return {
+          ok: false,
+          commandId: cmd.commandId,
+          error: iocError('E_CONFLICT', `alert ${cmd.alertId} already belongs to incident ${alert.incidentId}`),
+        };
       }
     }
     const out = await this.store.transitionIncident(r.incident, current.version, cmd.commandId);
@@ -153,9 +164,13 @@ export class CommandService {
         return {
           ok: false,
           commandId: cmd.commandId,
-          error: iocError('E_CONFLICT', `incident ${cmd.incidentId} changed meanwhile (now version ${out.current.version}, ${out.current.state}); reload and retry`, {
-            current: out.current,
-          }),
+          error: iocError(
+            'E_CONFLICT',
+            `incident ${cmd.incidentId} changed meanwhile (now version ${out.current.version}, ${out.current.state}); reload and retry`,
+            {
+              current: out.current,
+            },
+          ),
         };
       case 'not_found':
         return { ok: false, commandId: cmd.commandId, error: iocError('E_NOT_FOUND', `no incident ${cmd.incidentId}`) };
@@ -211,9 +226,7 @@ export class CommandService {
   }
 
   private persistAlert(alert: Alert, type?: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked'): Promise<void> {
-    const write = this.alertWrites.then(() =>
-      this.store.saveAlert(alert, type ? { ts: this.now(), type, scene: alert.scene, alert } : undefined),
-    );
+    const write = this.alertWrites.then(() => this.store.saveAlert(alert, type ? { ts: this.now(), type, scene: alert.scene, alert } : undefined));
     this.alertWrites = write.catch((err: unknown) => this.log.error({ err, alertId: alert.id }, 'alert write failed'));
     return write;
   }

@@ -14,7 +14,10 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** 'auto' (Redis when it answers, else memory), 'memory' or 'redis' (fail when Redis is down) */
   IOC_STORE: z.enum(['auto', 'memory', 'redis']).default('auto'),
-  IOC_REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('ioc'),
+  IOC_REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]+$/)
+    .default('ioc'),
   IOC_JWT_SECRET: z.string().min(32).optional(),
   IOC_DEVICE_SECRET: z.string().min(16).optional(),
   IOC_DEMO_PASSWORD: z.string().min(8).default('ioc-demo-2026'),

@@ -81,7 +81,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const header = req.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice(7) : '';
       const claims = token ? await d.tokens.verify(token) : null;
-      if (!claims || !(await d.users.isActive(claims.username))) return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
+      if (!claims || !(await d.users.isActive(claims.username)))
+        return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
       if (roles.length > 0 && !roles.includes(claims.role)) return sendError(res, iocError('E_FORBIDDEN', `role ${claims.role} may not do this`));
       req.user = claims;
       next();
@@ -154,7 +155,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
   api.get('/events', auth('officer', 'leader', 'admin', 'screen'), async (req, res) => {
     const fromTs = Number(req.query.from ?? Date.now() - 3600_000);
     const toTs = Number(req.query.to ?? Date.now());
-    if (!Number.isFinite(fromTs) || !Number.isFinite(toTs) || toTs < fromTs) return sendError(res, iocError('E_VALIDATION', 'from/to must be epoch ms with from <= to'));
+    if (!Number.isFinite(fromTs) || !Number.isFinite(toTs) || toTs < fromTs)
+      return sendError(res, iocError('E_VALIDATION', 'from/to must be epoch ms with from <= to'));
     res.json({ events: await d.store.readEvents(fromTs, toTs, 5000) });
   });
 
@@ -176,22 +178,20 @@ export function createHttpApp(d: HttpDeps): express.Express {
     res.json({ user: r.user });
   });
 
-  api.post(
-    '/photos',
-    auth('handler', 'officer', 'admin'),
-    express.raw({ type: () => true, limit: d.maxPhotoBytes }),
-    async (req, res) => {
-      const body = req.body as unknown;
-      if (!Buffer.isBuffer(body) || body.length === 0) return sendError(res, iocError('E_VALIDATION', 'send the image bytes as the request body'));
-      const declared = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
-      const sig = PHOTO_SIGNATURES.find((s) => s.type === declared);
-      if (!sig) return sendError(res, iocError('E_VALIDATION', `content type ${declared || '(none)'} is not allowed; use image/jpeg, image/png or image/webp`));
-      if (!sig.magic.every((b, i) => body[i] === b)) return sendError(res, iocError('E_VALIDATION', `the bytes are not a ${declared} image`));
-      const id = `PH-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-      await d.store.putBlob(id, declared, body);
-      res.status(201).json({ id, bytes: body.length, contentType: declared });
-    },
-  );
+  api.post('/photos', auth('handler', 'officer', 'admin'), express.raw({ type: () => true, limit: d.maxPhotoBytes }), async (req, res) => {
+    const body = req.body as unknown;
+    if (!Buffer.isBuffer(body) || body.length === 0) return sendError(res, iocError('E_VALIDATION', 'send the image bytes as the request body'));
+    const declared = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
+    const sig = PHOTO_SIGNATURES.find((s) => s.type === declared);
+    if (!sig)
+      return sendError(res, iocError('E_VALIDATION', `content type ${declared || '(none)'} is not allowed; use image/jpeg, image/png or image/webp`));
+    if (!sig.magic.every((b, i) => body[i] === b)) return sendError(res, iocError('E_VALIDATION', `the bytes are not a ${declared} image`));
+    const id = `PH-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    await d.store.putBlob(id, declared, body);
+    res.status(201).json({ id, bytes: body.length, contentType: declared });
+  });
   api.get('/photos/:id', auth(), async (req, res) => {
     const blob = await d.store.getBlob(String(req.params.id));
     if (!blob) return sendError(res, iocError('E_NOT_FOUND', 'no such photo'));
@@ -246,7 +246,9 @@ export function createHttpApp(d: HttpDeps): express.Express {
     // SPA fallback for client routes (/screen/…, /console, /mobile, /brief, /login)
     app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(path.join(dist, 'index.html'), { maxAge: 0 }));
   } else {
-    app.get('/', (_req, res) => res.type('text/plain').send('City IOC server is running. The client is not built: run `npm run build` (npm start does it for you).'));
+    app.get('/', (_req, res) =>
+      res.type('text/plain').send('City IOC server is running. The client is not built: run `npm run build` (npm start does it for you).'),
+    );
   }
 
   // body parser and other errors: typed, never a stack trace
@@ -255,7 +257,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') return sendError(res, iocError('E_PAYLOAD_TOO_LARGE', 'request body too large'));
     if (e.type === 'entity.parse.failed') return sendError(res, iocError('E_VALIDATION', 'request body is not valid JSON'));
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, iocError('E_VALIDATION', e.message ?? 'bad request'));
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      return sendError(res, iocError('E_VALIDATION', e.message ?? 'bad request'));
     d.log.error({ err }, 'http error');
     sendError(res, iocError('E_INTERNAL', 'internal error'));
   });

@@ -19,9 +19,24 @@ export function createMetrics(sources: {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_' });
   const readings = new Counter({ name: 'ioc_readings_total', help: 'Readings by verdict', labelNames: ['verdict'] as const, registers: [registry] });
-  const alerts = new Counter({ name: 'ioc_alert_changes_total', help: 'Alert changes by level and change', labelNames: ['level', 'change'] as const, registers: [registry] });
-  const commands = new Counter({ name: 'ioc_commands_total', help: 'Commands by type and outcome', labelNames: ['type', 'outcome'] as const, registers: [registry] });
-  const sceneFrames = new Counter({ name: 'ioc_scene_frames_total', help: 'Scene delta frames sent', labelNames: ['scene'] as const, registers: [registry] });
+  const alerts = new Counter({
+    name: 'ioc_alert_changes_total',
+    help: 'Alert changes by level and change',
+    labelNames: ['level', 'change'] as const,
+    registers: [registry],
+  });
+  const commands = new Counter({
+    name: 'ioc_commands_total',
+    help: 'Commands by type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const sceneFrames = new Counter({
+    name: 'ioc_scene_frames_total',
+    help: 'Scene delta frames sent',
+    labelNames: ['scene'] as const,
+    registers: [registry],
+  });
   const ingestBatchSeconds = new Histogram({
     name: 'ioc_ingest_batch_seconds',
     help: 'Time to ingest one batch (validate, persist, fuse)',

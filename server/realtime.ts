@@ -260,8 +260,7 @@ export class Realtime implements ChangeNotifier {
         const ack = asAck<unknown>(maybeAck);
         const p = IngestBatchSchema.safeParse(payload);
         if (!p.success) return ack?.(fail(validationError(p.error, 'readings batch')));
-        this.ingest!
-          .ingest(p.data.readings)
+        this.ingest!.ingest(p.data.readings)
           .then((r) => ack?.({ ok: true, ...r }))
           .catch((err: unknown) => {
             log.error({ err }, 'device ingest failed');

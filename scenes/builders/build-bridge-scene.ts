@@ -27,7 +27,13 @@ import {
 import { isAlertOpen } from '../alert-lifecycle';
 
 /** Device kinds whose alerts are structural (the bridge itself), as opposed to traffic or climate. */
-export const STRUCTURAL_KINDS: ReadonlySet<DeviceKind> = new Set(['strain-gauge', 'inclinometer', 'accelerometer', 'deflection', 'bearing-displacement']);
+export const STRUCTURAL_KINDS: ReadonlySet<DeviceKind> = new Set([
+  'strain-gauge',
+  'inclinometer',
+  'accelerometer',
+  'deflection',
+  'bearing-displacement',
+]);
 
 /** Health shown as the city average when no bridge is monitored (nothing known to be wrong). */
 export const HEALTH_AVERAGE_WHEN_NONE = BRIDGE_HEALTH_MAX;

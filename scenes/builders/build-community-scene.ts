@@ -62,7 +62,9 @@ export function compareUrgentFirst(a: Alert, b: Alert): number {
 function communityKpis(state: FusedState, events: readonly Alert[]): Kpi[] {
   const trapped = events.filter((a) => a.deviceKind === 'elevator' && a.metric === 'trapped').length;
   const fire = events.filter((a) => FIRE_KINDS.has(a.deviceKind)).length;
-  const falls = state.alerts.filter((a) => a.scene === 'community' && a.deviceKind === 'fall-detector' && !isOfflineAlert(a) && raisedToday(a, state.nowTs)).length;
+  const falls = state.alerts.filter(
+    (a) => a.scene === 'community' && a.deviceKind === 'fall-detector' && !isOfflineAlert(a) && raisedToday(a, state.nowTs),
+  ).length;
   return [
     kpi('openCommunityEvents', '待处置社区事件', 'Open community events', events.length, '件'),
     kpi('trappedPassengers', '电梯困人', 'Elevator entrapments', trapped, '起', trapped > 0 ? 'red' : undefined),

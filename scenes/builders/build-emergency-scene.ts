@@ -98,7 +98,14 @@ function resourcesChart(state: FusedState): ChartData {
     unit: '%',
     categories: RESOURCE_KINDS.map((k) => RESOURCE_KIND_NAMES[k][0]),
     categoriesEn: RESOURCE_KINDS.map((k) => RESOURCE_KIND_NAMES[k][1]),
-    series: [{ id: 'available', name: '可用率', nameEn: 'Available', values: RESOURCE_KINDS.map((k) => percent(sum(k, 'available'), sum(k, 'capacity'), 0)) }],
+    series: [
+      {
+        id: 'available',
+        name: '可用率',
+        nameEn: 'Available',
+        values: RESOURCE_KINDS.map((k) => percent(sum(k, 'available'), sum(k, 'capacity'), 0)),
+      },
+    ],
   });
 }
 

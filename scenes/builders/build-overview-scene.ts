@@ -105,7 +105,12 @@ function alertsByLevelChart(state: FusedState): ChartData {
     title: '告警等级分布',
     titleEn: 'Open alerts by level',
     unit: '条',
-    slices: ALERT_LEVELS.map((level) => ({ id: level, name: ALERT_LEVEL_NAMES[level].name, nameEn: ALERT_LEVEL_NAMES[level].nameEn, value: counts[level] })),
+    slices: ALERT_LEVELS.map((level) => ({
+      id: level,
+      name: ALERT_LEVEL_NAMES[level].name,
+      nameEn: ALERT_LEVEL_NAMES[level].nameEn,
+      value: counts[level],
+    })),
   });
 }
 

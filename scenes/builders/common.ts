@@ -410,7 +410,12 @@ export function toIncidentItem(incident: Incident): IncidentItem {
 function compareIncidents(a: Incident, b: Incident): number {
   const openA = isIncidentOpen(a) ? 0 : 1;
   const openB = isIncidentOpen(b) ? 0 : 1;
-  return openA - openB || (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) || b.createdTs - a.createdTs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return (
+    openA - openB ||
+    (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) ||
+    b.createdTs - a.createdTs ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 /**
@@ -452,7 +457,9 @@ export function alertLevelKpis(counts: Record<AlertLevel, number>, prefix: strin
     yellow: ['黄色预警', 'Yellow alerts'],
     blue: ['蓝色预警', 'Blue alerts'],
   };
-  return ALERT_LEVELS.map((level) => kpi(`${prefix}${level[0].toUpperCase()}${level.slice(1)}`, names[level][0], names[level][1], counts[level], '条', level));
+  return ALERT_LEVELS.map((level) =>
+    kpi(`${prefix}${level[0].toUpperCase()}${level.slice(1)}`, names[level][0], names[level][1], counts[level], '条', level),
+  );
 }
 
 export const ALERT_LEVEL_NAMES: Record<AlertLevel, { name: string; nameEn: string }> = {
@@ -538,7 +545,8 @@ export function ruleLimitMarks(kind: DeviceKind, metric: string): ChartMarkLine[
     if (rule.type !== 'threshold' || rule.deviceKind !== kind || rule.metric !== metric) continue;
     for (const level of ALERT_LEVELS) {
       const value = rule.limits[level];
-      if (value !== undefined) marks.push({ name: `${ALERT_LEVEL_NAMES[level].name}阈值`, nameEn: `${ALERT_LEVEL_NAMES[level].nameEn} limit`, value, level });
+      if (value !== undefined)
+        marks.push({ name: `${ALERT_LEVEL_NAMES[level].name}阈值`, nameEn: `${ALERT_LEVEL_NAMES[level].nameEn} limit`, value, level });
     }
   }
   return marks;

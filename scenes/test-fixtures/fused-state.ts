@@ -44,29 +44,114 @@ const now = FIXTURE_NOW_TS;
 // ---------------------------------------------------------------------------------------------
 // Assets
 
-function pointAsset(id: string, kind: Asset['kind'], scene: SceneId, name: string, nameEn: string, district: DistrictCode, p: LngLat, props: Asset['props'] = {}): Asset {
+function pointAsset(
+  id: string,
+  kind: Asset['kind'],
+  scene: SceneId,
+  name: string,
+  nameEn: string,
+  district: DistrictCode,
+  p: LngLat,
+  props: Asset['props'] = {},
+): Asset {
   return { id, kind, scene, name, nameEn, district, geometry: { type: 'Point', coordinates: p }, props };
 }
 
-function lineAsset(id: string, kind: Asset['kind'], scene: SceneId, name: string, nameEn: string, district: DistrictCode, line: LngLat[], props: Asset['props'] = {}): Asset {
+function lineAsset(
+  id: string,
+  kind: Asset['kind'],
+  scene: SceneId,
+  name: string,
+  nameEn: string,
+  district: DistrictCode,
+  line: LngLat[],
+  props: Asset['props'] = {},
+): Asset {
   return { id, kind, scene, name, nameEn, district, geometry: { type: 'LineString', coordinates: line }, props };
 }
 
 function polygonAsset(id: string, name: string, nameEn: string, district: DistrictCode, ring: LngLat[]): Asset {
-  return { id, kind: 'community', scene: 'community', name, nameEn, district, geometry: { type: 'Polygon', coordinates: [ring] }, props: { households: 1200 } };
+  return {
+    id,
+    kind: 'community',
+    scene: 'community',
+    name,
+    nameEn,
+    district,
+    geometry: { type: 'Polygon', coordinates: [ring] },
+    props: { households: 1200 },
+  };
 }
 
 const ASSETS: Asset[] = [
-  lineAsset('bridge-a', 'bridge', 'bridge', '胶州湾大桥', 'Jiaozhou Bay Bridge', '370211', [[120.25, 36.15], [120.3, 36.12]], { lengthM: 26700 }),
-  lineAsset('bridge-b', 'bridge', 'bridge', '海湾立交桥', 'Bay Interchange', '370203', [[120.35, 36.1], [120.36, 36.1]], { lengthM: 800 }),
-  lineAsset('river-lc', 'river', 'water', '李村河', 'Licun River', '370213', [[120.38, 36.15], [120.42, 36.16]], { warningLevelM: 4.5, guaranteeLevelM: 5.8 }),
+  lineAsset(
+    'bridge-a',
+    'bridge',
+    'bridge',
+    '胶州湾大桥',
+    'Jiaozhou Bay Bridge',
+    '370211',
+    [
+      [120.25, 36.15],
+      [120.3, 36.12],
+    ],
+    { lengthM: 26700 },
+  ),
+  lineAsset(
+    'bridge-b',
+    'bridge',
+    'bridge',
+    '海湾立交桥',
+    'Bay Interchange',
+    '370203',
+    [
+      [120.35, 36.1],
+      [120.36, 36.1],
+    ],
+    { lengthM: 800 },
+  ),
+  lineAsset(
+    'river-lc',
+    'river',
+    'water',
+    '李村河',
+    'Licun River',
+    '370213',
+    [
+      [120.38, 36.15],
+      [120.42, 36.16],
+    ],
+    { warningLevelM: 4.5, guaranteeLevelM: 5.8 },
+  ),
   pointAsset('up-1', 'underpass', 'water', '重庆路下穿', 'Chongqing Rd Underpass', '370213', [120.4, 36.17]),
   pointAsset('up-2', 'underpass', 'water', '海尔路下穿', 'Haier Rd Underpass', '370212', [120.44, 36.1]),
-  lineAsset('pipe-1', 'pipe-segment', 'water', '香港路干管', 'Hong Kong Rd Main', '370202', [[120.38, 36.06], [120.41, 36.06]], { diameterMm: 800 }),
+  lineAsset(
+    'pipe-1',
+    'pipe-segment',
+    'water',
+    '香港路干管',
+    'Hong Kong Rd Main',
+    '370202',
+    [
+      [120.38, 36.06],
+      [120.41, 36.06],
+    ],
+    { diameterMm: 800 },
+  ),
   pointAsset('ps-1', 'pump-station', 'water', '团岛泵站', 'Tuandao Pump Station', '370202', [120.3, 36.05], { capacityM3h: 5000 }),
   pointAsset('ps-2', 'pump-station', 'water', '海泊河泵站', 'Haibo River Pump Station', '370203', [120.36, 36.09], { capacityM3h: 3000 }),
-  polygonAsset('cm-a', '浮山后社区', 'Fushanhou Community', '370202', [[120.41, 36.09], [120.42, 36.09], [120.42, 36.1], [120.41, 36.09]]),
-  polygonAsset('cm-b', '浮山所社区', 'Fushansuo Community', '370202', [[120.39, 36.07], [120.4, 36.07], [120.4, 36.08], [120.39, 36.07]]),
+  polygonAsset('cm-a', '浮山后社区', 'Fushanhou Community', '370202', [
+    [120.41, 36.09],
+    [120.42, 36.09],
+    [120.42, 36.1],
+    [120.41, 36.09],
+  ]),
+  polygonAsset('cm-b', '浮山所社区', 'Fushansuo Community', '370202', [
+    [120.39, 36.07],
+    [120.4, 36.07],
+    [120.4, 36.08],
+    [120.39, 36.07],
+  ]),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -78,7 +163,15 @@ interface DeviceSpec {
   state: { online: boolean; metrics: Record<string, number> } | null;
 }
 
-function dev(id: string, kind: DeviceKind, scene: SceneId, district: DistrictCode, location: LngLat, assetId: string | undefined, state: DeviceSpec['state']): DeviceSpec {
+function dev(
+  id: string,
+  kind: DeviceKind,
+  scene: SceneId,
+  district: DistrictCode,
+  location: LngLat,
+  assetId: string | undefined,
+  state: DeviceSpec['state'],
+): DeviceSpec {
   const device: Device = { id, kind, scene, name: id, location, district, ...(assetId ? { assetId } : {}) };
   return { device, state };
 }
@@ -155,20 +248,122 @@ function alert(spec: AlertSpec): Alert {
 
 const ALERTS: Alert[] = [
   // bridge
-  alert({ deviceId: 'br-sg-1', ruleId: 'bridge.strain.threshold', level: 'red', cleared: false, acknowledged: false, firstTs: now - 30 * MINUTE_MS, metric: 'strain', value: 520 }),
-  alert({ deviceId: 'br-wim-1', ruleId: 'bridge.overload.threshold', level: 'orange', cleared: true, acknowledged: true, firstTs: now - 5 * HOUR_MS, metric: 'grossWeight', value: 60 }),
-  alert({ deviceId: 'br-wim-1', ruleId: 'bridge.overload.threshold', level: 'yellow', cleared: false, acknowledged: false, firstTs: now - 10 * MINUTE_MS, metric: 'grossWeight', value: 52 }),
-  alert({ deviceId: 'br-sg-2', ruleId: 'bridge.strain.threshold', level: 'blue', cleared: true, acknowledged: true, firstTs: now - 20 * HOUR_MS, metric: 'strain', value: 260 }),
+  alert({
+    deviceId: 'br-sg-1',
+    ruleId: 'bridge.strain.threshold',
+    level: 'red',
+    cleared: false,
+    acknowledged: false,
+    firstTs: now - 30 * MINUTE_MS,
+    metric: 'strain',
+    value: 520,
+  }),
+  alert({
+    deviceId: 'br-wim-1',
+    ruleId: 'bridge.overload.threshold',
+    level: 'orange',
+    cleared: true,
+    acknowledged: true,
+    firstTs: now - 5 * HOUR_MS,
+    metric: 'grossWeight',
+    value: 60,
+  }),
+  alert({
+    deviceId: 'br-wim-1',
+    ruleId: 'bridge.overload.threshold',
+    level: 'yellow',
+    cleared: false,
+    acknowledged: false,
+    firstTs: now - 10 * MINUTE_MS,
+    metric: 'grossWeight',
+    value: 52,
+  }),
+  alert({
+    deviceId: 'br-sg-2',
+    ruleId: 'bridge.strain.threshold',
+    level: 'blue',
+    cleared: true,
+    acknowledged: true,
+    firstTs: now - 20 * HOUR_MS,
+    metric: 'strain',
+    value: 260,
+  }),
   // water
-  alert({ deviceId: 'wt-wl-1', ruleId: 'water.level.threshold', level: 'orange', cleared: false, acknowledged: true, firstTs: now - 2 * HOUR_MS, metric: 'level', value: 4.8 }),
-  alert({ deviceId: 'wt-log-1', ruleId: 'water.depth.threshold', level: 'orange', cleared: false, acknowledged: false, firstTs: now - 50 * MINUTE_MS, metric: 'depth', value: 30, incidentId: 'inc-2' }),
+  alert({
+    deviceId: 'wt-wl-1',
+    ruleId: 'water.level.threshold',
+    level: 'orange',
+    cleared: false,
+    acknowledged: true,
+    firstTs: now - 2 * HOUR_MS,
+    metric: 'level',
+    value: 4.8,
+  }),
+  alert({
+    deviceId: 'wt-log-1',
+    ruleId: 'water.depth.threshold',
+    level: 'orange',
+    cleared: false,
+    acknowledged: false,
+    firstTs: now - 50 * MINUTE_MS,
+    metric: 'depth',
+    value: 30,
+    incidentId: 'inc-2',
+  }),
   // emergency
-  alert({ deviceId: 'em-gas-1', ruleId: 'emergency.lel.threshold', level: 'red', cleared: false, acknowledged: true, firstTs: now - HOUR_MS, metric: 'lel', value: 28, incidentId: 'inc-1' }),
+  alert({
+    deviceId: 'em-gas-1',
+    ruleId: 'emergency.lel.threshold',
+    level: 'red',
+    cleared: false,
+    acknowledged: true,
+    firstTs: now - HOUR_MS,
+    metric: 'lel',
+    value: 28,
+    incidentId: 'inc-1',
+  }),
   // community
-  alert({ deviceId: 'cm-elev-1', ruleId: 'community.trapped.event', level: 'red', cleared: false, acknowledged: false, firstTs: now - 20 * MINUTE_MS, metric: 'trapped', value: 1, incidentId: 'inc-3' }),
-  alert({ deviceId: 'cm-smoke-1', ruleId: 'community.smoke.event', level: 'orange', cleared: true, acknowledged: false, firstTs: now - 40 * MINUTE_MS, metric: 'smoke', value: 1 }),
-  alert({ deviceId: 'cm-fall-1', ruleId: 'community.fall.event', level: 'orange', cleared: true, acknowledged: true, firstTs: now - 3 * HOUR_MS, metric: 'fall', value: 1 }),
-  alert({ deviceId: 'cm-lane-1', ruleId: 'community.blocked.event', level: 'yellow', cleared: false, acknowledged: false, firstTs: now - 15 * MINUTE_MS, metric: 'blocked', value: 1 }),
+  alert({
+    deviceId: 'cm-elev-1',
+    ruleId: 'community.trapped.event',
+    level: 'red',
+    cleared: false,
+    acknowledged: false,
+    firstTs: now - 20 * MINUTE_MS,
+    metric: 'trapped',
+    value: 1,
+    incidentId: 'inc-3',
+  }),
+  alert({
+    deviceId: 'cm-smoke-1',
+    ruleId: 'community.smoke.event',
+    level: 'orange',
+    cleared: true,
+    acknowledged: false,
+    firstTs: now - 40 * MINUTE_MS,
+    metric: 'smoke',
+    value: 1,
+  }),
+  alert({
+    deviceId: 'cm-fall-1',
+    ruleId: 'community.fall.event',
+    level: 'orange',
+    cleared: true,
+    acknowledged: true,
+    firstTs: now - 3 * HOUR_MS,
+    metric: 'fall',
+    value: 1,
+  }),
+  alert({
+    deviceId: 'cm-lane-1',
+    ruleId: 'community.blocked.event',
+    level: 'yellow',
+    cleared: false,
+    acknowledged: false,
+    firstTs: now - 15 * MINUTE_MS,
+    metric: 'blocked',
+    value: 1,
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -250,34 +445,174 @@ function incident(spec: IncidentSpec): Incident {
 
 const INCIDENTS: Incident[] = [
   // open: dispatched P1 gas leak (no accept yet)
-  incident({ id: 'inc-1', state: 'dispatched', priority: 'P1', level: 'red', scene: 'emergency', category: 'gas-leak', district: '370203', location: [120.37, 36.09], createdTs: now - 55 * MINUTE_MS, steps: [2 * MINUTE_MS], assignees: ['h-wang'], slaDueMs: 2 * HOUR_MS, deviceId: 'em-gas-1', alertIds: [ALERTS[6].id] }),
+  incident({
+    id: 'inc-1',
+    state: 'dispatched',
+    priority: 'P1',
+    level: 'red',
+    scene: 'emergency',
+    category: 'gas-leak',
+    district: '370203',
+    location: [120.37, 36.09],
+    createdTs: now - 55 * MINUTE_MS,
+    steps: [2 * MINUTE_MS],
+    assignees: ['h-wang'],
+    slaDueMs: 2 * HOUR_MS,
+    deviceId: 'em-gas-1',
+    alertIds: [ALERTS[6].id],
+  }),
   // open: on site P2 waterlogging, accepted 7 min after creation
-  incident({ id: 'inc-2', state: 'on_site', priority: 'P2', level: 'orange', scene: 'water', category: 'waterlogging', district: '370213', location: [120.4, 36.17], createdTs: now - 45 * MINUTE_MS, steps: [3 * MINUTE_MS, 7 * MINUTE_MS, 25 * MINUTE_MS], assignees: ['h-wang'], slaDueMs: 4 * HOUR_MS, deviceId: 'wt-log-1', alertIds: [ALERTS[5].id] }),
+  incident({
+    id: 'inc-2',
+    state: 'on_site',
+    priority: 'P2',
+    level: 'orange',
+    scene: 'water',
+    category: 'waterlogging',
+    district: '370213',
+    location: [120.4, 36.17],
+    createdTs: now - 45 * MINUTE_MS,
+    steps: [3 * MINUTE_MS, 7 * MINUTE_MS, 25 * MINUTE_MS],
+    assignees: ['h-wang'],
+    slaDueMs: 4 * HOUR_MS,
+    deviceId: 'wt-log-1',
+    alertIds: [ALERTS[5].id],
+  }),
   // open: accepted P1 elevator, accepted 3 min after creation
-  incident({ id: 'inc-3', state: 'accepted', priority: 'P1', level: 'red', scene: 'community', category: 'elevator', district: '370202', location: [120.415, 36.095], createdTs: now - 18 * MINUTE_MS, steps: [MINUTE_MS, 3 * MINUTE_MS], assignees: ['h-wang'], slaDueMs: 2 * HOUR_MS, deviceId: 'cm-elev-1', alertIds: [ALERTS[7].id] }),
+  incident({
+    id: 'inc-3',
+    state: 'accepted',
+    priority: 'P1',
+    level: 'red',
+    scene: 'community',
+    category: 'elevator',
+    district: '370202',
+    location: [120.415, 36.095],
+    createdTs: now - 18 * MINUTE_MS,
+    steps: [MINUTE_MS, 3 * MINUTE_MS],
+    assignees: ['h-wang'],
+    slaDueMs: 2 * HOUR_MS,
+    deviceId: 'cm-elev-1',
+    alertIds: [ALERTS[7].id],
+  }),
   // resolved today within SLA (accepted after 12 min)
-  incident({ id: 'inc-4', state: 'resolved', priority: 'P3', level: 'yellow', scene: 'bridge', category: 'bridge-overload', district: '370203', location: [120.352, 36.1], createdTs: now - 6 * HOUR_MS, steps: [5 * MINUTE_MS, 12 * MINUTE_MS, 40 * MINUTE_MS, 2 * HOUR_MS], assignees: ['h-li'], slaDueMs: 24 * HOUR_MS }),
+  incident({
+    id: 'inc-4',
+    state: 'resolved',
+    priority: 'P3',
+    level: 'yellow',
+    scene: 'bridge',
+    category: 'bridge-overload',
+    district: '370203',
+    location: [120.352, 36.1],
+    createdTs: now - 6 * HOUR_MS,
+    steps: [5 * MINUTE_MS, 12 * MINUTE_MS, 40 * MINUTE_MS, 2 * HOUR_MS],
+    assignees: ['h-li'],
+    slaDueMs: 24 * HOUR_MS,
+  }),
   // resolved and closed today, past its SLA (accepted after 40 min)
-  incident({ id: 'inc-5', state: 'closed', priority: 'P2', level: 'orange', scene: 'community', category: 'elderly-care', district: '370202', location: [120.395, 36.075], createdTs: now - 8 * HOUR_MS, steps: [10 * MINUTE_MS, 40 * MINUTE_MS, HOUR_MS, 5 * HOUR_MS, 5.5 * HOUR_MS], assignees: ['h-li'], slaDueMs: 4 * HOUR_MS }),
+  incident({
+    id: 'inc-5',
+    state: 'closed',
+    priority: 'P2',
+    level: 'orange',
+    scene: 'community',
+    category: 'elderly-care',
+    district: '370202',
+    location: [120.395, 36.075],
+    createdTs: now - 8 * HOUR_MS,
+    steps: [10 * MINUTE_MS, 40 * MINUTE_MS, HOUR_MS, 5 * HOUR_MS, 5.5 * HOUR_MS],
+    assignees: ['h-li'],
+    slaDueMs: 4 * HOUR_MS,
+  }),
   // open: reported P4 manual report
-  incident({ id: 'inc-6', state: 'reported', priority: 'P4', level: null, scene: 'water', category: 'manhole', district: '370211', location: [120.2, 36.0], createdTs: now - 10 * MINUTE_MS, steps: [], assignees: [], slaDueMs: 72 * HOUR_MS }),
+  incident({
+    id: 'inc-6',
+    state: 'reported',
+    priority: 'P4',
+    level: null,
+    scene: 'water',
+    category: 'manhole',
+    district: '370211',
+    location: [120.2, 36.0],
+    createdTs: now - 10 * MINUTE_MS,
+    steps: [],
+    assignees: [],
+    slaDueMs: 72 * HOUR_MS,
+  }),
   // resolved yesterday (22:00 local), closed 15 h ago: not part of today's SLA figure
-  incident({ id: 'inc-7', state: 'closed', priority: 'P3', level: 'yellow', scene: 'water', category: 'pipe-burst', district: '370202', location: [120.39, 36.06], createdTs: now - 20 * HOUR_MS, steps: [MINUTE_MS, 2 * MINUTE_MS, HOUR_MS, 4 * HOUR_MS, 5 * HOUR_MS], assignees: ['h-li'], slaDueMs: 24 * HOUR_MS }),
+  incident({
+    id: 'inc-7',
+    state: 'closed',
+    priority: 'P3',
+    level: 'yellow',
+    scene: 'water',
+    category: 'pipe-burst',
+    district: '370202',
+    location: [120.39, 36.06],
+    createdTs: now - 20 * HOUR_MS,
+    steps: [MINUTE_MS, 2 * MINUTE_MS, HOUR_MS, 4 * HOUR_MS, 5 * HOUR_MS],
+    assignees: ['h-li'],
+    slaDueMs: 24 * HOUR_MS,
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
 // People and resources
 
 const HANDLERS: Handler[] = [
-  { id: 'h-wang', name: '王强', team: '市南应急一队', skills: ['gas-leak', 'waterlogging', 'elevator'], location: [120.38, 36.08], locationTs: now - MINUTE_MS, status: 'busy' },
-  { id: 'h-li', name: '李娜', team: '市北综合队', skills: ['bridge-overload', 'pipe-burst', 'elderly-care'], location: [120.36, 36.1], locationTs: now - 2 * MINUTE_MS, status: 'idle' },
+  {
+    id: 'h-wang',
+    name: '王强',
+    team: '市南应急一队',
+    skills: ['gas-leak', 'waterlogging', 'elevator'],
+    location: [120.38, 36.08],
+    locationTs: now - MINUTE_MS,
+    status: 'busy',
+  },
+  {
+    id: 'h-li',
+    name: '李娜',
+    team: '市北综合队',
+    skills: ['bridge-overload', 'pipe-burst', 'elderly-care'],
+    location: [120.36, 36.1],
+    locationTs: now - 2 * MINUTE_MS,
+    status: 'idle',
+  },
   { id: 'h-zhang', name: '张伟', team: '崂山巡查队', skills: ['manhole'], location: null, locationTs: 0, status: 'off_duty' },
 ];
 
 const RESOURCES: EmergencyResource[] = [
-  { id: 'res-team-1', kind: 'rescue-team', name: '市南救援队', nameEn: 'Shinan Rescue Team', district: '370202', location: [120.38, 36.06], capacity: 30, available: 20 },
-  { id: 'res-depot-1', kind: 'supply-depot', name: '市北物资库', nameEn: 'Shibei Supply Depot', district: '370203', location: [120.36, 36.1], capacity: 500, available: 450 },
-  { id: 'res-shelter-1', kind: 'shelter', name: '中山公园避难场所', nameEn: 'Zhongshan Park Shelter', district: '370202', location: [120.34, 36.06], capacity: 2000, available: 1500 },
+  {
+    id: 'res-team-1',
+    kind: 'rescue-team',
+    name: '市南救援队',
+    nameEn: 'Shinan Rescue Team',
+    district: '370202',
+    location: [120.38, 36.06],
+    capacity: 30,
+    available: 20,
+  },
+  {
+    id: 'res-depot-1',
+    kind: 'supply-depot',
+    name: '市北物资库',
+    nameEn: 'Shibei Supply Depot',
+    district: '370203',
+    location: [120.36, 36.1],
+    capacity: 500,
+    available: 450,
+  },
+  {
+    id: 'res-shelter-1',
+    kind: 'shelter',
+    name: '中山公园避难场所',
+    nameEn: 'Zhongshan Park Shelter',
+    district: '370202',
+    location: [120.34, 36.06],
+    capacity: 2000,
+    available: 1500,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -97,9 +97,13 @@ export class UserService {
     if (user.lockedUntil > now) {
       return {
         ok: false,
-        error: iocError('E_LOCKED', `account locked after ${this.policy.maxFailures} failed logins; try again after ${new Date(user.lockedUntil).toISOString()}`, {
-          lockedUntil: user.lockedUntil,
-        }),
+        error: iocError(
+          'E_LOCKED',
+          `account locked after ${this.policy.maxFailures} failed logins; try again after ${new Date(user.lockedUntil).toISOString()}`,
+          {
+            lockedUntil: user.lockedUntil,
+          },
+        ),
       };
     }
     if (user.disabled) return { ok: false, error: iocError('E_FORBIDDEN', 'account disabled') };
@@ -134,7 +138,10 @@ export class UserService {
     return { ok: true, user: publicUser(user) };
   }
 
-  async updateUser(username: string, patch: z.infer<typeof UpdateUserSchema>): Promise<{ ok: true; user: PublicUser } | { ok: false; error: IocError }> {
+  async updateUser(
+    username: string,
+    patch: z.infer<typeof UpdateUserSchema>,
+  ): Promise<{ ok: true; user: PublicUser } | { ok: false; error: IocError }> {
     const user = await this.store.getUser(username);
     if (!user) return { ok: false, error: iocError('E_NOT_FOUND', `no user ${username}`) };
     let passwordHash = user.passwordHash;

@@ -11,14 +11,7 @@
  */
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
-import {
-  DEFAULT_STORE_OPTIONS,
-  type CreateOutcome,
-  type Store,
-  type StoreOptions,
-  type StoredUser,
-  type TransitionOutcome,
-} from './store';
+import { DEFAULT_STORE_OPTIONS, type CreateOutcome, type Store, type StoreOptions, type StoredUser, type TransitionOutcome } from './store';
 
 /** How long a command id → incident id record is kept (same as Redis `cmd:` keys). */
 export const INCIDENT_COMMAND_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -144,9 +137,7 @@ export class MemoryStore implements Store {
   }
 
   async loadIncidents(sinceTs: number): Promise<Incident[]> {
-    return clone(
-      [...this.incidents.values()].filter((i) => i.state !== 'closed' || (i.closedTs ?? i.updatedTs) > sinceTs),
-    );
+    return clone([...this.incidents.values()].filter((i) => i.state !== 'closed' || (i.closedTs ?? i.updatedTs) > sinceTs));
   }
 
   async transitionIncident(next: Incident, expectedVersion: number, commandId: string): Promise<TransitionOutcome> {
@@ -270,8 +261,6 @@ export class MemoryStore implements Store {
  */
 export function assertNextVersion(next: Incident, expectedVersion: number): void {
   if (next.version !== expectedVersion + 1) {
-    throw new RangeError(
-      `transitionIncident: next.version must be expectedVersion + 1 (got ${next.version}, expected ${expectedVersion + 1})`,
-    );
+    throw new RangeError(`transitionIncident: next.version must be expectedVersion + 1 (got ${next.version}, expected ${expectedVersion + 1})`);
   }
 }

@@ -31,14 +31,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
 import { assertNextVersion, INCIDENT_COMMAND_TTL_MS } from './memory-store';
-import {
-  DEFAULT_STORE_OPTIONS,
-  type CreateOutcome,
-  type Store,
-  type StoreOptions,
-  type StoredUser,
-  type TransitionOutcome,
-} from './store';
+import { DEFAULT_STORE_OPTIONS, type CreateOutcome, type Store, type StoreOptions, type StoredUser, type TransitionOutcome } from './store';
 
 /** ioredis options for long-lived store clients (see the module comment on reconnects). */
 export const REDIS_CLIENT_OPTIONS: RedisOptions = {
@@ -233,9 +226,7 @@ export class RedisStore implements Store {
   // --- incidents -------------------------------------------------------------------------
 
   async createIncident(incident: Incident, commandId: string): Promise<CreateOutcome> {
-    const [status, json] = await this.scripts.iocCreateIncident(
-      ...this.incidentScriptKeysAndArgs(incident, commandId, 'incident.created'),
-    );
+    const [status, json] = await this.scripts.iocCreateIncident(...this.incidentScriptKeysAndArgs(incident, commandId, 'incident.created'));
     if (status === 'duplicate' && json !== undefined) return { status, incident: JSON.parse(json) as Incident };
     return { status: 'applied', incident: structuredClone(incident) };
   }
@@ -288,15 +279,7 @@ export class RedisStore implements Store {
   // --- event log -------------------------------------------------------------------------
 
   async appendEvent(event: Omit<LogEvent, 'id'>): Promise<string> {
-    const id = await this.client.xadd(
-      this.key('events'),
-      'MAXLEN',
-      '~',
-      String(this.options.eventsStreamMaxLen),
-      '*',
-      'e',
-      this.encodeEvent(event),
-    );
+    const id = await this.client.xadd(this.key('events'), 'MAXLEN', '~', String(this.options.eventsStreamMaxLen), '*', 'e', this.encodeEvent(event));
     if (id === null) throw new Error('appendEvent: XADD returned no id');
     return id;
   }
@@ -382,11 +365,7 @@ export class RedisStore implements Store {
     return JSON.stringify(rest);
   }
 
-  private incidentScriptKeysAndArgs(
-    incident: Incident,
-    commandId: string,
-    eventType: 'incident.created' | 'incident.transition',
-  ): string[] {
+  private incidentScriptKeysAndArgs(incident: Incident, commandId: string, eventType: 'incident.created' | 'incident.transition'): string[] {
     const event: Omit<LogEvent, 'id'> = { ts: incident.updatedTs, type: eventType, scene: incident.scene, incident };
     const isClosed = incident.state === 'closed';
     return [

@@ -82,9 +82,13 @@ describe('core pipeline', () => {
     expect(incident.alertIds).toContain(alert.id);
 
     // replay: the readings behind the incident come back from the store
-    const behind = await emitAck<{ ok: boolean; readings: { deviceId: string; readings: { metrics: { strain?: number } }[] } }>(officer, 'incident:readings', {
-      incidentId: item.id,
-    });
+    const behind = await emitAck<{ ok: boolean; readings: { deviceId: string; readings: { metrics: { strain?: number } }[] } }>(
+      officer,
+      'incident:readings',
+      {
+        incidentId: item.id,
+      },
+    );
     expect(behind.ok).toBe(true);
     expect(behind.readings.deviceId).toBe(strainDevice.id);
     expect(behind.readings.readings.filter((r) => r.metrics.strain === over).length).toBe(steps);
@@ -103,7 +107,14 @@ describe('core pipeline', () => {
     for (let b = 0; b < 40; b++) {
       await ingest(
         server,
-        sign(other.map((d) => ({ deviceId: d.id, ts: Date.now(), seq: (seqs.set(d.id, (seqs.get(d.id) ?? 0) + 1), seqs.get(d.id)!), metrics: { strain: 100 + b } }))),
+        sign(
+          other.map((d) => ({
+            deviceId: d.id,
+            ts: Date.now(),
+            seq: (seqs.set(d.id, (seqs.get(d.id) ?? 0) + 1), seqs.get(d.id)!),
+            metrics: { strain: 100 + b },
+          })),
+        ),
       );
     }
     await new Promise((r) => setTimeout(r, 300));
@@ -128,7 +139,13 @@ describe('core pipeline', () => {
   });
 
   it('applies a retried dispatch exactly once (idempotent by commandId)', async () => {
-    const cmd = { type: 'incident.dispatch', commandId: 'e2e-dispatch-0001', incidentId: incident.id, assignees: ['handler1'], expectedVersion: incident.version };
+    const cmd = {
+      type: 'incident.dispatch',
+      commandId: 'e2e-dispatch-0001',
+      incidentId: incident.id,
+      assignees: ['handler1'],
+      expectedVersion: incident.version,
+    };
     const first = await emitAck<CommandResult>(officer, 'command', cmd);
     const second = await emitAck<CommandResult>(officer, 'command', cmd);
     expect(first).toMatchObject({ ok: true, duplicate: false });
@@ -175,7 +192,11 @@ describe('core pipeline', () => {
       expect(r.ok).toBe(true);
       const update = await got;
       expect(update.assignees).toEqual(['handler4']);
-      const denied = await emitAck<CommandResult>(handler, 'command', { type: 'incident.close', commandId: 'e2e-h4-close-001', incidentId: incident.id });
+      const denied = await emitAck<CommandResult>(handler, 'command', {
+        type: 'incident.close',
+        commandId: 'e2e-h4-close-001',
+        incidentId: incident.id,
+      });
       expect(denied.ok).toBe(false);
       if (!denied.ok) expect(denied.error.code).toBe('E_FORBIDDEN');
     } finally {
@@ -220,9 +241,17 @@ describe('malformed input is rejected with a typed error and the server stays up
   });
 
   it('rejects bad logins, bad REST bodies and unauthenticated calls with typed errors', async () => {
-    const bad = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 5 }) });
+    const bad = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 5 }),
+    });
     expect(bad.status).toBe(400);
-    const wrong = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'officer1', password: 'nope' }) });
+    const wrong = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'officer1', password: 'nope' }),
+    });
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as any).error.code).toBe('E_UNAUTHORIZED');
     const noAuth = await fetch(`${server.url}/api/incidents`);
@@ -282,7 +311,9 @@ describe('malformed input is rejected with a typed error and the server stays up
       s.once('connect', () => resolve());
       s.once('connect_error', reject);
     });
-    const ok = await s.timeout(5000).emitWithAck('readings', { readings: sign([{ deviceId: strainDevice.id, ts: Date.now(), seq: 200_000, metrics: { strain: 60 } }]) });
+    const ok = await s
+      .timeout(5000)
+      .emitWithAck('readings', { readings: sign([{ deviceId: strainDevice.id, ts: Date.now(), seq: 200_000, metrics: { strain: 60 } }]) });
     expect(ok).toMatchObject({ ok: true, accepted: 1 });
     const bad = await s.timeout(5000).emitWithAck('readings', { readings: 'x' });
     expect(bad).toMatchObject({ ok: false, error: { code: 'E_VALIDATION' } });

@@ -77,7 +77,10 @@ function dispatched(current: Incident, commandId: string, assignee = 'handler01'
     state: 'dispatched',
     assignees: [assignee],
     updatedTs: ts,
-    history: [...current.history, { action: 'dispatch', from: current.state, to: 'dispatched', actor: 'officer01', ts, commandId, assignees: [assignee] }],
+    history: [
+      ...current.history,
+      { action: 'dispatch', from: current.state, to: 'dispatched', actor: 'officer01', ts, commandId, assignees: [assignee] },
+    ],
   };
 }
 
@@ -149,9 +152,7 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
       await store.appendReadings(readings.slice().reverse());
 
       const got = await store.readReadings(['sg-1', 'sg-2'], T0 + 2_000, T0 + 4_000, 100);
-      expect(got.map((r) => `${r.deviceId}@${r.ts - T0}`)).toEqual([
-        'sg-1@2000', 'sg-2@2500', 'sg-1@3000', 'sg-2@3500', 'sg-1@4000',
-      ]);
+      expect(got.map((r) => `${r.deviceId}@${r.ts - T0}`)).toEqual(['sg-1@2000', 'sg-2@2500', 'sg-1@3000', 'sg-2@3500', 'sg-1@4000']);
       expect(got[0]).toEqual({ deviceId: 'sg-1', ts: T0 + 2_000, seq: 2, metrics: { strain: 102 } });
 
       const limited = await store.readReadings(['sg-3'], T0, T0 + 100_000, 3);

@@ -43,7 +43,12 @@ describe('store outage', () => {
       const now = Date.now();
       const over = rule.limits.red! + 5;
       const steps = Math.ceil(rule.minDurationMs / 1000) + 2;
-      const readings = Array.from({ length: steps }, (_, i) => ({ deviceId: gas.id, ts: now - (steps - i) * 1000, seq: i + 1, metrics: { lel: over } }));
+      const readings = Array.from({ length: steps }, (_, i) => ({
+        deviceId: gas.id,
+        ts: now - (steps - i) * 1000,
+        seq: i + 1,
+        metrics: { lel: over },
+      }));
       const r = await ingest(server, sign(readings));
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ accepted: steps, deferred: steps });
@@ -70,7 +75,10 @@ describe('deferred readings queue', () => {
     const devices = generateFleet({ count: 50 });
     const flaky = new FlakyStore();
     flaky.down = true;
-    const svc = new IngestService(flaky, new Fusion(devices), new DeviceTokenVerifier(DEV_DEVICE_SECRET), () => undefined, { maxClockSkewMs: 60_000, maxDeferredReadings: 3 });
+    const svc = new IngestService(flaky, new Fusion(devices), new DeviceTokenVerifier(DEV_DEVICE_SECRET), () => undefined, {
+      maxClockSkewMs: 60_000,
+      maxDeferredReadings: 3,
+    });
     const d = devices.find((x) => x.kind === 'rain-gauge')!;
     for (let seq = 1; seq <= 5; seq++) {
       const res = await svc.ingest(sign([{ deviceId: d.id, ts: Date.now(), seq, metrics: { rainfall: 1 } }]));

@@ -49,7 +49,11 @@ describe('big screens', { timeout: 180_000 }, () => {
           await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 15_000 });
           const panels = page.locator('[data-testid=chart-panel]');
           await waitUntil(async () => (await panels.count()) >= 2, 10_000, `${scene} panels`);
-          await waitUntil(async () => (await page.locator('[data-testid=chart-panel] svg, [data-testid=chart-panel] canvas').count()) >= 2, 10_000, `${scene} rendered charts`);
+          await waitUntil(
+            async () => (await page.locator('[data-testid=chart-panel] svg, [data-testid=chart-panel] canvas').count()) >= 2,
+            10_000,
+            `${scene} rendered charts`,
+          );
           const map = page.locator('[data-testid=map]');
           const box = await map.boundingBox();
           expect(box, `${scene} map box`).not.toBeNull();
@@ -97,7 +101,9 @@ describe('big screens', { timeout: 180_000 }, () => {
         const want = new Set(reds.map((r) => r.deviceId));
         await waitUntil(
           async () => {
-            const ids = await page.locator('[data-testid=ticker-alert][data-level=red]').evaluateAll((els) => els.map((e) => e.getAttribute('data-device-id')));
+            const ids = await page
+              .locator('[data-testid=ticker-alert][data-level=red]')
+              .evaluateAll((els) => els.map((e) => e.getAttribute('data-device-id')));
             return ids.some((id) => id !== null && want.has(id));
           },
           8_000,
@@ -122,7 +128,11 @@ describe('big screens', { timeout: 180_000 }, () => {
       await server.close();
       const tDown = Date.now();
       await page.locator('[data-testid=conn-indicator]:not([data-tone=ok])').waitFor({ timeout: 5_000 });
-      await page.getByRole('alert').filter({ hasText: /断开|Disconnected|disconnected/ }).first().waitFor({ timeout: 15_000 });
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /断开|Disconnected|disconnected/ })
+        .first()
+        .waitFor({ timeout: 15_000 });
       console.log(`[screens] disconnect banner shown ${Date.now() - tDown} ms after the server stopped`);
 
       server = await startBrowserTestServer({ demoDevices: FLEET_SIZE, port });

@@ -64,7 +64,9 @@ export function sessionFromToken(token: string): Session {
   const payload = token.split('.')[1];
   if (!payload) return session;
   try {
-    const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))) as {
+    const json = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))),
+    ) as {
       role?: unknown;
       sub?: unknown;
       name?: unknown;

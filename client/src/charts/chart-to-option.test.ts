@@ -11,8 +11,24 @@ const timeseries: ChartData = {
   titleEn: 'River levels',
   unit: 'm',
   lines: [
-    { id: 'r1', name: '李村河', nameEn: 'Licun River', points: [[1, 2.1], [2, 2.4]] },
-    { id: 'r2', name: '张村河', nameEn: 'Zhangcun River', points: [[1, 1.1], [2, 1.3]] },
+    {
+      id: 'r1',
+      name: '李村河',
+      nameEn: 'Licun River',
+      points: [
+        [1, 2.1],
+        [2, 2.4],
+      ],
+    },
+    {
+      id: 'r2',
+      name: '张村河',
+      nameEn: 'Zhangcun River',
+      points: [
+        [1, 1.1],
+        [2, 1.3],
+      ],
+    },
   ],
   marks: [
     { name: '警戒水位', nameEn: 'Warning', value: 4.5, level: 'warning' },
@@ -26,7 +42,15 @@ describe('chartToOption', () => {
   it('turns a timeseries into line series with mark lines coloured by level', () => {
     const option = chartToOption(timeseries, 'zh', theme) as Record<string, any>;
     expect(option.series).toHaveLength(2);
-    expect(option.series[0]).toMatchObject({ type: 'line', id: 'r1', name: '李村河', data: [[1, 2.1], [2, 2.4]] });
+    expect(option.series[0]).toMatchObject({
+      type: 'line',
+      id: 'r1',
+      name: '李村河',
+      data: [
+        [1, 2.1],
+        [2, 2.4],
+      ],
+    });
     const marks = option.series[0].markLine.data;
     expect(marks.map((m: any) => m.yAxis)).toEqual([4.5, 5.8]);
     expect(marks[0].lineStyle.color).toBe(theme.levelColors.warning);

@@ -161,8 +161,7 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
   const stacked = chart.series.length > 1 && chart.series.every((s) => s.level !== undefined);
   const categories = chart.categories.map((c, i) => pick(lang, c, chart.categoriesEn[i]));
   // long names (bridges, communities) would overlap under vertical bars: lay them out horizontally
-  const horizontal =
-    chart.categories.length > HORIZONTAL_BAR_ABOVE_CATEGORIES || categories.some((c) => labelEms(c) > VERTICAL_BAR_MAX_LABEL_EMS);
+  const horizontal = chart.categories.length > HORIZONTAL_BAR_ABOVE_CATEGORIES || categories.some((c) => labelEms(c) > VERTICAL_BAR_MAX_LABEL_EMS);
   const categoryAxis = {
     type: 'category' as const,
     data: horizontal ? [...categories].reverse() : categories,
@@ -193,9 +192,20 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
     // horizontal bars reserve their label column explicitly: containLabel under-measured CJK labels
     // on scaled panels and clipped the first characters of district names
     grid: horizontal
-      ? { left: categoryLabelWidthPx(categories, theme.fontSizePx), right: 64, top: chart.series.length > 1 ? 36 : 28, bottom: 8, containLabel: false }
+      ? {
+          left: categoryLabelWidthPx(categories, theme.fontSizePx),
+          right: 64,
+          top: chart.series.length > 1 ? 36 : 28,
+          bottom: 8,
+          containLabel: false,
+        }
       : { left: 8, right: 8, top: chart.series.length > 1 ? 36 : 28, bottom: 16, containLabel: true },
-    tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}` },
+    tooltip: {
+      ...baseOption(theme).tooltip,
+      trigger: 'axis',
+      axisPointer: { type: 'shadow' },
+      valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}`,
+    },
     xAxis: horizontal ? valueAxis : categoryAxis,
     yAxis: horizontal ? categoryAxis : valueAxis,
     series,

@@ -31,7 +31,12 @@ describe('device trend chart', () => {
   });
 
   it('plots the recent window with the metric’s unit from the catalogue', () => {
-    const chart = deviceTrendChart({ id: 'sg-1', kind: 'strain-gauge' }, 'strain', { bucketMs: 5_000, ts: [0, 5_000], values: [100, 120], max: [110, 130] }, rules);
+    const chart = deviceTrendChart(
+      { id: 'sg-1', kind: 'strain-gauge' },
+      'strain',
+      { bucketMs: 5_000, ts: [0, 5_000], values: [100, 120], max: [110, 130] },
+      rules,
+    );
     expect(chart.unit).toBe('με');
     expect(chart.lines[0].points).toEqual([
       [0, 100],

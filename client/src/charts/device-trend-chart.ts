@@ -52,7 +52,8 @@ export function incidentReadingsChart(r: IncidentReadings, rules: readonly Rule[
   const kind = r.deviceKind;
   const metrics = DEVICE_CATALOGUE[kind].metrics;
   const metric =
-    metrics.find((m) => !m.flag && r.readings.some((x) => x.metrics[m.name] !== undefined)) ?? metrics.find((m) => r.readings.some((x) => x.metrics[m.name] !== undefined));
+    metrics.find((m) => !m.flag && r.readings.some((x) => x.metrics[m.name] !== undefined)) ??
+    metrics.find((m) => r.readings.some((x) => x.metrics[m.name] !== undefined));
   if (!metric) return null;
   const points: [number, number][] = r.readings.filter((x) => x.metrics[metric.name] !== undefined).map((x) => [x.ts, x.metrics[metric.name]!]);
   return {

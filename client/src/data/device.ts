@@ -7,10 +7,7 @@ import type { LiveTransport } from '../connection';
 
 export type DeviceDetailResult = { ok: true; detail: DeviceDetail } | { ok: false; error: IocError };
 
-export async function fetchDeviceDetail(
-  deviceId: string,
-  transport: LiveTransport | null = currentLiveConnection(),
-): Promise<DeviceDetailResult> {
+export async function fetchDeviceDetail(deviceId: string, transport: LiveTransport | null = currentLiveConnection()): Promise<DeviceDetailResult> {
   if (!transport) return { ok: false, error: { code: 'E_UNAUTHORIZED', message: 'not connected' } };
   const r = await transport.request('device:detail', { deviceId });
   return r.ok ? { ok: true, detail: r.detail } : { ok: false, error: r.error };
@@ -19,7 +16,10 @@ export async function fetchDeviceDetail(
 export type IncidentReadingsResult = { ok: true; readings: IncidentReadings } | { ok: false; error: IocError };
 
 /** The readings behind one incident (its device, from before it opened until it closed). */
-export async function fetchIncidentReadings(incidentId: string, transport: LiveTransport | null = currentLiveConnection()): Promise<IncidentReadingsResult> {
+export async function fetchIncidentReadings(
+  incidentId: string,
+  transport: LiveTransport | null = currentLiveConnection(),
+): Promise<IncidentReadingsResult> {
   if (!transport) return { ok: false, error: { code: 'E_UNAUTHORIZED', message: 'not connected' } };
   const r = await transport.request('incident:readings', { incidentId });
   return r.ok ? { ok: true, readings: r.readings } : { ok: false, error: r.error };

@@ -105,9 +105,7 @@ describe('sceneToLayerProps', () => {
 
   it('keeps the same layer ids across renders and across scenes', () => {
     const ids1 = sceneToLayerProps(model(), opts).map((l) => l.props.id);
-    const ids2 = sceneToLayerProps(model({ scene: 'bridge', devices: [dev('a', 'red')] }), { ...opts, pulseTs: 300 }).map(
-      (l) => l.props.id,
-    );
+    const ids2 = sceneToLayerProps(model({ scene: 'bridge', devices: [dev('a', 'red')] }), { ...opts, pulseTs: 300 }).map((l) => l.props.id);
     expect(ids2).toEqual(ids1);
     expect(new Set(ids1).size).toBe(ids1.length);
   });
@@ -163,9 +161,7 @@ describe('sceneToLayerProps', () => {
     const high = sceneToLayerProps(model({ devices: many }), { ...opts, zoom: 13 });
     expect(layer(high, LAYER_IDS.devicesHexagon).props.visible).toBe(false);
     expect(layer(high, LAYER_IDS.devices).props.visible).toBe(true);
-    expect(sceneToLayerProps(model({ devices: many.slice(0, 10) }), opts).some((l) => l.props.id === LAYER_IDS.devicesHexagon)).toBe(
-      false,
-    );
+    expect(sceneToLayerProps(model({ devices: many.slice(0, 10) }), opts).some((l) => l.props.id === LAYER_IDS.devicesHexagon)).toBe(false);
   });
 
   it('gives the district label layer a character set holding every Chinese name it renders', () => {
@@ -236,10 +232,14 @@ describe('aggregated view at low zoom', () => {
     const b = [...a];
     b[0] = dev('d0', 'red');
     const soon = sceneToLayerProps(model({ devices: b }), { ...low, nowTs: 10_000 + HEXAGON_REFRESH_MS / 2 });
-    expect(byId(soon, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight).toBe(byId(first, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight);
+    expect(byId(soon, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight).toBe(
+      byId(first, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight,
+    );
     expect(byId(soon, LAYER_IDS.devices).updateTriggers.getFillColor).toBe(byId(first, LAYER_IDS.devices).updateTriggers.getFillColor);
     const later = sceneToLayerProps(model({ devices: b }), { ...low, nowTs: 10_000 + HEXAGON_REFRESH_MS });
-    expect(byId(later, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight).not.toBe(byId(first, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight);
+    expect(byId(later, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight).not.toBe(
+      byId(first, LAYER_IDS.devicesHexagon).updateTriggers.getColorWeight,
+    );
     // zooming in shows the dots, which then take the current colours
     const zoomed = sceneToLayerProps(model({ devices: b }), { ...low, zoom: MAP_CONFIG.aggregateBelowZoom + 1, nowTs: 10_000 + HEXAGON_REFRESH_MS });
     expect(byId(zoomed, LAYER_IDS.devices).updateTriggers.getFillColor).not.toBe(byId(first, LAYER_IDS.devices).updateTriggers.getFillColor);

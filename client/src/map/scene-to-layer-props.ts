@@ -12,15 +12,7 @@
  */
 import { ALERT_LEVEL_RANK } from '@scenes/domain';
 import type { AlertLevel, DeviceStatus, LngLat } from '@scenes/domain';
-import type {
-  AlertItem,
-  AssetItem,
-  DevicePoint,
-  HandlerItem,
-  IncidentItem,
-  ResourceItem,
-  SceneModel,
-} from '@scenes/scene-model';
+import type { AlertItem, AssetItem, DevicePoint, HandlerItem, IncidentItem, ResourceItem, SceneModel } from '@scenes/scene-model';
 import { QINGDAO_DISTRICTS } from '@scenes/geo/districts';
 import { slaProgress } from '@scenes/sla';
 import { CJK_FONT_STACK, MAP_RGBA, STATUS_RGB } from '../theme/palette';
@@ -29,13 +21,7 @@ import type { Lang } from '../i18n/i18n';
 import { MAP_CONFIG } from './map-config';
 import { slaArcPath, slaColor } from './sla-ring';
 
-export type LayerType =
-  | 'GeoJsonLayer'
-  | 'TextLayer'
-  | 'PathLayer'
-  | 'PolygonLayer'
-  | 'ScatterplotLayer'
-  | 'HexagonLayer';
+export type LayerType = 'GeoJsonLayer' | 'TextLayer' | 'PathLayer' | 'PolygonLayer' | 'ScatterplotLayer' | 'HexagonLayer';
 
 export interface LayerDescriptor {
   type: LayerType;
@@ -203,12 +189,8 @@ const activeAlerts = memoByIdentity((alerts: AlertItem[]) =>
     // least severe first so red draws on top
     .sort((a, b) => ALERT_LEVEL_RANK[b.level] - ALERT_LEVEL_RANK[a.level]),
 );
-const openIncidents = memoByIdentity((incidents: IncidentItem[]) =>
-  incidents.filter((i) => i.state !== 'closed' && i.state !== 'resolved'),
-);
-const positionedHandlers = memoByIdentity((handlers: HandlerItem[]) =>
-  handlers.filter((h): h is HandlerItem & { p: LngLat } => h.p !== null),
-);
+const openIncidents = memoByIdentity((incidents: IncidentItem[]) => incidents.filter((i) => i.state !== 'closed' && i.state !== 'resolved'));
+const positionedHandlers = memoByIdentity((handlers: HandlerItem[]) => handlers.filter((h): h is HandlerItem & { p: LngLat } => h.p !== null));
 const lineAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'LineString'));
 const areaAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Polygon'));
 const pointAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Point'));
@@ -439,8 +421,7 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         data: incidents,
         visible: incidents.length > 0,
         pickable: true,
-        getPath: (i: IncidentItem) =>
-          slaArcPath(i.p, slaProgress(i, opts.nowTs).fraction, MAP_CONFIG.slaRingRadiusM, MAP_CONFIG.slaRingSegments),
+        getPath: (i: IncidentItem) => slaArcPath(i.p, slaProgress(i, opts.nowTs).fraction, MAP_CONFIG.slaRingRadiusM, MAP_CONFIG.slaRingSegments),
         getColor: (i: IncidentItem) => {
           const progress = slaProgress(i, opts.nowTs);
           return slaColor(progress.fraction, progress.breached);

@@ -25,8 +25,14 @@ const alert = (id: string, level: AlertItem['level'], firstTs: number, cleared =
 describe('arrangePanels', () => {
   it('places the known charts of a scene in its layout order and skips missing ones', () => {
     const l = arrangePanels('water', ['pumps', 'riverLevels', 'pipePressure', 'rainfall']);
-    expect(l.left).toEqual([{ type: 'chart', key: 'riverLevels' }, { type: 'chart', key: 'rainfall' }]);
-    expect(l.right).toEqual([{ type: 'chart', key: 'pipePressure' }, { type: 'chart', key: 'pumps' }]);
+    expect(l.left).toEqual([
+      { type: 'chart', key: 'riverLevels' },
+      { type: 'chart', key: 'rainfall' },
+    ]);
+    expect(l.right).toEqual([
+      { type: 'chart', key: 'pipePressure' },
+      { type: 'chart', key: 'pumps' },
+    ]);
   });
 
   it('renders unknown chart keys too, in the shorter column', () => {

@@ -66,7 +66,8 @@ export interface ChartTheme {
 }
 
 /** "Noto Sans SC" is self-hosted (client/src/fonts.ts); the rest are system fallbacks. */
-export const CJK_FONT_STACK = '"Noto Sans SC","Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","WenQuanYi Micro Hei",sans-serif';
+export const CJK_FONT_STACK =
+  '"Noto Sans SC","Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","WenQuanYi Micro Hei",sans-serif';
 
 export const DARK_CHART_THEME: ChartTheme = {
   text: '#d8e6ff',

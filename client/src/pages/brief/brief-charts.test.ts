@@ -32,10 +32,7 @@ describe('briefing charts', () => {
   });
 
   it('shows districts by 7-day total, largest on top, without empty ones', () => {
-    const o = districtOption(
-      counts({ byDistrict: { '370202': [1, 1, 0, 0, 0, 0, 0], '370203': [5, 0, 0, 0, 0, 0, 0] } }),
-      'en',
-    );
+    const o = districtOption(counts({ byDistrict: { '370202': [1, 1, 0, 0, 0, 0, 0], '370203': [5, 0, 0, 0, 0, 0, 0] } }), 'en');
     const y = (o.yAxis as { data: string[] }).data;
     expect(y).toHaveLength(2);
     expect((o.series as { data: number[] }[])[0]!.data).toEqual([2, 5]);

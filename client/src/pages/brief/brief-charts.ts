@@ -39,7 +39,13 @@ function base(): EChartsOption {
     // room for a legend that wraps to two lines on a tablet
     grid: { left: 40, right: 16, top: 56, bottom: 28 },
     tooltip: { trigger: 'axis' },
-    legend: { top: 0, textStyle: { color: AXIS_TEXT, fontSize: FONT_SIZE_PX, fontFamily: CJK_FONT_STACK }, itemWidth: 16, itemHeight: 10, itemGap: 12 },
+    legend: {
+      top: 0,
+      textStyle: { color: AXIS_TEXT, fontSize: FONT_SIZE_PX, fontFamily: CJK_FONT_STACK },
+      itemWidth: 16,
+      itemHeight: 10,
+      itemGap: 12,
+    },
   };
 }
 
