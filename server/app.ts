@@ -120,7 +120,6 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     serveClient: false,
     maxHttpBufferSize: config.maxBodyBytes,
     cors: options.corsOrigins ? { origin: options.corsOrigins } : undefined,
-    connectionStateRecovery: undefined,
   });
   const verifier = new DeviceTokenVerifier(config.deviceSecret);
   const realtime = new Realtime({
@@ -153,6 +152,14 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const ingest = new IngestService(store, fusion, verifier, onAlertChanges, {
     maxClockSkewMs: config.maxClockSkewMs,
     maxDeferredReadings: config.maxDeferredReadings,
+    onBatch: (r) => {
+      readingsRate.add(r.accepted);
+      metrics.readings.inc({ verdict: 'accepted' }, r.accepted);
+      metrics.readings.inc({ verdict: 'duplicate' }, r.duplicates);
+      metrics.readings.inc({ verdict: 'out_of_order' }, r.outOfOrder);
+      metrics.readings.inc({ verdict: 'rejected' }, r.rejected.length);
+      if (r.deferred) metrics.readings.inc({ verdict: 'deferred' }, r.deferred);
+    },
     onStoreError: (err, deferred) => {
       // one line per outage-ish period, not one per batch
       if (Date.now() - lastStoreWarnTs < STORE_WARN_INTERVAL_MS) return;
@@ -160,17 +167,6 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       log.warn({ err, deferred }, 'store rejected readings; keeping them in memory until it answers');
     },
   });
-  const ingestCore = ingest.ingest.bind(ingest);
-  ingest.ingest = async (raw) => {
-    const r = await ingestCore(raw);
-    readingsRate.add(r.accepted);
-    metrics.readings.inc({ verdict: 'accepted' }, r.accepted);
-    metrics.readings.inc({ verdict: 'duplicate' }, r.duplicates);
-    metrics.readings.inc({ verdict: 'out_of_order' }, r.outOfOrder);
-    metrics.readings.inc({ verdict: 'rejected' }, r.rejected.length);
-    if (r.deferred) metrics.readings.inc({ verdict: 'deferred' }, r.deferred);
-    return r;
-  };
   realtime.attach(commands, ingest);
 
   const app = createHttpApp({

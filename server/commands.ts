@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Alert, Incident, Rule } from '../scenes/domain';
-import { CommandSchema, type Command, type CommandResult, type IocError } from '../scenes/protocol';
+import { CommandSchema, type Command, type CommandResult } from '../scenes/protocol';
 import { acknowledgeAlert, shouldOpenIncident } from '../scenes/alert-lifecycle';
 import {
   applyIncidentCommand,
@@ -231,5 +231,3 @@ export class CommandService {
     return write;
   }
 }
-
-export type { IocError };

@@ -23,6 +23,8 @@ export interface IngestOptions {
   maxDeferredReadings: number;
   now?: () => number;
   onStoreError?: (err: unknown, deferred: number) => void;
+  /** called with every batch's outcome (metrics) */
+  onBatch?: (result: IngestResult) => void;
 }
 
 export interface IngestCounters {
@@ -122,6 +124,7 @@ export class IngestService {
     this.totals.duplicates += result.duplicates;
     this.totals.outOfOrder += result.outOfOrder;
     this.totals.rejected += result.rejected.length;
+    this.opts.onBatch?.(result);
     return result;
   }
 

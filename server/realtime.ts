@@ -4,7 +4,6 @@
  * - `/device` for gateways: per-device token in the handshake, readings acknowledged per batch.
  */
 import type { Server as IoServer, Namespace, Socket } from 'socket.io';
-import { isAlertOpen } from '../scenes/alert-lifecycle';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Alert, Incident, Role, ScreenSceneId } from '../scenes/domain';
 import {
@@ -272,10 +271,5 @@ export class Realtime implements ChangeNotifier {
 
   connectedClients(): { live: number; device: number } {
     return { live: this.live.sockets.size, device: this.device.sockets.size };
-  }
-
-  /** handlers' status is derived; kept here so the import of isAlertOpen stays used for detail */
-  static openAlerts(alerts: Alert[]): Alert[] {
-    return alerts.filter(isAlertOpen);
   }
 }
