@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { round } from './stats';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../tests/helpers/browser';
 
 export interface RenderBenchOptions {
   pointCounts: number[];
@@ -31,17 +32,6 @@ export interface RenderBenchResult {
   perPoints: Record<string, unknown>[];
 }
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-gl=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 const VIEWPORT = { width: 1920, height: 1080 };
 /** Page load and first snapshot may take this long, ms. */
 const PAGE_READY_TIMEOUT_MS = 90_000;

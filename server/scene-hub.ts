@@ -119,22 +119,29 @@ export class SceneHub {
       }
       this.fusion.dirty.delete(scene);
       state ??= this.fusion.fusedState(nowTs);
-      const next = this.build(scene, state);
-      if (!ch.model) {
-        ch.model = next;
-        ch.rev++;
-        continue;
-      }
-      const delta = diffScene(ch.model, next);
-      ch.model = next;
-      if (!delta) continue;
-      const msg: SceneDeltaMessage = { scene, rev: ch.rev + 1, prevRev: ch.rev, delta };
-      ch.rev = msg.rev;
-      ch.history.push(msg);
-      if (ch.history.length > this.opts.deltaHistoryPerScene) ch.history.shift();
-      this.stats.frames++;
-      this.sink.emitDelta(msg);
+      this.advance(ch, this.build(scene, state));
     }
+  }
+
+  /**
+   * Moves a channel to its next model: the first model only starts a revision; later ones are
+   * diffed, and a non-empty delta gets the next revision, enters the history and is emitted.
+   */
+  private advance(ch: Channel, next: SceneModel): void {
+    const prev = ch.model;
+    ch.model = next;
+    if (!prev) {
+      ch.rev++;
+      return;
+    }
+    const delta = diffScene(prev, next);
+    if (!delta) return;
+    const msg: SceneDeltaMessage = { scene: ch.scene, rev: ch.rev + 1, prevRev: ch.rev, delta };
+    ch.rev = msg.rev;
+    ch.history.push(msg);
+    if (ch.history.length > this.opts.deltaHistoryPerScene) ch.history.shift();
+    this.stats.frames++;
+    this.sink.emitDelta(msg);
   }
 
   private build(scene: ScreenSceneId, state: ReturnType<Fusion['fusedState']>): SceneModel {
@@ -150,21 +157,7 @@ export class SceneHub {
     const ch = this.channels.get(scene)!;
     if (!ch.model || this.fusion.dirty.has(scene)) {
       // bring the channel up to date first so the snapshot and later deltas line up
-      const nowTs = this.now();
-      const next = this.build(scene, this.fusion.fusedState(nowTs));
-      if (ch.model) {
-        const delta = diffScene(ch.model, next);
-        if (delta) {
-          const msg: SceneDeltaMessage = { scene, rev: ch.rev + 1, prevRev: ch.rev, delta };
-          ch.rev = msg.rev;
-          ch.history.push(msg);
-          if (ch.history.length > this.opts.deltaHistoryPerScene) ch.history.shift();
-          this.sink.emitDelta(msg);
-        }
-      } else {
-        ch.rev++;
-      }
-      ch.model = next;
+      this.advance(ch, this.build(scene, this.fusion.fusedState(this.now())));
       this.fusion.dirty.delete(scene);
     }
     return { scene, rev: ch.rev, model: ch.model! };

@@ -13,7 +13,8 @@ import { DEMO_PASSWORD, startTestServer } from '../../server/test/helpers';
 
 export const CHROMIUM_PATH = process.env.IOC_CHROMIUM ?? '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = [
+/** Launch flags for Debian's Chromium here (software GL; no network chatter). Shared with bench/. */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
