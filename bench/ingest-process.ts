@@ -86,7 +86,12 @@ const url = new URL(opts.url);
 const loadAgent = new Agent({ keepAlive: true, maxSockets: opts.maxInFlight });
 const probeAgent = new Agent({ keepAlive: true, maxSockets: PROBE_SOCKETS });
 
-function post(agent: Agent, path: string, body: string | null): Promise<{ status: number; text: string }> {
+/**
+ * One request. A keep-alive socket the server closed just as it was reused fails with ECONNRESET
+ * before anything was processed; that request is sent again once on a fresh socket (Node's
+ * documented `req.reusedSocket` pattern). Ingest is idempotent per (device, seq) anyway.
+ */
+function post(agent: Agent, path: string, body: string | null, retried = false): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -104,7 +109,10 @@ function post(agent: Agent, path: string, body: string | null): Promise<{ status
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!retried && req.reusedSocket && err.code === 'ECONNRESET') post(agent, path, body, true).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body ?? undefined);
   });
 }

@@ -51,7 +51,12 @@ export interface StartOptions {
 
 const ALERT_RETENTION_MS = 24 * 3600_000;
 const TICK_INTERVAL_MS = 1000;
-const STATE_FLUSH_INTERVAL_MS = 1000;
+/** Latest device states are written this often (restart recovery; every reading is in the stream anyway). */
+const STATE_FLUSH_INTERVAL_MS = 2000;
+/** Device states per store call: a flush of 100k states is many short calls, not one long stall. */
+const STATE_FLUSH_CHUNK = 2000;
+/** Idle keep-alive connections stay open this long, ms (longer than a gateway's reporting interval). */
+const HTTP_KEEP_ALIVE_MS = 65_000;
 const COMMAND_RATE_PER_S = 20;
 const REPLAY_MAX_EVENTS = 20_000;
 const READINGS_RATE_WINDOW_S = 10;
@@ -116,6 +121,10 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
 
   // --- realtime, commands, ingest ----------------------------------------------------------------
   const http = createServer();
+  // device gateways post every few seconds on keep-alive connections: a short idle timeout makes
+  // the server close sockets just as a gateway reuses them (ECONNRESET on the gateway's side)
+  http.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+  http.headersTimeout = HTTP_KEEP_ALIVE_MS + 1_000;
   const io = new IoServer(http, {
     serveClient: false,
     maxHttpBufferSize: config.maxBodyBytes,
@@ -209,11 +218,14 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     flushing = true;
     try {
       const changed = fusion.takeChangedStates();
-      try {
-        if (changed.length) await store.saveDeviceStates(changed);
-      } catch (err) {
-        fusion.requeueChangedStates(changed);
-        throw err;
+      for (let i = 0; i < changed.length; i += STATE_FLUSH_CHUNK) {
+        try {
+          // each await lets readings and frames in between chunks
+          await store.saveDeviceStates(changed.slice(i, i + STATE_FLUSH_CHUNK));
+        } catch (err) {
+          fusion.requeueChangedStates(changed.slice(i));
+          throw err;
+        }
       }
     } catch (err) {
       log.warn({ err }, 'device state flush failed; will retry');

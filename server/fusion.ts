@@ -82,6 +82,18 @@ interface LiveSeries {
   window: SeriesWindow;
 }
 
+/**
+ * Per-device working state of the hot path, found with one map lookup per reading: rule states by
+ * the rule's index in `rules`, the `${deviceId}|${ruleId}` keys of its open alerts and its live
+ * chart windows by metric — no string keys built per reading.
+ */
+interface DeviceRuntime {
+  rules: readonly Rule[];
+  ruleStates: (RuleState | undefined)[];
+  alertKeys: string[];
+  series: Map<string, LiveSeries>;
+}
+
 export interface HandlerProfile {
   id: string;
   name: string;
@@ -94,7 +106,7 @@ export class Fusion {
   readonly devices = new Map<string, Device>();
   readonly deviceStates = new Map<string, DeviceState>();
   private readonly seq = new Map<string, SeqTrack>();
-  private readonly ruleStates = new Map<string, RuleState>();
+  private readonly runtimes = new Map<string, DeviceRuntime>();
   /** open alert per `${deviceId}|${ruleId}` */
   private readonly openAlerts = new Map<string, Alert>();
   /** every alert still shown: open ones and recently closed ones, by id */
@@ -246,33 +258,44 @@ export class Fusion {
     this.markDirty(device.scene);
     if (wasOffline) this.bumpStatus(reading.deviceId);
 
-    for (const [metric, value] of Object.entries(reading.metrics)) this.recordSeries(reading.deviceId, metric, reading.ts, value);
+    const rt = this.runtimeOf(device);
+    for (const metric in reading.metrics) this.recordSeries(rt, reading.deviceId, metric, reading.ts, reading.metrics[metric]!);
 
-    for (const rule of this.rulesFor(device.kind)) {
+    for (let i = 0; i < rt.rules.length; i++) {
+      const rule = rt.rules[i]!;
       if (rule.type === 'offline') {
-        if (wasOffline) this.applyLevel(device, rule, null, reading.ts, undefined, undefined, alertChanges);
+        if (wasOffline) this.applyLevel(device, rule, rt.alertKeys[i]!, null, reading.ts, undefined, undefined, alertChanges);
         continue;
       }
       const value = reading.metrics[rule.metric];
       if (value === undefined) continue;
-      const key = `${device.id}|${rule.id}`;
-      const outcome = evaluateRule(rule, this.ruleStates.get(key) ?? initialRuleState(), { ts: reading.ts, value });
-      this.ruleStates.set(key, outcome.state);
-      this.applyLevel(device, rule, outcome.level, reading.ts, value, rule.metric, alertChanges);
+      const outcome = evaluateRule(rule, rt.ruleStates[i] ?? initialRuleState(), { ts: reading.ts, value });
+      rt.ruleStates[i] = outcome.state;
+      this.applyLevel(device, rule, rt.alertKeys[i]!, outcome.level, reading.ts, value, rule.metric, alertChanges);
     }
     return 'accepted';
+  }
+
+  private runtimeOf(device: Device): DeviceRuntime {
+    let rt = this.runtimes.get(device.id);
+    if (!rt) {
+      const rules = this.rulesFor(device.kind);
+      rt = { rules, ruleStates: new Array(rules.length), alertKeys: rules.map((r) => `${device.id}|${r.id}`), series: new Map() };
+      this.runtimes.set(device.id, rt);
+    }
+    return rt;
   }
 
   private applyLevel(
     device: Device,
     rule: Rule,
+    key: string,
     level: AlertLevel | null,
     ts: number,
     value: number | undefined,
     metric: string | undefined,
     out: AlertChangeRecord[],
   ): void {
-    const key = `${device.id}|${rule.id}`;
     const open = this.openAlerts.get(key);
     if (!open && level === null) return;
     const { alert, change } = applyRuleLevel(open, level, { device, rule, ts, value, metric });
@@ -355,7 +378,7 @@ export class Fusion {
         this.deviceStates.set(id, { ...state, online: false });
         this.changedStates.add(id);
         this.bumpStatus(id);
-        this.applyLevel(device, rule, rule.level, nowTs, undefined, undefined, out);
+        this.applyLevel(device, rule, `${id}|${rule.id}`, rule.level, nowTs, undefined, undefined, out);
         this.markDirty(device.scene);
         wentOffline++;
         break;
@@ -364,14 +387,14 @@ export class Fusion {
     return wentOffline;
   }
 
-  private recordSeries(deviceId: string, metric: string, ts: number, value: number): void {
-    const key = `${deviceId}.${metric}`;
+  private recordSeries(rt: DeviceRuntime, deviceId: string, metric: string, ts: number, value: number): void {
     const bucketMs = this.opts.seriesBucketMs;
     const bucket = Math.floor(ts / bucketMs) * bucketMs;
-    let s = this.liveSeries.get(key);
+    let s = rt.series.get(metric);
     if (!s) {
       s = { window: { bucketMs, ts: [], values: [], max: [] } };
-      this.liveSeries.set(key, s);
+      rt.series.set(metric, s);
+      this.liveSeries.set(`${deviceId}.${metric}`, s);
     }
     const w = s.window;
     const last = w.ts.length - 1;

@@ -427,3 +427,35 @@ describe('incremental device points', () => {
     expect(b.devices).toEqual(SCENE_BUILDERS.overview({ ...base, deviceStates: states }).devices);
   });
 });
+
+describe('incremental asset items and online count', () => {
+  it('recomputes only the assets of changed devices and matches a full rebuild', () => {
+    const base = makeFusedState();
+    // a fresh registry copy so memos from other tests do not apply
+    const devices = new Map(base.devices);
+    const first = { ...base, devices, statusEpoch: 1, statusChangedSince: () => null };
+    const a = SCENE_BUILDERS.bridge(first);
+    const a0 = SCENE_BUILDERS.overview(first);
+    const onAsset = [...devices.values()].find((d) => d.assetId !== undefined && base.deviceStates.get(d.id)?.online === true)!;
+    const states = new Map(base.deviceStates);
+    states.set(onAsset.id, { ...states.get(onAsset.id)!, online: false });
+    const next = {
+      ...base,
+      devices,
+      deviceStates: states,
+      statusEpoch: 2,
+      statusChangedSince: (e: number) => (e === 1 ? new Set([onAsset.id]) : null),
+    };
+    const b = SCENE_BUILDERS.bridge(next);
+    const b0 = SCENE_BUILDERS.overview(next);
+    const full = SCENE_BUILDERS.bridge({ ...base, deviceStates: states });
+    const full0 = SCENE_BUILDERS.overview({ ...base, deviceStates: states });
+    expect(b.assets).toEqual(full.assets);
+    expect(b0.assets).toEqual(full0.assets);
+    expect(b0.kpis).toEqual(full0.kpis);
+    expect(b0.kpis).not.toEqual(a0.kpis); // one device fewer online
+    for (const item of a0.assets) if (item.id !== onAsset.assetId) expect(b0.assets.find((x) => x.id === item.id)).toBe(item);
+    expect(b0.assets.find((x) => x.id === onAsset.assetId)!.status).toBe('offline');
+    if (a.assets.some((x) => x.id === onAsset.assetId)) expect(b.assets).not.toBe(a.assets);
+  });
+});

@@ -134,7 +134,6 @@ export function computeDeviceStatuses(state: FusedState): DeviceStatusLookup {
 export type DeviceScope = SceneId | 'all';
 
 const registryMemo = new WeakMap<ReadonlyMap<string, Device>, { sorted: Map<DeviceScope, Device[]>; byAsset?: Map<string, string[]> }>();
-const epochMemo = new WeakMap<ReadonlyMap<string, Device>, { epoch: number; values: Map<string, unknown> }>();
 
 function registryEntry(state: FusedState) {
   let entry = registryMemo.get(state.devices);
@@ -145,28 +144,45 @@ function registryEntry(state: FusedState) {
   return entry;
 }
 
-/** Reuses `compute()` while the registry and state.statusEpoch are unchanged. */
-function memoByStatusEpoch<T>(state: FusedState, key: string, compute: () => T): T {
+/**
+ * Reuses a value across builds and status epochs: same epoch → the same value; a later epoch whose
+ * changed devices the state can list (and few enough) → `patch(previous, changed)`; otherwise
+ * `full()`. Keyed per device registry and `key`. Without a statusEpoch nothing is reused.
+ */
+const incrementalMemo = new WeakMap<ReadonlyMap<string, Device>, Map<string, { epoch: number; value: unknown }>>();
+function memoIncremental<T>(state: FusedState, key: string, full: () => T, patch: (prev: T, changed: ReadonlySet<string>) => T): T {
   const epoch = state.statusEpoch;
-  if (epoch === undefined) return compute();
-  let entry = epochMemo.get(state.devices);
-  if (!entry || entry.epoch !== epoch) {
-    entry = { epoch, values: new Map() };
-    epochMemo.set(state.devices, entry);
-  }
-  if (entry.values.has(key)) return entry.values.get(key) as T;
-  const value = compute();
-  entry.values.set(key, value);
+  if (epoch === undefined) return full();
+  let byKey = incrementalMemo.get(state.devices);
+  if (!byKey) incrementalMemo.set(state.devices, (byKey = new Map()));
+  const memo = byKey.get(key) as { epoch: number; value: T } | undefined;
+  if (memo && memo.epoch === epoch) return memo.value;
+  const changed = memo ? (state.statusChangedSince?.(memo.epoch) ?? null) : null;
+  const value = memo && changed && changed.size <= state.devices.size / INCREMENTAL_POINTS_MAX_FRACTION ? patch(memo.value, changed) : full();
+  byKey.set(key, { epoch, value });
   return value;
 }
 
 /** Devices that are online now (their state says so). */
 export function countOnlineDevices(state: FusedState): number {
-  return memoByStatusEpoch(state, 'online', () => {
-    let online = 0;
-    for (const id of state.devices.keys()) if (state.deviceStates.get(id)?.online === true) online++;
-    return online;
-  });
+  const isOnline = (id: string) => state.deviceStates.get(id)?.online === true;
+  return memoIncremental(
+    state,
+    'online',
+    () => {
+      const online = new Set<string>();
+      for (const id of state.devices.keys()) if (isOnline(id)) online.add(id);
+      return online;
+    },
+    (online, changed) => {
+      for (const id of changed) {
+        if (!state.devices.has(id)) continue;
+        if (isOnline(id)) online.add(id);
+        else online.delete(id);
+      }
+      return online;
+    },
+  ).size;
 }
 
 export function toDevicePoint(device: Device, status: DeviceStatus): DevicePoint {
@@ -289,29 +305,50 @@ export function assetItems(
   state: FusedState,
   statuses: DeviceStatusLookup,
   include: (a: Asset) => boolean = () => true,
-  /** names `include` for reuse between builds while statuses are unchanged */
+  /** names `include` for reuse between builds: only assets with a changed device are recomputed */
   memoKey?: string,
 ): AssetItem[] {
-  if (memoKey !== undefined) return memoByStatusEpoch(state, `assets:${memoKey}`, () => assetItems(state, statuses, include));
-  const byAsset = devicesByAsset(state);
-  const items: AssetItem[] = [];
-  for (const asset of state.assets) {
-    if (!include(asset)) continue;
-    const deviceStatuses = (byAsset.get(asset.id) ?? []).map((id) => statuses.get(id));
-    const item: AssetItem = {
-      id: asset.id,
-      kind: asset.kind,
-      name: asset.name,
-      nameEn: asset.nameEn,
-      district: asset.district,
-      geometry: asset.geometry,
-      status: deviceStatuses.reduce<DeviceStatus>(worseStatus, 'normal'),
-      props: { ...asset.props },
-    };
-    if (asset.kind === 'bridge') item.health = bridgeHealthIndex(deviceStatuses);
-    items.push(item);
-  }
-  return items.sort(byId);
+  const full = () =>
+    state.assets
+      .filter(include)
+      .map((asset) => assetItem(state, statuses, asset))
+      .sort(byId);
+  if (memoKey === undefined) return full();
+  return memoIncremental(state, `assets:${memoKey}`, full, (prev, changed) => {
+    const touched = new Set<string>();
+    for (const id of changed) {
+      const assetId = state.devices.get(id)?.assetId;
+      if (assetId !== undefined) touched.add(assetId);
+    }
+    if (touched.size === 0) return prev;
+    let next: AssetItem[] | null = null;
+    for (let i = 0; i < prev.length; i++) {
+      if (!touched.has(prev[i]!.id)) continue;
+      const asset = state.assets.find((a) => a.id === prev[i]!.id);
+      if (!asset) return full();
+      const item = assetItem(state, statuses, asset);
+      if (item.status === prev[i]!.status && item.health === prev[i]!.health) continue;
+      next ??= prev.slice();
+      next[i] = item;
+    }
+    return next ?? prev;
+  });
+}
+
+function assetItem(state: FusedState, statuses: DeviceStatusLookup, asset: Asset): AssetItem {
+  const deviceStatuses = (devicesByAsset(state).get(asset.id) ?? []).map((id) => statuses.get(id));
+  const item: AssetItem = {
+    id: asset.id,
+    kind: asset.kind,
+    name: asset.name,
+    nameEn: asset.nameEn,
+    district: asset.district,
+    geometry: asset.geometry,
+    status: deviceStatuses.reduce<DeviceStatus>(worseStatus, 'normal'),
+    props: { ...asset.props },
+  };
+  if (asset.kind === 'bridge') item.health = bridgeHealthIndex(deviceStatuses);
+  return item;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@
  * - `blob:<id>`          hash ct=content type, d=bytes
  *
  * Atomicity: createIncident and transitionIncident are single Lua scripts (idempotency check,
- * compare-and-set on `version`, write, index update, event append); saveAlert is one MULTI.
+ * compare-and-set on `version`, write, index update, event append); saveAlert is one MULTI;
+ * appendReadings is one Lua script per 1,000 readings (all of them or none).
  *
  * Stream ids are Redis' auto ids (append time), not the reading/event `ts`. Time-range reads scan
  * the stream from `fromTs - streamClockSkewMs` and stop once append time passes
@@ -108,8 +109,26 @@ ${LUA_WRITE_INCIDENT}
 return {'applied'}
 `;
 
+/**
+ * KEYS: readings stream. ARGV: maxLen, then deviceId, ts, seq, metricsJson per reading.
+ * One script call appends a whole batch: the same entries as one XADD per reading, but one
+ * command for ioredis to build instead of a thousand (≈ 6× less client CPU per reading; see
+ * bench/README.md), and atomic, so a batch retried after a failure is never half in the stream.
+ */
+const LUA_APPEND_READINGS = `
+local key, maxLen = KEYS[1], ARGV[1]
+for i = 2, #ARGV, 4 do
+  redis.call('XADD', key, 'MAXLEN', '~', maxLen, '*', 'd', ARGV[i], 't', ARGV[i + 1], 's', ARGV[i + 2], 'm', ARGV[i + 3])
+end
+return (#ARGV - 1) / 4
+`;
+
+/** Readings per append script call: bounds how long one call holds Redis (≈ 3 µs per reading). */
+const APPEND_CHUNK = 1_000;
+
 type ScriptReply = [string, string?];
 interface IncidentScripts {
+  iocAppendReadings(key: string, ...args: string[]): Promise<number>;
   iocCreateIncident(...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
   iocTransitionIncident(...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
 }
@@ -157,6 +176,7 @@ export class RedisStore implements Store {
     this.logger = logger;
     this.client.on('error', this.onClientError);
     this.client.on('ready', this.onClientReady);
+    this.client.defineCommand('iocAppendReadings', { numberOfKeys: 1, lua: LUA_APPEND_READINGS });
     this.client.defineCommand('iocCreateIncident', { numberOfKeys: 5, lua: LUA_CREATE_INCIDENT });
     this.client.defineCommand('iocTransitionIncident', { numberOfKeys: 5, lua: LUA_TRANSITION_INCIDENT });
     this.scripts = this.client as unknown as IncidentScripts;
@@ -168,11 +188,17 @@ export class RedisStore implements Store {
     if (readings.length === 0) return;
     const key = this.key('readings');
     const maxLen = String(this.options.readingsStreamMaxLen);
-    const pipeline = this.client.pipeline();
-    for (const r of readings) {
-      pipeline.xadd(key, 'MAXLEN', '~', maxLen, '*', 'd', r.deviceId, 't', String(r.ts), 's', String(r.seq), 'm', JSON.stringify(r.metrics));
+    const calls: Promise<number>[] = [];
+    for (let start = 0; start < readings.length; start += APPEND_CHUNK) {
+      const args: string[] = [maxLen];
+      const end = Math.min(readings.length, start + APPEND_CHUNK);
+      for (let i = start; i < end; i++) {
+        const r = readings[i]!;
+        args.push(r.deviceId, String(r.ts), String(r.seq), JSON.stringify(r.metrics));
+      }
+      calls.push(this.scripts.iocAppendReadings(key, ...args));
     }
-    throwOnExecErrors(await pipeline.exec(), 'appendReadings');
+    await Promise.all(calls);
   }
 
   async readReadings(deviceIds: readonly string[], fromTs: number, toTs: number, limit: number): Promise<Reading[]> {

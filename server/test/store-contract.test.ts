@@ -173,6 +173,21 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
       expect(kept[kept.length - 1].seq).toBe(999);
     });
 
+    it('stores every reading of a batch larger than one append call, in order, with metrics intact', async () => {
+      const store = fresh();
+      const readings = Array.from({ length: 2_503 }, (_, i) => ({
+        deviceId: `rg-${i % 7}`,
+        ts: T0 + i,
+        seq: Math.floor(i / 7),
+        metrics: { rain: i / 10, ...(i % 2 ? { battery: 3.6 } : {}) },
+      }));
+      await store.appendReadings(readings);
+      const ids = Array.from({ length: 7 }, (_, k) => `rg-${k}`);
+      const got = await store.readReadings(ids, T0, T0 + 10_000, 10_000);
+      expect(got).toHaveLength(readings.length);
+      expect(got).toEqual(readings);
+    });
+
     it('upserts device states and loads the latest of each', async () => {
       const store = fresh();
       await store.saveDeviceStates([
