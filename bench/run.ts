@@ -496,11 +496,20 @@ async function measureFanout(live: {
   const [ioc, socketio, ws] = contenders.map((c) => median(c.perS)) as [number, number, number];
   set('fanout_rounds', P.fanout.rounds);
   set('fanout_deliveries_per_s', round(ioc, 0));
-  set('fanout_deliveries_per_s_rounds', contenders[0]!.perS.map((x) => round(x, 0)));
+  set(
+    'fanout_deliveries_per_s_rounds',
+    contenders[0]!.perS.map((x) => round(x, 0)),
+  );
   set('fanout_socketio_peer_per_s', round(socketio, 0));
-  set('fanout_socketio_peer_per_s_rounds', contenders[1]!.perS.map((x) => round(x, 0)));
+  set(
+    'fanout_socketio_peer_per_s_rounds',
+    contenders[1]!.perS.map((x) => round(x, 0)),
+  );
   set('fanout_ws_peer_per_s', round(ws, 0));
-  set('fanout_ws_peer_per_s_rounds', contenders[2]!.perS.map((x) => round(x, 0)));
+  set(
+    'fanout_ws_peer_per_s_rounds',
+    contenders[2]!.perS.map((x) => round(x, 0)),
+  );
   set('fanout_vs_socketio', ratio(ioc, socketio));
   set('fanout_vs_ws', ratio(ioc, ws));
   // live scene deltas City IOC's clients also received during its blasts (devices going offline after the ingest load, …)
