@@ -166,17 +166,27 @@ function evaluateThreshold(rule: ThresholdRule, prev: RuleState, sample: { ts: n
 
 function evaluateRate(rule: RateRule, prev: RuleState, sample: { ts: number; value: number }): RuleOutcome {
   const oldestKeptTs = sample.ts - rule.windowMs;
-  const samples = [...prev.samples.filter(([ts]) => ts >= oldestKeptTs), [sample.ts, sample.value] as [number, number]].slice(-RATE_MAX_SAMPLES);
-  const state: RuleState = { ...prev, samples, lastTs: sample.ts };
-  const [firstTs, firstValue] = samples[0];
+  // samples are oldest first and never older than lastTs, so the window is a suffix of them
+  const old = prev.samples;
+  let from = Math.max(0, old.length - (RATE_MAX_SAMPLES - 1));
+  while (from < old.length && old[from]![0] < oldestKeptTs) from++;
+  const samples = old.slice(from);
+  samples.push([sample.ts, sample.value]);
+  const [firstTs, firstValue] = samples[0]!;
   const spanMs = sample.ts - firstTs;
-  if (spanMs <= 0 || spanMs < rule.windowMs * RATE_MIN_SPAN_FRACTION) {
-    return { state: { ...state, level: null }, level: null };
-  }
+  const next = (level: AlertLevel | null): RuleState => ({
+    level,
+    pendingLevel: prev.pendingLevel,
+    pendingSinceTs: prev.pendingSinceTs,
+    samples,
+    lastTs: sample.ts,
+    conditionSinceTs: prev.conditionSinceTs,
+  });
+  if (spanMs <= 0 || spanMs < rule.windowMs * RATE_MIN_SPAN_FRACTION) return { state: next(null), level: null };
   const ratePerMin = (sample.value - firstValue) / (spanMs / MS_PER_MINUTE);
   const exceeded = rule.limitPerMin < 0 ? ratePerMin <= rule.limitPerMin : ratePerMin >= rule.limitPerMin;
   const level = exceeded ? rule.level : null;
-  return { state: { ...state, level }, level, value: ratePerMin };
+  return { state: next(level), level, value: ratePerMin };
 }
 
 function evaluateEvent(rule: EventRule, prev: RuleState, sample: { ts: number; value: number }): RuleOutcome {

@@ -3,6 +3,7 @@
  * `startIocServer` is used by `server/main.ts`, the end-to-end tests and the benchmarks.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
+import { iocSocketParser } from './socket-encoder';
 import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import type { Device } from '../scenes/domain';
@@ -127,6 +128,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   http.headersTimeout = HTTP_KEEP_ALIVE_MS + 1_000;
   const io = new IoServer(http, {
     serveClient: false,
+    parser: iocSocketParser,
     maxHttpBufferSize: config.maxBodyBytes,
     cors: options.corsOrigins ? { origin: options.corsOrigins } : undefined,
   });

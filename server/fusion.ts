@@ -246,14 +246,23 @@ export class Fusion {
       return 'out_of_order';
     }
     const wasOffline = prev ? !prev.online : true;
-    const state: DeviceState = {
-      deviceId: reading.deviceId,
-      online: true,
-      lastTs: reading.ts,
-      lastSeq: reading.seq,
-      metrics: prev ? Object.assign({}, prev.metrics, reading.metrics) : { ...reading.metrics },
-    };
-    this.deviceStates.set(reading.deviceId, state);
+    if (prev) {
+      // updated in place: nothing keeps a device state across readings (stores copy or serialise
+      // it when called), and a new object + metrics copy per reading was a tenth of the GC work
+      prev.online = true;
+      prev.lastTs = reading.ts;
+      prev.lastSeq = reading.seq;
+      for (const metric in reading.metrics) prev.metrics[metric] = reading.metrics[metric]!;
+    } else {
+      const state: DeviceState = {
+        deviceId: reading.deviceId,
+        online: true,
+        lastTs: reading.ts,
+        lastSeq: reading.seq,
+        metrics: { ...reading.metrics },
+      };
+      this.deviceStates.set(reading.deviceId, state);
+    }
     this.changedStates.add(reading.deviceId);
     this.markDirty(device.scene);
     if (wasOffline) this.bumpStatus(reading.deviceId);

@@ -60,7 +60,10 @@ export class IngestService {
   async ingest(raw: readonly unknown[]): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [] };
     const fresh: Reading[] = [];
-    const seenInBatch = new Set<string>();
+    /** seqs per device in this batch: one number for the usual single reading, a set beyond that */
+    const batchSeqs = new Map<string, number | Set<number>>();
+    /** a device's readings arrived in descending seq order within the batch */
+    let shuffled = false;
     const nowTs = this.now();
     const reject = (index: number, code: ErrorCode, message: string) => result.rejected.push({ index, code, message });
 
@@ -71,13 +74,14 @@ export class IngestService {
         reject(i, 'E_VALIDATION', `${issue?.path.join('.') || 'reading'}: ${issue?.message ?? 'invalid'}`);
         continue;
       }
-      const { token, ...reading } = parsed.data;
+      const signed = parsed.data;
+      const reading: Reading = { deviceId: signed.deviceId, ts: signed.ts, seq: signed.seq, metrics: signed.metrics };
       const device = this.fusion.devices.get(reading.deviceId);
       if (!device) {
         reject(i, 'E_NOT_FOUND', `unknown device ${reading.deviceId}`);
         continue;
       }
-      if (!this.verifier.verify(reading.deviceId, token)) {
+      if (!this.verifier.verify(reading.deviceId, signed.token)) {
         reject(i, 'E_UNAUTHORIZED', `bad token for device ${reading.deviceId}`);
         continue;
       }
@@ -85,23 +89,35 @@ export class IngestService {
         reject(i, 'E_VALIDATION', `ts ${reading.ts} is more than ${this.opts.maxClockSkewMs} ms in the future`);
         continue;
       }
-      const unknownMetric = Object.keys(reading.metrics).find((m) => !metricSpec(device.kind, m));
-      if (unknownMetric) {
+      let unknownMetric: string | undefined;
+      for (const m in reading.metrics) {
+        if (!metricSpec(device.kind, m)) {
+          unknownMetric = m;
+          break;
+        }
+      }
+      if (unknownMetric !== undefined) {
         reject(i, 'E_VALIDATION', `metric ${unknownMetric} is not defined for ${device.kind}`);
         continue;
       }
-      const key = `${reading.deviceId}#${reading.seq}`;
-      if (seenInBatch.has(key) || this.fusion.classify(reading) === 'duplicate') {
+      const seen = batchSeqs.get(reading.deviceId);
+      if (seen === reading.seq || (typeof seen === 'object' && seen.has(reading.seq)) || this.fusion.classify(reading) === 'duplicate') {
         result.duplicates++;
         continue;
       }
-      seenInBatch.add(key);
+      if (seen === undefined) batchSeqs.set(reading.deviceId, reading.seq);
+      else {
+        const set = typeof seen === 'number' ? new Set([seen]) : seen;
+        for (const s of set) if (s > reading.seq) shuffled = true;
+        set.add(reading.seq);
+        batchSeqs.set(reading.deviceId, set);
+      }
       fresh.push(reading);
     }
 
     const changes: AlertChangeRecord[] = [];
     // readings of one device are applied in seq order so a batch arriving shuffled still moves forward
-    fresh.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq));
+    if (shuffled) fresh.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq));
     for (const r of fresh) {
       const verdict = this.fusion.applyReading(r, changes);
       if (verdict === 'accepted') result.accepted++;

@@ -13,12 +13,15 @@ import type { SceneDeltaMessage, SceneJoinResult, SceneSnapshotMessage } from '.
 import { SCENE_BUILDERS } from '../scenes/builders/index';
 import { diffScene } from '../scenes/scene-diff';
 import type { Fusion } from './fusion';
+import { encodeOnce } from './socket-encoder';
 
 interface Channel {
   scene: ScreenSceneId;
   rev: number;
   model: SceneModel | null;
   history: SceneDeltaMessage[];
+  /** the snapshot answer for `rev`, shared by every screen joining at that revision */
+  snapshotAnswer: { rev: number; answer: SceneJoinResult } | null;
 }
 
 export interface SceneSink {
@@ -62,7 +65,7 @@ export class SceneHub {
     // revisions start at the clock so a client resuming with a revision from a previous server
     // process can never match a revision of this one by accident
     const epochRev = this.now();
-    for (const scene of SCREEN_SCENE_IDS) this.channels.set(scene, { scene, rev: epochRev, model: null, history: [] });
+    for (const scene of SCREEN_SCENE_IDS) this.channels.set(scene, { scene, rev: epochRev, model: null, history: [], snapshotAnswer: null });
   }
 
   start(): void {
@@ -112,6 +115,7 @@ export class SceneHub {
         if (ch.model) {
           ch.model = null;
           ch.history = [];
+          ch.snapshotAnswer = null;
           ch.rev++;
         }
         this.fusion.dirty.delete(scene);
@@ -176,7 +180,12 @@ export class SceneHub {
         return { ok: true, mode: 'deltas', deltas: ch.history.filter((d) => d.rev > sinceRev) };
       }
     }
-    return { ok: true, mode: 'snapshot', snapshot: this.snapshot(scene) };
+    const snapshot = this.snapshot(scene);
+    if (ch.snapshotAnswer?.rev !== snapshot.rev) {
+      // encoded to JSON once for all screens joining at this revision (models are never mutated)
+      ch.snapshotAnswer = { rev: snapshot.rev, answer: encodeOnce({ ok: true, mode: 'snapshot', snapshot }) };
+    }
+    return ch.snapshotAnswer.answer;
   }
 
   rev(scene: ScreenSceneId): number {

@@ -265,6 +265,37 @@ describe('malformed input is rejected with a typed error and the server stays up
     expect(((await cmd.json()) as any).error.code).toBe('E_VALIDATION');
   });
 
+  it('gives screens joining at the same revision the same snapshot, and a later revision a new one', async () => {
+    const [a, b] = await Promise.all([liveSocket(server, await login(server, 'screen1')), liveSocket(server, await login(server, 'screen1'))]);
+    try {
+      const [ja, jb] = await Promise.all([
+        emitAck<SceneJoinResult>(a, 'scene:join', { scene: 'community' }),
+        emitAck<SceneJoinResult>(b, 'scene:join', { scene: 'community' }),
+      ]);
+      if (!ja.ok || ja.mode !== 'snapshot' || !jb.ok || jb.mode !== 'snapshot') throw new Error('expected two snapshots');
+      expect(jb.snapshot.rev).toBe(ja.snapshot.rev);
+      expect(jb.snapshot).toEqual(ja.snapshot);
+      expect(ja.snapshot.model.devices.length).toBeGreaterThan(0);
+      // a device of the scene comes online: the next joiner's snapshot has a newer revision and shows it
+      const device = [...server.fusion.devices.values()].find((d) => d.scene === 'community' && !server.fusion.deviceStates.get(d.id)?.online)!;
+      const spec = DEFAULT_RULES.find((r) => r.deviceKind === device.kind && r.type !== 'offline') as ThresholdRule | undefined;
+      const metric = spec?.metric ?? 'battery';
+      expect((await ingest(server, sign([{ deviceId: device.id, ts: Date.now(), seq: 1, metrics: { [metric]: 0 } }]))).body.accepted).toBe(1);
+      const c = await liveSocket(server, await login(server, 'screen1'));
+      try {
+        const jc = await emitAck<SceneJoinResult>(c, 'scene:join', { scene: 'community' });
+        if (!jc.ok || jc.mode !== 'snapshot') throw new Error('expected a snapshot');
+        expect(jc.snapshot.rev).toBeGreaterThan(ja.snapshot.rev);
+        expect(jc.snapshot.model.devices.find((p) => p.id === device.id)?.s).not.toBe('offline');
+      } finally {
+        c.close();
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('rejects bad socket events with typed acks, and bad handshakes on both namespaces', async () => {
     const join = await emitAck<SceneJoinResult>(screen, 'scene:join', { scene: 'mars' });
     expect(join.ok).toBe(false);

@@ -106,7 +106,8 @@ describe('big screens', { timeout: 180_000 }, () => {
               .evaluateAll((els) => els.map((e) => e.getAttribute('data-device-id')));
             return ids.some((id) => id !== null && want.has(id));
           },
-          8_000,
+          // typically 1–2.5 s; generous because the suite may run two software-GL Chromiums on 2 cores
+          15_000,
           `a red ${drill} alert on /screen/${scene}`,
         );
         console.log(`[screens] ${drill}: red alert on /screen/${scene} ${Date.now() - t0} ms after the drill readings were sent`);
