@@ -2,6 +2,7 @@
  * Benchmark profiles: every duration, rate and size the run uses, with units in the names.
  * `full` stays under 10 minutes on 2 cores, `quick` under 2 minutes.
  */
+import { DEFAULT_FUSION_OPTIONS } from '../server/fusion';
 
 export interface BenchProfile {
   name: 'quick' | 'full';
@@ -45,7 +46,15 @@ export interface BenchProfile {
   render: { pointCounts: number[]; sampleMs: number; updatesPerS: number; updateFraction: number };
   /** pause after a load window so the last frames arrive before counting, ms */
   settleMs: number;
-  soak: { sampleEveryMs: number; warmupFraction: number; maxWarmupMs: number; readingsPerS: number; screenClients: number; fleetCount: number };
+  soak: {
+    sampleEveryMs: number;
+    warmupFraction: number;
+    /** the server's rolling chart windows fill for DEFAULT_FUSION_OPTIONS.seriesBuckets × seriesBucketMs (10 min): warm-up lasts at least that long (capped at half the run) */
+    minWarmupMs: number;
+    readingsPerS: number;
+    screenClients: number;
+    fleetCount: number;
+  };
 }
 
 const SEED = 20261121;
@@ -73,7 +82,7 @@ export const FULL_PROFILE: BenchProfile = {
   },
   alarm: { durationMs: 10_000, alarmsPerS: 5, pingsPerS: 5, loadFractionOfCeiling: 0.8 },
   fanout: { durationMs: 4_000, windowFrames: 32, fallbackFrameBytes: 2_000, drainTimeoutMs: 10_000, rounds: 3 },
-  bytes: { fleetCount: 100_000, deviceRateFractions: [0.1, 0.05, 0.025], windowMs: 10_000, coalesceIntervalMs: 250 },
+  bytes: { fleetCount: 100_000, deviceRateFractions: [0.1, 0.2, 0.05, 0.025], windowMs: 10_000, coalesceIntervalMs: 250 },
   concurrency: {
     clients: 2000,
     fleetCount: 2000,
@@ -87,7 +96,14 @@ export const FULL_PROFILE: BenchProfile = {
   },
   render: { pointCounts: [10_000, 50_000, 100_000], sampleMs: 5_000, updatesPerS: 4, updateFraction: 0.01 },
   settleMs: 600,
-  soak: { sampleEveryMs: 15_000, warmupFraction: 0.2, maxWarmupMs: 120_000, readingsPerS: 5_000, screenClients: 100, fleetCount: 20_000 },
+  soak: {
+    sampleEveryMs: 15_000,
+    warmupFraction: 0.2,
+    minWarmupMs: DEFAULT_FUSION_OPTIONS.seriesBuckets * DEFAULT_FUSION_OPTIONS.seriesBucketMs + 60_000,
+    readingsPerS: 5_000,
+    screenClients: 100,
+    fleetCount: 20_000,
+  },
 };
 
 export const QUICK_PROFILE: BenchProfile = {

@@ -10,8 +10,12 @@
  *   JSON.stringify, not one per screen. Such a value must not be changed after registration
  *   (scene models never are: each build makes new objects).
  */
-import * as parser from 'socket.io-parser';
+import { createRequire } from 'node:module';
+import type * as ParserModule from 'socket.io-parser';
 
+// the CommonJS build, the very module instance socket.io itself loads (an ESM import would get
+// the package's separate "esm-debug" build)
+const parser = createRequire(import.meta.url)('socket.io-parser') as typeof ParserModule;
 const { Encoder, PacketType } = parser;
 
 /** value → its JSON once encoded (null until then) */
@@ -38,7 +42,7 @@ function jsonOf(value: unknown): string {
 }
 
 export class JsonEncoder extends Encoder {
-  override encode(packet: parser.Packet): ReturnType<parser.Encoder['encode']> {
+  override encode(packet: ParserModule.Packet): ReturnType<ParserModule.Encoder['encode']> {
     if ((packet.type === PacketType.EVENT || packet.type === PacketType.ACK) && Array.isArray(packet.data)) {
       let text = String(packet.type);
       if (packet.nsp && packet.nsp !== '/') text += `${packet.nsp},`;
