@@ -47,6 +47,8 @@ export interface SwarmReport {
   /** sizes of received scene-delta messages, bytes */
   deltaSizes: number[];
   probeReceipts: [string, number][];
+  /** for each probe receipt (same order): the receiving frame's generatedTs (server build time, epoch ms) */
+  probeFrameTs: number[];
   alarmReceipts: [string, number][];
   pingReceipts: [string, number][];
   disconnects: number;
@@ -79,6 +81,7 @@ const w = {
   benchLastMs: null as number | null,
   deltaSizes: [] as number[],
   probeReceipts: [] as [string, number][],
+  probeFrameTs: [] as number[],
   alarmReceipts: [] as [string, number][],
   pingReceipts: [] as [string, number][],
   disconnects: 0,
@@ -95,6 +98,7 @@ function resetWindow(): void {
     benchLastMs: null,
     deltaSizes: [],
     probeReceipts: [],
+    probeFrameTs: [],
     alarmReceipts: [],
     pingReceipts: [],
   });
@@ -120,6 +124,7 @@ function onDelta(msg: SceneDeltaMessage & { bench?: number }, c: ClientState, ac
         if (p.s !== 'offline' && probeIds.has(p.id) && !c.seenProbes.has(p.id)) {
           c.seenProbes.add(p.id);
           w.probeReceipts.push([p.id, now]);
+          w.probeFrameTs.push(msg.delta.generatedTs);
         }
       }
     }
