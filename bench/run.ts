@@ -74,6 +74,7 @@ function set(key: string, value: unknown, reason?: string): void {
 }
 
 const runStartMs = performance.now();
+const startedDirty = gitDirty();
 function log(msg: string): void {
   process.stderr.write(`bench [${((performance.now() - runStartMs) / 1000).toFixed(0).padStart(3)} s]: ${msg}\n`);
 }
@@ -927,6 +928,16 @@ function gitCommit(): string | null {
   }
 }
 
+/** Whether code differed from git_commit when the run started (bench/results excluded). */
+function gitDirty(): boolean | null {
+  try {
+    const out = execFileSync('git', ['status', '--porcelain', '--', '.', ':!bench/results'], { cwd: ROOT, encoding: 'utf8' });
+    return out.trim().length > 0;
+  } catch {
+    return null;
+  }
+}
+
 function fmt(v: Figure | string): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return v;
@@ -1076,6 +1087,7 @@ async function main(): Promise<void> {
       platform: process.platform,
     },
     git_commit: gitCommit(),
+    git_dirty: startedDirty,
     date: started.toISOString(),
     duration_s: round((performance.now() - t0) / 1000, 0),
     cpu_profiles_dir: profDir ?? null,
