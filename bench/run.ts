@@ -137,6 +137,7 @@ interface ServerStats {
   hubBuildMsTotal: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  gcPauses: { count: number; totalMs: number; maxMs: number; majorMaxMs: number };
   unhandledRejections: number;
   uncaughtExceptions: number;
 }
@@ -227,6 +228,9 @@ interface StepResult {
   batchP99Ms: number | null;
   cpu: Record<string, number | null>;
   loopDelayP99Ms: number | null;
+  loopDelayMaxMs: number | null;
+  /** GC pauses in the server during the step */
+  gc: { count: number; totalMs: number | null; maxMs: number | null; majorMaxMs: number | null };
   passed: boolean;
   firstError: string | null;
 }
@@ -264,6 +268,13 @@ async function ingestStep(
       batchP99Ms: round(run.batchP99Ms),
       cpu,
       loopDelayP99Ms: round(stats.loopDelayP99Ms),
+      loopDelayMaxMs: round(stats.loopDelayMaxMs),
+      gc: {
+        count: stats.gcPauses.count,
+        totalMs: round(stats.gcPauses.totalMs),
+        maxMs: round(stats.gcPauses.maxMs),
+        majorMaxMs: round(stats.gcPauses.majorMaxMs),
+      },
       passed,
       firstError: run.firstError,
     },

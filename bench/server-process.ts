@@ -10,7 +10,7 @@
  *   reporting client acknowledges (window of frames in flight) — the fan-out measurement.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig } from '../server/config';
 import { startIocServer, type IocServer } from '../server/app';
 import { createLogger } from '../server/logger';
@@ -50,6 +50,18 @@ process.on('uncaughtException', (err) => {
 
 const loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
 loopDelay.enable();
+
+/** GC pauses since the last resetLoopDelay: count, total and longest, ms */
+const gcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMaxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcPauses.count++;
+    gcPauses.totalMs += e.duration;
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, e.duration);
+    if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+      gcPauses.majorMaxMs = Math.max(gcPauses.majorMaxMs, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const config = loadConfig(
   { NODE_ENV: 'test', IOC_LOG_LEVEL: 'silent' },
@@ -101,12 +113,14 @@ const rpc = serveRpc(
         loopDelayP50Ms: loopDelay.percentile(50) / 1e6,
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         loopDelayMaxMs: loopDelay.max / 1e6,
+        gcPauses: { ...gcPauses },
         unhandledRejections,
         uncaughtExceptions,
       };
     },
     resetLoopDelay: () => {
       loopDelay.reset();
+      Object.assign(gcPauses, { count: 0, totalMs: 0, maxMs: 0, majorMaxMs: 0 });
       return true;
     },
     /** heap after a full GC (needs --expose-gc), bytes */

@@ -163,6 +163,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const ingest = new IngestService(store, fusion, verifier, onAlertChanges, {
     maxClockSkewMs: config.maxClockSkewMs,
     maxDeferredReadings: config.maxDeferredReadings,
+    onFused: () => realtime.hub.flushIfDue(),
     onBatch: (r) => {
       readingsRate.add(r.accepted);
       metrics.readings.inc({ verdict: 'accepted' }, r.accepted);

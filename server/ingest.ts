@@ -23,6 +23,8 @@ export interface IngestOptions {
   maxDeferredReadings: number;
   now?: () => number;
   onStoreError?: (err: unknown, deferred: number) => void;
+  /** called right after a batch was fused, before the store write (scene frames that are due) */
+  onFused?: () => void;
   /** called with every batch's outcome (metrics) */
   onBatch?: (result: IngestResult) => void;
 }
@@ -125,6 +127,7 @@ export class IngestService {
       else result.duplicates++;
     }
     if (changes.length > 0) this.onAlertChanges(changes);
+    if (result.accepted > 0) this.opts.onFused?.();
 
     if (fresh.length > 0) {
       try {

@@ -42,6 +42,9 @@ export interface SceneHubStats {
   buildMsTotal: number;
 }
 
+/** How often per coalescing interval the timer checks whether a tick is due. */
+const TICK_CHECKS_PER_INTERVAL = 5;
+
 export function sceneRoom(scene: ScreenSceneId): string {
   return `scene:${scene}`;
 }
@@ -50,6 +53,7 @@ export class SceneHub {
   private readonly channels = new Map<ScreenSceneId, Channel>();
   private timer: NodeJS.Timeout | null = null;
   private urgentQueued = false;
+  private lastTickTs = 0;
   private stopped = false;
   /** scenes with an urgent change waiting for the immediate flush */
   private readonly urgent = new Set<ScreenSceneId>();
@@ -70,8 +74,22 @@ export class SceneHub {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.flush(), this.opts.coalesceIntervalMs);
+    // checked 5× per interval so a tick is due at most ~interval/5 late, and never early
+    this.timer = setInterval(() => this.flushIfDue(), Math.max(10, Math.round(this.opts.coalesceIntervalMs / TICK_CHECKS_PER_INTERVAL)));
     this.timer.unref();
+  }
+
+  /**
+   * The coalescing tick, also called by ingest after every fused batch: under load the event
+   * loop runs several queued batches back to back before any timer fires, and telemetry frames
+   * would wait behind all of them. Ticks are at least coalesceIntervalMs apart either way.
+   */
+  flushIfDue(): void {
+    if (!this.timer || this.stopped) return;
+    const now = this.now();
+    if (now - this.lastTickTs < this.opts.coalesceIntervalMs) return;
+    this.lastTickTs = now;
+    this.flush();
   }
 
   stop(): void {
