@@ -45,6 +45,8 @@ const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1].split(',')) : null;
 const unknownParts = only ? [...only].filter((p) => !(PARTS as readonly string[]).includes(p)) : [];
 if (unknownParts.length) throw new Error(`--only: unknown part(s) ${unknownParts.join(', ')}; parts are ${PARTS.join(', ')}`);
 const cpuProf = argv.includes('--cpu-prof');
+/** soak: V8 heap snapshots of the server when warm-up ends and at the end (to diff what grows) */
+const heapSnapshots = argv.includes('--heap-snapshots');
 const profDir = cpuProf ? `/tmp/ioc-bench-prof-${Date.now()}` : undefined;
 if (profDir) mkdirSync(profDir, { recursive: true });
 const P: BenchProfile = quick ? QUICK_PROFILE : FULL_PROFILE;
@@ -839,6 +841,8 @@ async function measureRender(): Promise<void> {
 async function measureSoak(minutes: number): Promise<void> {
   const S = P.soak;
   const durationMs = minutes * 60_000;
+  // warm-up: until the rolling chart windows are full (their memory grows until then by design),
+  // but never more than half the run
   const fleet = generateFleet({ count: S.fleetCount, seed: P.fleetSeed });
   const server = await startServer('server-soak', { store: redis ? 'redis' : 'memory', devices: S.fleetCount, coalesceIntervalMs: 250 });
   const token = await login(server.info.url, 'screen1');
@@ -871,8 +875,20 @@ async function measureSoak(minutes: number): Promise<void> {
   // Each sample: event-loop lag over the whole interval, then the live heap after a forced full GC.
   // The lag window restarts only after that GC, so the benchmark's own GC pause is never counted.
   await server.call('resetLoopDelay');
+  const warm = Math.min(durationMs / 2, Math.max(S.minWarmupMs, durationMs * S.warmupFraction));
+  const snapshotFiles: string[] = [];
+  const snapshot = async (label: string) => {
+    if (!heapSnapshots) return;
+    const file = `/tmp/ioc-bench-heap-${Date.now()}-${label}.heapsnapshot`;
+    snapshotFiles.push(await server.call<string>('heapSnapshot', file, 300_000));
+    log(`soak: heap snapshot ${file}`);
+  };
   while (performance.now() - t0 < durationMs) {
     await sleep(Math.min(S.sampleEveryMs, Math.max(0, durationMs - (performance.now() - t0))));
+    if (snapshotFiles.length === 0 && performance.now() - t0 >= warm) {
+      await snapshot('warm');
+      await server.call('resetLoopDelay'); // the snapshot's pause is not the server's lag
+    }
     const st = await server.call<ServerStats>('stats');
     const heap = await server.call<number | null>('gcHeap');
     await server.call('resetLoopDelay');
@@ -881,9 +897,8 @@ async function measureSoak(minutes: number): Promise<void> {
   const run = await runs;
   const st = await server.call<ServerStats>('stats');
   const rep = await swarmReports(swarms);
-  // warm-up: until the rolling chart windows are full (their memory grows until then by design),
-  // but never more than half the run
-  const warm = Math.min(durationMs / 2, Math.max(S.minWarmupMs, durationMs * S.warmupFraction));
+  await snapshot('end');
+  set('soak_heap_snapshots', heapSnapshots ? snapshotFiles : null, 'run with --heap-snapshots');
   const after = samples.filter((s) => s.tMs >= warm);
   const first = after[0];
   const last = after[after.length - 1];

@@ -10,6 +10,7 @@
  *   reporting client acknowledges (window of frames in flight) — the fan-out measurement.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeHeapSnapshot } from 'node:v8';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig } from '../server/config';
 import { startIocServer, type IocServer } from '../server/app';
@@ -123,6 +124,8 @@ const rpc = serveRpc(
       Object.assign(gcPauses, { count: 0, totalMs: 0, maxMs: 0, majorMaxMs: 0 });
       return true;
     },
+    /** writes a V8 heap snapshot (blocks the server for seconds: only on request), returns its path */
+    heapSnapshot: (file: string) => writeHeapSnapshot(file),
     /** heap after a full GC (needs --expose-gc), bytes */
     gcHeap: () => {
       const gc = (globalThis as { gc?: () => void }).gc;
