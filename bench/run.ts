@@ -23,7 +23,7 @@ import type { IngestProcessOptions, IngestRunParams, IngestRunResult } from './i
 import type { ServerProcessOptions } from './server-process';
 import type { BlastResult } from './blast';
 import type { DispatchRunResult } from './dispatch-process';
-import { probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
+import { median, probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
 import { runRenderBench, type RenderBenchResult } from './render-bench';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -459,11 +459,6 @@ async function blastOn(
   const cpu = await cpuDone();
   const rep = await swarmReports(swarms);
   return { perS: (rep.benchFrames / r.elapsedMs) * 1000, cpu, frames: r.framesEmitted, backgroundDeltas: rep.deltas };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, probeLatencies, ratio, round, summarizeLatency } from './stats';
+import { median, percentile, probeLatencies, ratio, round, summarizeLatency } from './stats';
 
 describe('bench statistics', () => {
   it('takes the nearest-rank percentile of unsorted samples', () => {
@@ -35,5 +35,13 @@ describe('bench statistics', () => {
         ['zzz', 999],
       ]),
     ).toEqual([30, 60, 50]);
+  });
+});
+
+describe('median', () => {
+  it('takes the middle sample, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
   });
 });

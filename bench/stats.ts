@@ -8,6 +8,12 @@ export function percentile(samples: readonly number[], p: number): number | null
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
+/** Median of samples (mean of the middle two for an even count); NaN when there are none. */
+export function median(samples: readonly number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 export interface LatencySummary {
   /** number of samples */
   n: number;

@@ -380,14 +380,16 @@ export class Fusion {
       if (!state.online) continue;
       const device = this.devices.get(id);
       if (!device) continue;
-      for (const rule of this.rulesFor(device.kind)) {
+      const rt = this.runtimeOf(device);
+      for (let i = 0; i < rt.rules.length; i++) {
+        const rule = rt.rules[i]!;
         if (rule.type !== 'offline') continue;
         // a device restored from the store gets a grace period from process start
         if (!isSilent(rule, Math.max(state.lastTs, this.startTs), nowTs)) continue;
         this.deviceStates.set(id, { ...state, online: false });
         this.changedStates.add(id);
         this.bumpStatus(id);
-        this.applyLevel(device, rule, `${id}|${rule.id}`, rule.level, nowTs, undefined, undefined, out);
+        this.applyLevel(device, rule, rt.alertKeys[i]!, rule.level, nowTs, undefined, undefined, out);
         this.markDirty(device.scene);
         wentOffline++;
         break;

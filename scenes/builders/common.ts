@@ -191,11 +191,6 @@ export function toDevicePoint(device: Device, status: DeviceStatus): DevicePoint
   return point;
 }
 
-interface PointsMemo {
-  epoch: number;
-  points: DevicePoint[];
-}
-const pointsMemo = new WeakMap<ReadonlyMap<string, Device>, Map<DeviceScope, PointsMemo>>();
 const scopeIndexMemo = new WeakMap<ReadonlyMap<string, Device>, Map<DeviceScope, Map<string, number>>>();
 
 function scopeIndex(state: FusedState, scope: DeviceScope): Map<string, number> {
@@ -216,32 +211,25 @@ function scopeIndex(state: FusedState, scope: DeviceScope): Map<string, number> 
  * deck.gl skip them cheaply); otherwise a full rebuild.
  */
 export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, scope: DeviceScope = 'all'): DevicePoint[] {
-  const epoch = state.statusEpoch;
-  const full = () => selectDevices(state, scope).map((d) => toDevicePoint(d, statuses.get(d.id)));
-  if (epoch === undefined) return full();
-  let byScope = pointsMemo.get(state.devices);
-  if (!byScope) pointsMemo.set(state.devices, (byScope = new Map()));
-  const memo = byScope.get(scope);
-  if (memo && memo.epoch === epoch) return memo.points;
-  let points: DevicePoint[] | null = null;
-  const changed = memo ? (state.statusChangedSince?.(memo.epoch) ?? null) : null;
-  if (memo && changed && changed.size <= memo.points.length / INCREMENTAL_POINTS_MAX_FRACTION) {
-    points = memo.points.slice();
-    const index = scopeIndex(state, scope);
-    for (const id of changed) {
-      const at = index.get(id);
-      if (at === undefined) continue;
-      const device = state.devices.get(id)!;
-      const s = statuses.get(id);
-      if (points[at]!.s !== s) points[at] = toDevicePoint(device, s);
-    }
-  }
-  points ??= full();
-  byScope.set(scope, { epoch, points });
-  return points;
+  return memoIncremental(
+    state,
+    `points:${scope}`,
+    () => selectDevices(state, scope).map((d) => toDevicePoint(d, statuses.get(d.id))),
+    (prev, changed) => {
+      const points = prev.slice();
+      const index = scopeIndex(state, scope);
+      for (const id of changed) {
+        const at = index.get(id);
+        if (at === undefined) continue;
+        const s = statuses.get(id);
+        if (points[at]!.s !== s) points[at] = toDevicePoint(state.devices.get(id)!, s);
+      }
+      return points;
+    },
+  );
 }
 
-/** Patch the previous points while at most 1/N of them changed; beyond that rebuild. */
+/** Patch a previous result while at most 1/N of the devices changed; beyond that rebuild. */
 const INCREMENTAL_POINTS_MAX_FRACTION = 4;
 
 /** Devices of a scope, sorted by id (computed once per device registry; do not mutate). */

@@ -13,7 +13,8 @@ import type { IncidentCategory } from '../catalogue';
 /** Metres per degree of latitude (spherical Earth). */
 const METERS_PER_DEG_LAT = 111_195;
 
-function point(
+/** An asset located at one point. */
+export function pointAsset(
   id: string,
   kind: Asset['kind'],
   scene: SceneId,
@@ -35,7 +36,8 @@ function point(
   };
 }
 
-function line(
+/** An asset along a line (bridge deck, river reach, pipe). */
+export function lineAsset(
   id: string,
   kind: Asset['kind'],
   scene: SceneId,
@@ -70,7 +72,7 @@ function rectangle(c: LngLat, widthM: number, heightM: number): LngLat[][] {
 // Bridges (路桥)
 
 const BRIDGES: Asset[] = [
-  line(
+  lineAsset(
     'bridge-jzwdq',
     'bridge',
     'bridge',
@@ -89,7 +91,7 @@ const BRIDGES: Asset[] = [
     ],
     { lengthM: 36480, spans: 5127, lanes: 6, openedYear: 2011 },
   ),
-  line(
+  lineAsset(
     'bridge-hdlj',
     'bridge',
     'bridge',
@@ -103,7 +105,7 @@ const BRIDGES: Asset[] = [
     ],
     { lengthM: 5600, spans: 180, lanes: 4, openedYear: 2011 },
   ),
-  line(
+  lineAsset(
     'bridge-hangan',
     'bridge',
     'bridge',
@@ -118,7 +120,7 @@ const BRIDGES: Asset[] = [
     ],
     { lengthM: 7800, spans: 240, lanes: 6, openedYear: 2011 },
   ),
-  line(
+  lineAsset(
     'bridge-xinguan',
     'bridge',
     'bridge',
@@ -133,7 +135,7 @@ const BRIDGES: Asset[] = [
     ],
     { lengthM: 7900, spans: 260, lanes: 6, openedYear: 2013 },
   ),
-  line(
+  lineAsset(
     'bridge-chongqing',
     'bridge',
     'bridge',
@@ -147,7 +149,7 @@ const BRIDGES: Asset[] = [
     ],
     { lengthM: 5500, spans: 170, lanes: 6, openedYear: 2019 },
   ),
-  line(
+  lineAsset(
     'bridge-daguhe',
     'bridge',
     'bridge',
@@ -168,7 +170,7 @@ const BRIDGES: Asset[] = [
 
 /** River gauge sections: levels above the local gauge datum, m. */
 const RIVERS: Asset[] = [
-  line(
+  lineAsset(
     'river-licun',
     'river',
     'water',
@@ -190,7 +192,7 @@ const RIVERS: Asset[] = [
       guaranteeLevelM: 4.8,
     },
   ),
-  line(
+  lineAsset(
     'river-zhangcun',
     'river',
     'water',
@@ -211,7 +213,7 @@ const RIVERS: Asset[] = [
       guaranteeLevelM: 4.2,
     },
   ),
-  line(
+  lineAsset(
     'river-moshui',
     'river',
     'water',
@@ -233,7 +235,7 @@ const RIVERS: Asset[] = [
       guaranteeLevelM: 4.5,
     },
   ),
-  line(
+  lineAsset(
     'river-baisha',
     'river',
     'water',
@@ -255,7 +257,7 @@ const RIVERS: Asset[] = [
       guaranteeLevelM: 4.5,
     },
   ),
-  line(
+  lineAsset(
     'river-dagu',
     'river',
     'water',
@@ -280,13 +282,13 @@ const RIVERS: Asset[] = [
 ];
 
 const RESERVOIRS: Asset[] = [
-  point('res-laoshan', 'reservoir', 'water', '崂山水库', 'Laoshan Reservoir', '370212', [120.555, 36.19], {
+  pointAsset('res-laoshan', 'reservoir', 'water', '崂山水库', 'Laoshan Reservoir', '370212', [120.555, 36.19], {
     capacityM3: 56_000_000,
     normalLevelM: 3.0,
     warningLevelM: 4.5,
     guaranteeLevelM: 5.8,
   }),
-  point('res-jihongtan', 'reservoir', 'water', '棘洪滩水库', 'Jihongtan Reservoir', '370214', [120.25, 36.34], {
+  pointAsset('res-jihongtan', 'reservoir', 'water', '棘洪滩水库', 'Jihongtan Reservoir', '370214', [120.25, 36.34], {
     capacityM3: 146_000_000,
     normalLevelM: 3.2,
     warningLevelM: 4.5,
@@ -308,7 +310,7 @@ const UNDERPASSES: Asset[] = (
     ['uph-changjiang', '长江路下穿', 'Changjiang Rd underpass', '370211', [120.19, 35.965]],
   ] as const
 ).map(([id, name, nameEn, district, at]) =>
-  point(id, 'underpass', 'water', name, nameEn, district, [...at], {
+  pointAsset(id, 'underpass', 'water', name, nameEn, district, [...at], {
     lowestPointM: -4.5,
   }),
 );
@@ -545,7 +547,7 @@ const PIPE_SEGMENTS: Asset[] = (
     ],
   ] as const
 ).map(([id, name, nameEn, district, coords, diameterMm]) =>
-  line(
+  lineAsset(
     id,
     'pipe-segment',
     'water',
@@ -571,7 +573,7 @@ const PUMP_STATIONS: Asset[] = (
     ['pump-xuejiadao', '薛家岛泵站', 'Xuejiadao pump station', '370211', [120.245, 35.99], 6000],
   ] as const
 ).map(([id, name, nameEn, district, at, capacityM3h]) =>
-  point(id, 'pump-station', 'water', name, nameEn, district, [...at], {
+  pointAsset(id, 'pump-station', 'water', name, nameEn, district, [...at], {
     capacityM3h,
   }),
 );
@@ -583,7 +585,7 @@ const WATER_PLANTS: Asset[] = (
     ['plant-lsw', '崂山水厂', 'Laoshan water plant', '370212', [120.475, 36.13], 200000],
   ] as const
 ).map(([id, name, nameEn, district, at, capacityM3d]) =>
-  point(id, 'water-plant', 'water', name, nameEn, district, [...at], {
+  pointAsset(id, 'water-plant', 'water', name, nameEn, district, [...at], {
     capacityM3d,
   }),
 );
@@ -626,7 +628,7 @@ const GAS_WELLS: Asset[] = (
   ] as const
 ).map(([district, at, road], i) => {
   const n = String(i + 1).padStart(3, '0');
-  return point(`well-w${n}`, 'pipe-well', 'emergency', `燃气阀井 W${n}（${road}）`, `Gas valve well W${n}`, district, [...at], {
+  return pointAsset(`well-w${n}`, 'pipe-well', 'emergency', `燃气阀井 W${n}（${road}）`, `Gas valve well W${n}`, district, [...at], {
     depthM: 2.5,
     medium: 'natural-gas',
   });

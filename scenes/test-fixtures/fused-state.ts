@@ -25,6 +25,7 @@ import type {
   SceneId,
 } from '../domain';
 import type { AlertTrend, FusedState, SeriesWindow } from '../scene-model';
+import { lineAsset, pointAsset } from '../city/qingdao';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -43,32 +44,6 @@ const now = FIXTURE_NOW_TS;
 
 // ---------------------------------------------------------------------------------------------
 // Assets
-
-function pointAsset(
-  id: string,
-  kind: Asset['kind'],
-  scene: SceneId,
-  name: string,
-  nameEn: string,
-  district: DistrictCode,
-  p: LngLat,
-  props: Asset['props'] = {},
-): Asset {
-  return { id, kind, scene, name, nameEn, district, geometry: { type: 'Point', coordinates: p }, props };
-}
-
-function lineAsset(
-  id: string,
-  kind: Asset['kind'],
-  scene: SceneId,
-  name: string,
-  nameEn: string,
-  district: DistrictCode,
-  line: LngLat[],
-  props: Asset['props'] = {},
-): Asset {
-  return { id, kind, scene, name, nameEn, district, geometry: { type: 'LineString', coordinates: line }, props };
-}
 
 function polygonAsset(id: string, name: string, nameEn: string, district: DistrictCode, ring: LngLat[]): Asset {
   return {
