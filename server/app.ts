@@ -143,6 +143,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     log,
     coalesceIntervalMs: config.coalesceIntervalMs,
     deltaHistoryPerScene: config.deltaHistoryPerScene,
+    deltaHistoryMaxAgeMs: config.deltaHistoryMaxAgeMs,
     commandRatePerS: COMMAND_RATE_PER_S,
     replayMaxEvents: REPLAY_MAX_EVENTS,
   });

@@ -57,8 +57,10 @@ export interface ServerConfig {
   maxBatchReadings: number;
   /** a reading timestamped further than this in the future is rejected */
   maxClockSkewMs: number;
-  /** deltas kept per scene for resuming clients */
+  /** deltas kept per scene for resuming clients, at most this many… */
   deltaHistoryPerScene: number;
+  /** …and none older than this, ms */
+  deltaHistoryMaxAgeMs: number;
   /** points per rolling chart window */
   seriesBuckets: number;
   /** width of one chart bucket, ms */
@@ -115,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBatchReadings: 5000,
     maxClockSkewMs: 5 * 60_000,
     deltaHistoryPerScene: 200,
+    deltaHistoryMaxAgeMs: 60_000,
     seriesBuckets: 60,
     seriesBucketMs: 10_000,
     loginMaxFailures: 5,

@@ -50,6 +50,7 @@ export interface RealtimeDeps {
   log: Logger;
   coalesceIntervalMs: number;
   deltaHistoryPerScene: number;
+  deltaHistoryMaxAgeMs: number;
   /** commands per second per socket before E_RATE_LIMIT */
   commandRatePerS: number;
   replayMaxEvents: number;
@@ -102,6 +103,7 @@ export class Realtime implements ChangeNotifier {
     this.hub = new SceneHub(deps.fusion, sink, {
       coalesceIntervalMs: deps.coalesceIntervalMs,
       deltaHistoryPerScene: deps.deltaHistoryPerScene,
+      deltaHistoryMaxAgeMs: deps.deltaHistoryMaxAgeMs,
     });
   }
 

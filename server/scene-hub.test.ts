@@ -18,7 +18,7 @@ describe('SceneHub coalescing tick', () => {
     hub = new SceneHub(
       fusion,
       { watchers: () => 1, emitDelta: (m) => frames.push(m) },
-      { coalesceIntervalMs: 250, deltaHistoryPerScene: 50, now: () => now },
+      { coalesceIntervalMs: 250, deltaHistoryPerScene: 50, deltaHistoryMaxAgeMs: 60_000, now: () => now },
     );
     const gauges = fleet.filter((d) => d.kind === 'rain-gauge');
     const changes: AlertChangeRecord[] = [];
@@ -49,5 +49,54 @@ describe('SceneHub coalescing tick', () => {
     hub.flushIfDue(); // 250 ms after the last tick
     expect(waterFrames()).toBe(2);
     expect(changes).toEqual([]);
+  });
+});
+
+describe('SceneHub delta history', () => {
+  it('keeps deltas for resuming clients within both bounds: at most N, none older than the age limit', () => {
+    const t0 = Date.now();
+    let now = t0;
+    const fleet = generateFleet({ count: 200 });
+    const fusion = new Fusion(fleet, undefined, undefined, t0);
+    const frames: SceneDeltaMessage[] = [];
+    hub = new SceneHub(
+      fusion,
+      { watchers: () => 1, emitDelta: (m) => frames.push(m) },
+      { coalesceIntervalMs: 250, deltaHistoryPerScene: 5, deltaHistoryMaxAgeMs: 60_000, now: () => now },
+    );
+    const gauge = fleet.find((d) => d.kind === 'rain-gauge')!;
+    let seq = 0;
+    hub.join('water', undefined);
+    hub.start();
+    // a quiet scene: one change every 20 s
+    const step = (mm: number) => {
+      now += 20_000;
+      fusion.applyReading({ deviceId: gauge.id, ts: now, seq: ++seq, metrics: { rainfall: mm } }, []);
+      hub!.flushIfDue();
+    };
+    const water = () => frames.filter((f) => f.scene === 'water');
+    for (let i = 1; i <= 4; i++) step(i);
+    expect(water()).toHaveLength(4);
+    const [d1, d2, d3, d4] = water();
+    // d1 was made 60 s ago: still inside the age bound, a client at d1.prevRev resumes with all 4
+    const resumed = hub.join('water', d1!.prevRev);
+    expect(resumed.ok && resumed.mode).toBe('deltas');
+    expect(resumed.ok && resumed.mode === 'deltas' ? resumed.deltas.map((d) => d.rev) : null).toEqual([d1!.rev, d2!.rev, d3!.rev, d4!.rev]);
+    // 1 ms later d1 is too old: that client gets a snapshot, a client at d2.prevRev still resumes
+    now += 1;
+    expect(hub.join('water', d1!.prevRev)).toMatchObject({ ok: true, mode: 'snapshot' });
+    const later = hub.join('water', d2!.prevRev);
+    expect(later.ok && later.mode === 'deltas' ? later.deltas.map((d) => d.rev) : null).toEqual([d2!.rev, d3!.rev, d4!.rev]);
+    // the count bound still holds when changes are frequent
+    for (let i = 0; i < 8; i++) {
+      now += 250;
+      fusion.applyReading({ deviceId: gauge.id, ts: now, seq: ++seq, metrics: { rainfall: 10 + i } }, []);
+      hub.flushIfDue();
+    }
+    const all = water();
+    expect(all).toHaveLength(12);
+    expect(hub.join('water', all[all.length - 6]!.rev - 1)).toMatchObject({ ok: true, mode: 'snapshot' });
+    const five = hub.join('water', all[all.length - 5]!.prevRev);
+    expect(five.ok && five.mode === 'deltas' ? five.deltas.length : null).toBe(5);
   });
 });

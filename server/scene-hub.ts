@@ -20,6 +20,8 @@ interface Channel {
   rev: number;
   model: SceneModel | null;
   history: SceneDeltaMessage[];
+  /** when each history entry was made (same order), for the age bound */
+  historyTs: number[];
   /** the snapshot answer for `rev`, shared by every screen joining at that revision */
   snapshotAnswer: { rev: number; answer: SceneJoinResult } | null;
 }
@@ -32,7 +34,14 @@ export interface SceneSink {
 
 export interface SceneHubOptions {
   coalesceIntervalMs: number;
+  /** deltas kept per scene for resuming clients, at most this many… */
   deltaHistoryPerScene: number;
+  /**
+   * …and none older than this, ms. A quiet scene (a delta every few seconds) would otherwise
+   * keep its last 200 deltas, each with whole charts, for many minutes — memory that fills for
+   * half an hour and buys nothing: a client away that long resumes cheaper from a snapshot.
+   */
+  deltaHistoryMaxAgeMs: number;
   now?: () => number;
 }
 
@@ -69,7 +78,8 @@ export class SceneHub {
     // revisions start at the clock so a client resuming with a revision from a previous server
     // process can never match a revision of this one by accident
     const epochRev = this.now();
-    for (const scene of SCREEN_SCENE_IDS) this.channels.set(scene, { scene, rev: epochRev, model: null, history: [], snapshotAnswer: null });
+    for (const scene of SCREEN_SCENE_IDS)
+      this.channels.set(scene, { scene, rev: epochRev, model: null, history: [], historyTs: [], snapshotAnswer: null });
   }
 
   start(): void {
@@ -133,6 +143,7 @@ export class SceneHub {
         if (ch.model) {
           ch.model = null;
           ch.history = [];
+          ch.historyTs = [];
           ch.snapshotAnswer = null;
           ch.rev++;
         }
@@ -161,9 +172,20 @@ export class SceneHub {
     const msg: SceneDeltaMessage = { scene: ch.scene, rev: ch.rev + 1, prevRev: ch.rev, delta };
     ch.rev = msg.rev;
     ch.history.push(msg);
-    if (ch.history.length > this.opts.deltaHistoryPerScene) ch.history.shift();
+    ch.historyTs.push(this.now());
+    this.trimHistory(ch);
     this.stats.frames++;
     this.sink.emitDelta(msg);
+  }
+
+  /** Drops history entries beyond the count bound or older than the age bound. */
+  private trimHistory(ch: Channel): void {
+    const oldest = this.now() - this.opts.deltaHistoryMaxAgeMs;
+    let drop = Math.max(0, ch.history.length - this.opts.deltaHistoryPerScene);
+    while (drop < ch.historyTs.length && ch.historyTs[drop]! < oldest) drop++;
+    if (drop === 0) return;
+    ch.history.splice(0, drop);
+    ch.historyTs.splice(0, drop);
   }
 
   private build(scene: ScreenSceneId, state: ReturnType<Fusion['fusedState']>): SceneModel {
@@ -193,6 +215,7 @@ export class SceneHub {
     if (sinceRev !== undefined && ch.model && this.fusion.dirty.has(scene)) this.flush([scene]);
     if (sinceRev !== undefined && ch.model && !this.fusion.dirty.has(scene)) {
       if (sinceRev === ch.rev) return { ok: true, mode: 'deltas', deltas: [] };
+      this.trimHistory(ch);
       const first = ch.history[0];
       if (first && sinceRev >= first.prevRev && sinceRev < ch.rev) {
         return { ok: true, mode: 'deltas', deltas: ch.history.filter((d) => d.rev > sinceRev) };
