@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChartData } from '@scenes/scene-model';
-import { chartStaleness, chartToOption, niceBound } from './chart-to-option';
+import { chartStaleness, chartToOption, markAxisBounds, niceStep } from './chart-to-option';
 import { DARK_CHART_THEME } from '../theme/palette';
 
 const theme = DARK_CHART_THEME;
@@ -56,10 +56,26 @@ describe('chartToOption', () => {
     expect(marks[0].lineStyle.color).toBe(theme.levelColors.warning);
     expect(marks[1].lineStyle.color).toBe(theme.levelColors.red);
     expect(option.series[1].markLine).toBeUndefined();
+    // 4.5 and 5.8 are far apart: both labels above their lines
+    expect(marks.map((m: any) => m.label.position)).toEqual(['insideEndTop', 'insideEndTop']);
     expect(option.xAxis.type).toBe('time');
     expect(option.yAxis.name).toBe('m');
     // the y axis always reaches the highest mark line
-    expect(option.yAxis.max({ max: 2.4 })).toBeGreaterThanOrEqual(5.8);
+    expect(option.yAxis.max({ max: 2.4, min: 2.1 })).toBeGreaterThanOrEqual(5.8);
+    // …with room above it for the mark's label (it used to run into the legend row)
+    expect(option.yAxis.max({ max: 2.4, min: 2.1 })).toBeGreaterThanOrEqual(5.8 + 0.1 * (5.8 - 2.1));
+    // data above every mark: the axis just covers the data
+    expect(option.yAxis.max({ max: 9.93, min: 2.1 })).toBe(10);
+  });
+
+  it('puts the label of the lower of two close marks under its line', () => {
+    const marks = [
+      { name: '红色阈值', nameEn: 'Red', level: 'red', value: 0.7 },
+      { name: '黄色阈值', nameEn: 'Yellow', level: 'yellow', value: 0.2 },
+      { name: '橙色阈值', nameEn: 'Orange', level: 'orange', value: 0.16 },
+    ] as const;
+    const option = chartToOption({ ...timeseries, marks: [...marks] } as ChartData, 'zh', theme) as Record<string, any>;
+    expect(option.series[0].markLine.data.map((m: any) => m.label.position)).toEqual(['insideEndTop', 'insideEndTop', 'insideEndBottom']);
   });
 
   it('uses English names when the UI is in English', () => {
@@ -162,10 +178,11 @@ describe('chartStaleness', () => {
     expect(chartStaleness({ dataTs: 1_000, expectedIntervalMs: 5_000 }, 6_001)).toEqual({ stale: true, ageMs: 5_001 });
   });
 
-  it('rounds axis bounds outward to two significant digits without float noise', () => {
-    expect(niceBound(5.83, 'up')).toBe(5.9);
-    expect(niceBound(5.8, 'up')).toBe(5.8);
-    expect(niceBound(1.45, 'down')).toBe(1.4);
-    expect(niceBound(123, 'down')).toBe(120);
+  it('picks nice steps and axis bounds on their multiples, without float noise', () => {
+    expect([0.9, 1.5, 2.2, 4, 7, 0.13, 15.7].map(niceStep)).toEqual([1, 2, 2.5, 5, 10, 0.2, 20]);
+    // rain: data 0–12 mm/h, marks 16–70: room above 70 for its label, and 80 rather than 79
+    expect(markAxisBounds({ min: 0, max: 12 }, 16, 70)).toEqual({ min: 0, max: 80 });
+    // pipe pressure: data 0.33, marks 0.16–0.7: 0–0.8, not 0.16–0.77
+    expect(markAxisBounds({ min: 0.33, max: 0.34 }, 0.16, 0.7)).toEqual({ min: 0, max: 0.8 });
   });
 });

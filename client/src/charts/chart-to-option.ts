@@ -40,6 +40,12 @@ function baseOption(theme: ChartTheme): EChartsOption {
   };
 }
 
+/** room above the highest mark line for its label, as a fraction of the axis span */
+const MARK_LABEL_HEADROOM = 0.12;
+
+/** mark lines closer than this fraction of the marks' span get their labels on opposite sides */
+const CLOSE_MARKS_FRACTION = 0.12;
+
 function axisStyle(theme: ChartTheme) {
   return {
     axisLine: { lineStyle: { color: theme.axisLine } },
@@ -49,13 +55,14 @@ function axisStyle(theme: ChartTheme) {
   };
 }
 
-function legend(theme: ChartTheme, show: boolean) {
+/** `left` is where the legend starts: after the y axis's unit, which shares the top row */
+function legend(theme: ChartTheme, show: boolean, left = 64) {
   return {
     show,
     type: 'scroll' as const,
     top: 0,
     right: 0,
-    left: 64,
+    left,
     pageIconColor: theme.text,
     pageTextStyle: { color: theme.textDim },
     itemWidth: 14,
@@ -68,19 +75,25 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
   const axis = axisStyle(theme);
   const markMax = chart.marks.reduce((m, mark) => Math.max(m, mark.value), -Infinity);
   const markMin = chart.marks.reduce((m, mark) => Math.min(m, mark.value), Infinity);
+  const closeBelow = new Set(
+    chart.marks.flatMap((m, i) =>
+      chart.marks.some((o) => o.value > m.value && o.value - m.value < (markMax - markMin) * CLOSE_MARKS_FRACTION) ? [i] : [],
+    ),
+  );
   const markLine =
     chart.marks.length > 0
       ? {
           symbol: 'none',
           silent: true,
-          data: chart.marks.map((m) => ({
+          data: chart.marks.map((m, i) => ({
             name: pick(lang, m.name, m.nameEn),
             yAxis: m.value,
             lineStyle: { color: theme.levelColors[m.level], type: 'dashed' as const, width: 2 },
             label: {
               formatter: pick(lang, m.name, m.nameEn),
               color: theme.levelColors[m.level],
-              position: 'insideEndTop' as const,
+              // of two marks close together, the lower one's label goes under its line
+              position: closeBelow.has(i) ? ('insideEndBottom' as const) : ('insideEndTop' as const),
               fontSize: theme.fontSizePx - 2,
             },
           })),
@@ -100,7 +113,8 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
   }));
   return {
     ...baseOption(theme),
-    legend: legend(theme, chart.lines.length > 1),
+    // the unit is drawn at the axis's top left (grid left 8 + the tick labels); the legend starts after it
+    legend: legend(theme, chart.lines.length > 1, Math.max(64, Math.ceil(labelEms(chart.unit) * theme.fontSizePx) + 64)),
     grid: { left: 8, right: 16, top: chart.lines.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}` },
     xAxis: {
@@ -121,8 +135,8 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
       // keep every mark line inside the plot even when the data is far below it
       ...(chart.marks.length > 0
         ? {
-            max: (v: { max: number }) => niceBound(Math.max(v.max, markMax), 'up'),
-            min: (v: { min: number }) => niceBound(Math.min(v.min, markMin), 'down'),
+            max: (v: { max: number; min: number }) => markAxisBounds(v, markMin, markMax).max,
+            min: (v: { max: number; min: number }) => markAxisBounds(v, markMin, markMax).min,
           }
         : {}),
     },
@@ -130,20 +144,33 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
   };
 }
 
+/** A "nice" tick step near `rough`: 1, 2, 2.5 or 5 × 10^k. */
+export function niceStep(rough: number): number {
+  if (!Number.isFinite(rough) || rough <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const f = rough / magnitude;
+  const step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * magnitude;
+  return Number(step.toPrecision(12));
+}
+
+/**
+ * Y range of a chart with mark lines: covers the data and every mark, with headroom above the
+ * highest mark for its label (it sits above the line: without room it ran into the legend row),
+ * and ends on multiples of a nice step (no "79" or "0.77" as the top label).
+ */
+export function markAxisBounds(data: { min: number; max: number }, markMin: number, markMax: number): { min: number; max: number } {
+  const lo = Math.min(data.min, data.max, markMin);
+  const hi = Math.max(data.max, markMax + (Math.max(data.max, markMax) - lo) * MARK_LABEL_HEADROOM);
+  const step = niceStep((hi - lo) / 5);
+  // toPrecision strips binary noise (0.30000000000000004 → 0.3)
+  return { min: Number((Math.floor(lo / step) * step).toPrecision(12)), max: Number((Math.ceil(hi / step) * step).toPrecision(12)) };
+}
+
 /** A value for labels: integers as is, otherwise 1 decimal from 10 up and 2 decimals below. */
 export function formatChartValue(value: number): string {
   if (!Number.isFinite(value)) return '';
   if (Number.isInteger(value)) return String(value);
   return Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
-}
-
-/** Round outward to 2 significant digits so axes end on readable numbers. */
-export function niceBound(value: number, direction: 'up' | 'down'): number {
-  if (!Number.isFinite(value) || value === 0) return 0;
-  const magnitude = 10 ** (Math.floor(Math.log10(Math.abs(value))) - 1);
-  const steps = direction === 'up' ? Math.ceil(value / magnitude) : Math.floor(value / magnitude);
-  // toPrecision strips binary noise (5.800000000000001 → 5.8)
-  return Number((steps * magnitude).toPrecision(12));
 }
 
 /** Width of a category label column: CJK characters count a full em, others about half; px. */
@@ -234,7 +261,15 @@ function pieOption(chart: Chart<'pie'>, lang: Lang, theme: ChartTheme): EChartsO
         // all-zero data must not look like four equal slices
         stillShowZeroSum: false,
         showEmptyCircle: false,
-        label: { show: true, formatter: '{c}', color: theme.text, fontSize: theme.fontSizePx + 2, fontWeight: 'bold' },
+        // one slice is a full ring: its value goes in the middle (outside, it hung under the ring)
+        label: {
+          show: true,
+          formatter: '{c}',
+          color: theme.text,
+          fontSize: theme.fontSizePx + 2,
+          fontWeight: 'bold',
+          ...(chart.slices.filter((sl) => sl.value > 0).length === 1 ? { position: 'center' as const, fontSize: theme.fontSizePx * 2 } : {}),
+        },
         labelLine: { length: 6, length2: 6 },
         itemStyle: { borderColor: '#061224', borderWidth: 2 },
         // zero slices are left out (their labels would pile up at 12 o'clock); colours stay by position
