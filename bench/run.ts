@@ -872,7 +872,7 @@ async function measureSoak(minutes: number): Promise<void> {
   await server.call('resetLoopDelay');
   const warm = Math.min(durationMs / 2, Math.max(S.minWarmupMs, durationMs * S.warmupFraction));
   const snapshotFiles: string[] = [];
-  // once: resetting the lag histogram right before every later sample read back 0 ms (run 1421)
+  // once, and only around a snapshot: a reset right before a sample reads back 0 ms (run 1421)
   let warmedUp = false;
   const snapshot = async (label: string) => {
     if (!heapSnapshots) return;
@@ -884,8 +884,10 @@ async function measureSoak(minutes: number): Promise<void> {
     await sleep(Math.min(S.sampleEveryMs, Math.max(0, durationMs - (performance.now() - t0))));
     if (!warmedUp && performance.now() - t0 >= warm) {
       warmedUp = true;
-      await snapshot('warm');
-      await server.call('resetLoopDelay'); // the snapshot's pause is not the server's lag
+      if (heapSnapshots) {
+        await snapshot('warm');
+        await server.call('resetLoopDelay'); // the snapshot's pause is not the server's lag
+      }
     }
     const st = await server.call<ServerStats>('stats');
     const heap = await server.call<number | null>('gcHeap');

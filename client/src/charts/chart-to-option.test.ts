@@ -169,6 +169,13 @@ describe('chartToOption', () => {
       { name: '红色', value: 2, itemStyle: { color: theme.levelColors.red } },
       { name: '烟感', value: 5, itemStyle: { color: theme.palette[1] } },
     ]); // zero slices left out of the ring
+    expect(option.series[0].label.position).toBeUndefined(); // values beside their slices
+    // one non-zero slice is a full ring: its value in the middle, not hanging under the ring
+    const one = chartToOption({ ...pie, slices: pie.slices.map((s) => (s.id === 'red' ? s : { ...s, value: 0 })) }, 'zh', theme) as Record<
+      string,
+      any
+    >;
+    expect(one.series[0].label.position).toBe('center');
   });
 });
 
