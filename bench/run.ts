@@ -872,8 +872,6 @@ async function measureSoak(minutes: number): Promise<void> {
   await server.call('resetLoopDelay');
   const warm = Math.min(durationMs / 2, Math.max(S.minWarmupMs, durationMs * S.warmupFraction));
   const snapshotFiles: string[] = [];
-  // once, and only around a snapshot: a reset right before a sample reads back 0 ms (run 1421)
-  let warmedUp = false;
   const snapshot = async (label: string) => {
     if (!heapSnapshots) return;
     const file = `/tmp/ioc-bench-heap-${Date.now()}-${label}.heapsnapshot`;
@@ -882,12 +880,10 @@ async function measureSoak(minutes: number): Promise<void> {
   };
   while (performance.now() - t0 < durationMs) {
     await sleep(Math.min(S.sampleEveryMs, Math.max(0, durationMs - (performance.now() - t0))));
-    if (!warmedUp && performance.now() - t0 >= warm) {
-      warmedUp = true;
-      if (heapSnapshots) {
-        await snapshot('warm');
-        await server.call('resetLoopDelay'); // the snapshot's pause is not the server's lag
-      }
+    // the lag histogram is reset only around the snapshot: a reset right before a sample reads back 0 ms
+    if (heapSnapshots && snapshotFiles.length === 0 && performance.now() - t0 >= warm) {
+      await snapshot('warm');
+      await server.call('resetLoopDelay'); // the snapshot's pause is not the server's lag
     }
     const st = await server.call<ServerStats>('stats');
     const heap = await server.call<number | null>('gcHeap');
