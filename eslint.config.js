@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'client/dist/**', 'bench/results/**', '**/*.vue'] },
+  { ignores: ['node_modules/**', 'client/dist/**', 'dist-server/**', 'bench/results/**', '**/*.vue'] },
   ...tseslint.configs.recommended,
   {
     rules: {

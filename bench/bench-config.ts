@@ -44,6 +44,21 @@ export interface BenchProfile {
     dispatchPauseMs: number;
   };
   render: { pointCounts: number[]; sampleMs: number; updatesPerS: number; updateFraction: number };
+  /** one device floods while the fleet reports at catalogue rate (server with production rate limits) */
+  flood: {
+    fleetCount: number;
+    /** connections the fleet reports through */
+    gateways: number;
+    /** a fleet gateway / the rated flooder posts this often, ms */
+    tickMs: number;
+    /** each window (without flood, flood at the rated multiple, closed-loop flood), ms */
+    windowMs: number;
+    /** the rated flood: this many times the flood device's catalogue rate */
+    rateMultiple: number;
+    /** closed-loop flood: readings per post and posts in flight */
+    batchSize: number;
+    maxInFlight: number;
+  };
   /** pause after a load window so the last frames arrive before counting, ms */
   settleMs: number;
   soak: {
@@ -95,6 +110,7 @@ export const FULL_PROFILE: BenchProfile = {
     dispatchPauseMs: 100,
   },
   render: { pointCounts: [10_000, 50_000, 100_000], sampleMs: 5_000, updatesPerS: 4, updateFraction: 0.01 },
+  flood: { fleetCount: 20_000, gateways: 4, tickMs: 100, windowMs: 8_000, rateMultiple: 100, batchSize: 1000, maxInFlight: 4 },
   settleMs: 600,
   soak: {
     sampleEveryMs: 15_000,
@@ -125,4 +141,5 @@ export const QUICK_PROFILE: BenchProfile = {
   bytes: { ...FULL_PROFILE.bytes, fleetCount: 20_000, deviceRateFractions: [0.1, 0.05, 0.025], windowMs: 2_500 },
   concurrency: { ...FULL_PROFILE.concurrency, clients: 500, connectConcurrency: 100, windowMs: 5_000, dispatchIterations: 20 },
   render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_000 },
+  flood: { ...FULL_PROFILE.flood, fleetCount: 10_000, windowMs: 4_000 },
 };

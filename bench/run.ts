@@ -4,7 +4,7 @@
  * Starts a throwaway redis-server, the City IOC server in its own process, and load generators
  * in their own processes; measures against peers run on the same machine in the same run; prints
  * a table and one JSON line; writes bench/results/latest.json and a dated copy.
- * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, soak.
+ * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, flood, restart, soak.
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer, type TestRedisServer } from '../tests/helpers/redis-server';
 import { generateFleet } from '../scenes/fleet';
+import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Device, ScreenSceneId } from '../scenes/domain';
 import type { DevicePoint } from '../scenes/scene-model';
 import { instantRedRule } from './bench-readings';
@@ -21,7 +22,9 @@ import { cpuPercent, forkChild, installChildCleanup, type BenchChild, type Proce
 import type { ClientSwarmOptions, SwarmReport } from './client-swarm-process';
 import type { IngestProcessOptions, IngestRunParams, IngestRunResult } from './ingest-process';
 import type { ServerProcessOptions } from './server-process';
+import type { FloodProcessOptions, FloodRunParams, FloodRunResult } from './flood-process';
 import type { BlastResult } from './blast';
+import { measureRestart } from './restart';
 import type { DispatchRunResult } from './dispatch-process';
 import { median, probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
 import { runRenderBench, type RenderBenchResult } from './render-bench';
@@ -29,7 +32,7 @@ import { runRenderBench, type RenderBenchResult } from './render-bench';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const DEMO_PASSWORD = 'ioc-demo-2026';
-const PARTS = ['xadd', 'ingest', 'alarm', 'fanout', 'bytes', 'concurrency', 'render', 'soak'] as const;
+const PARTS = ['xadd', 'ingest', 'alarm', 'fanout', 'bytes', 'concurrency', 'render', 'flood', 'restart', 'soak'] as const;
 type Part = (typeof PARTS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -772,6 +775,93 @@ async function measureConcurrency(): Promise<void> {
   retire([dispatch, ingest, ...swarms, server]);
 }
 
+/**
+ * Flood (issue 10, #7): the fleet reports at catalogue rate while one device floods, against a
+ * server with production rate limits. Other devices' ingest p99 with each flood vs. without it
+ * (the peer: the same server, the same fleet, the window before).
+ */
+async function measureFlood(): Promise<void> {
+  const F = P.flood;
+  const fleet = generateFleet({ count: F.fleetCount, seed: P.fleetSeed });
+  // the kind with the shortest catalogue interval floods hardest at a given multiple
+  const floodDevice = fleet.reduce((a, d) => (DEVICE_CATALOGUE[d.kind].intervalMs < DEVICE_CATALOGUE[a.kind].intervalMs ? d : a));
+  const ratedPerS = (1000 / DEVICE_CATALOGUE[floodDevice.kind].intervalMs) * F.rateMultiple;
+  const server = await startServer('server-flood', {
+    store: redis ? 'redis' : 'memory',
+    devices: F.fleetCount,
+    coalesceIntervalMs: 250,
+    ingestLimits: 'default',
+  });
+  const base: Omit<FloodProcessOptions, 'role'> = {
+    url: server.info.url,
+    fleetCount: F.fleetCount,
+    fleetSeed: P.fleetSeed,
+    floodDeviceId: floodDevice.id,
+    gateways: F.gateways,
+    tickMs: F.tickMs,
+    batchSize: F.batchSize,
+    maxInFlight: F.maxInFlight,
+  };
+  const [fleetC, flooder] = await Promise.all([
+    spawn('flood-fleet', 'flood-process.ts', { ...base, role: 'fleet' } satisfies FloodProcessOptions),
+    spawn('flood-flooder', 'flood-process.ts', { ...base, role: 'flood' } satisfies FloodProcessOptions),
+  ]);
+  const warm = await fleetC.call<{ accepted: number }>('warmup', undefined, 300_000);
+  log(`flood: warm-up ${warm.accepted} readings`);
+  const window = async (name: string, flood: FloodRunParams | null) => {
+    const cpuDone = await cpuWindow([server, fleetC, flooder]);
+    const [f, x] = await Promise.all([
+      fleetC.call<FloodRunResult>('run', { durationMs: F.windowMs } satisfies FloodRunParams, F.windowMs + 120_000),
+      flood ? flooder.call<FloodRunResult>('run', flood, F.windowMs + 120_000) : Promise.resolve(null),
+    ]);
+    cpuByPhase[`flood_${name}`] = await cpuDone();
+    log(
+      `flood/${name}: fleet ${f.accepted} accepted (${f.rateLimited} rate-limited, ${f.httpErrors} HTTP errors), post p50/p99 ${f.latency?.p50}/${f.latency?.p99} ms` +
+        (x ? `; flooder sent ${x.sent}, accepted ${x.accepted}, rate-limited ${x.rateLimited}` : ''),
+    );
+    return { fleet: f, flood: x };
+  };
+  const without = await window('none', null);
+  const rated = await window('rated', { durationMs: F.windowMs, ratePerS: ratedPerS });
+  const closed = await window('closed_loop', { durationMs: F.windowMs, ratePerS: null });
+  const after = await window('none_after', null);
+  retire([fleetC, flooder, server]);
+  const peerP99 = without.fleet.latency?.p99 ?? null;
+  const perS = (r: FloodRunResult | null) => (r ? round((r.sent / r.elapsedMs) * 1000, 0) : null);
+  set('flood_device_kind', floodDevice.kind);
+  set('flood_fleet_readings_per_s', round((without.fleet.accepted / without.fleet.elapsedMs) * 1000, 0));
+  set('flood_none_p99_ms', peerP99);
+  set('flood_none_after_p99_ms', after.fleet.latency?.p99 ?? null);
+  set('flood_rated_offered_per_s', perS(rated.flood));
+  set('flood_rated_p99_ms', rated.fleet.latency?.p99 ?? null);
+  set('flood_rated_rate_limited', rated.flood?.rateLimited ?? null);
+  set('flood_closed_loop_offered_per_s', perS(closed.flood));
+  set('flood_closed_loop_p99_ms', closed.fleet.latency?.p99 ?? null);
+  set('flood_closed_loop_accepted', closed.flood?.accepted ?? null);
+  set('flood_closed_loop_rate_limited', closed.flood?.rateLimited ?? null);
+  set('flood_fleet_rate_limited', without.fleet.rateLimited + rated.fleet.rateLimited + closed.fleet.rateLimited + after.fleet.rateLimited);
+  rows.push(
+    {
+      figure: `ingest p99 of other devices, one device at ${F.rateMultiple}× its rate`,
+      value: rated.fleet.latency?.p99 ?? null,
+      unit: 'ms',
+      peer: 'same fleet, no flood',
+      peerValue: peerP99,
+      ratio: ratio(rated.fleet.latency?.p99 ?? null, peerP99),
+      goal: '≤ 1.1×',
+    },
+    {
+      figure: `ingest p99 of other devices, one device closed-loop (${perS(closed.flood)}/s)`,
+      value: closed.fleet.latency?.p99 ?? null,
+      unit: 'ms',
+      peer: 'same fleet, no flood',
+      peerValue: peerP99,
+      ratio: ratio(closed.fleet.latency?.p99 ?? null, peerP99),
+      goal: '—',
+    },
+  );
+}
+
 async function measureRender(): Promise<void> {
   const dist = path.join(ROOT, 'client', 'dist');
   if (!existsSync(path.join(dist, 'index.html'))) {
@@ -1061,6 +1151,24 @@ async function main(): Promise<void> {
     if (enabled('bytes')) await settled().then(measureBytes);
     if (enabled('concurrency')) await settled().then(measureConcurrency);
     if (enabled('render')) await settled().then(measureRender);
+    if (enabled('flood')) await settled().then(measureFlood);
+    if (enabled('restart')) {
+      // kill -9 + restart → /healthz 200 at 20k devices (its own seeded Redis); peer: the old tsx start
+      const r = await settled().then(() =>
+        measureRestart({ devices: 20_000, cycles: quick ? 5 : 20, alerts: 3_000, incidents: 2_000, peer: true, log }),
+      );
+      set('restart', r);
+      set('restart_p50_ms', r.bundle.p50_ms);
+      rows.push({
+        figure: `restart after kill -9 → serving (${r.devices} devices) p50`,
+        value: r.bundle.p50_ms,
+        unit: 'ms',
+        peer: 'tsx server/main.ts (before)',
+        peerValue: r.tsx_peer?.p50_ms ?? null,
+        ratio: r.tsx_peer ? round(r.bundle.p50_ms / r.tsx_peer.p50_ms, 2) : null,
+        goal: '< 2000 ms',
+      });
+    }
     if (enabled('soak')) await settled().then(() => measureSoak(soakMinutes || 1));
   } finally {
     await Promise.all(retiring);

@@ -242,6 +242,15 @@ function checkAssignees(assignees: readonly string[]): IocError | null {
 }
 
 /**
+ * Commands whose effect does not depend on the incident's other fields: a note appended, an alert
+ * linked. Without `expectedVersion` such a command is applied to whatever version is current, so a
+ * concurrent change is no reason to refuse it (the server re-applies it on a version conflict).
+ */
+export function isCommutativeCommand(type: IncidentTransitionCommand['type']): boolean {
+  return type === 'incident.note' || type === 'incident.link_alert';
+}
+
+/**
  * Apply one command to an incident. Checks, in order: the command targets this incident (E_VALIDATION),
  * role and assignment (E_FORBIDDEN), expectedVersion (E_CONFLICT with details.current), the current
  * state (E_CONFLICT), then the command's input (E_VALIDATION).

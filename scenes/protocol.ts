@@ -19,6 +19,7 @@ import type {
   Handler,
   HandlerStatus,
   Incident,
+  IncidentTransition,
   Reading,
   Role,
   Rule,
@@ -43,6 +44,8 @@ export const ERROR_CODES = [
   'E_PROTOCOL',
   'E_PAYLOAD_TOO_LARGE',
   'E_INTERNAL',
+  'E_UNAVAILABLE',
+  'E_QUOTA',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -228,8 +231,18 @@ export interface LogEvent {
   type: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked' | 'incident.created' | 'incident.transition';
   scene: z.infer<typeof SceneIdSchema>;
   alert?: Alert;
-  incident?: Incident;
+  /**
+   * The incident after the change, WITHOUT its history (events carry the change, not a copy of the
+   * whole incident; `history` is present only in events written before issue 10). Rebuild a
+   * history from the `transition` fields of an incident's events.
+   */
+  incident?: LoggedIncident;
+  /** incident events: the step this event records (the newest entry of the incident's history) */
+  transition?: IncidentTransition;
 }
+
+/** An incident as an event carries it (see LogEvent.incident). */
+export type LoggedIncident = Omit<Incident, 'history'> & { history?: IncidentTransition[] };
 
 /** The readings behind one incident: its device's readings from before it opened until it closed. */
 export const IncidentReadingsRequestSchema = z.object({ incidentId: IdSchema });
@@ -248,6 +261,8 @@ export const ReplayRequestSchema = z.object({
   scene: ScreenSceneIdSchema,
   fromTs: z.number().int().gte(0),
   toTs: z.number().int().gte(0),
+  /** the `next` of the previous page (answers are paged, each bounded in events and bytes) */
+  cursor: z.string().max(40).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -317,6 +332,8 @@ export interface LiveServerEvents {
   /** to officers, leaders and the assigned handlers: an incident changed */
   'incident:update': (incident: Incident) => void;
   'server:hello': (info: { protocol: number; serverTs: number; role: Role; username: string }) => void;
+  /** sent just before the server closes the connection (e.g. E_PAYLOAD_TOO_LARGE: a message over the /live limit) */
+  'server:error': (error: IocError) => void;
 }
 
 /** Client → server events on `/live`. Every payload is `unknown` until validated by its schema. */
@@ -326,7 +343,8 @@ export interface LiveClientEvents {
   command: (payload: unknown, ack: (r: CommandResult) => void) => void;
   'device:detail': (payload: unknown, ack: (r: Result<{ detail: DeviceDetail }>) => void) => void;
   'handler:position': (payload: unknown, ack: (r: Result<{ ignored?: boolean }>) => void) => void;
-  'replay:range': (payload: unknown, ack: (r: Result<{ events: LogEvent[] }>) => void) => void;
+  /** one page of the range; `next` is present when more events follow (send it back as `cursor`) */
+  'replay:range': (payload: unknown, ack: (r: Result<{ events: LogEvent[]; next?: string }>) => void) => void;
   'incidents:list': (payload: unknown, ack: (r: Result<{ incidents: Incident[] }>) => void) => void;
   'incident:readings': (payload: unknown, ack: (r: Result<{ readings: IncidentReadings }>) => void) => void;
 }

@@ -3,7 +3,8 @@
  * `startIocServer` is used by `server/main.ts`, the end-to-end tests and the benchmarks.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import { iocSocketParser } from './socket-encoder';
+import { createIocSocketParser } from './socket-encoder';
+import { EntryGuard, sourceOf } from './guard';
 import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import type { Device } from '../scenes/domain';
@@ -17,6 +18,7 @@ import { DeviceTokenVerifier } from './device-token';
 import { DEFAULT_FUSION_OPTIONS, Fusion, type AlertChangeRecord } from './fusion';
 import { createHttpApp } from './http';
 import { IngestService } from './ingest';
+import { IngestSpool, type SpooledBatch } from './ingest-spool';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, RateMeter } from './metrics';
 import { Realtime } from './realtime';
@@ -58,11 +60,11 @@ const STATE_FLUSH_INTERVAL_MS = 2000;
 const STATE_FLUSH_CHUNK = 2000;
 /** Idle keep-alive connections stay open this long, ms (longer than a gateway's reporting interval). */
 const HTTP_KEEP_ALIVE_MS = 65_000;
-const COMMAND_RATE_PER_S = 20;
-const REPLAY_MAX_EVENTS = 20_000;
 const READINGS_RATE_WINDOW_S = 10;
 const STORE_WARN_INTERVAL_MS = 10_000;
 const DEFERRED_FLUSH_INTERVAL_MS = 1000;
+/** Readings per store call while replaying the stream after the device states' cursor at start. */
+const RECOVERY_PAGE_READINGS = 10_000;
 
 export async function startIocServer(config: ServerConfig, options: StartOptions = {}): Promise<IocServer> {
   const log = options.logger ?? createLogger(config.logLevel);
@@ -71,13 +73,19 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   // --- store ------------------------------------------------------------------------------------
   let store: Store;
   let storeReason: string | undefined;
-  const storeOptions = { prefix: config.redisPrefix };
+  const storeOptions = {
+    prefix: config.redisPrefix,
+    closedRetentionMs: config.closedRetentionMs,
+    blobRetentionMs: config.photoRetentionMs,
+    maxBlobBytesTotal: config.maxPhotoBytesTotal,
+    commandTtlMs: config.commandTtlMs,
+  };
   if (options.store) store = options.store;
   else if (config.storeMode === 'memory') {
     store = new MemoryStore(storeOptions);
     storeReason = 'IOC_STORE=memory';
   } else {
-    const opened = await openStore({ redisUrl: config.redisUrl, options: storeOptions, logger: log });
+    const opened = await openStore({ redisUrl: config.redisUrl, options: storeOptions, logger: log, commandTimeoutMs: config.storeCommandTimeoutMs });
     if (opened.kind === 'memory' && config.storeMode === 'redis') {
       await opened.store.close();
       throw new Error(`IOC_STORE=redis but ${opened.reason ?? 'Redis is unreachable'}`);
@@ -95,6 +103,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     seriesBucketMs: config.seriesBucketMs,
     seriesBuckets: config.seriesBuckets,
   });
+  // read before the states: a flush in between only makes the replay longer, never skips a reading
+  const stateCursor = await store.deviceStatesCursor();
   const [states, alerts, incidents] = await Promise.all([
     store.loadDeviceStates(),
     store.loadAlerts(startedTs - ALERT_RETENTION_MS),
@@ -126,10 +136,17 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   // the server close sockets just as a gateway reuses them (ECONNRESET on the gateway's side)
   http.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
   http.headersTimeout = HTTP_KEEP_ALIVE_MS + 1_000;
+  // the one guard of every entry point: limits from config, shared by REST and the sockets
+  const guard = new EntryGuard(config, log);
   const io = new IoServer(http, {
     serveClient: false,
-    parser: iocSocketParser,
+    // engine.io's buffer limit is server-wide (sized for /device batches); /live's smaller one is the decoder's
+    parser: createIocSocketParser({ maxMessageBytes: config.liveMaxMessageBytes, namespaceMaxMessageBytes: { '/device': config.maxBodyBytes } }),
     maxHttpBufferSize: config.maxBodyBytes,
+    allowRequest: (req, answer) => {
+      const ok = guard.allowConnection(sourceOf(req.socket.remoteAddress, req.headers['x-forwarded-for']));
+      answer(ok ? null : 'E_RATE_LIMIT: too many unauthenticated connections from this address', ok);
+    },
     cors: options.corsOrigins ? { origin: options.corsOrigins } : undefined,
   });
   const verifier = new DeviceTokenVerifier(config.deviceSecret);
@@ -144,10 +161,13 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     coalesceIntervalMs: config.coalesceIntervalMs,
     deltaHistoryPerScene: config.deltaHistoryPerScene,
     deltaHistoryMaxAgeMs: config.deltaHistoryMaxAgeMs,
-    commandRatePerS: COMMAND_RATE_PER_S,
-    replayMaxEvents: REPLAY_MAX_EVENTS,
+    guard,
+    limits: config,
   });
-  const commands = new CommandService(store, fusion, realtime, log, { commandTtlMs: config.commandTtlMs });
+  const commands = new CommandService(store, fusion, realtime, log, {
+    commandTtlMs: config.commandTtlMs,
+    commutativeRetries: config.commutativeRetries,
+  });
   const readingsRate = new RateMeter(READINGS_RATE_WINDOW_S);
   const metrics = createMetrics({
     connectedClients: () => realtime.connectedClients(),
@@ -161,9 +181,27 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     }
   };
   let lastStoreWarnTs = 0;
+  // deferred readings are fsync'ed here before they are acknowledged (the memory store keeps nothing anyway)
+  let spool: IngestSpool | null = null;
+  let spooled: SpooledBatch[] = [];
+  if (store.kind === 'redis' && config.spoolDir) {
+    const opened = await IngestSpool.open(config.spoolDir, `ingest-${config.port}`);
+    spool = opened.spool;
+    spooled = opened.batches;
+    if (opened.skippedLines > 0) log.warn({ spool: spool.path, skippedLines: opened.skippedLines }, 'ingest spool: skipped torn or unreadable lines');
+  }
   const ingest = new IngestService(store, fusion, verifier, onAlertChanges, {
     maxClockSkewMs: config.maxClockSkewMs,
     maxDeferredReadings: config.maxDeferredReadings,
+    spool,
+    limits: {
+      burstFactor: config.ingestBurstFactor,
+      deviceMinReadingsPerS: config.ingestDeviceMinReadingsPerS,
+      burstSeconds: config.ingestBurstSeconds,
+      sourceReadingsPerS: config.ingestSourceReadingsPerS,
+      authProbeReadings: config.ingestAuthProbeReadings,
+    },
+    onSpoolError: (err) => log.error({ err }, 'ingest spool write failed; readings answered E_UNAVAILABLE'),
     onFused: () => realtime.hub.flushIfDue(),
     onBatch: (r) => {
       readingsRate.add(r.accepted);
@@ -172,14 +210,30 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       metrics.readings.inc({ verdict: 'out_of_order' }, r.outOfOrder);
       metrics.readings.inc({ verdict: 'rejected' }, r.rejected.length);
       if (r.deferred) metrics.readings.inc({ verdict: 'deferred' }, r.deferred);
+      if (r.rejected.length > 0) {
+        let rateLimited = 0;
+        let unavailable = 0;
+        for (const x of r.rejected) {
+          if (x.code === 'E_RATE_LIMIT') rateLimited++;
+          else if (x.code === 'E_UNAVAILABLE') unavailable++;
+        }
+        if (rateLimited) metrics.readings.inc({ verdict: 'rate_limited' }, rateLimited);
+        if (unavailable) metrics.readings.inc({ verdict: 'unavailable' }, unavailable);
+      }
     },
     onStoreError: (err, deferred) => {
       // one line per outage-ish period, not one per batch
       if (Date.now() - lastStoreWarnTs < STORE_WARN_INTERVAL_MS) return;
       lastStoreWarnTs = Date.now();
-      log.warn({ err, deferred }, 'store rejected readings; keeping them in memory until it answers');
+      log.warn(
+        { err, deferred },
+        spool ? 'store rejected readings; spooled until it answers' : 'store rejected readings; keeping them in memory until it answers',
+      );
     },
   });
+  // before serving: acknowledged readings after the states' cursor and spooled ones count as seen
+  const recovery = await ingest.recover(stateCursor, spooled, RECOVERY_PAGE_READINGS);
+  if (recovery.replayedReadings > 0 || recovery.spooledBatches > 0) log.info(recovery, 'ingest recovery: readings noted in the sequence windows');
   realtime.attach(commands, ingest);
 
   const app = createHttpApp({
@@ -198,6 +252,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     clientDist: config.clientDist,
     startedTs,
     connectedClients: () => realtime.connectedClients(),
+    guard,
+    limits: config,
   });
   http.on('request', app);
 
@@ -217,15 +273,27 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     }, config.offlineCheckIntervalMs),
   );
   let flushing = false;
+  let savedCursor = stateCursor;
   const flushStates = async () => {
     if (flushing) return;
     flushing = true;
     try {
+      // the cursor is read BEFORE the states are taken: every reading appended up to it was fused
+      // before it was appended, so the states cover it and a restart replays only what follows
+      const cursor = await store.readingsCursor();
       const changed = fusion.takeChangedStates();
+      // nothing changed here, but the stream moved (another node): keep the replay short
+      if (changed.length === 0 && cursor !== savedCursor) {
+        await store.saveDeviceStates([], cursor);
+        savedCursor = cursor;
+      }
       for (let i = 0; i < changed.length; i += STATE_FLUSH_CHUNK) {
         try {
           // each await lets readings and frames in between chunks
-          await store.saveDeviceStates(changed.slice(i, i + STATE_FLUSH_CHUNK));
+          // the cursor goes with the last chunk only: saved states before it do not claim it
+          const last = i + STATE_FLUSH_CHUNK >= changed.length;
+          await store.saveDeviceStates(changed.slice(i, i + STATE_FLUSH_CHUNK), last ? cursor : undefined);
+          if (last) savedCursor = cursor;
         } catch (err) {
           fusion.requeueChangedStates(changed.slice(i));
           throw err;
@@ -240,11 +308,23 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   timers.push(setInterval(() => void flushStates(), STATE_FLUSH_INTERVAL_MS));
   timers.push(
     setInterval(() => {
-      void ingest.flushDeferred().then((n) => {
-        if (n > 0) log.info({ written: n, stillDeferred: ingest.deferredReadings() }, 'deferred readings written to the store');
-      });
+      ingest
+        .flushDeferred()
+        .then((n) => {
+          if (n > 0) log.info({ written: n, stillDeferred: ingest.deferredReadings() }, 'deferred readings written to the store');
+        })
+        .catch((err: unknown) => log.error({ err }, 'deferred readings flush failed; will retry'));
     }, DEFERRED_FLUSH_INTERVAL_MS),
   );
+  // retention: closed incidents, their alerts and photos past their period leave the store
+  const housekeep = () =>
+    store
+      .housekeep(Date.now())
+      .then((r) => {
+        if (r.removed > 0) log.info({ removed: r.removed }, 'store housekeeping removed expired records');
+      })
+      .catch((err: unknown) => log.warn({ err }, 'store housekeeping failed; will retry'));
+  timers.push(setInterval(() => void housekeep(), config.housekeepIntervalMs));
   for (const t of timers) t.unref();
 
   await new Promise<void>((resolve, reject) => {
@@ -278,6 +358,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       for (const t of timers) clearInterval(t);
       realtime.stop();
       await flushStates();
+      await ingest.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await store.close();
     },

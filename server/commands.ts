@@ -5,18 +5,19 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Alert, Incident, Rule } from '../scenes/domain';
-import { CommandSchema, type Command, type CommandResult } from '../scenes/protocol';
+import { CommandSchema, type Command, type CommandResult, type IocError } from '../scenes/protocol';
 import { acknowledgeAlert, shouldOpenIncident } from '../scenes/alert-lifecycle';
 import {
   applyIncidentCommand,
   createIncident,
   createIncidentFromAlert,
   type Actor,
+  isCommutativeCommand,
   type IncidentTransitionCommand,
 } from '../scenes/incident-machine';
 import { categoryForRule } from '../scenes/catalogue';
 import { districtOf } from '../scenes/geo/districts';
-import type { Store } from './store/store';
+import type { Store, TransitionOutcome } from './store/store';
 import type { Fusion } from './fusion';
 import { iocError, validationError } from './errors';
 import type { Logger } from './logger';
@@ -30,6 +31,8 @@ export interface ChangeNotifier {
 export interface CommandServiceOptions {
   /** how long an alert.ack command id is remembered, ms */
   commandTtlMs: number;
+  /** times a commutative command (note, link alert) is re-applied after a version conflict */
+  commutativeRetries: number;
   now?: () => number;
 }
 
@@ -42,8 +45,31 @@ export function newIncidentId(nowTs: number): string {
   return `INC-${nowTs.toString(36).toUpperCase()}-${randomBytes(3).toString('hex').toUpperCase()}`;
 }
 
+function commandIdOf(raw: unknown): string | undefined {
+  try {
+    const id = (raw as { commandId?: unknown } | null)?.commandId;
+    return typeof id === 'string' && id.length <= COMMAND_ID_MAX_LENGTH ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const COMMAND_ID_MAX_LENGTH = 64;
+
+/** A store failure as the client sees it: its typed code when the store gave one, else E_INTERNAL. */
+function storeFailure(err: unknown): IocError {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'E_UNAVAILABLE') return iocError('E_UNAVAILABLE', 'the store is unavailable; retry with the same commandId');
+  if (code === 'E_QUOTA') return iocError('E_QUOTA', (err as Error).message);
+  return iocError('E_INTERNAL', 'the command could not be stored; retry with the same commandId');
+}
+
 export class CommandService {
   private readonly now: () => number;
+  /** commands being applied, by actor and commandId */
+  private readonly inflight = new Map<string, Promise<CommandResult>>();
+  /** tail of the commutative commands queued per incident id */
+  private readonly commutativeQueues = new Map<string, Promise<void>>();
   /** serialises alert writes so the store sees an alert's changes in order */
   private alertWrites: Promise<void> = Promise.resolve();
 
@@ -57,10 +83,30 @@ export class CommandService {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Validates, authorises and applies one command. Never throws: failures are typed results. */
-  async execute(raw: unknown, actor: Actor): Promise<CommandResult> {
-    const parsed = CommandSchema.safeParse(raw);
-    const commandId = typeof (raw as { commandId?: unknown })?.commandId === 'string' ? (raw as { commandId: string }).commandId : undefined;
+  /**
+   * Validates, authorises and applies one command. Never throws: failures are typed results.
+   * The same commandId arriving again while the first is still being applied (a client retrying
+   * on a slow answer, or over both REST and the socket) shares the first one's outcome.
+   */
+  execute(raw: unknown, actor: Actor): Promise<CommandResult> {
+    const commandId = commandIdOf(raw);
+    if (commandId === undefined) return this.executeOnce(raw, actor, undefined);
+    const key = `${actor.username}\u0000${commandId}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = this.executeOnce(raw, actor, commandId).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async executeOnce(raw: unknown, actor: Actor, commandId: string | undefined): Promise<CommandResult> {
+    let parsed: ReturnType<typeof CommandSchema.safeParse>;
+    try {
+      parsed = CommandSchema.safeParse(raw);
+    } catch {
+      // zod reads hostile values (e.g. a `length` trap) and may throw: such input is invalid, not an internal error
+      return { ok: false, commandId, error: iocError('E_VALIDATION', 'invalid command: the payload could not be read') };
+    }
     if (!parsed.success) return { ok: false, commandId, error: validationError(parsed.error, 'command') };
     const cmd = parsed.data;
     if (actor.role === 'screen') return { ok: false, commandId, error: iocError('E_FORBIDDEN', 'wall screens are read-only') };
@@ -71,27 +117,50 @@ export class CommandService {
         case 'incident.create':
           return await this.create(cmd, actor);
         default:
-          return await this.transition(cmd, actor);
+          return await this.serialisedIfCommutative(cmd, () => this.transition(cmd, actor));
       }
     } catch (err) {
       this.log.error({ err, commandId: cmd.commandId, type: cmd.type }, 'command failed');
-      return { ok: false, commandId, error: iocError('E_INTERNAL', 'the command could not be stored; retry with the same commandId') };
+      return { ok: false, commandId, error: storeFailure(err) };
     }
   }
 
+  /**
+   * Acknowledges an alert. The command id is recorded by the store in the same write as the
+   * acknowledged alert, so a retry answers `duplicate` only for an acknowledgement that was stored;
+   * a refused or failed acknowledgement records nothing and its retry is judged afresh.
+   */
   private async ackAlert(cmd: Extract<Command, { type: 'alert.ack' }>, actor: Actor): Promise<CommandResult> {
     if (actor.role !== 'officer' && actor.role !== 'admin' && actor.role !== 'leader') {
       return { ok: false, commandId: cmd.commandId, error: iocError('E_FORBIDDEN', `role ${actor.role} cannot acknowledge alerts`) };
     }
+    const seen = await this.store.alertForCommand(cmd.commandId);
+    if (seen !== null) {
+      let alert = this.fusion.getAlert(seen);
+      if (alert && !alert.acknowledged) {
+        // stored, but the answer was lost and the acknowledgement undone in memory: redo it there
+        const redo = acknowledgeAlert(alert, actor.username, this.now());
+        if (redo.ok) {
+          alert = redo.alert;
+          this.fusion.putAlert(alert);
+          this.notifier.alertChanged(alert);
+        }
+      }
+      return { ok: true, commandId: cmd.commandId, duplicate: true, ...(alert ? { alert } : {}) };
+    }
     const alert = this.fusion.getAlert(cmd.alertId);
     if (!alert) return { ok: false, commandId: cmd.commandId, error: iocError('E_NOT_FOUND', `no alert ${cmd.alertId}`) };
-    if (!(await this.store.claimCommand(cmd.commandId, this.opts.commandTtlMs))) {
-      return { ok: true, commandId: cmd.commandId, duplicate: true, alert };
-    }
     const r = acknowledgeAlert(alert, actor.username, this.now());
     if (!r.ok) return { ok: false, commandId: cmd.commandId, error: r.error };
     this.fusion.putAlert(r.alert);
-    await this.persistAlert(r.alert, 'alert.acked');
+    try {
+      await this.persistAlert(r.alert, 'alert.acked', cmd.commandId);
+    } catch (err) {
+      // not stored: undo the acknowledgement in memory unless the alert moved on meanwhile (then
+      // the acknowledgement travels with that newer write and a retry is refused as already done)
+      if (this.fusion.getAlert(alert.id) === r.alert) this.fusion.putAlert(alert);
+      throw err;
+    }
     this.notifier.alertChanged(r.alert);
     return { ok: true, commandId: cmd.commandId, duplicate: false, alert: r.alert };
   }
@@ -128,6 +197,25 @@ export class CommandService {
     return { ok: true, commandId: cmd.commandId, duplicate: out.status === 'duplicate', incident: out.incident };
   }
 
+  /**
+   * Commutative commands on one incident run one after another in this process, so a burst of
+   * notes does not conflict with itself; conflicts with other nodes are retried in `transition`.
+   */
+  private serialisedIfCommutative(cmd: IncidentTransitionCommand, run: () => Promise<CommandResult>): Promise<CommandResult> {
+    if (cmd.expectedVersion !== undefined || !isCommutativeCommand(cmd.type)) return run();
+    const previous = this.commutativeQueues.get(cmd.incidentId) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.commutativeQueues.set(cmd.incidentId, tail);
+    void tail.then(() => {
+      if (this.commutativeQueues.get(cmd.incidentId) === tail) this.commutativeQueues.delete(cmd.incidentId);
+    });
+    return next;
+  }
+
   private async transition(cmd: IncidentTransitionCommand, actor: Actor): Promise<CommandResult> {
     // a retried command returns what it did the first time, even if the incident moved on since
     const seen = await this.store.incidentForCommand(cmd.commandId);
@@ -135,10 +223,8 @@ export class CommandService {
       const incident = (await this.store.getIncident(seen)) ?? undefined;
       return { ok: true, commandId: cmd.commandId, duplicate: true, incident };
     }
-    const current = this.fusion.incidents.get(cmd.incidentId) ?? (await this.store.getIncident(cmd.incidentId));
+    let current = this.fusion.incidents.get(cmd.incidentId) ?? (await this.store.getIncident(cmd.incidentId));
     if (!current) return { ok: false, commandId: cmd.commandId, error: iocError('E_NOT_FOUND', `no incident ${cmd.incidentId}`) };
-    const r = applyIncidentCommand(current, cmd, actor, this.now());
-    if (!r.ok) return { ok: false, commandId: cmd.commandId, error: r.error };
     if (cmd.type === 'incident.link_alert') {
       const alert = this.fusion.getAlert(cmd.alertId);
       if (!alert) return { ok: false, commandId: cmd.commandId, error: iocError('E_NOT_FOUND', `no alert ${cmd.alertId}`) };
@@ -150,7 +236,17 @@ export class CommandService {
         };
       }
     }
-    const out = await this.store.transitionIncident(r.incident, current.version, cmd.commandId);
+    // a commutative command without expectedVersion is re-applied to the newer version on conflict
+    const retries = cmd.expectedVersion === undefined && isCommutativeCommand(cmd.type) ? this.opts.commutativeRetries : 0;
+    let out: TransitionOutcome;
+    for (let attempt = 0; ; attempt++) {
+      const r = applyIncidentCommand(current, cmd, actor, this.now());
+      if (!r.ok) return { ok: false, commandId: cmd.commandId, error: r.error };
+      out = await this.store.transitionIncident(r.incident, current.version, cmd.commandId);
+      if (out.status !== 'conflict' || attempt >= retries) break;
+      this.fusion.putIncident(out.current);
+      current = out.current;
+    }
     switch (out.status) {
       case 'applied':
         this.fusion.putIncident(out.incident);
@@ -225,8 +321,10 @@ export class CommandService {
     }
   }
 
-  private persistAlert(alert: Alert, type?: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked'): Promise<void> {
-    const write = this.alertWrites.then(() => this.store.saveAlert(alert, type ? { ts: this.now(), type, scene: alert.scene, alert } : undefined));
+  private persistAlert(alert: Alert, type?: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked', commandId?: string): Promise<void> {
+    const write = this.alertWrites.then(() =>
+      this.store.saveAlert(alert, type ? { ts: this.now(), type, scene: alert.scene, alert } : undefined, commandId),
+    );
     this.alertWrites = write.catch((err: unknown) => this.log.error({ err, alertId: alert.id }, 'alert write failed'));
     return write;
   }

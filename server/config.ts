@@ -2,6 +2,7 @@
  * Server configuration from the environment, validated once at start.
  * Every limit and rate lives here with its unit in the name (house style, rule 8).
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEV_DEVICE_SECRET } from './device-token';
 
@@ -27,6 +28,14 @@ const EnvSchema = z.object({
   IOC_COALESCE_MS: intFromEnv(250),
   IOC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   IOC_CLIENT_DIST: z.string().optional(),
+  /** closed incidents and finished alerts are kept this many days (≥ 184: six months of audit trail) */
+  IOC_RETENTION_DAYS: intFromEnv(184),
+  /** incident photos are kept this many days */
+  IOC_PHOTO_RETENTION_DAYS: intFromEnv(184),
+  /** total bytes of stored photos, MiB; an upload beyond it is refused with E_QUOTA */
+  IOC_PHOTO_QUOTA_MB: intFromEnv(2048),
+  /** directory of the ingest spool (deferred readings, fsync'ed); default <cwd>/var/spool, none in tests */
+  IOC_SPOOL_DIR: z.string().min(1).optional(),
 });
 
 export interface ServerConfig {
@@ -70,17 +79,90 @@ export interface ServerConfig {
   loginLockMs: number;
   /** idempotency records of commands are kept this long */
   commandTtlMs: number;
+  /** a commutative command (note, link alert) is re-applied this many times after a version conflict */
+  commutativeRetries: number;
+  /** every store call answers within this deadline (a typed E_UNAVAILABLE after it), ms */
+  storeCommandTimeoutMs: number;
+  /** how often expired closed incidents, alerts and photos are removed from the store, ms */
+  housekeepIntervalMs: number;
+  /** closed incidents and finished alerts are kept this long, ms */
+  closedRetentionMs: number;
+  /** photos are kept this long, ms */
+  photoRetentionMs: number;
+  /** total bytes of stored photos */
+  maxPhotoBytesTotal: number;
   /** how often offline rules are evaluated */
   offlineCheckIntervalMs: number;
   /** incident photos: max bytes per photo */
   maxPhotoBytes: number;
   /** readings kept in memory while the store is unavailable */
   maxDeferredReadings: number;
+  // --- entry-point limits (server/guard.ts, issue 10 #1 #8) ---
+  /** deepest nesting of an inbound JSON payload (objects and arrays), levels */
+  inboundMaxDepth: number;
+  /** largest Socket.IO message on `/live` (and any namespace but `/device`), bytes; `/device` gets maxBodyBytes */
+  liveMaxMessageBytes: number;
+  /** every `/live` event, per connection: events per second and burst */
+  liveEventRatePerS: number;
+  liveEventBurst: number;
+  /** refused events in a row after which a `/live` or `/device` connection is dropped (it ignores E_RATE_LIMIT) */
+  liveMaxRefusedEvents: number;
+  /** `scene:join` (a full snapshot) per connection: per second and burst */
+  liveJoinRatePerS: number;
+  liveJoinBurst: number;
+  /** `device:detail`, `incidents:list`, `incident:readings` per connection: per second and burst */
+  liveQueryRatePerS: number;
+  liveQueryBurst: number;
+  /** `replay:range` pages per connection: per second and burst (and one replay in flight per user) */
+  liveReplayRatePerS: number;
+  liveReplayBurst: number;
+  /** log events read per replay page (`replay:range`, `GET /api/events`) */
+  replayPageMaxEvents: number;
+  /** JSON bytes of one replay page */
+  replayPageMaxBytes: number;
+  /** commands per user (REST and socket share the budget): per second and burst */
+  commandRatePerS: number;
+  commandBurst: number;
+  /** `/device` events per connection: per second and burst */
+  deviceEventRatePerS: number;
+  deviceEventBurst: number;
+  /** transport connections per source address that have not authenticated yet */
+  unauthConnectionsPerSource: number;
+  /** failed authentications per source and entry (`/live`, `/device` handshakes, unauthenticated ingest batches) before E_RATE_LIMIT… */
+  authFailureBurst: number;
+  /** …and how fast that allowance comes back, per second */
+  authFailureRefillPerS: number;
+  /** a `/live` client whose unsent output exceeds this is dropped (it stopped reading), bytes */
+  liveMaxBufferedBytes: number;
+  /** …or whose engine.io queue holds more packets than this */
+  liveMaxQueuedPackets: number;
+  /** how often `/live` output buffers are checked, ms */
+  liveBufferCheckIntervalMs: number;
+  /** keys (users, source addresses) each rate limiter remembers at most */
+  rateLimitMaxKeys: number;
+  /**
+   * directory of the ingest spool: readings answered `deferred` are fsync'ed there before the
+   * answer (one file per server port). null: no spool (memory store, tests) — deferred readings
+   * then live in memory only.
+   */
+  spoolDir: string | null;
+  /** a device may report this many times faster than its catalogue interval before E_RATE_LIMIT */
+  ingestBurstFactor: number;
+  /** …but never less than this, readings/s per device (drills report every 2 s) */
+  ingestDeviceMinReadingsPerS: number;
+  /** a device's bucket holds this many seconds of its allowed rate (a gateway's backlog after an outage) */
+  ingestBurstSeconds: number;
+  /** readings per second per source (remote address / socket) before E_RATE_LIMIT */
+  ingestSourceReadingsPerS: number;
+  /** when this many leading readings of a batch all fail authentication, the rest is refused unparsed */
+  ingestAuthProbeReadings: number;
 }
 
 export const DEV_JWT_SECRET = 'city-ioc-development-jwt-secret-not-for-production';
 
 export class ConfigError extends Error {}
+
+const DAY_MS = 24 * 3600_000;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
   const parsed = EnvSchema.safeParse(env);
@@ -123,9 +205,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     loginMaxFailures: 5,
     loginLockMs: 15 * 60_000,
     commandTtlMs: 7 * 24 * 3600_000,
+    commutativeRetries: 16,
+    storeCommandTimeoutMs: 2_000,
+    housekeepIntervalMs: 3600_000,
+    closedRetentionMs: e.IOC_RETENTION_DAYS * DAY_MS,
+    photoRetentionMs: e.IOC_PHOTO_RETENTION_DAYS * DAY_MS,
+    maxPhotoBytesTotal: e.IOC_PHOTO_QUOTA_MB * 1024 * 1024,
     offlineCheckIntervalMs: 5_000,
     maxPhotoBytes: 2 * 1024 * 1024,
     maxDeferredReadings: 500_000,
+    inboundMaxDepth: 32,
+    liveMaxMessageBytes: 64 * 1024,
+    liveEventRatePerS: 20,
+    liveEventBurst: 60,
+    liveMaxRefusedEvents: 200,
+    liveJoinRatePerS: 2,
+    liveJoinBurst: 12,
+    liveQueryRatePerS: 5,
+    liveQueryBurst: 20,
+    liveReplayRatePerS: 4,
+    liveReplayBurst: 8,
+    replayPageMaxEvents: 500,
+    replayPageMaxBytes: 512 * 1024,
+    commandRatePerS: 20,
+    commandBurst: 40,
+    deviceEventRatePerS: 20,
+    deviceEventBurst: 60,
+    unauthConnectionsPerSource: 256,
+    authFailureBurst: 30,
+    authFailureRefillPerS: 0.5,
+    liveMaxBufferedBytes: 8 * 1024 * 1024,
+    liveMaxQueuedPackets: 2000,
+    liveBufferCheckIntervalMs: 1000,
+    rateLimitMaxKeys: 50_000,
+    spoolDir: e.IOC_SPOOL_DIR ? resolve(e.IOC_SPOOL_DIR) : e.NODE_ENV === 'test' ? null : resolve(process.cwd(), 'var', 'spool'),
+    ingestBurstFactor: 10,
+    ingestDeviceMinReadingsPerS: 1,
+    ingestBurstSeconds: 60,
+    ingestSourceReadingsPerS: 100_000,
+    ingestAuthProbeReadings: 16,
     ...overrides,
   };
 }

@@ -14,7 +14,11 @@ export function deviceToken(secret: string, deviceId: string): string {
   return createHmac('sha256', secret).update(deviceId).digest('base64url');
 }
 
-/** Verifies tokens; caches the expected token per device so the hot path costs one compare. */
+/**
+ * Verifies tokens; caches the expected token per device so the hot path costs one compare (one
+ * HMAC per device per process). Callers check the device exists first: the cache is bounded by
+ * the registry, not by ids an attacker makes up.
+ */
 export class DeviceTokenVerifier {
   private readonly expected = new Map<string, Buffer>();
   constructor(private readonly secret: string) {}
@@ -25,6 +29,8 @@ export class DeviceTokenVerifier {
       want = Buffer.from(deviceToken(this.secret, deviceId));
       this.expected.set(deviceId, want);
     }
+    // tokens are ASCII (base64url): a wrong length is refused before any copy of a huge string
+    if (token.length !== want.length) return false;
     const got = Buffer.from(token);
     return got.length === want.length && timingSafeEqual(got, want);
   }

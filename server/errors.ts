@@ -28,6 +28,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   E_LOCKED: 423,
   E_RATE_LIMIT: 429,
   E_INTERNAL: 500,
+  E_UNAVAILABLE: 503,
+  E_QUOTA: 507,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

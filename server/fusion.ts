@@ -63,6 +63,8 @@ const STATUS_LOG_MAX = 20_000;
 
 /** Anti-replay window: a reading up to this many seqs behind the newest is checked exactly. */
 const SEQ_WINDOW = 32;
+/** Every seq of the window seen. */
+const FULL_SEQ_MASK = 0xffffffff;
 
 export type ReadingVerdict = 'accepted' | 'duplicate' | 'out_of_order';
 
@@ -164,7 +166,10 @@ export class Fusion {
     for (const s of states) {
       if (!this.devices.has(s.deviceId)) continue;
       this.deviceStates.set(s.deviceId, { ...s });
-      this.seq.set(s.deviceId, { lastSeq: s.lastSeq, mask: 0 });
+      // the window below lastSeq was not persisted: count it as seen, so a reading acknowledged
+      // before the restart and resent after it is a duplicate (the price: a never-seen reading
+      // arriving out of order just after a restart is dropped as a duplicate too)
+      this.seq.set(s.deviceId, { lastSeq: s.lastSeq, mask: s.lastSeq >= 0 ? FULL_SEQ_MASK : 0 });
     }
     for (const a of alerts) {
       this.alerts.set(a.id, a);
@@ -232,13 +237,7 @@ export class Fusion {
       t!.mask |= 1 << back;
       return verdict;
     }
-    if (!t) this.seq.set(reading.deviceId, { lastSeq: reading.seq, mask: 0 });
-    else {
-      const shift = reading.seq - t.lastSeq;
-      // JS shifts are mod 32, so the window edge is handled explicitly
-      t.mask = shift > SEQ_WINDOW ? 0 : shift === SEQ_WINDOW ? 0x80000000 : ((t.mask << shift) | (1 << (shift - 1))) >>> 0;
-      t.lastSeq = reading.seq;
-    }
+    this.advanceSeq(reading, t);
 
     const prev = this.deviceStates.get(reading.deviceId);
     if (prev && reading.ts < prev.lastTs) {
@@ -283,6 +282,52 @@ export class Fusion {
       this.applyLevel(device, rule, rt.alertKeys[i]!, outcome.level, reading.ts, value, rule.metric, alertChanges);
     }
     return 'accepted';
+  }
+
+  /**
+   * Start-up recovery: a reading that was accepted before a crash (read back from the readings
+   * stream after the device states' cursor, or from the ingest spool) is marked as seen in its
+   * device's sequence window and, when it is the newest, becomes the latest state. Rules are NOT
+   * evaluated: its alerts were raised (and stored) when it first arrived. Idempotent.
+   */
+  noteRecoveredReading(reading: Reading): void {
+    if (!this.devices.has(reading.deviceId)) return;
+    const verdict = this.classify(reading);
+    if (verdict === 'duplicate') return;
+    const t = this.seq.get(reading.deviceId);
+    if (verdict === 'out_of_order') {
+      t!.mask |= 1 << (t!.lastSeq - reading.seq - 1);
+      return;
+    }
+    this.advanceSeq(reading, t);
+    const prev = this.deviceStates.get(reading.deviceId);
+    if (prev && reading.ts < prev.lastTs) return;
+    if (prev) {
+      prev.lastTs = reading.ts;
+      prev.lastSeq = reading.seq;
+      for (const metric in reading.metrics) prev.metrics[metric] = reading.metrics[metric]!;
+    } else {
+      this.deviceStates.set(reading.deviceId, {
+        deviceId: reading.deviceId,
+        online: true,
+        lastTs: reading.ts,
+        lastSeq: reading.seq,
+        metrics: { ...reading.metrics },
+      });
+      this.bumpStatus(reading.deviceId);
+    }
+    this.changedStates.add(reading.deviceId);
+  }
+
+  private advanceSeq(reading: Reading, t: SeqTrack | undefined): void {
+    if (!t) {
+      this.seq.set(reading.deviceId, { lastSeq: reading.seq, mask: 0 });
+      return;
+    }
+    const shift = reading.seq - t.lastSeq;
+    // JS shifts are mod 32, so the window edge is handled explicitly
+    t.mask = shift > SEQ_WINDOW ? 0 : shift === SEQ_WINDOW ? 0x80000000 : ((t.mask << shift) | (1 << (shift - 1))) >>> 0;
+    t.lastSeq = reading.seq;
   }
 
   private runtimeOf(device: Device): DeviceRuntime {

@@ -1,13 +1,15 @@
 /**
  * REST API: auth, ingest, incidents, commands, users, photos, health and metrics.
  * Every body is validated; every error is `{ error: { code, message } }` with a matching status.
+ * Every route goes through the entry guard (server/guard.ts): a throw is a typed `E_INTERNAL`,
+ * a body is normalised before validation, and validation cannot throw.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import helmet from 'helmet';
-import { IngestBatchSchema, LoginRequestSchema, PROTOCOL_VERSION, type IocError } from '../scenes/protocol';
+import { CommandSchema, IngestBatchSchema, LoginRequestSchema, PROTOCOL_VERSION, type IngestResult, type IocError } from '../scenes/protocol';
 import { ScreenSceneIdSchema, type Role } from '../scenes/domain';
 import type { SessionClaims, TokenService } from './auth/tokens';
 import { CreateUserSchema, UpdateUserSchema, publicUser, type UserService } from './auth/users';
@@ -15,7 +17,10 @@ import type { CommandService } from './commands';
 import { recommendHandlers } from './dispatch';
 import { briefingWindowStart, buildBriefing } from './briefing';
 import { deviceToken } from './device-token';
-import { httpStatusOf, iocError, validationError } from './errors';
+import type { ServerConfig } from './config';
+import { httpStatusOf, iocError } from './errors';
+import { safeValidate, sourceOf, type EntryGuard } from './guard';
+import { readReplayPage } from './replay-page';
 import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
@@ -39,6 +44,9 @@ export interface HttpDeps {
   clientDist: string | null;
   startedTs: number;
   connectedClients: () => { live: number; device: number };
+  /** the one guard of every entry point (shared with the sockets: command budgets, auth failures) */
+  guard: EntryGuard;
+  limits: Pick<ServerConfig, 'replayPageMaxEvents' | 'replayPageMaxBytes'>;
 }
 
 function sendError(res: Response, e: IocError): void {
@@ -46,6 +54,19 @@ function sendError(res: Response, e: IocError): void {
 }
 
 type AuthedRequest = Request & { user?: SessionClaims };
+
+function sourceOfRequest(req: Request): string {
+  return sourceOf(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+}
+
+/** A batch in which no reading proved its device's identity (counted against its source). */
+function unauthenticatedOnly(r: IngestResult): boolean {
+  if (r.accepted + r.duplicates + r.outOfOrder > 0) return false;
+  return (
+    r.rejected.some((x) => x.code === 'E_UNAUTHORIZED' || x.code === 'E_NOT_FOUND') &&
+    r.rejected.every((x) => x.code !== 'E_RATE_LIMIT' && x.code !== 'E_UNAVAILABLE')
+  );
+}
 
 const PHOTO_SIGNATURES: { type: string; magic: number[] }[] = [
   { type: 'image/jpeg', magic: [0xff, 0xd8, 0xff] },
@@ -75,9 +96,24 @@ export function createHttpApp(d: HttpDeps): express.Express {
     }),
   );
 
-  const auth =
-    (...roles: Role[]) =>
-    async (req: AuthedRequest, res: Response, next: NextFunction) => {
+  /**
+   * The guard around every route and middleware: whatever `handler` throws becomes a typed error
+   * answer (or a cut connection when the headers were already sent), never an escaped exception.
+   */
+  const route =
+    (entry: string, handler: (req: AuthedRequest, res: Response, next: NextFunction) => unknown): RequestHandler =>
+    (req, res, next) => {
+      Promise.resolve()
+        .then(() => handler(req, res, next))
+        .catch((err: unknown) => {
+          const f = d.guard.failureOf(err, `http:${entry}`, { method: req.method, path: req.path });
+          if (!res.headersSent) sendError(res, f.error);
+          else res.destroy();
+        });
+    };
+
+  const auth = (...roles: Role[]) =>
+    route('auth', async (req, res, next) => {
       const header = req.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice(7) : '';
       const claims = token ? await d.tokens.verify(token) : null;
@@ -86,157 +122,276 @@ export function createHttpApp(d: HttpDeps): express.Express {
       if (roles.length > 0 && !roles.includes(claims.role)) return sendError(res, iocError('E_FORBIDDEN', `role ${claims.role} may not do this`));
       req.user = claims;
       next();
-    };
+    });
 
   const api: Router = express.Router();
+  // before any body is read: a source that lately sent only unauthenticated batches is refused
+  // unread (and the connection closed, so its body is not read either)
+  api.use(
+    '/ingest',
+    route('ingest-gate', (req, res, next) => {
+      const blocked = req.method === 'POST' ? d.guard.authBlocked('ingest', sourceOfRequest(req)) : null;
+      if (!blocked) return next();
+      res.set('connection', 'close');
+      sendError(res, blocked);
+    }),
+  );
   api.use(express.json({ limit: d.maxBodyBytes }));
+  // every JSON body: well-formed strings, no prototype keys, bounded nesting (server/guard.ts)
+  api.use(
+    route('body', (req, res, next) => {
+      if (req.body !== null && typeof req.body === 'object') {
+        const n = d.guard.normalise(req.body, 'request body');
+        if (!n.ok) return sendError(res, n.error);
+      }
+      next();
+    }),
+  );
 
-  api.post('/auth/login', async (req, res) => {
-    const p = LoginRequestSchema.safeParse(req.body);
-    if (!p.success) return sendError(res, validationError(p.error, 'login'));
-    const r = await d.users.login(p.data.username, p.data.password);
-    if (!r.ok) return sendError(res, r.error);
-    res.json(r.session);
-  });
+  api.post(
+    '/auth/login',
+    route('login', async (req, res) => {
+      const p = safeValidate(LoginRequestSchema, req.body, 'login');
+      if (!p.ok) return sendError(res, p.error);
+      const r = await d.users.login(p.data.username, p.data.password);
+      if (!r.ok) return sendError(res, r.error);
+      res.json(r.session);
+    }),
+  );
 
-  api.get('/me', auth(), (req: AuthedRequest, res) => res.json(req.user));
+  api.get(
+    '/me',
+    auth(),
+    route('me', (req, res) => res.json(req.user)),
+  );
 
-  api.post('/ingest', async (req, res) => {
-    const p = IngestBatchSchema.safeParse(req.body);
-    if (!p.success) return sendError(res, validationError(p.error, 'ingest batch'));
-    const end = d.metrics.ingestBatchSeconds.startTimer();
-    try {
-      res.json(await d.ingest.ingest(p.data.readings));
-    } finally {
-      end();
-    }
-  });
+  api.post(
+    '/ingest',
+    route('ingest', async (req, res) => {
+      const p = safeValidate(IngestBatchSchema, req.body, 'ingest batch');
+      if (!p.ok) return sendError(res, p.error);
+      const source = sourceOfRequest(req);
+      const end = d.metrics.ingestBatchSeconds.startTimer();
+      try {
+        const r = await d.ingest.ingest(p.data.readings, source);
+        if (unauthenticatedOnly(r)) d.guard.noteAuthFailure('ingest', source);
+        res.json(r);
+      } finally {
+        end();
+      }
+    }),
+  );
 
-  api.get('/devices', auth(), (_req, res) => {
-    res.json({ devices: [...d.fusion.devices.values()] });
-  });
+  api.get(
+    '/devices',
+    auth(),
+    route('devices', (_req, res) => {
+      res.json({ devices: [...d.fusion.devices.values()] });
+    }),
+  );
 
-  api.get('/devices/:id/token', auth('admin'), (req, res) => {
-    const id = String(req.params.id);
-    if (!d.fusion.devices.has(id)) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
-    res.json({ deviceId: id, token: deviceToken(d.deviceSecret, id) });
-  });
+  api.get(
+    '/devices/:id/token',
+    auth('admin'),
+    route('device-token', (req, res) => {
+      const id = String(req.params.id);
+      if (!d.fusion.devices.has(id)) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
+      res.json({ deviceId: id, token: deviceToken(d.deviceSecret, id) });
+    }),
+  );
 
-  api.get('/scenes/:scene', auth(), (req, res) => {
-    const p = ScreenSceneIdSchema.safeParse(req.params.scene);
-    if (!p.success) return sendError(res, validationError(p.error, 'scene'));
-    res.json(d.hub.snapshot(p.data));
-  });
+  api.get(
+    '/scenes/:scene',
+    auth(),
+    route('scene', (req, res) => {
+      const p = safeValidate(ScreenSceneIdSchema, req.params.scene, 'scene');
+      if (!p.ok) return sendError(res, p.error);
+      res.json(d.hub.snapshot(p.data));
+    }),
+  );
 
-  api.get('/incidents', auth(), (req: AuthedRequest, res) => {
-    const all = [...d.fusion.incidents.values()];
-    const me = req.user!;
-    res.json({ incidents: me.role === 'handler' ? all.filter((i) => i.assignees.includes(me.username) || i.reportedBy === me.username) : all });
-  });
+  api.get(
+    '/incidents',
+    auth(),
+    route('incidents', (req, res) => {
+      const all = [...d.fusion.incidents.values()];
+      const me = req.user!;
+      res.json({ incidents: me.role === 'handler' ? all.filter((i) => i.assignees.includes(me.username) || i.reportedBy === me.username) : all });
+    }),
+  );
 
-  api.get('/incidents/:id', auth(), async (req: AuthedRequest, res) => {
-    const id = String(req.params.id);
-    const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
-    if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
-    const me = req.user!;
-    if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
-      return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
-    }
-    res.json({ incident });
-  });
+  api.get(
+    '/incidents/:id',
+    auth(),
+    route('incident', async (req, res) => {
+      const id = String(req.params.id);
+      const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
+      if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
+      const me = req.user!;
+      if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
+        return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
+      }
+      res.json({ incident });
+    }),
+  );
 
-  /** REST mirror of the socket `command` event (same validation, authorisation and idempotency). */
-  api.post('/commands', auth(), async (req: AuthedRequest, res) => {
-    const r = await d.commands.execute(req.body, { username: req.user!.username, role: req.user!.role });
-    if (!r.ok) return sendError(res, r.error);
-    res.json(r);
-  });
+  /** REST mirror of the socket `command` event (same validation, authorisation, idempotency and per-user budget). */
+  api.post(
+    '/commands',
+    auth(),
+    route('command', async (req, res) => {
+      const limited = d.guard.takeCommand(req.user!.username);
+      if (limited) return sendError(res, limited);
+      const p = safeValidate(CommandSchema, req.body, 'command');
+      if (!p.ok) return sendError(res, p.error);
+      const r = await d.commands.execute(req.body, { username: req.user!.username, role: req.user!.role });
+      if (!r.ok) return sendError(res, r.error);
+      res.json(r);
+    }),
+  );
 
-  api.get('/events', auth('officer', 'leader', 'admin', 'screen'), async (req, res) => {
-    const fromTs = Number(req.query.from ?? Date.now() - 3600_000);
-    const toTs = Number(req.query.to ?? Date.now());
-    if (!Number.isFinite(fromTs) || !Number.isFinite(toTs) || toTs < fromTs)
-      return sendError(res, iocError('E_VALIDATION', 'from/to must be epoch ms with from <= to'));
-    res.json({ events: await d.store.readEvents(fromTs, toTs, 5000) });
-  });
+  /** The event log, paged like `replay:range`: `?from&to[&cursor]` → `{ events, next? }`. */
+  api.get(
+    '/events',
+    auth('officer', 'leader', 'admin', 'screen'),
+    route('events', async (req, res) => {
+      const fromTs = Number(req.query.from ?? Date.now() - 3600_000);
+      const toTs = Number(req.query.to ?? Date.now());
+      if (!Number.isSafeInteger(fromTs) || !Number.isSafeInteger(toTs) || fromTs < 0 || toTs < fromTs)
+        return sendError(res, iocError('E_VALIDATION', 'from/to must be epoch ms with from <= to'));
+      const cursor = req.query.cursor;
+      if (cursor !== undefined && typeof cursor !== 'string') return sendError(res, iocError('E_VALIDATION', 'cursor must be one string'));
+      const release = d.guard.beginReplay(req.user!.username);
+      if (!release) return sendError(res, iocError('E_RATE_LIMIT', 'a replay is already running for this account; wait for its answer'));
+      try {
+        const page = await readReplayPage(d.store, { scene: null, fromTs, toTs, cursor }, d.limits);
+        if (!page.ok) return sendError(res, page.error);
+        res.json(page.next === undefined ? { events: page.events } : { events: page.events, next: page.next });
+      } finally {
+        release();
+      }
+    }),
+  );
 
-  api.get('/users', auth('admin'), async (_req, res) => {
-    res.json({ users: (await d.store.listUsers()).map(publicUser) });
-  });
-  api.post('/users', auth('admin'), async (req, res) => {
-    const p = CreateUserSchema.safeParse(req.body);
-    if (!p.success) return sendError(res, validationError(p.error, 'user'));
-    const r = await d.users.createUser(p.data);
-    if (!r.ok) return sendError(res, r.error);
-    res.status(201).json({ user: r.user });
-  });
-  api.patch('/users/:username', auth('admin'), async (req, res) => {
-    const p = UpdateUserSchema.safeParse(req.body);
-    if (!p.success) return sendError(res, validationError(p.error, 'user update'));
-    const r = await d.users.updateUser(String(req.params.username), p.data);
-    if (!r.ok) return sendError(res, r.error);
-    res.json({ user: r.user });
-  });
+  api.get(
+    '/users',
+    auth('admin'),
+    route('users', async (_req, res) => {
+      res.json({ users: (await d.store.listUsers()).map(publicUser) });
+    }),
+  );
+  api.post(
+    '/users',
+    auth('admin'),
+    route('user-create', async (req, res) => {
+      const p = safeValidate(CreateUserSchema, req.body, 'user');
+      if (!p.ok) return sendError(res, p.error);
+      const r = await d.users.createUser(p.data);
+      if (!r.ok) return sendError(res, r.error);
+      res.status(201).json({ user: r.user });
+    }),
+  );
+  api.patch(
+    '/users/:username',
+    auth('admin'),
+    route('user-update', async (req, res) => {
+      const p = safeValidate(UpdateUserSchema, req.body, 'user update');
+      if (!p.ok) return sendError(res, p.error);
+      const r = await d.users.updateUser(String(req.params.username), p.data);
+      if (!r.ok) return sendError(res, r.error);
+      res.json({ user: r.user });
+    }),
+  );
 
-  api.post('/photos', auth('handler', 'officer', 'admin'), express.raw({ type: () => true, limit: d.maxPhotoBytes }), async (req, res) => {
-    const body = req.body as unknown;
-    if (!Buffer.isBuffer(body) || body.length === 0) return sendError(res, iocError('E_VALIDATION', 'send the image bytes as the request body'));
-    const declared = String(req.headers['content-type'] ?? '')
-      .split(';')[0]!
-      .trim();
-    const sig = PHOTO_SIGNATURES.find((s) => s.type === declared);
-    if (!sig)
-      return sendError(res, iocError('E_VALIDATION', `content type ${declared || '(none)'} is not allowed; use image/jpeg, image/png or image/webp`));
-    if (!sig.magic.every((b, i) => body[i] === b)) return sendError(res, iocError('E_VALIDATION', `the bytes are not a ${declared} image`));
-    const id = `PH-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    await d.store.putBlob(id, declared, body);
-    res.status(201).json({ id, bytes: body.length, contentType: declared });
-  });
-  api.get('/photos/:id', auth(), async (req, res) => {
-    const blob = await d.store.getBlob(String(req.params.id));
-    if (!blob) return sendError(res, iocError('E_NOT_FOUND', 'no such photo'));
-    res.type(blob.contentType).send(blob.data);
-  });
+  api.post(
+    '/photos',
+    auth('handler', 'officer', 'admin'),
+    express.raw({ type: () => true, limit: d.maxPhotoBytes }),
+    route('photo-upload', async (req, res) => {
+      const body = req.body as unknown;
+      if (!Buffer.isBuffer(body) || body.length === 0) return sendError(res, iocError('E_VALIDATION', 'send the image bytes as the request body'));
+      const declared = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim();
+      const sig = PHOTO_SIGNATURES.find((s) => s.type === declared);
+      if (!sig)
+        return sendError(
+          res,
+          iocError('E_VALIDATION', `content type ${declared || '(none)'} is not allowed; use image/jpeg, image/png or image/webp`),
+        );
+      if (!sig.magic.every((b, i) => body[i] === b)) return sendError(res, iocError('E_VALIDATION', `the bytes are not a ${declared} image`));
+      const id = `PH-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      await d.store.putBlob(id, declared, body);
+      res.status(201).json({ id, bytes: body.length, contentType: declared });
+    }),
+  );
+  api.get(
+    '/photos/:id',
+    auth(),
+    route('photo', async (req, res) => {
+      const blob = await d.store.getBlob(String(req.params.id));
+      if (!blob) return sendError(res, iocError('E_NOT_FOUND', 'no such photo'));
+      res.type(blob.contentType).send(blob.data);
+    }),
+  );
 
   // --- dispatch loop: handlers, recommendations, leader briefing (server/dispatch.ts, server/briefing.ts)
-  api.get('/handlers', auth('officer', 'leader', 'admin'), (_req, res) => {
-    res.json({ handlers: d.fusion.listHandlers() });
-  });
-  api.get('/incidents/:id/recommendations', auth('officer', 'admin'), async (req, res) => {
-    const id = String(req.params.id);
-    const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
-    if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
-    res.json({ incidentId: id, recommendations: recommendHandlers(incident, d.fusion.listHandlers(), Date.now()) });
-  });
-  api.get('/briefing', auth('leader', 'officer', 'admin'), async (_req, res) => {
-    const nowTs = Date.now();
-    const since = briefingWindowStart(nowTs);
-    const [alerts, incidents] = await Promise.all([d.store.loadAlerts(since), d.store.loadIncidents(since)]);
-    res.json(buildBriefing({ alerts, incidents, handlers: d.fusion.listHandlers() }, nowTs));
-  });
+  api.get(
+    '/handlers',
+    auth('officer', 'leader', 'admin'),
+    route('handlers', (_req, res) => {
+      res.json({ handlers: d.fusion.listHandlers() });
+    }),
+  );
+  api.get(
+    '/incidents/:id/recommendations',
+    auth('officer', 'admin'),
+    route('recommendations', async (req, res) => {
+      const id = String(req.params.id);
+      const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
+      if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
+      res.json({ incidentId: id, recommendations: recommendHandlers(incident, d.fusion.listHandlers(), Date.now()) });
+    }),
+  );
+  api.get(
+    '/briefing',
+    auth('leader', 'officer', 'admin'),
+    route('briefing', async (_req, res) => {
+      const nowTs = Date.now();
+      const since = briefingWindowStart(nowTs);
+      const [alerts, incidents] = await Promise.all([d.store.loadAlerts(since), d.store.loadIncidents(since)]);
+      res.json(buildBriefing({ alerts, incidents, handlers: d.fusion.listHandlers() }, nowTs));
+    }),
+  );
 
   api.use((_req, res) => sendError(res, iocError('E_NOT_FOUND', 'no such API route')));
 
-  app.get('/healthz', async (_req, res) => {
-    const storeUp = await d.store.ping();
-    const s = d.fusion.stats();
-    res.status(storeUp ? 200 : 503).json({
-      status: storeUp ? 'ok' : 'degraded',
-      store: d.store.kind,
-      storeReachable: storeUp,
-      protocol: PROTOCOL_VERSION,
-      uptimeS: Math.round((Date.now() - d.startedTs) / 1000),
-      devices: s.devices,
-      devicesOnline: s.online,
-      openAlerts: s.openAlerts,
-      openIncidents: s.openIncidents,
-      clients: d.connectedClients(),
-    });
-  });
+  app.get(
+    '/healthz',
+    route('healthz', async (_req, res) => {
+      const storeUp = await d.store.ping();
+      const s = d.fusion.stats();
+      res.status(storeUp ? 200 : 503).json({
+        status: storeUp ? 'ok' : 'degraded',
+        store: d.store.kind,
+        storeReachable: storeUp,
+        protocol: PROTOCOL_VERSION,
+        uptimeS: Math.round((Date.now() - d.startedTs) / 1000),
+        devices: s.devices,
+        devicesOnline: s.online,
+        openAlerts: s.openAlerts,
+        openIncidents: s.openIncidents,
+        clients: d.connectedClients(),
+      });
+    }),
+  );
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
-  });
+  app.get(
+    '/metrics',
+    route('metrics', async (_req, res) => {
+      res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+    }),
+  );
 
   app.use('/api', api);
 

@@ -1,13 +1,47 @@
 /**
- * `tsx server/main.ts` — starts the City IOC server from the environment (see README, Configuration).
+ * Starts the City IOC server from the environment (see README, Configuration). Runs as the bundle
+ * `node --enable-source-maps dist-server/main.mjs` (built by scripts/build-server-if-stale.mjs,
+ * supervised by scripts/start.mjs) or directly with `tsx server/main.ts`.
+ *
+ * Process-level last resort: an exception or rejection that escaped every handler's guard leaves
+ * the process in an unknown state, so it is logged (fatal) and the process exits with
+ * {@link EXIT_CODE_CRASH}; the supervisor restarts a clean process, which recovers from the store.
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { startIocServer } from './app';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 
+/** Exit code after an uncaught exception or unhandled rejection (sysexits EX_SOFTWARE). */
+const EXIT_CODE_CRASH = 70;
+/** Exit code of an invalid configuration: restarting cannot help. */
+const EXIT_CODE_CONFIG = 2;
+/** A graceful shutdown that takes longer than this is cut short (exit 1), ms. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+// server/ and dist-server/ are both one level below the root: the client dist resolves the same
+// from the sources (tsx) and from the bundle
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+let fatalLog: Logger | undefined;
+let dying = false;
+function exitOnEscapedError(kind: 'uncaughtException' | 'unhandledRejection', err: unknown): void {
+  if (dying) return;
+  dying = true;
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  try {
+    fatalLog?.fatal({ err, kind }, `${kind}: exiting so that a clean process is started`);
+  } catch {
+    // the logger itself may be what failed; stderr below still says why
+  }
+  // stderr is synchronous for files and pipes on Linux; pino's stdout stream is flushed
+  // synchronously by its exit hook
+  process.stderr.write(`City IOC: fatal ${kind}, exiting with code ${EXIT_CODE_CRASH}: ${detail}\n`);
+  process.exit(EXIT_CODE_CRASH);
+}
+process.on('uncaughtException', (err) => exitOnEscapedError('uncaughtException', err));
+process.on('unhandledRejection', (reason) => exitOnEscapedError('unhandledRejection', reason));
 
 async function main(): Promise<void> {
   let config;
@@ -16,12 +50,12 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`City IOC: ${err.message}\n`);
-      process.exit(2);
+      process.exit(EXIT_CODE_CONFIG);
     }
     throw err;
   }
   const log = createLogger(config.logLevel);
-  process.on('unhandledRejection', (reason) => log.error({ reason }, 'unhandled rejection'));
+  fatalLog = log;
 
   const server = await startIocServer(config, { logger: log });
   const storeLine =
@@ -44,9 +78,14 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
+    // Ctrl-C reaches the server twice (from the terminal and from the supervisor): once is enough
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'graceful shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     server
       .close()
       .then(() => process.exit(0))

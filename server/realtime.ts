@@ -4,11 +4,13 @@
  * - `/device` for gateways: per-device token in the handshake, readings acknowledged per batch.
  */
 import type { Server as IoServer, Namespace, Socket } from 'socket.io';
+import type { IncomingHttpHeaders } from 'node:http';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Alert, Incident, Role, ScreenSceneId } from '../scenes/domain';
 import {
   DeviceDetailRequestSchema,
   DeviceHandshakeSchema,
+  CommandSchema,
   HandlerPositionSchema,
   IncidentReadingsRequestSchema,
   IngestBatchSchema,
@@ -21,12 +23,16 @@ import {
   type IocError,
   type SceneDeltaMessage,
 } from '../scenes/protocol';
+import type { ServerConfig } from './config';
+import { failure, rateLimited, safeValidate, sourceOf, TokenBucket, type EntryGuard } from './guard';
+import { readReplayPage } from './replay-page';
+import { RefusedMessageError } from './socket-encoder';
 import type { SeriesWindow } from '../scenes/scene-model';
 import type { TokenService } from './auth/tokens';
 import type { UserService } from './auth/users';
 import type { ChangeNotifier, CommandService } from './commands';
 import type { DeviceTokenVerifier } from './device-token';
-import { iocError, validationError } from './errors';
+import { iocError } from './errors';
 import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
@@ -40,6 +46,27 @@ interface LiveSocketData {
   displayName: string;
 }
 
+/** The limits of server/config.ts that the socket entry points enforce. */
+export type RealtimeLimits = Pick<
+  ServerConfig,
+  | 'liveEventRatePerS'
+  | 'liveEventBurst'
+  | 'liveMaxRefusedEvents'
+  | 'liveJoinRatePerS'
+  | 'liveJoinBurst'
+  | 'liveQueryRatePerS'
+  | 'liveQueryBurst'
+  | 'liveReplayRatePerS'
+  | 'liveReplayBurst'
+  | 'replayPageMaxEvents'
+  | 'replayPageMaxBytes'
+  | 'deviceEventRatePerS'
+  | 'deviceEventBurst'
+  | 'liveMaxBufferedBytes'
+  | 'liveMaxQueuedPackets'
+  | 'liveBufferCheckIntervalMs'
+>;
+
 export interface RealtimeDeps {
   io: IoServer;
   fusion: Fusion;
@@ -48,41 +75,43 @@ export interface RealtimeDeps {
   users: UserService;
   verifier: DeviceTokenVerifier;
   log: Logger;
+  /** the one guard of every entry point (shared with REST: command budgets, auth failures) */
+  guard: EntryGuard;
+  limits: RealtimeLimits;
   coalesceIntervalMs: number;
   deltaHistoryPerScene: number;
   deltaHistoryMaxAgeMs: number;
-  /** commands per second per socket before E_RATE_LIMIT */
-  commandRatePerS: number;
-  replayMaxEvents: number;
 }
 
-type Ack<T> = ((r: T) => void) | undefined;
+type Ack = ((r: unknown) => void) | undefined;
 
-function asAck<T>(maybe: unknown): Ack<T> {
-  return typeof maybe === 'function' ? (maybe as (r: T) => void) : undefined;
-}
-
-function fail(error: IocError): { ok: false; error: IocError } {
-  return { ok: false, error };
+function asAck(maybe: unknown): Ack {
+  return typeof maybe === 'function' ? (maybe as (r: unknown) => void) : undefined;
 }
 
 const CONNECT_ERROR = (e: IocError): Error => Object.assign(new Error(e.code), { data: e });
 
-/** Small token bucket per socket: `ratePerS` events per second, bursting to the same number. */
-class RateLimiter {
-  private tokens: number;
-  private last = Date.now();
-  constructor(private readonly ratePerS: number) {
-    this.tokens = ratePerS;
+/** The engine.io connection under a Socket.IO socket, as far as the output-buffer check reads it. */
+interface EngineConn {
+  writeBuffer?: { data?: unknown }[];
+  transport?: { socket?: { bufferedAmount?: number; terminate?: () => void } };
+}
+
+/** Bytes a connection has not sent yet: the ws send buffer plus engine.io's queue. */
+function pendingOutput(conn: EngineConn, maxPackets: number): { bytes: number; packets: number } {
+  const queue = conn.writeBuffer ?? [];
+  let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+  const n = Math.min(queue.length, maxPackets);
+  for (let i = 0; i < n; i++) {
+    const d = queue[i]?.data;
+    if (typeof d === 'string') bytes += d.length;
+    else if (Buffer.isBuffer(d)) bytes += d.length;
   }
-  take(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.ratePerS, this.tokens + ((now - this.last) / 1000) * this.ratePerS);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
+  return { bytes, packets: queue.length };
+}
+
+function socketSource(socket: Socket): string {
+  return sourceOf(socket.handshake.address, (socket.handshake.headers as IncomingHttpHeaders)['x-forwarded-for']);
 }
 
 export class Realtime implements ChangeNotifier {
@@ -91,6 +120,7 @@ export class Realtime implements ChangeNotifier {
   readonly hub: SceneHub;
   private commands: CommandService | null = null;
   private ingest: IngestService | null = null;
+  private bufferTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: RealtimeDeps) {
     this.live = deps.io.of('/live');
@@ -110,13 +140,18 @@ export class Realtime implements ChangeNotifier {
   attach(commands: CommandService, ingest: IngestService): void {
     this.commands = commands;
     this.ingest = ingest;
+    this.setupConnectionGuard();
     this.setupLive();
     this.setupDevice();
     this.hub.start();
+    this.bufferTimer = setInterval(() => this.dropStalledReaders(), this.deps.limits.liveBufferCheckIntervalMs);
+    this.bufferTimer.unref();
   }
 
   stop(): void {
     this.hub.stop();
+    if (this.bufferTimer) clearInterval(this.bufferTimer);
+    this.bufferTimer = null;
   }
 
   // ChangeNotifier ------------------------------------------------------------------------------
@@ -134,63 +169,195 @@ export class Realtime implements ChangeNotifier {
     this.live.to(rooms).emit('incident:update', incident);
   }
 
+  // every connection ----------------------------------------------------------------------------
+
+  /**
+   * Transport connections count as unauthenticated until one of their namespaces accepts a
+   * handshake; `allowRequest` (app.ts) refuses a source with too many of them.
+   */
+  private setupConnectionGuard(): void {
+    const { io, guard } = this.deps;
+    io.engine.on(
+      'connection',
+      (conn: { remoteAddress: string; request?: { headers: IncomingHttpHeaders }; once(e: 'close', l: () => void): unknown }) => {
+        // keyed by the engine.io socket itself: a namespace handshake releases it through `socket.conn`
+        guard.trackPending(conn, sourceOf(conn.remoteAddress, conn.request?.headers['x-forwarded-for']));
+      },
+    );
+  }
+
+  /** Runs a connection middleware through the guard: a throw refuses the connection with E_INTERNAL. */
+  private guardedMiddleware(entry: string, check: (socket: Socket, auth: unknown) => Promise<IocError | null> | IocError | null) {
+    const { guard } = this.deps;
+    return (socket: Socket, next: (err?: Error) => void) => {
+      void guard
+        .handle(entry, socket.handshake.auth, (auth) => check(socket, auth))
+        .then((r) => {
+          if (r === null) {
+            guard.authenticated(socket.conn);
+            next();
+          } else next(CONNECT_ERROR('ok' in r ? r.error : r));
+        })
+        .catch(() => next(CONNECT_ERROR(iocError('E_INTERNAL', 'internal error'))));
+    };
+  }
+
+  /**
+   * Registers `handler` for `event` behind the guard: an optional per-connection budget, inbound
+   * normalisation, a typed answer for any throw. The handler's return value is the ack.
+   */
+  private onGuarded(
+    socket: Socket,
+    entry: string,
+    event: string,
+    budget: TokenBucket | null,
+    handler: (payload: unknown) => unknown,
+    meta: Record<string, unknown>,
+  ): void {
+    const { guard } = this.deps;
+    socket.on(event, (payload: unknown, maybeAck: unknown) => {
+      const ack = asAck(maybeAck);
+      const answer = (r: unknown) => {
+        if (!ack || r === undefined) return;
+        try {
+          ack(r);
+        } catch (err) {
+          this.deps.log.warn({ err, entry, event }, 'ack failed');
+        }
+      };
+      if (budget && !budget.take()) return answer(failure(rateLimited(`too many ${event} requests; slow down`, budget.retryAfterMs())));
+      guard
+        .handle(`${entry}:${event}`, payload, handler, meta)
+        .then(answer)
+        .catch((err: unknown) => answer(guard.failureOf(err, `${entry}:${event}`, meta)));
+    });
+  }
+
+  /**
+   * One budget for every event of a connection (known or not), checked before any handler. A
+   * client that keeps sending after `maxRefused` refusals in a row is dropped.
+   */
+  private throttleConnection(socket: Socket, ratePerS: number, burst: number, maxRefused: number, who: Record<string, unknown>): void {
+    const bucket = new TokenBucket(ratePerS, burst);
+    let refused = 0;
+    socket.use((packet, next) => {
+      if (bucket.take()) {
+        refused = 0;
+        return next();
+      }
+      refused++;
+      const last = packet[packet.length - 1] as unknown;
+      if (typeof last === 'function') {
+        try {
+          (last as (r: unknown) => void)(failure(rateLimited('too many messages; slow down', bucket.retryAfterMs())));
+        } catch {
+          // the client is gone
+        }
+      }
+      if (refused === maxRefused) {
+        this.deps.log.warn({ ...who, refused }, 'connection dropped: it kept sending past its rate limit');
+        socket.disconnect(true);
+      }
+    });
+  }
+
+  /** Drops `/live` clients that stopped reading: their unsent output would grow without bound. */
+  dropStalledReaders(): void {
+    const { liveMaxBufferedBytes, liveMaxQueuedPackets } = this.deps.limits;
+    for (const socket of this.live.sockets.values()) {
+      const conn = socket.conn as unknown as EngineConn;
+      const out = pendingOutput(conn, liveMaxQueuedPackets + 1);
+      if (out.bytes <= liveMaxBufferedBytes && out.packets <= liveMaxQueuedPackets) continue;
+      const me = socket.data as LiveSocketData;
+      this.deps.log.warn(
+        {
+          user: me.username,
+          bufferedBytes: out.bytes,
+          queuedPackets: out.packets,
+          maxBufferedBytes: liveMaxBufferedBytes,
+          maxQueuedPackets: liveMaxQueuedPackets,
+        },
+        'live client dropped: it stopped reading and its output buffer passed the limit',
+      );
+      socket.disconnect(true);
+      // the close handshake would wait behind the unread bytes: cut the transport now
+      conn.transport?.socket?.terminate?.();
+    }
+  }
+
   // /live ---------------------------------------------------------------------------------------
 
   private setupLive(): void {
-    const { tokens, users, fusion, store, log } = this.deps;
-    this.live.use(async (socket, next) => {
-      const hs = LiveHandshakeSchema.safeParse(socket.handshake.auth);
-      if (!hs.success) return next(CONNECT_ERROR(iocError('E_PROTOCOL', `handshake needs { token, protocol: ${PROTOCOL_VERSION} }`)));
-      const claims = await tokens.verify(hs.data.token);
-      if (!claims) return next(CONNECT_ERROR(iocError('E_UNAUTHORIZED', 'session token invalid or expired; log in again')));
-      if (!(await users.isActive(claims.username))) return next(CONNECT_ERROR(iocError('E_UNAUTHORIZED', 'account disabled or removed')));
-      (socket.data as LiveSocketData) = { username: claims.username, role: claims.role, displayName: claims.displayName };
-      next();
-    });
+    const { tokens, users, fusion, store, log, guard, limits } = this.deps;
+    this.live.use(
+      this.guardedMiddleware('live:handshake', async (socket, auth) => {
+        const source = socketSource(socket);
+        const blocked = guard.authBlocked('live', source);
+        if (blocked) return blocked;
+        const refuse = (e: IocError) => {
+          guard.noteAuthFailure('live', source);
+          return e;
+        };
+        const hs = safeValidate(LiveHandshakeSchema, auth, 'handshake');
+        if (!hs.ok) return refuse(iocError('E_PROTOCOL', `handshake needs { token, protocol: ${PROTOCOL_VERSION} }`));
+        const claims = await tokens.verify(hs.data.token);
+        if (!claims) return refuse(iocError('E_UNAUTHORIZED', 'session token invalid or expired; log in again'));
+        if (!(await users.isActive(claims.username))) return refuse(iocError('E_UNAUTHORIZED', 'account disabled or removed'));
+        (socket.data as LiveSocketData) = { username: claims.username, role: claims.role, displayName: claims.displayName };
+        return null;
+      }),
+    );
 
     this.live.on('connection', (socket: Socket) => {
       const me = socket.data as LiveSocketData;
-      const limiter = new RateLimiter(this.deps.commandRatePerS);
+      const who = { user: me.username, role: me.role };
+      this.throttleConnection(socket, limits.liveEventRatePerS, limits.liveEventBurst, limits.liveMaxRefusedEvents, who);
+      const joins = new TokenBucket(limits.liveJoinRatePerS, limits.liveJoinBurst);
+      const queries = new TokenBucket(limits.liveQueryRatePerS, limits.liveQueryBurst);
+      const replays = new TokenBucket(limits.liveReplayRatePerS, limits.liveReplayBurst);
+      const on = (event: string, budget: TokenBucket | null, handler: (payload: unknown) => unknown) =>
+        this.onGuarded(socket, 'live', event, budget, handler, who);
+
+      socket.on('error', (err: unknown) => {
+        if (err instanceof RefusedMessageError) {
+          log.warn({ ...who, namespace: err.namespace, bytes: err.bytes, limitBytes: err.limitBytes }, `live client closed: ${err.message}`);
+          // queued before the close: engine.io sends what it holds, then closes
+          socket.emit('server:error', iocError('E_PAYLOAD_TOO_LARGE', err.message));
+        } else log.warn({ ...who, err }, 'live socket error');
+      });
+
       void socket.join([`role:${me.role}`, `user:${me.username}`]);
       socket.emit('server:hello', { protocol: PROTOCOL_VERSION, serverTs: Date.now(), role: me.role, username: me.username });
 
-      const guard = (event: string, handler: (payload: unknown, ack: Ack<unknown>) => void | Promise<void>) => {
-        socket.on(event, (payload: unknown, maybeAck: unknown) => {
-          const ack = asAck<unknown>(maybeAck);
-          Promise.resolve()
-            .then(() => handler(payload, ack))
-            .catch((err: unknown) => {
-              log.error({ err, event, user: me.username }, 'live event failed');
-              ack?.(fail(iocError('E_INTERNAL', 'internal error')));
-            });
-        });
-      };
-
-      guard('scene:join', (payload, ack) => {
-        const p = SceneJoinSchema.safeParse(payload);
-        if (!p.success) return ack?.(fail(validationError(p.error, 'scene:join')));
+      on('scene:join', joins, (payload) => {
+        const p = safeValidate(SceneJoinSchema, payload, 'scene:join');
+        if (!p.ok) return p;
         // answer first, then enter the room: a frame emitted while answering is in the answer
         const answer = this.hub.join(p.data.scene, p.data.sinceRev);
         void socket.join(sceneRoom(p.data.scene));
-        ack?.(answer);
+        return answer;
       });
 
-      guard('scene:leave', (payload) => {
-        const p = SceneLeaveSchema.safeParse(payload);
-        if (p.success) void socket.leave(sceneRoom(p.data.scene));
+      on('scene:leave', null, (payload) => {
+        const p = safeValidate(SceneLeaveSchema, payload, 'scene:leave');
+        if (p.ok) void socket.leave(sceneRoom(p.data.scene));
+        return undefined;
       });
 
-      guard('command', async (payload, ack) => {
-        if (!limiter.take()) return ack?.(fail(iocError('E_RATE_LIMIT', 'too many commands; slow down')));
-        const result = await this.commands!.execute(payload, { username: me.username, role: me.role });
-        ack?.(result);
+      on('command', null, async (payload) => {
+        const limited = guard.takeCommand(me.username);
+        if (limited) return failure(limited);
+        // validated here too: a payload that makes zod throw is E_VALIDATION, not a fault of the service
+        const p = safeValidate(CommandSchema, payload, 'command');
+        if (!p.ok) return p;
+        return this.commands!.execute(payload, { username: me.username, role: me.role });
       });
 
-      guard('device:detail', (payload, ack) => {
-        const p = DeviceDetailRequestSchema.safeParse(payload);
-        if (!p.success) return ack?.(fail(validationError(p.error, 'device:detail')));
+      on('device:detail', queries, (payload) => {
+        const p = safeValidate(DeviceDetailRequestSchema, payload, 'device:detail');
+        if (!p.ok) return p;
         const device = fusion.devices.get(p.data.deviceId);
-        if (!device) return ack?.(fail(iocError('E_NOT_FOUND', `no device ${p.data.deviceId}`)));
+        if (!device) return failure(iocError('E_NOT_FOUND', `no device ${p.data.deviceId}`));
         const series: Record<string, SeriesWindow> = {};
         for (const m of DEVICE_CATALOGUE[device.kind].metrics) {
           const w = fusion.seriesOf(device.id, m.name);
@@ -203,42 +370,51 @@ export class Realtime implements ChangeNotifier {
           rules: fusion.rulesFor(device.kind),
           alerts: fusion.openAlertsOf(device.id),
         };
-        ack?.({ ok: true, detail });
+        return { ok: true, detail };
       });
 
-      guard('handler:position', (payload, ack) => {
-        if (me.role !== 'handler') return ack?.(fail(iocError('E_FORBIDDEN', 'only field handlers report positions')));
-        const p = HandlerPositionSchema.safeParse(payload);
-        if (!p.success) return ack?.(fail(validationError(p.error, 'handler:position')));
+      on('handler:position', null, (payload) => {
+        if (me.role !== 'handler') return failure(iocError('E_FORBIDDEN', 'only field handlers report positions'));
+        const p = safeValidate(HandlerPositionSchema, payload, 'handler:position');
+        if (!p.ok) return p;
         const ok = fusion.updateHandlerPosition(me.username, p.data.location, Date.now(), p.data.simulated === true);
-        if (!ok) return ack?.(fail(iocError('E_NOT_FOUND', `no handler profile for ${me.username}`)));
-        ack?.(ok === 'ignored' ? { ok: true, ignored: true } : { ok: true });
+        if (!ok) return failure(iocError('E_NOT_FOUND', `no handler profile for ${me.username}`));
+        return ok === 'ignored' ? { ok: true, ignored: true } : { ok: true };
       });
 
-      guard('replay:range', async (payload, ack) => {
-        const p = ReplayRequestSchema.safeParse(payload);
-        if (!p.success) return ack?.(fail(validationError(p.error, 'replay:range')));
-        if (p.data.toTs < p.data.fromTs) return ack?.(fail(iocError('E_VALIDATION', 'toTs must not be before fromTs')));
-        const events = await store.readEvents(p.data.fromTs, p.data.toTs, this.deps.replayMaxEvents);
-        const scene: ScreenSceneId = p.data.scene;
-        ack?.({ ok: true, events: scene === 'overview' ? events : events.filter((e) => e.scene === scene) });
-      });
-
-      guard('incident:readings', async (payload, ack) => {
-        const p = IncidentReadingsRequestSchema.safeParse(payload);
-        if (!p.success) return ack?.(fail(validationError(p.error, 'incident:readings')));
-        const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
-        if (!incident) return ack?.(fail(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`)));
-        if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
-          return ack?.(fail(iocError('E_FORBIDDEN', 'not your incident')));
+      on('replay:range', replays, async (payload) => {
+        const p = safeValidate(ReplayRequestSchema, payload, 'replay:range');
+        if (!p.ok) return p;
+        const release = guard.beginReplay(me.username);
+        if (!release)
+          return failure(rateLimited('a replay is already running for this account; wait for its answer', limits.liveBufferCheckIntervalMs));
+        try {
+          const scene: ScreenSceneId = p.data.scene;
+          return await readReplayPage(
+            store,
+            { scene: scene === 'overview' ? null : scene, fromTs: p.data.fromTs, toTs: p.data.toTs, cursor: p.data.cursor },
+            limits,
+          );
+        } finally {
+          release();
         }
-        ack?.({ ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) });
       });
 
-      guard('incidents:list', (_payload, ack) => {
+      on('incident:readings', queries, async (payload) => {
+        const p = safeValidate(IncidentReadingsRequestSchema, payload, 'incident:readings');
+        if (!p.ok) return p;
+        const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
+        if (!incident) return failure(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`));
+        if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
+          return failure(iocError('E_FORBIDDEN', 'not your incident'));
+        }
+        return { ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) };
+      });
+
+      on('incidents:list', queries, () => {
         const all = [...fusion.incidents.values()];
         const mine = me.role === 'handler' ? all.filter((i) => i.assignees.includes(me.username) || i.reportedBy === me.username) : all;
-        ack?.({ ok: true, incidents: mine });
+        return { ok: true, incidents: mine };
       });
     });
   }
@@ -246,28 +422,42 @@ export class Realtime implements ChangeNotifier {
   // /device -------------------------------------------------------------------------------------
 
   private setupDevice(): void {
-    const { verifier, fusion, log } = this.deps;
-    this.device.use((socket, next) => {
-      const hs = DeviceHandshakeSchema.safeParse(socket.handshake.auth);
-      if (!hs.success) return next(CONNECT_ERROR(iocError('E_PROTOCOL', 'handshake needs { deviceId, token }')));
-      if (!fusion.devices.has(hs.data.deviceId) || !verifier.verify(hs.data.deviceId, hs.data.token)) {
-        return next(CONNECT_ERROR(iocError('E_UNAUTHORIZED', 'unknown device or bad token')));
-      }
-      socket.data = { deviceId: hs.data.deviceId };
-      next();
-    });
+    const { verifier, fusion, log, guard, limits } = this.deps;
+    this.device.use(
+      this.guardedMiddleware('device:handshake', (socket, auth) => {
+        const source = socketSource(socket);
+        const blocked = guard.authBlocked('device', source);
+        if (blocked) return blocked;
+        const hs = safeValidate(DeviceHandshakeSchema, auth, 'handshake');
+        if (!hs.ok) {
+          guard.noteAuthFailure('device', source);
+          return iocError('E_PROTOCOL', 'handshake needs { deviceId, token }');
+        }
+        if (!fusion.devices.has(hs.data.deviceId) || !verifier.verify(hs.data.deviceId, hs.data.token)) {
+          guard.noteAuthFailure('device', source);
+          return iocError('E_UNAUTHORIZED', 'unknown device or bad token');
+        }
+        socket.data = { deviceId: hs.data.deviceId, source };
+        return null;
+      }),
+    );
     this.device.on('connection', (socket) => {
-      socket.on('readings', (payload: unknown, maybeAck: unknown) => {
-        const ack = asAck<unknown>(maybeAck);
-        const p = IngestBatchSchema.safeParse(payload);
-        if (!p.success) return ack?.(fail(validationError(p.error, 'readings batch')));
-        this.ingest!.ingest(p.data.readings)
-          .then((r) => ack?.({ ok: true, ...r }))
-          .catch((err: unknown) => {
-            log.error({ err }, 'device ingest failed');
-            ack?.(fail(iocError('E_INTERNAL', 'store unavailable; retry the batch')));
-          });
-      });
+      const { deviceId, source } = socket.data as { deviceId: string; source: string };
+      const who = { deviceId, source };
+      this.throttleConnection(socket, limits.deviceEventRatePerS, limits.deviceEventBurst, limits.liveMaxRefusedEvents, who);
+      socket.on('error', (err: unknown) => log.warn({ ...who, err }, 'device socket error'));
+      this.onGuarded(
+        socket,
+        'device',
+        'readings',
+        null,
+        async (payload) => {
+          const p = safeValidate(IngestBatchSchema, payload, 'readings batch');
+          if (!p.ok) return p;
+          return { ok: true, ...(await this.ingest!.ingest(p.data.readings, source)) };
+        },
+        who,
+      );
     });
   }
 

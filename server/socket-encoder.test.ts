@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decoder, Encoder, PacketType, type Packet } from 'socket.io-parser';
-import { encodeOnce, JsonEncoder } from './socket-encoder';
+import { createIocSocketParser, encodeOnce, JsonEncoder, namespaceOfPacket, RefusedMessageError } from './socket-encoder';
 
 const stock = new Encoder();
 const ours = new JsonEncoder();
@@ -49,5 +49,40 @@ describe('JsonEncoder', () => {
     );
     expect(second).toBe((first as string).replace(/^31/, '32').replace('/live,1', '/live,2'));
     expect(second).not.toContain('changed');
+  });
+});
+
+describe('LimitedDecoder', () => {
+  const LIVE_MAX_BYTES = 1024;
+  const DEVICE_MAX_BYTES = 64 * 1024;
+  const parser = createIocSocketParser({ maxMessageBytes: LIVE_MAX_BYTES, namespaceMaxMessageBytes: { '/device': DEVICE_MAX_BYTES } });
+  const decodeWith = (text: string): Packet | null => {
+    const d = new parser.Decoder();
+    let out: Packet | null = null;
+    d.on('decoded', (p: Packet) => (out = p));
+    d.add(text);
+    return out;
+  };
+
+  it('reads the namespace of an encoded packet', () => {
+    expect(namespaceOfPacket('2/live,1["command",{}]')).toBe('/live');
+    expect(namespaceOfPacket('0/device,{"token":"x"}')).toBe('/device');
+    expect(namespaceOfPacket('2["x"]')).toBe('/');
+    expect(namespaceOfPacket('51-/live,["x",{"_placeholder":true,"num":0}]')).toBe('/live');
+  });
+
+  it('refuses a /live message over its limit before parsing it, and takes a larger one on /device', () => {
+    const big = 'x'.repeat(LIVE_MAX_BYTES);
+    expect(() => decodeWith(`2/live,1["command",{"note":"${big}"}]`)).toThrow(RefusedMessageError);
+    // multi-byte characters count in UTF-8 bytes
+    expect(() => decodeWith(`2/live,1["command",{"note":"${'界'.repeat(LIVE_MAX_BYTES / 2)}"}]`)).toThrow(RefusedMessageError);
+    expect(decodeWith(`2/device,1["readings",{"note":"${big}"}]`)?.data).toEqual(['readings', { note: big }]);
+    expect(decodeWith('2/live,1["command",{"note":"ok"}]')?.data).toEqual(['command', { note: 'ok' }]);
+  });
+
+  it('refuses binary packets on every namespace', () => {
+    expect(() => decodeWith('51-/device,["readings",{"_placeholder":true,"num":0}]')).toThrow(RefusedMessageError);
+    const d = new parser.Decoder();
+    expect(() => d.add(Buffer.from([1, 2, 3]))).toThrow(RefusedMessageError);
   });
 });

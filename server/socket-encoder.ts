@@ -9,6 +9,11 @@
  *   answered to many joining screens (a wall reconnecting after a restart) costs one
  *   JSON.stringify, not one per screen. Such a value must not be changed after registration
  *   (scene models never are: each build makes new objects).
+ *
+ * and a decoder (`LimitedDecoder`) that enforces a message size per namespace before JSON.parse:
+ * engine.io's `maxHttpBufferSize` is one limit for the whole server, sized for `/device` batches,
+ * while a `/live` message never needs more than a command. It also refuses binary packets
+ * (attachments are reassembled in memory and this server never receives any).
  */
 import { createRequire } from 'node:module';
 import type * as ParserModule from 'socket.io-parser';
@@ -56,3 +61,62 @@ export class JsonEncoder extends Encoder {
 
 /** The `parser` option of City IOC's Socket.IO server: stock decoder, JsonEncoder. */
 export const iocSocketParser = { ...parser, Encoder: JsonEncoder };
+
+export interface MessageLimits {
+  /** largest message on any namespace not listed in `namespaceMaxMessageBytes`, bytes (UTF-8) */
+  maxMessageBytes: number;
+  /** per-namespace exceptions, e.g. `{ '/device': 4 MiB }` */
+  namespaceMaxMessageBytes: Record<string, number>;
+}
+
+/** Thrown by the decoder; Socket.IO hands it to each socket's `error` listeners, then closes the connection. */
+export class RefusedMessageError extends Error {
+  constructor(
+    message: string,
+    readonly namespace: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(message);
+    this.name = 'RefusedMessageError';
+  }
+}
+
+const BINARY_TYPES = new Set([String(PacketType.BINARY_EVENT), String(PacketType.BINARY_ACK)]);
+
+/** Namespace of an encoded packet: `<type>[<n>-][<nsp>,]…`, `/` when absent. */
+export function namespaceOfPacket(text: string): string {
+  let i = 1;
+  if (BINARY_TYPES.has(text.charAt(0))) {
+    const dash = text.indexOf('-', i);
+    if (dash < 0) return '/';
+    i = dash + 1;
+  }
+  if (text.charAt(i) !== '/') return '/';
+  const comma = text.indexOf(',', i);
+  return comma < 0 ? text.slice(i) : text.slice(i, comma);
+}
+
+/** UTF-8 size of `text`, computed only when the UTF-16 length leaves it in doubt. */
+function exceedsBytes(text: string, limit: number): number | null {
+  if (text.length > limit) return text.length;
+  if (text.length * 3 <= limit) return null;
+  const bytes = Buffer.byteLength(text);
+  return bytes > limit ? bytes : null;
+}
+
+/** Builds the `parser` option of City IOC's Socket.IO server: JsonEncoder and a size-limited decoder. */
+export function createIocSocketParser(limits: MessageLimits): typeof iocSocketParser {
+  class LimitedDecoder extends parser.Decoder {
+    override add(obj: unknown): void {
+      if (typeof obj !== 'string') throw new RefusedMessageError('binary Socket.IO messages are not accepted', '?', 0, 0);
+      const nsp = namespaceOfPacket(obj);
+      if (BINARY_TYPES.has(obj.charAt(0))) throw new RefusedMessageError('binary Socket.IO messages are not accepted', nsp, obj.length, 0);
+      const limit = Object.hasOwn(limits.namespaceMaxMessageBytes, nsp) ? limits.namespaceMaxMessageBytes[nsp]! : limits.maxMessageBytes;
+      const bytes = exceedsBytes(obj, limit);
+      if (bytes !== null) throw new RefusedMessageError(`message of ${bytes} bytes on ${nsp} exceeds its limit of ${limit} bytes`, nsp, bytes, limit);
+      super.add(obj);
+    }
+  }
+  return { ...parser, Encoder: JsonEncoder, Decoder: LimitedDecoder };
+}

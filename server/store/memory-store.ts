@@ -8,17 +8,42 @@
  * Everything goes in and out through `structuredClone`, so callers can never mutate stored state.
  * Readings and events are bounded like the Redis streams (`MAXLEN ~`): trimmed in chunks once the
  * cap is exceeded by a tenth, so the cost is amortised. Data is lost when the process exits.
+ *
+ * Bounds (same as Redis): batch ids, command records and claims expire by their TTLs (swept at
+ * most once a minute); closed incidents and finished alerts are dropped by `housekeep` once older
+ * than `closedRetentionMs`; blobs expire after `blobRetentionMs` and count against
+ * `maxBlobBytesTotal` until they do.
  */
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
-import { DEFAULT_STORE_OPTIONS, type CreateOutcome, type Store, type StoreOptions, type StoredUser, type TransitionOutcome } from './store';
+import {
+  DEFAULT_STORE_OPTIONS,
+  EMPTY_READINGS_CURSOR,
+  StoreQuotaError,
+  incidentEvent,
+  wellFormedCopy,
+  wellFormedString,
+  type CreateOutcome,
+  type ReadingsCursor,
+  type Store,
+  type StoreOptions,
+  type StoredUser,
+  type TransitionOutcome,
+} from './store';
 
-/** How long a command id → incident id record is kept (same as Redis `cmd:` keys). */
-export const INCIDENT_COMMAND_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** How long a command id → incident id record is kept by default (same as Redis `cmd:` keys). */
+export const INCIDENT_COMMAND_TTL_MS = DEFAULT_STORE_OPTIONS.commandTtlMs;
 /** Streams may exceed their cap by this fraction before a trim (like Redis `MAXLEN ~`). */
 const STREAM_TRIM_SLACK_RATIO = 0.1;
 /** Expired command records and claims are swept at most this often (clock time). */
 const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
+/** Readings per append chunk; a batch id de-duplicates per chunk (same as the Redis store's script calls). */
+export const APPEND_CHUNK_SIZE = 1_000;
+
+/** The de-duplication id of chunk `chunkIndex` of batch `batchId` (both stores). */
+export function batchChunkId(batchId: string, chunkIndex: number): string {
+  return `${batchId}:${chunkIndex}`;
+}
 
 export interface MemoryStoreConfig {
   /** epoch ms clock; injectable for tests (claims and command records expire by it) */
@@ -33,6 +58,18 @@ interface StoredEvent {
 /** Alerts stay in the open index until cleared AND acknowledged. */
 function isAlertOpen(alert: Alert): boolean {
   return !alert.cleared || !alert.acknowledged;
+}
+
+/** Memory cursors are `0-<n>`, n = readings ever appended (1-based position of an entry). */
+function memoryCursor(position: number): ReadingsCursor {
+  return `0-${position}`;
+}
+
+function memoryCursorPosition(cursor: ReadingsCursor): number {
+  const match = /^(\d+)-(\d+)$/.exec(cursor);
+  if (!match) throw new RangeError(`invalid readings cursor '${cursor}'`);
+  // a Redis-style cursor with a time part is after every memory position
+  return match[1] === '0' ? Number(match[2]) : Number.POSITIVE_INFINITY;
 }
 
 function clone<T>(value: T): T {
@@ -51,8 +88,15 @@ export class MemoryStore implements Store {
   private readonly now: () => number;
 
   private readings: Reading[] = [];
+  /** readings ever appended: the position (cursor) of the newest one */
+  private readingsAppended = 0;
+  /** batch (chunk) id → expiry epoch ms */
+  private readonly batchIds = new Map<string, number>();
   private readonly deviceStates = new Map<string, DeviceState>();
+  private deviceStatesCursorValue: ReadingsCursor | null = null;
   private readonly alerts = new Map<string, Alert>();
+  /** alert command id → alert id it acknowledged */
+  private readonly alertCommands = new Map<string, { alertId: string; expiresTs: number }>();
   private readonly incidents = new Map<string, Incident>();
   /** commandId → incident id it created or transitioned */
   private readonly incidentCommands = new Map<string, { incidentId: string; expiresTs: number }>();
@@ -63,7 +107,8 @@ export class MemoryStore implements Store {
   private lastEventMs = 0;
   private lastEventSeq = 0;
   private readonly users = new Map<string, StoredUser>();
-  private readonly blobs = new Map<string, { contentType: string; data: Buffer }>();
+  private readonly blobs = new Map<string, { contentType: string; data: Buffer; expiresTs: number }>();
+  private blobBytes = 0;
   private lastSweepTs = 0;
   private closed = false;
 
@@ -74,9 +119,38 @@ export class MemoryStore implements Store {
 
   // --- telemetry -------------------------------------------------------------------------
 
-  async appendReadings(readings: readonly Reading[]): Promise<void> {
-    for (const reading of readings) this.readings.push(clone(reading));
+  async appendReadings(readings: readonly Reading[], batchId?: string): Promise<void> {
+    this.sweepExpired();
+    const now = this.now();
+    // chunked like the Redis store, so a batch id means the same thing in both
+    for (let start = 0, chunk = 0; start < readings.length; start += APPEND_CHUNK_SIZE, chunk++) {
+      if (batchId !== undefined) {
+        const chunkId = batchChunkId(batchId, chunk);
+        const expiresTs = this.batchIds.get(chunkId);
+        if (expiresTs !== undefined && expiresTs > now) continue;
+        this.batchIds.set(chunkId, now + this.options.batchIdTtlMs);
+      }
+      const end = Math.min(readings.length, start + APPEND_CHUNK_SIZE);
+      for (let i = start; i < end; i++) this.readings.push(wellFormedCopy(readings[i]!));
+      this.readingsAppended += end - start;
+    }
     trimOldest(this.readings, this.options.readingsStreamMaxLen);
+  }
+
+  async readingsCursor(): Promise<ReadingsCursor> {
+    return this.readingsAppended === 0 ? EMPTY_READINGS_CURSOR : memoryCursor(this.readingsAppended);
+  }
+
+  async readReadingsAfter(cursor: ReadingsCursor, limit: number): Promise<{ readings: Reading[]; cursor: ReadingsCursor }> {
+    const after = memoryCursorPosition(cursor);
+    const firstKept = this.readingsAppended - this.readings.length + 1;
+    const from = Math.max(firstKept, after + 1);
+    const to = Math.min(this.readingsAppended, from + Math.max(0, limit) - 1);
+    if (to < from) return { readings: [], cursor };
+    return {
+      readings: clone(this.readings.slice(from - firstKept, to - firstKept + 1)),
+      cursor: memoryCursor(to),
+    };
   }
 
   async readReadings(deviceIds: readonly string[], fromTs: number, toTs: number, limit: number): Promise<Reading[]> {
@@ -87,19 +161,32 @@ export class MemoryStore implements Store {
     return clone(matches.slice(0, Math.max(0, limit)));
   }
 
-  async saveDeviceStates(states: readonly DeviceState[]): Promise<void> {
-    for (const state of states) this.deviceStates.set(state.deviceId, clone(state));
+  async saveDeviceStates(states: readonly DeviceState[], cursor?: ReadingsCursor): Promise<void> {
+    if (cursor !== undefined) memoryCursorPosition(cursor); // validate before writing anything
+    for (const state of states) this.deviceStates.set(state.deviceId, wellFormedCopy(state));
+    if (cursor !== undefined) this.deviceStatesCursorValue = cursor;
   }
 
   async loadDeviceStates(): Promise<DeviceState[]> {
     return clone([...this.deviceStates.values()]);
   }
 
+  async deviceStatesCursor(): Promise<ReadingsCursor | null> {
+    return this.deviceStatesCursorValue;
+  }
+
   // --- alerts ----------------------------------------------------------------------------
 
-  async saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>): Promise<void> {
-    this.alerts.set(alert.id, clone(alert));
+  async saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>, commandId?: string): Promise<void> {
+    this.sweepExpired();
+    this.alerts.set(alert.id, wellFormedCopy(alert));
     if (event) this.pushEvent(event);
+    if (commandId !== undefined) this.alertCommands.set(commandId, { alertId: alert.id, expiresTs: this.now() + this.options.commandTtlMs });
+  }
+
+  async alertForCommand(commandId: string): Promise<string | null> {
+    const record = this.alertCommands.get(commandId);
+    return record && record.expiresTs > this.now() ? record.alertId : null;
   }
 
   async loadAlerts(sinceTs: number): Promise<Alert[]> {
@@ -119,10 +206,11 @@ export class MemoryStore implements Store {
     const existing = this.incidents.get(incident.id);
     if (existing) return { status: 'duplicate', incident: clone(existing) };
 
-    this.incidents.set(incident.id, clone(incident));
+    const stored = wellFormedCopy(incident);
+    this.incidents.set(incident.id, stored);
     this.recordCommand(commandId, incident.id);
-    this.pushEvent({ ts: incident.updatedTs, type: 'incident.created', scene: incident.scene, incident });
-    return { status: 'applied', incident: clone(incident) };
+    this.pushEvent(incidentEvent(stored, 'incident.created'));
+    return { status: 'applied', incident: clone(stored) };
   }
 
   async incidentForCommand(commandId: string): Promise<string | null> {
@@ -152,10 +240,11 @@ export class MemoryStore implements Store {
     if (!current) return { status: 'not_found' };
     if (current.version !== expectedVersion) return { status: 'conflict', current: clone(current) };
 
-    this.incidents.set(next.id, clone(next));
+    const stored = wellFormedCopy(next);
+    this.incidents.set(next.id, stored);
     this.recordCommand(commandId, next.id);
-    this.pushEvent({ ts: next.updatedTs, type: 'incident.transition', scene: next.scene, incident: next });
-    return { status: 'applied', incident: clone(next) };
+    this.pushEvent(incidentEvent(stored, 'incident.transition'));
+    return { status: 'applied', incident: clone(stored) };
   }
 
   // --- commands --------------------------------------------------------------------------
@@ -189,7 +278,7 @@ export class MemoryStore implements Store {
   }
 
   async putUser(user: StoredUser): Promise<void> {
-    this.users.set(user.username, clone(user));
+    this.users.set(user.username, wellFormedCopy(user));
   }
 
   async listUsers(): Promise<StoredUser[]> {
@@ -199,12 +288,46 @@ export class MemoryStore implements Store {
   // --- blobs -----------------------------------------------------------------------------
 
   async putBlob(id: string, contentType: string, data: Buffer): Promise<void> {
-    this.blobs.set(id, { contentType, data: Buffer.from(data) });
+    const now = this.now();
+    this.sweepExpired();
+    const bytesAfterPut = (): number => this.blobBytes - (this.blobs.get(id)?.data.length ?? 0) + data.length;
+    let bytesAfter = bytesAfterPut();
+    if (bytesAfter > this.options.maxBlobBytesTotal) {
+      // expired blobs still count until swept: sweep now before refusing
+      this.dropExpiredBlobs(now);
+      bytesAfter = bytesAfterPut();
+    }
+    if (bytesAfter > this.options.maxBlobBytesTotal) {
+      throw new StoreQuotaError(`blob quota exceeded: ${bytesAfter} of ${this.options.maxBlobBytesTotal} bytes`);
+    }
+    this.blobs.set(id, { contentType: wellFormedString(contentType), data: Buffer.from(data), expiresTs: now + this.options.blobRetentionMs });
+    this.blobBytes = bytesAfter;
   }
 
   async getBlob(id: string): Promise<{ contentType: string; data: Buffer } | null> {
     const blob = this.blobs.get(id);
-    return blob ? { contentType: blob.contentType, data: Buffer.from(blob.data) } : null;
+    return blob && blob.expiresTs > this.now() ? { contentType: blob.contentType, data: Buffer.from(blob.data) } : null;
+  }
+
+  // --- retention -------------------------------------------------------------------------
+
+  async housekeep(nowTs: number): Promise<{ removed: number }> {
+    const cutoff = nowTs - this.options.closedRetentionMs;
+    let removed = 0;
+    for (const [id, incident] of this.incidents) {
+      if (incident.state === 'closed' && (incident.closedTs ?? incident.updatedTs) <= cutoff) {
+        this.incidents.delete(id);
+        removed++;
+      }
+    }
+    for (const [id, alert] of this.alerts) {
+      if (!isAlertOpen(alert) && alert.lastTs <= cutoff) {
+        this.alerts.delete(id);
+        removed++;
+      }
+    }
+    removed += this.dropExpiredBlobs(nowTs);
+    return { removed };
   }
 
   async ping(): Promise<boolean> {
@@ -227,7 +350,7 @@ export class MemoryStore implements Store {
       this.lastEventSeq += 1;
     }
     const id = `${this.lastEventMs}-${this.lastEventSeq}`;
-    const stored = clone(event);
+    const stored = wellFormedCopy(event);
     // callers may pass a full LogEvent by accident; the id is ours
     delete (stored as Partial<LogEvent>).id;
     this.events.push({ id, event: stored });
@@ -242,16 +365,32 @@ export class MemoryStore implements Store {
   }
 
   private recordCommand(commandId: string, incidentId: string): void {
-    this.incidentCommands.set(commandId, { incidentId, expiresTs: this.now() + INCIDENT_COMMAND_TTL_MS });
+    this.incidentCommands.set(commandId, { incidentId, expiresTs: this.now() + this.options.commandTtlMs });
   }
 
-  /** Drop expired command records and claims so the maps stay bounded by the TTL window. */
+  /** Drop expired command records, batch ids and claims so the maps stay bounded by the TTL window. */
   private sweepExpired(): void {
     const now = this.now();
     if (now - this.lastSweepTs < EXPIRY_SWEEP_INTERVAL_MS) return;
     this.lastSweepTs = now;
     for (const [id, record] of this.incidentCommands) if (record.expiresTs <= now) this.incidentCommands.delete(id);
+    for (const [id, record] of this.alertCommands) if (record.expiresTs <= now) this.alertCommands.delete(id);
+    for (const [id, expiresTs] of this.batchIds) if (expiresTs <= now) this.batchIds.delete(id);
     for (const [id, expiresTs] of this.claims) if (expiresTs <= now) this.claims.delete(id);
+    this.dropExpiredBlobs(now);
+  }
+
+  /** Forget blobs past their retention and release their bytes from the quota; returns how many. */
+  private dropExpiredBlobs(nowTs: number): number {
+    let dropped = 0;
+    for (const [id, blob] of this.blobs) {
+      if (blob.expiresTs <= nowTs) {
+        this.blobs.delete(id);
+        this.blobBytes -= blob.data.length;
+        dropped++;
+      }
+    }
+    return dropped;
   }
 }
 

@@ -4,11 +4,12 @@
  *
  * The probe uses a throwaway client with no retries and no offline queue, so a dead URL costs at
  * most `connectTimeoutMs`; on success a fresh long-lived client (REDIS_CLIENT_OPTIONS: normal
- * reconnects, bounded per-command retries) backs the RedisStore.
+ * reconnects, no offline queue, a `commandTimeoutMs` deadline on every command) backs the
+ * RedisStore, whose calls wait for that client's first connection at most one deadline.
  */
 import { Redis } from 'ioredis';
 import { MemoryStore } from './memory-store';
-import { REDIS_CLIENT_OPTIONS, RedisStore } from './redis-store';
+import { DEFAULT_COMMAND_TIMEOUT_MS, RedisStore, redisClientOptions } from './redis-store';
 import type { Store, StoreKind, StoreOptions } from './store';
 
 /** Default Redis location when neither the caller nor REDIS_URL says otherwise. */
@@ -87,13 +88,16 @@ export async function openStore(opts: {
   redisUrl?: string;
   options?: Partial<StoreOptions>;
   connectTimeoutMs?: number;
+  /** deadline of every Redis command (default DEFAULT_COMMAND_TIMEOUT_MS) */
+  commandTimeoutMs?: number;
   logger?: OpenStoreLogger;
 }): Promise<OpenStoreResult> {
   const url = opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const shownUrl = redactRedisUrl(url);
   const cause = await probeRedis(url, opts.connectTimeoutMs ?? STORE_PROBE_TIMEOUT_MS);
   if (cause === null) {
-    const store = new RedisStore(new Redis(url, REDIS_CLIENT_OPTIONS), opts.options, { logger: opts.logger });
+    const commandTimeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const store = new RedisStore(new Redis(url, redisClientOptions(commandTimeoutMs)), opts.options, { logger: opts.logger, commandTimeoutMs });
     opts.logger?.info({ store: 'redis', url: shownUrl }, 'store: using Redis');
     return { store, kind: 'redis' };
   }

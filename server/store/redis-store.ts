@@ -3,19 +3,34 @@
  *
  * Key layout, all under `${prefix}:`:
  * - `readings`           stream, fields d=deviceId t=ts s=seq m=JSON metrics, `MAXLEN ~ readingsStreamMaxLen`
- * - `events`             stream, field e=JSON LogEvent without id (the id is the stream id), `MAXLEN ~ eventsStreamMaxLen`
- * - `devstate`           hash deviceId → JSON DeviceState
- * - `alert:<id>`         JSON Alert; `alerts:open` set of ids (not cleared, or cleared but unacked);
- *                        `alerts:recent` zset id → lastTs
- * - `incident:<id>`      JSON Incident; `incidents:open` set; `incidents:closed` zset id → closedTs
- * - `cmd:<commandId>`    incident id the command created/transitioned, expires after 7 days
- * - `claim:<commandId>`  claim marker (SET NX PX)
- * - `user:<username>`    JSON StoredUser; `users` set of usernames
- * - `blob:<id>`          hash ct=content type, d=bytes
+ * - `batch:<batchId>:<chunk>`  de-duplication marker of an appended readings chunk, TTL `batchIdTtlMs`
+ * - `events`             stream, field e=JSON LogEvent without id (the id is the stream id), `MAXLEN ~ eventsStreamMaxLen`;
+ *                        incident events carry the incident without its history plus the newest transition
+ * - `devstate`           hash deviceId → JSON DeviceState (bounded by the device count);
+ *                        `devstate:cursor` readings cursor the states reflect, written with them
+ * - `alert:<id>`         JSON Alert, expires `closedRetentionMs` after it was cleared and acknowledged;
+ *                        `alerts:open` set of ids (not cleared, or cleared but unacked);
+ *                        `alerts:recent` zset id → lastTs, trimmed by housekeep
+ * - `ackcmd:<commandId>` alert id an alert command was recorded with, TTL `commandTtlMs`
+ * - `incident:<id>`      JSON Incident, expires `closedRetentionMs` after it closed;
+ *                        `incidents:open` set; `incidents:closed` zset id → closedTs, trimmed by housekeep
+ * - `cmd:<commandId>`    incident id the command created/transitioned, TTL `commandTtlMs`
+ * - `claim:<commandId>`  claim marker (SET NX PX; deprecated)
+ * - `user:<username>`    JSON StoredUser; `users` set of usernames (bounded by accounts)
+ * - `blob:<id>`          hash ct=content type, d=bytes, TTL `blobRetentionMs`;
+ *                        `blobs:expiry` zset id → expiry ms, `blobs:size` hash id → bytes,
+ *                        `blobs:bytes` bytes of unexpired blobs (the `maxBlobBytesTotal` quota)
  *
  * Atomicity: createIncident and transitionIncident are single Lua scripts (idempotency check,
  * compare-and-set on `version`, write, index update, event append); saveAlert is one MULTI;
- * appendReadings is one Lua script per 1,000 readings (all of them or none).
+ * appendReadings is one Lua script per 1,000 readings (all of them or none, de-duplicated by
+ * batch id); putBlob is one Lua script (quota check and write).
+ *
+ * Encoding: every JSON the store writes goes through `encodeStoredJson`, which makes strings
+ * well-formed Unicode (a lone UTF-16 surrogate becomes U+FFFD). Lua's cjson refuses the `\ud83d`
+ * escape JSON.stringify writes for a lone surrogate; an incident stored that way before this rule
+ * (issue 10, defect #2) is still read: the transition script falls back to the version field's text
+ * when cjson.decode fails, and the transition rewrites the incident well-formed.
  *
  * Stream ids are Redis' auto ids (append time), not the reading/event `ts`. Time-range reads scan
  * the stream from `fromTs - streamClockSkewMs` and stop once append time passes
@@ -23,25 +38,60 @@
  * than `streamIngestLagMs` after its own ts (a long device backfill) is stored but not found by
  * time-range queries; widen the lag if devices buffer for longer.
  *
- * Reconnects: clients built here (from a URL, or by openStore) use ioredis' default retry
- * strategy forever, but `maxRetriesPerRequest: 2`, so a command issued while Redis is down is
- * rejected after two failed reconnect attempts instead of hanging; `ping()` additionally races a
- * `pingTimeoutMs` timer and reports false.
+ * Deadlines (issue 10, defect #6): every call settles. Clients built here (from a URL, or by
+ * openStore) reconnect forever with ioredis' default strategy, but have no offline queue
+ * (`enableOfflineQueue: false`): a command issued while the connection is not ready (down,
+ * reconnecting, Redis still loading its AOF) fails at once; before the first connection a call waits
+ * for it at most `commandTimeoutMs`. Every command has `commandTimeout` (a Redis that accepts the
+ * connection but does not answer, e.g. stopped or busy); in-flight commands of a dropped connection
+ * are not resent (`autoResendUnfulfilledCommands: false`): the caller was told they failed and
+ * retries with its own idempotency key. Those failures reject with StoreUnavailableError
+ * (`E_UNAVAILABLE`); other errors (script bugs, wrong types) pass through unchanged. `ping()`
+ * never rejects: false when Redis does not answer within `pingTimeoutMs`.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
-import { assertNextVersion, INCIDENT_COMMAND_TTL_MS } from './memory-store';
-import { DEFAULT_STORE_OPTIONS, type CreateOutcome, type Store, type StoreOptions, type StoredUser, type TransitionOutcome } from './store';
+import { APPEND_CHUNK_SIZE, assertNextVersion, batchChunkId } from './memory-store';
+import {
+  DEFAULT_STORE_OPTIONS,
+  EMPTY_READINGS_CURSOR,
+  StoreQuotaError,
+  StoreUnavailableError,
+  incidentEvent,
+  wellFormedCopy,
+  type CreateOutcome,
+  type ReadingsCursor,
+  type Store,
+  type StoreOptions,
+  type StoredUser,
+  type TransitionOutcome,
+} from './store';
 
-/** ioredis options for long-lived store clients (see the module comment on reconnects). */
+/** Default deadline of one Redis command (ioredis `commandTimeout`). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
+
+/** ioredis options for long-lived store clients (see the module comment on deadlines). */
 export const REDIS_CLIENT_OPTIONS: RedisOptions = {
   maxRetriesPerRequest: 2,
-  enableOfflineQueue: true,
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
   connectTimeout: 5_000,
 };
 
+/** REDIS_CLIENT_OPTIONS with another command deadline. */
+export function redisClientOptions(commandTimeoutMs: number = DEFAULT_COMMAND_TIMEOUT_MS): RedisOptions {
+  return { ...REDIS_CLIENT_OPTIONS, commandTimeout: commandTimeoutMs };
+}
+
 export interface RedisStoreConfig {
+  /**
+   * deadline of one store call's Redis command, and how long a call made before the first
+   * connection waits for it; applied to clients this store builds from a URL (a passed-in client
+   * keeps its own `commandTimeout`)
+   */
+  commandTimeoutMs?: number;
   /** PING gives up after this long and ping() reports false */
   pingTimeoutMs?: number;
   /** how far a reading/event ts may be ahead of the clock that appended it */
@@ -55,6 +105,7 @@ export interface RedisStoreConfig {
 }
 
 export const DEFAULT_REDIS_STORE_CONFIG: Required<Omit<RedisStoreConfig, 'logger'>> = {
+  commandTimeoutMs: DEFAULT_COMMAND_TIMEOUT_MS,
   pingTimeoutMs: 1_000,
   streamClockSkewMs: 5 * 60 * 1000,
   streamIngestLagMs: 60 * 60 * 1000,
@@ -63,12 +114,33 @@ export const DEFAULT_REDIS_STORE_CONFIG: Required<Omit<RedisStoreConfig, 'logger
 
 /** ids per MGET round trip when loading many alerts/incidents/users */
 const MGET_CHUNK_SIZE = 1_000;
+/** index entries / expired blobs handled per housekeeping script call (bounds how long one holds Redis) */
+const HOUSEKEEP_CHUNK_SIZE = 1_000;
 
-/** Lua: shared tail of both incident scripts — write, record command, update indexes, append event. */
+/** JSON.stringify escapes exactly the lone surrogates as `\udXXX` (pairs are written raw). */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * JSON for Redis: strings (values and keys) made well-formed, so Lua's cjson can always decode it.
+ * Fast path: plain JSON.stringify, redone on a well-formed copy only when its output holds a
+ * lone-surrogate escape (or a text that looks like one, which the slow path leaves unchanged).
+ */
+export function encodeStoredJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined || !LONE_SURROGATE_ESCAPE.test(json)) return json;
+  return JSON.stringify(wellFormedCopy(value));
+}
+
+/**
+ * Lua: shared tail of both incident scripts — write, record command, update indexes, append event.
+ * A closed incident expires after the retention (ARGV[9]); SET without KEEPTTL drops that expiry
+ * again when a later transition re-opens it.
+ */
 const LUA_WRITE_INCIDENT = `
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if ARGV[6] == '1' then
+  redis.call('PEXPIRE', KEYS[2], ARGV[9])
   redis.call('SREM', KEYS[3], ARGV[2])
   redis.call('ZADD', KEYS[4], ARGV[7], ARGV[2])
 else
@@ -89,7 +161,8 @@ end
 
 /**
  * KEYS: cmd, incident, incidents:open, incidents:closed, events
- * ARGV: incidentJson, id, cmdTtlMs, eventJson, eventsMaxLen, isClosed '1'|'0', closedScore, incidentKeyPrefix
+ * ARGV: incidentJson, id, cmdTtlMs, eventJson, eventsMaxLen, isClosed '1'|'0', closedScore,
+ *       incidentKeyPrefix, closedRetentionMs
  * An existing incident id is never overwritten by a create.
  */
 const LUA_CREATE_INCIDENT = `${LUA_CHECK_DUPLICATE}
@@ -99,38 +172,118 @@ ${LUA_WRITE_INCIDENT}
 return {'applied'}
 `;
 
-/** Same KEYS/ARGV as create, plus ARGV[9] = expectedVersion. */
+/**
+ * Same KEYS/ARGV as create, plus ARGV[10] = expectedVersion.
+ * The stored version is read with a protected cjson.decode; JSON cjson refuses (a lone surrogate
+ * escape written before encodeStoredJson existed) falls back to the text of the top-level
+ * `"version":N` (JSON.stringify escapes every quote inside strings, and no nested Incident field is
+ * named version), so such an incident is never stuck; only a text without one answers 'corrupt'.
+ */
 const LUA_TRANSITION_INCIDENT = `${LUA_CHECK_DUPLICATE}
 local current = redis.call('GET', KEYS[2])
 if not current then return {'not_found'} end
-local stored = cjson.decode(current)
-if tonumber(stored['version']) ~= tonumber(ARGV[9]) then return {'conflict', current} end
+local decoded, stored = pcall(cjson.decode, current)
+local version = nil
+if decoded and type(stored) == 'table' then
+  version = tonumber(stored['version'])
+else
+  version = tonumber(string.match(current, '"version":(%d+)'))
+end
+if version == nil then return {'corrupt', current} end
+if version ~= tonumber(ARGV[10]) then return {'conflict', current} end
 ${LUA_WRITE_INCIDENT}
 return {'applied'}
 `;
 
 /**
- * KEYS: readings stream. ARGV: maxLen, then deviceId, ts, seq, metricsJson per reading.
- * One script call appends a whole batch: the same entries as one XADD per reading, but one
+ * KEYS: readings stream, batch marker key. ARGV: maxLen, batchTtlMs ('' = no batch id), then
+ * deviceId, ts, seq, metricsJson per reading. Returns the number appended (0 for a batch seen before).
+ * One script call appends a whole chunk: the same entries as one XADD per reading, but one
  * command for ioredis to build instead of a thousand (≈ 6× less client CPU per reading; see
- * bench/README.md), and atomic, so a batch retried after a failure is never half in the stream.
+ * bench/README.md), and atomic, so a chunk retried after a failure is never half in the stream,
+ * and with a batch id never twice.
  */
 const LUA_APPEND_READINGS = `
 local key, maxLen = KEYS[1], ARGV[1]
-for i = 2, #ARGV, 4 do
+if ARGV[2] ~= '' then
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+end
+for i = 3, #ARGV, 4 do
   redis.call('XADD', key, 'MAXLEN', '~', maxLen, '*', 'd', ARGV[i], 't', ARGV[i + 1], 's', ARGV[i + 2], 'm', ARGV[i + 3])
 end
-return (#ARGV - 1) / 4
+return (#ARGV - 2) / 4
 `;
 
-/** Readings per append script call: bounds how long one call holds Redis (≈ 3 µs per reading). */
-const APPEND_CHUNK = 1_000;
+/**
+ * Lua snippet: release expired blobs from the quota (their `blob:` keys expired by TTL).
+ * KEYS[2] blobs:expiry, KEYS[3] blobs:size, KEYS[4] blobs:bytes; nowMs and limit as locals.
+ */
+const LUA_RELEASE_EXPIRED_BLOBS = `
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowMs, 'LIMIT', 0, limit)
+for _, id in ipairs(expired) do
+  local size = tonumber(redis.call('HGET', KEYS[3], id) or '0')
+  redis.call('DECRBY', KEYS[4], size)
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('ZREM', KEYS[2], id)
+end
+`;
+
+/**
+ * KEYS: blob, blobs:expiry, blobs:size, blobs:bytes.
+ * ARGV: id, contentType, data, nowMs, retentionMs, quotaBytes, sweepLimit.
+ * Returns {'ok'} or {'quota', bytesItWouldUse}.
+ */
+const LUA_PUT_BLOB = `
+local nowMs, limit = ARGV[4], ARGV[7]
+${LUA_RELEASE_EXPIRED_BLOBS}
+local previous = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+local used = tonumber(redis.call('GET', KEYS[4]) or '0')
+local size = string.len(ARGV[3])
+local after = used - previous + size
+if after > tonumber(ARGV[6]) then return {'quota', tostring(after)} end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'ct', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('INCRBY', KEYS[4], size - previous)
+redis.call('HSET', KEYS[3], ARGV[1], size)
+redis.call('ZADD', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[5]), ARGV[1])
+return {'ok'}
+`;
+
+/** KEYS: (unused), blobs:expiry, blobs:size, blobs:bytes. ARGV: nowMs, limit. Returns how many were released. */
+const LUA_SWEEP_BLOBS = `
+local nowMs, limit = ARGV[1], ARGV[2]
+${LUA_RELEASE_EXPIRED_BLOBS}
+return #expired
+`;
+
+/**
+ * KEYS: retention index zset (incidents:closed / alerts:recent), the matching open set.
+ * ARGV: cutoff score, limit, record key prefix. Removes index entries with score <= cutoff and
+ * deletes their records unless they are open again (records written before retention existed have
+ * no TTL of their own). Returns {index entries removed, records forgotten}.
+ */
+const LUA_TRIM_RETENTION_INDEX = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local forgotten = 0
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  if redis.call('SISMEMBER', KEYS[2], id) == 0 then
+    redis.call('DEL', ARGV[3] .. id)
+    forgotten = forgotten + 1
+  end
+end
+return {#ids, forgotten}
+`;
 
 type ScriptReply = [string, string?];
 interface IncidentScripts {
-  iocAppendReadings(key: string, ...args: string[]): Promise<number>;
+  iocAppendReadings(readingsKey: string, batchKey: string, ...args: string[]): Promise<number>;
   iocCreateIncident(...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
   iocTransitionIncident(...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
+  iocPutBlob(...keysAndArgs: (string | Buffer)[]): Promise<ScriptReply>;
+  iocSweepBlobs(...keysAndArgs: string[]): Promise<number>;
+  iocTrimRetentionIndex(...keysAndArgs: string[]): Promise<[entries: number, forgotten: number]>;
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -145,6 +298,15 @@ function fieldsToMap(fields: string[]): Map<string, string> {
   return map;
 }
 
+function decodeReading(fields: Map<string, string>): Reading {
+  return {
+    deviceId: fields.get('d') ?? '',
+    ts: Number(fields.get('t')),
+    seq: Number(fields.get('s')),
+    metrics: JSON.parse(fields.get('m') ?? '{}') as Record<string, number>,
+  };
+}
+
 function isAlertOpen(alert: Alert): boolean {
   return !alert.cleared || !alert.acknowledged;
 }
@@ -155,6 +317,26 @@ function throwOnExecErrors(results: [Error | null, unknown][] | null, what: stri
   for (const [err] of results) if (err) throw err;
 }
 
+/** Redis replies that mean "not serving right now", not "your command is wrong". */
+const UNAVAILABLE_REPLY = /\b(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|READONLY)\b/;
+/** Client-side failures of ioredis and the socket below it. */
+const UNAVAILABLE_MESSAGE =
+  /Command timed out|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTCONN|connect ETIMEDOUT/;
+
+/** Does `err` mean Redis could not answer (so the call may succeed later), rather than a bug? */
+export function isRedisUnavailableError(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_MESSAGE.test(code)) return true;
+  if (err.name === 'ReplyError') {
+    const previous = (err as { previousErrors?: Error[] }).previousErrors ?? [];
+    return UNAVAILABLE_REPLY.test(err.message) || previous.some((e) => UNAVAILABLE_REPLY.test(e.message));
+  }
+  return UNAVAILABLE_MESSAGE.test(err.message);
+}
+
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   private readonly client: Redis;
@@ -163,133 +345,197 @@ export class RedisStore implements Store {
   private readonly config: Required<Omit<RedisStoreConfig, 'logger'>>;
   private readonly logger: RedisStoreConfig['logger'];
   private outageReported = false;
+  /** set once the client was ready: from then on a call fails fast while it is not */
+  private everReady = false;
+  /** resolves on the client's first 'ready' (see whenReady) */
+  private firstReady: Promise<void> | null = null;
+  private closing = false;
 
   /**
    * @param client an ioredis client (the store takes ownership: close() quits it) or a URL,
-   *   in which case a client with REDIS_CLIENT_OPTIONS is created
+   *   in which case a client with REDIS_CLIENT_OPTIONS (and `config.commandTimeoutMs`) is created
    */
   constructor(client: Redis | string, options: Partial<StoreOptions> = {}, config: RedisStoreConfig = {}) {
-    this.client = typeof client === 'string' ? new Redis(client, REDIS_CLIENT_OPTIONS) : client;
-    this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
     const { logger, ...tuning } = config;
     this.config = { ...DEFAULT_REDIS_STORE_CONFIG, ...tuning };
+    this.client = typeof client === 'string' ? new Redis(client, redisClientOptions(this.config.commandTimeoutMs)) : client;
+    this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
     this.logger = logger;
+    this.everReady = this.client.status === 'ready';
     this.client.on('error', this.onClientError);
     this.client.on('ready', this.onClientReady);
-    this.client.defineCommand('iocAppendReadings', { numberOfKeys: 1, lua: LUA_APPEND_READINGS });
+    this.client.defineCommand('iocAppendReadings', { numberOfKeys: 2, lua: LUA_APPEND_READINGS });
     this.client.defineCommand('iocCreateIncident', { numberOfKeys: 5, lua: LUA_CREATE_INCIDENT });
     this.client.defineCommand('iocTransitionIncident', { numberOfKeys: 5, lua: LUA_TRANSITION_INCIDENT });
+    this.client.defineCommand('iocPutBlob', { numberOfKeys: 4, lua: LUA_PUT_BLOB });
+    this.client.defineCommand('iocSweepBlobs', { numberOfKeys: 4, lua: LUA_SWEEP_BLOBS });
+    this.client.defineCommand('iocTrimRetentionIndex', { numberOfKeys: 2, lua: LUA_TRIM_RETENTION_INDEX });
     this.scripts = this.client as unknown as IncidentScripts;
   }
 
   // --- telemetry -------------------------------------------------------------------------
 
-  async appendReadings(readings: readonly Reading[]): Promise<void> {
+  async appendReadings(readings: readonly Reading[], batchId?: string): Promise<void> {
     if (readings.length === 0) return;
-    const key = this.key('readings');
-    const maxLen = String(this.options.readingsStreamMaxLen);
-    const calls: Promise<number>[] = [];
-    for (let start = 0; start < readings.length; start += APPEND_CHUNK) {
-      const args: string[] = [maxLen];
-      const end = Math.min(readings.length, start + APPEND_CHUNK);
-      for (let i = start; i < end; i++) {
-        const r = readings[i]!;
-        args.push(r.deviceId, String(r.ts), String(r.seq), JSON.stringify(r.metrics));
+    await this.call('appendReadings', async () => {
+      const key = this.key('readings');
+      const maxLen = String(this.options.readingsStreamMaxLen);
+      const batchTtl = batchId === undefined ? '' : String(this.options.batchIdTtlMs);
+      const calls: Promise<number>[] = [];
+      for (let start = 0, chunk = 0; start < readings.length; start += APPEND_CHUNK_SIZE, chunk++) {
+        const batchKey = this.key(batchId === undefined ? 'batch:' : `batch:${batchChunkId(batchId, chunk)}`);
+        const args: string[] = [maxLen, batchTtl];
+        const end = Math.min(readings.length, start + APPEND_CHUNK_SIZE);
+        for (let i = start; i < end; i++) {
+          const r = readings[i]!;
+          args.push(r.deviceId, String(r.ts), String(r.seq), encodeStoredJson(r.metrics));
+        }
+        calls.push(this.scripts.iocAppendReadings(key, batchKey, ...args));
       }
-      calls.push(this.scripts.iocAppendReadings(key, ...args));
-    }
-    await Promise.all(calls);
+      await Promise.all(calls);
+    });
+  }
+
+  async readingsCursor(): Promise<ReadingsCursor> {
+    return this.call('readingsCursor', async () => {
+      const newest = (await this.client.xrevrange(this.key('readings'), '+', '-', 'COUNT', 1)) as StreamEntry[];
+      return newest.length === 0 ? EMPTY_READINGS_CURSOR : newest[0][0];
+    });
+  }
+
+  async readReadingsAfter(cursor: ReadingsCursor, limit: number): Promise<{ readings: Reading[]; cursor: ReadingsCursor }> {
+    if (limit <= 0) return { readings: [], cursor };
+    return this.call('readReadingsAfter', async () => {
+      const page = (await this.client.xrange(this.key('readings'), `(${cursor}`, '+', 'COUNT', limit)) as StreamEntry[];
+      const readings: Reading[] = [];
+      for (const [, fields] of page) readings.push(decodeReading(fieldsToMap(fields)));
+      return { readings, cursor: page.length === 0 ? cursor : page[page.length - 1][0] };
+    });
   }
 
   async readReadings(deviceIds: readonly string[], fromTs: number, toTs: number, limit: number): Promise<Reading[]> {
     if (deviceIds.length === 0 || limit <= 0 || toTs < fromTs) return [];
     const wanted = new Set(deviceIds);
-    return this.scanStreamByTs(this.key('readings'), fromTs, toTs, limit, (id, fields) => {
-      const deviceId = fields.get('d');
-      if (deviceId === undefined || !wanted.has(deviceId)) return null;
-      return {
-        deviceId,
-        ts: Number(fields.get('t')),
-        seq: Number(fields.get('s')),
-        metrics: JSON.parse(fields.get('m') ?? '{}') as Record<string, number>,
-      };
+    return this.call('readReadings', () =>
+      this.scanStreamByTs(this.key('readings'), fromTs, toTs, limit, (_id, fields) => {
+        const deviceId = fields.get('d');
+        if (deviceId === undefined || !wanted.has(deviceId)) return null;
+        return decodeReading(fields);
+      }),
+    );
+  }
+
+  async saveDeviceStates(states: readonly DeviceState[], cursor?: ReadingsCursor): Promise<void> {
+    if (states.length === 0 && cursor === undefined) return;
+    await this.call('saveDeviceStates', async () => {
+      const flat: string[] = [];
+      for (const s of states) flat.push(s.deviceId, encodeStoredJson(s));
+      if (cursor === undefined) {
+        await this.client.hset(this.key('devstate'), ...flat);
+        return;
+      }
+      const tx = this.client.multi();
+      if (flat.length > 0) tx.hset(this.key('devstate'), ...flat);
+      tx.set(this.key('devstate:cursor'), cursor);
+      throwOnExecErrors(await tx.exec(), 'saveDeviceStates');
     });
   }
 
-  async saveDeviceStates(states: readonly DeviceState[]): Promise<void> {
-    if (states.length === 0) return;
-    const flat: string[] = [];
-    for (const s of states) flat.push(s.deviceId, JSON.stringify(s));
-    await this.client.hset(this.key('devstate'), ...flat);
+  async loadDeviceStates(): Promise<DeviceState[]> {
+    return this.call('loadDeviceStates', async () => {
+      const all = await this.client.hgetall(this.key('devstate'));
+      return Object.values(all).map((json) => JSON.parse(json) as DeviceState);
+    });
   }
 
-  async loadDeviceStates(): Promise<DeviceState[]> {
-    const all = await this.client.hgetall(this.key('devstate'));
-    return Object.values(all).map((json) => JSON.parse(json) as DeviceState);
+  async deviceStatesCursor(): Promise<ReadingsCursor | null> {
+    return this.call('deviceStatesCursor', () => this.client.get(this.key('devstate:cursor')));
   }
 
   // --- alerts ----------------------------------------------------------------------------
 
-  async saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>): Promise<void> {
-    const tx = this.client.multi();
-    tx.set(this.key(`alert:${alert.id}`), JSON.stringify(alert));
-    if (isAlertOpen(alert)) tx.sadd(this.key('alerts:open'), alert.id);
-    else tx.srem(this.key('alerts:open'), alert.id);
-    tx.zadd(this.key('alerts:recent'), alert.lastTs, alert.id);
-    if (event) tx.xadd(this.key('events'), 'MAXLEN', '~', String(this.options.eventsStreamMaxLen), '*', 'e', this.encodeEvent(event));
-    throwOnExecErrors(await tx.exec(), 'saveAlert');
+  async saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>, commandId?: string): Promise<void> {
+    await this.call('saveAlert', async () => {
+      const tx = this.client.multi();
+      const alertKey = this.key(`alert:${alert.id}`);
+      tx.set(alertKey, encodeStoredJson(alert));
+      if (isAlertOpen(alert)) {
+        tx.sadd(this.key('alerts:open'), alert.id);
+      } else {
+        // finished (cleared and acknowledged): kept for the retention period, then gone
+        tx.pexpire(alertKey, this.options.closedRetentionMs);
+        tx.srem(this.key('alerts:open'), alert.id);
+      }
+      tx.zadd(this.key('alerts:recent'), alert.lastTs, alert.id);
+      if (event) tx.xadd(this.key('events'), 'MAXLEN', '~', String(this.options.eventsStreamMaxLen), '*', 'e', this.encodeEvent(event));
+      if (commandId !== undefined) tx.set(this.key(`ackcmd:${commandId}`), alert.id, 'PX', this.options.commandTtlMs);
+      throwOnExecErrors(await tx.exec(), 'saveAlert');
+    });
+  }
+
+  async alertForCommand(commandId: string): Promise<string | null> {
+    return this.call('alertForCommand', () => this.client.get(this.key(`ackcmd:${commandId}`)));
   }
 
   async loadAlerts(sinceTs: number): Promise<Alert[]> {
-    const [open, recent] = await Promise.all([
-      this.client.smembers(this.key('alerts:open')),
-      this.client.zrangebyscore(this.key('alerts:recent'), `(${sinceTs}`, '+inf'),
-    ]);
-    const ids = [...new Set([...open, ...recent])];
-    return this.mgetJson<Alert>(ids.map((id) => this.key(`alert:${id}`)));
+    return this.call('loadAlerts', async () => {
+      const [open, recent] = await Promise.all([
+        this.client.smembers(this.key('alerts:open')),
+        this.client.zrangebyscore(this.key('alerts:recent'), `(${sinceTs}`, '+inf'),
+      ]);
+      const ids = [...new Set([...open, ...recent])];
+      return this.mgetJson<Alert>(ids.map((id) => this.key(`alert:${id}`)));
+    });
   }
 
   // --- incidents -------------------------------------------------------------------------
 
   async createIncident(incident: Incident, commandId: string): Promise<CreateOutcome> {
-    const [status, json] = await this.scripts.iocCreateIncident(...this.incidentScriptKeysAndArgs(incident, commandId, 'incident.created'));
-    if (status === 'duplicate' && json !== undefined) return { status, incident: JSON.parse(json) as Incident };
-    return { status: 'applied', incident: structuredClone(incident) };
+    return this.call('createIncident', async () => {
+      const [status, json] = await this.scripts.iocCreateIncident(...this.incidentScriptKeysAndArgs(incident, commandId, 'incident.created'));
+      if (status === 'duplicate' && json !== undefined) return { status, incident: JSON.parse(json) as Incident };
+      return { status: 'applied', incident: wellFormedCopy(incident) };
+    });
   }
 
   async incidentForCommand(commandId: string): Promise<string | null> {
-    return this.client.get(this.key(`cmd:${commandId}`));
+    return this.call('incidentForCommand', () => this.client.get(this.key(`cmd:${commandId}`)));
   }
 
   async getIncident(id: string): Promise<Incident | null> {
-    const json = await this.client.get(this.key(`incident:${id}`));
-    return json === null ? null : (JSON.parse(json) as Incident);
+    return this.call('getIncident', async () => {
+      const json = await this.client.get(this.key(`incident:${id}`));
+      return json === null ? null : (JSON.parse(json) as Incident);
+    });
   }
 
   async loadIncidents(sinceTs: number): Promise<Incident[]> {
-    const [open, closed] = await Promise.all([
-      this.client.smembers(this.key('incidents:open')),
-      this.client.zrangebyscore(this.key('incidents:closed'), `(${sinceTs}`, '+inf'),
-    ]);
-    const ids = [...new Set([...open, ...closed])];
-    return this.mgetJson<Incident>(ids.map((id) => this.key(`incident:${id}`)));
+    return this.call('loadIncidents', async () => {
+      const [open, closed] = await Promise.all([
+        this.client.smembers(this.key('incidents:open')),
+        this.client.zrangebyscore(this.key('incidents:closed'), `(${sinceTs}`, '+inf'),
+      ]);
+      const ids = [...new Set([...open, ...closed])];
+      return this.mgetJson<Incident>(ids.map((id) => this.key(`incident:${id}`)));
+    });
   }
 
   async transitionIncident(next: Incident, expectedVersion: number, commandId: string): Promise<TransitionOutcome> {
     assertNextVersion(next, expectedVersion);
-    const [status, json] = await this.scripts.iocTransitionIncident(
-      ...this.incidentScriptKeysAndArgs(next, commandId, 'incident.transition'),
-      String(expectedVersion),
+    const [status, json] = await this.call('transitionIncident', () =>
+      this.scripts.iocTransitionIncident(...this.incidentScriptKeysAndArgs(next, commandId, 'incident.transition'), String(expectedVersion)),
     );
     switch (status) {
       case 'applied':
-        return { status, incident: structuredClone(next) };
+        return { status, incident: wellFormedCopy(next) };
       case 'duplicate':
         return { status, incident: JSON.parse(json ?? 'null') as Incident };
       case 'conflict':
         return { status, current: JSON.parse(json ?? 'null') as Incident };
       case 'not_found':
         return { status };
+      case 'corrupt':
+        throw new Error(`transitionIncident: incident ${next.id} is stored without a readable version`);
       default:
         throw new Error(`transitionIncident: unexpected script reply '${status}'`);
     }
@@ -297,57 +543,119 @@ export class RedisStore implements Store {
 
   // --- commands --------------------------------------------------------------------------
 
+  /** @deprecated see Store.claimCommand */
   async claimCommand(commandId: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.client.set(this.key(`claim:${commandId}`), '1', 'PX', ttlMs, 'NX');
-    return reply === 'OK';
+    return this.call('claimCommand', async () => {
+      const reply = await this.client.set(this.key(`claim:${commandId}`), '1', 'PX', ttlMs, 'NX');
+      return reply === 'OK';
+    });
   }
 
   // --- event log -------------------------------------------------------------------------
 
   async appendEvent(event: Omit<LogEvent, 'id'>): Promise<string> {
-    const id = await this.client.xadd(this.key('events'), 'MAXLEN', '~', String(this.options.eventsStreamMaxLen), '*', 'e', this.encodeEvent(event));
-    if (id === null) throw new Error('appendEvent: XADD returned no id');
-    return id;
+    return this.call('appendEvent', async () => {
+      const id = await this.client.xadd(
+        this.key('events'),
+        'MAXLEN',
+        '~',
+        String(this.options.eventsStreamMaxLen),
+        '*',
+        'e',
+        this.encodeEvent(event),
+      );
+      if (id === null) throw new Error('appendEvent: XADD returned no id');
+      return id;
+    });
   }
 
   async readEvents(fromTs: number, toTs: number, limit: number): Promise<LogEvent[]> {
     if (limit <= 0 || toTs < fromTs) return [];
-    return this.scanStreamByTs(this.key('events'), fromTs, toTs, limit, (id, fields) => {
-      const json = fields.get('e');
-      if (json === undefined) return null;
-      return { ...(JSON.parse(json) as Omit<LogEvent, 'id'>), id };
-    });
+    return this.call('readEvents', () =>
+      this.scanStreamByTs(this.key('events'), fromTs, toTs, limit, (id, fields) => {
+        const json = fields.get('e');
+        if (json === undefined) return null;
+        return { ...(JSON.parse(json) as Omit<LogEvent, 'id'>), id };
+      }),
+    );
   }
 
   // --- people ----------------------------------------------------------------------------
 
   async getUser(username: string): Promise<StoredUser | null> {
-    const json = await this.client.get(this.key(`user:${username}`));
-    return json === null ? null : (JSON.parse(json) as StoredUser);
+    return this.call('getUser', async () => {
+      const json = await this.client.get(this.key(`user:${username}`));
+      return json === null ? null : (JSON.parse(json) as StoredUser);
+    });
   }
 
   async putUser(user: StoredUser): Promise<void> {
-    const tx = this.client.multi();
-    tx.set(this.key(`user:${user.username}`), JSON.stringify(user));
-    tx.sadd(this.key('users'), user.username);
-    throwOnExecErrors(await tx.exec(), 'putUser');
+    await this.call('putUser', async () => {
+      const tx = this.client.multi();
+      tx.set(this.key(`user:${user.username}`), encodeStoredJson(user));
+      tx.sadd(this.key('users'), user.username);
+      throwOnExecErrors(await tx.exec(), 'putUser');
+    });
   }
 
   async listUsers(): Promise<StoredUser[]> {
-    const names = (await this.client.smembers(this.key('users'))).sort((a, b) => a.localeCompare(b));
-    return this.mgetJson<StoredUser>(names.map((n) => this.key(`user:${n}`)));
+    return this.call('listUsers', async () => {
+      const names = (await this.client.smembers(this.key('users'))).sort((a, b) => a.localeCompare(b));
+      return this.mgetJson<StoredUser>(names.map((n) => this.key(`user:${n}`)));
+    });
   }
 
   // --- blobs -----------------------------------------------------------------------------
 
   async putBlob(id: string, contentType: string, data: Buffer): Promise<void> {
-    await this.client.hset(this.key(`blob:${id}`), 'ct', contentType, 'd', data);
+    const [status, detail] = await this.call('putBlob', () =>
+      this.scripts.iocPutBlob(
+        ...this.blobKeys(id),
+        id,
+        contentType,
+        data,
+        String(Date.now()),
+        String(this.options.blobRetentionMs),
+        String(this.options.maxBlobBytesTotal),
+        String(HOUSEKEEP_CHUNK_SIZE),
+      ),
+    );
+    if (status === 'quota') throw new StoreQuotaError(`blob quota exceeded: ${detail} of ${this.options.maxBlobBytesTotal} bytes`);
   }
 
   async getBlob(id: string): Promise<{ contentType: string; data: Buffer } | null> {
-    const [ct, data] = await this.client.hmgetBuffer(this.key(`blob:${id}`), 'ct', 'd');
-    if (ct === null || data === null) return null;
-    return { contentType: ct.toString('utf8'), data };
+    return this.call('getBlob', async () => {
+      const [ct, data] = await this.client.hmgetBuffer(this.key(`blob:${id}`), 'ct', 'd');
+      if (ct === null || data === null) return null;
+      return { contentType: ct.toString('utf8'), data };
+    });
+  }
+
+  // --- retention -------------------------------------------------------------------------
+
+  async housekeep(nowTs: number): Promise<{ removed: number }> {
+    return this.call('housekeep', async () => {
+      const cutoff = String(nowTs - this.options.closedRetentionMs);
+      const limit = String(HOUSEKEEP_CHUNK_SIZE);
+      let removed = 0;
+      /** repeat one chunked step until it handled less than a full chunk; `removed` counts forgotten records */
+      const drain = async (step: () => Promise<[entries: number, forgotten: number]>): Promise<void> => {
+        for (;;) {
+          const [entries, forgotten] = await step();
+          removed += forgotten;
+          if (entries < HOUSEKEEP_CHUNK_SIZE) return;
+        }
+      };
+      const trim = (index: string, openSet: string, recordPrefix: string) => (): Promise<[number, number]> =>
+        this.scripts.iocTrimRetentionIndex(this.key(index), this.key(openSet), cutoff, limit, this.key(recordPrefix));
+      await drain(trim('incidents:closed', 'incidents:open', 'incident:'));
+      await drain(trim('alerts:recent', 'alerts:open', 'alert:'));
+      await drain(async () => {
+        const released = await this.scripts.iocSweepBlobs(...this.blobKeys(''), String(nowTs), limit);
+        return [released, released];
+      });
+      return { removed };
+    });
   }
 
   async ping(): Promise<boolean> {
@@ -357,7 +665,7 @@ export class RedisStore implements Store {
       timer = setTimeout(() => resolve(false), this.config.pingTimeoutMs);
     });
     try {
-      return await Promise.race([this.client.ping().then((r) => r === 'PONG'), timeout]);
+      return await Promise.race([this.whenReady().then(async () => (await this.client.ping()) === 'PONG'), timeout]);
     } catch {
       return false;
     } finally {
@@ -366,6 +674,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.client.off('ready', this.onClientReady);
     if (this.client.status === 'ready') {
       try {
@@ -385,14 +694,55 @@ export class RedisStore implements Store {
     return `${this.options.prefix}:${suffix}`;
   }
 
+  private blobKeys(id: string): [string, string, string, string] {
+    return [this.key(`blob:${id}`), this.key('blobs:expiry'), this.key('blobs:size'), this.key('blobs:bytes')];
+  }
+
+  /**
+   * Run one store call: before the client's first connection wait for it (bounded by the command
+   * deadline), and turn "Redis cannot answer" failures into StoreUnavailableError.
+   */
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      await this.whenReady();
+      return await run();
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      if (isRedisUnavailableError(err)) {
+        throw new StoreUnavailableError(`redis store: ${what} failed: ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Resolves when the client may take commands: at once after the first connection (later outages fail fast). */
+  private whenReady(): Promise<void> {
+    if (this.everReady || this.client.status === 'ready') return Promise.resolve();
+    if (this.closing || this.client.status === 'end') {
+      return Promise.reject(new StoreUnavailableError('redis store: the client is closed'));
+    }
+    // one listener however many calls wait; each call has its own deadline
+    this.firstReady ??= new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
+    const firstReady = this.firstReady;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new StoreUnavailableError(`redis store: not connected within ${this.config.commandTimeoutMs} ms`)),
+        this.config.commandTimeoutMs,
+      );
+      void firstReady.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   private encodeEvent(event: Omit<LogEvent, 'id'>): string {
     // the id is the stream id; never store a caller-supplied one
     const { id: _ignored, ...rest } = event as Partial<LogEvent>;
-    return JSON.stringify(rest);
+    return encodeStoredJson(rest);
   }
 
   private incidentScriptKeysAndArgs(incident: Incident, commandId: string, eventType: 'incident.created' | 'incident.transition'): string[] {
-    const event: Omit<LogEvent, 'id'> = { ts: incident.updatedTs, type: eventType, scene: incident.scene, incident };
     const isClosed = incident.state === 'closed';
     return [
       this.key(`cmd:${commandId}`),
@@ -400,14 +750,15 @@ export class RedisStore implements Store {
       this.key('incidents:open'),
       this.key('incidents:closed'),
       this.key('events'),
-      JSON.stringify(incident),
+      encodeStoredJson(incident),
       incident.id,
-      String(INCIDENT_COMMAND_TTL_MS),
-      JSON.stringify(event),
+      String(this.options.commandTtlMs),
+      this.encodeEvent(incidentEvent(incident, eventType)),
       String(this.options.eventsStreamMaxLen),
       isClosed ? '1' : '0',
       String(incident.closedTs ?? incident.updatedTs),
       this.key('incident:'),
+      String(this.options.closedRetentionMs),
     ];
   }
 
@@ -472,6 +823,7 @@ export class RedisStore implements Store {
   };
 
   private readonly onClientReady = (): void => {
+    this.everReady = true;
     this.outageReported = false;
   };
 }

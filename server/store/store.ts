@@ -8,11 +8,58 @@
  *   concurrent commands against the same version exactly one wins, the other gets `conflict`.
  * - Every alert/incident write also appends a LogEvent to the event log, atomically with it.
  * - Keys (Redis) are namespaced under `${prefix}:`.
+ * - Every call settles: a store that cannot answer rejects with `StoreUnavailableError`
+ *   (`E_UNAVAILABLE`) within its command deadline instead of hanging.
+ * - Every key family is bounded (see README, "Operations: Redis key families and their bounds"):
+ *   streams by MAXLEN, closed incidents / finished alerts by `closedRetentionMs`, blobs by
+ *   `blobRetentionMs` and `maxBlobBytesTotal`, idempotency records by their TTLs.
  */
 import type { Alert, DeviceState, Incident, Reading, Role } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
 
 export type StoreKind = 'redis' | 'memory';
+
+/** The backing service did not answer (down, loading, timed out). Retryable; HTTP 503. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'E_UNAVAILABLE' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** A write would exceed a configured storage quota (e.g. `maxBlobBytesTotal`). HTTP 507. */
+export class StoreQuotaError extends Error {
+  readonly code = 'E_QUOTA' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreQuotaError';
+  }
+}
+
+/**
+ * Position in the readings stream. Redis: the stream id `<ms>-<seq>`; memory: `0-<n>` (n = readings
+ * ever appended). Compare with `compareReadingsCursors`, never as plain strings.
+ */
+export type ReadingsCursor = string;
+
+/** The cursor before any entry (an empty stream answers this). */
+export const EMPTY_READINGS_CURSOR: ReadingsCursor = '0-0';
+
+/** Numeric order of two `<ms>-<seq>` cursors: negative, zero or positive like a comparator. */
+export function compareReadingsCursors(a: ReadingsCursor, b: ReadingsCursor): number {
+  const [aMs, aSeq] = splitCursor(a);
+  const [bMs, bSeq] = splitCursor(b);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
+  return 0;
+}
+
+function splitCursor(cursor: ReadingsCursor): [bigint, bigint] {
+  const dash = cursor.indexOf('-');
+  if (dash < 0 || !/^\d+-\d+$/.test(cursor)) throw new RangeError(`invalid readings cursor '${cursor}'`);
+  return [BigInt(cursor.slice(0, dash)), BigInt(cursor.slice(dash + 1))];
+}
 
 export interface StoredUser {
   username: string;
@@ -43,17 +90,42 @@ export interface Store {
   readonly kind: StoreKind;
 
   // --- telemetry -------------------------------------------------------------------------
-  /** Append accepted readings to the readings stream (pipelined; stream capped to `readingsStreamMaxLen`). */
-  appendReadings(readings: readonly Reading[]): Promise<void>;
+  /**
+   * Append accepted readings to the readings stream (stream capped to `readingsStreamMaxLen`).
+   * With a `batchId` the append is idempotent: a batch retried with the same id (within
+   * `batchIdTtlMs`) is never appended twice. Batches larger than one append chunk (1,000) are
+   * de-duplicated per chunk, so a retry after a partial failure appends only the missing chunks.
+   */
+  appendReadings(readings: readonly Reading[], batchId?: string): Promise<void>;
+  /** Cursor of the newest entry in the readings stream (`EMPTY_READINGS_CURSOR` when empty). */
+  readingsCursor(): Promise<ReadingsCursor>;
+  /**
+   * Entries appended strictly after `cursor`, in append order, at most `limit`, and the cursor of
+   * the last one returned (`cursor` unchanged when none). Entries already trimmed by MAXLEN are gone:
+   * the first entry returned may then be later than `cursor`'s successor.
+   */
+  readReadingsAfter(cursor: ReadingsCursor, limit: number): Promise<{ readings: Reading[]; cursor: ReadingsCursor }>;
   /** Readings of the given devices with `fromTs <= ts <= toTs`, oldest first, at most `limit`. */
   readReadings(deviceIds: readonly string[], fromTs: number, toTs: number, limit: number): Promise<Reading[]>;
-  /** Upsert latest device states (one pipeline / batch). */
-  saveDeviceStates(states: readonly DeviceState[]): Promise<void>;
+  /**
+   * Upsert latest device states (one atomic step). With `cursor` (a readings cursor the states
+   * reflect every reading up to) it is stored in the same step; see `deviceStatesCursor`.
+   */
+  saveDeviceStates(states: readonly DeviceState[], cursor?: ReadingsCursor): Promise<void>;
   loadDeviceStates(): Promise<DeviceState[]>;
+  /** The cursor last saved with device states, or null when none was. */
+  deviceStatesCursor(): Promise<ReadingsCursor | null>;
 
   // --- alerts ----------------------------------------------------------------------------
-  /** Upsert an alert; when `event` is given it is appended to the event log in the same step. */
-  saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>): Promise<void>;
+  /**
+   * Upsert an alert; when `event` is given it is appended to the event log in the same step; when
+   * `commandId` is given, `commandId` → alert id is recorded in the same step (kept `commandTtlMs`),
+   * so a retried command can tell its outcome (`alertForCommand`). An alert that is cleared and
+   * acknowledged expires `closedRetentionMs` after this write; re-opening it keeps it again.
+   */
+  saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>, commandId?: string): Promise<void>;
+  /** The alert id a command id was recorded with by saveAlert, or null (unknown or expired). */
+  alertForCommand(commandId: string): Promise<string | null>;
   /** Alerts that are open (not cleared, or cleared but unacknowledged) or last changed after `sinceTs`. */
   loadAlerts(sinceTs: number): Promise<Alert[]>;
 
@@ -74,7 +146,12 @@ export interface Store {
   incidentForCommand(commandId: string): Promise<string | null>;
 
   // --- commands (idempotency for non-incident commands, e.g. alert.ack) -------------------
-  /** Atomically claim a command id; false when it was already claimed. Claims expire after `ttlMs`. */
+  /**
+   * Atomically claim a command id; false when it was already claimed. Claims expire after `ttlMs`.
+   * @deprecated a claim taken before a write that then fails reports a success that never
+   * happened (issue 10, defect #3): record outcomes with `saveAlert(alert, event, commandId)` and
+   * look them up with `alertForCommand` instead.
+   */
   claimCommand(commandId: string, ttlMs: number): Promise<boolean>;
 
   // --- event log -------------------------------------------------------------------------
@@ -89,10 +166,22 @@ export interface Store {
   listUsers(): Promise<StoredUser[]>;
 
   // --- blobs (incident photos) -----------------------------------------------------------
+  /**
+   * Store a blob for `blobRetentionMs`. Throws StoreQuotaError when the bytes of unexpired blobs
+   * would exceed `maxBlobBytesTotal` (overwriting an id first releases its old bytes).
+   */
   putBlob(id: string, contentType: string, data: Buffer): Promise<void>;
   getBlob(id: string): Promise<{ contentType: string; data: Buffer } | null>;
 
-  /** Is the backing service reachable right now? */
+  // --- retention -------------------------------------------------------------------------
+  /**
+   * Drop index entries (and, in memory, records) of incidents closed and alerts finished more than
+   * `closedRetentionMs` before `nowTs`, and account for expired blobs. Idempotent; call it hourly.
+   * Returns how many entries it removed.
+   */
+  housekeep(nowTs: number): Promise<{ removed: number }>;
+
+  /** Is the backing service reachable right now? Never rejects: false when it is not (within its deadline). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -104,10 +193,78 @@ export interface StoreOptions {
   readingsStreamMaxLen: number;
   /** approximate cap of the event stream */
   eventsStreamMaxLen: number;
+  /** how long a readings batch id is remembered for de-duplication, ms */
+  batchIdTtlMs: number;
+  /** how long a command id → incident/alert outcome record is kept, ms */
+  commandTtlMs: number;
+  /** how long closed incidents and finished (cleared + acknowledged) alerts are kept, ms */
+  closedRetentionMs: number;
+  /** how long a photo blob is kept after it was stored, ms */
+  blobRetentionMs: number;
+  /** quota on the bytes of all unexpired blobs together */
+  maxBlobBytesTotal: number;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   prefix: 'ioc',
   readingsStreamMaxLen: 500_000,
   eventsStreamMaxLen: 200_000,
+  batchIdTtlMs: 3600_000,
+  commandTtlMs: 7 * DAY_MS,
+  // ≥ 184 days: history and audit questions reach back half a year (issue 10)
+  closedRetentionMs: 184 * DAY_MS,
+  blobRetentionMs: 184 * DAY_MS,
+  maxBlobBytesTotal: 2 * 1024 ** 3,
 };
+
+/** A string with lone UTF-16 surrogates replaced by U+FFFD (Node ≥ 20: String.prototype.toWellFormed). */
+export function wellFormedString(value: string): string {
+  return (value as string & { toWellFormed(): string }).toWellFormed();
+}
+
+/**
+ * Deep copy of JSON-like data (plain objects, arrays, primitives) whose strings — values and keys —
+ * are well-formed Unicode: what both stores keep and answer, so a lone surrogate written through
+ * either store reads back as U+FFFD in both (Redis must: Lua's cjson cannot decode it).
+ */
+export function wellFormedCopy<T>(value: T): T {
+  return copyWellFormed(value) as T;
+}
+
+function copyWellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormedString(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyWellFormed);
+  if (Buffer.isBuffer(value) || value instanceof Date) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    // defineProperty: a key '__proto__' stays an own data property, as JSON.parse would make it
+    Object.defineProperty(out, wellFormedString(key), {
+      value: copyWellFormed((value as Record<string, unknown>)[key]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** An incident as an event carries it: without its history (the event's `transition` is the newest step). */
+export function incidentForEvent(incident: Incident): Omit<Incident, 'history'> {
+  const { history: _history, ...rest } = incident;
+  return rest;
+}
+
+/** The `incident.created` / `incident.transition` event of a stored incident (the change, not a full copy). */
+export function incidentEvent(incident: Incident, type: 'incident.created' | 'incident.transition'): Omit<LogEvent, 'id'> {
+  const transition = incident.history[incident.history.length - 1];
+  return {
+    ts: incident.updatedTs,
+    type,
+    scene: incident.scene,
+    incident: incidentForEvent(incident),
+    ...(transition ? { transition } : {}),
+  };
+}

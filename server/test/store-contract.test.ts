@@ -7,10 +7,20 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Alert, Incident, Reading } from '../../scenes/domain';
 import { freePort } from '../../tests/helpers/free-port';
 import { startRedisServer } from '../../tests/helpers/redis-server';
+import { Redis } from 'ioredis';
 import { MemoryStore } from '../store/memory-store';
 import { openStore } from '../store/open-store';
 import { RedisStore } from '../store/redis-store';
-import type { Store, StoreOptions, StoredUser } from '../store/store';
+import {
+  EMPTY_READINGS_CURSOR,
+  StoreQuotaError,
+  compareReadingsCursors,
+  wellFormedCopy,
+  wellFormedString,
+  type Store,
+  type StoreOptions,
+  type StoredUser,
+} from '../store/store';
 
 const redis = await startRedisServer();
 afterAll(async () => {
@@ -109,6 +119,29 @@ function makeAlert(overrides: Partial<Alert> = {}): Alert {
   };
 }
 
+const LONE_HIGH = '\ud83d';
+const LONE_LOW = '\ude92';
+/** what a phone sends when it cuts an emoji at the 2,000-character limit */
+const HALF_EMOJI_NOTE = `${'注'.repeat(1_999)}${'🚒'.slice(0, 1)}`;
+/** every kind of string that has broken a store or a decoder somewhere */
+const ODD_STRINGS = [
+  LONE_HIGH,
+  LONE_LOW,
+  `x${LONE_LOW}${LONE_HIGH}y`,
+  HALF_EMOJI_NOTE,
+  'nul\u0000inside',
+  'line\u2028para\u2029end',
+  '\u200fRTL mark \u202eoverride\u202c',
+  '__proto__',
+  'constructor',
+  '"version":99,"title":"}',
+  '\\ud83d looks like an escape',
+  'x'.repeat(100_000),
+  '🚒👩‍🚒🇨🇳 emoji',
+  '积水 — 香港中路',
+  '',
+];
+
 function makeUser(username: string): StoredUser {
   return {
     username,
@@ -188,6 +221,79 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
       expect(got).toEqual(readings);
     });
 
+    it('appends a readings batch retried with the same batch id only once, chunk by chunk', async () => {
+      const store = fresh();
+      const batch = Array.from({ length: 2_100 }, (_, i) => ({ deviceId: 'rg-b', ts: T0 + i, seq: i, metrics: { rain: i } }));
+      await store.appendReadings(batch, 'gw-1:batch-7');
+      await store.appendReadings(batch, 'gw-1:batch-7');
+      // another batch id, and no batch id at all, append again
+      await store.appendReadings(batch.slice(0, 3), 'gw-1:batch-8');
+      await store.appendReadings(batch.slice(0, 2));
+      const got = await store.readReadings(['rg-b'], T0, T0 + 10_000, 10_000);
+      expect(got).toHaveLength(2_100 + 3 + 2);
+      expect(got.filter((r) => r.seq === 0)).toHaveLength(3);
+      expect(got.filter((r) => r.seq === 2_099)).toHaveLength(1);
+    });
+
+    it('appends only the missing chunks when a larger batch is retried after one chunk was stored', async () => {
+      const store = fresh();
+      const batch = Array.from({ length: 1_500 }, (_, i) => ({ deviceId: 'rg-c', ts: T0 + i, seq: i, metrics: { rain: 1 } }));
+      // chunk 0 (the first 1,000) got through under the same id before the failure
+      await store.appendReadings(batch.slice(0, 1_000), 'retry-me');
+      await store.appendReadings(batch, 'retry-me');
+      const got = await store.readReadings(['rg-c'], T0, T0 + 10_000, 10_000);
+      expect(got.map((r) => r.seq)).toEqual(batch.map((r) => r.seq));
+    });
+
+    it('answers an empty readings cursor for an empty stream and reads entries strictly after a cursor, in append order', async () => {
+      const store = fresh();
+      expect(await store.readingsCursor()).toBe(EMPTY_READINGS_CURSOR);
+      expect(await store.readReadingsAfter(EMPTY_READINGS_CURSOR, 10)).toEqual({ readings: [], cursor: EMPTY_READINGS_CURSOR });
+
+      const first = [3, 1, 2].map((seq) => ({ deviceId: 'pz-1', ts: T0 + seq, seq, metrics: { p: seq } }));
+      await store.appendReadings(first);
+      const afterFirst = await store.readingsCursor();
+      expect(compareReadingsCursors(afterFirst, EMPTY_READINGS_CURSOR)).toBeGreaterThan(0);
+      const second = [4, 5, 6, 7].map((seq) => ({ deviceId: 'pz-2', ts: T0 + seq, seq, metrics: { p: seq } }));
+      await store.appendReadings(second);
+      const newest = await store.readingsCursor();
+      expect(compareReadingsCursors(newest, afterFirst)).toBeGreaterThan(0);
+
+      const all = await store.readReadingsAfter(EMPTY_READINGS_CURSOR, 100);
+      expect(all.readings).toEqual([...first, ...second]);
+      expect(all.cursor).toBe(newest);
+
+      const page1 = await store.readReadingsAfter(afterFirst, 3);
+      expect(page1.readings).toEqual(second.slice(0, 3));
+      const page2 = await store.readReadingsAfter(page1.cursor, 3);
+      expect(page2).toEqual({ readings: second.slice(3), cursor: newest });
+      expect(await store.readReadingsAfter(newest, 3)).toEqual({ readings: [], cursor: newest });
+    });
+
+    it('stores a readings cursor with device states in the same step and answers it back', async () => {
+      const store = fresh();
+      expect(await store.deviceStatesCursor()).toBeNull();
+      await store.appendReadings([{ deviceId: 'd1', ts: T0, seq: 1, metrics: { a: 1 } }]);
+      const cursor = await store.readingsCursor();
+      await store.saveDeviceStates([{ deviceId: 'd1', online: true, lastTs: T0, lastSeq: 1, metrics: { a: 1 } }], cursor);
+      expect(await store.deviceStatesCursor()).toBe(cursor);
+      // states saved without a cursor leave the stored one alone
+      await store.saveDeviceStates([{ deviceId: 'd1', online: true, lastTs: T0 + 1, lastSeq: 2, metrics: { a: 2 } }]);
+      expect(await store.deviceStatesCursor()).toBe(cursor);
+      expect((await store.loadDeviceStates())[0].lastSeq).toBe(2);
+    });
+
+    it('records the command that wrote an alert with the alert, and answers it back', async () => {
+      const store = fresh();
+      const alert = makeAlert({ firstTs: T0 + 7 });
+      expect(await store.alertForCommand('ack-77')).toBeNull();
+      const acked = { ...alert, acknowledged: true, lastTs: T0 + 8 };
+      await store.saveAlert(acked, { ts: acked.lastTs, type: 'alert.acked', scene: acked.scene, alert: acked }, 'ack-77');
+      expect(await store.alertForCommand('ack-77')).toBe(alert.id);
+      expect(await store.alertForCommand('ack-78')).toBeNull();
+      expect((await store.loadAlerts(T0)).find((a) => a.id === alert.id)?.acknowledged).toBe(true);
+    });
+
     it('upserts device states and loads the latest of each', async () => {
       const store = fresh();
       await store.saveDeviceStates([
@@ -239,7 +345,10 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
 
       const events = await store.readEvents(T0, T0, 10);
       expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({ type: 'incident.created', scene: 'water', ts: T0, incident });
+      const { history, ...fields } = incident;
+      // the event carries the change (newest history entry), not a copy of the whole history
+      expect(events[0]).toMatchObject({ type: 'incident.created', scene: 'water', ts: T0, incident: fields, transition: history[0] });
+      expect(events[0].incident).not.toHaveProperty('history');
     });
 
     it('applies a transition once: a retried commandId returns the stored outcome without bumping the version again', async () => {
@@ -256,6 +365,8 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
       const transitions = (await store.readEvents(T0, T0 + 10_000, 10)).filter((e) => e.type === 'incident.transition');
       expect(transitions).toHaveLength(1);
       expect(transitions[0].incident?.state).toBe('dispatched');
+      expect(transitions[0].transition).toEqual(next.history[next.history.length - 1]);
+      expect(transitions[0].incident).not.toHaveProperty('history');
     });
 
     it('refuses a transition from a stale version with conflict and the current incident', async () => {
@@ -369,10 +480,131 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
     it('answers ping while up', async () => {
       expect(await fresh().ping()).toBe(true);
     });
+
+    it('stores every kind of odd string, reads it back well-formed, and keeps transitioning the incident', async () => {
+      const store = fresh();
+      const incident = makeIncident({
+        title: ODD_STRINGS.join('|'),
+        titleEn: HALF_EMOJI_NOTE,
+        category: '__proto__',
+        reportedBy: '\u202ehandler\u200f',
+      });
+      expect((await store.createIncident(incident, `odd-create-${LONE_HIGH}`)).status).toBe('applied');
+      let current = wellFormedCopy(incident);
+      expect(await store.getIncident(incident.id)).toEqual(current);
+
+      for (const [i, note] of ODD_STRINGS.entries()) {
+        const ts = current.updatedTs + 1;
+        const next: Incident = {
+          ...current,
+          version: current.version + 1,
+          updatedTs: ts,
+          history: [
+            ...current.history,
+            { action: 'note', from: current.state, to: current.state, actor: note, ts, commandId: `odd-${i}-${note.slice(0, 8)}`, note },
+          ],
+        };
+        const outcome = await store.transitionIncident(next, current.version, `odd-${i}-${note.slice(0, 8)}`);
+        expect(outcome).toEqual({ status: 'applied', incident: wellFormedCopy(next) });
+        current = wellFormedCopy(next);
+      }
+      expect(await store.getIncident(incident.id)).toEqual(current);
+      // …and a stale retry still answers a typed conflict with the (decodable) current incident
+      const stale = await store.transitionIncident(dispatched(incident, 'odd-stale'), 1, 'odd-stale');
+      expect(stale).toEqual({ status: 'conflict', current });
+      // …and the incident still moves on
+      const onward = dispatched(current, 'odd-dispatch');
+      expect((await store.transitionIncident(onward, current.version, 'odd-dispatch')).status).toBe('applied');
+
+      const alert = makeAlert({ firstTs: T0 + 9, title: HALF_EMOJI_NOTE, titleEn: ODD_STRINGS.join('') });
+      await store.saveAlert(alert, { ts: alert.lastTs, type: 'alert.raised', scene: alert.scene, alert }, `ack-${LONE_LOW}`);
+      expect((await store.loadAlerts(T0)).find((a) => a.id === alert.id)).toEqual(wellFormedCopy(alert));
+
+      const user = { ...makeUser('odd'), displayName: ODD_STRINGS.join(' '), skills: ODD_STRINGS };
+      await store.putUser(user);
+      expect(await store.getUser('odd')).toEqual(wellFormedCopy(user));
+
+      const eventAlert = makeAlert({ firstTs: T0 + 11, title: LONE_HIGH + LONE_LOW.repeat(2) });
+      await store.appendEvent({ ts: T0 + 11, type: 'alert.updated', scene: 'emergency', alert: eventAlert });
+      const events = await store.readEvents(T0, T0 + 100_000, 1_000);
+      expect(events.find((e) => e.alert?.id === eventAlert.id)?.alert).toEqual(wellFormedCopy(eventAlert));
+      const noteEvents = events.filter((e) => e.incident?.id === incident.id && e.transition?.action === 'note');
+      expect(noteEvents.map((e) => e.transition?.note)).toEqual(ODD_STRINGS.map(wellFormedString));
+      // nothing read back holds a lone surrogate
+      expect(wellFormedCopy(events)).toEqual(events);
+    });
+
+    it('forgets incidents closed and alerts finished longer than closedRetentionMs ago when housekeeping, and keeps the rest', async () => {
+      const retention = 60_000;
+      const store = fresh({ closedRetentionMs: retention });
+      const oldClosed = makeIncident({ id: 'inc-hk-old', state: 'closed', closedTs: T0, updatedTs: T0 });
+      const newClosed = makeIncident({ id: 'inc-hk-new', state: 'closed', closedTs: T0 + 50_000, updatedTs: T0 + 50_000 });
+      const oldOpen = makeIncident({ id: 'inc-hk-open' });
+      for (const i of [oldClosed, newClosed, oldOpen]) await store.createIncident(i, `hk-${i.id}`);
+      const oldDone = makeAlert({ firstTs: T0, cleared: true, acknowledged: true, lastTs: T0 });
+      const oldActive = makeAlert({ firstTs: T0 + 1, lastTs: T0 + 1 });
+      const newDone = makeAlert({ firstTs: T0 + 2, cleared: true, acknowledged: true, lastTs: T0 + 50_000 });
+      for (const a of [oldDone, oldActive, newDone]) await store.saveAlert(a);
+
+      const { removed } = await store.housekeep(T0 + retention + 10_000);
+      expect(removed).toBe(2);
+      expect((await store.loadIncidents(0)).map((i) => i.id).sort()).toEqual(['inc-hk-new', 'inc-hk-open']);
+      expect(await store.getIncident('inc-hk-old')).toBeNull();
+      expect((await store.loadAlerts(0)).map((a) => a.id).sort()).toEqual([oldActive.id, newDone.id].sort());
+      // idempotent
+      expect(await store.housekeep(T0 + retention + 10_000)).toEqual({ removed: 0 });
+    });
+
+    it('refuses a blob that would exceed maxBlobBytesTotal with E_QUOTA, counting an overwritten id once', async () => {
+      const store = fresh({ maxBlobBytesTotal: 1_000 });
+      await store.putBlob('p1', 'image/jpeg', Buffer.alloc(600, 1));
+      const refused = store.putBlob('p2', 'image/jpeg', Buffer.alloc(600, 2));
+      await expect(refused).rejects.toBeInstanceOf(StoreQuotaError);
+      await expect(refused).rejects.toMatchObject({ code: 'E_QUOTA' });
+      expect(await store.getBlob('p2')).toBeNull();
+      // replacing p1 releases its 600 bytes first
+      await store.putBlob('p1', 'image/png', Buffer.alloc(900, 3));
+      expect((await store.getBlob('p1'))?.data.length).toBe(900);
+      await store.putBlob('p3', 'image/jpeg', Buffer.alloc(100, 4));
+      await expect(store.putBlob('p4', 'image/jpeg', Buffer.alloc(1, 5))).rejects.toMatchObject({ code: 'E_QUOTA' });
+    });
   });
 });
 
 describe('MemoryStore specifics', () => {
+  it('expires blobs after blobRetentionMs by the injected clock and releases their bytes from the quota', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ blobRetentionMs: 10_000, maxBlobBytesTotal: 100 }, { now: () => now });
+    await store.putBlob('a', 'image/jpeg', Buffer.alloc(80));
+    await expect(store.putBlob('b', 'image/jpeg', Buffer.alloc(80))).rejects.toBeInstanceOf(StoreQuotaError);
+    now += 10_000;
+    expect(await store.getBlob('a')).toBeNull();
+    await store.putBlob('b', 'image/jpeg', Buffer.alloc(80));
+    expect((await store.getBlob('b'))?.data.length).toBe(80);
+  });
+
+  it('forgets a readings batch id after batchIdTtlMs by the injected clock', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ batchIdTtlMs: 5_000 }, { now: () => now });
+    const batch = [{ deviceId: 'd', ts: 1, seq: 1, metrics: {} }];
+    await store.appendReadings(batch, 'b');
+    now += 4_999;
+    await store.appendReadings(batch, 'b');
+    expect((await store.readReadingsAfter(EMPTY_READINGS_CURSOR, 10)).readings).toHaveLength(1);
+    now += 1;
+    await store.appendReadings(batch, 'b');
+    expect((await store.readReadingsAfter(EMPTY_READINGS_CURSOR, 10)).readings).toHaveLength(2);
+  });
+
+  it('forgets an alert command record after commandTtlMs by the injected clock', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ commandTtlMs: 5_000 }, { now: () => now });
+    await store.saveAlert(makeAlert(), undefined, 'ack-x');
+    expect(await store.alertForCommand('ack-x')).toBe(makeAlert().id);
+    now += 5_000;
+    expect(await store.alertForCommand('ack-x')).toBeNull();
+  });
+
   it('lets a command claim expire after its ttl by the injected clock', async () => {
     let now = 1_000_000;
     const store = new MemoryStore({}, { now: () => now });
@@ -413,6 +645,83 @@ describe('openStore', () => {
     expect(reason).toBeUndefined();
     expect(await store.ping()).toBe(true);
     await store.close();
+  });
+});
+
+describe.skipIf(redis === null)('RedisStore retention and encoding', () => {
+  const raw = redis === null ? null : new Redis(redis.url);
+  afterAll(() => raw?.disconnect());
+
+  it('expires a closed incident after closedRetentionMs and keeps it again when it is re-opened', async () => {
+    const prefix = `${FILE_PREFIX}-ttl-${randomUUID().slice(0, 6)}`;
+    const store = new RedisStore(redis!.url, { prefix, closedRetentionMs: 3_600_000 });
+    try {
+      const open = makeIncident({ id: 'inc-ttl' });
+      await store.createIncident(open, 'ttl-0');
+      expect(await raw!.pttl(`${prefix}:incident:inc-ttl`)).toBe(-1);
+      const closed = { ...open, version: 2, state: 'closed' as const, closedTs: T0 + 1, updatedTs: T0 + 1 };
+      await store.transitionIncident(closed, 1, 'ttl-1');
+      const ttl = await raw!.pttl(`${prefix}:incident:inc-ttl`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      const reopened = { ...closed, version: 3, state: 'dispatched' as const, closedTs: undefined, updatedTs: T0 + 2 };
+      await store.transitionIncident(reopened, 2, 'ttl-2');
+      expect(await raw!.pttl(`${prefix}:incident:inc-ttl`)).toBe(-1);
+
+      const alert = makeAlert({ firstTs: T0 + 3 });
+      await store.saveAlert({ ...alert, cleared: true, acknowledged: true });
+      expect(await raw!.pttl(`${prefix}:alert:${alert.id}`)).toBeGreaterThan(0);
+      await store.saveAlert({ ...alert, cleared: false, acknowledged: true });
+      expect(await raw!.pttl(`${prefix}:alert:${alert.id}`)).toBe(-1);
+
+      await store.putBlob('ph', 'image/jpeg', Buffer.alloc(10));
+      expect(await raw!.pttl(`${prefix}:blob:ph`)).toBeGreaterThan(0);
+      expect(await raw!.pttl(`${prefix}:cmd:ttl-1`)).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('releases the bytes of expired blobs from the quota', async () => {
+    const prefix = `${FILE_PREFIX}-blobttl-${randomUUID().slice(0, 6)}`;
+    const store = new RedisStore(redis!.url, { prefix, blobRetentionMs: 200, maxBlobBytesTotal: 100 });
+    try {
+      await store.putBlob('a', 'image/jpeg', Buffer.alloc(80));
+      await expect(store.putBlob('b', 'image/jpeg', Buffer.alloc(80))).rejects.toBeInstanceOf(StoreQuotaError);
+      await expect.poll(() => store.getBlob('a'), { timeout: 5_000, interval: 50 }).toBeNull();
+      await store.putBlob('b', 'image/jpeg', Buffer.alloc(80));
+      expect(await raw!.get(`${prefix}:blobs:bytes`)).toBe('80');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('transitions an incident stored with a lone surrogate before well-formed encoding (a bricked incident recovers)', async () => {
+    const prefix = `${FILE_PREFIX}-brick-${randomUUID().slice(0, 6)}`;
+    const store = new RedisStore(redis!.url, { prefix });
+    try {
+      // what the old store wrote: JSON.stringify's `\ud83d` escape, which cjson refuses
+      const bricked = makeIncident({ id: 'inc-brick', title: `cut ${LONE_HIGH}"version":99` });
+      const rawJson = JSON.stringify(bricked);
+      expect(rawJson).toContain('\\ud83d');
+      await expect(raw!.eval('return cjson.decode(ARGV[1]).version', 0, rawJson)).rejects.toThrow();
+      await raw!.set(`${prefix}:incident:inc-brick`, rawJson);
+      await raw!.sadd(`${prefix}:incidents:open`, 'inc-brick');
+
+      const stale = await store.transitionIncident(dispatched(bricked, 'brick-0'), 5, 'brick-0').catch((e: unknown) => e);
+      expect(stale).toBeInstanceOf(RangeError);
+      const conflict = await store.transitionIncident({ ...dispatched(bricked, 'brick-1'), version: 8 }, 7, 'brick-1');
+      expect(conflict.status).toBe('conflict');
+      const next = dispatched(bricked, 'brick-2');
+      const applied = await store.transitionIncident(next, 1, 'brick-2');
+      expect(applied).toEqual({ status: 'applied', incident: wellFormedCopy(next) });
+      const stored = await store.getIncident('inc-brick');
+      expect(stored?.title).toBe(`cut \ufffd"version":99`);
+      expect(stored?.version).toBe(2);
+      expect((await store.transitionIncident({ ...dispatched(stored!, 'brick-3'), state: 'accepted' }, 2, 'brick-3')).status).toBe('applied');
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -12,9 +12,9 @@ import { DeltaCollector, emitAck, ingest, liveSocket, login, sign, startTestServ
 
 class FlakyStore extends MemoryStore {
   down = false;
-  override async appendReadings(readings: readonly Reading[]): Promise<void> {
+  override async appendReadings(readings: readonly Reading[], batchId?: string): Promise<void> {
     if (this.down) throw new Error('ECONNREFUSED (simulated outage)');
-    return super.appendReadings(readings);
+    return super.appendReadings(readings, batchId);
   }
 }
 
@@ -67,7 +67,7 @@ describe('store outage', () => {
 });
 
 describe('deferred readings queue', () => {
-  it('is bounded: the oldest batches are dropped and counted when an outage outlasts it', async () => {
+  it('is bounded: beyond it readings are answered E_UNAVAILABLE (never acknowledged) and can be sent again', async () => {
     const { IngestService } = await import('../ingest');
     const { Fusion } = await import('../fusion');
     const { DeviceTokenVerifier, DEV_DEVICE_SECRET } = await import('../device-token');
@@ -80,15 +80,19 @@ describe('deferred readings queue', () => {
       maxDeferredReadings: 3,
     });
     const d = devices.find((x) => x.kind === 'rain-gauge')!;
+    const reading = (seq: number) => ({ deviceId: d.id, ts: Date.now(), seq, metrics: { rainfall: 1 } });
     for (let seq = 1; seq <= 5; seq++) {
-      const res = await svc.ingest(sign([{ deviceId: d.id, ts: Date.now(), seq, metrics: { rainfall: 1 } }]));
-      expect(res.deferred).toBe(1);
+      const res = await svc.ingest(sign([reading(seq)]));
+      if (seq <= 3) expect(res).toMatchObject({ accepted: 1, deferred: 1, rejected: [] });
+      else expect(res).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'E_UNAVAILABLE' }] });
     }
     expect(svc.deferredReadings()).toBe(3);
-    expect(svc.totals.droppedDeferred).toBe(2);
+    expect(svc.totals.unavailable).toBe(2);
     flaky.down = false;
     expect(await svc.flushDeferred()).toBe(3);
+    // the refused readings were not taken: sent again, they are accepted
+    expect(await svc.ingest(sign([reading(4), reading(5)]))).toMatchObject({ accepted: 2, rejected: [] });
     const stored = await flaky.readReadings([d.id], 0, Date.now(), 10);
-    expect(stored.map((r) => r.seq)).toEqual([3, 4, 5]);
+    expect(stored.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 });

@@ -17,6 +17,7 @@ import {
   VIEWPORTS,
   waitUntil,
   type TestBrowser,
+  browserTestsSkipped,
 } from '../helpers/browser';
 
 const STEP_TIMEOUT_MS = 20_000;
@@ -26,7 +27,10 @@ let chrome: TestBrowser;
 let officerToken: string;
 let n = 0;
 
+const skipped = browserTestsSkipped();
+
 beforeAll(async () => {
+  if (skipped) return;
   if (!clientBuilt()) throw new Error(`client not built at ${clientDist()} (run npx vite build)`);
   server = await startBrowserTestServer();
   chrome = await launchBrowser();
@@ -49,7 +53,7 @@ async function officer(body: Record<string, unknown>): Promise<Incident> {
   return json.incident;
 }
 
-describe('handler phone offline', () => {
+describe.skipIf(skipped)('handler phone offline', () => {
   it('queues two actions taken offline, shows them waiting, and applies both exactly once after reconnecting', async () => {
     let incident = await officer({
       type: 'incident.create',

@@ -10,7 +10,15 @@ import { DRILLS, expectedAlerts } from '../../mock-devices/drills';
 import { runDrill } from '../../mock-devices/drill';
 import { generateFleet } from '../../scenes/fleet';
 import type { IocServer } from '../../server/app';
-import { collectConsoleErrors, launchBrowser, signedInContext, startBrowserTestServer, waitUntil, type TestBrowser } from '../helpers/browser';
+import {
+  collectConsoleErrors,
+  launchBrowser,
+  signedInContext,
+  startBrowserTestServer,
+  waitUntil,
+  type TestBrowser,
+  browserTestsSkipped,
+} from '../helpers/browser';
 
 /** A WebGL map that drew something compresses to far more than a blank or single-colour box. */
 const MIN_RENDERED_MAP_PNG_BYTES = 20_000;
@@ -19,7 +27,10 @@ const FLEET_SIZE = 300;
 let tb: TestBrowser;
 let server: IocServer;
 
+const skipped = browserTestsSkipped();
+
 beforeAll(async () => {
+  if (skipped) return;
   tb = await launchBrowser();
   server = await startBrowserTestServer({ demoDevices: FLEET_SIZE });
 });
@@ -34,7 +45,7 @@ function appErrors(errors: string[]): string[] {
   return errors.filter((e) => !/GPU stall|GL Driver Message/.test(e));
 }
 
-describe('big screens', { timeout: 180_000 }, () => {
+describe.skipIf(skipped)('big screens', { timeout: 180_000 }, () => {
   for (const size of [
     { width: 1920, height: 1080 },
     { width: 3840, height: 2160 },

@@ -13,6 +13,18 @@ import { DEMO_PASSWORD, startTestServer } from '../../server/test/helpers';
 
 export const CHROMIUM_PATH = process.env.IOC_CHROMIUM ?? '/usr/bin/chromium';
 
+/**
+ * True when the browser tests must be skipped: Chromium is missing outside CI. The skip is loud
+ * and names the package; in CI (`process.env.CI` truthy) a missing Chromium fails the run instead.
+ */
+export function browserTestsSkipped(): boolean {
+  if (existsSync(CHROMIUM_PATH)) return false;
+  const message = `Chromium not found at ${CHROMIUM_PATH} (install Debian's package: apt-get install chromium, or set IOC_CHROMIUM)`;
+  if (process.env.CI) throw new Error(`${message} — browser tests cannot run in CI without it`);
+  console.warn(`\n  ⚠ SKIPPING BROWSER TESTS: ${message}\n`);
+  return true;
+}
+
 /** Launch flags for Debian's Chromium here (software GL; no network chatter). Shared with bench/. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',

@@ -5,10 +5,24 @@ import type { ScreenSceneId } from '@scenes/domain';
 import type { Incident } from '@scenes/domain';
 import type { IocError, LogEvent } from '@scenes/protocol';
 import { currentLiveConnection } from '../connection';
+import { incidentFromEvents } from '../replay/incident-from-events';
 import type { LiveTransport } from '../connection';
 
 export type ReplayRangeResult = { ok: true; events: LogEvent[] } | { ok: false; error: IocError };
 
+/** a range is fetched in at most this many pages (the server bounds each page in events and bytes) */
+const REPLAY_MAX_PAGES = 400;
+/** a page refused with E_RATE_LIMIT is asked again at most this many times in a row */
+const REPLAY_RATE_LIMIT_RETRIES = 8;
+/** wait before asking again when the server does not say how long, ms */
+const REPLAY_DEFAULT_RETRY_MS = 500;
+
+function retryAfterMsOf(error: IocError): number {
+  const d = error.details as { retryAfterMs?: unknown } | undefined;
+  return typeof d?.retryAfterMs === 'number' && d.retryAfterMs > 0 ? d.retryAfterMs : REPLAY_DEFAULT_RETRY_MS;
+}
+
+/** Every event of the range, fetched page by page (`next` → `cursor`), oldest first. */
 export async function fetchReplayRange(
   scene: ScreenSceneId,
   fromTs: number,
@@ -16,11 +30,26 @@ export async function fetchReplayRange(
   transport: LiveTransport | null = currentLiveConnection(),
 ): Promise<ReplayRangeResult> {
   if (!transport) return { ok: false, error: { code: 'E_UNAUTHORIZED', message: 'not connected' } };
-  const r = await transport.request('replay:range', { scene, fromTs: Math.floor(fromTs), toTs: Math.ceil(toTs) });
-  return r.ok ? { ok: true, events: r.events } : { ok: false, error: r.error };
+  const events: LogEvent[] = [];
+  let cursor: string | undefined;
+  let retries = 0;
+  for (let page = 0; page < REPLAY_MAX_PAGES;) {
+    const r = await transport.request('replay:range', { scene, fromTs: Math.floor(fromTs), toTs: Math.ceil(toTs), ...(cursor ? { cursor } : {}) });
+    if (!r.ok) {
+      if (r.error.code !== 'E_RATE_LIMIT' || ++retries > REPLAY_RATE_LIMIT_RETRIES) return { ok: false, error: r.error };
+      await new Promise((resolve) => setTimeout(resolve, retryAfterMsOf(r.error)));
+      continue;
+    }
+    retries = 0;
+    page++;
+    events.push(...r.events);
+    if (!r.next) return { ok: true, events };
+    cursor = r.next;
+  }
+  return { ok: true, events };
 }
 
-/** The newest full incident object of `incidentId` in the log since it was created (for its history). */
+/** The newest state of `incidentId` in the log since it was created, with the history its events record. */
 export async function fetchIncidentFromLog(
   scene: ScreenSceneId,
   incidentId: string,
@@ -30,9 +59,5 @@ export async function fetchIncidentFromLog(
 ): Promise<{ ok: true; incident: Incident | null } | { ok: false; error: IocError }> {
   const r = await fetchReplayRange(scene, createdTs, nowTs, transport);
   if (!r.ok) return r;
-  let newest: Incident | null = null;
-  for (const e of r.events) {
-    if (e.incident && e.incident.id === incidentId && (!newest || e.incident.version >= newest.version)) newest = e.incident;
-  }
-  return { ok: true, incident: newest };
+  return { ok: true, incident: incidentFromEvents(r.events, incidentId) };
 }

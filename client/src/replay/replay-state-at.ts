@@ -1,21 +1,22 @@
 /**
  * Replay: reconstruct the alerts and incidents as they were at a moment from the event log.
- * Every event carries the full alert / incident object after the change, so the state at `ts`
- * is simply the newest object per id among the events at or before `ts`.
+ * Every event carries the full alert / the incident's fields (without its history) after the
+ * change, so the state at `ts` is simply the newest object per id among the events at or before
+ * `ts`. For an incident's history see incident-from-events.ts.
  */
-import type { Alert, Incident } from '@scenes/domain';
-import type { LogEvent } from '@scenes/protocol';
+import type { Alert } from '@scenes/domain';
+import type { LogEvent, LoggedIncident } from '@scenes/protocol';
 import type { AlertItem, IncidentItem, SceneModel } from '@scenes/scene-model';
 
 export interface ReplayState {
   /** open alerts at that time (active, or cleared but not yet acknowledged), newest first */
   alerts: Alert[];
-  /** incidents not yet closed at that time, newest first */
-  incidents: Incident[];
+  /** incidents not yet closed at that time, newest first (fields only: events do not carry history) */
+  incidents: LoggedIncident[];
 }
 
 /** Order of events: by time, then by stream id (Redis ids 'ms-seq' order within a millisecond). */
-function compareEvents(a: LogEvent, b: LogEvent): number {
+export function compareEvents(a: LogEvent, b: LogEvent): number {
   if (a.ts !== b.ts) return a.ts - b.ts;
   const [am, as] = (a.id ?? '').split('-').map(Number);
   const [bm, bs] = (b.id ?? '').split('-').map(Number);
@@ -27,7 +28,7 @@ function compareEvents(a: LogEvent, b: LogEvent): number {
 export function replayStateAt(events: readonly LogEvent[], ts: number): ReplayState {
   const sorted = [...events].filter((e) => e.ts <= ts).sort(compareEvents);
   const alerts = new Map<string, Alert>();
-  const incidents = new Map<string, Incident>();
+  const incidents = new Map<string, LoggedIncident>();
   for (const e of sorted) {
     switch (e.type) {
       case 'alert.raised':
@@ -74,7 +75,7 @@ export function alertToItem(a: Alert): AlertItem {
   };
 }
 
-export function incidentToItem(i: Incident): IncidentItem {
+export function incidentToItem(i: LoggedIncident): IncidentItem {
   return {
     id: i.id,
     version: i.version,
