@@ -53,6 +53,8 @@ export interface BenchProfile {
     tickMs: number;
     /** each window (without flood, flood at the rated multiple, closed-loop flood), ms */
     windowMs: number;
+    /** the three windows are repeated this many times, interleaved; latencies pooled per kind */
+    rounds: number;
     /** the rated flood: this many times the flood device's catalogue rate */
     rateMultiple: number;
     /** closed-loop flood: readings per post and posts in flight */
@@ -110,7 +112,7 @@ export const FULL_PROFILE: BenchProfile = {
     dispatchPauseMs: 100,
   },
   render: { pointCounts: [10_000, 50_000, 100_000], sampleMs: 5_000, updatesPerS: 4, updateFraction: 0.01 },
-  flood: { fleetCount: 20_000, gateways: 4, tickMs: 100, windowMs: 8_000, rateMultiple: 100, batchSize: 1000, maxInFlight: 4 },
+  flood: { fleetCount: 20_000, gateways: 4, tickMs: 100, windowMs: 8_000, rounds: 4, rateMultiple: 100, batchSize: 1000, maxInFlight: 4 },
   settleMs: 600,
   soak: {
     sampleEveryMs: 15_000,
@@ -141,5 +143,5 @@ export const QUICK_PROFILE: BenchProfile = {
   bytes: { ...FULL_PROFILE.bytes, fleetCount: 20_000, deviceRateFractions: [0.1, 0.05, 0.025], windowMs: 2_500 },
   concurrency: { ...FULL_PROFILE.concurrency, clients: 500, connectConcurrency: 100, windowMs: 5_000, dispatchIterations: 20 },
   render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_000 },
-  flood: { ...FULL_PROFILE.flood, fleetCount: 10_000, windowMs: 4_000 },
+  flood: { ...FULL_PROFILE.flood, fleetCount: 10_000, windowMs: 4_000, rounds: 2 },
 };

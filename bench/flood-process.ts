@@ -49,10 +49,14 @@ export interface FloodRunResult {
   httpErrors: number;
   /** fleet role: latency of the fleet's posts, ms */
   latency: LatencySummary | null;
+  /** fleet role: every post's latency, ms (pooled over rounds by the caller) */
+  latenciesMs: number[];
   firstError: string | null;
 }
 
 const opts = childOptions<FloodProcessOptions>();
+/** another loopback address (Linux routes all of 127/8 to lo) */
+const FLEET_SOURCE_ADDRESS = '127.0.0.2';
 const fleet = generateFleet({ count: opts.fleetCount, seed: opts.fleetSeed });
 const url = new URL(opts.url);
 
@@ -87,6 +91,8 @@ function post(agent: Agent, body: string): Promise<{ status: number; text: strin
         path: '/api/ingest',
         method: 'POST',
         agent,
+        // the fleet's gateways and the flooder are different sources (per-source limits are per address)
+        localAddress: opts.role === 'fleet' ? FLEET_SOURCE_ADDRESS : undefined,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
@@ -102,7 +108,18 @@ function post(agent: Agent, body: string): Promise<{ status: number; text: strin
 }
 
 function emptyResult(): FloodRunResult {
-  return { elapsedMs: 0, posts: 0, sent: 0, accepted: 0, rateLimited: 0, otherRejected: 0, httpErrors: 0, latency: null, firstError: null };
+  return {
+    elapsedMs: 0,
+    posts: 0,
+    sent: 0,
+    accepted: 0,
+    rateLimited: 0,
+    otherRejected: 0,
+    httpErrors: 0,
+    latency: null,
+    latenciesMs: [],
+    firstError: null,
+  };
 }
 
 function tally(r: FloodRunResult, res: { status: number; text: string }): void {
@@ -165,6 +182,7 @@ async function runFleet(p: FloodRunParams): Promise<FloodRunResult> {
   await Promise.allSettled([...pending]);
   r.elapsedMs = performance.now() - t0;
   r.latency = summarizeLatency(latencies);
+  r.latenciesMs = latencies.map((x) => Math.round(x * 100) / 100);
   return r;
 }
 

@@ -371,10 +371,13 @@ export function createHttpApp(d: HttpDeps): express.Express {
     route('healthz', async (_req, res) => {
       const storeUp = await d.store.ping();
       const s = d.fusion.stats();
+      // not ready while the store does not answer: a load balancer sends new clients elsewhere
       res.status(storeUp ? 200 : 503).json({
         status: storeUp ? 'ok' : 'degraded',
+        ready: storeUp,
         store: d.store.kind,
         storeReachable: storeUp,
+        deferredReadings: d.ingest.deferredReadings(),
         protocol: PROTOCOL_VERSION,
         uptimeS: Math.round((Date.now() - d.startedTs) / 1000),
         devices: s.devices,

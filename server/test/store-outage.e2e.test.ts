@@ -12,6 +12,9 @@ import { DeltaCollector, emitAck, ingest, liveSocket, login, sign, startTestServ
 
 class FlakyStore extends MemoryStore {
   down = false;
+  override async ping(): Promise<boolean> {
+    return !this.down;
+  }
   override async appendReadings(readings: readonly Reading[], batchId?: string): Promise<void> {
     if (this.down) throw new Error('ECONNREFUSED (simulated outage)');
     return super.appendReadings(readings, batchId);
@@ -54,12 +57,16 @@ describe('store outage', () => {
       expect(r.body).toMatchObject({ accepted: steps, deferred: steps });
       await deltas.waitFor((d) => !!d.delta.alerts?.put?.some((a) => a.deviceId === gas.id && a.level === 'red'));
       expect(server.ingest.deferredReadings()).toBe(steps);
+      const health = await fetch(`${server.url}/healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'degraded', ready: false, storeReachable: false, deferredReadings: steps });
       expect(await store.readReadings([gas.id], 0, Date.now(), 100)).toHaveLength(0);
 
       store.down = false;
       expect(await server.ingest.flushDeferred()).toBe(steps);
       expect(server.ingest.deferredReadings()).toBe(0);
       expect(await store.readReadings([gas.id], 0, Date.now(), 100)).toHaveLength(steps);
+      expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ status: 'ok', ready: true, deferredReadings: 0 });
     } finally {
       screen.close();
     }
