@@ -1,12 +1,12 @@
 /**
- * Test support: feeds simulated readings through the real rule engine (scenes/rules.ts) with
- * DEFAULT_RULES, the way server fusion does, and remembers the worst level each (device, rule)
+ * Test support: feeds simulated readings through the same rule engine as server fusion
+ * (scenes/rule-engine.ts) with DEFAULT_RULES, and remembers the worst level each (device, rule)
  * reached. Lets mock-devices tests assert alert outcomes without a server.
  */
 import type { AlertLevel, Device, Reading, Rule } from '../scenes/domain';
 import { ALERT_LEVEL_RANK } from '../scenes/domain';
 import { DEFAULT_RULES } from '../scenes/catalogue';
-import { evaluateRule, initialRuleState, type RuleState } from '../scenes/rules';
+import { createRuleRuntime, evaluateReadingRules, type RuleRuntime } from '../scenes/rule-engine';
 
 export interface RuleHit {
   deviceId: string;
@@ -19,7 +19,7 @@ export interface RuleHit {
 
 export class RuleHarness {
   private readonly kindOf: Map<string, Device['kind']>;
-  private readonly states = new Map<string, RuleState>();
+  private readonly runtimes = new Map<string, RuleRuntime>();
   private readonly hits = new Map<string, RuleHit>();
 
   constructor(
@@ -29,20 +29,29 @@ export class RuleHarness {
     this.kindOf = new Map(fleet.map((d) => [d.id, d.kind]));
   }
 
+  private runtimeOf(deviceId: string): RuleRuntime {
+    let rt = this.runtimes.get(deviceId);
+    if (!rt) {
+      const kind = this.kindOf.get(deviceId);
+      rt = createRuleRuntime(this.rules.filter((r) => r.deviceKind === kind));
+      this.runtimes.set(deviceId, rt);
+    }
+    return rt;
+  }
+
   feed(readings: readonly Reading[]): void {
     for (const r of readings) {
-      const kind = this.kindOf.get(r.deviceId);
-      for (const rule of this.rules) {
-        if (rule.type === 'offline' || rule.deviceKind !== kind) continue;
-        const value = r.metrics[rule.metric];
-        if (value === undefined) continue;
+      const rt = this.runtimeOf(r.deviceId);
+      // offline rules are the server's silence check, not part of a reading's outcome
+      evaluateReadingRules(rt, r, false);
+      for (let i = 0; i < rt.rules.length; i++) {
+        const level = rt.levels[i];
+        if (!rt.evaluated[i] || !level) continue;
+        const rule = rt.rules[i]!;
         const key = `${r.deviceId}|${rule.id}`;
-        const out = evaluateRule(rule, this.states.get(key) ?? initialRuleState(), { ts: r.ts, value });
-        this.states.set(key, out.state);
-        if (!out.level) continue;
         const prev = this.hits.get(key);
-        if (!prev || ALERT_LEVEL_RANK[out.level] < ALERT_LEVEL_RANK[prev.level]) {
-          this.hits.set(key, { deviceId: r.deviceId, ruleId: rule.id, level: out.level, firstTs: r.ts });
+        if (!prev || ALERT_LEVEL_RANK[level] < ALERT_LEVEL_RANK[prev.level]) {
+          this.hits.set(key, { deviceId: r.deviceId, ruleId: rule.id, level, firstTs: r.ts });
         }
       }
     }
@@ -70,6 +79,8 @@ export class RuleHarness {
 
   /** Level currently in force for a (device, rule). */
   currentLevel(deviceId: string, ruleId: string): AlertLevel | null {
-    return this.states.get(`${deviceId}|${ruleId}`)?.level ?? null;
+    const rt = this.runtimes.get(deviceId);
+    const i = rt ? rt.rules.findIndex((r) => r.id === ruleId) : -1;
+    return rt && i >= 0 ? (rt.states[i]?.level ?? null) : null;
   }
 }

@@ -68,6 +68,12 @@ describe('alert lifecycle', () => {
     expect(alert!.id).toBe(`sg-01|strain-high|${T0}`);
   });
 
+  it('records the version of the effective rule that raised it, and none for a catalogue rule', () => {
+    const versioned = { ...rule, version: 7 };
+    expect(applyRuleLevel(undefined, 'red', { device, rule: versioned, ts: T0, value: 600 }).alert!.ruleVersion).toBe(7);
+    expect(applyRuleLevel(undefined, 'red', { device, rule, ts: T0, value: 600 }).alert).not.toHaveProperty('ruleVersion');
+  });
+
   it('does nothing without an alert and without a level', () => {
     expect(applyRuleLevel(undefined, null, { device, rule, ts: T0 })).toEqual({ alert: undefined, change: null });
   });

@@ -25,6 +25,11 @@ export function alertId(deviceId: string, ruleId: string, firstTs: number): stri
   return `${deviceId}|${ruleId}|${firstTs}`;
 }
 
+/** Key of the one open alert a (device, rule) may have. */
+export function openAlertKey(deviceId: string, ruleId: string): string {
+  return `${deviceId}|${ruleId}`;
+}
+
 export interface ApplyRuleLevelContext {
   device: Device;
   rule: Rule;
@@ -80,6 +85,12 @@ function ruleMetric(rule: Rule): string | undefined {
   return 'metric' in rule ? rule.metric : undefined;
 }
 
+/** Version of an effective rule (rule-overrides.ts EffectiveRule); catalogue rules carry none. */
+function ruleVersion(rule: Rule): number | undefined {
+  const version = (rule as { version?: unknown }).version;
+  return typeof version === 'number' ? version : undefined;
+}
+
 function raiseAlert(level: AlertLevel, ctx: ApplyRuleLevelContext): Alert {
   const { device, rule, ts } = ctx;
   const alert: Alert = {
@@ -101,6 +112,8 @@ function raiseAlert(level: AlertLevel, ctx: ApplyRuleLevelContext): Alert {
     titleEn: rule.titleEn,
   };
   if (ctx.value !== undefined) alert.value = ctx.value;
+  const version = ruleVersion(rule);
+  if (version !== undefined) alert.ruleVersion = version;
   const metric = ctx.metric ?? ruleMetric(rule);
   if (metric !== undefined) alert.metric = metric;
   return alert;

@@ -552,7 +552,8 @@ const SENSOR_RULES: Rule[] = [
   }),
   // ---- water
   threshold({
-    // River defaults; real sections carry warningLevelM/guaranteeLevelM on the asset.
+    // City-wide default for gauges on no river. A river or reservoir alarms at its own levels:
+    // riverLevelOverrides (rule-overrides.ts) turns its warningLevelM/guaranteeLevelM into an asset override.
     id: 'water.level.threshold',
     deviceKind: 'water-level',
     metric: 'level',

@@ -142,7 +142,15 @@ export interface Device {
   district: DistrictCode;
   /** Asset the device is mounted on, if any. */
   assetId?: string;
+  /**
+   * Lifecycle in the registry (absent = active): a device in maintenance reports but raises no
+   * alerts; a retired one is off the map and its readings are refused.
+   */
+  status?: DeviceLifecycle;
 }
+
+export const DEVICE_LIFECYCLES = ['active', 'maintenance', 'retired'] as const;
+export type DeviceLifecycle = (typeof DEVICE_LIFECYCLES)[number];
 
 /**
  * One reading from a device, as it arrives on the wire.
@@ -270,6 +278,8 @@ export interface Alert {
   title: string;
   titleEn: string;
   incidentId?: string;
+  /** version of the effective rule that raised it (rule-overrides.ts); absent = the catalogue default, version 0 */
+  ruleVersion?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ export const ERROR_CODES = [
   'E_INTERNAL',
   'E_UNAVAILABLE',
   'E_QUOTA',
+  /** the session may only change its password (`POST /api/auth/password`) until it does */
+  'E_PASSWORD_CHANGE_REQUIRED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -107,7 +109,19 @@ export interface LoginResponse {
   displayName: string;
   /** epoch ms */
   expiresAt: number;
+  /**
+   * true: the account's password was set by someone else (bootstrap, admin); this session may
+   * only change it (`POST /api/auth/password`), every other route answers E_PASSWORD_CHANGE_REQUIRED
+   */
+  mustChangePassword?: boolean;
 }
+
+/** Body of `POST /api/auth/password`. */
+export const PasswordChangeRequestSchema = z.object({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: z.string().min(1).max(256),
+});
+export type PasswordChangeRequest = z.infer<typeof PasswordChangeRequestSchema>;
 
 export const LiveHandshakeSchema = z.object({
   token: z.string().min(10).max(4096),

@@ -83,13 +83,16 @@ export interface DevicePoint {
   s: DeviceStatus;
   /** asset id, if mounted on one */
   a?: string;
+  /** present when the device is in maintenance: it reports but raises no alerts */
+  m?: true;
 }
 
 export interface Kpi {
   id: string;
   label: string;
   labelEn: string;
-  value: number;
+  /** null = no data (e.g. an on-time rate on a day with nothing resolved), shown as '—' */
+  value: number | null;
   /** unit shown after the value, e.g. '%', '个', 'mm' */
   unit: string;
   /** colour the KPI by this level when set */

@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import type { Device } from '../scenes/domain';
 import { generateFleet } from '../scenes/fleet';
-import { DEMO_HANDLERS } from '../scenes/city/qingdao';
+import { DEMO_HANDLERS, QINGDAO_ASSETS, QINGDAO_RESOURCES, QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
 import { TokenService } from './auth/tokens';
-import { UserService, type DemoAccount } from './auth/users';
+import { isUsableAdmin, UserService, type DemoAccount } from './auth/users';
 import { CommandService } from './commands';
 import type { ServerConfig } from './config';
 import { DeviceTokenVerifier } from './device-token';
@@ -23,6 +23,8 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, RateMeter } from './metrics';
 import { Realtime } from './realtime';
 import { MemoryStore } from './store/memory-store';
+import { DeviceRegistry } from './registry/device-registry';
+import { RuleRegistry } from './registry/rule-registry';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
 
@@ -35,6 +37,7 @@ export interface IocServer {
   realtime: Realtime;
   ingest: IngestService;
   commands: CommandService;
+  registry: DeviceRegistry;
   demoAccounts: DemoAccount[];
   log: Logger;
   http: HttpServer;
@@ -97,12 +100,30 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   else log.warn({ store: 'memory', reason: storeReason }, 'store: IN-MEMORY — data is lost on restart');
 
   // --- fusion -----------------------------------------------------------------------------------
-  const devices = options.devices ?? generateFleet({ count: config.demoDevices, seed: config.demoSeed });
+  // --- registry: devices and assets from the store; an empty store is seeded with the demo fleet
+  // (or the devices a test passes) and the Qingdao assets, through the registry like any edit
+  const verifier = new DeviceTokenVerifier(config.deviceSecret);
+  const registry = new DeviceRegistry(store, verifier);
+  const rules = new RuleRegistry(
+    store,
+    { deviceKind: (id) => registry.getDevice(id)?.kind, hasAsset: (id) => registry.getAsset(id) !== undefined },
+    registry.limits.historyPageEntries,
+  );
+  await Promise.all([registry.load(), rules.load()]);
+  if (registry.isEmpty()) {
+    const fleet = options.devices ?? generateFleet({ count: config.demoDevices, seed: config.demoSeed });
+    log.info(await registry.seedDemo(fleet, QINGDAO_ASSETS, QINGDAO_RESOURCES), 'registry: empty store seeded with the demo fleet and assets');
+    // each demo river's alarm ladder from its own warning/guarantee levels
+    await rules.seedOverrides(QINGDAO_RULE_OVERRIDES);
+  }
+  const devices = registry.liveDevices();
   const fusion = new Fusion(devices, undefined, {
     ...DEFAULT_FUSION_OPTIONS,
     seriesBucketMs: config.seriesBucketMs,
     seriesBuckets: config.seriesBuckets,
   });
+  // rule edits take effect from each device's next reading
+  rules.attach((resolve) => fusion.setRules(resolve));
   // read before the states: a flush in between only makes the replay longer, never skips a reading
   const stateCursor = await store.deviceStatesCursor();
   const [states, alerts, incidents] = await Promise.all([
@@ -114,8 +135,22 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
 
   // --- people -----------------------------------------------------------------------------------
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlS);
-  const users = new UserService(store, tokens, { maxFailures: config.loginMaxFailures, lockMs: config.loginLockMs });
+  const users = new UserService(store, tokens, {
+    maxFailures: config.loginMaxFailures,
+    lockMs: config.loginLockMs,
+    refuseDemoAccounts: config.refuseDemoAccounts,
+  });
   const demoAccounts = config.seedDemoUsers ? await users.seedDemo(config.demoPassword) : [];
+  if (config.bootstrapAdmin) {
+    // the first administrator in production; honoured only while no usable administrator exists
+    const b = await users.bootstrapAdmin(config.bootstrapAdmin.username, config.bootstrapAdmin.password);
+    if (b.status === 'refused') throw new Error(`IOC_BOOTSTRAP_ADMIN refused: ${b.error.message}`);
+    if (b.status === 'created') log.warn({ username: b.username }, 'bootstrap administrator created; it must change its password at first login');
+    else log.info({ reason: b.reason }, 'IOC_BOOTSTRAP_ADMIN ignored');
+  }
+  if (config.refuseDemoAccounts && !(await store.listUsers()).some(isUsableAdmin)) {
+    log.warn('no administrator can log in: set IOC_BOOTSTRAP_ADMIN and IOC_BOOTSTRAP_PASSWORD, or run `npm run admin -- create <username>`');
+  }
   const handlerUsers = (await store.listUsers()).filter((u) => u.role === 'handler');
   fusion.registerHandlers(
     handlerUsers.map((u) => {
@@ -149,7 +184,6 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     },
     cors: options.corsOrigins ? { origin: options.corsOrigins } : undefined,
   });
-  const verifier = new DeviceTokenVerifier(config.deviceSecret);
   const realtime = new Realtime({
     io,
     fusion,
@@ -180,6 +214,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       commands.onAlertChange(c.alert, c.change, c.rule).catch((err: unknown) => log.error({ err, alertId: c.alert.id }, 'alert handling failed'));
     }
   };
+  // registry edits take effect live: map, KPIs, rules; alerts a change clears are handled like any other
+  registry.attach({ deviceChanged: (device) => onAlertChanges(fusion.upsertDevice(device)) });
   let lastStoreWarnTs = 0;
   // deferred readings are fsync'ed here before they are acknowledged (the memory store keeps nothing anyway)
   let spool: IngestSpool | null = null;
@@ -254,6 +290,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     connectedClients: () => realtime.connectedClients(),
     guard,
     limits: config,
+    registry,
+    rules,
   });
   http.on('request', app);
 
@@ -348,6 +386,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     realtime,
     ingest,
     commands,
+    registry,
     demoAccounts,
     log,
     http,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, Handler, Incident } from '../scenes/domain';
+import { slaCompliancePct as wallOnTimePct } from '../scenes/builders/build-overview-scene';
 import { BRIEFING_DAYS, briefingWindowStart, buildBriefing } from './briefing';
 
 const DAY_MS = 24 * 3600_000;
@@ -117,5 +118,23 @@ describe('buildBriefing', () => {
     );
     expect(b.today).toMatchObject({ escalationsPending: 1, overdueOpen: 1 });
     expect(b.today.openAlertsByLevel).toEqual({ red: 1, orange: 0, yellow: 0, blue: 0 });
+  });
+
+  it('gives the same on-time rate as the wall: no data (null) on a day with nothing resolved, the same share otherwise', () => {
+    const created = NOW - 5 * 3600_000;
+    const days: Incident[][] = [
+      [incident(created, { state: 'on_site' })],
+      [
+        incident(created, { id: 'late', state: 'closed', resolvedTs: NOW - 10, closedTs: NOW - 5 }),
+        incident(created + 1, { id: 'ok', state: 'resolved', resolvedTs: created + 3600_000 }),
+        incident(created + 2, { id: 'ok2', state: 'resolved', resolvedTs: created + 3600_000 }),
+      ],
+    ];
+    for (const incidents of days) {
+      const brief = buildBriefing({ alerts: [], incidents, handlers }, NOW).today.slaCompliancePct;
+      expect(brief).toBe(wallOnTimePct(incidents, NOW));
+    }
+    expect(wallOnTimePct(days[0]!, NOW)).toBeNull();
+    expect(wallOnTimePct(days[1]!, NOW)).toBe(66.7);
   });
 });

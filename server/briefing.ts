@@ -18,12 +18,11 @@ import {
   type SceneId,
 } from '../scenes/domain';
 import { startOfLocalDay } from '../scenes/builders/common';
+import { isIncidentOpen, isResolutionOverdue, onTimeRate } from '../scenes/incident-rules';
 
 /** Days covered by the trend charts (today included). */
 export const BRIEFING_DAYS = 7;
 const DAY_MS = 24 * 3600_000;
-/** Compliance shown for a day on which nothing was resolved: no data, not 100 %. */
-const NO_COMPLIANCE_DATA = null;
 
 import type { Briefing, DailyCounts } from '../scenes/protocol';
 export type { Briefing, DailyCounts };
@@ -50,10 +49,6 @@ function count(into: DailyCounts, dayIndex: number, scene: SceneId, district: Di
   into.total[dayIndex]! += 1;
 }
 
-function compliance(met: number, total: number): number | null {
-  return total === 0 ? NO_COMPLIANCE_DATA : Math.round((met / total) * 1000) / 10;
-}
-
 /** The window start (epoch ms) of a briefing built at `nowTs`. */
 export function briefingWindowStart(nowTs: number, days = BRIEFING_DAYS): number {
   return startOfLocalDay(nowTs) - (days - 1) * DAY_MS;
@@ -77,8 +72,7 @@ export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFI
   }
 
   const incidents = emptyCounts(days);
-  const resolvedPerDay = new Array<number>(days).fill(0);
-  const metPerDay = new Array<number>(days).fill(0);
+  let incidentsResolvedToday = 0;
   let incidentsOpen = 0;
   let incidentsClosed = 0;
   let escalationsPending = 0;
@@ -86,21 +80,17 @@ export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFI
   for (const i of input.incidents) {
     const d = dayOf(i.createdTs);
     if (d >= 0) count(incidents, d, i.scene, i.district);
-    if (i.resolvedTs !== undefined) {
-      const r = dayOf(i.resolvedTs);
-      if (r >= 0) {
-        resolvedPerDay[r]! += 1;
-        if (i.resolvedTs <= i.slaDueTs) metPerDay[r]! += 1;
-      }
-    }
-    if (i.state === 'closed') {
+    if (i.resolvedTs !== undefined && dayOf(i.resolvedTs) === today) incidentsResolvedToday++;
+    if (!isIncidentOpen(i)) {
       if (i.closedTs !== undefined && dayOf(i.closedTs) === today) incidentsClosed++;
       continue;
     }
     incidentsOpen++;
     if (i.escalated) escalationsPending++;
-    if (i.state !== 'resolved' && nowTs > i.slaDueTs) overdueOpen++;
+    if (isResolutionOverdue(i, nowTs)) overdueOpen++;
   }
+  // per day: on time among that day's resolutions; null (no data) on a day with none — the wall's rule
+  const slaCompliancePct = dayStartTs.map((startTs) => onTimeRate(input.incidents, startTs, Math.min(startTs + DAY_MS - 1, nowTs)));
 
   return {
     generatedTs: nowTs,
@@ -110,16 +100,16 @@ export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFI
       openAlertsByLevel,
       incidentsCreated: incidents.total[today]!,
       incidentsOpen,
-      incidentsResolved: resolvedPerDay[today]!,
+      incidentsResolved: incidentsResolvedToday,
       incidentsClosed,
       escalationsPending,
       overdueOpen,
       handlersOnDuty: input.handlers.filter((h) => h.status !== 'off_duty').length,
       handlersBusy: input.handlers.filter((h) => h.status === 'busy').length,
-      slaCompliancePct: compliance(metPerDay[today]!, resolvedPerDay[today]!),
+      slaCompliancePct: slaCompliancePct[today] ?? null,
     },
     alerts,
     incidents,
-    slaCompliancePct: resolvedPerDay.map((n, i) => compliance(metPerDay[i]!, n)),
+    slaCompliancePct,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { passwordPolicyRefusal } from './auth/passwords';
 import { DEV_DEVICE_SECRET } from './device-token';
 
 const intFromEnv = (def: number) => z.coerce.number().int().gte(0).default(def);
@@ -36,6 +37,13 @@ const EnvSchema = z.object({
   IOC_PHOTO_QUOTA_MB: intFromEnv(2048),
   /** directory of the ingest spool (deferred readings, fsync'ed); default <cwd>/var/spool, none in tests */
   IOC_SPOOL_DIR: z.string().min(1).optional(),
+  /** first administrator's username, created at start only while no administrator exists (issue 11) */
+  IOC_BOOTSTRAP_ADMIN: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{2,31}$/, 'IOC_BOOTSTRAP_ADMIN: 3–32 lower-case letters, digits, . _ -')
+    .optional(),
+  /** …and its one-time password (must pass the password policy; changed at first login) */
+  IOC_BOOTSTRAP_PASSWORD: z.string().min(1).max(256).optional(),
 });
 
 export interface ServerConfig {
@@ -156,6 +164,14 @@ export interface ServerConfig {
   ingestSourceReadingsPerS: number;
   /** when this many leading readings of a batch all fail authentication, the rest is refused unparsed */
   ingestAuthProbeReadings: number;
+  // --- people (issue 11) ---
+  /**
+   * the first administrator (IOC_BOOTSTRAP_ADMIN / IOC_BOOTSTRAP_PASSWORD), created at start only
+   * while no usable administrator exists; it must change its password at first login. null: none.
+   */
+  bootstrapAdmin: { username: string; password: string } | null;
+  /** refuse logins of demo accounts (`demo: true`) that a development run left in the store: true in production */
+  refuseDemoAccounts: boolean;
 }
 
 export const DEV_JWT_SECRET = 'city-ioc-development-jwt-secret-not-for-production';
@@ -174,6 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (production && !e.IOC_JWT_SECRET) {
     throw new ConfigError('NODE_ENV=production requires IOC_JWT_SECRET (at least 32 characters); refusing to start');
   }
+  if ((e.IOC_BOOTSTRAP_ADMIN === undefined) !== (e.IOC_BOOTSTRAP_PASSWORD === undefined)) {
+    throw new ConfigError('IOC_BOOTSTRAP_ADMIN and IOC_BOOTSTRAP_PASSWORD go together: set both or neither');
+  }
+  const bootstrapRefusal = e.IOC_BOOTSTRAP_PASSWORD !== undefined ? passwordPolicyRefusal(e.IOC_BOOTSTRAP_PASSWORD, e.IOC_BOOTSTRAP_ADMIN) : null;
+  if (bootstrapRefusal) throw new ConfigError(`IOC_BOOTSTRAP_PASSWORD: ${bootstrapRefusal.message}`);
   if (production && !e.IOC_DEVICE_SECRET) {
     throw new ConfigError('NODE_ENV=production requires IOC_DEVICE_SECRET (at least 16 characters); refusing to start');
   }
@@ -244,6 +265,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ingestBurstSeconds: 60,
     ingestSourceReadingsPerS: 100_000,
     ingestAuthProbeReadings: 16,
+    bootstrapAdmin:
+      e.IOC_BOOTSTRAP_ADMIN !== undefined && e.IOC_BOOTSTRAP_PASSWORD !== undefined
+        ? { username: e.IOC_BOOTSTRAP_ADMIN, password: e.IOC_BOOTSTRAP_PASSWORD }
+        : null,
+    refuseDemoAccounts: production,
     ...overrides,
   };
 }

@@ -9,18 +9,29 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import helmet from 'helmet';
-import { CommandSchema, IngestBatchSchema, LoginRequestSchema, PROTOCOL_VERSION, type IngestResult, type IocError } from '../scenes/protocol';
+import {
+  CommandSchema,
+  IngestBatchSchema,
+  LoginRequestSchema,
+  PasswordChangeRequestSchema,
+  PROTOCOL_VERSION,
+  type IngestResult,
+  type IocError,
+} from '../scenes/protocol';
 import { ScreenSceneIdSchema, type Role } from '../scenes/domain';
+import { canSeeIncident } from '../scenes/incident-rules';
 import type { SessionClaims, TokenService } from './auth/tokens';
 import { CreateUserSchema, UpdateUserSchema, publicUser, type UserService } from './auth/users';
 import type { CommandService } from './commands';
 import { recommendHandlers } from './dispatch';
 import { briefingWindowStart, buildBriefing } from './briefing';
-import { deviceToken } from './device-token';
 import type { ServerConfig } from './config';
 import { httpStatusOf, iocError } from './errors';
 import { safeValidate, sourceOf, type EntryGuard } from './guard';
 import { readReplayPage } from './replay-page';
+import type { DeviceRegistry } from './registry/device-registry';
+import type { RuleRegistry } from './registry/rule-registry';
+import { createRegistryRouter } from './registry/registry-router';
 import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
@@ -47,6 +58,9 @@ export interface HttpDeps {
   /** the one guard of every entry point (shared with the sockets: command budgets, auth failures) */
   guard: EntryGuard;
   limits: Pick<ServerConfig, 'replayPageMaxEvents' | 'replayPageMaxBytes'>;
+  /** the device and asset registry (server/registry/): `/api/devices`, `/api/assets` */
+  registry: DeviceRegistry;
+  rules: RuleRegistry;
 }
 
 function sendError(res: Response, e: IocError): void {
@@ -117,8 +131,10 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const header = req.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice(7) : '';
       const claims = token ? await d.tokens.verify(token) : null;
-      if (!claims || !(await d.users.isActive(claims.username)))
-        return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
+      if (!claims) return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
+      // a disabled account, or a session that must change its password first (POST /api/auth/password)
+      const refused = await d.users.sessionRefusal(claims);
+      if (refused) return sendError(res, refused);
       if (roles.length > 0 && !roles.includes(claims.role)) return sendError(res, iocError('E_FORBIDDEN', `role ${claims.role} may not do this`));
       req.user = claims;
       next();
@@ -148,12 +164,35 @@ export function createHttpApp(d: HttpDeps): express.Express {
     }),
   );
 
+  // registry REST (issue 11): /devices, /assets — before the legacy device routes below, which it replaces
+  api.use(createRegistryRouter({ registry: d.registry, rules: d.rules, guard: d.guard, route, auth, deviceSecret: d.deviceSecret }));
+
   api.post(
     '/auth/login',
     route('login', async (req, res) => {
       const p = safeValidate(LoginRequestSchema, req.body, 'login');
       if (!p.ok) return sendError(res, p.error);
       const r = await d.users.login(p.data.username, p.data.password);
+      if (!r.ok) return sendError(res, r.error);
+      res.json(r.session);
+    }),
+  );
+
+  /**
+   * The owner changes their password: the one route a password-change-only session may use. The
+   * answer is a fresh full session (the old token stays password-change-only until it expires).
+   */
+  api.post(
+    '/auth/password',
+    route('password-change', async (req, res) => {
+      const header = req.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+      const claims = token ? await d.tokens.verify(token) : null;
+      if (!claims || !(await d.users.isActive(claims.username)))
+        return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
+      const p = safeValidate(PasswordChangeRequestSchema, req.body, 'password change');
+      if (!p.ok) return sendError(res, p.error);
+      const r = await d.users.changePassword(claims.username, p.data.currentPassword, p.data.newPassword);
       if (!r.ok) return sendError(res, r.error);
       res.json(r.session);
     }),
@@ -183,24 +222,6 @@ export function createHttpApp(d: HttpDeps): express.Express {
   );
 
   api.get(
-    '/devices',
-    auth(),
-    route('devices', (_req, res) => {
-      res.json({ devices: [...d.fusion.devices.values()] });
-    }),
-  );
-
-  api.get(
-    '/devices/:id/token',
-    auth('admin'),
-    route('device-token', (req, res) => {
-      const id = String(req.params.id);
-      if (!d.fusion.devices.has(id)) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
-      res.json({ deviceId: id, token: deviceToken(d.deviceSecret, id) });
-    }),
-  );
-
-  api.get(
     '/scenes/:scene',
     auth(),
     route('scene', (req, res) => {
@@ -216,7 +237,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
     route('incidents', (req, res) => {
       const all = [...d.fusion.incidents.values()];
       const me = req.user!;
-      res.json({ incidents: me.role === 'handler' ? all.filter((i) => i.assignees.includes(me.username) || i.reportedBy === me.username) : all });
+      res.json({ incidents: all.filter((i) => canSeeIncident(me, i)) });
     }),
   );
 
@@ -228,9 +249,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
       if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
       const me = req.user!;
-      if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
-        return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
-      }
+      if (!canSeeIncident(me, incident)) return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
       res.json({ incident });
     }),
   );

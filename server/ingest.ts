@@ -26,7 +26,7 @@ import { SignedReadingSchema, type IngestResult, type ErrorCode } from '../scene
 import type { DeviceKind, Reading } from '../scenes/domain';
 import { DEVICE_CATALOGUE, metricSpec } from '../scenes/catalogue';
 import { EMPTY_READINGS_CURSOR, type ReadingsCursor, type Store } from './store/store';
-import type { Fusion, AlertChangeRecord } from './fusion';
+import type { Fusion, AlertChangeRecord, ReadingVerdict } from './fusion';
 import type { DeviceTokenVerifier } from './device-token';
 import type { IngestSpool, SpooledBatch } from './ingest-spool';
 import { TokenBuckets, type TokenBucketLimits } from './token-buckets';
@@ -141,6 +141,8 @@ export class IngestService {
     const fresh: Reading[] = [];
     /** index in `raw` of each fresh reading */
     let freshIndex: number[] = [];
+    /** fusion's verdict on each fresh reading's seq, taken once here and handed to applyReading */
+    let freshVerdicts: ReadingVerdict[] = [];
     /** seqs per device in this batch: one number for the usual single reading, a set beyond that */
     const batchSeqs = new Map<string, number | Set<number>>();
     /** a device's readings arrived in descending seq order within the batch */
@@ -222,7 +224,8 @@ export class IngestService {
         continue;
       }
       const seen = batchSeqs.get(reading.deviceId);
-      if (seen === reading.seq || (typeof seen === 'object' && seen.has(reading.seq)) || this.fusion.classify(reading) === 'duplicate') {
+      const verdict = seen === reading.seq || (typeof seen === 'object' && seen.has(reading.seq)) ? 'duplicate' : this.fusion.classify(reading);
+      if (verdict === 'duplicate') {
         result.duplicates++;
         continue;
       }
@@ -242,6 +245,7 @@ export class IngestService {
       }
       fresh.push(reading);
       freshIndex.push(i);
+      freshVerdicts.push(verdict);
     }
     for (let i = allowed; i < raw.length; i++) {
       rateLimited++;
@@ -256,12 +260,16 @@ export class IngestService {
       order.sort((a, b) => cmp(fresh[a]!, fresh[b]!));
       const sorted = order.map((k) => fresh[k]!);
       freshIndex = order.map((k) => freshIndex[k]!);
+      freshVerdicts = order.map((k) => freshVerdicts[k]!);
       fresh.splice(0, fresh.length, ...sorted);
     }
     let fusedAccepted = 0;
     let fusedOutOfOrder = 0;
-    for (const r of fresh) {
-      const verdict = this.fusion.applyReading(r, changes);
+    // A verdict taken above still holds here: nothing ran in between but this batch, whose readings
+    // of one device are applied in ascending seq order, and a reading's verdict does not change when
+    // lower seqs are recorded before it.
+    for (let k = 0; k < fresh.length; k++) {
+      const verdict = this.fusion.applyReading(fresh[k]!, changes, freshVerdicts[k]);
       if (verdict === 'accepted') fusedAccepted++;
       else if (verdict === 'out_of_order') fusedOutOfOrder++;
       else result.duplicates++;

@@ -7,6 +7,7 @@ import type { Server as IoServer, Namespace, Socket } from 'socket.io';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Alert, Incident, Role, ScreenSceneId } from '../scenes/domain';
+import { canSeeIncident, incidentAudience } from '../scenes/incident-rules';
 import {
   DeviceDetailRequestSchema,
   DeviceHandshakeSchema,
@@ -163,9 +164,9 @@ export class Realtime implements ChangeNotifier {
   incidentChanged(incident: Incident, previousAssignees: readonly string[]): void {
     // the emergency desk sees every incident
     this.hub.flushSoon([incident.scene, 'overview', 'emergency']);
-    const rooms = ['role:officer', 'role:leader', 'role:admin', ...new Set([...incident.assignees, ...previousAssignees])].map((r) =>
-      r.startsWith('role:') ? r : `user:${r}`,
-    );
+    // who is told: the roles, current and previous assignees and the reporter (scenes/incident-rules.ts)
+    const audience = incidentAudience(incident, previousAssignees);
+    const rooms = [...audience.roles.map((r) => `role:${r}`), ...audience.usernames.map((u) => `user:${u}`)];
     this.live.to(rooms).emit('incident:update', incident);
   }
 
@@ -302,7 +303,9 @@ export class Realtime implements ChangeNotifier {
         if (!hs.ok) return refuse(iocError('E_PROTOCOL', `handshake needs { token, protocol: ${PROTOCOL_VERSION} }`));
         const claims = await tokens.verify(hs.data.token);
         if (!claims) return refuse(iocError('E_UNAUTHORIZED', 'session token invalid or expired; log in again'));
-        if (!(await users.isActive(claims.username))) return refuse(iocError('E_UNAUTHORIZED', 'account disabled or removed'));
+        // disabled accounts, and sessions that must change the password first (E_PASSWORD_CHANGE_REQUIRED)
+        const refused = await users.sessionRefusal(claims);
+        if (refused) return refused.code === 'E_UNAUTHORIZED' ? refuse(refused) : refused;
         (socket.data as LiveSocketData) = { username: claims.username, role: claims.role, displayName: claims.displayName };
         return null;
       }),
@@ -367,7 +370,7 @@ export class Realtime implements ChangeNotifier {
           device,
           state: fusion.deviceStates.get(device.id) ?? null,
           series,
-          rules: fusion.rulesFor(device.kind),
+          rules: [...fusion.rulesOf(device.id)],
           alerts: fusion.openAlertsOf(device.id),
         };
         return { ok: true, detail };
@@ -405,16 +408,13 @@ export class Realtime implements ChangeNotifier {
         if (!p.ok) return p;
         const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
         if (!incident) return failure(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`));
-        if (me.role === 'handler' && !incident.assignees.includes(me.username) && incident.reportedBy !== me.username) {
-          return failure(iocError('E_FORBIDDEN', 'not your incident'));
-        }
+        if (!canSeeIncident(me, incident)) return failure(iocError('E_FORBIDDEN', 'not your incident'));
         return { ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) };
       });
 
       on('incidents:list', queries, () => {
         const all = [...fusion.incidents.values()];
-        const mine = me.role === 'handler' ? all.filter((i) => i.assignees.includes(me.username) || i.reportedBy === me.username) : all;
-        return { ok: true, incidents: mine };
+        return { ok: true, incidents: all.filter((i) => canSeeIncident(me, i)) };
       });
     });
   }

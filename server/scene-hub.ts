@@ -131,7 +131,8 @@ export class SceneHub {
 
   /** Builds every dirty scene (or only `onlyScenes`) somebody watches and emits its delta. */
   flush(onlyScenes?: readonly ScreenSceneId[]): void {
-    const dirty = onlyScenes ? onlyScenes.filter((s) => this.fusion.dirty.has(s)) : [...this.fusion.dirty];
+    // taken up front: building reads fusion but never marks scenes dirty
+    const dirty = this.fusion.takeDirtyScenes(onlyScenes);
     if (dirty.length === 0) return;
     const nowTs = this.now();
     let state: ReturnType<Fusion['fusedState']> | null = null;
@@ -147,10 +148,8 @@ export class SceneHub {
           ch.snapshotAnswer = null;
           ch.rev++;
         }
-        this.fusion.dirty.delete(scene);
         continue;
       }
-      this.fusion.dirty.delete(scene);
       state ??= this.fusion.fusedState(nowTs);
       this.advance(ch, this.build(scene, state));
     }
@@ -199,10 +198,10 @@ export class SceneHub {
   /** Current snapshot of a scene, building it when needed. */
   snapshot(scene: ScreenSceneId): SceneSnapshotMessage {
     const ch = this.channels.get(scene)!;
-    if (!ch.model || this.fusion.dirty.has(scene)) {
+    const dirty = this.fusion.takeDirtyScenes([scene]).length > 0;
+    if (!ch.model || dirty) {
       // bring the channel up to date first so the snapshot and later deltas line up
       this.advance(ch, this.build(scene, this.fusion.fusedState(this.now())));
-      this.fusion.dirty.delete(scene);
     }
     return { scene, rev: ch.rev, model: ch.model! };
   }
@@ -212,8 +211,8 @@ export class SceneHub {
     const ch = this.channels.get(scene)!;
     // bring a dirty channel up to date first, so the answer covers everything up to now (the
     // caller adds the socket to the room only after this, so it does not get that frame twice)
-    if (sinceRev !== undefined && ch.model && this.fusion.dirty.has(scene)) this.flush([scene]);
-    if (sinceRev !== undefined && ch.model && !this.fusion.dirty.has(scene)) {
+    if (sinceRev !== undefined && ch.model && this.fusion.isSceneDirty(scene)) this.flush([scene]);
+    if (sinceRev !== undefined && ch.model && !this.fusion.isSceneDirty(scene)) {
       if (sinceRev === ch.rev) return { ok: true, mode: 'deltas', deltas: [] };
       this.trimHistory(ch);
       const first = ch.history[0];

@@ -108,6 +108,8 @@ export function createLiveConnection(token: string, now: () => number = Date.now
     // A server-side disconnect is final for Socket.IO; we still want the wall to come back.
     if (reason === 'io server disconnect') socket.connect();
   });
+  /** connect errors retrying cannot fix: the session must change (sign in again, change the password) */
+  const FINAL_CONNECT_ERRORS = ['E_UNAUTHORIZED', 'E_PROTOCOL', 'E_FORBIDDEN', 'E_PASSWORD_CHANGE_REQUIRED'];
   socket.on('connect_error', (err: Error) => {
     const code = /^E_[A-Z_]+$/.test(err.message) ? err.message : 'E_NETWORK';
     setStatus({
@@ -116,7 +118,7 @@ export function createLiveConnection(token: string, now: () => number = Date.now
       errorCode: code,
     });
     // Middleware rejections stop Socket.IO's retry loop; only an auth/protocol error is final.
-    if (!socket.active && code !== 'E_UNAUTHORIZED' && code !== 'E_PROTOCOL' && code !== 'E_FORBIDDEN') {
+    if (!socket.active && !FINAL_CONNECT_ERRORS.includes(code)) {
       setTimeout(() => {
         if (status.state !== 'shutdown' && !socket.connected) socket.connect();
       }, CLIENT_CONFIG.sceneJoinRetryMs);

@@ -17,12 +17,12 @@ import {
   devicePoints,
   handlerItems,
   incidentItems,
-  isIncidentOpen,
   isOfflineAlert,
   kpi,
   openAlertItems,
   startOfLocalDay,
 } from './common';
+import { isIncidentInProgress } from '../incident-rules';
 
 /** Lower bounds of the response-time histogram buckets, minutes; the last bucket is open-ended. */
 export const RESPONSE_TIME_BUCKETS_MIN = [0, 5, 10, 15, 30] as const;
@@ -49,7 +49,7 @@ const HANDLER_STATUS_NAMES: Record<HandlerStatus, [string, string]> = {
 };
 
 function emergencyKpis(state: FusedState): Kpi[] {
-  const open = state.incidents.filter(isIncidentOpen);
+  const open = state.incidents.filter(isIncidentInProgress);
   const handlersIn = (status: HandlerStatus): number => state.handlers.filter((h) => h.status === status).length;
   const shelterAvailable = state.resources.filter((r) => r.kind === 'shelter').reduce((sum, r) => sum + r.available, 0);
   const gasAlerts = state.alerts.filter((a) => a.deviceKind === 'gas-detector' && isAlertOpen(a) && !isOfflineAlert(a)).length;

@@ -21,37 +21,27 @@ import {
   districtCategories,
   handlerItems,
   incidentItems,
-  isIncidentOpen,
   kpi,
   openAlertItems,
   percent,
   startOfLocalDay,
 } from './common';
+import { isIncidentInProgress, onTimeRate } from '../incident-rules';
 
-/** SLA compliance shown when no incident was resolved today, %. */
-export const SLA_COMPLIANCE_WHEN_NONE_PCT = 100;
 /** Online rate shown when there are no devices, %. */
 export const ONLINE_RATE_WHEN_NONE_PCT = 100;
 
 /**
- * Share of incidents resolved today (local day) that were resolved by their slaDueTs, %, one
- * decimal; SLA_COMPLIANCE_WHEN_NONE_PCT when none was resolved today.
+ * Share of incidents resolved today (local day, up to now) that were resolved by their deadline,
+ * %, one decimal; null (no data, shown as '—') when none was resolved today — the same answer as
+ * the leader's briefing.
  */
-export function slaCompliancePct(incidents: readonly Incident[], nowTs: number): number {
-  const dayStart = startOfLocalDay(nowTs);
-  let resolved = 0;
-  let withinSla = 0;
-  for (const incident of incidents) {
-    const resolvedTs = incident.resolvedTs;
-    if (resolvedTs === undefined || resolvedTs < dayStart || resolvedTs > nowTs) continue;
-    resolved++;
-    if (resolvedTs <= incident.slaDueTs) withinSla++;
-  }
-  return percent(withinSla, resolved, SLA_COMPLIANCE_WHEN_NONE_PCT);
+export function slaCompliancePct(incidents: readonly Incident[], nowTs: number): number | null {
+  return onTimeRate(incidents, startOfLocalDay(nowTs), nowTs);
 }
 
 function overviewKpis(state: FusedState, onlineCount: number): Kpi[] {
-  const openIncidents = state.incidents.filter(isIncidentOpen).length;
+  const openIncidents = state.incidents.filter(isIncidentInProgress).length;
   const activeHandlers = state.handlers.filter((h) => h.status !== 'off_duty').length;
   return [
     kpi('devicesOnline', '在线设备', 'Devices online', onlineCount, '个'),
@@ -87,7 +77,7 @@ function incidentsByDistrictChart(state: FusedState): ChartData {
   const districts = districtCategories();
   const counts = new Map<DistrictCode, number>();
   for (const incident of state.incidents) {
-    if (isIncidentOpen(incident)) counts.set(incident.district, (counts.get(incident.district) ?? 0) + 1);
+    if (isIncidentInProgress(incident)) counts.set(incident.district, (counts.get(incident.district) ?? 0) + 1);
   }
   return countBarChart(state, {
     title: '各区处置中事件',

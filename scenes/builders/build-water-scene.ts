@@ -22,6 +22,7 @@ import {
   timeseriesChart,
   devicePoints,
 } from './common';
+import { RIVER_ASSET_KINDS, riverLevelsOf } from '../rule-overrides';
 
 /** A waterlogging point counts as waterlogged from this depth, cm (the yellow line of the default rule). */
 export const WATERLOGGED_DEPTH_CM = 15;
@@ -29,8 +30,8 @@ export const WATERLOGGED_DEPTH_CM = 15;
 export const WATERLOGGING_RANK_SIZE = 10;
 /** A pump station reports `running` ≥ this value while running (flag metric). */
 export const PUMP_RUNNING_MIN_VALUE = 1;
-/** Asset kinds whose water-level gauges are river gauges (warning/guarantee levels apply). */
-export const RIVER_ASSET_KINDS: ReadonlySet<Asset['kind']> = new Set(['river', 'reservoir']);
+/** Asset kinds whose water-level gauges are river gauges (warning/guarantee levels apply); one home: rule-overrides.ts. */
+export { RIVER_ASSET_KINDS };
 
 interface WaterContext {
   state: FusedState;
@@ -120,14 +121,15 @@ function linesOf(ctx: WaterContext, readings: readonly Reading[], metric: string
   return lines;
 }
 
-/** Warning and guarantee levels of a river asset, m: its own props, else the default rule (orange, red). */
+/**
+ * Warning and guarantee levels of a river asset, m: its own props — the levels its alarm ladder is
+ * built from (rule-overrides.ts riverLimits: yellow = warning, red = guarantee) — else the default
+ * rule's yellow and red, so '超警戒河道' counts the gauges that alarm yellow or worse.
+ */
 export function riverLevels(asset: Asset | undefined): { warningM: number | undefined; guaranteeM: number | undefined } {
   const rule = thresholdRule('water-level', 'level');
-  const prop = (key: string): number | undefined => {
-    const value = asset?.props[key];
-    return typeof value === 'number' ? value : undefined;
-  };
-  return { warningM: prop('warningLevelM') ?? rule?.limits.orange, guaranteeM: prop('guaranteeLevelM') ?? rule?.limits.red };
+  const own = riverLevelsOf(asset);
+  return { warningM: own.warningLevelM ?? rule?.limits.yellow, guaranteeM: own.guaranteeLevelM ?? rule?.limits.red };
 }
 
 interface GaugeReading extends Reading {

@@ -6,7 +6,7 @@ import { diffScene } from '../scene-diff';
 import { SCENE_BUILDERS } from './index';
 import { AGGREGATE_DATA_TICK_MS, MAX_ALERT_ITEMS } from './common';
 
-function kpiValue(kpis: readonly Kpi[], id: string): number {
+function kpiValue(kpis: readonly Kpi[], id: string): number | null {
   const found = kpis.find((k) => k.id === id);
   if (found === undefined) throw new Error(`no kpi ${id}`);
   return found.value;
@@ -123,10 +123,10 @@ describe('buildOverviewScene', () => {
     expect(kpiValue(model.kpis, 'activeHandlers')).toBe(FIXTURE_EXPECTED.activeHandlers);
   });
 
-  it('reports 100 % SLA compliance when nothing was resolved today', () => {
+  it('reports no SLA compliance (null, shown as —), not 100 %, when nothing was resolved today', () => {
     const state = makeFusedState();
     const unresolved = makeFusedState({ incidents: state.incidents.filter((i) => i.resolvedTs === undefined) });
-    expect(kpiValue(SCENE_BUILDERS.overview(unresolved).kpis, 'slaCompliance')).toBe(100);
+    expect(kpiValue(SCENE_BUILDERS.overview(unresolved).kpis, 'slaCompliance')).toBeNull();
   });
 
   it('counts open incidents per district over all ten districts', () => {

@@ -4,8 +4,9 @@
  * "now" is always `state.nowTs`.
  */
 import { ALERT_LEVEL_RANK, ALERT_LEVELS, DISTRICT_CODES } from '../domain';
-import type { Alert, AlertLevel, Asset, Device, DeviceKind, DeviceStatus, Handler, Incident, IncidentState, SceneId, ThresholdRule } from '../domain';
+import type { Alert, AlertLevel, Asset, Device, DeviceKind, DeviceStatus, Handler, Incident, SceneId, ThresholdRule } from '../domain';
 import { isAlertOpen } from '../alert-lifecycle';
+import { isIncidentInProgress, isIncidentOpen } from '../incident-rules';
 import { DEFAULT_RULES, DEVICE_CATALOGUE } from '../catalogue';
 import { districtName } from '../geo/districts';
 import type {
@@ -56,9 +57,6 @@ export const SERIES_STALE_INTERVALS = 3;
 export const SERIES_STALE_BUCKETS = 2;
 /** At most this many lines per time-series chart. */
 export const MAX_CHART_LINES = 10;
-
-/** Incident states that still need work; resolved incidents wait only for an officer's close. */
-export const OPEN_INCIDENT_STATES: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site'];
 
 /**
  * Severity order of display statuses for "worst of": alert levels above offline above normal
@@ -188,6 +186,7 @@ export function countOnlineDevices(state: FusedState): number {
 export function toDevicePoint(device: Device, status: DeviceStatus): DevicePoint {
   const point: DevicePoint = { id: device.id, kind: device.kind, p: device.location, s: status };
   if (device.assetId !== undefined) point.a = device.assetId;
+  if (device.status === 'maintenance') point.m = true;
   return point;
 }
 
@@ -404,10 +403,6 @@ export function isOfflineAlert(alert: Alert): boolean {
 // ---------------------------------------------------------------------------------------------
 // Incidents, handlers
 
-export function isIncidentOpen(incident: Incident): boolean {
-  return OPEN_INCIDENT_STATES.includes(incident.state);
-}
-
 export function toIncidentItem(incident: Incident): IncidentItem {
   const item: IncidentItem = {
     id: incident.id,
@@ -431,10 +426,10 @@ export function toIncidentItem(incident: Incident): IncidentItem {
   return item;
 }
 
-/** Open first, then by priority (P1 first), then newest first, then id. */
+/** In progress first, then by priority (P1 first), then newest first, then id. */
 function compareIncidents(a: Incident, b: Incident): number {
-  const openA = isIncidentOpen(a) ? 0 : 1;
-  const openB = isIncidentOpen(b) ? 0 : 1;
+  const openA = isIncidentInProgress(a) ? 0 : 1;
+  const openB = isIncidentInProgress(b) ? 0 : 1;
   return (
     openA - openB ||
     (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) ||
@@ -450,7 +445,7 @@ function compareIncidents(a: Incident, b: Incident): number {
 export function incidentItems(state: FusedState, include: (i: Incident) => boolean = () => true): IncidentItem[] {
   const since = state.nowTs - CLOSED_INCIDENT_VISIBLE_MS;
   return state.incidents
-    .filter((i) => include(i) && (i.state !== 'closed' || (i.closedTs ?? i.updatedTs) >= since))
+    .filter((i) => include(i) && (isIncidentOpen(i) || (i.closedTs ?? i.updatedTs) >= since))
     .sort(compareIncidents)
     .slice(0, MAX_INCIDENT_ITEMS)
     .map(toIncidentItem);
@@ -468,7 +463,7 @@ export function handlerItems(state: FusedState): HandlerItem[] {
 // ---------------------------------------------------------------------------------------------
 // KPIs and charts
 
-export function kpi(id: string, label: string, labelEn: string, value: number, unit: string, level?: AlertLevel): Kpi {
+export function kpi(id: string, label: string, labelEn: string, value: number | null, unit: string, level?: AlertLevel): Kpi {
   const item: Kpi = { id, label, labelEn, value, unit };
   if (level !== undefined) item.level = level;
   return item;

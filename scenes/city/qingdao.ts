@@ -9,6 +9,9 @@
  */
 import type { Asset, DistrictCode, EmergencyResource, LngLat, SceneId } from '../domain';
 import type { IncidentCategory } from '../catalogue';
+import { DEFAULT_RULES } from '../catalogue';
+import { RIVER_LEVEL_RULE_ID, riverLevelOverrides } from '../rule-overrides';
+import type { RuleOverride } from '../rule-overrides';
 
 /** Metres per degree of latitude (spherical Earth). */
 const METERS_PER_DEG_LAT = 111_195;
@@ -168,7 +171,12 @@ const BRIDGES: Asset[] = [
 // ---------------------------------------------------------------------------------------------
 // Water (水务): rivers, reservoirs, underpasses, pipes, pump stations, water plants
 
-/** River gauge sections: levels above the local gauge datum, m. */
+/**
+ * River gauge sections: levels above the local gauge datum, m. warningLevelM (警戒水位) and
+ * guaranteeLevelM (保证水位) are plausible demo values, not the Qingdao water authority's figures;
+ * each river's alarm ladder is derived from them (rule-overrides.ts riverLimits) and seeded as
+ * asset overrides (QINGDAO_RULE_OVERRIDES), and the water scene's '超警戒河道' KPI reads the same levels.
+ */
 const RIVERS: Asset[] = [
   lineAsset(
     'river-licun',
@@ -281,6 +289,7 @@ const RIVERS: Asset[] = [
   ),
 ];
 
+/** Reservoirs: levels above the local gauge datum, m; warning/guarantee levels are demo values (see RIVERS). */
 const RESERVOIRS: Asset[] = [
   pointAsset('res-laoshan', 'reservoir', 'water', '崂山水库', 'Laoshan Reservoir', '370212', [120.555, 36.19], {
     capacityM3: 56_000_000,
@@ -695,6 +704,16 @@ export const QINGDAO_ASSETS: Asset[] = [
   ...GAS_WELLS,
   ...COMMUNITIES,
 ];
+
+/**
+ * Seed overrides of the river-level rule: each river and reservoir alarms at its own warning and
+ * guarantee levels instead of the city-wide default ladder. Written through the rule API like any
+ * admin override (updatedBy 'seed').
+ */
+export const QINGDAO_RULE_OVERRIDES: RuleOverride[] = riverLevelOverrides(
+  QINGDAO_ASSETS,
+  DEFAULT_RULES.find((r) => r.id === RIVER_LEVEL_RULE_ID)!,
+).overrides;
 
 /** The point that decides an asset's district: the Point, the first vertex of a line or polygon. */
 export function assetAnchor(a: Asset): LngLat {

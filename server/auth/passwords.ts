@@ -30,12 +30,51 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return got.length === want.length && timingSafeEqual(got, want);
 }
 
-/** Minimum strength: ≥ 10 characters with at least three of lower, upper, digit, symbol. */
+/** Minimum length of a password a person sets, characters. */
 export const MIN_PASSWORD_LENGTH = 10;
+/** Of the four character classes (lower, upper, digit, symbol), a password uses at least this many. */
+export const MIN_PASSWORD_CLASSES = 3;
+/** Characters of a generated one-time password (≈ 6 bits each, plus one of every class). */
+export const ONE_TIME_PASSWORD_LENGTH = 20;
 
-export function passwordWeakness(password: string): string | null {
-  if (password.length < MIN_PASSWORD_LENGTH) return `password must have at least ${MIN_PASSWORD_LENGTH} characters`;
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
-  if (classes < 3) return 'password must mix at least three of: lower case, upper case, digits, symbols';
+const CHARACTER_CLASSES = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/];
+
+/** Why a password is refused; stable values that tests and clients may branch on. */
+export type PasswordProblem = 'too_short' | 'too_few_classes' | 'contains_username' | 'same_as_current';
+
+export interface PasswordRefusal {
+  problem: PasswordProblem;
+  message: string;
+}
+
+/**
+ * The password policy: at least MIN_PASSWORD_LENGTH characters, at least MIN_PASSWORD_CLASSES of
+ * lower case, upper case, digits and symbols, and not containing the username (any case). Whether
+ * it equals the current password is checked by the caller (it needs the stored hash).
+ */
+export function passwordPolicyRefusal(password: string, username?: string): PasswordRefusal | null {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    return { problem: 'too_short', message: `password must have at least ${MIN_PASSWORD_LENGTH} characters` };
+  const classes = CHARACTER_CLASSES.filter((re) => re.test(password)).length;
+  if (classes < MIN_PASSWORD_CLASSES)
+    return { problem: 'too_few_classes', message: 'password must mix at least three of: lower case, upper case, digits, symbols' };
+  if (username !== undefined && username.length > 0 && password.toLowerCase().includes(username.toLowerCase()))
+    return { problem: 'contains_username', message: 'password must not contain the username' };
   return null;
+}
+
+/**
+ * A random one-time password that satisfies the policy: base64url randomness with one character
+ * of every class mixed in at random positions.
+ */
+export function generateOneTimePassword(length = ONE_TIME_PASSWORD_LENGTH): string {
+  const chars = randomBytes(length)
+    .toString('base64url')
+    .slice(0, length - 4)
+    .split('');
+  const pick = (alphabet: string) => alphabet[randomBytes(1)[0]! % alphabet.length]!;
+  for (const alphabet of ['abcdefghijkmnpqrstuvwxyz', 'ABCDEFGHJKLMNPQRSTUVWXYZ', '23456789', '-_.!#%+=']) {
+    chars.splice(randomBytes(1)[0]! % (chars.length + 1), 0, pick(alphabet));
+  }
+  return chars.join('');
 }

@@ -9,7 +9,12 @@ export interface SessionClaims {
   username: string;
   role: Role;
   displayName: string;
+  /** a session that may only change its password (the account must change it first); absent = false */
+  passwordChangeOnly?: boolean;
 }
+
+/** JWT claim marking a password-change-only session. */
+const PASSWORD_CHANGE_ONLY_CLAIM = 'pco';
 
 export class TokenService {
   private readonly key: Uint8Array;
@@ -23,7 +28,9 @@ export class TokenService {
   async issue(claims: SessionClaims, nowMs = Date.now()): Promise<{ token: string; expiresAt: number }> {
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + this.ttlS;
-    const token = await new SignJWT({ role: claims.role, name: claims.displayName })
+    const payload: Record<string, unknown> = { role: claims.role, name: claims.displayName };
+    if (claims.passwordChangeOnly) payload[PASSWORD_CHANGE_ONLY_CLAIM] = true;
+    const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: ALG })
       .setSubject(claims.username)
       .setIssuer(ISSUER)
@@ -39,7 +46,13 @@ export class TokenService {
       const { payload } = await jwtVerify(token, this.key, { algorithms: [ALG], issuer: ISSUER });
       const role = RoleSchema.safeParse(payload.role);
       if (!role.success || typeof payload.sub !== 'string') return null;
-      return { username: payload.sub, role: role.data, displayName: typeof payload.name === 'string' ? payload.name : payload.sub };
+      const claims: SessionClaims = {
+        username: payload.sub,
+        role: role.data,
+        displayName: typeof payload.name === 'string' ? payload.name : payload.sub,
+      };
+      if (payload[PASSWORD_CHANGE_ONLY_CLAIM] === true) claims.passwordChangeOnly = true;
+      return claims;
     } catch {
       return null;
     }

@@ -25,6 +25,12 @@ import {
   wellFormedString,
   type CreateOutcome,
   type ReadingsCursor,
+  type RegistryChange,
+  type RegistryCollection,
+  type RegistryRecord,
+  type RegistryWrite,
+  type RegistryWriteOutcome,
+  type StoredDeviceCredential,
   type Store,
   type StoreOptions,
   type StoredUser,
@@ -109,6 +115,11 @@ export class MemoryStore implements Store {
   private readonly users = new Map<string, StoredUser>();
   private readonly blobs = new Map<string, { contentType: string; data: Buffer; expiresTs: number }>();
   private blobBytes = 0;
+  /** registry records per collection (bounded by the registry's own limits) */
+  private readonly registry: Record<RegistryCollection, Map<string, RegistryRecord>> = { device: new Map(), asset: new Map(), rule: new Map() };
+  /** `${collection}:${id}` → newest history entries, at most `registryHistoryPerRecord` */
+  private readonly registryChanges = new Map<string, RegistryChange[]>();
+  private readonly credentials = new Map<string, StoredDeviceCredential>();
   private lastSweepTs = 0;
   private closed = false;
 
@@ -307,6 +318,49 @@ export class MemoryStore implements Store {
   async getBlob(id: string): Promise<{ contentType: string; data: Buffer } | null> {
     const blob = this.blobs.get(id);
     return blob && blob.expiresTs > this.now() ? { contentType: blob.contentType, data: Buffer.from(blob.data) } : null;
+  }
+
+  // --- registry --------------------------------------------------------------------------
+
+  async listRegistry<T extends RegistryRecord>(collection: RegistryCollection): Promise<T[]> {
+    return [...this.registry[collection].values()].map((r) => clone(r) as T);
+  }
+
+  async getRegistry<T extends RegistryRecord>(collection: RegistryCollection, id: string): Promise<T | null> {
+    const r = this.registry[collection].get(id);
+    return r ? (clone(r) as T) : null;
+  }
+
+  async writeRegistry(collection: RegistryCollection, writes: readonly RegistryWrite[]): Promise<RegistryWriteOutcome> {
+    const records = this.registry[collection];
+    const conflicts: { id: string; currentVersion: number }[] = [];
+    for (const w of writes) {
+      const currentVersion = records.get(w.record.id)?.version ?? 0;
+      if (currentVersion !== w.expectedVersion) conflicts.push({ id: w.record.id, currentVersion });
+    }
+    if (conflicts.length > 0) return { status: 'conflict', conflicts };
+    // no await from the check to here: the writes are one atomic step
+    for (const w of writes) {
+      records.set(w.record.id, wellFormedCopy(w.record));
+      if (w.change) {
+        const key = `${collection}:${w.record.id}`;
+        const history = this.registryChanges.get(key) ?? [];
+        history.push(wellFormedCopy(w.change));
+        if (history.length > this.options.registryHistoryPerRecord) history.splice(0, history.length - this.options.registryHistoryPerRecord);
+        this.registryChanges.set(key, history);
+      }
+      if (w.credential) this.credentials.set(w.credential.deviceId, clone(w.credential));
+    }
+    return { status: 'applied' };
+  }
+
+  async registryHistory(collection: RegistryCollection, id: string, limit: number): Promise<RegistryChange[]> {
+    const history = this.registryChanges.get(`${collection}:${id}`) ?? [];
+    return clone(limit > 0 ? history.slice(-limit) : []);
+  }
+
+  async listDeviceCredentials(): Promise<StoredDeviceCredential[]> {
+    return [...this.credentials.values()].map(clone);
   }
 
   // --- retention -------------------------------------------------------------------------

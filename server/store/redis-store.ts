@@ -17,6 +17,10 @@
  * - `cmd:<commandId>`    incident id the command created/transitioned, TTL `commandTtlMs`
  * - `claim:<commandId>`  claim marker (SET NX PX; deprecated)
  * - `user:<username>`    JSON StoredUser; `users` set of usernames (bounded by accounts)
+ * - `reg:<c>`            registry (issue 11), c = device | asset | rule: hash id → JSON record (bounded by
+ *                        the registry's limits); `reg:<c>:ver` hash id → version (the compare-and-set field);
+ *                        `reg:<c>:hist:<id>` list of JSON RegistryChange, LTRIM to `registryHistoryPerRecord`
+ * - `reg:cred`           hash deviceId → JSON StoredDeviceCredential (sha256 of the token, never the token)
  * - `blob:<id>`          hash ct=content type, d=bytes, TTL `blobRetentionMs`;
  *                        `blobs:expiry` zset id → expiry ms, `blobs:size` hash id → bytes,
  *                        `blobs:bytes` bytes of unexpired blobs (the `maxBlobBytesTotal` quota)
@@ -62,6 +66,12 @@ import {
   wellFormedCopy,
   type CreateOutcome,
   type ReadingsCursor,
+  type RegistryChange,
+  type RegistryCollection,
+  type RegistryRecord,
+  type RegistryWrite,
+  type RegistryWriteOutcome,
+  type StoredDeviceCredential,
   type Store,
   type StoreOptions,
   type StoredUser,
@@ -229,6 +239,38 @@ end
 `;
 
 /**
+ * Registry compare-and-set writes, all or nothing. KEYS: reg:<c>, reg:<c>:ver, reg:cred.
+ * ARGV: historyKeyPrefix, historyMax, then per write: id, expectedVersion, newVersion, recordJson,
+ * changeJson ('' = none), credentialJson ('' = none). Returns {'applied'} or {'conflict', id, version, …}.
+ */
+const LUA_WRITE_REGISTRY = `
+local conflicts = {}
+for i = 3, #ARGV, 6 do
+  local current = tonumber(redis.call('HGET', KEYS[2], ARGV[i]) or '0')
+  if current ~= tonumber(ARGV[i + 1]) then
+    conflicts[#conflicts + 1] = ARGV[i]
+    conflicts[#conflicts + 1] = tostring(current)
+  end
+end
+if #conflicts > 0 then
+  table.insert(conflicts, 1, 'conflict')
+  return conflicts
+end
+local historyMax = tonumber(ARGV[2])
+for i = 3, #ARGV, 6 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 3])
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+  if ARGV[i + 4] ~= '' then
+    local hist = ARGV[1] .. ARGV[i]
+    redis.call('RPUSH', hist, ARGV[i + 4])
+    redis.call('LTRIM', hist, -historyMax, -1)
+  end
+  if ARGV[i + 5] ~= '' then redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 5]) end
+end
+return {'applied'}
+`;
+
+/**
  * KEYS: blob, blobs:expiry, blobs:size, blobs:bytes.
  * ARGV: id, contentType, data, nowMs, retentionMs, quotaBytes, sweepLimit.
  * Returns {'ok'} or {'quota', bytesItWouldUse}.
@@ -337,6 +379,10 @@ export function isRedisUnavailableError(err: unknown): boolean {
   return UNAVAILABLE_MESSAGE.test(err.message);
 }
 
+interface RegistryScripts {
+  iocWriteRegistry(...args: (string | number)[]): Promise<unknown>;
+}
+
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   private readonly client: Redis;
@@ -367,6 +413,7 @@ export class RedisStore implements Store {
     this.client.defineCommand('iocAppendReadings', { numberOfKeys: 2, lua: LUA_APPEND_READINGS });
     this.client.defineCommand('iocCreateIncident', { numberOfKeys: 5, lua: LUA_CREATE_INCIDENT });
     this.client.defineCommand('iocTransitionIncident', { numberOfKeys: 5, lua: LUA_TRANSITION_INCIDENT });
+    this.client.defineCommand('iocWriteRegistry', { numberOfKeys: 3, lua: LUA_WRITE_REGISTRY });
     this.client.defineCommand('iocPutBlob', { numberOfKeys: 4, lua: LUA_PUT_BLOB });
     this.client.defineCommand('iocSweepBlobs', { numberOfKeys: 4, lua: LUA_SWEEP_BLOBS });
     this.client.defineCommand('iocTrimRetentionIndex', { numberOfKeys: 2, lua: LUA_TRIM_RETENTION_INDEX });
@@ -628,6 +675,64 @@ export class RedisStore implements Store {
       const [ct, data] = await this.client.hmgetBuffer(this.key(`blob:${id}`), 'ct', 'd');
       if (ct === null || data === null) return null;
       return { contentType: ct.toString('utf8'), data };
+    });
+  }
+
+  // --- registry --------------------------------------------------------------------------
+
+  async listRegistry<T extends RegistryRecord>(collection: RegistryCollection): Promise<T[]> {
+    return this.call('listRegistry', async () => {
+      const all = await this.client.hvals(this.key(`reg:${collection}`));
+      return all.map((json) => JSON.parse(json) as T);
+    });
+  }
+
+  async getRegistry<T extends RegistryRecord>(collection: RegistryCollection, id: string): Promise<T | null> {
+    return this.call('getRegistry', async () => {
+      const json = await this.client.hget(this.key(`reg:${collection}`), id);
+      return json === null ? null : (JSON.parse(json) as T);
+    });
+  }
+
+  async writeRegistry(collection: RegistryCollection, writes: readonly RegistryWrite[]): Promise<RegistryWriteOutcome> {
+    if (writes.length === 0) return { status: 'applied' };
+    const args: (string | number)[] = [this.key(`reg:${collection}:hist:`), this.options.registryHistoryPerRecord];
+    for (const w of writes) {
+      args.push(
+        w.record.id,
+        w.expectedVersion,
+        w.record.version,
+        encodeStoredJson(w.record),
+        w.change ? encodeStoredJson(w.change) : '',
+        w.credential ? encodeStoredJson(w.credential) : '',
+      );
+    }
+    return this.call('writeRegistry', async () => {
+      const answer = (await (this.client as unknown as RegistryScripts).iocWriteRegistry(
+        this.key(`reg:${collection}`),
+        this.key(`reg:${collection}:ver`),
+        this.key('reg:cred'),
+        ...args,
+      )) as string[];
+      if (answer[0] === 'applied') return { status: 'applied' };
+      const conflicts: { id: string; currentVersion: number }[] = [];
+      for (let i = 1; i < answer.length; i += 2) conflicts.push({ id: answer[i]!, currentVersion: Number(answer[i + 1]) });
+      return { status: 'conflict', conflicts };
+    });
+  }
+
+  async registryHistory(collection: RegistryCollection, id: string, limit: number): Promise<RegistryChange[]> {
+    if (limit <= 0) return [];
+    return this.call('registryHistory', async () => {
+      const list = await this.client.lrange(this.key(`reg:${collection}:hist:${id}`), -limit, -1);
+      return list.map((json) => JSON.parse(json) as RegistryChange);
+    });
+  }
+
+  async listDeviceCredentials(): Promise<StoredDeviceCredential[]> {
+    return this.call('listDeviceCredentials', async () => {
+      const all = await this.client.hvals(this.key('reg:cred'));
+      return all.map((json) => JSON.parse(json) as StoredDeviceCredential);
     });
   }
 

@@ -76,6 +76,13 @@ export interface StoredUser {
   team?: string;
   skills?: string[];
   createdTs: number;
+  /**
+   * the password was set by someone else (bootstrap, CLI, admin create/reset): until the owner
+   * changes it, a login yields a session that may only change the password (absent = false)
+   */
+  mustChangePassword?: boolean;
+  /** a demo account seeded outside production; refused at login in production (absent = false) */
+  demo?: boolean;
 }
 
 export type TransitionOutcome =
@@ -85,6 +92,52 @@ export type TransitionOutcome =
   | { status: 'not_found' };
 
 export type CreateOutcome = { status: 'applied'; incident: Incident } | { status: 'duplicate'; incident: Incident };
+
+/** Collections of the registry (issue 11): devices, assets, rule documents. */
+export type RegistryCollection = 'device' | 'asset' | 'rule';
+
+/** What every registry record has: a stable id and a compare-and-set version (1 = first write). */
+export interface RegistryRecord {
+  id: string;
+  /** incremented by every write; a write names the version it read (0 = "must not exist yet") */
+  version: number;
+}
+
+/** One entry of a record's change history (who changed what), newest last. */
+export interface RegistryChange {
+  /** epoch ms */
+  ts: number;
+  actor: string;
+  action: string;
+  /** version the write produced */
+  version: number;
+  /** the changed fields before / after the write (absent fields: undefined → omitted) */
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
+/**
+ * A device credential as stored: never the secret. `secret`: sha256 (hex) of the random token;
+ * `demo-hmac`: the seeded demo fleet's HMAC-derived token (server/device-token.ts) is accepted;
+ * `revoked`: none is.
+ */
+export type StoredDeviceCredential =
+  | { deviceId: string; kind: 'secret'; sha256: string; issuedTs: number }
+  | { deviceId: string; kind: 'demo-hmac'; issuedTs: number }
+  /** retired: no token is accepted until the credential is rotated */
+  | { deviceId: string; kind: 'revoked'; issuedTs: number };
+
+/** One compare-and-set write of a registry record, with its history entry and (devices) credential. */
+export interface RegistryWrite<T extends RegistryRecord = RegistryRecord> {
+  record: T;
+  /** the version the writer read; 0 = the record must not exist. `record.version` must be this + 1. */
+  expectedVersion: number;
+  change?: RegistryChange;
+  /** device collection only: replaces the device's credential in the same step */
+  credential?: StoredDeviceCredential;
+}
+
+export type RegistryWriteOutcome = { status: 'applied' } | { status: 'conflict'; conflicts: { id: string; currentVersion: number }[] };
 
 export interface Store {
   readonly kind: StoreKind;
@@ -181,6 +234,23 @@ export interface Store {
    */
   housekeep(nowTs: number): Promise<{ removed: number }>;
 
+  // --- registry (issue 11): devices, assets, rule documents; device credentials ----------
+  /** Every record of a collection (order unspecified). */
+  listRegistry<T extends RegistryRecord>(collection: RegistryCollection): Promise<T[]>;
+  getRegistry<T extends RegistryRecord>(collection: RegistryCollection, id: string): Promise<T | null>;
+  /**
+   * Compare-and-set writes, all or nothing: when any write's `expectedVersion` differs from the
+   * stored version (0 when absent), nothing is written and the conflicts are answered. Otherwise
+   * every record is stored, every `change` appended to its record's history (the newest
+   * `registryHistoryPerRecord` kept) and every `credential` replaced, in one atomic step. Callers
+   * chunk large imports (`REGISTRY_WRITE_CHUNK`): atomicity is per call.
+   */
+  writeRegistry(collection: RegistryCollection, writes: readonly RegistryWrite[]): Promise<RegistryWriteOutcome>;
+  /** The newest `limit` history entries of a record, oldest first. */
+  registryHistory(collection: RegistryCollection, id: string, limit: number): Promise<RegistryChange[]>;
+  /** Every stored device credential (hashes only; bounded by the device registry). */
+  listDeviceCredentials(): Promise<StoredDeviceCredential[]>;
+
   /** Is the backing service reachable right now? Never rejects: false when it is not (within its deadline). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -203,6 +273,8 @@ export interface StoreOptions {
   blobRetentionMs: number;
   /** quota on the bytes of all unexpired blobs together */
   maxBlobBytesTotal: number;
+  /** history entries kept per registry record (device, asset, rule); older ones are dropped */
+  registryHistoryPerRecord: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -217,7 +289,11 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   closedRetentionMs: 184 * DAY_MS,
   blobRetentionMs: 184 * DAY_MS,
   maxBlobBytesTotal: 2 * 1024 ** 3,
+  registryHistoryPerRecord: 50,
 };
+
+/** Registry writes per store call for bulk imports (one Lua script / one synchronous step each). */
+export const REGISTRY_WRITE_CHUNK = 1_000;
 
 /** A string with lone UTF-16 surrogates replaced by U+FFFD (Node ≥ 20: String.prototype.toWellFormed). */
 export function wellFormedString(value: string): string {

@@ -19,6 +19,7 @@ import {
   wellFormedString,
   type Store,
   type StoreOptions,
+  type RegistryRecord,
   type StoredUser,
 } from '../store/store';
 
@@ -750,5 +751,107 @@ describe.skipIf(redis === null)('RedisStore across a Redis crash', () => {
       await before.close();
       await after.close();
     }
+  });
+});
+
+describe.each(implementations)('$name store: registry (issue 11)', ({ available, make }) => {
+  const opened: Store[] = [];
+  const fresh = (options?: Partial<StoreOptions>): Store => {
+    const store = make(options);
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+  const device = (id: string, version: number, name = id) => ({ id, version, kind: 'strain-gauge', name });
+  const change = (version: number, actor = 'admin') => ({ ts: T0 + version, actor, action: 'update', version, before: {}, after: { version } });
+
+  describe.skipIf(!available)('contract', () => {
+    it('stores records with their version and answers them by id and as a list', async () => {
+      const store = fresh();
+      expect(
+        await store.writeRegistry('device', [
+          { record: device('sg-1', 1), expectedVersion: 0 },
+          { record: device('sg-2', 1), expectedVersion: 0 },
+        ]),
+      ).toEqual({
+        status: 'applied',
+      });
+      expect(await store.getRegistry('device', 'sg-1')).toEqual(device('sg-1', 1));
+      expect(await store.getRegistry('device', 'nope')).toBeNull();
+      expect(await store.getRegistry('asset', 'sg-1')).toBeNull();
+      const all = await store.listRegistry('device');
+      expect(all.map((d) => d.id).sort()).toEqual(['sg-1', 'sg-2']);
+    });
+
+    it('refuses a whole batch when one write names a stale version (compare-and-set), writing nothing', async () => {
+      const store = fresh();
+      await store.writeRegistry('device', [{ record: device('sg-1', 1), expectedVersion: 0 }]);
+      const outcome = await store.writeRegistry('device', [
+        { record: device('sg-2', 1), expectedVersion: 0 },
+        { record: device('sg-1', 1, 'again'), expectedVersion: 0 },
+      ]);
+      expect(outcome).toEqual({ status: 'conflict', conflicts: [{ id: 'sg-1', currentVersion: 1 }] });
+      expect(await store.getRegistry('device', 'sg-2')).toBeNull();
+      expect(await store.getRegistry('device', 'sg-1')).toEqual(device('sg-1', 1));
+    });
+
+    it('lets exactly one of two concurrent edits of the same version win', async () => {
+      const store = fresh();
+      await store.writeRegistry('rule', [{ record: { id: 'r1', version: 1 }, expectedVersion: 0 }]);
+      const results = await Promise.all([
+        store.writeRegistry('rule', [{ record: { id: 'r1', version: 2, by: 'a' } as RegistryRecord, expectedVersion: 1 }]),
+        store.writeRegistry('rule', [{ record: { id: 'r1', version: 2, by: 'b' } as RegistryRecord, expectedVersion: 1 }]),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['applied', 'conflict']);
+      expect((await store.getRegistry<{ id: string; version: number }>('rule', 'r1'))?.version).toBe(2);
+    });
+
+    it('keeps only the newest registryHistoryPerRecord history entries per record, oldest first', async () => {
+      const store = fresh({ registryHistoryPerRecord: 3 });
+      for (let v = 1; v <= 5; v++)
+        await store.writeRegistry('asset', [{ record: { id: 'br-1', version: v }, expectedVersion: v - 1, change: change(v) }]);
+      expect((await store.registryHistory('asset', 'br-1', 10)).map((c) => c.version)).toEqual([3, 4, 5]);
+      expect((await store.registryHistory('asset', 'br-1', 2)).map((c) => c.version)).toEqual([4, 5]);
+      expect(await store.registryHistory('asset', 'other', 10)).toEqual([]);
+    });
+
+    it('stores device credentials with the write and replaces them on rotation', async () => {
+      const store = fresh();
+      await store.writeRegistry('device', [
+        { record: device('sg-1', 1), expectedVersion: 0, credential: { deviceId: 'sg-1', kind: 'secret', sha256: 'a'.repeat(64), issuedTs: T0 } },
+        { record: device('sg-2', 1), expectedVersion: 0, credential: { deviceId: 'sg-2', kind: 'demo-hmac', issuedTs: T0 } },
+      ]);
+      await store.writeRegistry('device', [
+        { record: device('sg-1', 2), expectedVersion: 1, credential: { deviceId: 'sg-1', kind: 'secret', sha256: 'b'.repeat(64), issuedTs: T0 + 1 } },
+      ]);
+      const creds = (await store.listDeviceCredentials()).sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+      expect(creds).toEqual([
+        { deviceId: 'sg-1', kind: 'secret', sha256: 'b'.repeat(64), issuedTs: T0 + 1 },
+        { deviceId: 'sg-2', kind: 'demo-hmac', issuedTs: T0 },
+      ]);
+    });
+
+    it('writes 5,000 records in chunks and reads them all back; odd strings and __proto__ keys survive as data', async () => {
+      const store = fresh();
+      const records = Array.from({ length: 5_000 }, (_, i) => ({ ...device(`d-${i}`, 1), note: ODD_STRINGS[i % ODD_STRINGS.length]!.slice(0, 200) }));
+      for (let i = 0; i < records.length; i += 1_000)
+        expect(
+          (
+            await store.writeRegistry(
+              'device',
+              records.slice(i, i + 1_000).map((record) => ({ record, expectedVersion: 0 })),
+            )
+          ).status,
+        ).toBe('applied');
+      expect(await store.listRegistry('device')).toHaveLength(5_000);
+      const odd = JSON.parse('{"id":"odd","version":1,"attributes":{"__proto__":{"polluted":true}}}') as { id: string; version: number };
+      await store.writeRegistry('asset', [{ record: odd, expectedVersion: 0 }]);
+      const back = await store.getRegistry<RegistryRecord & { attributes: Record<string, unknown> }>('asset', 'odd');
+      expect(Object.keys(back!.attributes)).toEqual(['__proto__']);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(back!.attributes).toEqual(wellFormedCopy(JSON.parse('{"__proto__":{"polluted":true}}')));
+    });
   });
 });

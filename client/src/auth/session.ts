@@ -84,36 +84,63 @@ export function sessionFromToken(token: string): Session {
   }
 }
 
-export type LoginOutcome = { ok: true; session: Session } | { ok: false; error: IocError | { code: 'E_NETWORK'; message: string } };
+export type LoginFailure = { ok: false; error: IocError | { code: 'E_NETWORK'; message: string } };
 
-/** `POST /api/auth/login`; stores the session on success. */
-export async function login(username: string, password: string): Promise<LoginOutcome> {
+/**
+ * A login's answer. `passwordChange`: the account must change its password first; the session
+ * (kept in memory only, never stored) may do nothing else — call `changePassword` with it.
+ */
+export type LoginOutcome = { ok: true; session: Session } | { ok: true; passwordChange: { token: string; username: string } } | LoginFailure;
+
+/** POSTs a JSON body; a typed error for any non-2xx answer or a network failure. */
+async function postJson(path: string, body: unknown, token?: string): Promise<{ ok: true; body: unknown } | LoginFailure> {
   let res: Response;
   try {
-    res = await fetch('/api/auth/login', {
+    res = await fetch(path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
     });
   } catch (e) {
     return { ok: false, error: { code: 'E_NETWORK', message: e instanceof Error ? e.message : String(e) } };
   }
-  let body: unknown = null;
+  let answer: unknown = null;
   try {
-    body = await res.json();
+    answer = await res.json();
   } catch {
-    body = null;
+    answer = null;
   }
   if (!res.ok) {
-    const error = (body as { error?: IocError } | null)?.error;
+    const error = (answer as { error?: IocError } | null)?.error;
     return {
       ok: false,
       error: error && typeof error.code === 'string' ? error : { code: 'E_INTERNAL', message: `HTTP ${res.status}` },
     };
   }
-  const r = body as LoginResponse;
+  return { ok: true, body: answer };
+}
+
+/** A full session from a login-shaped answer, stored; or the password change it requires. */
+function sessionOutcome(answer: unknown): LoginOutcome {
+  const r = answer as LoginResponse | null;
   if (!r || typeof r.token !== 'string') return { ok: false, error: { code: 'E_PROTOCOL', message: 'malformed login response' } };
+  if (r.mustChangePassword === true) return { ok: true, passwordChange: { token: r.token, username: r.username } };
   const session: Session = { token: r.token, role: r.role, username: r.username, displayName: r.displayName, expiresAt: r.expiresAt };
   saveSession(session);
   return { ok: true, session };
+}
+
+/** `POST /api/auth/login`; stores the session on success (not a password-change-only one). */
+export async function login(username: string, password: string): Promise<LoginOutcome> {
+  const r = await postJson('/api/auth/login', { username, password });
+  return r.ok ? sessionOutcome(r.body) : r;
+}
+
+/**
+ * `POST /api/auth/password` with the session `token` (a password-change-only one, or a full one);
+ * stores the fresh full session the server answers.
+ */
+export async function changePassword(token: string, currentPassword: string, newPassword: string): Promise<LoginOutcome> {
+  const r = await postJson('/api/auth/password', { currentPassword, newPassword }, token);
+  return r.ok ? sessionOutcome(r.body) : r;
 }

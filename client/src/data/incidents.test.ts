@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '@scenes/domain';
 import { createFakeTransport } from './fake-transport';
-import { commandNeedsNote, compareQueue, incidentQueue, newCommandId, nextSlaDeadline, subscribeIncidents } from './incidents';
+import { commandNeedsNote, compareQueue, incidentQueue, newCommandId, subscribeIncidents } from './incidents';
+import { nextSlaDeadline } from '@scenes/incident-rules';
 
 const T0 = 1_750_000_000_000;
 

@@ -8,6 +8,7 @@
  */
 import type { Incident, IncidentState, Priority, SceneId, DistrictCode } from '@scenes/domain';
 import { PRIORITIES } from '@scenes/domain';
+import { isIncidentOpen, nextSlaDeadline } from '@scenes/incident-rules';
 import { CommandSchema } from '@scenes/protocol';
 import type { Command, CommandResult } from '@scenes/protocol';
 import type { LiveTransport } from '../connection';
@@ -73,31 +74,13 @@ export function newCommandId(prefix = 'c'): string {
 // ---------------------------------------------------------------------------------------------
 // the officer's queue
 
-const OPEN_STATES: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved'];
-
-export function isOpenIncident(i: Pick<Incident, 'state'>): boolean {
-  return OPEN_STATES.includes(i.state);
-}
-
-/**
- * The deadline that matters next, epoch ms: the response deadline until someone is on site, then
- * the resolution deadline; null once resolved or closed (the clock stopped).
- */
-export function nextSlaDeadline(
-  i: Pick<Incident, 'state' | 'slaDueTs' | 'slaResponseDueTs'>,
-): { kind: 'response' | 'resolve'; dueTs: number } | null {
-  if (i.state === 'resolved' || i.state === 'closed') return null;
-  if (i.state === 'reported' || i.state === 'dispatched') return { kind: 'response', dueTs: i.slaResponseDueTs };
-  return { kind: 'resolve', dueTs: i.slaDueTs };
-}
-
 /**
  * Queue order: open before closed; escalated and resolved-awaiting-verification stay in their
  * priority; priority P1 first; then the least time left to the next SLA breach; then oldest first.
  */
 export function compareQueue(a: Incident, b: Incident): number {
-  const openA = isOpenIncident(a) ? 0 : 1;
-  const openB = isOpenIncident(b) ? 0 : 1;
+  const openA = isIncidentOpen(a) ? 0 : 1;
+  const openB = isIncidentOpen(b) ? 0 : 1;
   if (openA !== openB) return openA - openB;
   const pa = PRIORITIES.indexOf(a.priority);
   const pb = PRIORITIES.indexOf(b.priority);
@@ -120,7 +103,7 @@ export const DEFAULT_QUEUE_FILTER: QueueFilter = { scene: 'all', district: 'all'
 export function matchesFilter(i: Incident, f: QueueFilter): boolean {
   if (f.scene !== 'all' && i.scene !== f.scene) return false;
   if (f.district !== 'all' && i.district !== f.district) return false;
-  if (f.state === 'open') return isOpenIncident(i);
+  if (f.state === 'open') return isIncidentOpen(i);
   return f.state === 'all' || i.state === f.state;
 }
 

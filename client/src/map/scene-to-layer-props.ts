@@ -15,6 +15,7 @@ import type { AlertLevel, DeviceStatus, LngLat } from '@scenes/domain';
 import type { AlertItem, AssetItem, DevicePoint, HandlerItem, IncidentItem, ResourceItem, SceneModel } from '@scenes/scene-model';
 import { QINGDAO_DISTRICTS } from '@scenes/geo/districts';
 import { slaProgress } from '@scenes/sla';
+import { isIncidentInProgress } from '@scenes/incident-rules';
 import { CJK_FONT_STACK, MAP_RGBA, STATUS_RGB } from '../theme/palette';
 import type { Rgb, Rgba } from '../theme/palette';
 import type { Lang } from '../i18n/i18n';
@@ -189,7 +190,7 @@ const activeAlerts = memoByIdentity((alerts: AlertItem[]) =>
     // least severe first so red draws on top
     .sort((a, b) => ALERT_LEVEL_RANK[b.level] - ALERT_LEVEL_RANK[a.level]),
 );
-const openIncidents = memoByIdentity((incidents: IncidentItem[]) => incidents.filter((i) => i.state !== 'closed' && i.state !== 'resolved'));
+const openIncidents = memoByIdentity((incidents: IncidentItem[]) => incidents.filter(isIncidentInProgress));
 const positionedHandlers = memoByIdentity((handlers: HandlerItem[]) => handlers.filter((h): h is HandlerItem & { p: LngLat } => h.p !== null));
 const lineAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'LineString'));
 const areaAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Polygon'));

@@ -5,6 +5,7 @@
  * `ts`. For an incident's history see incident-from-events.ts.
  */
 import type { Alert } from '@scenes/domain';
+import { isIncidentOpen } from '@scenes/incident-rules';
 import type { LogEvent, LoggedIncident } from '@scenes/protocol';
 import type { AlertItem, IncidentItem, SceneModel } from '@scenes/scene-model';
 
@@ -49,7 +50,7 @@ export function replayStateAt(events: readonly LogEvent[], ts: number): ReplaySt
   }
   return {
     alerts: [...alerts.values()].filter((a) => !(a.cleared && a.acknowledged)).sort((a, b) => b.lastTs - a.lastTs),
-    incidents: [...incidents.values()].filter((i) => i.state !== 'closed').sort((a, b) => b.updatedTs - a.updatedTs),
+    incidents: [...incidents.values()].filter(isIncidentOpen).sort((a, b) => b.updatedTs - a.updatedTs),
   };
 }
 

@@ -3,7 +3,7 @@
  * their role may use the page, and the page's one live connection. The server enforces every
  * permission again; this only decides what the page shows.
  */
-import { computed } from 'vue';
+import { computed, watch } from 'vue';
 import { useRouter } from 'vue-router';
 import type { Role } from '@scenes/domain';
 import type { Actor } from '@scenes/incident-machine';
@@ -32,18 +32,19 @@ export function usePeopleSession(roles: readonly Role[]): PeopleSession {
     connection = getLiveConnection(session.token);
   }
   const actor = session && session.role && session.username ? { username: session.username, role: session.role } : null;
-  return {
-    session,
-    allowed,
-    actor,
-    connection,
-    connectionStore,
-    async logout() {
-      closeLiveConnection();
-      clearSession();
-      await router.replace({ name: 'login', query: { redirect: router.currentRoute.value.fullPath } });
-    },
+  const logout = async () => {
+    closeLiveConnection();
+    clearSession();
+    await router.replace({ name: 'login', query: { redirect: router.currentRoute.value.fullPath } });
   };
+  // a session the server no longer takes (account disabled, password reset by an admin): sign in again
+  watch(
+    () => connectionStore.status.errorCode,
+    (code) => {
+      if (code === 'E_UNAUTHORIZED' || code === 'E_PASSWORD_CHANGE_REQUIRED') void logout();
+    },
+  );
+  return { session, allowed, actor, connection, connectionStore, logout };
 }
 
 /** The connection state as a short label key and a colour class for headers. */

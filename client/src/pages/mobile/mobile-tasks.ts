@@ -6,6 +6,7 @@
  */
 import type { Incident } from '@scenes/domain';
 import { applyIncidentCommand, type Actor } from '@scenes/incident-machine';
+import { canSeeIncident, isIncidentOpen } from '@scenes/incident-rules';
 import type { QueuedAction } from '../../data/offline-queue';
 import { CATEGORY_BY_KIND, DEVICE_CATALOGUE } from '@scenes/catalogue';
 import type { SceneId } from '@scenes/domain';
@@ -34,9 +35,7 @@ export function predictIncidents(incidents: ReadonlyMap<string, Incident>, pendi
 
 /** My tasks: assigned to me and not closed, most urgent first, then newest. Field reports I filed follow. */
 export function myTasks(views: Iterable<TaskView>, username: string): TaskView[] {
-  const mine = [...views].filter(
-    (v) => v.incident.state !== 'closed' && (v.incident.assignees.includes(username) || v.incident.reportedBy === username),
-  );
+  const mine = [...views].filter((v) => isIncidentOpen(v.incident) && canSeeIncident({ username, role: 'handler' }, v.incident));
   const rank = (v: TaskView) => (v.incident.assignees.includes(username) ? 0 : 1);
   return mine.sort(
     (a, b) =>

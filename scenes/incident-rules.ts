@@ -1,0 +1,109 @@
+/**
+ * The shared rules about incidents, answered once: is it open, is its SLA clock running, when is
+ * its SLA due, how many were resolved on time, who may see it and who is told of a change.
+ * Every screen, route and push imports these instead of restating them (issue 11). Pure: "now" and
+ * windows are arguments.
+ */
+import type { Incident, IncidentState, Role } from './domain';
+import { SYSTEM_ACTOR_NAME } from './incident-machine';
+
+/** States of an open work order: every state but closed (a resolved incident waits for an officer's close). */
+export const OPEN_INCIDENT_STATES: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved'];
+
+/** States in which the incident is still being worked on and its SLA clock runs: open and not yet resolved. */
+export const IN_PROGRESS_INCIDENT_STATES: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site'];
+
+/** States before anyone accepted the task: the response deadline applies. */
+const AWAITING_RESPONSE_STATES: readonly IncidentState[] = ['reported', 'dispatched'];
+
+/** The work order is open: it is not closed (resolved incidents are still open until an officer closes them). */
+export function isIncidentOpen(incident: Pick<Incident, 'state'>): boolean {
+  return OPEN_INCIDENT_STATES.includes(incident.state);
+}
+
+/** The incident still needs field work and its SLA clock runs: neither resolved nor closed. */
+export function isIncidentInProgress(incident: Pick<Incident, 'state'>): boolean {
+  return IN_PROGRESS_INCIDENT_STATES.includes(incident.state);
+}
+
+export type SlaDeadlineKind = 'response' | 'resolve';
+
+/**
+ * The deadline that matters next: the response deadline until someone accepted the task, then the
+ * resolution deadline; null once resolved or closed (the clock stopped).
+ */
+export function nextSlaDeadline(
+  incident: Pick<Incident, 'state' | 'slaDueTs' | 'slaResponseDueTs'>,
+): { kind: SlaDeadlineKind; dueTs: number } | null {
+  if (!isIncidentInProgress(incident)) return null;
+  if (AWAITING_RESPONSE_STATES.includes(incident.state)) return { kind: 'response', dueTs: incident.slaResponseDueTs };
+  return { kind: 'resolve', dueTs: incident.slaDueTs };
+}
+
+/** When the incident's SLA is next due, epoch ms; null once the clock stopped (resolved or closed). */
+export function slaDueTs(incident: Pick<Incident, 'state' | 'slaDueTs' | 'slaResponseDueTs'>): number | null {
+  return nextSlaDeadline(incident)?.dueTs ?? null;
+}
+
+/** The incident is still in progress and past its resolution deadline at `nowTs` (epoch ms). */
+export function isResolutionOverdue(incident: Pick<Incident, 'state' | 'slaDueTs'>, nowTs: number): boolean {
+  return isIncidentInProgress(incident) && nowTs > incident.slaDueTs;
+}
+
+/** Resolved by its resolution deadline (false while unresolved). */
+export function wasResolvedOnTime(incident: Pick<Incident, 'resolvedTs' | 'slaDueTs'>): boolean {
+  return incident.resolvedTs !== undefined && incident.resolvedTs <= incident.slaDueTs;
+}
+
+/**
+ * Share of the incidents resolved within `[fromTs, toTs]` (epoch ms, both included) that were
+ * resolved by their deadline, %, one decimal; null when none was resolved in the window — no data,
+ * never 100 % (shown as '—' / '暂无数据').
+ */
+export function onTimeRate(incidents: Iterable<Pick<Incident, 'resolvedTs' | 'slaDueTs'>>, fromTs: number, toTs: number): number | null {
+  let resolved = 0;
+  let onTime = 0;
+  for (const incident of incidents) {
+    const ts = incident.resolvedTs;
+    if (ts === undefined || ts < fromTs || ts > toTs) continue;
+    resolved++;
+    if (wasResolvedOnTime(incident)) onTime++;
+  }
+  return resolved === 0 ? null : Math.round((onTime / resolved) * 1000) / 10;
+}
+
+/** Who asks: a verified session's username and role (never a client's claim). */
+export interface IncidentViewer {
+  username: string;
+  role: Role;
+}
+
+/**
+ * May this person see the incident? Handlers see their own tasks only — those they are assigned
+ * to and those they reported; every other role sees every incident.
+ */
+export function canSeeIncident(viewer: IncidentViewer, incident: Pick<Incident, 'assignees' | 'reportedBy'>): boolean {
+  if (viewer.role !== 'handler') return true;
+  return incident.assignees.includes(viewer.username) || incident.reportedBy === viewer.username;
+}
+
+/** Roles told of every incident change. */
+export const INCIDENT_AUDIENCE_ROLES: readonly Role[] = ['officer', 'leader', 'admin'];
+
+/** Who is told of an incident change: by role, and by username. */
+export interface IncidentAudience {
+  roles: Role[];
+  /** sorted, without duplicates */
+  usernames: string[];
+}
+
+/**
+ * Who is told of a change: the dispatching and supervising roles, the current assignees, those
+ * assigned before this change (so the task leaves their list) and the reporter (a handler's own
+ * field report reaches that handler; the system, reporter of automatic incidents, is nobody).
+ */
+export function incidentAudience(incident: Pick<Incident, 'assignees' | 'reportedBy'>, previousAssignees: readonly string[] = []): IncidentAudience {
+  const people = new Set([...incident.assignees, ...previousAssignees]);
+  if (incident.reportedBy !== SYSTEM_ACTOR_NAME) people.add(incident.reportedBy);
+  return { roles: [...INCIDENT_AUDIENCE_ROLES], usernames: [...people].sort() };
+}

@@ -1,0 +1,146 @@
+/**
+ * Administration from the command line, against the configured store (the server's Redis):
+ *
+ *   npm run admin -- create <username> [--role admin|officer|leader|handler|screen] [--name <display name>]
+ *   npm run admin -- reset-password <username>
+ *
+ * Both print a one-time password; its owner must change it at first login. The in-memory store is
+ * refused: it lives inside the server process, so an account written here would never reach it.
+ * Exit codes: 0 done, 1 refused (exists, unknown user), 2 usage or configuration, 3 store unavailable.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { RoleSchema, type Role } from '../scenes/domain';
+import { generateOneTimePassword, hashPassword } from '../server/auth/passwords';
+import { createAccount, CreateUserSchema } from '../server/auth/users';
+import { DEFAULT_REDIS_URL, openStore, redactRedisUrl } from '../server/store/open-store';
+import type { Store } from '../server/store/store';
+
+/** How long the CLI waits for Redis to answer its first PING, ms. */
+const STORE_CONNECT_TIMEOUT_MS = 3_000;
+
+const EXIT_REFUSED = 1;
+const EXIT_USAGE = 2;
+const EXIT_STORE = 3;
+
+const USAGE = `usage:
+  npm run admin -- create <username> [--role admin] [--name "<display name>"]
+  npm run admin -- reset-password <username>
+environment: REDIS_URL (default redis://127.0.0.1:6379), IOC_REDIS_PREFIX (default ioc), IOC_STORE (memory is refused)`;
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+async function openConfiguredStore(env: NodeJS.ProcessEnv): Promise<Store> {
+  if (env.IOC_STORE === 'memory') {
+    throw new CliError(
+      'IOC_STORE=memory: the in-memory store lives inside the server process, so an account created here would never reach it. ' +
+        'Run the server with Redis (REDIS_URL), or set IOC_BOOTSTRAP_ADMIN and IOC_BOOTSTRAP_PASSWORD when starting it.',
+      EXIT_USAGE,
+    );
+  }
+  const prefix = env.IOC_REDIS_PREFIX ?? 'ioc';
+  if (!/^[a-zA-Z0-9:_-]+$/.test(prefix)) throw new CliError(`IOC_REDIS_PREFIX '${prefix}' is not valid`, EXIT_USAGE);
+  const opened = await openStore({ redisUrl: env.REDIS_URL, options: { prefix }, connectTimeoutMs: STORE_CONNECT_TIMEOUT_MS });
+  if (opened.kind !== 'redis') {
+    await opened.store.close();
+    throw new CliError(
+      `Redis at ${redactRedisUrl(env.REDIS_URL ?? DEFAULT_REDIS_URL)} did not answer. This command writes to the server's Redis; without it the server runs on its ` +
+        'own in-memory store, which no other process can reach: start the server with IOC_BOOTSTRAP_ADMIN and IOC_BOOTSTRAP_PASSWORD instead.',
+      EXIT_STORE,
+    );
+  }
+  return opened.store;
+}
+
+async function create(store: Store, username: string, role: Role, displayName: string): Promise<string> {
+  const password = generateOneTimePassword();
+  const input = CreateUserSchema.safeParse({ username, displayName, role, password });
+  if (!input.success) throw new CliError(input.error.issues.map((i) => i.message).join('; '), EXIT_USAGE);
+  const r = await createAccount(store, input.data, Date.now());
+  if (!r.ok) throw new CliError(`${r.error.code}: ${r.error.message}`, r.error.code === 'E_CONFLICT' ? EXIT_REFUSED : EXIT_USAGE);
+  return password;
+}
+
+async function resetPassword(store: Store, username: string): Promise<string> {
+  const user = await store.getUser(username);
+  if (!user) throw new CliError(`E_NOT_FOUND: no user ${username}`, EXIT_REFUSED);
+  const password = generateOneTimePassword();
+  await store.putUser({ ...user, passwordHash: await hashPassword(password), mustChangePassword: true, failedLogins: 0, lockedUntil: 0 });
+  return password;
+}
+
+/** Runs one command; `out` gets the answer (stdout), `fail` the reason of a refusal (stderr). Resolves with the exit code. */
+export async function runAdminCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+  fail: (line: string) => void = out,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { role: { type: 'string', default: 'admin' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const [command, username, ...extra] = parsed.positionals;
+  if (parsed.values.help || !command || !username || extra.length > 0 || !['create', 'reset-password'].includes(command)) {
+    (parsed.values.help ? out : fail)(USAGE);
+    return parsed.values.help ? 0 : EXIT_USAGE;
+  }
+  const role = RoleSchema.safeParse(parsed.values.role);
+  if (!role.success) {
+    fail(`--role must be one of ${RoleSchema.options.join(', ')}`);
+    return EXIT_USAGE;
+  }
+  let store: Store | null = null;
+  try {
+    store = await openConfiguredStore(env);
+    const password =
+      command === 'create' ? await create(store, username, role.data, parsed.values.name ?? username) : await resetPassword(store, username);
+    out(command === 'create' ? `created ${role.data} ${username}` : `password of ${username} reset`);
+    out(`one-time password: ${password}`);
+    out('it is shown once and must be changed at first login');
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      fail(err.message);
+      return err.exitCode;
+    }
+    const code = (err as { code?: unknown }).code;
+    if (code === 'E_UNAVAILABLE') {
+      fail(`the store did not answer: ${(err as Error).message}`);
+      return EXIT_STORE;
+    }
+    throw err;
+  } finally {
+    await store?.close();
+  }
+}
+
+// run as a script (not when imported by a test)
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  runAdminCli(
+    process.argv.slice(2),
+    process.env,
+    (line) => process.stdout.write(`${line}\n`),
+    (line) => process.stderr.write(`admin: ${line}\n`),
+  )
+    .then((code) => process.exit(code))
+    .catch((err: unknown) => {
+      process.stderr.write(`admin: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,387 @@
+/**
+ * REST of the registry (issue 11): `/api/devices` and `/api/assets`. Admins write; officers and
+ * leaders read; handlers and screens are refused. Every route runs inside the entry guard's
+ * `route` wrapper (typed errors, no escaped exception) and validates with zod (`safeValidate`).
+ */
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { IdSchema, type Role } from '../../scenes/domain';
+import type { IocError } from '../../scenes/protocol';
+import type { SessionClaims } from '../auth/tokens';
+import { deviceToken } from '../device-token';
+import { httpStatusOf, iocError } from '../errors';
+import { safeValidate, type EntryGuard } from '../guard';
+import type { DeviceRegistry } from './device-registry';
+import type { RuleRegistry } from './rule-registry';
+import {
+  RuleDefaultEditSchema,
+  RuleOverrideDeleteSchema,
+  RuleOverrideEditSchema,
+  RuleOverrideParamsSchema,
+  RuleParamsSchema,
+} from '../../scenes/rule-overrides';
+import { importFormatOf, parseCsvRows, parseGeoJsonRows, type ImportRow } from './import-format';
+import {
+  ASSET_COLUMNS,
+  AssetInputSchema,
+  CreateDeviceSchema,
+  DEVICE_COLUMNS,
+  PatchAssetSchema,
+  PatchDeviceSchema,
+  VersionBodySchema,
+} from './registry-schemas';
+
+type AuthedRequest = Request & { user?: SessionClaims };
+type RouteHandler = (req: AuthedRequest, res: Response) => unknown;
+
+export interface RegistryRouterDeps {
+  registry: DeviceRegistry;
+  guard: EntryGuard;
+  /** http.ts's guard wrapper: a throw becomes a typed answer */
+  route: (entry: string, handler: RouteHandler) => RequestHandler;
+  /** http.ts's session check for the given roles */
+  auth: (...roles: Role[]) => RequestHandler;
+  /** the demo fleet's HMAC secret (only devices flagged demo accept these tokens) */
+  deviceSecret: string;
+  /** rules and thresholds; without it the `/rules` routes are absent */
+  rules?: RuleRegistry;
+}
+
+const READERS: Role[] = ['officer', 'leader', 'admin'];
+const WRITERS: Role[] = ['admin'];
+/** rule history entries answered per request */
+const HISTORY_ENTRIES = 50;
+
+const ExportQuerySchema = z.object({ format: z.enum(['csv', 'geojson']).default('csv') });
+const ImportQuerySchema = z.object({
+  dryRun: z.enum(['0', '1', 'true', 'false']).optional(),
+  partial: z.enum(['0', '1', 'true', 'false']).optional(),
+});
+const VersionQuerySchema = z.object({ version: z.coerce.number().int().positive().optional() });
+
+function sendError(res: Response, e: IocError): void {
+  res.status(httpStatusOf(e.code)).json({ error: e });
+}
+
+const flag = (v: string | undefined) => v === '1' || v === 'true';
+
+/** A single `?name=value` query as an object of strings (repeated parameters are refused by the schema). */
+function queryOf(req: Request): unknown {
+  return { ...(req.query as Record<string, unknown>) };
+}
+
+export function createRegistryRouter(d: RegistryRouterDeps): Router {
+  const r = express.Router();
+  const { registry, route, auth } = d;
+  const actor = (req: AuthedRequest) => ({ username: req.user!.username });
+  const idOf = (req: Request, res: Response): string | null => {
+    const p = safeValidate(IdSchema, req.params.id, 'id');
+    if (!p.ok) {
+      sendError(res, p.error);
+      return null;
+    }
+    return p.data;
+  };
+  /** Import bodies: raw bytes up to the limit; larger ones answer E_PAYLOAD_TOO_LARGE unread. */
+  const importBody = express.raw({ type: () => true, limit: registry.limits.maxImportBytes });
+
+  /** The rows of an import request (CSV or GeoJSON by content type). */
+  const importRows = (req: Request, columns: readonly string[], required: readonly string[]): ImportRow[] | IocError => {
+    const format = importFormatOf(req.headers['content-type']);
+    if (!format) return iocError('E_VALIDATION', 'send text/csv (a header row naming the columns) or application/geo+json');
+    const body = req.body as unknown;
+    if (!Buffer.isBuffer(body) || body.length === 0) return iocError('E_VALIDATION', 'the import file is empty');
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
+    if (format === 'csv') return parseCsvRows(text, columns, required, registry.limits.maxImportRows);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return iocError('E_VALIDATION', 'the GeoJSON is not valid JSON');
+    }
+    const n = d.guard.normalise(json, 'GeoJSON import');
+    if (!n.ok) return n.error;
+    return parseGeoJsonRows(n.value, registry.limits.maxImportRows);
+  };
+
+  // --- devices -------------------------------------------------------------------------------------
+
+  r.get(
+    '/devices',
+    auth(...READERS),
+    route('registry:devices', (_req, res) => res.json({ devices: registry.listDevices() })),
+  );
+  r.get(
+    '/devices/export',
+    auth(...READERS),
+    route('registry:devices-export', (req, res) => {
+      const q = safeValidate(ExportQuerySchema, queryOf(req), 'export query');
+      if (!q.ok) return sendError(res, q.error);
+      const body = registry.exportDevices(q.data.format);
+      res
+        .type(q.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json')
+        .attachment(`devices.${q.data.format}`)
+        .send(body);
+    }),
+  );
+  r.post(
+    '/devices/import',
+    auth(...WRITERS),
+    importBody,
+    route('registry:devices-import', async (req, res) => {
+      const q = safeValidate(ImportQuerySchema, queryOf(req), 'import query');
+      if (!q.ok) return sendError(res, q.error);
+      const rows = importRows(req, DEVICE_COLUMNS, ['id']);
+      if (!Array.isArray(rows)) return sendError(res, rows);
+      const report = await registry.importDevices(rows, { dryRun: flag(q.data.dryRun), partial: flag(q.data.partial) }, actor(req));
+      res.json(report);
+    }),
+  );
+  r.post(
+    '/devices',
+    auth(...WRITERS),
+    route('registry:device-create', async (req, res) => {
+      const p = safeValidate(CreateDeviceSchema, req.body, 'device');
+      if (!p.ok) return sendError(res, p.error);
+      const out = await registry.createDevice(p.data, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.status(201).json({ device: out.device, token: out.token });
+    }),
+  );
+  r.get(
+    '/devices/:id',
+    auth(...READERS),
+    route('registry:device', (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const device = registry.getDevice(id);
+      if (!device) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
+      res.json({ device });
+    }),
+  );
+  r.get(
+    '/devices/:id/history',
+    auth(...READERS),
+    route('registry:device-history', async (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const out = await registry.deviceHistory(id);
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ deviceId: id, history: out.history });
+    }),
+  );
+  r.patch(
+    '/devices/:id',
+    auth(...WRITERS),
+    route('registry:device-update', async (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const p = safeValidate(PatchDeviceSchema, req.body, 'device update');
+      if (!p.ok) return sendError(res, p.error);
+      const out = await registry.patchDevice(id, p.data, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ device: out.device });
+    }),
+  );
+  r.delete(
+    '/devices/:id',
+    auth(...WRITERS),
+    route('registry:device-retire', async (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const q = safeValidate(VersionQuerySchema, queryOf(req), 'version');
+      if (!q.ok) return sendError(res, q.error);
+      const out = await registry.retireDevice(id, q.data.version, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ device: out.device });
+    }),
+  );
+  r.post(
+    '/devices/:id/token',
+    auth(...WRITERS),
+    route('registry:device-rotate', async (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const p = safeValidate(VersionBodySchema, req.body ?? {}, 'token rotation');
+      if (!p.ok) return sendError(res, p.error);
+      const out = await registry.rotateToken(id, p.data.version, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ deviceId: id, token: out.token, device: out.device });
+    }),
+  );
+  /** Demo fleet only: its HMAC-derived token (other devices' tokens are shown once, at creation or rotation). */
+  r.get(
+    '/devices/:id/token',
+    auth(...WRITERS),
+    route('registry:device-demo-token', (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const device = registry.getDevice(id);
+      if (!device) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
+      if (!registry.isDemoCredential(id))
+        return sendError(
+          res,
+          iocError('E_CONFLICT', `device ${id} has its own token, shown once; rotate it (POST /api/devices/${id}/token) for a new one`),
+        );
+      res.json({ deviceId: id, token: deviceToken(d.deviceSecret, id) });
+    }),
+  );
+
+  // --- assets --------------------------------------------------------------------------------------
+
+  r.get(
+    '/assets',
+    auth(...READERS),
+    route('registry:assets', (_req, res) => res.json({ assets: registry.listAssets() })),
+  );
+  r.get(
+    '/assets/export',
+    auth(...READERS),
+    route('registry:assets-export', (req, res) => {
+      const q = safeValidate(ExportQuerySchema, queryOf(req), 'export query');
+      if (!q.ok) return sendError(res, q.error);
+      const body = registry.exportAssets(q.data.format);
+      res
+        .type(q.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json')
+        .attachment(`assets.${q.data.format}`)
+        .send(body);
+    }),
+  );
+  r.post(
+    '/assets/import',
+    auth(...WRITERS),
+    importBody,
+    route('registry:assets-import', async (req, res) => {
+      const q = safeValidate(ImportQuerySchema, queryOf(req), 'import query');
+      if (!q.ok) return sendError(res, q.error);
+      const rows = importRows(req, ASSET_COLUMNS, ['id']);
+      if (!Array.isArray(rows)) return sendError(res, rows);
+      const report = await registry.importAssets(rows, { dryRun: flag(q.data.dryRun), partial: flag(q.data.partial) }, actor(req));
+      res.json(report);
+    }),
+  );
+  r.post(
+    '/assets',
+    auth(...WRITERS),
+    route('registry:asset-create', async (req, res) => {
+      const p = safeValidate(AssetInputSchema, req.body, 'asset');
+      if (!p.ok) return sendError(res, p.error);
+      const out = await registry.createAsset(p.data, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.status(201).json({ asset: out.asset });
+    }),
+  );
+  r.get(
+    '/assets/:id',
+    auth(...READERS),
+    route('registry:asset', (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const asset = registry.getAsset(id);
+      if (!asset) return sendError(res, iocError('E_NOT_FOUND', `no asset ${id}`));
+      res.json({ asset });
+    }),
+  );
+  r.get(
+    '/assets/:id/history',
+    auth(...READERS),
+    route('registry:asset-history', async (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const out = await registry.assetHistory(id);
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ assetId: id, history: out.history });
+    }),
+  );
+  r.patch(
+    '/assets/:id',
+    auth(...WRITERS),
+    route('registry:asset-update', async (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const p = safeValidate(PatchAssetSchema, req.body, 'asset update');
+      if (!p.ok) return sendError(res, p.error);
+      const out = await registry.patchAsset(id, p.data, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ asset: out.asset });
+    }),
+  );
+  r.delete(
+    '/assets/:id',
+    auth(...WRITERS),
+    route('registry:asset-retire', async (req, res) => {
+      const id = idOf(req, res);
+      if (id === null) return;
+      const q = safeValidate(VersionQuerySchema, queryOf(req), 'version');
+      if (!q.ok) return sendError(res, q.error);
+      const out = await registry.retireAsset(id, q.data.version, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ asset: out.asset });
+    }),
+  );
+
+  if (d.rules) mountRuleRoutes(r, d.rules, d, actor);
+  return r;
+}
+
+/** `/api/rules`: effective defaults with their overrides; admins edit (compare-and-set on versions). */
+function mountRuleRoutes(r: Router, rules: RuleRegistry, d: RegistryRouterDeps, actor: (req: AuthedRequest) => { username: string }): void {
+  const { route, auth } = d;
+  r.get(
+    '/rules',
+    auth(...READERS),
+    route('registry:rules', (_req, res) => res.json({ rules: rules.list() })),
+  );
+  r.get(
+    '/rules/:ruleId/history',
+    auth(...READERS),
+    route('registry:rule-history', async (req, res) => {
+      const p = safeValidate(RuleParamsSchema, { ...req.params }, 'rule');
+      if (!p.ok) return sendError(res, p.error);
+      const out = await rules.history(p.data.ruleId, HISTORY_ENTRIES);
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ ruleId: p.data.ruleId, changes: out.changes });
+    }),
+  );
+  r.put(
+    '/rules/:ruleId',
+    auth(...WRITERS),
+    route('registry:rule-default', async (req, res) => {
+      const p = safeValidate(RuleParamsSchema, { ...req.params }, 'rule');
+      if (!p.ok) return sendError(res, p.error);
+      const body = safeValidate(RuleDefaultEditSchema, req.body, 'rule edit');
+      if (!body.ok) return sendError(res, body.error);
+      const out = await rules.editDefault(p.data.ruleId, body.data, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ record: out.record });
+    }),
+  );
+  r.put(
+    '/rules/:ruleId/overrides/:targetType/:targetId',
+    auth(...WRITERS),
+    route('registry:rule-override', async (req, res) => {
+      const p = safeValidate(RuleOverrideParamsSchema, { ...req.params }, 'rule override');
+      if (!p.ok) return sendError(res, p.error);
+      const body = safeValidate(RuleOverrideEditSchema, req.body, 'rule override edit');
+      if (!body.ok) return sendError(res, body.error);
+      const out = await rules.putOverride(p.data.ruleId, { type: p.data.targetType, id: p.data.targetId }, body.data, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ override: out.override });
+    }),
+  );
+  r.delete(
+    '/rules/:ruleId/overrides/:targetType/:targetId',
+    auth(...WRITERS),
+    route('registry:rule-override-delete', async (req, res) => {
+      const p = safeValidate(RuleOverrideParamsSchema, { ...req.params }, 'rule override');
+      if (!p.ok) return sendError(res, p.error);
+      // the version may come as `?expectedVersion=N` or as a JSON body
+      const fromQuery = typeof req.query.expectedVersion === 'string' ? { expectedVersion: Number(req.query.expectedVersion) } : undefined;
+      const body = safeValidate(RuleOverrideDeleteSchema, fromQuery ?? req.body, 'override deletion');
+      if (!body.ok) return sendError(res, body.error);
+      const out = await rules.deleteOverride(p.data.ruleId, { type: p.data.targetType, id: p.data.targetId }, body.data.expectedVersion, actor(req));
+      if (!out.ok) return sendError(res, out.error);
+      res.json({ override: out.override });
+    }),
+  );
+}
