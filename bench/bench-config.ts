@@ -61,6 +61,17 @@ export interface BenchProfile {
     batchSize: number;
     maxInFlight: number;
   };
+  /** registry (issue 11): CSV import through the REST API, and the ingest ceiling with a large registry */
+  registry: {
+    /** devices per import CSV, one fresh import each */
+    importSizes: number[];
+    /** the ingest ceiling with this many registered devices … */
+    baseRegistered: number;
+    /** … against this many (the same load devices, probes and screens; the rest registered and silent) */
+    largeRegistered: number;
+    /** each open-loop step is offered this many times to each registry (a rate passes when any round passed) */
+    rounds: number;
+  };
   /** pause after a load window so the last frames arrive before counting, ms */
   settleMs: number;
   soak: {
@@ -113,6 +124,7 @@ export const FULL_PROFILE: BenchProfile = {
   },
   render: { pointCounts: [10_000, 50_000, 100_000], sampleMs: 5_000, updatesPerS: 4, updateFraction: 0.01 },
   flood: { fleetCount: 20_000, gateways: 4, tickMs: 100, windowMs: 8_000, rounds: 4, rateMultiple: 100, batchSize: 1000, maxInFlight: 4 },
+  registry: { importSizes: [10_000, 100_000], baseRegistered: 20_000, largeRegistered: 100_000, rounds: 2 },
   settleMs: 600,
   soak: {
     sampleEveryMs: 15_000,
@@ -144,4 +156,6 @@ export const QUICK_PROFILE: BenchProfile = {
   concurrency: { ...FULL_PROFILE.concurrency, clients: 500, connectConcurrency: 100, windowMs: 5_000, dispatchIterations: 20 },
   render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_000 },
   flood: { ...FULL_PROFILE.flood, fleetCount: 10_000, windowMs: 4_000, rounds: 2 },
+  // quick: the 10k import only; the ceiling at the quick ingest fleet (10k) against 100k registered
+  registry: { importSizes: [10_000], baseRegistered: 10_000, largeRegistered: 100_000, rounds: 1 },
 };

@@ -1,26 +1,44 @@
 /**
  * Options shared by the device simulator CLIs (main.ts, drill.ts): flags first, then the same
- * environment variables the server reads, so both sides build the same fleet by default.
+ * environment variables the server reads. The fleet itself comes from the server's registry; the
+ * fleet options (devices, seed) only matter for `--devices N` on an empty registry and for the
+ * signals' seed.
  */
 import { DEFAULT_FLEET } from '../scenes/fleet';
 import { DEV_DEVICE_SECRET } from '../server/device-token';
+import { DEFAULT_SIM_TOKENS_FILE } from './sim-tokens';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8080';
 export const DEFAULT_DEMO_PASSWORD = 'ioc-demo-2026';
 /** Loopback port on which the running simulator accepts drill requests from drill.ts; 0 = off. */
 export const DEFAULT_CONTROL_PORT = 8099;
+/** The simulator's service account in development: the demo administrator. */
+export const DEFAULT_SIM_USER = 'admin';
+/** How often the simulator reads the registry again (new devices start, retired ones stop), ms. */
+export const DEFAULT_REGISTRY_REFRESH_MS = 30_000;
+const MIN_REGISTRY_REFRESH_MS = 1_000;
 
 export interface SimulatorCliConfig {
   serverUrl: string;
   deviceSecret: string;
-  /** fleet size: must match the server's IOC_DEMO_DEVICES (ids are prefix-stable, so a smaller fleet is a subset) */
+  /** demo fleet size: what `--devices N` registers on an empty registry, and the standalone drill test's fleet */
   devices: number;
-  /** fleet and signal seed: must match the server's IOC_DEMO_SEED for identical positions */
+  /** signal seed, and the demo fleet's seed for `--devices N` (the server's IOC_DEMO_SEED gives the same devices it seeds) */
   seed: number;
   /** report-rate multiplier */
   rate: number;
   demoPassword: string;
   controlPort: number;
+  /** service account the simulator signs in with to read the registry (IOC_SIM_USER, default the demo admin) */
+  simUser: string;
+  /** its password (IOC_SIM_PASSWORD, default the demo password) */
+  simPassword: string;
+  /** the device tokens the simulator holds (IOC_SIM_TOKENS_FILE) */
+  tokensFile: string;
+  /** registry re-read interval, ms (IOC_SIM_REFRESH_MS) */
+  registryRefreshMs: number;
+  /** `--devices N` / IOC_DEMO_DEVICES given explicitly: register N demo devices when the registry has none */
+  registerDevices?: number;
 }
 
 export type ConfigResult = { ok: true; config: SimulatorCliConfig } | { ok: false; error: { code: 'E_VALIDATION'; message: string } };
@@ -33,7 +51,7 @@ function parseNumber(name: string, raw: string | undefined, fallback: number, ch
 
 /** Resolve flags (strings from parseArgs) and env into a config, or a validation error. */
 export function resolveCliConfig(
-  flags: { server?: string; devices?: string; seed?: string; rate?: string; 'control-port'?: string },
+  flags: { server?: string; devices?: string; seed?: string; rate?: string; 'control-port'?: string; 'refresh-ms'?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): ConfigResult {
   const devices = parseNumber('--devices', flags.devices ?? env.IOC_DEMO_DEVICES, DEFAULT_FLEET.count, (n) => Number.isInteger(n) && n > 0);
@@ -45,22 +63,34 @@ export function resolveCliConfig(
     DEFAULT_CONTROL_PORT,
     (n) => Number.isInteger(n) && n >= 0 && n < 65536,
   );
-  for (const v of [devices, seed, rate, controlPort]) if (typeof v === 'string') return { ok: false, error: { code: 'E_VALIDATION', message: v } };
+  const registryRefreshMs = parseNumber(
+    '--refresh-ms',
+    flags['refresh-ms'] ?? env.IOC_SIM_REFRESH_MS,
+    DEFAULT_REGISTRY_REFRESH_MS,
+    (n) => Number.isInteger(n) && n >= MIN_REGISTRY_REFRESH_MS,
+  );
+  for (const v of [devices, seed, rate, controlPort, registryRefreshMs])
+    if (typeof v === 'string') return { ok: false, error: { code: 'E_VALIDATION', message: v } };
   const serverUrl = (flags.server ?? env.IOC_SERVER_URL ?? DEFAULT_SERVER_URL).replace(/\/+$/, '');
   if (!/^https?:\/\//.test(serverUrl))
     return { ok: false, error: { code: 'E_VALIDATION', message: `--server must be an http(s) URL (got '${serverUrl}')` } };
-  return {
-    ok: true,
-    config: {
-      serverUrl,
-      deviceSecret: env.IOC_DEVICE_SECRET || DEV_DEVICE_SECRET,
-      devices: devices as number,
-      seed: seed as number,
-      rate: rate as number,
-      demoPassword: env.IOC_DEMO_PASSWORD || DEFAULT_DEMO_PASSWORD,
-      controlPort: controlPort as number,
-    },
+  const demoPassword = env.IOC_DEMO_PASSWORD || DEFAULT_DEMO_PASSWORD;
+  const explicitDevices = (flags.devices ?? env.IOC_DEMO_DEVICES) !== undefined && (flags.devices ?? env.IOC_DEMO_DEVICES) !== '';
+  const config: SimulatorCliConfig = {
+    serverUrl,
+    deviceSecret: env.IOC_DEVICE_SECRET || DEV_DEVICE_SECRET,
+    devices: devices as number,
+    seed: seed as number,
+    rate: rate as number,
+    demoPassword,
+    controlPort: controlPort as number,
+    simUser: env.IOC_SIM_USER || DEFAULT_SIM_USER,
+    simPassword: env.IOC_SIM_PASSWORD || demoPassword,
+    tokensFile: env.IOC_SIM_TOKENS_FILE || DEFAULT_SIM_TOKENS_FILE,
+    registryRefreshMs: registryRefreshMs as number,
   };
+  if (explicitDevices) config.registerDevices = devices as number;
+  return { ok: true, config };
 }
 
 /** Poll GET /healthz until it answers 2xx, or until `signal` aborts. Returns false when aborted. */

@@ -4,8 +4,8 @@
  * 1. By default it asks the running simulator (main.ts) to run the drill through its loopback
  *    control port (IOC_MOCK_CONTROL_PORT, default 8099): one source of truth for every device.
  * 2. If no simulator answers (or with --standalone) it runs its own short-lived simulator for
- *    just the drill's devices, built from the same fleet options (flags/env as main.ts) so the
- *    ids match. Its seq numbers are time-based like the live simulator's (ts·1000 + 500), so the
+ *    just the drill's devices, read from the server's registry like main.ts does (same service
+ *    account and token file). Its seq numbers are time-based like the live simulator's (ts·1000 + 500), so the
  *    server never takes them for duplicates, and once the drill ends the live simulator's later
  *    readings take over again. (If a live simulator without a control port is also running, both
  *    report the same devices during the drill and values may alternate: use the control port.)
@@ -19,6 +19,8 @@ import { DEV_DEVICE_SECRET } from '../server/device-token';
 import { resolveCliConfig, DEFAULT_CONTROL_PORT } from './cli-config';
 import { DRILLS, DRILL_NAMES, isDrillName, type DrillName, type DrillPlan, type ExpectedAlert } from './drills';
 import { GatewayClient, type GatewayStats } from './gateway-client';
+import { RegistryClient } from './registry-client';
+import { RegistryFleetSource, type SimulatedFleet } from './registry-fleet';
 import { DRILL_SEQ_SLOT, FleetSimulator } from './simulator';
 
 /** Standalone drills step their simulator this often, ms. */
@@ -28,6 +30,8 @@ export const DRILL_TAIL_MS = 5000;
 const CONTROL_TIMEOUT_MS = 1500;
 
 export interface RunDrillOptions {
+  /** the registry's devices, assets and tokens (the CLI reads them); without it a demo fleet is generated and signed with `deviceSecret` */
+  registry?: SimulatedFleet;
   devices?: number;
   seed?: number;
   deviceSecret?: string;
@@ -53,18 +57,19 @@ export interface RunDrillResult {
 export async function runDrill(serverUrl: string, name: DrillName, opts: RunDrillOptions = {}): Promise<RunDrillResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const seed = opts.seed ?? DEFAULT_FLEET.seed;
-  const fleet = generateFleet({ count: opts.devices ?? DEFAULT_FLEET.count, seed });
-  const plan = DRILLS[name].plan(fleet);
+  const fleet = opts.registry?.fleet ?? generateFleet({ count: opts.devices ?? DEFAULT_FLEET.count, seed });
+  const plan = opts.registry ? DRILLS[name].plan(fleet, opts.registry.assets) : DRILLS[name].plan(fleet);
   const ids = new Set(plan.deviceIds);
   const subset = fleet.filter((d) => ids.has(d.id));
-  const sim = new FleetSimulator({ fleet: subset, seed, seqSlot: DRILL_SEQ_SLOT });
+  const sim = new FleetSimulator({ fleet: subset, seed, seqSlot: DRILL_SEQ_SLOT, assets: opts.registry?.assets });
   const client = new GatewayClient({
     serverUrl,
-    deviceSecret: opts.deviceSecret ?? DEV_DEVICE_SECRET,
+    deviceSecret: opts.registry ? undefined : (opts.deviceSecret ?? DEV_DEVICE_SECRET),
     fetchImpl: opts.fetchImpl,
     log,
     statusIntervalMs: 0,
   });
+  if (opts.registry) client.setTokens(opts.registry.tokens);
   const realTime = opts.realTime ?? true;
   const startTs = opts.startTs ?? Date.now();
   sim.startDrill(name, startTs, plan);
@@ -150,7 +155,11 @@ async function main(): Promise<void> {
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
-  const result = await runDrill(cfg.serverUrl, name, { devices: cfg.devices, seed: cfg.seed, deviceSecret: cfg.deviceSecret, signal: abort.signal });
+  // standalone: the drill's devices from the registry, as the live simulator reads them
+  const registry = await new RegistryFleetSource(new RegistryClient({ serverUrl: cfg.serverUrl, username: cfg.simUser, password: cfg.simPassword }), {
+    tokensFile: cfg.tokensFile,
+  }).load();
+  const result = await runDrill(cfg.serverUrl, name, { registry, seed: cfg.seed, signal: abort.signal });
   if (values.json) console.log(JSON.stringify(result.expected));
   else {
     printExpected(result.expected);

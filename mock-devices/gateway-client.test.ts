@@ -137,6 +137,45 @@ describe('GatewayClient', () => {
     expect(line).not.toContain('\n');
     expect(line).toMatch(/readings\/s sent, 0 rejected, 0 dropped/);
   });
+
+  it("signs each reading with its device's own token and sends nothing for a device it holds no token for", async () => {
+    const server = fakeServer();
+    const client = new GatewayClient({ serverUrl: 'http://x', fetchImpl: server.fetchImpl, log: () => {}, statusIntervalMs: 0 });
+    client.setTokens(new Map([['dev-1', 'token-of-dev-1-0123456789']]));
+    client.enqueue(readings(14));
+    await client.flush();
+    const sent = server.bodies.flatMap((b) => b.readings);
+    expect(sent.map((r) => r.deviceId)).toEqual(['dev-1', 'dev-1']);
+    for (const r of sent) expect(r.token).toBe('token-of-dev-1-0123456789');
+    expect(client.stats()).toMatchObject({ sent: 2, withoutToken: 12 });
+    client.forgetToken('dev-1');
+    client.enqueue(readings(7));
+    expect(client.stats().pendingReadings).toBe(0);
+  });
+
+  it('tells which device each refused reading belongs to', async () => {
+    const fetchImpl = (async (_url: string | URL | Request, init?: RequestInit) => {
+      const body = JSON.parse(String(init?.body)) as { readings: SignedReading[] };
+      const rejected = body.readings.flatMap((r, index) => (r.deviceId === 'dev-3' ? [{ index, code: 'E_UNAUTHORIZED', message: 'bad token' }] : []));
+      const result = { accepted: body.readings.length - rejected.length, duplicates: 0, outOfOrder: 0, rejected };
+      return new Response(JSON.stringify(result), { status: 200 });
+    }) as typeof fetch;
+    const refused: [string, string][] = [];
+    const client = new GatewayClient({
+      serverUrl: 'http://x',
+      deviceSecret: DEV_DEVICE_SECRET,
+      fetchImpl,
+      log: () => {},
+      statusIntervalMs: 0,
+      onRejected: (deviceId, code) => refused.push([deviceId, code]),
+    });
+    client.enqueue(readings(14));
+    await client.flush();
+    expect(refused).toEqual([
+      ['dev-3', 'E_UNAUTHORIZED'],
+      ['dev-3', 'E_UNAUTHORIZED'],
+    ]);
+  });
 });
 
 async function vi_waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {

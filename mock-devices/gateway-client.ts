@@ -23,7 +23,8 @@ export const GATEWAY_DEFAULTS = {
 
 export interface GatewayClientOptions {
   serverUrl: string;
-  deviceSecret: string;
+  /** demo fleet secret: tokens derived from it for devices `setTokens` did not name (standalone drills, tests) */
+  deviceSecret?: string;
   maxBatchReadings?: number;
   maxPendingBatches?: number;
   retryBaseMs?: number;
@@ -35,6 +36,8 @@ export interface GatewayClientOptions {
   log?: (line: string) => void;
   /** injectable for tests */
   sleep?: (ms: number) => Promise<void>;
+  /** a reading the server refused, by device (e.g. E_UNAUTHORIZED: its token was rotated or revoked) */
+  onRejected?: (deviceId: string, code: string) => void;
 }
 
 /** Running totals since start. */
@@ -48,6 +51,8 @@ export interface GatewayStats {
   rejected: number;
   /** readings dropped because the pending queue was full */
   dropped: number;
+  /** readings not sent: no token for their device */
+  withoutToken: number;
   /** failed attempts (network error, timeout, 5xx, 429) */
   failedAttempts: number;
   pendingBatches: number;
@@ -62,7 +67,10 @@ function isRetryableStatus(status: number): boolean {
 }
 
 export class GatewayClient {
-  private readonly opts: Required<Omit<GatewayClientOptions, 'fetchImpl' | 'log' | 'sleep'>>;
+  private readonly opts: Required<Omit<GatewayClientOptions, 'fetchImpl' | 'log' | 'sleep' | 'onRejected' | 'deviceSecret'>> & {
+    deviceSecret?: string;
+  };
+  private readonly onRejected?: (deviceId: string, code: string) => void;
   private readonly fetchImpl: typeof fetch;
   private readonly log: (line: string) => void;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -75,6 +83,7 @@ export class GatewayClient {
     outOfOrder: 0,
     rejected: 0,
     dropped: 0,
+    withoutToken: 0,
     failedAttempts: 0,
   };
   private running = false;
@@ -98,6 +107,18 @@ export class GatewayClient {
     this.fetchImpl = options.fetchImpl ?? fetch;
     this.log = options.log ?? ((line) => console.log(line));
     this.sleep = options.sleep ?? defaultSleep;
+    this.onRejected = options.onRejected;
+  }
+
+  /** The server refused this device's token: its readings are not sent until `setTokens` names it again. */
+  forgetToken(deviceId: string): void {
+    this.tokens.delete(deviceId);
+  }
+
+  /** The devices' own tokens from now on (the registry's answer); others fall back to the demo secret, if any. */
+  setTokens(tokens: ReadonlyMap<string, string>): void {
+    this.tokens.clear();
+    for (const [id, token] of tokens) this.tokens.set(id, token);
   }
 
   /** Sign readings and queue them in batches of ≤ maxBatchReadings; drops the oldest batches beyond the bound. */
@@ -106,11 +127,16 @@ export class GatewayClient {
     // top up the newest batch if it has room, so frequent small steps still make big POSTs
     let tail = this.queue.length > 0 ? this.queue[this.queue.length - 1] : undefined;
     for (const r of readings) {
+      const token = this.tokenOf(r.deviceId);
+      if (token === undefined) {
+        this.totals.withoutToken++;
+        continue;
+      }
       if (!tail || tail.length >= this.opts.maxBatchReadings) {
         tail = [];
         this.queue.push(tail);
       }
-      tail.push({ ...r, token: this.tokenOf(r.deviceId) });
+      tail.push({ ...r, token });
     }
     this.trimQueue();
     this.wake?.();
@@ -174,9 +200,10 @@ export class GatewayClient {
     this.log(this.statusLine());
   }
 
-  private tokenOf(deviceId: string): string {
+  /** The device's token; undefined when it has none here (its readings are not sent). */
+  private tokenOf(deviceId: string): string | undefined {
     let t = this.tokens.get(deviceId);
-    if (!t) {
+    if (!t && this.opts.deviceSecret !== undefined) {
       t = deviceToken(this.opts.deviceSecret, deviceId);
       this.tokens.set(deviceId, t);
     }
@@ -232,8 +259,13 @@ export class GatewayClient {
         this.totals.outOfOrder += result?.outOfOrder ?? 0;
         const rejected = result?.rejected ?? [];
         this.totals.rejected += rejected.length;
-        if (rejected.length > 0)
+        if (rejected.length > 0) {
           this.logOnce(`[devices] server rejected ${rejected.length} readings, e.g. ${rejected[0].code}: ${rejected[0].message}`);
+          for (const x of rejected) {
+            const reading = batch[x.index];
+            if (reading) this.onRejected?.(reading.deviceId, x.code);
+          }
+        }
         return true;
       }
       if (!isRetryableStatus(res.status)) {

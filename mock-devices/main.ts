@@ -1,12 +1,17 @@
 /**
  * Simulated device fleet CLI.
  *
- *   tsx mock-devices/main.ts --server http://127.0.0.1:8080 --devices 2000 --rate 1 --seed N [--no-handlers] [--drill rainstorm]
+ *   tsx mock-devices/main.ts --server http://127.0.0.1:8080 [--devices N] --rate 1 --seed N [--no-handlers] [--drill rainstorm]
+ *   tsx mock-devices/main.ts --adopt <deviceId>
  *
- * Env fallbacks: IOC_SERVER_URL, IOC_DEVICE_SECRET (default DEV_DEVICE_SECRET), IOC_DEMO_DEVICES,
- * IOC_DEMO_SEED, IOC_DEVICE_RATE, IOC_DEMO_PASSWORD (default 'ioc-demo-2026'), IOC_MOCK_CONTROL_PORT.
+ * Env fallbacks: IOC_SERVER_URL, IOC_DEMO_DEVICES, IOC_DEMO_SEED, IOC_DEVICE_RATE, IOC_DEMO_PASSWORD
+ * (default 'ioc-demo-2026'), IOC_MOCK_CONTROL_PORT, IOC_SIM_USER / IOC_SIM_PASSWORD (the service
+ * account that reads the registry; default the demo admin), IOC_SIM_TOKENS_FILE (default
+ * var/sim-tokens.json), IOC_SIM_REFRESH_MS (registry re-read interval, default 30 s).
  *
- * Waits for the server's /healthz, then streams readings through the GatewayClient and (unless
+ * Waits for the server's /healthz, reads the devices from the server's registry (registry-fleet.ts;
+ * `--devices N` first registers N demo devices through the import API when the registry has none),
+ * then streams readings through the GatewayClient, re-reads the registry periodically, and (unless
  * --no-handlers) moves the demo handlers. It listens on 127.0.0.1:<control port> for
  * `POST /drill/<name>` so `npm run drill` starts drills in THIS simulator (one source of truth
  * for every device's readings). SIGINT/SIGTERM stop it cleanly.
@@ -14,19 +19,26 @@
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { generateFleet } from '../scenes/fleet';
 import { resolveCliConfig, waitForServer, type SimulatorCliConfig } from './cli-config';
 import { DRILLS, DRILL_NAMES, isDrillName, type DrillName } from './drills';
 import { GatewayClient } from './gateway-client';
 import { HandlerSimulator } from './handler-sim';
+import { adoptDevice, registerDemoDevices, RegistryFleetSource, type SimulatedFleet } from './registry-fleet';
+import { RegistryClient } from './registry-client';
 import { FleetSimulator } from './simulator';
 
 /** How often the simulator is stepped, ms (readings keep their exact due time). */
 export const TICK_MS = 250;
 /** A --drill given on the command line starts this long after the first readings, so screens have a baseline. */
 export const CLI_DRILL_DELAY_MS = 10_000;
+/** A registry that cannot be read yet is tried again this often, ms. */
+export const REGISTRY_RETRY_MS = 3_000;
+/** On stop, queued readings get this long to go out, ms. */
+const STOP_DRAIN_MS = 2_000;
 
-const USAGE = `usage: tsx mock-devices/main.ts [--server URL] [--devices N] [--rate X] [--seed N] [--no-handlers] [--drill ${DRILL_NAMES.join('|')}] [--control-port P]`;
+const USAGE =
+  `usage: tsx mock-devices/main.ts [--server URL] [--devices N] [--rate X] [--seed N] [--no-handlers] ` +
+  `[--drill ${DRILL_NAMES.join('|')}] [--control-port P] [--refresh-ms MS] | --adopt <deviceId>`;
 
 /** Loopback control endpoint: POST /drill/<name> starts a drill, GET /status reports counters. */
 function startControlServer(port: number, sim: FleetSimulator, client: GatewayClient, log: (l: string) => void): Server | undefined {
@@ -54,24 +66,84 @@ function startControlServer(port: number, sim: FleetSimulator, client: GatewayCl
   return server;
 }
 
+/** Reads the registry until it answers (the server may be starting, the account not there yet), or aborts. */
+async function loadFleet(source: RegistryFleetSource, signal: AbortSignal, log: (l: string) => void): Promise<SimulatedFleet | undefined> {
+  let lastError = '';
+  while (!signal.aborted) {
+    try {
+      return await source.load();
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (msg !== lastError) log(`[devices] cannot read the registry (${msg}); retrying`);
+      lastError = msg;
+    }
+    await new Promise((r) => setTimeout(r, REGISTRY_RETRY_MS));
+  }
+  return undefined;
+}
+
 export async function runFleet(
   config: SimulatorCliConfig,
-  opts: { handlers: boolean; drill?: DrillName; signal: AbortSignal; log?: (l: string) => void },
+  opts: { handlers: boolean; drill?: DrillName; signal: AbortSignal; log?: (l: string) => void; fetchImpl?: typeof fetch },
 ): Promise<void> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const fleet = generateFleet({ count: config.devices, seed: config.seed });
-  log(`[devices] ${fleet.length} devices (seed ${config.seed}, rate ×${config.rate}) → ${config.serverUrl}`);
-  if (!(await waitForServer(config.serverUrl, { signal: opts.signal, log }))) return;
-  log('[devices] server is up; streaming readings');
+  log(`[devices] reading the device registry of ${config.serverUrl} as ${config.simUser} (seed ${config.seed}, rate ×${config.rate})`);
+  if (!(await waitForServer(config.serverUrl, { signal: opts.signal, log, fetchImpl: opts.fetchImpl }))) return;
+  const registry = new RegistryClient({
+    serverUrl: config.serverUrl,
+    username: config.simUser,
+    password: config.simPassword,
+    fetchImpl: opts.fetchImpl,
+  });
+  if (config.registerDevices !== undefined) {
+    try {
+      await registerDemoDevices(registry, { count: config.registerDevices, seed: config.seed, tokensFile: config.tokensFile, log });
+    } catch (err) {
+      log(`[devices] could not register demo devices (${err instanceof Error ? err.message : String(err)}); simulating what the registry holds`);
+    }
+  }
+  const source = new RegistryFleetSource(registry, { tokensFile: config.tokensFile, log });
+  const first = await loadFleet(source, opts.signal, log);
+  if (!first) return;
+  log(`[devices] ${first.fleet.length} devices from the registry; streaming readings`);
 
-  const sim = new FleetSimulator({ fleet, seed: config.seed, rateScale: config.rate });
-  const client = new GatewayClient({ serverUrl: config.serverUrl, deviceSecret: config.deviceSecret, log });
+  const sim = new FleetSimulator({ fleet: first.fleet, assets: first.assets, seed: config.seed, rateScale: config.rate });
+  const client = new GatewayClient({
+    serverUrl: config.serverUrl,
+    log,
+    fetchImpl: opts.fetchImpl,
+    // a token rotated or revoked, or a device retired meanwhile: stop sending for it until the registry is read again
+    onRejected: (deviceId, code) => {
+      if (code !== 'E_UNAUTHORIZED' && code !== 'E_NOT_FOUND') return;
+      client.forgetToken(deviceId);
+      source.forgetToken(deviceId);
+    },
+  });
+  client.setTokens(first.tokens);
   client.start();
   const control = startControlServer(config.controlPort, sim, client, log);
   const handlers = opts.handlers
     ? new HandlerSimulator({ serverUrl: config.serverUrl, password: config.demoPassword, seed: config.seed, log })
     : undefined;
   handlers?.start();
+
+  // the registry is read again periodically: new devices start reporting, retired ones stop
+  let refreshing = false;
+  const refresh = setInterval(() => {
+    if (refreshing) return;
+    refreshing = true;
+    source
+      .load()
+      .then((next) => {
+        const { added, removed } = sim.setFleet(next.fleet, next.assets);
+        client.setTokens(next.tokens);
+        if (added > 0 || removed > 0) log(`[devices] registry changed: +${added} −${removed} devices (now ${next.fleet.length})`);
+      })
+      .catch((err: unknown) =>
+        log(`[devices] registry refresh failed (${err instanceof Error ? err.message : String(err)}); keeping the current fleet`),
+      )
+      .finally(() => (refreshing = false));
+  }, config.registryRefreshMs);
 
   const firstTs = Date.now();
   let drillPending = opts.drill;
@@ -91,10 +163,21 @@ export async function runFleet(
     opts.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   clearInterval(timer);
+  clearInterval(refresh);
   handlers?.stop();
   control?.close();
-  await client.stop(2000);
+  await client.stop(STOP_DRAIN_MS);
   log(`[devices] stopped: ${client.statusLine()}`);
+}
+
+/** `--adopt <id>`: the simulator takes over a registered device (its current token stops working). */
+async function adopt(config: SimulatorCliConfig, deviceId: string): Promise<void> {
+  const registry = new RegistryClient({ serverUrl: config.serverUrl, username: config.simUser, password: config.simPassword });
+  await adoptDevice(registry, deviceId, config.tokensFile);
+  console.log(
+    `[devices] adopted ${deviceId}: its token was rotated and the new one kept in ${config.tokensFile}; ` +
+      `the running simulator reports for it from its next registry refresh. Its previous token no longer works.`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -107,6 +190,8 @@ async function main(): Promise<void> {
       'no-handlers': { type: 'boolean', default: false },
       drill: { type: 'string' },
       'control-port': { type: 'string' },
+      'refresh-ms': { type: 'string' },
+      adopt: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -119,6 +204,10 @@ async function main(): Promise<void> {
   if (!resolved.ok) {
     console.error(`${resolved.error.code}: ${resolved.error.message}\n${USAGE}`);
     process.exitCode = 2;
+    return;
+  }
+  if (values.adopt !== undefined) {
+    await adopt(resolved.config, values.adopt);
     return;
   }
   if (values.drill !== undefined && !isDrillName(values.drill)) {

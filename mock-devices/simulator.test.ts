@@ -104,3 +104,30 @@ describe('FleetSimulator', () => {
     for (const h of yellow) expect(h.ruleId).toMatch(/overload|elevator-fault|blocked/);
   });
 });
+
+describe('FleetSimulator.setFleet (the registry changed)', () => {
+  const fleet = generateFleet({ count: 40, seed: 7 });
+
+  it('starts new devices, stops removed ones, and keeps the schedule and seq of those that stayed', () => {
+    const sim = new FleetSimulator({ fleet: fleet.slice(0, 30), seed: SEED });
+    const last = new Map<string, number>();
+    const note = (rs: SignedReadingWithoutToken[]) => {
+      for (const r of rs) last.set(r.deviceId, r.seq);
+    };
+    run(sim, SUMMER_MORNING_TS, SUMMER_MORNING_TS + 60_000, 1000, note);
+    const kept = fleet.slice(10, 30);
+    const added = fleet.slice(30, 40);
+    expect(sim.setFleet([...kept, ...added])).toEqual({ added: 10, removed: 10 });
+    const seen = new Set<string>();
+    run(sim, SUMMER_MORNING_TS + 61_000, SUMMER_MORNING_TS + 121_000, 1000, (rs) => {
+      for (const r of rs) {
+        seen.add(r.deviceId);
+        const prev = last.get(r.deviceId);
+        if (prev !== undefined) expect(r.seq).toBeGreaterThan(prev);
+        last.set(r.deviceId, r.seq);
+      }
+    });
+    expect([...seen].sort()).toEqual([...kept, ...added].map((d) => d.id).sort());
+    expect(sim.deviceIds()).toEqual([...kept, ...added].map((d) => d.id));
+  });
+});

@@ -68,9 +68,10 @@ export interface ActiveDrill {
 }
 
 export class FleetSimulator {
-  private readonly devices: DeviceRuntime[];
-  private readonly byId = new Map<string, DeviceRuntime>();
-  private readonly assets: readonly Asset[];
+  private devices: DeviceRuntime[];
+  private byId = new Map<string, DeviceRuntime>();
+  private assets: readonly Asset[];
+  private readonly rateScale: number;
   private readonly seed: number;
   private readonly seqSlot: number;
   private weather: WeatherState;
@@ -85,21 +86,61 @@ export class FleetSimulator {
     this.seed = opts.seed;
     this.seqSlot = opts.seqSlot ?? LIVE_SEQ_SLOT;
     this.assets = opts.assets ?? QINGDAO_ASSETS;
+    this.rateScale = rateScale;
     this.weather = { seed: opts.seed, rainOverrides: [] };
     const assetById = new Map(this.assets.map((a) => [a.id, a]));
     this.devices = opts.fleet.map((device) => {
-      const rt: DeviceRuntime = {
-        device,
-        asset: device.assetId ? assetById.get(device.assetId) : undefined,
-        intervalMs: Math.max(MIN_REPORT_INTERVAL_MS, DEVICE_CATALOGUE[device.kind].intervalMs / rateScale),
-        nextDueTs: NaN,
-        lastSeq: -1,
-        signal: { lastTs: 0 },
-        rng: createRng(deriveSeed(opts.seed, device.id)),
-      };
+      const rt = this.newRuntime(device, assetById);
       this.byId.set(device.id, rt);
       return rt;
     });
+  }
+
+  private newRuntime(device: Device, assetById: ReadonlyMap<string, Asset>): DeviceRuntime {
+    return {
+      device,
+      asset: device.assetId ? assetById.get(device.assetId) : undefined,
+      intervalMs: Math.max(MIN_REPORT_INTERVAL_MS, DEVICE_CATALOGUE[device.kind].intervalMs / this.rateScale),
+      nextDueTs: NaN,
+      lastSeq: -1,
+      signal: { lastTs: 0 },
+      rng: createRng(deriveSeed(this.seed, device.id)),
+    };
+  }
+
+  /**
+   * The registry changed: new devices start reporting at their next step, devices no longer in
+   * `fleet` stop, and a device that stayed keeps its schedule, seq and signal (a changed kind starts
+   * over). A running drill keeps its plan; its devices that left are skipped.
+   */
+  setFleet(fleet: readonly Device[], assets: readonly Asset[] = this.assets): { added: number; removed: number } {
+    this.assets = assets;
+    const assetById = new Map(assets.map((a) => [a.id, a]));
+    const byId = new Map<string, DeviceRuntime>();
+    let added = 0;
+    this.devices = fleet.map((device) => {
+      const old = this.byId.get(device.id);
+      let rt: DeviceRuntime;
+      if (old && old.device.kind === device.kind) {
+        rt = old;
+        rt.device = device;
+        rt.asset = device.assetId ? assetById.get(device.assetId) : undefined;
+      } else {
+        rt = this.newRuntime(device, assetById);
+        added++;
+      }
+      byId.set(device.id, rt);
+      return rt;
+    });
+    const removed = [...this.byId.keys()].filter((id) => !byId.has(id) || byId.get(id) !== this.byId.get(id)).length;
+    this.byId = byId;
+    for (const id of this.drillDevices) if (!byId.has(id)) this.drillDevices.delete(id);
+    return { added, removed };
+  }
+
+  /** Ids of the devices reported for, in fleet order. */
+  deviceIds(): string[] {
+    return this.devices.map((d) => d.device.id);
   }
 
   /** Report interval of a device outside drills, ms. */

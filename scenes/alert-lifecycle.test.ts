@@ -74,6 +74,29 @@ describe('alert lifecycle', () => {
     expect(applyRuleLevel(undefined, 'red', { device, rule, ts: T0, value: 600 }).alert).not.toHaveProperty('ruleVersion');
   });
 
+  it('records the version of the rule in force when an open alert changes level or is re-raised after a rule change', () => {
+    const v1 = { ...rule, version: 1 };
+    const v2 = { ...rule, version: 2 };
+    const v3 = { ...rule, version: 3 };
+    const raised = applyRuleLevel(undefined, 'yellow', { device, rule: v1, ts: T0, value: 310 }).alert!;
+    // same level under the edited rule: bookkeeping only, the version that raised it stays
+    const same = applyRuleLevel(raised, 'yellow', { device, rule: v2, ts: T0 + 1, value: 320 });
+    expect(same).toMatchObject({ change: null, alert: { ruleVersion: 1 } });
+    // the edited rule moves it to orange: updated, with the new version
+    const moved = applyRuleLevel(same.alert, 'orange', { device, rule: v2, ts: T0 + 2, value: 420 });
+    expect(moved).toMatchObject({ change: 'updated', alert: { level: 'orange', ruleVersion: 2 } });
+    // cleared (version kept), then re-raised under version 3
+    const cleared = applyRuleLevel(moved.alert, null, { device, rule: v2, ts: T0 + 3, value: 100 });
+    expect(cleared).toMatchObject({ change: 'cleared', alert: { ruleVersion: 2 } });
+    const again = applyRuleLevel(cleared.alert, 'red', { device, rule: v3, ts: T0 + 4, value: 600 });
+    expect(again).toMatchObject({ change: 'updated', alert: { level: 'red', count: 2, ruleVersion: 3 } });
+    // the override removed (catalogue default decides): the alert claims no override version
+    const byDefault = applyRuleLevel(again.alert, 'orange', { device, rule, ts: T0 + 5, value: 450 });
+    expect(byDefault.change).toBe('updated');
+    expect(byDefault.alert).not.toHaveProperty('ruleVersion');
+    expect(again.alert!.ruleVersion).toBe(3); // inputs are never mutated
+  });
+
   it('does nothing without an alert and without a level', () => {
     expect(applyRuleLevel(undefined, null, { device, rule, ts: T0 })).toEqual({ alert: undefined, change: null });
   });

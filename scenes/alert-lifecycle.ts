@@ -5,7 +5,10 @@
  * - at most one open alert per (deviceId, ruleId); "open" = not (cleared and acknowledged);
  * - a condition that comes back while its alert is still open re-activates that alert
  *   (count + 1, new last-seen) instead of creating a duplicate;
- * - inputs are never mutated: every change returns a new Alert.
+ * - inputs are never mutated: every change returns a new Alert;
+ * - `ruleVersion` is the version of the rule that decided the alert's current level: set when it is
+ *   raised, and again when a later rule (an edited override) changes its level or re-raises it;
+ *   absent while that rule is a catalogue default. Clearing and bookkeeping keep it.
  */
 import { ALERT_LEVEL_RANK } from './domain';
 import type { Alert, AlertLevel, Device, Rule } from './domain';
@@ -64,7 +67,10 @@ export function applyRuleLevel(
     // Cleared but not yet acknowledged: the same alert comes back (dedup), it does not duplicate.
     const { clearedTs: _clearedTs, ...rest } = current;
     return {
-      alert: { ...rest, ...observed, cleared: false, level, peakLevel: worseLevel(current.peakLevel, level) ?? level, count: current.count + 1 },
+      alert: withRuleVersion(
+        { ...rest, ...observed, cleared: false, level, peakLevel: worseLevel(current.peakLevel, level) ?? level, count: current.count + 1 },
+        ctx.rule,
+      ),
       change: 'updated',
     };
   }
@@ -72,9 +78,17 @@ export function applyRuleLevel(
     return { alert: { ...current, ...observed }, change: null };
   }
   return {
-    alert: { ...current, ...observed, level, peakLevel: worseLevel(current.peakLevel, level) ?? level },
+    alert: withRuleVersion({ ...current, ...observed, level, peakLevel: worseLevel(current.peakLevel, level) ?? level }, ctx.rule),
     change: 'updated',
   };
+}
+
+/** The alert (a fresh copy) stamped with the version of the rule that decided its level; none for a catalogue rule. */
+function withRuleVersion(alert: Alert, rule: Rule): Alert {
+  const version = ruleVersion(rule);
+  if (version !== undefined) return { ...alert, ruleVersion: version };
+  const { ruleVersion: _previous, ...rest } = alert;
+  return rest;
 }
 
 function observedFields(ctx: ApplyRuleLevelContext): Pick<Alert, 'lastTs'> & Partial<Pick<Alert, 'value'>> {

@@ -6,25 +6,13 @@
  */
 import type { Incident, IncidentState, Role } from './domain';
 import { SYSTEM_ACTOR_NAME } from './incident-machine';
+import { isIncidentInProgress } from './incident-states';
 
-/** States of an open work order: every state but closed (a resolved incident waits for an officer's close). */
-export const OPEN_INCIDENT_STATES: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved'];
-
-/** States in which the incident is still being worked on and its SLA clock runs: open and not yet resolved. */
-export const IN_PROGRESS_INCIDENT_STATES: readonly IncidentState[] = ['reported', 'dispatched', 'accepted', 'on_site'];
+// "open" and "in progress" live in the leaf module incident-states.ts (sla.ts needs them too)
+export { IN_PROGRESS_INCIDENT_STATES, OPEN_INCIDENT_STATES, isIncidentInProgress, isIncidentOpen } from './incident-states';
 
 /** States before anyone accepted the task: the response deadline applies. */
 const AWAITING_RESPONSE_STATES: readonly IncidentState[] = ['reported', 'dispatched'];
-
-/** The work order is open: it is not closed (resolved incidents are still open until an officer closes them). */
-export function isIncidentOpen(incident: Pick<Incident, 'state'>): boolean {
-  return OPEN_INCIDENT_STATES.includes(incident.state);
-}
-
-/** The incident still needs field work and its SLA clock runs: neither resolved nor closed. */
-export function isIncidentInProgress(incident: Pick<Incident, 'state'>): boolean {
-  return IN_PROGRESS_INCIDENT_STATES.includes(incident.state);
-}
 
 export type SlaDeadlineKind = 'response' | 'resolve';
 

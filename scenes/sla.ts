@@ -3,6 +3,7 @@
  */
 import { PRIORITIES } from './domain';
 import type { AlertLevel, Incident, Priority } from './domain';
+import { isIncidentInProgress } from './incident-states';
 
 export interface SlaPolicy {
   /** ms from creation to accept / arrive on site */
@@ -46,7 +47,8 @@ export function slaDeadlines(
 }
 
 /**
- * How much of the resolution time is used. The clock stops when the incident is resolved or closed.
+ * How much of the resolution time is used. The clock runs while the incident is in progress
+ * (`isIncidentInProgress`) and stops once it is resolved or closed.
  * - fraction: used / allowed, clamped to 0..1
  * - breached: the stop time (or now) is past the deadline
  * - remainingMs: ms left until the deadline; negative = overdue by that much
@@ -55,7 +57,7 @@ export function slaProgress(
   incident: Pick<Incident, 'createdTs' | 'slaDueTs' | 'resolvedTs' | 'closedTs' | 'state'>,
   nowTs: number,
 ): { fraction: number; breached: boolean; remainingMs: number } {
-  const stopped = incident.state === 'resolved' || incident.state === 'closed';
+  const stopped = !isIncidentInProgress(incident);
   const endTs = stopped ? (incident.resolvedTs ?? incident.closedTs ?? nowTs) : nowTs;
   const allowedMs = incident.slaDueTs - incident.createdTs;
   const usedMs = endTs - incident.createdTs;

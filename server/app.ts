@@ -122,6 +122,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     seriesBucketMs: config.seriesBucketMs,
     seriesBuckets: config.seriesBuckets,
   });
+  // the screens show the registry's assets and resources (bridges, rivers' levels, shelters' capacity…)
+  fusion.setAssets(registry.listAssets());
   // rule edits take effect from each device's next reading
   rules.attach((resolve) => fusion.setRules(resolve));
   // read before the states: a flush in between only makes the replay longer, never skips a reading
@@ -215,7 +217,10 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     }
   };
   // registry edits take effect live: map, KPIs, rules; alerts a change clears are handled like any other
-  registry.attach({ deviceChanged: (device) => onAlertChanges(fusion.upsertDevice(device)) });
+  registry.attach({
+    deviceChanged: (device) => onAlertChanges(fusion.upsertDevice(device)),
+    assetChanged: (asset) => fusion.upsertAsset(asset),
+  });
   let lastStoreWarnTs = 0;
   // deferred readings are fsync'ed here before they are acknowledged (the memory store keeps nothing anyway)
   let spool: IngestSpool | null = null;

@@ -146,6 +146,8 @@ export interface ServerConfig {
   liveMaxQueuedPackets: number;
   /** how often `/live` output buffers are checked, ms */
   liveBufferCheckIntervalMs: number;
+  /** a live client is dropped after this many consecutive checks over the output bound */
+  liveStalledChecks: number;
   /** keys (users, source addresses) each rate limiter remembers at most */
   rateLimitMaxKeys: number;
   /**
@@ -258,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     liveMaxBufferedBytes: 8 * 1024 * 1024,
     liveMaxQueuedPackets: 2000,
     liveBufferCheckIntervalMs: 1000,
+    liveStalledChecks: 5,
     rateLimitMaxKeys: 50_000,
     spoolDir: e.IOC_SPOOL_DIR ? resolve(e.IOC_SPOOL_DIR) : e.NODE_ENV === 'test' ? null : resolve(process.cwd(), 'var', 'spool'),
     ingestBurstFactor: 10,

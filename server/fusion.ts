@@ -22,11 +22,13 @@ import type {
   ScreenSceneId,
 } from '../scenes/domain';
 import type { FusedState, SeriesWindow } from '../scenes/scene-model';
+import type { RegistryAsset } from './registry/registry-schemas';
 import { evaluateReadingRules, silentOfflineRule } from '../scenes/rule-engine';
 import { openAlertKey } from '../scenes/alert-lifecycle';
 import { DEFAULT_RULES } from '../scenes/catalogue';
 import { QINGDAO_ASSETS, QINGDAO_RESOURCES } from '../scenes/city/qingdao';
 import { AlertBook, ALERT_STATUS_CHANGED, ALERT_UNCHANGED, type AlertChangeRecord } from './fusion/alert-book';
+import { AssetBook } from './fusion/asset-book';
 import { DeviceRegistry } from './fusion/device-registry';
 import { DeviceRuleBook, type DeviceRules, type RuleResolver } from './fusion/device-rules';
 import { DeviceStates } from './fusion/device-states';
@@ -56,7 +58,8 @@ export class Fusion {
   private readonly series: SeriesWindows;
   private readonly roster: HandlerRoster;
   private readonly changes: SceneChanges;
-  private readonly resources = QINGDAO_RESOURCES.map((r) => ({ ...r }));
+  /** assets and resources on screen; the Qingdao demo's until the registry's are loaded (setAssets) */
+  private readonly assets = new AssetBook(QINGDAO_ASSETS, QINGDAO_RESOURCES);
   /** the live registry: active and maintenance devices (a retired device leaves it) */
   readonly devices: ReadonlyMap<string, Device>;
   readonly deviceStates: ReadonlyMap<string, DeviceState> = this.states.states;
@@ -132,6 +135,22 @@ export class Fusion {
     const rt = this.runtimes.get(id);
     if (rt) this.series.forget(rt.series);
     this.runtimes.delete(id);
+  }
+
+  /** Replaces every asset and resource with the registry's (start-up); every scene is rebuilt. */
+  setAssets(records: readonly RegistryAsset[]): void {
+    this.assets.replaceAll(records);
+    this.changes.markAllDirty();
+  }
+
+  /** An asset or resource appears, is edited, or (retired record) leaves the screens. */
+  upsertAsset(record: RegistryAsset): void {
+    for (const scene of this.assets.put(record)) this.changes.markDirty(scene);
+  }
+
+  /** An asset or resource leaves the screens (its devices stay, unmounted on screen). */
+  removeAsset(id: string): void {
+    for (const scene of this.assets.remove(id)) this.changes.markDirty(scene);
   }
 
   /** Effective rules per device from now on (null: the catalogue's), in force from each device's next reading. */
@@ -313,8 +332,7 @@ export class Fusion {
       alerts: this.book.list(),
       incidents: [...this.incidents.values()],
       handlers: this.roster.list(),
-      assets: QINGDAO_ASSETS,
-      resources: this.resources,
+      ...this.assets.publish(),
       series: this.series.published,
       alertTrend: this.book.trend,
       statusEpoch: this.changes.statusEpoch,

@@ -66,6 +66,7 @@ export type RealtimeLimits = Pick<
   | 'liveMaxBufferedBytes'
   | 'liveMaxQueuedPackets'
   | 'liveBufferCheckIntervalMs'
+  | 'liveStalledChecks'
 >;
 
 export interface RealtimeDeps {
@@ -119,6 +120,8 @@ export class Realtime implements ChangeNotifier {
   readonly live: Namespace;
   readonly device: Namespace;
   readonly hub: SceneHub;
+  /** consecutive buffer checks a live socket was found over the output bound */
+  private readonly overLimitChecks = new WeakMap<Socket, number>();
   private commands: CommandService | null = null;
   private ingest: IngestService | null = null;
   private bufferTimer: NodeJS.Timeout | null = null;
@@ -264,11 +267,20 @@ export class Realtime implements ChangeNotifier {
 
   /** Drops `/live` clients that stopped reading: their unsent output would grow without bound. */
   dropStalledReaders(): void {
-    const { liveMaxBufferedBytes, liveMaxQueuedPackets } = this.deps.limits;
+    const { liveMaxBufferedBytes, liveMaxQueuedPackets, liveStalledChecks } = this.deps.limits;
     for (const socket of this.live.sockets.values()) {
       const conn = socket.conn as unknown as EngineConn;
       const out = pendingOutput(conn, liveMaxQueuedPackets + 1);
-      if (out.bytes <= liveMaxBufferedBytes && out.packets <= liveMaxQueuedPackets) continue;
+      if (out.bytes <= liveMaxBufferedBytes && out.packets <= liveMaxQueuedPackets) {
+        this.overLimitChecks.delete(socket);
+        continue;
+      }
+      // a large snapshot (a 100k-device overview is ≈ 8 MB) passes the bound for a moment on a
+      // client that reads; only a client that stays over it check after check has stopped reading
+      const checks = (this.overLimitChecks.get(socket) ?? 0) + 1;
+      this.overLimitChecks.set(socket, checks);
+      if (checks < liveStalledChecks) continue;
+      this.overLimitChecks.delete(socket);
       const me = socket.data as LiveSocketData;
       this.deps.log.warn(
         {
@@ -277,8 +289,9 @@ export class Realtime implements ChangeNotifier {
           queuedPackets: out.packets,
           maxBufferedBytes: liveMaxBufferedBytes,
           maxQueuedPackets: liveMaxQueuedPackets,
+          checks,
         },
-        'live client dropped: it stopped reading and its output buffer passed the limit',
+        'live client dropped: it stopped reading and its output buffer stayed over the limit',
       );
       socket.disconnect(true);
       // the close handshake would wait behind the unread bytes: cut the transport now

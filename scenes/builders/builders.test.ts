@@ -381,6 +381,19 @@ describe('reuse between builds (statusEpoch)', () => {
     expect(c.devices.find((d) => d.id === someone.id)!.s).toBe('offline');
   });
 
+  it('rebuilds the asset items when the assets change, even within one status epoch', () => {
+    const base = makeFusedState();
+    const devices = new Map(base.devices);
+    const a = SCENE_BUILDERS.overview({ ...base, devices, statusEpoch: 7 });
+    const renamed = base.assets.map((x, i) => (i === 0 ? { ...x, name: `${x.name}（新）`, props: { ...x.props, designLoadT: 99 } } : x));
+    const b = SCENE_BUILDERS.overview({ ...base, devices, assets: renamed, statusEpoch: 7 });
+    expect(b.assets).not.toBe(a.assets);
+    expect(b.assets).toEqual(SCENE_BUILDERS.overview({ ...base, assets: renamed }).assets);
+    const added = [...base.assets, { ...base.assets[0]!, id: 'zz-new-asset' }];
+    const c = SCENE_BUILDERS.overview({ ...base, devices, assets: added, statusEpoch: 7 });
+    expect(c.assets.map((x) => x.id)).toContain('zz-new-asset');
+  });
+
   it('never reuses results when no status epoch is given', () => {
     const base = makeFusedState();
     const states = new Map(base.deviceStates);

@@ -147,17 +147,25 @@ function registryEntry(state: FusedState) {
  * changed devices the state can list (and few enough) → `patch(previous, changed)`; otherwise
  * `full()`. Keyed per device registry and `key`. Without a statusEpoch nothing is reused.
  */
-const incrementalMemo = new WeakMap<ReadonlyMap<string, Device>, Map<string, { epoch: number; value: unknown }>>();
-function memoIncremental<T>(state: FusedState, key: string, full: () => T, patch: (prev: T, changed: ReadonlySet<string>) => T): T {
+const incrementalMemo = new WeakMap<ReadonlyMap<string, Device>, Map<string, { epoch: number; input: unknown; value: unknown }>>();
+function memoIncremental<T>(
+  state: FusedState,
+  key: string,
+  full: () => T,
+  patch: (prev: T, changed: ReadonlySet<string>) => T,
+  /** another input the value depends on (by identity, e.g. the assets): a different one rebuilds */
+  input?: unknown,
+): T {
   const epoch = state.statusEpoch;
   if (epoch === undefined) return full();
   let byKey = incrementalMemo.get(state.devices);
   if (!byKey) incrementalMemo.set(state.devices, (byKey = new Map()));
-  const memo = byKey.get(key) as { epoch: number; value: T } | undefined;
+  const found = byKey.get(key) as { epoch: number; input: unknown; value: T } | undefined;
+  const memo = found && found.input === input ? found : undefined;
   if (memo && memo.epoch === epoch) return memo.value;
   const changed = memo ? (state.statusChangedSince?.(memo.epoch) ?? null) : null;
   const value = memo && changed && changed.size <= state.devices.size / INCREMENTAL_POINTS_MAX_FRACTION ? patch(memo.value, changed) : full();
-  byKey.set(key, { epoch, value });
+  byKey.set(key, { epoch, input, value });
   return value;
 }
 
@@ -292,7 +300,7 @@ export function assetItems(
   state: FusedState,
   statuses: DeviceStatusLookup,
   include: (a: Asset) => boolean = () => true,
-  /** names `include` for reuse between builds: only assets with a changed device are recomputed */
+  /** names `include` for reuse between builds: only assets with a changed device are recomputed (a new assets array rebuilds) */
   memoKey?: string,
 ): AssetItem[] {
   const full = () =>
@@ -301,25 +309,31 @@ export function assetItems(
       .map((asset) => assetItem(state, statuses, asset))
       .sort(byId);
   if (memoKey === undefined) return full();
-  return memoIncremental(state, `assets:${memoKey}`, full, (prev, changed) => {
-    const touched = new Set<string>();
-    for (const id of changed) {
-      const assetId = state.devices.get(id)?.assetId;
-      if (assetId !== undefined) touched.add(assetId);
-    }
-    if (touched.size === 0) return prev;
-    let next: AssetItem[] | null = null;
-    for (let i = 0; i < prev.length; i++) {
-      if (!touched.has(prev[i]!.id)) continue;
-      const asset = state.assets.find((a) => a.id === prev[i]!.id);
-      if (!asset) return full();
-      const item = assetItem(state, statuses, asset);
-      if (item.status === prev[i]!.status && item.health === prev[i]!.health) continue;
-      next ??= prev.slice();
-      next[i] = item;
-    }
-    return next ?? prev;
-  });
+  return memoIncremental(
+    state,
+    `assets:${memoKey}`,
+    full,
+    (prev, changed) => {
+      const touched = new Set<string>();
+      for (const id of changed) {
+        const assetId = state.devices.get(id)?.assetId;
+        if (assetId !== undefined) touched.add(assetId);
+      }
+      if (touched.size === 0) return prev;
+      let next: AssetItem[] | null = null;
+      for (let i = 0; i < prev.length; i++) {
+        if (!touched.has(prev[i]!.id)) continue;
+        const asset = state.assets.find((a) => a.id === prev[i]!.id);
+        if (!asset) return full();
+        const item = assetItem(state, statuses, asset);
+        if (item.status === prev[i]!.status && item.health === prev[i]!.health) continue;
+        next ??= prev.slice();
+        next[i] = item;
+      }
+      return next ?? prev;
+    },
+    state.assets,
+  );
 }
 
 function assetItem(state: FusedState, statuses: DeviceStatusLookup, asset: Asset): AssetItem {

@@ -1,5 +1,6 @@
 /** Incidents fusion shows: open ones and those closed within the retention window, by id. */
 import type { Incident } from '../../scenes/domain';
+import { isIncidentOpen } from '../../scenes/incident-rules';
 
 export class IncidentBoard {
   readonly incidents = new Map<string, Incident>();
@@ -25,7 +26,7 @@ export class IncidentBoard {
 
   openCount(): number {
     let open = 0;
-    for (const i of this.incidents.values()) if (i.state !== 'closed') open++;
+    for (const i of this.incidents.values()) if (isIncidentOpen(i)) open++;
     return open;
   }
 }

@@ -12,6 +12,10 @@
  * - An import validates every row before it writes anything; with any rejected row it writes
  *   nothing unless `partial`; its writes go to the store in chunks of REGISTRY_WRITE_CHUNK (each
  *   chunk atomic).
+ * - An import never holds the event loop for long: validation, write preparation and writes run in
+ *   chunks of IMPORT_CHUNK_ROWS with a turn of the loop between them. Rows validated against a
+ *   device that changes meanwhile are still safe: every write is compare-and-set on the version
+ *   the row was validated against (a concurrent edit answers E_CONFLICT for that row).
  */
 import type { z } from 'zod';
 import { DEVICE_CATALOGUE } from '../../scenes/catalogue';
@@ -30,7 +34,7 @@ import {
   type Store,
   type StoredDeviceCredential,
 } from '../store/store';
-import { toCsv, type ImportRow } from './import-format';
+import { IMPORT_CHUNK_ROWS, toCsv, yieldToEventLoop, type ImportRow } from './import-format';
 import {
   ASSET_COLUMNS,
   AssetInputSchema,
@@ -71,6 +75,8 @@ export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = {
 export interface RegistryListener {
   /** a device was created or edited (also: retired, with `status: 'retired'`) */
   deviceChanged(device: Device): void;
+  /** an asset was created, edited, imported or retired (`retired: true`) */
+  assetChanged?(asset: RegistryAsset): void;
 }
 
 export type Ok<T> = { ok: true } & T;
@@ -481,7 +487,9 @@ export class DeviceRegistry {
     let unchanged = 0;
     let creating = 0;
     const ts = this.now();
-    for (const { row, values } of rows) {
+    for (const [index, { row, values }] of rows.entries()) {
+      // a 100,000-row import validates for seconds: one chunk per synchronous step
+      if (index > 0 && index % IMPORT_CHUNK_ROWS === 0) await yieldToEventLoop();
       const candidate = this.deviceCandidate(values);
       const id = typeof candidate.id === 'string' ? candidate.id : undefined;
       const current = id !== undefined ? this.devices.get(id) : undefined;
@@ -552,7 +560,7 @@ export class DeviceRegistry {
       return { ...report, applied: !opts.dryRun && rejected.length === 0 };
 
     const tokens: { deviceId: string; token: string }[] = [];
-    const storeWrites: RegistryWrite[] = writes.map(({ next, current }) => {
+    const storeWrites: RegistryWrite[] = await mapInChunks(writes, ({ next, current }) => {
       const record: RegistryDevice = { ...next, version: (current?.version ?? 0) + 1, updatedTs: ts, updatedBy: actor.username };
       const diff = current
         ? diffFields(current as unknown as Record<string, unknown>, record as unknown as Record<string, unknown>)
@@ -652,6 +660,7 @@ export class DeviceRegistry {
     const written = await this.store.writeRegistry('asset', [{ record: asset, expectedVersion: 0, change }]);
     if (written.status === 'conflict') return failure(iocError('E_CONFLICT', `asset ${asset.id} exists already`));
     this.assets.set(asset.id, asset);
+    this.listener?.assetChanged?.(asset);
     return { ok: true, asset };
   }
 
@@ -689,6 +698,7 @@ export class DeviceRegistry {
       return failure(this.conflict('asset', fresh ?? current));
     }
     this.assets.set(record.id, record);
+    this.listener?.assetChanged?.(record);
     return { ok: true, asset: record };
   }
 
@@ -698,8 +708,11 @@ export class DeviceRegistry {
     const seen = new Map<string, number>();
     const writes: { next: RegistryAsset; current?: RegistryAsset }[] = [];
     let unchanged = 0;
+    let creating = 0;
     const ts = this.now();
-    for (const { row, values } of rows) {
+    for (const [index, { row, values }] of rows.entries()) {
+      // a 100,000-row import validates for seconds: one chunk per synchronous step
+      if (index > 0 && index % IMPORT_CHUNK_ROWS === 0) await yieldToEventLoop();
       const candidate: Record<string, unknown> = {};
       let bad = false;
       for (const k of Object.keys(values)) {
@@ -738,10 +751,11 @@ export class DeviceRegistry {
         if (sameJson(compact(importableAsset(current)), compact(importableAsset(fields)))) unchanged++;
         else writes.push({ current, next: compact({ ...current, nameEn: undefined, scene: undefined, ...fields }) });
       } else {
-        if (this.assets.size + writes.filter((w) => !w.current).length >= this.limits.maxAssets) {
+        if (this.assets.size + creating >= this.limits.maxAssets) {
           rejected.push({ row, code: 'E_VALIDATION', message: `the registry holds at most ${this.limits.maxAssets} assets` });
           continue;
         }
+        creating++;
         writes.push({ next: { ...fields, version: 0, retired: false, createdTs: ts, updatedTs: ts, updatedBy: actor.username } });
       }
     }
@@ -749,7 +763,7 @@ export class DeviceRegistry {
     const report: ImportReport = { created, updated: writes.length - created, unchanged, rejected, dryRun: opts.dryRun, applied: false };
     if (opts.dryRun || (rejected.length > 0 && !opts.partial) || writes.length === 0)
       return { ...report, applied: !opts.dryRun && rejected.length === 0 };
-    const storeWrites: RegistryWrite[] = writes.map(({ next, current }) => {
+    const storeWrites: RegistryWrite[] = await mapInChunks(writes, ({ next, current }) => {
       const record: RegistryAsset = { ...next, version: (current?.version ?? 0) + 1, updatedTs: ts, updatedBy: actor.username };
       const diff = current
         ? diffFields(current as unknown as Record<string, unknown>, record as unknown as Record<string, unknown>)
@@ -760,7 +774,10 @@ export class DeviceRegistry {
         change: { ts, actor: actor.username, action: current ? 'import-update' : 'import-create', version: record.version, ...diff },
       };
     });
-    const conflicts = await this.writeChunked('asset', storeWrites, (w) => this.assets.set(w.record.id, w.record as RegistryAsset));
+    const conflicts = await this.writeChunked('asset', storeWrites, (w) => {
+      this.assets.set(w.record.id, w.record as RegistryAsset);
+      this.listener?.assetChanged?.(w.record as RegistryAsset);
+    });
     for (const c of conflicts)
       rejected.push({
         row: seen.get(c.id) ?? 0,
@@ -814,6 +831,8 @@ export class DeviceRegistry {
         const r = await this.store.writeRegistry(collection, chunk);
         if (r.status === 'applied') {
           for (const w of chunk) applied(w);
+          // the in-memory store answers without a turn of the loop: yield between chunks anyway
+          await yieldToEventLoop();
           break;
         }
         conflicts.push(...r.conflicts);
@@ -823,6 +842,16 @@ export class DeviceRegistry {
     }
     return conflicts;
   }
+}
+
+/** `items.map(f)`, yielding to the event loop every IMPORT_CHUNK_ROWS items (token hashing, diffs of a large import). */
+async function mapInChunks<T, U>(items: readonly T[], f: (item: T) => U): Promise<U[]> {
+  const out: U[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % IMPORT_CHUNK_ROWS === 0) await yieldToEventLoop();
+    out.push(f(items[i]!));
+  }
+  return out;
 }
 
 /** A CSV cell as a number (NaN when it is not one, so validation names the column). */

@@ -85,8 +85,8 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
   /** Import bodies: raw bytes up to the limit; larger ones answer E_PAYLOAD_TOO_LARGE unread. */
   const importBody = express.raw({ type: () => true, limit: registry.limits.maxImportBytes });
 
-  /** The rows of an import request (CSV or GeoJSON by content type). */
-  const importRows = (req: Request, columns: readonly string[], required: readonly string[]): ImportRow[] | IocError => {
+  /** The rows of an import request (CSV or GeoJSON by content type); parsed in chunks that yield to the event loop. */
+  const importRows = async (req: Request, columns: readonly string[], required: readonly string[]): Promise<ImportRow[] | IocError> => {
     const format = importFormatOf(req.headers['content-type']);
     if (!format) return iocError('E_VALIDATION', 'send text/csv (a header row naming the columns) or application/geo+json');
     const body = req.body as unknown;
@@ -131,7 +131,7 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:devices-import', async (req, res) => {
       const q = safeValidate(ImportQuerySchema, queryOf(req), 'import query');
       if (!q.ok) return sendError(res, q.error);
-      const rows = importRows(req, DEVICE_COLUMNS, ['id']);
+      const rows = await importRows(req, DEVICE_COLUMNS, ['id']);
       if (!Array.isArray(rows)) return sendError(res, rows);
       const report = await registry.importDevices(rows, { dryRun: flag(q.data.dryRun), partial: flag(q.data.partial) }, actor(req));
       res.json(report);
@@ -254,7 +254,7 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:assets-import', async (req, res) => {
       const q = safeValidate(ImportQuerySchema, queryOf(req), 'import query');
       if (!q.ok) return sendError(res, q.error);
-      const rows = importRows(req, ASSET_COLUMNS, ['id']);
+      const rows = await importRows(req, ASSET_COLUMNS, ['id']);
       if (!Array.isArray(rows)) return sendError(res, rows);
       const report = await registry.importAssets(rows, { dryRun: flag(q.data.dryRun), partial: flag(q.data.partial) }, actor(req));
       res.json(report);

@@ -126,6 +126,12 @@ export const DEFAULT_REDIS_STORE_CONFIG: Required<Omit<RedisStoreConfig, 'logger
 const MGET_CHUNK_SIZE = 1_000;
 /** index entries / expired blobs handled per housekeeping script call (bounds how long one holds Redis) */
 const HOUSEKEEP_CHUNK_SIZE = 1_000;
+/**
+ * HSCAN COUNT hint when loading a registry hash: a registry of 100,000 devices arrives in pages of
+ * about this many fields instead of one HVALS reply of the whole hash (which holds Redis and builds
+ * one reply of tens of MB in a single step)
+ */
+const REGISTRY_SCAN_COUNT = 1_000;
 
 /** JSON.stringify escapes exactly the lone surrogates as `\udXXX` (pairs are written raw). */
 const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
@@ -681,10 +687,7 @@ export class RedisStore implements Store {
   // --- registry --------------------------------------------------------------------------
 
   async listRegistry<T extends RegistryRecord>(collection: RegistryCollection): Promise<T[]> {
-    return this.call('listRegistry', async () => {
-      const all = await this.client.hvals(this.key(`reg:${collection}`));
-      return all.map((json) => JSON.parse(json) as T);
-    });
+    return this.call('listRegistry', () => this.scanHashValues<T>(this.key(`reg:${collection}`)));
   }
 
   async getRegistry<T extends RegistryRecord>(collection: RegistryCollection, id: string): Promise<T | null> {
@@ -730,10 +733,7 @@ export class RedisStore implements Store {
   }
 
   async listDeviceCredentials(): Promise<StoredDeviceCredential[]> {
-    return this.call('listDeviceCredentials', async () => {
-      const all = await this.client.hvals(this.key('reg:cred'));
-      return all.map((json) => JSON.parse(json) as StoredDeviceCredential);
-    });
+    return this.call('listDeviceCredentials', () => this.scanHashValues<StoredDeviceCredential>(this.key('reg:cred')));
   }
 
   // --- retention -------------------------------------------------------------------------
@@ -797,6 +797,22 @@ export class RedisStore implements Store {
 
   private key(suffix: string): string {
     return `${this.options.prefix}:${suffix}`;
+  }
+
+  /**
+   * Every value of a hash, parsed as JSON, read in HSCAN pages of about REGISTRY_SCAN_COUNT fields
+   * (each page its own short command, within the command deadline). HSCAN may answer a field more
+   * than once (the hash rehashing between pages): values are kept by field, so each counts once.
+   */
+  private async scanHashValues<T>(key: string): Promise<T[]> {
+    const byField = new Map<string, T>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.client.hscan(key, cursor, 'COUNT', REGISTRY_SCAN_COUNT);
+      for (let i = 0; i + 1 < flat.length; i += 2) byField.set(flat[i]!, JSON.parse(flat[i + 1]!) as T);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...byField.values()];
   }
 
   private blobKeys(id: string): [string, string, string, string] {

@@ -833,7 +833,7 @@ describe.each(implementations)('$name store: registry (issue 11)', ({ available,
       ]);
     });
 
-    it('writes 5,000 records in chunks and reads them all back; odd strings and __proto__ keys survive as data', async () => {
+    it('writes 5,000 records in chunks and reads them all back, each once (paged reads); odd strings and __proto__ keys survive as data', async () => {
       const store = fresh();
       const records = Array.from({ length: 5_000 }, (_, i) => ({ ...device(`d-${i}`, 1), note: ODD_STRINGS[i % ODD_STRINGS.length]!.slice(0, 200) }));
       for (let i = 0; i < records.length; i += 1_000)
@@ -841,11 +841,20 @@ describe.each(implementations)('$name store: registry (issue 11)', ({ available,
           (
             await store.writeRegistry(
               'device',
-              records.slice(i, i + 1_000).map((record) => ({ record, expectedVersion: 0 })),
+              records.slice(i, i + 1_000).map((record) => ({
+                record,
+                expectedVersion: 0,
+                credential: { deviceId: record.id, kind: 'demo-hmac' as const, issuedTs: T0 },
+              })),
             )
           ).status,
         ).toBe('applied');
-      expect(await store.listRegistry('device')).toHaveLength(5_000);
+      const listed = await store.listRegistry('device');
+      expect(listed).toHaveLength(5_000);
+      expect(new Set(listed.map((d) => d.id)).size).toBe(5_000);
+      const creds = await store.listDeviceCredentials();
+      expect(new Set(creds.map((c) => c.deviceId)).size).toBe(5_000);
+      expect(creds).toHaveLength(5_000);
       const odd = JSON.parse('{"id":"odd","version":1,"attributes":{"__proto__":{"polluted":true}}}') as { id: string; version: number };
       await store.writeRegistry('asset', [{ record: odd, expectedVersion: 0 }]);
       const back = await store.getRegistry<RegistryRecord & { attributes: Record<string, unknown> }>('asset', 'odd');

@@ -250,7 +250,7 @@ describe('npm start supervisor', () => {
       const url = `http://127.0.0.1:${port}`;
 
       await waitUntil('server and devices started', () => starts('server').length === 1 && starts('mock-devices').length === 1);
-      await waitUntil('devices streaming', () => out.includes('[devices] server is up'));
+      await waitUntil('devices streaming', () => out.includes('streaming readings'));
       const [serverPid] = starts('server');
       const [devicesPid] = starts('mock-devices');
 

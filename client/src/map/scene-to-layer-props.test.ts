@@ -6,6 +6,7 @@ import {
   createDeviceLayerCache,
   alertPulseRadiusPixels,
   LAYER_IDS,
+  MAINTENANCE_STYLE,
   sceneToLayerProps,
   selectionFromPick,
   shouldAggregateDevices,
@@ -243,5 +244,25 @@ describe('aggregated view at low zoom', () => {
     // zooming in shows the dots, which then take the current colours
     const zoomed = sceneToLayerProps(model({ devices: b }), { ...low, zoom: MAP_CONFIG.aggregateBelowZoom + 1, nowTs: 10_000 + HEXAGON_REFRESH_MS });
     expect(byId(zoomed, LAYER_IDS.devices).updateTriggers.getFillColor).not.toBe(byId(first, LAYER_IDS.devices).updateTriggers.getFillColor);
+  });
+});
+
+describe('devices in maintenance', () => {
+  it('draws a device in maintenance dimmed with a service ring, and redraws when it enters or leaves maintenance', () => {
+    const cache = createDeviceLayerCache();
+    const active = [dev('a', 'normal'), dev('b', 'normal')];
+    const first = sceneToLayerProps(model({ devices: active }), { ...opts, deviceCache: cache });
+    expect(layer(first, LAYER_IDS.devicesMaintenance).props.data).toEqual([]);
+    const inMaintenance: DevicePoint[] = [active[0]!, { ...active[1]!, m: true }];
+    const second = sceneToLayerProps(model({ devices: inMaintenance }), { ...opts, deviceCache: cache });
+    const ring = layer(second, LAYER_IDS.devicesMaintenance);
+    expect((ring.props.data as DevicePoint[]).map((d) => d.id)).toEqual(['b']);
+    expect(ring.props.getLineColor).toEqual(MAINTENANCE_STYLE.ring);
+    const dots = layer(second, LAYER_IDS.devices);
+    const fill = dots.props.getFillColor as (d: DevicePoint) => number[];
+    expect(fill(inMaintenance[1]!)).toEqual(MAINTENANCE_STYLE.fill);
+    expect(fill(inMaintenance[0]!)).toEqual(STATUS_RGB.normal);
+    // the flip alone (same ids, positions and statuses) must reach deck.gl
+    expect(dots.props.data).not.toBe(layer(first, LAYER_IDS.devices).props.data);
   });
 });

@@ -38,6 +38,7 @@ export const LAYER_IDS = {
   assetPoints: 'asset-points',
   devices: 'devices',
   devicesHexagon: 'devices-hexagon',
+  devicesMaintenance: 'devices-maintenance',
   alertPulse: 'alert-pulse',
   slaTrack: 'incident-sla-track',
   slaRing: 'incident-sla-ring',
@@ -108,7 +109,8 @@ export function deviceLayerData(devices: readonly DevicePoint[], cache: DeviceLa
   for (let i = 0; sameLayout && i < devices.length; i++) {
     const a = prev[i]!;
     const b = devices[i]!;
-    sameLayout = a.id === b.id && a.kind === b.kind && a.p[0] === b.p[0] && a.p[1] === b.p[1];
+    // a maintenance flip changes the drawing (dim fill, ring layer): treated like a layout change
+    sameLayout = a.id === b.id && a.kind === b.kind && a.p[0] === b.p[0] && a.p[1] === b.p[1] && a.m === b.m;
   }
   if (!sameLayout) {
     cache.data = devices;
@@ -133,6 +135,23 @@ export function deviceLayerData(devices: readonly DevicePoint[], cache: DeviceLa
 
 export function statusColor(status: DeviceStatus): Rgb {
   return STATUS_RGB[status];
+}
+
+/**
+ * Devices in maintenance (`m`): they report but raise no alerts, so they are drawn dimmed with an
+ * amber "service" ring, distinct from offline grey and from every alert colour.
+ */
+export const MAINTENANCE_STYLE = {
+  fill: [96, 104, 116] as Rgb,
+  ring: [255, 176, 32, 230] as Rgba,
+  /** ring radius and stroke, screen px */
+  ringRadiusPixels: 6,
+  ringWidthPixels: 1.5,
+} as const;
+
+/** Fill of a device dot: its status colour, or the maintenance grey. */
+export function deviceFillColor(d: Pick<DevicePoint, 'm'>, status: DeviceStatus): Rgb {
+  return d.m ? MAINTENANCE_STYLE.fill : statusColor(status);
 }
 
 /** true when the device layer should give way to the hexagon aggregation. */
@@ -194,6 +213,7 @@ const openIncidents = memoByIdentity((incidents: IncidentItem[]) => incidents.fi
 const positionedHandlers = memoByIdentity((handlers: HandlerItem[]) => handlers.filter((h): h is HandlerItem & { p: LngLat } => h.p !== null));
 const lineAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'LineString'));
 const areaAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Polygon'));
+const maintenanceDevices = memoByIdentity((devices: readonly DevicePoint[]) => devices.filter((d) => d.m === true));
 const pointAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Point'));
 const handlerCharacterSet = memoByIdentity((handlers: HandlerItem[]) => characterSetFor(handlers.map((h) => h.name)));
 
@@ -344,11 +364,28 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         visible: !aggregate,
         pickable: true,
         getPosition: (d: DevicePoint) => d.p,
-        getFillColor: (d: DevicePoint) => statusColor(statusOf(d)),
+        getFillColor: (d: DevicePoint) => deviceFillColor(d, statusOf(d)),
         getRadius: (d: DevicePoint) => MAP_CONFIG.deviceRadiusPixels[statusOf(d)],
         updateTriggers: { getFillColor: dev.dotsVersion, getRadius: dev.dotsVersion },
         radiusUnits: 'pixels',
         stroked: false,
+      },
+    },
+    {
+      type: 'ScatterplotLayer',
+      props: {
+        id: LAYER_IDS.devicesMaintenance,
+        data: maintenanceDevices(dev.data),
+        visible: !aggregate,
+        pickable: false,
+        getPosition: (d: DevicePoint) => d.p,
+        filled: false,
+        stroked: true,
+        getLineColor: MAINTENANCE_STYLE.ring,
+        getRadius: MAINTENANCE_STYLE.ringRadiusPixels,
+        radiusUnits: 'pixels',
+        lineWidthUnits: 'pixels',
+        getLineWidth: MAINTENANCE_STYLE.ringWidthPixels,
       },
     },
   ];

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { Incident, IncidentState } from '../../scenes/domain';
+import { HandlerRoster } from './handler-roster';
+
+const T0 = 1_700_000_000_000;
+const OFF_DUTY_MS = 60_000;
+const incident = (state: IncidentState, assignees: string[]): Incident => ({ id: `i-${state}`, state, assignees }) as unknown as Incident;
+
+function roster(): HandlerRoster {
+  const r = new HandlerRoster({ handlerOffDutyAfterMs: OFF_DUTY_MS, realPositionPriorityMs: 30_000 });
+  r.register([{ id: 'h1', name: '张三', team: '排水一队', skills: [], home: [120.4, 36.1] }]);
+  return r;
+}
+
+describe('handler roster', () => {
+  it('is busy only while assigned to a dispatched incident still in progress', () => {
+    const busy: Record<IncidentState, boolean> = {
+      reported: false,
+      dispatched: true,
+      accepted: true,
+      on_site: true,
+      resolved: false,
+      closed: false,
+    };
+    for (const [state, expected] of Object.entries(busy) as [IncidentState, boolean][]) {
+      const r = roster();
+      r.updatePosition('h1', [120.4, 36.1], T0, false, [incident(state, ['h1'])]);
+      expect([state, r.get('h1')!.status]).toEqual([state, expected ? 'busy' : 'idle']);
+    }
+  });
+
+  it('is not busy with an incident assigned to someone else, and goes off duty after a silence', () => {
+    const r = roster();
+    r.updatePosition('h1', [120.4, 36.1], T0, false, [incident('on_site', ['h2'])]);
+    expect(r.get('h1')!.status).toBe('idle');
+    expect(r.sweepOffDuty([], T0 + OFF_DUTY_MS + 1)).toBe(true);
+    expect(r.get('h1')!.status).toBe('off_duty');
+  });
+});
