@@ -171,6 +171,15 @@ describe('buildOverviewScene', () => {
     expect(big.alerts).toHaveLength(MAX_ALERT_ITEMS);
     expect(big.alerts[0].id).toBe('bulk|0');
   });
+
+  it.each(SCREEN_SCENE_IDS)('%s: alert work reused per alerts array is transparent (same array twice, then a changed copy)', (scene) => {
+    const build = SCENE_BUILDERS[scene];
+    const state = makeFusedState();
+    const first = build(state);
+    expect(build(state)).toEqual(first);
+    const changed = state.alerts.map((a, i) => (i === 0 ? { ...a, cleared: true, clearedTs: state.nowTs, acknowledged: true } : a));
+    expect(build({ ...state, alerts: changed })).toEqual(build(makeFusedState({ alerts: structuredClone(changed) })));
+  });
 });
 
 describe('buildBridgeScene', () => {

@@ -93,6 +93,27 @@ export function worseStatus(a: DeviceStatus, b: DeviceStatus): DeviceStatus {
   return STATUS_SEVERITY[b] > STATUS_SEVERITY[a] ? b : a;
 }
 
+/**
+ * Alert work shared by every build over the same alerts array. Fusion hands builders the same
+ * array until an alert changes (AlertBook.list), so with thousands of alerts (cleared offline
+ * alerts wait for an acknowledgement) a frame does not filter, sort and count them all again.
+ * Transparent: derived from the array's contents only, and arrays handed to builders are never mutated.
+ */
+interface AlertsEntry {
+  /** worst level of the active (not cleared) alerts per device */
+  worstActive?: Map<string, AlertLevel>;
+  openCounts?: Record<AlertLevel, number>;
+  /** open alerts sorted by compareAlertsBySeverityThenNewest */
+  openBySeverity?: Alert[];
+}
+const alertsMemo = new WeakMap<readonly Alert[], AlertsEntry>();
+
+function alertsEntry(alerts: readonly Alert[]): AlertsEntry {
+  let entry = alertsMemo.get(alerts);
+  if (!entry) alertsMemo.set(alerts, (entry = {}));
+  return entry;
+}
+
 /** Display status of a device by id (devices unknown to the state read as 'offline'). */
 export interface DeviceStatusLookup {
   get(deviceId: string): DeviceStatus;
@@ -105,16 +126,21 @@ export interface DeviceStatusLookup {
  * lookup, so a 100k-device build does not pay for a second 100k-entry map.
  */
 export function computeDeviceStatuses(state: FusedState): DeviceStatusLookup {
-  const worstAlert = new Map<string, AlertLevel>();
-  for (const alert of state.alerts) {
-    if (alert.cleared) continue;
-    const current = worstAlert.get(alert.deviceId);
-    if (current === undefined || ALERT_LEVEL_RANK[alert.level] < ALERT_LEVEL_RANK[current]) worstAlert.set(alert.deviceId, alert.level);
+  const entry = alertsEntry(state.alerts);
+  let worstAlert = entry.worstActive;
+  if (!worstAlert) {
+    worstAlert = entry.worstActive = new Map<string, AlertLevel>();
+    for (const alert of state.alerts) {
+      if (alert.cleared) continue;
+      const current = worstAlert.get(alert.deviceId);
+      if (current === undefined || ALERT_LEVEL_RANK[alert.level] < ALERT_LEVEL_RANK[current]) worstAlert.set(alert.deviceId, alert.level);
+    }
   }
+  const worst: ReadonlyMap<string, AlertLevel> = worstAlert;
   return {
     get(deviceId: string): DeviceStatus {
       if (state.deviceStates.get(deviceId)?.online !== true) return 'offline';
-      return worstAlert.get(deviceId) ?? 'normal';
+      return worst.get(deviceId) ?? 'normal';
     },
   };
 }
@@ -389,18 +415,34 @@ export function openAlertItems(
   include: (a: Alert) => boolean = () => true,
   compare: (a: Alert, b: Alert) => number = compareAlertsBySeverityThenNewest,
 ): AlertItem[] {
-  return state.alerts
-    .filter((a) => isAlertOpen(a) && include(a))
-    .sort(compare)
-    .slice(0, MAX_ALERT_ITEMS)
-    .map(toAlertItem);
+  if (compare !== compareAlertsBySeverityThenNewest) {
+    return state.alerts
+      .filter((a) => isAlertOpen(a) && include(a))
+      .sort(compare)
+      .slice(0, MAX_ALERT_ITEMS)
+      .map(toAlertItem);
+  }
+  // the same answer from the memoised sorted open alerts: a stable sort then a filter keeps the
+  // order of a filter then a stable sort
+  const entry = alertsEntry(state.alerts);
+  const sorted = (entry.openBySeverity ??= state.alerts.filter(isAlertOpen).sort(compareAlertsBySeverityThenNewest));
+  const items: AlertItem[] = [];
+  for (const a of sorted) {
+    if (items.length >= MAX_ALERT_ITEMS) break;
+    if (include(a)) items.push(toAlertItem(a));
+  }
+  return items;
 }
 
 /** Open alerts counted per level. */
 export function countOpenAlertsByLevel(alerts: readonly Alert[]): Record<AlertLevel, number> {
-  const counts: Record<AlertLevel, number> = { red: 0, orange: 0, yellow: 0, blue: 0 };
-  for (const alert of alerts) if (isAlertOpen(alert)) counts[alert.level]++;
-  return counts;
+  const entry = alertsEntry(alerts);
+  let counts = entry.openCounts;
+  if (!counts) {
+    counts = entry.openCounts = { red: 0, orange: 0, yellow: 0, blue: 0 };
+    for (const alert of alerts) if (isAlertOpen(alert)) counts[alert.level]++;
+  }
+  return { ...counts };
 }
 
 const RULE_TYPE_BY_ID = new Map(DEFAULT_RULES.map((r) => [r.id, r.type]));

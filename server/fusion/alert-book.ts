@@ -31,6 +31,8 @@ export class AlertBook {
   private readonly alerts = new Map<string, Alert>();
   /** open alert per openAlertKey */
   private readonly open = new Map<string, Alert>();
+  /** list() answer until the book changes: builders memoise alert work on its identity, so it is never mutated */
+  private listed: Alert[] | null = null;
   readonly trend: AlertTrend;
 
   constructor(opts: AlertBookOptions, nowTs: number) {
@@ -44,6 +46,7 @@ export class AlertBook {
   }
 
   restore(alerts: readonly Alert[]): void {
+    this.listed = null;
     for (const a of alerts) {
       this.alerts.set(a.id, a);
       if (isAlertOpen(a)) this.open.set(openAlertKey(a.deviceId, a.ruleId), a);
@@ -59,7 +62,10 @@ export class AlertBook {
   put(alert: Alert): AlertStep {
     const key = openAlertKey(alert.deviceId, alert.ruleId);
     const prev = this.alerts.get(alert.id);
+    // re-putting the very same object (a cleared alert seeing another normal reading) changes nothing
+    if (prev === alert) return ALERT_STORED;
     this.alerts.set(alert.id, alert);
+    this.listed = null;
     if (isAlertOpen(alert)) this.open.set(key, alert);
     else if (this.open.get(key)?.id === alert.id) this.open.delete(key);
     // display statuses depend on an alert's level and whether it is cleared, not on lastTs/count
@@ -100,14 +106,18 @@ export class AlertBook {
     return this.open.size;
   }
 
-  list(): Alert[] {
-    return [...this.alerts.values()];
+  /** Every alert in the book: the same array until the book changes (do not mutate). */
+  list(): readonly Alert[] {
+    return (this.listed ??= [...this.alerts.values()]);
   }
 
   /** Closed alerts last seen and cleared before `horizonTs` leave the book. */
   prune(horizonTs: number): void {
     for (const [id, a] of this.alerts) {
-      if (!isAlertOpen(a) && a.lastTs < horizonTs && (a.clearedTs ?? 0) < horizonTs) this.alerts.delete(id);
+      if (!isAlertOpen(a) && a.lastTs < horizonTs && (a.clearedTs ?? 0) < horizonTs) {
+        this.alerts.delete(id);
+        this.listed = null;
+      }
     }
   }
 
