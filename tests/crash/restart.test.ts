@@ -217,7 +217,14 @@ describe('process-level last resort', () => {
 describe('npm start supervisor', () => {
   let supervisor: ChildProcess | undefined;
   afterAll(() => {
-    if (supervisor && supervisor.exitCode === null) supervisor.kill('SIGKILL');
+    // a failed run must not leave the supervised server and devices behind: kill the whole group
+    if (supervisor?.pid !== undefined && supervisor.exitCode === null) {
+      try {
+        process.kill(-supervisor.pid, 'SIGKILL');
+      } catch {
+        supervisor.kill('SIGKILL');
+      }
+    }
   });
 
   it(
@@ -227,6 +234,8 @@ describe('npm start supervisor', () => {
       const port = await freePort();
       const sup = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
         cwd: root,
+        // its own process group, so cleanup can reach the children even if the supervisor is gone
+        detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
           ...process.env,
