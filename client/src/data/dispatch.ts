@@ -7,11 +7,10 @@
  * `network` = the request never got an HTTP answer (offline, server down).
  */
 import type { Handler, Role } from '@scenes/domain';
-import type { Command, CommandResult, IocError } from '@scenes/protocol';
+import type { Briefing, Command, CommandResult, HandlerRecommendation } from '@scenes/protocol';
+import { call, jsonInit as json, type ApiResult } from './rest';
 
-export type ApiResult<T> = ({ ok: true } & T) | { ok: false; error: IocError; network: boolean };
-
-import type { Briefing, HandlerRecommendation } from '@scenes/protocol';
+export type { ApiResult };
 export type { Briefing, DailyCounts, HandlerRecommendation } from '@scenes/protocol';
 
 /** A user as an admin sees it (never the password hash). */
@@ -43,37 +42,6 @@ export function photoProblem(file: { type: string; size: number }): { code: 'typ
   if (file.size > PHOTO_RULES.maxBytes) return { code: 'size' };
   return null;
 }
-
-async function call<T>(token: string, path: string, init: RequestInit = {}): Promise<ApiResult<T>> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      ...init,
-      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` },
-    });
-  } catch (e) {
-    return { ok: false, network: true, error: { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) } };
-  }
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    body = null;
-  }
-  if (!res.ok) {
-    const error = (body as { error?: IocError } | null)?.error;
-    // a 5xx from a proxy without our error shape counts as "did not get through"
-    const network = !error && res.status >= 500;
-    return { ok: false, network, error: error ?? { code: 'E_INTERNAL', message: `HTTP ${res.status}` } };
-  }
-  return { ok: true, ...(body as T) };
-}
-
-const json = (body: unknown, method = 'POST'): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 export function fetchHandlers(token: string): Promise<ApiResult<{ handlers: Handler[] }>> {
   return call(token, '/api/handlers');

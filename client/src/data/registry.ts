@@ -20,7 +20,7 @@ import type {
   RegistryDevice,
   RegistryDeviceStatus,
 } from '../../../server/registry/registry-schemas';
-import type { ApiResult } from './dispatch';
+import { call, jsonInit as json, type ApiResult } from './rest';
 
 export type { ApiResult, ImportRejection, ImportReport, MaintenanceRecord, RegistryAsset, RegistryDevice, RegistryDeviceStatus };
 export type { RuleChange, RuleListing, RuleOverride, RulePatch, RuleTargetType };
@@ -74,37 +74,6 @@ export interface RegistryChange {
 }
 
 export type ExportFormat = 'csv' | 'geojson';
-
-async function call<T>(token: string, path: string, init: RequestInit = {}): Promise<ApiResult<T>> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      ...init,
-      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` },
-    });
-  } catch (e) {
-    return { ok: false, network: true, error: { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) } };
-  }
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    body = null;
-  }
-  if (!res.ok) {
-    const error = (body as { error?: IocError } | null)?.error;
-    // a 5xx from a proxy without our error shape counts as "did not get through"
-    const network = !error && res.status >= 500;
-    return { ok: false, network, error: error ?? { code: 'E_INTERNAL', message: `HTTP ${res.status}` } };
-  }
-  return { ok: true, ...(body as T) };
-}
-
-const json = (body: unknown, method = 'POST'): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 const enc = encodeURIComponent;
 
