@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChartData } from '@scenes/scene-model';
-import { chartStaleness, chartToOption, markAxisBounds, niceStep } from './chart-to-option';
+import { chartStaleness, chartToOption, markAxisBounds, markLabelPositions, niceStep } from './chart-to-option';
 import { DARK_CHART_THEME } from '../theme/palette';
 
 const theme = DARK_CHART_THEME;
@@ -68,14 +68,32 @@ describe('chartToOption', () => {
     expect(option.yAxis.max({ max: 9.93, min: 2.1 })).toBe(10);
   });
 
-  it('puts the label of the lower of two close marks under its line', () => {
+  it('puts the labels of two close marks at opposite ends of the chart', () => {
     const marks = [
       { name: '红色阈值', nameEn: 'Red', level: 'red', value: 0.7 },
       { name: '黄色阈值', nameEn: 'Yellow', level: 'yellow', value: 0.2 },
       { name: '橙色阈值', nameEn: 'Orange', level: 'orange', value: 0.16 },
     ] as const;
     const option = chartToOption({ ...timeseries, marks: [...marks] } as ChartData, 'zh', theme) as Record<string, any>;
-    expect(option.series[0].markLine.data.map((m: any) => m.label.position)).toEqual(['insideEndTop', 'insideEndTop', 'insideEndBottom']);
+    // sorted 0.16, 0.2, 0.7: right, left, right — 0.16 and 0.7 share the right end, far apart
+    expect(option.series[0].markLine.data.map((m: any) => m.label.position)).toEqual(['insideEndTop', 'insideStartTop', 'insideEndTop']);
+  });
+
+  it('spreads the labels of four close marks (the warning and guarantee levels of two rivers) over both ends and both sides', () => {
+    const marks = [
+      { name: '李村河警戒水位', nameEn: 'Licun warning', level: 'yellow', value: 3.5 },
+      { name: '李村河保证水位', nameEn: 'Licun guarantee', level: 'red', value: 4.8 },
+      { name: '棘洪滩水库警戒水位', nameEn: 'Jihongtan warning', level: 'yellow', value: 4.5 },
+      { name: '棘洪滩水库保证水位', nameEn: 'Jihongtan guarantee', level: 'red', value: 5.8 },
+    ] as const;
+    const option = chartToOption({ ...timeseries, marks: [...marks] } as ChartData, 'zh', theme) as Record<string, any>;
+    const positions = option.series[0].markLine.data.map((m: any) => m.label.position);
+    // sorted 3.5, 4.5, 4.8, 5.8 take turns right, left, right, left: neighbours never share an end
+    expect(positions).toEqual(['insideEndTop', 'insideEndTop', 'insideStartTop', 'insideStartTop']);
+    // still close at the same end: the lower label goes under its line
+    expect(markLabelPositions([4.5, 4.6, 4.7, 4.8], 0.5)).toEqual(['insideEndBottom', 'insideStartBottom', 'insideEndTop', 'insideStartTop']);
+    // far apart: all at the right end, above their lines
+    expect(markLabelPositions([16, 30, 50, 70], 9.6)).toEqual(['insideEndTop', 'insideEndTop', 'insideEndTop', 'insideEndTop']);
   });
 
   it('uses English names when the UI is in English', () => {

@@ -43,8 +43,34 @@ function baseOption(theme: ChartTheme): EChartsOption {
 /** room above the highest mark line for its label, as a fraction of the axis span */
 const MARK_LABEL_HEADROOM = 0.12;
 
-/** mark lines closer than this fraction of the marks' span get their labels on opposite sides */
+/** mark lines closer than this fraction of the y span (marks and data) get their labels on opposite sides or ends */
 const CLOSE_MARKS_FRACTION = 0.12;
+
+type MarkLabelPosition = 'insideEndTop' | 'insideEndBottom' | 'insideStartTop' | 'insideStartBottom';
+
+/**
+ * Where each mark line's label goes (labels are about one `closeGap` tall). When no two marks are
+ * closer than `closeGap`, every label sits above its line at the right end. Otherwise the labels
+ * take turns between the right and the left end from the lowest mark up, so neighbours never
+ * share an end; of two marks at the same end still closer than `closeGap`, the lower one's label
+ * goes under its line. (Two rivers' warning and guarantee levels are four close lines.)
+ */
+export function markLabelPositions(values: readonly number[], closeGap: number): MarkLabelPosition[] {
+  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const crowded = order.some((index, k) => k > 0 && values[index]! - values[order[k - 1]!]! < closeGap);
+  const positions: MarkLabelPosition[] = values.map(() => 'insideEndTop');
+  if (!crowded) return positions;
+  const ends: [number[], number[]] = [[], []];
+  order.forEach((index, k) => ends[k % 2]!.push(index));
+  ends.forEach((indexes, end) => {
+    indexes.forEach((index, k) => {
+      const above = indexes[k + 1];
+      const under = above !== undefined && values[above]! - values[index]! < closeGap;
+      positions[index] = end === 0 ? (under ? 'insideEndBottom' : 'insideEndTop') : under ? 'insideStartBottom' : 'insideStartTop';
+    });
+  });
+  return positions;
+}
 
 function axisStyle(theme: ChartTheme) {
   return {
@@ -75,10 +101,21 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
   const axis = axisStyle(theme);
   const markMax = chart.marks.reduce((m, mark) => Math.max(m, mark.value), -Infinity);
   const markMin = chart.marks.reduce((m, mark) => Math.min(m, mark.value), Infinity);
-  const closeBelow = new Set(
-    chart.marks.flatMap((m, i) =>
-      chart.marks.some((o) => o.value > m.value && o.value - m.value < (markMax - markMin) * CLOSE_MARKS_FRACTION) ? [i] : [],
-    ),
+  // closeness is judged against what the y axis will span: the marks and the data together
+  let lo = markMin;
+  let hi = markMax;
+  for (const line of chart.lines) {
+    for (const p of line.points) {
+      const v = p[1];
+      if (typeof v === 'number' && Number.isFinite(v)) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+  }
+  const labelPositions = markLabelPositions(
+    chart.marks.map((m) => m.value),
+    (hi - lo) * CLOSE_MARKS_FRACTION,
   );
   const markLine =
     chart.marks.length > 0
@@ -92,8 +129,7 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
             label: {
               formatter: pick(lang, m.name, m.nameEn),
               color: theme.levelColors[m.level],
-              // of two marks close together, the lower one's label goes under its line
-              position: closeBelow.has(i) ? ('insideEndBottom' as const) : ('insideEndTop' as const),
+              position: labelPositions[i],
               fontSize: theme.fontSizePx - 2,
             },
           })),
