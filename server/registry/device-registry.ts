@@ -167,6 +167,14 @@ function columnOf(path: readonly PropertyKey[], format: 'device' | 'asset'): str
 }
 
 /** One rejection per (row, column): several issues of one cell are joined into one message. */
+/** The first row of a file to name an id claims it; a later row naming it again is rejected. */
+function claimImportId(seen: Map<string, number>, id: string, row: number): ImportRejection | null {
+  const firstRow = seen.get(id);
+  if (firstRow !== undefined) return { row, column: 'id', code: 'E_VALIDATION', message: `duplicate id ${id} (first at row ${firstRow})` };
+  seen.set(id, row);
+  return null;
+}
+
 function rejectionsOf(row: number, err: z.ZodError, format: 'device' | 'asset'): ImportRejection[] {
   const byColumn = new Map<string | undefined, string[]>();
   for (const i of err.issues) {
@@ -504,12 +512,11 @@ export class DeviceRegistry {
         continue;
       }
       const input = parsed.data;
-      const firstRow = seen.get(input.id);
-      if (firstRow !== undefined) {
-        rejected.push({ row, column: 'id', code: 'E_VALIDATION', message: `duplicate id ${input.id} (first at row ${firstRow})` });
+      const duplicate = claimImportId(seen, input.id, row);
+      if (duplicate) {
+        rejected.push(duplicate);
         continue;
       }
-      seen.set(input.id, row);
       const district = this.checkDeviceRefs(input);
       if (typeof district === 'object') {
         const column = (district.details as { column?: string } | undefined)?.column;
@@ -735,12 +742,11 @@ export class DeviceRegistry {
         continue;
       }
       const input = parsed.data;
-      const firstRow = seen.get(input.id);
-      if (firstRow !== undefined) {
-        rejected.push({ row, column: 'id', code: 'E_VALIDATION', message: `duplicate id ${input.id} (first at row ${firstRow})` });
+      const duplicate = claimImportId(seen, input.id, row);
+      if (duplicate) {
+        rejected.push(duplicate);
         continue;
       }
-      seen.set(input.id, row);
       const district = input.district ?? districtOf(anchorOf(input.geometry));
       if (!district) {
         rejected.push({ row, column: 'geometry', code: 'E_VALIDATION', message: 'the asset lies in no district of the city' });
