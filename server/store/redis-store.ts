@@ -392,6 +392,17 @@ interface RegistryScripts {
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   private readonly client: Redis;
+  /**
+   * The ioredis client, for parts that keep their own key families beside the store (the audit
+   * chain, sessions, login throttles) under the same connection and deadlines. Key names:
+   * `keyPrefix` (the store's `prefix`) plus their own suffix.
+   */
+  get redisClient(): Redis {
+    return this.client;
+  }
+  get keyPrefix(): string {
+    return this.options.prefix;
+  }
   private readonly scripts: IncidentScripts;
   private readonly options: StoreOptions;
   private readonly config: Required<Omit<RedisStoreConfig, 'logger'>>;
