@@ -22,6 +22,8 @@ const EnvSchema = z.object({
     .default('ioc'),
   IOC_JWT_SECRET: z.string().min(32).optional(),
   IOC_DEVICE_SECRET: z.string().min(16).optional(),
+  /** key of the audit chain's HMAC (issue 12); required in production */
+  IOC_AUDIT_KEY: z.string().min(32).optional(),
   IOC_DEMO_PASSWORD: z.string().min(8).default('ioc-demo-2026'),
   IOC_DEMO_DEVICES: intFromEnv(2000),
   IOC_DEMO_SEED: intFromEnv(20261121),
@@ -57,6 +59,10 @@ export interface ServerConfig {
   /** true when the JWT secret is the development default */
   jwtSecretIsDefault: boolean;
   deviceSecret: string;
+  /** HMAC key of the tamper-evident audit chain (server/audit/) */
+  auditKey: string;
+  /** true when the audit key is the development default */
+  auditKeyIsDefault: boolean;
   demoPassword: string;
   /** seed demo accounts (never in production) */
   seedDemoUsers: boolean;
@@ -177,6 +183,7 @@ export interface ServerConfig {
 }
 
 export const DEV_JWT_SECRET = 'city-ioc-development-jwt-secret-not-for-production';
+export const DEV_AUDIT_KEY = 'city-ioc-development-audit-key-not-for-production';
 
 export class ConfigError extends Error {}
 
@@ -200,6 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (production && !e.IOC_DEVICE_SECRET) {
     throw new ConfigError('NODE_ENV=production requires IOC_DEVICE_SECRET (at least 16 characters); refusing to start');
   }
+  if (production && !e.IOC_AUDIT_KEY) {
+    throw new ConfigError('NODE_ENV=production requires IOC_AUDIT_KEY (at least 32 characters); refusing to start');
+  }
   return {
     production,
     port: e.PORT,
@@ -210,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jwtSecret: e.IOC_JWT_SECRET ?? DEV_JWT_SECRET,
     jwtSecretIsDefault: !e.IOC_JWT_SECRET,
     deviceSecret: e.IOC_DEVICE_SECRET ?? DEV_DEVICE_SECRET,
+    auditKey: e.IOC_AUDIT_KEY ?? DEV_AUDIT_KEY,
+    auditKeyIsDefault: !e.IOC_AUDIT_KEY,
     demoPassword: e.IOC_DEMO_PASSWORD,
     seedDemoUsers: !production,
     demoDevices: e.IOC_DEMO_DEVICES,

@@ -81,7 +81,7 @@ describe('accounts and sessions', () => {
 
   it('refuses to start in production without secrets, and seeds no demo accounts there', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
-    const cfg = loadConfig({ NODE_ENV: 'production', IOC_JWT_SECRET: 'x'.repeat(40), IOC_DEVICE_SECRET: 'y'.repeat(20) });
+    const cfg = loadConfig({ NODE_ENV: 'production', IOC_JWT_SECRET: 'x'.repeat(40), IOC_DEVICE_SECRET: 'y'.repeat(20), IOC_AUDIT_KEY: 'z'.repeat(40) });
     expect(cfg.seedDemoUsers).toBe(false);
   });
 });

@@ -158,7 +158,7 @@ describe('first administrator in production', () => {
 });
 
 describe('bootstrap configuration', () => {
-  const production = { NODE_ENV: 'production', IOC_JWT_SECRET: 'x'.repeat(40), IOC_DEVICE_SECRET: 'y'.repeat(20) };
+  const production = { NODE_ENV: 'production', IOC_JWT_SECRET: 'x'.repeat(40), IOC_DEVICE_SECRET: 'y'.repeat(20), IOC_AUDIT_KEY: 'z'.repeat(40) };
 
   it('takes the first administrator from IOC_BOOTSTRAP_ADMIN / IOC_BOOTSTRAP_PASSWORD and refuses demo accounts in production', () => {
     const cfg = loadConfig({ ...production, IOC_BOOTSTRAP_ADMIN: 'chief', IOC_BOOTSTRAP_PASSWORD: BOOTSTRAP_PASSWORD });
