@@ -6,6 +6,7 @@
  */
 import { DEFAULT_FLEET } from '../scenes/fleet';
 import { DEV_DEVICE_SECRET } from '../server/device-token';
+import { readLocalDeviceSecret, secretsFilePath } from '../server/security/local-secrets';
 import { DEFAULT_SIM_TOKENS_FILE } from './sim-tokens';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8080';
@@ -49,6 +50,22 @@ function parseNumber(name: string, raw: string | undefined, fallback: number, ch
   return Number.isFinite(n) && check(n) ? n : `${name} must be a valid number (got '${raw}')`;
 }
 
+/**
+ * The device secret the demo devices' HMAC tokens are derived from: IOC_DEVICE_SECRET, else the
+ * one the server of this checkout generated in its secrets file (server/security/local-secrets.ts;
+ * `npm start` runs both from the same directory), else the development constant (a server started
+ * with NODE_ENV=test, which keeps the constants). A string answer is the reason it cannot be read.
+ */
+function resolveDeviceSecret(env: NodeJS.ProcessEnv): { secret: string } | string {
+  if (env.IOC_DEVICE_SECRET) return { secret: env.IOC_DEVICE_SECRET };
+  if (env.NODE_ENV === 'test' || env.NODE_ENV === 'production') return { secret: DEV_DEVICE_SECRET };
+  try {
+    return { secret: readLocalDeviceSecret(secretsFilePath(env)) ?? DEV_DEVICE_SECRET };
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** Resolve flags (strings from parseArgs) and env into a config, or a validation error. */
 export function resolveCliConfig(
   flags: { server?: string; devices?: string; seed?: string; rate?: string; 'control-port'?: string; 'refresh-ms'?: string },
@@ -74,11 +91,13 @@ export function resolveCliConfig(
   const serverUrl = (flags.server ?? env.IOC_SERVER_URL ?? DEFAULT_SERVER_URL).replace(/\/+$/, '');
   if (!/^https?:\/\//.test(serverUrl))
     return { ok: false, error: { code: 'E_VALIDATION', message: `--server must be an http(s) URL (got '${serverUrl}')` } };
+  const deviceSecret = resolveDeviceSecret(env);
+  if (typeof deviceSecret === 'string') return { ok: false, error: { code: 'E_VALIDATION', message: deviceSecret } };
   const demoPassword = env.IOC_DEMO_PASSWORD || DEFAULT_DEMO_PASSWORD;
   const explicitDevices = (flags.devices ?? env.IOC_DEMO_DEVICES) !== undefined && (flags.devices ?? env.IOC_DEMO_DEVICES) !== '';
   const config: SimulatorCliConfig = {
     serverUrl,
-    deviceSecret: env.IOC_DEVICE_SECRET || DEV_DEVICE_SECRET,
+    deviceSecret: deviceSecret.secret,
     devices: devices as number,
     seed: seed as number,
     rate: rate as number,

@@ -4,9 +4,10 @@
  * Every screen, route and push imports these instead of restating them (issue 11). Pure: "now" and
  * windows are arguments.
  */
-import type { Incident, IncidentState, Role } from './domain';
+import type { DistrictCode, Incident, IncidentState, Role } from './domain';
 import { SYSTEM_ACTOR_NAME } from './incident-machine';
 import { isIncidentInProgress } from './incident-states';
+import { incidentInScope, scopeOf } from './scope';
 
 // "open" and "in progress" live in the leaf module incident-states.ts (sla.ts needs them too)
 export { IN_PROGRESS_INCIDENT_STATES, OPEN_INCIDENT_STATES, isIncidentInProgress, isIncidentOpen } from './incident-states';
@@ -60,27 +61,34 @@ export function onTimeRate(incidents: Iterable<Pick<Incident, 'resolvedTs' | 'sl
   return resolved === 0 ? null : Math.round((onTime / resolved) * 1000) / 10;
 }
 
-/** Who asks: a verified session's username and role (never a client's claim). */
+/**
+ * Who asks: a verified session's username and role (never a client's claim), and the districts an
+ * officer or leader is limited to — read from the stored user, never from the token.
+ */
 export interface IncidentViewer {
   username: string;
   role: Role;
+  /** absent or empty = the whole city */
+  districts?: readonly DistrictCode[] | undefined;
 }
 
 /**
  * May this person see the incident? Handlers see their own tasks only — those they are assigned
- * to and those they reported; every other role sees every incident.
+ * to and those they reported; officers and leaders limited to districts see those districts'
+ * incidents; everyone else sees every incident (scenes/scope.ts).
  */
-export function canSeeIncident(viewer: IncidentViewer, incident: Pick<Incident, 'assignees' | 'reportedBy'>): boolean {
-  if (viewer.role !== 'handler') return true;
-  return incident.assignees.includes(viewer.username) || incident.reportedBy === viewer.username;
+export function canSeeIncident(viewer: IncidentViewer, incident: Pick<Incident, 'assignees' | 'reportedBy' | 'district'>): boolean {
+  return incidentInScope(scopeOf(viewer), incident);
 }
 
 /** Roles told of every incident change. */
 export const INCIDENT_AUDIENCE_ROLES: readonly Role[] = ['officer', 'leader', 'admin'];
 
-/** Who is told of an incident change: by role, and by username. */
+/** Who is told of an incident change: by role (whole-city, and limited to the incident's district), and by username. */
 export interface IncidentAudience {
   roles: Role[];
+  /** the incident's district: people of `roles` limited to districts hear of it only when it is one of theirs */
+  district: DistrictCode;
   /** sorted, without duplicates */
   usernames: string[];
 }
@@ -90,8 +98,11 @@ export interface IncidentAudience {
  * assigned before this change (so the task leaves their list) and the reporter (a handler's own
  * field report reaches that handler; the system, reporter of automatic incidents, is nobody).
  */
-export function incidentAudience(incident: Pick<Incident, 'assignees' | 'reportedBy'>, previousAssignees: readonly string[] = []): IncidentAudience {
+export function incidentAudience(
+  incident: Pick<Incident, 'assignees' | 'reportedBy' | 'district'>,
+  previousAssignees: readonly string[] = [],
+): IncidentAudience {
   const people = new Set([...incident.assignees, ...previousAssignees]);
   if (incident.reportedBy !== SYSTEM_ACTOR_NAME) people.add(incident.reportedBy);
-  return { roles: [...INCIDENT_AUDIENCE_ROLES], usernames: [...people].sort() };
+  return { roles: [...INCIDENT_AUDIENCE_ROLES], district: incident.district, usernames: [...people].sort() };
 }

@@ -48,6 +48,8 @@ export const ERROR_CODES = [
   'E_QUOTA',
   /** the session may only change its password (`POST /api/auth/password`) until it does */
   'E_PASSWORD_CHANGE_REQUIRED',
+  /** the account must sign in with a second factor and has none: the session may only enrol (`/api/auth/mfa/*`) */
+  'E_MFA_REQUIRED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -107,13 +109,92 @@ export interface LoginResponse {
   role: Role;
   username: string;
   displayName: string;
-  /** epoch ms */
+  /** epoch ms: end of this access token (short-lived; renew it with `refreshToken`) */
   expiresAt: number;
+  /** the session this login opened (GET /api/auth/sessions marks it `current`) */
+  sessionId?: string;
+  /**
+   * opaque, single use: POST /api/auth/refresh { refreshToken } answers a new access token and a new
+   * refresh token. Absent for sessions that may not be renewed (password-change-only, kiosk).
+   */
+  refreshToken?: string;
+  /** epoch ms: the session's absolute end (no refresh after it) */
+  refreshExpiresAt?: number;
+  /** ms without use after which the session ends (the refresh is refused); console sessions */
+  idleTimeoutMs?: number;
   /**
    * true: the account's password was set by someone else (bootstrap, admin); this session may
    * only change it (`POST /api/auth/password`), every other route answers E_PASSWORD_CHANGE_REQUIRED
    */
   mustChangePassword?: boolean;
+  /** with mustChangePassword: why — `expired` when the password is older than the maximum age */
+  passwordChangeReason?: 'set_by_other' | 'expired';
+  /**
+   * true: the account's role must sign in with a second factor and it has none yet; this session
+   * may only enrol (`/api/auth/mfa/*`), every other route answers E_MFA_REQUIRED
+   */
+  mfaEnrolRequired?: boolean;
+}
+
+/**
+ * Answer of `POST /api/auth/login` when the password was right and the account has TOTP: no
+ * session yet; send a code (or a recovery code) with `mfaToken` to `POST /api/auth/login/mfa`.
+ */
+export interface MfaChallengeResponse {
+  mfaRequired: true;
+  mfaToken: string;
+  /** epoch ms after which the token is refused */
+  expiresAt: number;
+}
+
+/** Body of `POST /api/auth/login/mfa`: the challenge and one 6-digit code or one recovery code. */
+export const MfaLoginRequestSchema = z
+  .object({
+    mfaToken: z.string().min(16).max(128),
+    code: z
+      .string()
+      .regex(/^[0-9]{6}$/, 'code: 6 digits')
+      .optional(),
+    recoveryCode: z.string().min(8).max(32).optional(),
+  })
+  .refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), 'send either code or recoveryCode');
+
+/** Body of `POST /api/auth/mfa/confirm`. */
+export const MfaConfirmRequestSchema = z.object({ code: z.string().regex(/^[0-9]{6}$/, 'code: 6 digits') });
+/** Body of `POST /api/auth/mfa/disable`: the password and a current code (or a recovery code). */
+export const MfaDisableRequestSchema = z
+  .object({
+    password: z.string().min(1).max(256),
+    code: z
+      .string()
+      .regex(/^[0-9]{6}$/, 'code: 6 digits')
+      .optional(),
+    recoveryCode: z.string().min(8).max(32).optional(),
+  })
+  .refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), 'send either code or recoveryCode');
+
+/** Answer of `POST /api/auth/mfa/setup`: the pending secret, as text, URI and QR code (SVG). */
+export interface MfaSetupResponse {
+  secret: string;
+  otpauthUri: string;
+  /** an SVG document (show it as `data:image/svg+xml;base64,…`) */
+  qrSvg: string;
+}
+
+/** Answer of `POST /api/auth/mfa/confirm`: the recovery codes, shown once, and a fresh session. */
+export interface MfaConfirmResponse {
+  recoveryCodes: string[];
+  session: LoginResponse;
+}
+
+/** Answer of `GET /api/auth/mfa`. */
+export interface MfaStatus {
+  enabled: boolean;
+  /** an enrolment waits for its first code */
+  pending: boolean;
+  /** the account's role must use it */
+  required: boolean;
+  recoveryCodesLeft: number;
 }
 
 /** Body of `POST /api/auth/password`. */
@@ -122,6 +203,11 @@ export const PasswordChangeRequestSchema = z.object({
   newPassword: z.string().min(1).max(256),
 });
 export type PasswordChangeRequest = z.infer<typeof PasswordChangeRequestSchema>;
+
+/** POST /api/auth/refresh: the current refresh token (spent by this call; the answer carries the next). */
+export const RefreshRequestSchema = z.object({
+  refreshToken: z.string().min(16).max(256),
+});
 
 export const LiveHandshakeSchema = z.object({
   token: z.string().min(10).max(4096),

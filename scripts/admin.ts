@@ -3,8 +3,13 @@
  *
  *   npm run admin -- create <username> [--role admin|officer|leader|handler|screen] [--name <display name>]
  *   npm run admin -- reset-password <username>
+ *   npm run admin -- purge-demo
+ *   npm run admin -- mfa-reset <username>
  *
- * Both print a one-time password; its owner must change it at first login. The in-memory store is
+ * create and reset-password print a one-time password; its owner must change it at first login.
+ * purge-demo deletes the demo accounts a development run left (a production server refuses to
+ * start while one exists, server/security/startup-checks.ts). mfa-reset clears a user's second factor
+ * (a lost phone and recovery codes; the last administrator cannot be reset in the UI then). The in-memory store is
  * refused: it lives inside the server process, so an account written here would never reach it.
  * Exit codes: 0 done, 1 refused (exists, unknown user), 2 usage or configuration, 3 store unavailable.
  */
@@ -13,7 +18,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RoleSchema, type Role } from '../scenes/domain';
 import { generateOneTimePassword, hashPassword } from '../server/auth/passwords';
-import { createAccount, CreateUserSchema } from '../server/auth/users';
+import { createAccount, CreateUserSchema, DEFAULT_LOGIN_HARDENING, withPasswordSet } from '../server/auth/users';
+import { DEFAULT_DEMO_PASSWORD, describeAccounts, findDemoAccounts } from '../server/security/demo-accounts';
 import { DEFAULT_REDIS_URL, openStore, redactRedisUrl } from '../server/store/open-store';
 import type { Store } from '../server/store/store';
 
@@ -27,6 +33,8 @@ const EXIT_STORE = 3;
 const USAGE = `usage:
   npm run admin -- create <username> [--role admin] [--name "<display name>"]
   npm run admin -- reset-password <username>
+  npm run admin -- purge-demo          (deletes the demo accounts of a development run)
+  npm run admin -- mfa-reset <username> (clears the two-factor sign-in of a user who lost it)
 environment: REDIS_URL (default redis://127.0.0.1:6379), IOC_REDIS_PREFIX (default ioc), IOC_STORE (memory is refused)`;
 
 class CliError extends Error {
@@ -73,8 +81,31 @@ async function resetPassword(store: Store, username: string): Promise<string> {
   const user = await store.getUser(username);
   if (!user) throw new CliError(`E_NOT_FOUND: no user ${username}`, EXIT_REFUSED);
   const password = generateOneTimePassword();
-  await store.putUser({ ...user, passwordHash: await hashPassword(password), mustChangePassword: true, failedLogins: 0, lockedUntil: 0 });
+  // the reset password starts its age and enters the history (issue 12)
+  await store.putUser({
+    ...withPasswordSet(user, await hashPassword(password), Date.now(), DEFAULT_LOGIN_HARDENING.passwordHistoryCount),
+    mustChangePassword: true,
+    failedLogins: 0,
+    lockedUntil: 0,
+  });
   return password;
+}
+
+/** Deletes every demo account (flagged, or a demo name that opens with the demo password); answers what went. */
+async function purgeDemo(store: Store, demoPassword: string): Promise<string> {
+  const demo = await findDemoAccounts(await store.listUsers(), demoPassword);
+  for (const u of demo) await store.deleteUser(u.username);
+  return demo.length === 0 ? 'no demo accounts found' : `deleted ${demo.length} demo account(s): ${describeAccounts(demo)}`;
+}
+
+/** Clears a user's TOTP: the next login enrols again where the role requires it (issue 12). */
+async function mfaReset(store: Store, username: string): Promise<string> {
+  const user = await store.getUser(username);
+  if (!user) throw new CliError(`E_NOT_FOUND: no user ${username}`, EXIT_REFUSED);
+  if (!user.mfa) return `${username} has no two-factor sign-in; nothing to reset`;
+  const { mfa: _cleared, ...rest } = user;
+  await store.putUser(rest);
+  return `two-factor sign-in of ${username} cleared; it enrols again at the next login where its role requires it`;
 }
 
 /** Runs one command; `out` gets the answer (stdout), `fail` the reason of a refusal (stderr). Resolves with the exit code. */
@@ -96,7 +127,11 @@ export async function runAdminCli(
     return EXIT_USAGE;
   }
   const [command, username, ...extra] = parsed.positionals;
-  if (parsed.values.help || !command || !username || extra.length > 0 || !['create', 'reset-password'].includes(command)) {
+  const purge = command === 'purge-demo';
+  const wellFormed = purge
+    ? username === undefined
+    : username !== undefined && extra.length === 0 && ['create', 'reset-password', 'mfa-reset'].includes(command ?? '');
+  if (parsed.values.help || !wellFormed) {
     (parsed.values.help ? out : fail)(USAGE);
     return parsed.values.help ? 0 : EXIT_USAGE;
   }
@@ -108,6 +143,15 @@ export async function runAdminCli(
   let store: Store | null = null;
   try {
     store = await openConfiguredStore(env);
+    if (purge) {
+      out(await purgeDemo(store, env.IOC_DEMO_PASSWORD || DEFAULT_DEMO_PASSWORD));
+      return 0;
+    }
+    if (username === undefined) return EXIT_USAGE; // checked above
+    if (command === 'mfa-reset') {
+      out(await mfaReset(store, username));
+      return 0;
+    }
     const password =
       command === 'create' ? await create(store, username, role.data, parsed.values.name ?? username) : await resetPassword(store, username);
     out(command === 'create' ? `created ${role.data} ${username}` : `password of ${username} reset`);

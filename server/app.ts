@@ -11,7 +11,10 @@ import type { Device } from '../scenes/domain';
 import { generateFleet } from '../scenes/fleet';
 import { DEMO_HANDLERS, QINGDAO_ASSETS, QINGDAO_RESOURCES, QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
 import { TokenService } from './auth/tokens';
-import { isUsableAdmin, UserService, type DemoAccount } from './auth/users';
+import { SessionService } from './auth/sessions';
+import { MemorySessionBackend, type SessionBackend } from './auth/session-store';
+import { RedisSessionBackend } from './auth/session-store-redis';
+import { isUsableAdmin, loginPolicyOf, UserService, type DemoAccount } from './auth/users';
 import { CommandService } from './commands';
 import type { ServerConfig } from './config';
 import { DeviceTokenVerifier } from './device-token';
@@ -27,6 +30,14 @@ import { DeviceRegistry } from './registry/device-registry';
 import { RuleRegistry } from './registry/rule-registry';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
+import type { RedisStore } from './store/redis-store';
+import { AuditLog } from './audit/audit-log';
+import { MemoryAuditBackend } from './audit/audit-backend';
+import { RedisAuditBackend } from './audit/redis-audit-backend';
+import { closeDefaultNamespace } from './security/default-namespace';
+import { MetricsAccess } from './security/metrics-access';
+import { OriginPolicy } from './security/origin-policy';
+import { assertProductionReady } from './security/startup-checks';
 
 export interface IocServer {
   url: string;
@@ -35,9 +46,13 @@ export interface IocServer {
   storeReason?: string;
   fusion: Fusion;
   realtime: Realtime;
+  /** session records and revocation (server/auth/sessions.ts) */
+  sessions: SessionService;
   ingest: IngestService;
   commands: CommandService;
   registry: DeviceRegistry;
+  /** the tamper-evident audit log (server/audit/) */
+  audit: AuditLog;
   demoAccounts: DemoAccount[];
   log: Logger;
   http: HttpServer;
@@ -51,7 +66,12 @@ export interface StartOptions {
   /** the device registry; default: the demo fleet from config */
   devices?: Device[];
   logger?: Logger;
-  /** extra CORS origins for Socket.IO (dev server) */
+  /**
+   * where session records live; default: Redis beside a Redis store, else in this process. A test
+   * that restarts a memory-store server passes one backend to both starts so sessions survive.
+   */
+  sessionBackend?: SessionBackend;
+  /** extra allowed browser origins (added to config.allowedOrigins: sockets and REST) */
   corsOrigins?: string[];
 }
 
@@ -98,6 +118,25 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   }
   if (store.kind === 'redis') log.info({ store: 'redis', redisUrl: config.redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'store: Redis');
   else log.warn({ store: 'memory', reason: storeReason }, 'store: IN-MEMORY — data is lost on restart');
+  // production refuses demo accounts and a password-less Redis (a StartupRefusal: main.ts exits 2)
+  try {
+    await assertProductionReady(config, store);
+  } catch (err) {
+    if (!options.store) await store.close().catch(() => undefined);
+    throw err;
+  }
+
+  // --- audit (issue 12): the hash chain beside the store, under its own `<prefix>-audit:*` keys in
+  // Redis; anchored to a file only for Redis (an in-memory chain is gone with the process)
+  const audit = new AuditLog(
+    store.kind === 'redis' ? new RedisAuditBackend((store as RedisStore).redisClient, (store as RedisStore).keyPrefix) : new MemoryAuditBackend(),
+    {
+      key: config.auditKey,
+      anchorFile: store.kind === 'redis' ? config.auditAnchorFile : null,
+      anchorIntervalMs: config.auditAnchorIntervalMs,
+      log,
+    },
+  );
 
   // --- fusion -----------------------------------------------------------------------------------
   // --- registry: devices and assets from the store; an empty store is seeded with the demo fleet
@@ -137,11 +176,28 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
 
   // --- people -----------------------------------------------------------------------------------
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlS);
-  const users = new UserService(store, tokens, {
-    maxFailures: config.loginMaxFailures,
-    lockMs: config.loginLockMs,
-    refuseDemoAccounts: config.refuseDemoAccounts,
+  // one record per login, shared by every node through Redis (server/auth/sessions.ts)
+  const sessions = new SessionService({
+    backend:
+      options.sessionBackend ??
+      (store.kind === 'redis'
+        ? new RedisSessionBackend((store as RedisStore).redisClient, (store as RedisStore).keyPrefix)
+        : new MemorySessionBackend()),
+    tokens,
+    audit,
+    log,
+    settings: {
+      idleTimeoutMs: config.sessionIdleTimeoutMs,
+      sessionMaxMs: config.sessionMaxMs,
+      screenTokenMs: config.screenTokenMs,
+      touchIntervalMs: config.sessionTouchIntervalMs,
+      usedRefreshHashesKept: config.sessionUsedRefreshTokensKept,
+    },
   });
+  // login throttles, TOTP, password age and history from config (issue 12); every login audited, fail closed
+  const users = new UserService(store, tokens, loginPolicyOf(config));
+  users.useSessions(sessions);
+  users.useAudit(audit);
   const demoAccounts = config.seedDemoUsers ? await users.seedDemo(config.demoPassword) : [];
   if (config.bootstrapAdmin) {
     // the first administrator in production; honoured only while no usable administrator exists
@@ -175,23 +231,34 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   http.headersTimeout = HTTP_KEEP_ALIVE_MS + 1_000;
   // the one guard of every entry point: limits from config, shared by REST and the sockets
   const guard = new EntryGuard(config, log);
+  // browser origins that may open sockets and call the API besides the server's own (server/security/)
+  const originPolicy = new OriginPolicy([...config.allowedOrigins, ...(options.corsOrigins ?? [])]);
+  const corsOrigins = originPolicy.allowedOrigins();
   const io = new IoServer(http, {
     serveClient: false,
     // engine.io's buffer limit is server-wide (sized for /device batches); /live's smaller one is the decoder's
     parser: createIocSocketParser({ maxMessageBytes: config.liveMaxMessageBytes, namespaceMaxMessageBytes: { '/device': config.maxBodyBytes } }),
     maxHttpBufferSize: config.maxBodyBytes,
+    // every handshake (polling and websocket, any namespace): a page of another site is refused
+    // before it counts against its address
     allowRequest: (req, answer) => {
+      if (originPolicy.judge(req.headers, req.socket.remoteAddress) === 'refused') {
+        answer('E_FORBIDDEN: origin not allowed', false);
+        return;
+      }
       const ok = guard.allowConnection(sourceOf(req.socket.remoteAddress, req.headers['x-forwarded-for']));
       answer(ok ? null : 'E_RATE_LIMIT: too many unauthenticated connections from this address', ok);
     },
-    cors: options.corsOrigins ? { origin: options.corsOrigins } : undefined,
+    cors: corsOrigins.length > 0 ? { origin: corsOrigins } : undefined,
   });
+  closeDefaultNamespace(io);
   const realtime = new Realtime({
     io,
     fusion,
     store,
     tokens,
     users,
+    sessions,
     verifier,
     log,
     coalesceIntervalMs: config.coalesceIntervalMs,
@@ -203,6 +270,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const commands = new CommandService(store, fusion, realtime, log, {
     commandTtlMs: config.commandTtlMs,
     commutativeRetries: config.commutativeRetries,
+    audit,
   });
   const readingsRate = new RateMeter(READINGS_RATE_WINDOW_S);
   const metrics = createMetrics({
@@ -282,6 +350,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     fusion,
     tokens,
     users,
+    sessions,
     commands,
     ingest,
     hub: realtime.hub,
@@ -297,8 +366,17 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     limits: config,
     registry,
     rules,
+    audit,
+    originPolicy,
+    metricsAccess: new MetricsAccess({ token: config.metricsToken, allow: config.metricsAllow }),
   });
-  http.on('request', app);
+  // engine.io answers its own path (its listener was attached with the IoServer): express must not
+  // answer it too — its 404 to a long-poll made engine.io's later write throw ERR_HTTP_HEADERS_SENT,
+  // an uncaught exception that any anonymous client could trigger to stop the process
+  const enginePath = `${io.path()}/`;
+  http.on('request', (req, res) => {
+    if (!req.url?.startsWith(enginePath)) app(req, res);
+  });
 
   // --- housekeeping timers ----------------------------------------------------------------------
   const timers: NodeJS.Timeout[] = [];
@@ -389,9 +467,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     storeReason,
     fusion,
     realtime,
+    sessions,
     ingest,
     commands,
     registry,
+    audit,
     demoAccounts,
     log,
     http,
@@ -404,6 +484,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       await flushStates();
       await ingest.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      // the last anchor before the store's connection goes
+      await audit.close();
       await store.close();
     },
   };

@@ -17,10 +17,13 @@ import {
 } from '../scenes/incident-machine';
 import { categoryForRule } from '../scenes/catalogue';
 import { districtOf } from '../scenes/geo/districts';
+import { alertInScope, districtInScope, incidentInScope, type DataScope } from '../scenes/scope';
+import { userScope } from './user-scope';
 import type { Store, TransitionOutcome } from './store/store';
 import type { Fusion } from './fusion';
 import { iocError, validationError } from './errors';
 import type { Logger } from './logger';
+import { DISCARD_AUDIT, type AuditEntry, type AuditRecorder } from './audit/audit';
 
 /** Told about every change so screens, consoles and phones hear of it at once. */
 export interface ChangeNotifier {
@@ -34,6 +37,53 @@ export interface CommandServiceOptions {
   /** times a commutative command (note, link alert) is re-applied after a version conflict */
   commutativeRetries: number;
   now?: () => number;
+  /**
+   * every command, applied or refused, is recorded here (server/audit/); the server always passes
+   * the chained log, unit tests that do not look at the audit may leave it out
+   */
+  audit?: AuditRecorder;
+}
+
+/** Where a command came from, for its audit record. */
+export interface CommandContext {
+  /** source address (server/guard.ts sourceOf) */
+  source?: string;
+  userAgent?: string;
+}
+
+/** longest reason kept in a command's audit record, characters */
+const AUDIT_REASON_MAX_CHARS = 300;
+
+/** The audit record of one command: `command` on `incident:<id>` (or `alert:<id>`) with its type and commandId. */
+function commandAuditEntry(raw: unknown, actor: Actor, context: CommandContext, result: CommandResult): AuditEntry {
+  let type: string | undefined;
+  let target: string | undefined;
+  try {
+    const r = (raw ?? {}) as { type?: unknown; incidentId?: unknown; alertId?: unknown };
+    if (typeof r.type === 'string') type = r.type.slice(0, 64);
+    const incidentId = result.ok ? (result.incident?.id ?? r.incidentId) : r.incidentId;
+    if (typeof incidentId === 'string') target = `incident:${incidentId.slice(0, 128)}`;
+    else if (typeof r.alertId === 'string') target = `alert:${r.alertId.slice(0, 128)}`;
+  } catch {
+    // a hostile payload that throws on reading: recorded without type and target
+  }
+  const error = result.ok ? null : result.error;
+  const denied = error && (error.code === 'E_FORBIDDEN' || error.code === 'E_UNAUTHORIZED' || error.code === 'E_RATE_LIMIT');
+  return {
+    actor: actor.username,
+    role: actor.role,
+    ...(context.source !== undefined ? { source: context.source } : {}),
+    ...(context.userAgent !== undefined ? { userAgent: context.userAgent } : {}),
+    action: 'command',
+    ...(target !== undefined ? { target } : {}),
+    outcome: error ? (denied ? 'denied' : 'failure') : 'success',
+    ...(error ? { reason: `${error.code}: ${error.message}`.slice(0, AUDIT_REASON_MAX_CHARS) } : {}),
+    details: {
+      ...(type !== undefined ? { type } : {}),
+      ...(result.commandId !== undefined ? { commandId: result.commandId } : {}),
+      ...(result.ok && result.duplicate ? { duplicate: true } : {}),
+    },
+  };
 }
 
 function shortHash(s: string): string {
@@ -88,15 +138,35 @@ export class CommandService {
    * The same commandId arriving again while the first is still being applied (a client retrying
    * on a slow answer, or over both REST and the socket) shares the first one's outcome.
    */
-  execute(raw: unknown, actor: Actor): Promise<CommandResult> {
+  execute(raw: unknown, actor: Actor, context: CommandContext = {}): Promise<CommandResult> {
     const commandId = commandIdOf(raw);
-    if (commandId === undefined) return this.executeOnce(raw, actor, undefined);
+    if (commandId === undefined) return this.executeAudited(raw, actor, undefined, context);
     const key = `${actor.username}\u0000${commandId}`;
     const running = this.inflight.get(key);
     if (running) return running;
-    const p = this.executeOnce(raw, actor, commandId).finally(() => this.inflight.delete(key));
+    const p = this.executeAudited(raw, actor, commandId, context).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
+  }
+
+  /**
+   * Every command, applied or refused, goes to the audit log once its outcome is known. When that
+   * write fails the answer is E_UNAVAILABLE even if the command was applied: the client retries
+   * with the same commandId, which is idempotent (answered `duplicate`, never applied twice) and
+   * is audited again — so no applied command is ever answered ok without its audit record.
+   */
+  private async executeAudited(raw: unknown, actor: Actor, commandId: string | undefined, context: CommandContext): Promise<CommandResult> {
+    const result = await this.executeOnce(raw, actor, commandId);
+    try {
+      await (this.opts.audit ?? DISCARD_AUDIT).record(commandAuditEntry(raw, actor, context, result));
+    } catch {
+      return {
+        ok: false,
+        commandId: result.commandId ?? commandId,
+        error: iocError('E_UNAVAILABLE', 'the audit log could not be written; retry with the same commandId'),
+      };
+    }
+    return result;
   }
 
   private async executeOnce(raw: unknown, actor: Actor, commandId: string | undefined): Promise<CommandResult> {
@@ -111,6 +181,9 @@ export class CommandService {
     const cmd = parsed.data;
     if (actor.role === 'screen') return { ok: false, commandId, error: iocError('E_FORBIDDEN', 'wall screens are read-only') };
     try {
+      // data scope (issue 12): an officer or leader limited to districts acts only on those districts
+      const outOfScope = await this.scopeRefusal(cmd, actor);
+      if (outOfScope) return { ok: false, commandId: cmd.commandId, error: outOfScope };
       switch (cmd.type) {
         case 'alert.ack':
           return await this.ackAlert(cmd, actor);
@@ -123,6 +196,63 @@ export class CommandService {
       this.log.error({ err, commandId: cmd.commandId, type: cmd.type }, 'command failed');
       return { ok: false, commandId, error: storeFailure(err) };
     }
+  }
+
+  /**
+   * Why this actor may not touch what the command names, or null. Only district limits are
+   * checked here: a handler's reach (their own tasks) is the state machine's `assigneeOnly` rule,
+   * and a handler's field report may come from anywhere. Missing targets pass (answered
+   * E_NOT_FOUND further on).
+   */
+  private async scopeRefusal(cmd: Command, actor: Actor): Promise<IocError | null> {
+    if (actor.role === 'handler') return null;
+    const scope: DataScope = await userScope(this.store, actor);
+    if (scope.kind !== 'districts') return null;
+    const outside = (what: string) => iocError('E_FORBIDDEN', `${what} is outside your districts (${scope.districts.join(', ')})`);
+    const alertOutside = (alertId: string) => {
+      const a = this.fusion.getAlert(alertId);
+      return a && !alertInScope(scope, a) ? outside(`alert ${alertId}`) : null;
+    };
+    switch (cmd.type) {
+      case 'alert.ack':
+        return alertOutside(cmd.alertId);
+      case 'incident.create': {
+        const district = cmd.district ?? districtOf(cmd.location);
+        if (district && !districtInScope(scope, district)) return outside(`a new incident in district ${district}`);
+        for (const id of cmd.alertIds ?? []) {
+          const refused = alertOutside(id);
+          if (refused) return refused;
+        }
+        return null;
+      }
+      default: {
+        const incident = this.fusion.incidents.get(cmd.incidentId) ?? (await this.store.getIncident(cmd.incidentId));
+        if (incident && !incidentInScope(scope, incident)) return outside(`incident ${cmd.incidentId}`);
+        return cmd.type === 'incident.link_alert' ? alertOutside(cmd.alertId) : null;
+      }
+    }
+  }
+
+  /**
+   * Dispatch targets: each must be an existing, enabled account of a field handler (a typo, an
+   * officer's or a leader's name would leave the task with nobody who can accept it).
+   */
+  private async assigneeRefusal(assignees: readonly string[]): Promise<IocError | null> {
+    for (const username of assignees) {
+      const user = await this.store.getUser(username);
+      if (!user) return iocError('E_NOT_FOUND', `no user ${username}; dispatch only to field handler accounts`, { assignee: username });
+      if (user.role !== 'handler')
+        return iocError('E_VALIDATION', `${username} is a ${user.role}, not a field handler; dispatch only to field handler accounts`, {
+          assignee: username,
+          problem: 'not_a_handler',
+        });
+      if (user.disabled)
+        return iocError('E_VALIDATION', `${username} is disabled; dispatch only to active field handler accounts`, {
+          assignee: username,
+          problem: 'disabled',
+        });
+    }
+    return null;
   }
 
   /**
@@ -242,6 +372,11 @@ export class CommandService {
     for (let attempt = 0; ; attempt++) {
       const r = applyIncidentCommand(current, cmd, actor, this.now());
       if (!r.ok) return { ok: false, commandId: cmd.commandId, error: r.error };
+      // after the machine's checks (who may dispatch, from which state) so those answer first
+      if (attempt === 0 && (cmd.type === 'incident.dispatch' || cmd.type === 'incident.reassign')) {
+        const refused = await this.assigneeRefusal(cmd.assignees);
+        if (refused) return { ok: false, commandId: cmd.commandId, error: refused };
+      }
       out = await this.store.transitionIncident(r.incident, current.version, cmd.commandId);
       if (out.status !== 'conflict' || attempt >= retries) break;
       this.fusion.putIncident(out.current);

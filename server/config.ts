@@ -4,8 +4,11 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { RoleSchema, type Role } from '../scenes/domain';
 import { passwordPolicyRefusal } from './auth/passwords';
 import { DEV_DEVICE_SECRET } from './device-token';
+import { DEFAULT_METRICS_ALLOW, parseAddressList } from './security/metrics-access';
+import { DEV_CLIENT_ORIGINS, parseOriginList } from './security/origin-policy';
 
 const intFromEnv = (def: number) => z.coerce.number().int().gte(0).default(def);
 
@@ -24,10 +27,21 @@ const EnvSchema = z.object({
   IOC_DEVICE_SECRET: z.string().min(16).optional(),
   /** key of the audit chain's HMAC (issue 12); required in production */
   IOC_AUDIT_KEY: z.string().min(32).optional(),
+  /** file the audit chain's head is anchored to (JSON lines, 0600); default <cwd>/var/audit-anchors.jsonl, none in tests */
+  IOC_AUDIT_ANCHOR_FILE: z.string().min(1).optional(),
+  /** audit records are kept at least this many days (the law: six months; refused below 184 in production) */
+  IOC_AUDIT_RETENTION_DAYS: intFromEnv(184),
   IOC_DEMO_PASSWORD: z.string().min(8).default('ioc-demo-2026'),
   IOC_DEMO_DEVICES: intFromEnv(2000),
   IOC_DEMO_SEED: intFromEnv(20261121),
-  IOC_TOKEN_TTL_S: intFromEnv(12 * 3600),
+  /** lifetime of an access token, s (short: the client renews it with its refresh token) */
+  IOC_ACCESS_TTL_S: intFromEnv(900),
+  /** a console session unused this long ends, minutes */
+  IOC_IDLE_TIMEOUT_MIN: intFromEnv(30),
+  /** absolute lifetime of a console session, hours */
+  IOC_SESSION_MAX_H: intFromEnv(12),
+  /** lifetime of a kiosk screen token, days */
+  IOC_SCREEN_TOKEN_DAYS: intFromEnv(365),
   IOC_COALESCE_MS: intFromEnv(250),
   IOC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   IOC_CLIENT_DIST: z.string().optional(),
@@ -46,6 +60,17 @@ const EnvSchema = z.object({
     .optional(),
   /** …and its one-time password (must pass the password policy; changed at first login) */
   IOC_BOOTSTRAP_PASSWORD: z.string().min(1).max(256).optional(),
+  /** roles that must sign in with a second factor (TOTP), comma-separated; unset: `admin` in production, none otherwise */
+  IOC_MFA_REQUIRED_ROLES: z.string().optional(),
+  /** a password expires this many days after it was set (0 = never) */
+  IOC_PASSWORD_MAX_AGE_DAYS: intFromEnv(90),
+  // --- transport and surface (issue 12; server/security/) ---
+  /** browser origins besides the server's own that may call the API and open sockets, comma-separated */
+  IOC_ALLOWED_ORIGINS: z.string().optional(),
+  /** bearer token that reads /metrics and the detailed /healthz from anywhere */
+  IOC_METRICS_TOKEN: z.string().min(16).optional(),
+  /** source addresses / CIDR blocks that read /metrics without a token, comma-separated (default loopback) */
+  IOC_METRICS_ALLOW: z.string().optional(),
 });
 
 export interface ServerConfig {
@@ -63,12 +88,32 @@ export interface ServerConfig {
   auditKey: string;
   /** true when the audit key is the development default */
   auditKeyIsDefault: boolean;
+  /** file the audit chain's head is anchored to; null: no anchoring (tests, unless a test passes one) */
+  auditAnchorFile: string | null;
+  /** how often the audit chain's head is anchored, ms */
+  auditAnchorIntervalMs: number;
+  /** audit records are kept at least this many days (`npm run audit:trim` removes older ones; the server never deletes) */
+  auditRetentionDays: number;
   demoPassword: string;
   /** seed demo accounts (never in production) */
   seedDemoUsers: boolean;
   demoDevices: number;
   demoSeed: number;
+  /** lifetime of an access token, s (IOC_ACCESS_TTL_S) */
   tokenTtlS: number;
+  // --- sessions (issue 12; server/auth/sessions.ts) ---
+  /** a console session unused this long ends (its refresh is refused), ms */
+  sessionIdleTimeoutMs: number;
+  /** absolute lifetime of a console session, ms */
+  sessionMaxMs: number;
+  /** lifetime of a kiosk screen token, ms */
+  screenTokenMs: number;
+  /** a session's "last seen" is written at most this often, ms */
+  sessionTouchIntervalMs: number;
+  /** rotated refresh tokens remembered per session (presenting one again revokes the session) */
+  sessionUsedRefreshTokensKept: number;
+  /** how often every open /live socket's session is re-checked (revocations made on another node), ms */
+  sessionSweepIntervalMs: number;
   /** a screen never receives more than 1000/coalesceIntervalMs telemetry frames per second */
   coalesceIntervalMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -180,6 +225,39 @@ export interface ServerConfig {
   bootstrapAdmin: { username: string; password: string } | null;
   /** refuse logins of demo accounts (`demo: true`) that a development run left in the store: true in production */
   refuseDemoAccounts: boolean;
+  // --- login hardening (issue 12; server/auth/login-throttle.ts, server/auth/totp.ts) ---
+  /** failed logins per source address over all usernames (password spraying) within loginSourceWindowMs… */
+  loginSourceMaxFailures: number;
+  loginSourceWindowMs: number;
+  /** …after which the address is answered E_RATE_LIMIT for this long, ms */
+  loginSourceBlockMs: number;
+  /** consecutive failed logins per (username, source address) before E_RATE_LIMIT (a success resets them)… */
+  loginPairMaxFailures: number;
+  /** …counted within this window, ms… */
+  loginPairWindowMs: number;
+  /** …and refused for this long, ms (no account-wide lock: a stranger cannot lock a user out) */
+  loginPairBlockMs: number;
+  /** from this many failures of a (username, source) pair on, each attempt waits before it is evaluated… */
+  loginDelayAfterFailures: number;
+  /** …loginDelayBaseMs, doubling per further failure, at most loginDelayMaxMs */
+  loginDelayBaseMs: number;
+  loginDelayMaxMs: number;
+  /** the TOTP step of a login: its token lives this long, ms, and takes at most this many codes */
+  mfaChallengeTtlMs: number;
+  mfaChallengeMaxAttempts: number;
+  /** roles that must sign in with TOTP; a member without it gets a session that may only enrol */
+  mfaRequiredRoles: Role[];
+  /** a password expires this long after it was set, ms (0 = never); demo accounts are exempt */
+  passwordMaxAgeMs: number;
+  /** a new password may not equal any of the account's last this many passwords */
+  passwordHistoryCount: number;
+  // --- transport and surface (issue 12, server/security/) ---
+  /** browser origins besides the server's own (same-origin always passes); default: the vite dev server outside production */
+  allowedOrigins: string[];
+  /** bearer token for /metrics and the detailed /healthz; null: none */
+  metricsToken: string | null;
+  /** source addresses and CIDR blocks that read /metrics without the token */
+  metricsAllow: string[];
 }
 
 export const DEV_JWT_SECRET = 'city-ioc-development-jwt-secret-not-for-production';
@@ -188,6 +266,23 @@ export const DEV_AUDIT_KEY = 'city-ioc-development-audit-key-not-for-production'
 export class ConfigError extends Error {}
 
 const DAY_MS = 24 * 3600_000;
+/** MLPS level 3: audit records kept at least six months */
+export const MIN_AUDIT_RETENTION_DAYS = 184;
+
+/** IOC_MFA_REQUIRED_ROLES: comma-separated roles (empty = none); unset = `admin` in production, none otherwise. */
+function mfaRolesOf(value: string | undefined, production: boolean): Role[] {
+  if (value === undefined) return production ? ['admin'] : [];
+  const roles: Role[] = [];
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)) {
+    const role = RoleSchema.safeParse(part);
+    if (!role.success) throw new ConfigError(`IOC_MFA_REQUIRED_ROLES: unknown role '${part}' (roles: ${RoleSchema.options.join(', ')})`);
+    roles.push(role.data);
+  }
+  return roles;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
   const parsed = EnvSchema.safeParse(env);
@@ -210,6 +305,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (production && !e.IOC_AUDIT_KEY) {
     throw new ConfigError('NODE_ENV=production requires IOC_AUDIT_KEY (at least 32 characters); refusing to start');
   }
+  // the development constants are public (they are in this file): a production server using one is open to anyone
+  const publicSecrets = [
+    e.IOC_JWT_SECRET === DEV_JWT_SECRET && 'IOC_JWT_SECRET',
+    e.IOC_DEVICE_SECRET === DEV_DEVICE_SECRET && 'IOC_DEVICE_SECRET',
+    e.IOC_AUDIT_KEY === DEV_AUDIT_KEY && 'IOC_AUDIT_KEY',
+  ].filter((n): n is string => typeof n === 'string');
+  if (production && publicSecrets.length > 0) {
+    throw new ConfigError(
+      `NODE_ENV=production with the public development value of ${publicSecrets.join(', ')}; generate random ones ` +
+        '(e.g. `openssl rand -base64 48`); refusing to start',
+    );
+  }
+  const origins = e.IOC_ALLOWED_ORIGINS !== undefined ? parseOriginList(e.IOC_ALLOWED_ORIGINS) : null;
+  if (origins && !origins.ok) throw new ConfigError(`IOC_ALLOWED_ORIGINS: ${origins.message}`);
+  const metricsAllow = e.IOC_METRICS_ALLOW !== undefined ? parseAddressList(e.IOC_METRICS_ALLOW) : null;
+  if (metricsAllow && !metricsAllow.ok) throw new ConfigError(`IOC_METRICS_ALLOW: ${metricsAllow.message}`);
+  if (production && e.IOC_AUDIT_RETENTION_DAYS < MIN_AUDIT_RETENTION_DAYS) {
+    throw new ConfigError(`IOC_AUDIT_RETENTION_DAYS must be at least ${MIN_AUDIT_RETENTION_DAYS} (six months) in production; refusing to start`);
+  }
   return {
     production,
     port: e.PORT,
@@ -222,11 +336,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deviceSecret: e.IOC_DEVICE_SECRET ?? DEV_DEVICE_SECRET,
     auditKey: e.IOC_AUDIT_KEY ?? DEV_AUDIT_KEY,
     auditKeyIsDefault: !e.IOC_AUDIT_KEY,
+    auditAnchorFile: e.IOC_AUDIT_ANCHOR_FILE
+      ? resolve(e.IOC_AUDIT_ANCHOR_FILE)
+      : e.NODE_ENV === 'test'
+        ? null
+        : resolve(process.cwd(), 'var', 'audit-anchors.jsonl'),
+    auditAnchorIntervalMs: 60_000,
+    auditRetentionDays: e.IOC_AUDIT_RETENTION_DAYS,
     demoPassword: e.IOC_DEMO_PASSWORD,
     seedDemoUsers: !production,
     demoDevices: e.IOC_DEMO_DEVICES,
     demoSeed: e.IOC_DEMO_SEED,
-    tokenTtlS: e.IOC_TOKEN_TTL_S,
+    tokenTtlS: Math.max(1, e.IOC_ACCESS_TTL_S),
+    sessionIdleTimeoutMs: Math.max(1, e.IOC_IDLE_TIMEOUT_MIN) * 60_000,
+    sessionMaxMs: Math.max(1, e.IOC_SESSION_MAX_H) * 3600_000,
+    screenTokenMs: Math.max(1, e.IOC_SCREEN_TOKEN_DAYS) * DAY_MS,
+    sessionTouchIntervalMs: 60_000,
+    sessionUsedRefreshTokensKept: 16,
+    sessionSweepIntervalMs: 5_000,
     coalesceIntervalMs: Math.max(50, e.IOC_COALESCE_MS),
     logLevel: e.IOC_LOG_LEVEL,
     clientDist: e.IOC_CLIENT_DIST ?? null,
@@ -285,6 +412,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
         ? { username: e.IOC_BOOTSTRAP_ADMIN, password: e.IOC_BOOTSTRAP_PASSWORD }
         : null,
     refuseDemoAccounts: production,
+    loginSourceMaxFailures: 20,
+    loginSourceWindowMs: 15 * 60_000,
+    loginSourceBlockMs: 15 * 60_000,
+    loginPairMaxFailures: 5,
+    loginPairWindowMs: 15 * 60_000,
+    loginPairBlockMs: 15 * 60_000,
+    loginDelayAfterFailures: 3,
+    loginDelayBaseMs: 250,
+    loginDelayMaxMs: 4_000,
+    mfaChallengeTtlMs: 5 * 60_000,
+    mfaChallengeMaxAttempts: 5,
+    mfaRequiredRoles: mfaRolesOf(e.IOC_MFA_REQUIRED_ROLES, production),
+    passwordMaxAgeMs: e.IOC_PASSWORD_MAX_AGE_DAYS * DAY_MS,
+    passwordHistoryCount: 5,
+    allowedOrigins: origins ? origins.origins : production ? [] : [...DEV_CLIENT_ORIGINS],
+    metricsToken: e.IOC_METRICS_TOKEN ?? null,
+    metricsAllow: metricsAllow ? metricsAllow.entries : [...DEFAULT_METRICS_ALLOW],
     ...overrides,
   };
 }

@@ -19,9 +19,13 @@ import {
   type IocError,
 } from '../scenes/protocol';
 import { ScreenSceneIdSchema, type Role } from '../scenes/domain';
-import { canSeeIncident } from '../scenes/incident-rules';
+import { alertInScope, eventInScope, incidentInScope, type DataScope } from '../scenes/scope';
+import { userScope } from './user-scope';
 import type { SessionClaims, TokenService } from './auth/tokens';
 import { CreateUserSchema, UpdateUserSchema, publicUser, type UserService } from './auth/users';
+import type { SessionService } from './auth/sessions';
+import { contextOf, createSessionRouter } from './auth/session-router';
+import { createMfaRouter } from './auth/mfa-router';
 import type { CommandService } from './commands';
 import { recommendHandlers } from './dispatch';
 import { briefingWindowStart, buildBriefing } from './briefing';
@@ -32,12 +36,18 @@ import { readReplayPage } from './replay-page';
 import type { DeviceRegistry } from './registry/device-registry';
 import type { RuleRegistry } from './registry/rule-registry';
 import { createRegistryRouter } from './registry/registry-router';
+import type { AuditRecorder } from './audit/audit';
+import { createAuditRouter, type AuditReader } from './audit/audit-router';
+import { userAgentOf } from './audit/audit-request';
 import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
 import type { IocMetrics } from './metrics';
 import type { SceneHub } from './scene-hub';
 import type { Store } from './store/store';
+import type { MetricsAccess } from './security/metrics-access';
+import type { OriginPolicy } from './security/origin-policy';
+import { restOriginGuard } from './security/rest-origin';
 
 export interface HttpDeps {
   store: Store;
@@ -61,9 +71,20 @@ export interface HttpDeps {
   /** the device and asset registry (server/registry/): `/api/devices`, `/api/assets` */
   registry: DeviceRegistry;
   rules: RuleRegistry;
+  /** session records: refresh, logout, revocation, screen tokens (server/auth/sessions.ts) */
+  sessions: SessionService;
+  /** the tamper-evident audit log (server/audit/): records security-relevant actions, answers `/api/audit` */
+  audit: AuditRecorder & AuditReader;
+  /** which browser origins may call the API (server/security/origin-policy.ts): CORS and CSRF */
+  originPolicy: OriginPolicy;
+  /** who reads /metrics and the detailed /healthz (server/security/metrics-access.ts) */
+  metricsAccess: MetricsAccess;
 }
 
 function sendError(res: Response, e: IocError): void {
+  // a rate limit says when to come back (RFC 9110 Retry-After, whole seconds)
+  const retryAfterMs = (e.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  if (e.code === 'E_RATE_LIMIT' && typeof retryAfterMs === 'number') res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   res.status(httpStatusOf(e.code)).json({ error: e });
 }
 
@@ -109,6 +130,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
       crossOriginEmbedderPolicy: false,
     }),
   );
+  // before every route: CORS for allowed origins, 403 for a state-changing request of another site
+  app.use(restOriginGuard(d.originPolicy));
 
   /**
    * The guard around every route and middleware: whatever `handler` throws becomes a typed error
@@ -132,13 +155,16 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const token = header.startsWith('Bearer ') ? header.slice(7) : '';
       const claims = token ? await d.tokens.verify(token) : null;
       if (!claims) return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
-      // a disabled account, or a session that must change its password first (POST /api/auth/password)
+      // a disabled account, a revoked/idle/demoted session, or one that must change its password first (POST /api/auth/password)
       const refused = await d.users.sessionRefusal(claims);
       if (refused) return sendError(res, refused);
       if (roles.length > 0 && !roles.includes(claims.role)) return sendError(res, iocError('E_FORBIDDEN', `role ${claims.role} may not do this`));
       req.user = claims;
       next();
     });
+
+  /** the data scope of the session (scenes/scope.ts), read from the stored user per request */
+  const scopeOfRequest = (req: AuthedRequest): Promise<DataScope> => userScope(d.store, req.user!);
 
   const api: Router = express.Router();
   // before any body is read: a source that lately sent only unauthenticated batches is refused
@@ -165,16 +191,35 @@ export function createHttpApp(d: HttpDeps): express.Express {
   );
 
   // registry REST (issue 11): /devices, /assets — before the legacy device routes below, which it replaces
-  api.use(createRegistryRouter({ registry: d.registry, rules: d.rules, guard: d.guard, route, auth, deviceSecret: d.deviceSecret }));
+  api.use(
+    createRegistryRouter({
+      registry: d.registry,
+      rules: d.rules,
+      guard: d.guard,
+      route,
+      auth,
+      deviceSecret: d.deviceSecret,
+      scopeOf: scopeOfRequest,
+      audit: d.audit,
+    }),
+  );
+  // the audit log (issue 12): GET /api/audit, admins only
+  api.use(createAuditRouter({ audit: d.audit, route, auth }));
+
+  // sessions (issue 12): /auth/refresh, /auth/logout, /auth/logout-all, /auth/sessions, revoke, /screen-tokens
+  // the second factor: TOTP login step, enrolment, disable, admin reset (issue 12)
+  api.use(createMfaRouter({ users: d.users, tokens: d.tokens, route, auth }));
+  api.use(createSessionRouter({ sessions: d.sessions, users: d.users, tokens: d.tokens, store: d.store, route, auth }));
 
   api.post(
     '/auth/login',
     route('login', async (req, res) => {
       const p = safeValidate(LoginRequestSchema, req.body, 'login');
       if (!p.ok) return sendError(res, p.error);
-      const r = await d.users.login(p.data.username, p.data.password);
+      // throttled per address and per (username, address), audited; a TOTP account answers a challenge (server/auth/mfa-router.ts)
+      const r = await d.users.login(p.data.username, p.data.password, contextOf(req));
       if (!r.ok) return sendError(res, r.error);
-      res.json(r.session);
+      res.json('session' in r ? r.session : r.mfa);
     }),
   );
 
@@ -188,12 +233,19 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const header = req.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice(7) : '';
       const claims = token ? await d.tokens.verify(token) : null;
-      if (!claims || !(await d.users.isActive(claims.username)))
+      if (!claims || !(await d.users.isActive(claims.username, claims.sid)))
         return sendError(res, iocError('E_UNAUTHORIZED', 'missing, invalid or expired session token'));
       const p = safeValidate(PasswordChangeRequestSchema, req.body, 'password change');
       if (!p.ok) return sendError(res, p.error);
-      const r = await d.users.changePassword(claims.username, p.data.currentPassword, p.data.newPassword);
+      const r = await d.users.changePassword(claims.username, p.data.currentPassword, p.data.newPassword, contextOf(req));
       if (!r.ok) return sendError(res, r.error);
+      // the owner's other sessions end (one may be a thief's); the fresh one answered here stays
+      await d.sessions.revokeUser(
+        claims.username,
+        'password_change',
+        { username: claims.username, role: claims.role, ...contextOf(req) },
+        r.session.sessionId,
+      );
       res.json(r.session);
     }),
   );
@@ -223,21 +275,22 @@ export function createHttpApp(d: HttpDeps): express.Express {
 
   api.get(
     '/scenes/:scene',
-    auth(),
-    route('scene', (req, res) => {
+    // handlers see their own incidents only, never a scene model (least privilege)
+    auth('officer', 'leader', 'admin', 'screen'),
+    route('scene', async (req, res) => {
       const p = safeValidate(ScreenSceneIdSchema, req.params.scene, 'scene');
       if (!p.ok) return sendError(res, p.error);
-      res.json(d.hub.snapshot(p.data));
+      res.json(d.hub.snapshot(p.data, await scopeOfRequest(req)));
     }),
   );
 
   api.get(
     '/incidents',
     auth(),
-    route('incidents', (req, res) => {
+    route('incidents', async (req, res) => {
+      const scope = await scopeOfRequest(req);
       const all = [...d.fusion.incidents.values()];
-      const me = req.user!;
-      res.json({ incidents: all.filter((i) => canSeeIncident(me, i)) });
+      res.json({ incidents: all.filter((i) => incidentInScope(scope, i)) });
     }),
   );
 
@@ -248,8 +301,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const id = String(req.params.id);
       const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
       if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
-      const me = req.user!;
-      if (!canSeeIncident(me, incident)) return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
+      if (!incidentInScope(await scopeOfRequest(req), incident)) return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
       res.json({ incident });
     }),
   );
@@ -263,7 +315,11 @@ export function createHttpApp(d: HttpDeps): express.Express {
       if (limited) return sendError(res, limited);
       const p = safeValidate(CommandSchema, req.body, 'command');
       if (!p.ok) return sendError(res, p.error);
-      const r = await d.commands.execute(req.body, { username: req.user!.username, role: req.user!.role });
+      const r = await d.commands.execute(
+        req.body,
+        { username: req.user!.username, role: req.user!.role },
+        { source: sourceOfRequest(req), userAgent: userAgentOf(req.headers['user-agent']) },
+      );
       if (!r.ok) return sendError(res, r.error);
       res.json(r);
     }),
@@ -283,7 +339,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const release = d.guard.beginReplay(req.user!.username);
       if (!release) return sendError(res, iocError('E_RATE_LIMIT', 'a replay is already running for this account; wait for its answer'));
       try {
-        const page = await readReplayPage(d.store, { scene: null, fromTs, toTs, cursor }, d.limits);
+        const scope = await scopeOfRequest(req);
+        const page = await readReplayPage(d.store, { scene: null, fromTs, toTs, cursor }, d.limits, (e) => eventInScope(scope, e));
         if (!page.ok) return sendError(res, page.error);
         res.json(page.next === undefined ? { events: page.events } : { events: page.events, next: page.next });
       } finally {
@@ -316,7 +373,11 @@ export function createHttpApp(d: HttpDeps): express.Express {
     route('user-update', async (req, res) => {
       const p = safeValidate(UpdateUserSchema, req.body, 'user update');
       if (!p.ok) return sendError(res, p.error);
-      const r = await d.users.updateUser(String(req.params.username), p.data);
+      const r = await d.users.updateUser(String(req.params.username), p.data, {
+        username: req.user!.username,
+        role: req.user!.role,
+        ...contextOf(req),
+      });
       if (!r.ok) return sendError(res, r.error);
       res.json({ user: r.user });
     }),
@@ -369,30 +430,56 @@ export function createHttpApp(d: HttpDeps): express.Express {
       const id = String(req.params.id);
       const incident = d.fusion.incidents.get(id) ?? (await d.store.getIncident(id));
       if (!incident) return sendError(res, iocError('E_NOT_FOUND', `no incident ${id}`));
+      if (!incidentInScope(await scopeOfRequest(req), incident)) return sendError(res, iocError('E_FORBIDDEN', 'not your incident'));
       res.json({ incidentId: id, recommendations: recommendHandlers(incident, d.fusion.listHandlers(), Date.now()) });
     }),
   );
   api.get(
     '/briefing',
     auth('leader', 'officer', 'admin'),
-    route('briefing', async (_req, res) => {
+    route('briefing', async (req, res) => {
       const nowTs = Date.now();
       const since = briefingWindowStart(nowTs);
-      const [alerts, incidents] = await Promise.all([d.store.loadAlerts(since), d.store.loadIncidents(since)]);
-      res.json(buildBriefing({ alerts, incidents, handlers: d.fusion.listHandlers() }, nowTs));
+      const [alerts, incidents, scope] = await Promise.all([d.store.loadAlerts(since), d.store.loadIncidents(since), scopeOfRequest(req)]);
+      // a leader limited to districts is briefed on those districts only (handlers stay the city-wide pool)
+      const input = {
+        alerts: alerts.filter((a) => alertInScope(scope, a)),
+        incidents: incidents.filter((i) => incidentInScope(scope, i)),
+        handlers: d.fusion.listHandlers(),
+      };
+      res.json(buildBriefing(input, nowTs));
     }),
   );
 
   api.use((_req, res) => sendError(res, iocError('E_NOT_FOUND', 'no such API route')));
 
+  /** Detailed health for the metrics token and for an administrator's session; minimal for anyone else. */
+  const healthDetailAllowed = async (req: Request): Promise<boolean> => {
+    const header = req.headers.authorization;
+    if (d.metricsAccess.hasToken(header)) return true;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!token) return false;
+    try {
+      const claims = await d.tokens.verify(token);
+      return claims !== null && claims.role === 'admin' && (await d.users.sessionRefusal(claims)) === null;
+    } catch {
+      // a session check that needs the store fails while it is down: the status is still answered
+      return false;
+    }
+  };
+
   app.get(
     '/healthz',
-    route('healthz', async (_req, res) => {
+    route('healthz', async (req, res) => {
       const storeUp = await d.store.ping();
-      const s = d.fusion.stats();
       // not ready while the store does not answer: a load balancer sends new clients elsewhere
-      res.status(storeUp ? 200 : 503).json({
-        status: storeUp ? 'ok' : 'degraded',
+      res.status(storeUp ? 200 : 503);
+      const status = storeUp ? 'ok' : 'degraded';
+      // anonymous callers (load balancers, the supervisor) need the status only; the rest tells an attacker about the install
+      if (!(await healthDetailAllowed(req))) return res.json({ status });
+      const s = d.fusion.stats();
+      res.json({
+        status,
         ready: storeUp,
         store: d.store.kind,
         storeReachable: storeUp,
@@ -410,7 +497,9 @@ export function createHttpApp(d: HttpDeps): express.Express {
 
   app.get(
     '/metrics',
-    route('metrics', async (_req, res) => {
+    route('metrics', async (req, res) => {
+      if (!d.metricsAccess.allows(req.headers.authorization, sourceOfRequest(req)))
+        return sendError(res, iocError('E_FORBIDDEN', 'metrics need the metrics token (IOC_METRICS_TOKEN) or an allowed source (IOC_METRICS_ALLOW)'));
       res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
     }),
   );

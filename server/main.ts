@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { startIocServer } from './app';
 import { createLogger, type Logger } from './logger';
+import { resolveServerSecrets } from './security/local-secrets';
 
 /** Exit code after an uncaught exception or unhandled rejection (sysexits EX_SOFTWARE). */
 const EXIT_CODE_CRASH = 70;
@@ -45,8 +46,13 @@ process.on('unhandledRejection', (reason) => exitOnEscapedError('unhandledReject
 
 async function main(): Promise<void> {
   let config;
+  let secretsLine: string;
   try {
-    config = loadConfig(process.env, { clientDist: process.env.IOC_CLIENT_DIST ?? path.resolve(here, '../client/dist') });
+    // outside production, secrets the environment does not set come from the install's own
+    // var/secrets.json (created on first start), never from the public constants in the source
+    const secrets = resolveServerSecrets(process.env);
+    secretsLine = secrets.description;
+    config = loadConfig({ ...process.env, ...secrets.env }, { clientDist: process.env.IOC_CLIENT_DIST ?? path.resolve(here, '../client/dist') });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`City IOC: ${err.message}\n`);
@@ -57,7 +63,18 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   fatalLog = log;
 
-  const server = await startIocServer(config, { logger: log });
+  let server;
+  try {
+    server = await startIocServer(config, { logger: log });
+  } catch (err) {
+    // a production refusal (demo accounts, password-less Redis): restarting cannot help
+    if (err instanceof ConfigError) {
+      log.fatal({ err }, 'refusing to start');
+      process.stderr.write(`City IOC: ${err.message}\n`);
+      process.exit(EXIT_CODE_CONFIG);
+    }
+    throw err;
+  }
   const storeLine =
     server.store.kind === 'redis'
       ? `store: Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`
@@ -73,7 +90,7 @@ async function main(): Promise<void> {
   if (server.demoAccounts.length > 0) {
     lines.push(`  demo accounts (password "${config.demoPassword}"): ${server.demoAccounts.map((a) => `${a.username} (${a.role})`).join(', ')}`);
   }
-  if (config.jwtSecretIsDefault) lines.push('  warning: IOC_JWT_SECRET not set — using the development secret');
+  lines.push(`  ${secretsLine}`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
 
   let stopping = false;

@@ -7,7 +7,8 @@ import type { Server as IoServer, Namespace, Socket } from 'socket.io';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Alert, Incident, Role, ScreenSceneId } from '../scenes/domain';
-import { canSeeIncident, incidentAudience } from '../scenes/incident-rules';
+import { incidentAudience } from '../scenes/incident-rules';
+import { eventInScope, incidentInScope, incidentRoleRooms, placeInScope, roleRooms, type DataScope } from '../scenes/scope';
 import {
   DeviceDetailRequestSchema,
   DeviceHandshakeSchema,
@@ -31,6 +32,7 @@ import { RefusedMessageError } from './socket-encoder';
 import type { SeriesWindow } from '../scenes/scene-model';
 import type { TokenService } from './auth/tokens';
 import type { UserService } from './auth/users';
+import type { SessionService } from './auth/sessions';
 import type { ChangeNotifier, CommandService } from './commands';
 import type { DeviceTokenVerifier } from './device-token';
 import { iocError } from './errors';
@@ -39,17 +41,27 @@ import type { IngestService } from './ingest';
 import type { Logger } from './logger';
 import { sceneRoom, SceneHub, type SceneSink } from './scene-hub';
 import { incidentReadings } from './incident-readings';
+import { userScope } from './user-scope';
 import type { Store } from './store/store';
 
 interface LiveSocketData {
   username: string;
   role: Role;
   displayName: string;
+  /** the session (server/auth/sessions.ts): the socket is in room `session:<sid>` and dies with it */
+  sid: string;
 }
+
+/** A `/live` socket's data scope (scenes/scope.ts), set by the handshake. */
+type ScopedSocketData = LiveSocketData & { scope?: DataScope };
+
+/** The room of every `/live` socket of one session: revoking the session cuts them all. */
+export const sessionRoom = (sid: string): string => `session:${sid}`;
 
 /** The limits of server/config.ts that the socket entry points enforce. */
 export type RealtimeLimits = Pick<
   ServerConfig,
+  | 'sessionSweepIntervalMs'
   | 'liveEventRatePerS'
   | 'liveEventBurst'
   | 'liveMaxRefusedEvents'
@@ -75,6 +87,8 @@ export interface RealtimeDeps {
   store: Store;
   tokens: TokenService;
   users: UserService;
+  /** revocations cut the sockets of the revoked sessions (and a periodic sweep catches other nodes' ones) */
+  sessions: SessionService;
   verifier: DeviceTokenVerifier;
   log: Logger;
   /** the one guard of every entry point (shared with REST: command budgets, auth failures) */
@@ -125,14 +139,17 @@ export class Realtime implements ChangeNotifier {
   private commands: CommandService | null = null;
   private ingest: IngestService | null = null;
   private bufferTimer: NodeJS.Timeout | null = null;
+  private sessionSweepTimer: NodeJS.Timeout | null = null;
+  private sweeping = false;
+  private stopRevocations: (() => void) | null = null;
 
   constructor(private readonly deps: RealtimeDeps) {
     this.live = deps.io.of('/live');
     this.device = deps.io.of('/device');
     const live = this.live;
     const sink: SceneSink = {
-      watchers: (scene) => live.adapter.rooms.get(sceneRoom(scene))?.size ?? 0,
-      emitDelta: (msg: SceneDeltaMessage) => live.to(sceneRoom(msg.scene)).emit('scene:delta', msg),
+      watchers: (room) => live.adapter.rooms.get(room)?.size ?? 0,
+      emitDelta: (msg: SceneDeltaMessage, room: string) => live.to(room).emit('scene:delta', msg),
     };
     this.hub = new SceneHub(deps.fusion, sink, {
       coalesceIntervalMs: deps.coalesceIntervalMs,
@@ -150,12 +167,67 @@ export class Realtime implements ChangeNotifier {
     this.hub.start();
     this.bufferTimer = setInterval(() => this.dropStalledReaders(), this.deps.limits.liveBufferCheckIntervalMs);
     this.bufferTimer.unref();
+    // revoked here: cut at once; revoked on another node (or its record expired): the sweep finds it
+    this.stopRevocations = this.deps.sessions.onRevoked((r) =>
+      this.cutSessions([...r.sids.map(sessionRoom), ...r.usernames.map((u) => `user:${u}`)], r.why),
+    );
+    this.sessionSweepTimer = setInterval(() => void this.sweepSessions(), this.deps.limits.sessionSweepIntervalMs);
+    this.sessionSweepTimer.unref();
   }
 
   stop(): void {
     this.hub.stop();
     if (this.bufferTimer) clearInterval(this.bufferTimer);
     this.bufferTimer = null;
+    if (this.sessionSweepTimer) clearInterval(this.sessionSweepTimer);
+    this.sessionSweepTimer = null;
+    this.stopRevocations?.();
+    this.stopRevocations = null;
+  }
+
+  // sessions ------------------------------------------------------------------------------------
+
+  /** Tells the sockets in `rooms` why, then disconnects them (the client goes to its login page). */
+  private cutSessions(rooms: string[], why: string): void {
+    if (rooms.length === 0) return;
+    const error = iocError('E_UNAUTHORIZED', 'your session has ended; sign in again', { reason: why });
+    // queued before the close: engine.io flushes what it holds, then closes
+    this.live.in(rooms).emit('server:error', error);
+    this.live.in(rooms).disconnectSockets(true);
+  }
+
+  /**
+   * Whether the session behind a live socket still stands; cuts the socket when not. Not a use
+   * of the session (no "last seen"). A store that does not answer keeps the socket (an outage is
+   * not a revocation; the next sweep asks again).
+   */
+  private async recheckSocket(socket: Socket): Promise<void> {
+    const me = socket.data as LiveSocketData;
+    if (!me?.sid) return;
+    let refused: IocError | null;
+    try {
+      refused = await this.deps.users.sessionRefusal(
+        { username: me.username, role: me.role, displayName: me.displayName, sid: me.sid },
+        { touch: false },
+      );
+    } catch (err) {
+      this.deps.log.warn({ err, user: me.username }, 'live session re-check failed; keeping the socket until the next sweep');
+      return;
+    }
+    if (!refused || !socket.connected) return;
+    socket.emit('server:error', refused);
+    socket.disconnect(true);
+  }
+
+  /** Every few seconds: every open `/live` socket's session is re-checked (one at a time). */
+  async sweepSessions(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      for (const socket of [...this.live.sockets.values()]) await this.recheckSocket(socket);
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   // ChangeNotifier ------------------------------------------------------------------------------
@@ -167,9 +239,10 @@ export class Realtime implements ChangeNotifier {
   incidentChanged(incident: Incident, previousAssignees: readonly string[]): void {
     // the emergency desk sees every incident
     this.hub.flushSoon([incident.scene, 'overview', 'emergency']);
-    // who is told: the roles, current and previous assignees and the reporter (scenes/incident-rules.ts)
+    // who is told: the roles (whole-city rooms, and the district's rooms of those limited to
+    // districts), current and previous assignees and the reporter (scenes/incident-rules.ts)
     const audience = incidentAudience(incident, previousAssignees);
-    const rooms = [...audience.roles.map((r) => `role:${r}`), ...audience.usernames.map((u) => `user:${u}`)];
+    const rooms = [...incidentRoleRooms(audience.roles, audience.district), ...audience.usernames.map((u) => `user:${u}`)];
     this.live.to(rooms).emit('incident:update', incident);
   }
 
@@ -319,7 +392,9 @@ export class Realtime implements ChangeNotifier {
         // disabled accounts, and sessions that must change the password first (E_PASSWORD_CHANGE_REQUIRED)
         const refused = await users.sessionRefusal(claims);
         if (refused) return refused.code === 'E_UNAUTHORIZED' ? refuse(refused) : refused;
-        (socket.data as LiveSocketData) = { username: claims.username, role: claims.role, displayName: claims.displayName };
+        (socket.data as LiveSocketData) = { username: claims.username, role: claims.role, displayName: claims.displayName, sid: claims.sid };
+        // the data scope, known before the connection opens so its rooms are joined at once (issue 12)
+        (socket.data as ScopedSocketData).scope = await userScope(store, claims);
         return null;
       }),
     );
@@ -327,6 +402,9 @@ export class Realtime implements ChangeNotifier {
     this.live.on('connection', (socket: Socket) => {
       const me = socket.data as LiveSocketData;
       const who = { user: me.username, role: me.role };
+      void socket.join(sessionRoom(me.sid));
+      // a recovered connection skipped the handshake middleware: check its session now
+      if (socket.recovered) void this.recheckSocket(socket);
       this.throttleConnection(socket, limits.liveEventRatePerS, limits.liveEventBurst, limits.liveMaxRefusedEvents, who);
       const joins = new TokenBucket(limits.liveJoinRatePerS, limits.liveJoinBurst);
       const queries = new TokenBucket(limits.liveQueryRatePerS, limits.liveQueryBurst);
@@ -342,38 +420,65 @@ export class Realtime implements ChangeNotifier {
         } else log.warn({ ...who, err }, 'live socket error');
       });
 
-      void socket.join([`role:${me.role}`, `user:${me.username}`]);
-      socket.emit('server:hello', { protocol: PROTOCOL_VERSION, serverTs: Date.now(), role: me.role, username: me.username });
+      // the data scope comes from the stored user (districts are never a token claim), read in the
+      // handshake; a connection without it (recovered state from before) reads it now, and every
+      // handler below waits for it. The role rooms are joined (and hello said) once it is known.
+      const known = (socket.data as ScopedSocketData).scope;
+      const scopeReady: Promise<DataScope> = known ? Promise.resolve(known) : userScope(store, me);
+      const enter = (scope: DataScope) => {
+        void socket.join([...roleRooms(me.role, scope), `user:${me.username}`]);
+        socket.emit('server:hello', { protocol: PROTOCOL_VERSION, serverTs: Date.now(), role: me.role, username: me.username });
+      };
+      if (known) enter(known);
+      else
+        scopeReady.then(enter, (err: unknown) => {
+          log.warn({ ...who, err }, 'live client dropped: its data scope could not be read');
+          socket.disconnect(true);
+        });
+      /** handlers see their own incidents only: no scene models, no event log (least privilege) */
+      const forbidHandler = (what: string) =>
+        me.role === 'handler' ? failure(iocError('E_FORBIDDEN', `field handlers may not use ${what}; their tasks come with incidents:list`)) : null;
 
-      on('scene:join', joins, (payload) => {
+      on('scene:join', joins, async (payload) => {
+        const refused = forbidHandler('scene:join');
+        if (refused) return refused;
         const p = safeValidate(SceneJoinSchema, payload, 'scene:join');
         if (!p.ok) return p;
+        const scope = await scopeReady;
         // answer first, then enter the room: a frame emitted while answering is in the answer
-        const answer = this.hub.join(p.data.scene, p.data.sinceRev);
-        void socket.join(sceneRoom(p.data.scene));
+        const answer = this.hub.join(p.data.scene, p.data.sinceRev, scope);
+        void socket.join(sceneRoom(p.data.scene, scope));
         return answer;
       });
 
-      on('scene:leave', null, (payload) => {
+      on('scene:leave', null, async (payload) => {
         const p = safeValidate(SceneLeaveSchema, payload, 'scene:leave');
-        if (p.ok) void socket.leave(sceneRoom(p.data.scene));
+        if (p.ok) void socket.leave(sceneRoom(p.data.scene, await scopeReady));
         return undefined;
       });
 
       on('command', null, async (payload) => {
         const limited = guard.takeCommand(me.username);
         if (limited) return failure(limited);
+        // a command acts: its session must still stand at this moment, not only at the handshake
+        const revoked = await users.sessionRefusal({ username: me.username, role: me.role, displayName: me.displayName, sid: me.sid });
+        if (revoked) {
+          // after the answer is on its way: then cut the socket
+          setImmediate(() => void this.recheckSocket(socket));
+          return failure(revoked);
+        }
         // validated here too: a payload that makes zod throw is E_VALIDATION, not a fault of the service
         const p = safeValidate(CommandSchema, payload, 'command');
         if (!p.ok) return p;
         return this.commands!.execute(payload, { username: me.username, role: me.role });
       });
 
-      on('device:detail', queries, (payload) => {
+      on('device:detail', queries, async (payload) => {
         const p = safeValidate(DeviceDetailRequestSchema, payload, 'device:detail');
         if (!p.ok) return p;
         const device = fusion.devices.get(p.data.deviceId);
         if (!device) return failure(iocError('E_NOT_FOUND', `no device ${p.data.deviceId}`));
+        if (!placeInScope(await scopeReady, device)) return failure(iocError('E_FORBIDDEN', `device ${device.id} is outside your data scope`));
         const series: Record<string, SeriesWindow> = {};
         for (const m of DEVICE_CATALOGUE[device.kind].metrics) {
           const w = fusion.seriesOf(device.id, m.name);
@@ -399,8 +504,11 @@ export class Realtime implements ChangeNotifier {
       });
 
       on('replay:range', replays, async (payload) => {
+        const refused = forbidHandler('replay:range');
+        if (refused) return refused;
         const p = safeValidate(ReplayRequestSchema, payload, 'replay:range');
         if (!p.ok) return p;
+        const scope = await scopeReady;
         const release = guard.beginReplay(me.username);
         if (!release)
           return failure(rateLimited('a replay is already running for this account; wait for its answer', limits.liveBufferCheckIntervalMs));
@@ -410,6 +518,7 @@ export class Realtime implements ChangeNotifier {
             store,
             { scene: scene === 'overview' ? null : scene, fromTs: p.data.fromTs, toTs: p.data.toTs, cursor: p.data.cursor },
             limits,
+            (e) => eventInScope(scope, e),
           );
         } finally {
           release();
@@ -421,13 +530,14 @@ export class Realtime implements ChangeNotifier {
         if (!p.ok) return p;
         const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
         if (!incident) return failure(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`));
-        if (!canSeeIncident(me, incident)) return failure(iocError('E_FORBIDDEN', 'not your incident'));
+        if (!incidentInScope(await scopeReady, incident)) return failure(iocError('E_FORBIDDEN', 'not your incident'));
         return { ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) };
       });
 
-      on('incidents:list', queries, () => {
+      on('incidents:list', queries, async () => {
+        const scope = await scopeReady;
         const all = [...fusion.incidents.values()];
-        return { ok: true, incidents: all.filter((i) => canSeeIncident(me, i)) };
+        return { ok: true, incidents: all.filter((i) => incidentInScope(scope, i)) };
       });
     });
   }

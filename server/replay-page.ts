@@ -3,6 +3,10 @@
  * so no request can make the server read, copy and send more than one page (a 6-hour replay of a
  * busy scene used to be one 50 MB answer).
  *
+ * Data scope (issue 12): `include` drops events the reader may not see (another district's
+ * incident or alert) AFTER reading, so paging stays right: the cursor counts every event read,
+ * shown or not, and a page may hold fewer events than it read (even none, with a `next`).
+ *
  * Cursor: `"<ts>.<n>"` — the next page starts at epoch ms `ts`, after the first `n` events stamped
  * exactly `ts` (they were in earlier pages). Opaque to clients: they send back what they got.
  */
@@ -35,7 +39,13 @@ function parseCursor(cursor: string): { ts: number; skip: number } | null {
   return m ? { ts: Number(m[1]), skip: Number(m[2]) } : null;
 }
 
-export async function readReplayPage(store: Store, req: ReplayPageRequest, limits: ReplayPageLimits): Promise<ReplayPage> {
+export async function readReplayPage(
+  store: Store,
+  req: ReplayPageRequest,
+  limits: ReplayPageLimits,
+  /** the reader's data scope (scenes/scope.ts `eventInScope`); absent = every event */
+  include: (e: LogEvent) => boolean = () => true,
+): Promise<ReplayPage> {
   if (req.toTs < req.fromTs) return { ok: false, error: iocError('E_VALIDATION', 'toTs must not be before fromTs') };
   let startTs = req.fromTs;
   let skip = 0;
@@ -54,7 +64,7 @@ export async function readReplayPage(store: Store, req: ReplayPageRequest, limit
   let posCount = skip;
   let stoppedEarly = false;
   for (const e of fresh) {
-    const wanted = req.scene === null || e.scene === req.scene;
+    const wanted = (req.scene === null || e.scene === req.scene) && include(e);
     if (wanted) {
       const size = Buffer.byteLength(JSON.stringify(e));
       if (events.length > 0 && bytes + size > limits.replayPageMaxBytes) {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fusion, type AlertChangeRecord } from './fusion';
-import { SceneHub } from './scene-hub';
+import { SceneHub, sceneRoom } from './scene-hub';
 import { generateFleet } from '../scenes/fleet';
-import type { Device } from '../scenes/domain';
+import type { Device, DistrictCode, Incident } from '../scenes/domain';
+import { scopeOf } from '../scenes/scope';
 import type { SceneDeltaMessage } from '../scenes/protocol';
 
 let hub: SceneHub | null = null;
@@ -94,5 +95,105 @@ describe('SceneHub delta history', () => {
     expect(hub.join('water', all[all.length - 6]!.rev - 1)).toMatchObject({ ok: true, mode: 'snapshot' });
     const five = hub.join('water', all[all.length - 5]!.prevRev);
     expect(five.ok && five.mode === 'deltas' ? five.deltas.length : null).toBe(5);
+  });
+});
+
+describe('SceneHub data scope', () => {
+  const SHINAN = scopeOf({ role: 'officer', username: 'o1', districts: ['370202'] });
+
+  function incidentIn(district: DistrictCode, id: string, nowTs: number): Incident {
+    return {
+      id,
+      version: 1,
+      state: 'reported',
+      priority: 'P2',
+      level: null,
+      scene: 'emergency',
+      category: 'gas-leak',
+      title: id,
+      district,
+      location: [120.38, 36.07],
+      source: 'manual',
+      alertIds: [],
+      assignees: [],
+      escalated: false,
+      createdTs: nowTs,
+      updatedTs: nowTs,
+      slaDueTs: nowTs + 3600_000,
+      slaResponseDueTs: nowTs + 600_000,
+      reportedBy: 'admin',
+      photos: [],
+      history: [],
+    };
+  }
+
+  /** A hub whose sink counts only the rooms in `watched` as watched. */
+  function scopedHub() {
+    const clock = { now: Date.now() };
+    const fusion = new Fusion(generateFleet({ count: 200 }), undefined, undefined, clock.now);
+    const frames: { room: string; msg: SceneDeltaMessage }[] = [];
+    const watched = new Set<string>();
+    hub = new SceneHub(
+      fusion,
+      { watchers: (room) => (watched.has(room) ? 1 : 0), emitDelta: (msg, room) => frames.push({ room, msg }) },
+      { coalesceIntervalMs: 250, deltaHistoryPerScene: 50, deltaHistoryMaxAgeMs: 60_000, now: () => clock.now },
+    );
+    const idsIn = (room: string) => frames.filter((f) => f.room === room).flatMap((f) => (f.msg.delta.incidents?.put ?? []).map((i) => i.id));
+    return { hub, clock, fusion, frames, watched, idsIn };
+  }
+
+  it('gives each scope its own room and model: a 崂山区 incident never reaches the 市南区 channel', () => {
+    const { hub, clock, fusion, watched, idsIn } = scopedHub();
+    const cityRoom = sceneRoom('emergency');
+    const shinanRoom = sceneRoom('emergency', SHINAN);
+    expect(shinanRoom).not.toBe(cityRoom);
+    watched.add(cityRoom).add(shinanRoom);
+    hub.join('emergency', undefined);
+    hub.join('emergency', undefined, SHINAN);
+
+    fusion.putIncident(incidentIn('370212', 'INC-LAOSHAN', clock.now));
+    fusion.putIncident(incidentIn('370202', 'INC-SHINAN', clock.now));
+    hub.flush();
+    expect(idsIn(cityRoom).sort()).toEqual(['INC-LAOSHAN', 'INC-SHINAN']);
+    expect(idsIn(shinanRoom)).toEqual(['INC-SHINAN']);
+    const snap = hub.snapshot('emergency', SHINAN);
+    expect(snap.model.incidents.map((i) => i.id)).toEqual(['INC-SHINAN']);
+    expect(
+      hub
+        .snapshot('emergency')
+        .model.incidents.map((i) => i.id)
+        .sort(),
+    ).toEqual(['INC-LAOSHAN', 'INC-SHINAN']);
+  });
+
+  it('does not lose a change for the other channels when one channel takes it first', () => {
+    const { hub, clock, fusion, watched, idsIn } = scopedHub();
+    const cityRoom = sceneRoom('emergency');
+    watched.add(cityRoom).add(sceneRoom('emergency', SHINAN));
+    hub.join('emergency', undefined);
+    hub.join('emergency', undefined, SHINAN);
+    fusion.putIncident(incidentIn('370202', 'INC-1', clock.now));
+    // a scoped screen joins first and brings only its own channel up to date…
+    expect(hub.snapshot('emergency', SHINAN).model.incidents.map((i) => i.id)).toEqual(['INC-1']);
+    // …the whole-city channel still sends the change at the next flush
+    hub.flush();
+    expect(idsIn(cityRoom)).toEqual(['INC-1']);
+  });
+
+  it('builds a scoped channel only while somebody watches it', () => {
+    const { hub, clock, fusion, watched, frames } = scopedHub();
+    const shinanRoom = sceneRoom('emergency', SHINAN);
+    watched.add(shinanRoom);
+    hub.join('emergency', undefined, SHINAN);
+    watched.delete(shinanRoom);
+    const builds = hub.stats.builds;
+    fusion.putIncident(incidentIn('370202', 'INC-2', clock.now));
+    hub.flush();
+    expect(hub.stats.builds).toBe(builds);
+    expect(frames).toEqual([]);
+    // a later joiner gets a fresh snapshot with the change
+    watched.add(shinanRoom);
+    const again = hub.join('emergency', undefined, SHINAN);
+    expect(again.ok && again.mode === 'snapshot' ? again.snapshot.model.incidents.map((i) => i.id) : null).toEqual(['INC-2']);
   });
 });

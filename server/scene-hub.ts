@@ -6,9 +6,15 @@
  * scene per `coalesceIntervalMs` (a screen never gets more than 1000/coalesceIntervalMs telemetry
  * frames per second). Alerts and incident changes call `flushSoon()` and go out at once.
  * A frame is encoded once per room by Socket.IO's broadcast, not once per client.
+ *
+ * Data scope (issue 12, scenes/scope.ts): a channel is one scene as seen by one scope. Whole-city
+ * viewers share today's channel and room `scene:<scene>`; officers and leaders limited to
+ * districts share `scene:<scene>|<scopeKey>` with everyone of the same scope. A scoped channel is
+ * built from the scoped fused state, and only while somebody watches it.
  */
 import { SCREEN_SCENE_IDS, type ScreenSceneId } from '../scenes/domain';
-import type { SceneModel } from '../scenes/scene-model';
+import type { FusedState, SceneModel } from '../scenes/scene-model';
+import { isWholeCity, scopeFusedState, scopeKey, WHOLE_CITY, type DataScope } from '../scenes/scope';
 import type { SceneDeltaMessage, SceneJoinResult, SceneSnapshotMessage } from '../scenes/protocol';
 import { SCENE_BUILDERS } from '../scenes/builders/index';
 import { diffScene } from '../scenes/scene-diff';
@@ -17,6 +23,14 @@ import { encodeOnce } from './socket-encoder';
 
 interface Channel {
   scene: ScreenSceneId;
+  scope: DataScope;
+  /** the Socket.IO room of its watchers */
+  room: string;
+  /**
+   * fusion marked the scene dirty since this channel's model was built: dirtiness is taken from
+   * fusion once per scene and handed to every channel of the scene, each rebuilt on its own turn
+   */
+  stale: boolean;
   rev: number;
   model: SceneModel | null;
   history: SceneDeltaMessage[];
@@ -27,9 +41,9 @@ interface Channel {
 }
 
 export interface SceneSink {
-  /** number of clients currently watching the scene */
-  watchers(scene: ScreenSceneId): number;
-  emitDelta(msg: SceneDeltaMessage): void;
+  /** number of clients currently in a channel's room */
+  watchers(room: string): number;
+  emitDelta(msg: SceneDeltaMessage, room: string): void;
 }
 
 export interface SceneHubOptions {
@@ -54,12 +68,15 @@ export interface SceneHubStats {
 /** How often per coalescing interval the timer checks whether a tick is due. */
 const TICK_CHECKS_PER_INTERVAL = 5;
 
-export function sceneRoom(scene: ScreenSceneId): string {
-  return `scene:${scene}`;
+/** The room of a scene as seen by a scope: whole-city viewers share `scene:<scene>`. */
+export function sceneRoom(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY): string {
+  return isWholeCity(scope) ? `scene:${scene}` : `scene:${scene}|${scopeKey(scope)}`;
 }
 
 export class SceneHub {
-  private readonly channels = new Map<ScreenSceneId, Channel>();
+  /** by room; a scoped channel stays (without its model) once nobody watches, so revisions keep rising */
+  private readonly channels = new Map<string, Channel>();
+  private readonly epochRev: number;
   private timer: NodeJS.Timeout | null = null;
   private urgentQueued = false;
   private lastTickTs = 0;
@@ -77,9 +94,37 @@ export class SceneHub {
     this.now = opts.now ?? Date.now;
     // revisions start at the clock so a client resuming with a revision from a previous server
     // process can never match a revision of this one by accident
-    const epochRev = this.now();
-    for (const scene of SCREEN_SCENE_IDS)
-      this.channels.set(scene, { scene, rev: epochRev, model: null, history: [], historyTs: [], snapshotAnswer: null });
+    this.epochRev = this.now();
+    for (const scene of SCREEN_SCENE_IDS) this.channel(scene, WHOLE_CITY);
+  }
+
+  /** The channel of a scene as seen by a scope, made on first use. */
+  private channel(scene: ScreenSceneId, scope: DataScope): Channel {
+    const room = sceneRoom(scene, scope);
+    let ch = this.channels.get(room);
+    if (!ch) {
+      ch = {
+        scene,
+        scope,
+        room,
+        stale: false,
+        rev: Math.max(this.epochRev, this.now()),
+        model: null,
+        history: [],
+        historyTs: [],
+        snapshotAnswer: null,
+      };
+      this.channels.set(room, ch);
+    }
+    return ch;
+  }
+
+  /** Takes fusion's dirty scenes (only those among `only`, when given) and marks their channels stale. */
+  private takeDirty(only?: readonly ScreenSceneId[]): number {
+    const dirty = this.fusion.takeDirtyScenes(only);
+    if (dirty.length === 0) return 0;
+    for (const ch of this.channels.values()) if (dirty.includes(ch.scene)) ch.stale = true;
+    return dirty.length;
   }
 
   start(): void {
@@ -129,17 +174,18 @@ export class SceneHub {
     });
   }
 
-  /** Builds every dirty scene (or only `onlyScenes`) somebody watches and emits its delta. */
+  /** Builds every stale channel (or those of `onlyScenes`) somebody watches and emits its delta. */
   flush(onlyScenes?: readonly ScreenSceneId[]): void {
     // taken up front: building reads fusion but never marks scenes dirty
-    const dirty = this.fusion.takeDirtyScenes(onlyScenes);
-    if (dirty.length === 0) return;
+    this.takeDirty(onlyScenes);
     const nowTs = this.now();
-    let state: ReturnType<Fusion['fusedState']> | null = null;
-    for (const scene of dirty) {
-      const ch = this.channels.get(scene);
-      if (!ch) continue;
-      if (this.sink.watchers(scene) === 0) {
+    let state: FusedState | null = null;
+    /** one scoped state per scope per flush, shared by that scope's channels */
+    const scoped = new Map<string, FusedState>();
+    for (const ch of this.channels.values()) {
+      if (!ch.stale || (onlyScenes && !onlyScenes.includes(ch.scene))) continue;
+      ch.stale = false;
+      if (this.sink.watchers(ch.room) === 0) {
         // nobody watches: drop the model; the next joiner gets a fresh snapshot at a new revision
         if (ch.model) {
           ch.model = null;
@@ -151,7 +197,10 @@ export class SceneHub {
         continue;
       }
       state ??= this.fusion.fusedState(nowTs);
-      this.advance(ch, this.build(scene, state));
+      const key = scopeKey(ch.scope);
+      let view = scoped.get(key);
+      if (!view) scoped.set(key, (view = scopeFusedState(state, ch.scope)));
+      this.advance(ch, this.build(ch.scene, view));
     }
   }
 
@@ -174,7 +223,7 @@ export class SceneHub {
     ch.historyTs.push(this.now());
     this.trimHistory(ch);
     this.stats.frames++;
-    this.sink.emitDelta(msg);
+    this.sink.emitDelta(msg, ch.room);
   }
 
   /** Drops history entries beyond the count bound or older than the age bound. */
@@ -187,7 +236,7 @@ export class SceneHub {
     ch.historyTs.splice(0, drop);
   }
 
-  private build(scene: ScreenSceneId, state: ReturnType<Fusion['fusedState']>): SceneModel {
+  private build(scene: ScreenSceneId, state: FusedState): SceneModel {
     const t0 = performance.now();
     const model = SCENE_BUILDERS[scene](state);
     this.stats.builds++;
@@ -195,24 +244,26 @@ export class SceneHub {
     return model;
   }
 
-  /** Current snapshot of a scene, building it when needed. */
-  snapshot(scene: ScreenSceneId): SceneSnapshotMessage {
-    const ch = this.channels.get(scene)!;
-    const dirty = this.fusion.takeDirtyScenes([scene]).length > 0;
-    if (!ch.model || dirty) {
+  /** Current snapshot of a scene as seen by `scope`, building it when needed. */
+  snapshot(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY): SceneSnapshotMessage {
+    const ch = this.channel(scene, scope);
+    this.takeDirty([scene]);
+    if (!ch.model || ch.stale) {
+      ch.stale = false;
       // bring the channel up to date first so the snapshot and later deltas line up
-      this.advance(ch, this.build(scene, this.fusion.fusedState(this.now())));
+      this.advance(ch, this.build(scene, scopeFusedState(this.fusion.fusedState(this.now()), scope)));
     }
     return { scene, rev: ch.rev, model: ch.model! };
   }
 
-  /** Answer to `scene:join`: missed deltas when the history still covers them, else a snapshot. */
-  join(scene: ScreenSceneId, sinceRev: number | undefined): SceneJoinResult {
-    const ch = this.channels.get(scene)!;
+  /** Answer to `scene:join` (as seen by `scope`): missed deltas when the history still covers them, else a snapshot. */
+  join(scene: ScreenSceneId, sinceRev: number | undefined, scope: DataScope = WHOLE_CITY): SceneJoinResult {
+    const ch = this.channel(scene, scope);
+    const dirty = () => ch.stale || this.fusion.isSceneDirty(scene);
     // bring a dirty channel up to date first, so the answer covers everything up to now (the
     // caller adds the socket to the room only after this, so it does not get that frame twice)
-    if (sinceRev !== undefined && ch.model && this.fusion.isSceneDirty(scene)) this.flush([scene]);
-    if (sinceRev !== undefined && ch.model && !this.fusion.isSceneDirty(scene)) {
+    if (sinceRev !== undefined && ch.model && dirty()) this.flush([scene]);
+    if (sinceRev !== undefined && ch.model && !dirty()) {
       if (sinceRev === ch.rev) return { ok: true, mode: 'deltas', deltas: [] };
       this.trimHistory(ch);
       const first = ch.history[0];
@@ -220,7 +271,7 @@ export class SceneHub {
         return { ok: true, mode: 'deltas', deltas: ch.history.filter((d) => d.rev > sinceRev) };
       }
     }
-    const snapshot = this.snapshot(scene);
+    const snapshot = this.snapshot(scene, scope);
     if (ch.snapshotAnswer?.rev !== snapshot.rev) {
       // encoded to JSON once for all screens joining at this revision (models are never mutated)
       ch.snapshotAnswer = { rev: snapshot.rev, answer: encodeOnce({ ok: true, mode: 'snapshot', snapshot }) };
@@ -228,7 +279,7 @@ export class SceneHub {
     return ch.snapshotAnswer.answer;
   }
 
-  rev(scene: ScreenSceneId): number {
-    return this.channels.get(scene)!.rev;
+  rev(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY): number {
+    return this.channel(scene, scope).rev;
   }
 }

@@ -67,6 +67,21 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(await store.getUser('opschief')).toEqual(before);
   });
 
+  it('clears the second factor of a user who lost it (mfa-reset), and a reset password enters the history', async () => {
+    if (!redis || !store) return;
+    const before = await store.getUser('opschief');
+    await store.putUser({ ...before!, mfa: { enabled: true, secret: 'JBSWY3DPEHPK3PXP', recoveryCodeHashes: [] } });
+    const r = await runAdmin(['mfa-reset', 'opschief'], { REDIS_URL: redis.url });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await store.getUser('opschief'))?.mfa).toBeUndefined();
+    const reset = await runAdmin(['reset-password', 'opschief'], { REDIS_URL: redis.url });
+    expect(reset.code, reset.stderr).toBe(0);
+    const after = await store.getUser('opschief');
+    expect(after?.passwordHistory?.[0]).toBe(after?.passwordHash);
+    expect(after?.passwordHistory).toContain(before!.passwordHash);
+    expect((await runAdmin(['mfa-reset', 'nobody-here'], { REDIS_URL: redis.url })).code).toBe(1);
+  });
+
   it('refuses the in-memory store with a message saying why and what to do instead', async () => {
     const r = await runAdmin(['create', 'opschief'], { IOC_STORE: 'memory' });
     expect(r.code).toBe(2);

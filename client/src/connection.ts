@@ -14,6 +14,7 @@ import { PROTOCOL_VERSION } from '@scenes/protocol';
 import type { IocError, LiveClientEvents, LiveServerEvents } from '@scenes/protocol';
 import type { Role } from '@scenes/domain';
 import { CLIENT_CONFIG } from './client-config';
+import { freshToken, noteSessionEnded, refreshSession, sessionIdOfToken, startSessionKeeper } from './auth/session';
 
 export type ConnectionState = 'pending' | 'connected' | 'disconnected' | 'shutdown';
 
@@ -63,13 +64,26 @@ function failure(code: IocError['code'], message: string): { ok: false; error: I
   return { ok: false, error: { code, message } };
 }
 
-/** Open the `/live` namespace with `token`. */
+/**
+ * Open the `/live` namespace with `token`. Every (re)connect presents the session's current
+ * access token, renewed first when it is about to end (`token` is the fallback without a stored session).
+ */
 export function createLiveConnection(token: string, now: () => number = Date.now): LiveConnection {
+  startSessionKeeper();
   const socket: LiveSocket = io('/live', {
-    auth: { token, protocol: PROTOCOL_VERSION },
+    auth: (cb: (data: object) => void) => {
+      void freshToken().then(
+        (t) => cb({ token: t ?? token, protocol: PROTOCOL_VERSION }),
+        () => cb({ token, protocol: PROTOCOL_VERSION }),
+      );
+    },
     transports: ['websocket'],
     reconnection: true,
   });
+  /** the server ended this session (revoked): never reconnect, the page sends the person to sign in */
+  let sessionEnded = false;
+  /** one renewal per refused handshake: an access token that ended while the socket was away */
+  let renewedAfterRefusal = false;
 
   let status: ConnectionStatus = {
     state: 'pending',
@@ -105,13 +119,23 @@ export function createLiveConnection(token: string, now: () => number = Date.now
   socket.on('disconnect', (reason) => {
     if (status.state === 'shutdown') return;
     setStatus({ state: 'disconnected', disconnectedSinceTs: status.disconnectedSinceTs ?? now() });
-    // A server-side disconnect is final for Socket.IO; we still want the wall to come back.
-    if (reason === 'io server disconnect') socket.connect();
+    // A server-side disconnect is final for Socket.IO; we still want the wall to come back —
+    // unless the server ended the session (then the page goes to the login page)
+    if (reason === 'io server disconnect' && !sessionEnded) socket.connect();
   });
   /** connect errors retrying cannot fix: the session must change (sign in again, change the password) */
   const FINAL_CONNECT_ERRORS = ['E_UNAUTHORIZED', 'E_PROTOCOL', 'E_FORBIDDEN', 'E_PASSWORD_CHANGE_REQUIRED'];
   socket.on('connect_error', (err: Error) => {
     const code = /^E_[A-Z_]+$/.test(err.message) ? err.message : 'E_NETWORK';
+    if (code === 'E_UNAUTHORIZED' && !sessionEnded && !renewedAfterRefusal) {
+      // the access token may merely have ended: renew once, then try again
+      renewedAfterRefusal = true;
+      void refreshSession().then((r) => {
+        if (r.ok && status.state !== 'shutdown') socket.connect();
+        else setStatus({ errorCode: 'E_UNAUTHORIZED' });
+      });
+      return;
+    }
     setStatus({
       state: everConnected || status.state === 'disconnected' ? 'disconnected' : 'pending',
       disconnectedSinceTs: everConnected ? (status.disconnectedSinceTs ?? now()) : status.disconnectedSinceTs,
@@ -124,7 +148,15 @@ export function createLiveConnection(token: string, now: () => number = Date.now
       }, CLIENT_CONFIG.sceneJoinRetryMs);
     }
   });
+  // the server revoked the session (disabled, demoted, signed out elsewhere…): it disconnects right after
+  socket.on('server:error', (e: IocError) => {
+    if (e?.code !== 'E_UNAUTHORIZED') return;
+    sessionEnded = true;
+    noteSessionEnded();
+    setStatus({ errorCode: 'E_UNAUTHORIZED' });
+  });
   socket.on('server:hello', (info) => {
+    renewedAfterRefusal = false;
     setStatus({
       serverClockOffsetMs: info.serverTs - now(),
       role: info.role,
@@ -179,13 +211,17 @@ export function createLiveConnection(token: string, now: () => number = Date.now
   };
 }
 
-let shared: { token: string; connection: LiveConnection } | null = null;
+let shared: { key: string; connection: LiveConnection } | null = null;
 
-/** The page's one live connection for `token` (a new token closes the old connection). */
+/**
+ * The page's one live connection for the session of `token` (another session closes the old
+ * connection; a renewed token of the same session keeps it).
+ */
 export function getLiveConnection(token: string): LiveConnection {
-  if (shared && shared.token === token) return shared.connection;
+  const key = sessionIdOfToken(token) ?? token;
+  if (shared && shared.key === key) return shared.connection;
   shared?.connection.close();
-  shared = { token, connection: createLiveConnection(token) };
+  shared = { key, connection: createLiveConnection(token) };
   return shared.connection;
 }
 

@@ -21,7 +21,11 @@ export const APP_ROUTES: RouteRecordRaw[] = [
     meta: { requiresSession: true },
   },
   { path: '/login', name: 'login', component: () => import('./pages/login/LoginPage.vue') },
+  // the signed-in user's two-factor sign-in (issue 12); any role, and an enrol-only session
+  { path: '/account/security', name: 'security', component: () => import('./pages/account/SecurityPage.vue'), meta: { requiresSession: true } },
   ...PEOPLE_ROUTES,
+  // the admin page's audit tab has its own address (issue 12)
+  { path: '/admin/audit', redirect: { path: '/admin', query: { tab: 'audit' } } },
   { path: '/:pathMatch(.*)*', redirect: '/screen/overview' },
 ];
 

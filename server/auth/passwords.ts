@@ -17,6 +17,22 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT_N}$${SCRYPT_R}$${SCRYPT_P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * A hash with the same parameters as real ones, made once per process: a login for an unknown
+ * username is checked against it, so it costs the same scrypt as a known one (no timing oracle).
+ */
+let dummyHash: Promise<string> | null = null;
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(KEY_BYTES).toString('base64url'));
+  return dummyHash;
+}
+
+/** Whether `password` matches any of `hashes` (all are checked: the time does not tell which one). */
+export async function matchesAnyPassword(password: string, hashes: readonly string[]): Promise<boolean> {
+  const results = await Promise.all(hashes.map((h) => verifyPassword(password, h)));
+  return results.includes(true);
+}
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
@@ -40,7 +56,7 @@ export const ONE_TIME_PASSWORD_LENGTH = 20;
 const CHARACTER_CLASSES = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/];
 
 /** Why a password is refused; stable values that tests and clients may branch on. */
-export type PasswordProblem = 'too_short' | 'too_few_classes' | 'contains_username' | 'same_as_current';
+export type PasswordProblem = 'too_short' | 'too_few_classes' | 'contains_username' | 'same_as_current' | 'recently_used';
 
 export interface PasswordRefusal {
   problem: PasswordProblem;

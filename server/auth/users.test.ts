@@ -3,6 +3,9 @@ import { MemoryStore } from '../store/memory-store';
 import type { StoredUser } from '../store/store';
 import { generateOneTimePassword, hashPassword, passwordPolicyRefusal, type PasswordProblem } from './passwords';
 import { TokenService } from './tokens';
+import { SessionService } from './sessions';
+import { MemorySessionBackend } from './session-store';
+import { DISCARD_AUDIT } from '../audit/audit';
 import { UserService, type LoginPolicy } from './users';
 
 const T0 = 1_700_000_000_000;
@@ -12,8 +15,20 @@ function service(policy: Partial<LoginPolicy> = {}) {
   const store = new MemoryStore();
   const tokens = new TokenService('t'.repeat(40), 3600);
   // real time: session tokens are verified against the wall clock
-  const users = new UserService(store, tokens, { maxFailures: 5, lockMs: 60_000, ...policy });
-  return { store, tokens, users };
+  const sessions = new SessionService({
+    backend: new MemorySessionBackend(),
+    tokens,
+    audit: DISCARD_AUDIT,
+    settings: {
+      idleTimeoutMs: 30 * 60_000,
+      sessionMaxMs: 12 * 3600_000,
+      screenTokenMs: 365 * 86_400_000,
+      touchIntervalMs: 60_000,
+      usedRefreshHashesKept: 16,
+    },
+  });
+  const users = new UserService(store, tokens, { maxFailures: 5, lockMs: 60_000, ...policy }).useSessions(sessions);
+  return { store, tokens, users, sessions };
 }
 
 async function putUser(store: MemoryStore, overrides: Partial<StoredUser> & { username: string }, password = STRONG): Promise<void> {
@@ -97,6 +112,7 @@ describe('forced password change', () => {
     await putUser(store, { username: 'chief', role: 'admin', mustChangePassword: true });
     const r = await users.login('chief', STRONG);
     if (!r.ok) throw new Error(r.error.message);
+    if (!('session' in r)) throw new Error('expected a session, not a TOTP challenge');
     expect(r.session.mustChangePassword).toBe(true);
     const claims = await tokens.verify(r.session.token);
     expect(claims?.passwordChangeOnly).toBe(true);
@@ -111,7 +127,7 @@ describe('forced password change', () => {
     expect(changed.session.mustChangePassword).toBeUndefined();
     expect(await users.sessionRefusal((await tokens.verify(changed.session.token))!)).toBeNull();
     const again = await users.login('chief', 'New-Harbour-77');
-    expect(again.ok && again.session.mustChangePassword).toBeUndefined();
+    expect(again.ok && 'session' in again && again.session.mustChangePassword).toBeUndefined();
     expect((await users.login('chief', STRONG)).ok).toBe(false);
   });
 
@@ -150,12 +166,13 @@ describe('forced password change', () => {
 
 describe('demo accounts in production', () => {
   it('are refused at login and their sessions are refused', async () => {
-    const { users, tokens } = service({ refuseDemoAccounts: true });
+    const { users, tokens, sessions } = service({ refuseDemoAccounts: true });
     await users.seedDemo('ioc-demo-2026');
     const r = await users.login('admin', 'ioc-demo-2026');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe('E_FORBIDDEN');
-    const { token } = await tokens.issue({ username: 'admin', role: 'admin', displayName: 'x' });
+    // a session opened before the restart into production (its record still stands)
+    const { token } = await sessions.open({ username: 'admin', role: 'admin', displayName: 'x' }, {});
     expect((await users.sessionRefusal((await tokens.verify(token))!))?.code).toBe('E_UNAUTHORIZED');
   });
 

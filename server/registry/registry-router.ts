@@ -13,6 +13,9 @@ import { httpStatusOf, iocError } from '../errors';
 import { safeValidate, type EntryGuard } from '../guard';
 import type { DeviceRegistry } from './device-registry';
 import type { RuleRegistry } from './rule-registry';
+import type { AuditOutcome, AuditRecorder } from '../audit/audit';
+import { auditWho } from '../audit/audit-request';
+import { isWholeCity, placeInScope, WHOLE_CITY, type DataScope } from '../../scenes/scope';
 import {
   RuleDefaultEditSchema,
   RuleOverrideDeleteSchema,
@@ -45,6 +48,13 @@ export interface RegistryRouterDeps {
   deviceSecret: string;
   /** rules and thresholds; without it the `/rules` routes are absent */
   rules?: RuleRegistry;
+  /** every write, token rotation/read and export is recorded here (server/audit/) */
+  audit: AuditRecorder;
+  /**
+   * the session's data scope (scenes/scope.ts): officers and leaders limited to districts read
+   * only their districts' devices and assets; absent = every reader sees the whole registry
+   */
+  scopeOf?: (req: AuthedRequest) => Promise<DataScope>;
 }
 
 const READERS: Role[] = ['officer', 'leader', 'admin'];
@@ -65,6 +75,51 @@ function sendError(res: Response, e: IocError): void {
 
 const flag = (v: string | undefined) => v === '1' || v === 'true';
 
+/** What an audited route did: the action name (server/audit/audit.ts), its target and small extras. */
+interface AuditedAction {
+  action: string;
+  target?: string;
+  details?: Record<string, unknown>;
+}
+
+/** longest reason kept in an audit record, characters */
+const AUDIT_REASON_MAX_CHARS = 300;
+
+function auditOutcomeOf(e: IocError | null): AuditOutcome {
+  if (!e) return 'success';
+  return e.code === 'E_FORBIDDEN' || e.code === 'E_UNAUTHORIZED' || e.code === 'E_RATE_LIMIT' ? 'denied' : 'failure';
+}
+
+/**
+ * Records what the route did, then answers: `error`, or `send()` on success. Writing the record is
+ * part of the action: when it fails the answer is E_UNAVAILABLE and nothing is handed out (a new
+ * token, an export). A registry write already applied stays applied; the client's retry (same
+ * version) is answered E_CONFLICT or repeated, and is audited again.
+ */
+async function answerAudited(
+  audit: AuditRecorder,
+  req: AuthedRequest,
+  res: Response,
+  what: AuditedAction,
+  error: IocError | null,
+  send: () => unknown,
+): Promise<void> {
+  try {
+    await audit.record({
+      ...auditWho(req),
+      action: what.action,
+      outcome: auditOutcomeOf(error),
+      ...(what.target !== undefined ? { target: what.target } : {}),
+      ...(error ? { reason: `${error.code}: ${error.message}`.slice(0, AUDIT_REASON_MAX_CHARS) } : {}),
+      ...(what.details !== undefined ? { details: what.details } : {}),
+    });
+  } catch {
+    return sendError(res, iocError('E_UNAVAILABLE', 'the audit log could not be written; retry (a change already made stays made)'));
+  }
+  if (error) return sendError(res, error);
+  send();
+}
+
 /** A single `?name=value` query as an object of strings (repeated parameters are refused by the schema). */
 function queryOf(req: Request): unknown {
   return { ...(req.query as Record<string, unknown>) };
@@ -74,6 +129,14 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
   const r = express.Router();
   const { registry, route, auth } = d;
   const actor = (req: AuthedRequest) => ({ username: req.user!.username });
+  const answer = (req: AuthedRequest, res: Response, what: AuditedAction, error: IocError | null, send: () => unknown = () => undefined) =>
+    answerAudited(d.audit, req, res, what, error, send);
+  const scopeOf = (req: AuthedRequest): Promise<DataScope> => (d.scopeOf ? d.scopeOf(req) : Promise.resolve(WHOLE_CITY));
+  /** a device or asset outside the reader's districts answers like one that is not theirs to see */
+  const outOfScope = (what: string, id: string) => iocError('E_FORBIDDEN', `${what} ${id} is outside your data scope`);
+  /** exports are whole-registry files: only for whole-city readers */
+  const exportRefusal = async (req: AuthedRequest): Promise<IocError | null> =>
+    isWholeCity(await scopeOf(req)) ? null : iocError('E_FORBIDDEN', 'registry exports cover the whole city; your account is limited to districts');
   const idOf = (req: Request, res: Response): string | null => {
     const p = safeValidate(IdSchema, req.params.id, 'id');
     if (!p.ok) {
@@ -109,19 +172,27 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
   r.get(
     '/devices',
     auth(...READERS),
-    route('registry:devices', (_req, res) => res.json({ devices: registry.listDevices() })),
+    route('registry:devices', async (req, res) => {
+      const scope = await scopeOf(req);
+      res.json({ devices: registry.listDevices().filter((x) => placeInScope(scope, x)) });
+    }),
   );
   r.get(
     '/devices/export',
     auth(...READERS),
-    route('registry:devices-export', (req, res) => {
+    route('registry:devices-export', async (req, res) => {
+      const refused = await exportRefusal(req);
+      if (refused) return answer(req, res, { action: 'export', target: 'devices' }, refused);
       const q = safeValidate(ExportQuerySchema, queryOf(req), 'export query');
       if (!q.ok) return sendError(res, q.error);
       const body = registry.exportDevices(q.data.format);
-      res
-        .type(q.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json')
-        .attachment(`devices.${q.data.format}`)
-        .send(body);
+      // recorded before the file leaves: an export that cannot be audited is not handed out
+      return answer(req, res, { action: 'export', target: 'devices', details: { format: q.data.format } }, null, () =>
+        res
+          .type(q.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json')
+          .attachment(`devices.${q.data.format}`)
+          .send(body),
+      );
     }),
   );
   r.post(
@@ -129,12 +200,15 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     auth(...WRITERS),
     importBody,
     route('registry:devices-import', async (req, res) => {
+      const what = { action: 'device.import', target: 'devices' };
       const q = safeValidate(ImportQuerySchema, queryOf(req), 'import query');
-      if (!q.ok) return sendError(res, q.error);
+      if (!q.ok) return answer(req, res, what, q.error);
       const rows = await importRows(req, DEVICE_COLUMNS, ['id']);
-      if (!Array.isArray(rows)) return sendError(res, rows);
+      if (!Array.isArray(rows)) return answer(req, res, what, rows);
       const report = await registry.importDevices(rows, { dryRun: flag(q.data.dryRun), partial: flag(q.data.partial) }, actor(req));
-      res.json(report);
+      const { created, updated, unchanged, dryRun, applied } = report;
+      const details = { rows: rows.length, created, updated, unchanged, rejected: report.rejected.length, dryRun, applied };
+      return answer(req, res, { ...what, details }, null, () => res.json(report));
     }),
   );
   r.post(
@@ -142,20 +216,22 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     auth(...WRITERS),
     route('registry:device-create', async (req, res) => {
       const p = safeValidate(CreateDeviceSchema, req.body, 'device');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, { action: 'device.create' }, p.error);
       const out = await registry.createDevice(p.data, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.status(201).json({ device: out.device, token: out.token });
+      const what = { action: 'device.create', target: `device:${p.data.id}` };
+      if (!out.ok) return answer(req, res, what, out.error);
+      return answer(req, res, what, null, () => res.status(201).json({ device: out.device, token: out.token }));
     }),
   );
   r.get(
     '/devices/:id',
     auth(...READERS),
-    route('registry:device', (req, res) => {
+    route('registry:device', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
       const device = registry.getDevice(id);
       if (!device) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
+      if (!placeInScope(await scopeOf(req), device)) return sendError(res, outOfScope('device', id));
       res.json({ device });
     }),
   );
@@ -165,6 +241,8 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:device-history', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const known = registry.getDevice(id);
+      if (known && !placeInScope(await scopeOf(req), known)) return sendError(res, outOfScope('device', id));
       const out = await registry.deviceHistory(id);
       if (!out.ok) return sendError(res, out.error);
       res.json({ deviceId: id, history: out.history });
@@ -176,11 +254,13 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:device-update', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const what = { action: 'device.update', target: `device:${id}` };
       const p = safeValidate(PatchDeviceSchema, req.body, 'device update');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, what, p.error);
       const out = await registry.patchDevice(id, p.data, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ device: out.device });
+      const changed = { ...what, details: { fields: Object.keys(p.data) } };
+      if (!out.ok) return answer(req, res, changed, out.error);
+      return answer(req, res, changed, null, () => res.json({ device: out.device }));
     }),
   );
   r.delete(
@@ -189,11 +269,12 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:device-retire', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const what = { action: 'device.retire', target: `device:${id}` };
       const q = safeValidate(VersionQuerySchema, queryOf(req), 'version');
-      if (!q.ok) return sendError(res, q.error);
+      if (!q.ok) return answer(req, res, what, q.error);
       const out = await registry.retireDevice(id, q.data.version, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ device: out.device });
+      if (!out.ok) return answer(req, res, what, out.error);
+      return answer(req, res, what, null, () => res.json({ device: out.device }));
     }),
   );
   r.post(
@@ -202,28 +283,33 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:device-rotate', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const what = { action: 'device.token_rotate', target: `device:${id}` };
       const p = safeValidate(VersionBodySchema, req.body ?? {}, 'token rotation');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, what, p.error);
       const out = await registry.rotateToken(id, p.data.version, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ deviceId: id, token: out.token, device: out.device });
+      if (!out.ok) return answer(req, res, what, out.error);
+      // the new token is handed out only once the rotation is in the audit log
+      return answer(req, res, what, null, () => res.json({ deviceId: id, token: out.token, device: out.device }));
     }),
   );
   /** Demo fleet only: its HMAC-derived token (other devices' tokens are shown once, at creation or rotation). */
   r.get(
     '/devices/:id/token',
     auth(...WRITERS),
-    route('registry:device-demo-token', (req, res) => {
+    route('registry:device-demo-token', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const what = { action: 'device.token_read', target: `device:${id}` };
       const device = registry.getDevice(id);
-      if (!device) return sendError(res, iocError('E_NOT_FOUND', `no device ${id}`));
+      if (!device) return answer(req, res, what, iocError('E_NOT_FOUND', `no device ${id}`));
       if (!registry.isDemoCredential(id))
-        return sendError(
+        return answer(
+          req,
           res,
+          what,
           iocError('E_CONFLICT', `device ${id} has its own token, shown once; rotate it (POST /api/devices/${id}/token) for a new one`),
         );
-      res.json({ deviceId: id, token: deviceToken(d.deviceSecret, id) });
+      return answer(req, res, what, null, () => res.json({ deviceId: id, token: deviceToken(d.deviceSecret, id) }));
     }),
   );
 
@@ -232,19 +318,27 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
   r.get(
     '/assets',
     auth(...READERS),
-    route('registry:assets', (_req, res) => res.json({ assets: registry.listAssets() })),
+    route('registry:assets', async (req, res) => {
+      const scope = await scopeOf(req);
+      res.json({ assets: registry.listAssets().filter((x) => placeInScope(scope, x)) });
+    }),
   );
   r.get(
     '/assets/export',
     auth(...READERS),
-    route('registry:assets-export', (req, res) => {
+    route('registry:assets-export', async (req, res) => {
+      const refused = await exportRefusal(req);
+      if (refused) return answer(req, res, { action: 'export', target: 'assets' }, refused);
       const q = safeValidate(ExportQuerySchema, queryOf(req), 'export query');
       if (!q.ok) return sendError(res, q.error);
       const body = registry.exportAssets(q.data.format);
-      res
-        .type(q.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json')
-        .attachment(`assets.${q.data.format}`)
-        .send(body);
+      // recorded before the file leaves: an export that cannot be audited is not handed out
+      return answer(req, res, { action: 'export', target: 'assets', details: { format: q.data.format } }, null, () =>
+        res
+          .type(q.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/geo+json')
+          .attachment(`assets.${q.data.format}`)
+          .send(body),
+      );
     }),
   );
   r.post(
@@ -252,12 +346,15 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     auth(...WRITERS),
     importBody,
     route('registry:assets-import', async (req, res) => {
+      const what = { action: 'asset.import', target: 'assets' };
       const q = safeValidate(ImportQuerySchema, queryOf(req), 'import query');
-      if (!q.ok) return sendError(res, q.error);
+      if (!q.ok) return answer(req, res, what, q.error);
       const rows = await importRows(req, ASSET_COLUMNS, ['id']);
-      if (!Array.isArray(rows)) return sendError(res, rows);
+      if (!Array.isArray(rows)) return answer(req, res, what, rows);
       const report = await registry.importAssets(rows, { dryRun: flag(q.data.dryRun), partial: flag(q.data.partial) }, actor(req));
-      res.json(report);
+      const { created, updated, unchanged, dryRun, applied } = report;
+      const details = { rows: rows.length, created, updated, unchanged, rejected: report.rejected.length, dryRun, applied };
+      return answer(req, res, { ...what, details }, null, () => res.json(report));
     }),
   );
   r.post(
@@ -265,20 +362,22 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     auth(...WRITERS),
     route('registry:asset-create', async (req, res) => {
       const p = safeValidate(AssetInputSchema, req.body, 'asset');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, { action: 'asset.create' }, p.error);
       const out = await registry.createAsset(p.data, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.status(201).json({ asset: out.asset });
+      const what = { action: 'asset.create', target: `asset:${p.data.id}` };
+      if (!out.ok) return answer(req, res, what, out.error);
+      return answer(req, res, what, null, () => res.status(201).json({ asset: out.asset }));
     }),
   );
   r.get(
     '/assets/:id',
     auth(...READERS),
-    route('registry:asset', (req, res) => {
+    route('registry:asset', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
       const asset = registry.getAsset(id);
       if (!asset) return sendError(res, iocError('E_NOT_FOUND', `no asset ${id}`));
+      if (!placeInScope(await scopeOf(req), asset)) return sendError(res, outOfScope('asset', id));
       res.json({ asset });
     }),
   );
@@ -288,6 +387,8 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:asset-history', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const known = registry.getAsset(id);
+      if (known && !placeInScope(await scopeOf(req), known)) return sendError(res, outOfScope('asset', id));
       const out = await registry.assetHistory(id);
       if (!out.ok) return sendError(res, out.error);
       res.json({ assetId: id, history: out.history });
@@ -299,11 +400,13 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:asset-update', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const what = { action: 'asset.update', target: `asset:${id}` };
       const p = safeValidate(PatchAssetSchema, req.body, 'asset update');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, what, p.error);
       const out = await registry.patchAsset(id, p.data, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ asset: out.asset });
+      const changed = { ...what, details: { fields: Object.keys(p.data) } };
+      if (!out.ok) return answer(req, res, changed, out.error);
+      return answer(req, res, changed, null, () => res.json({ asset: out.asset }));
     }),
   );
   r.delete(
@@ -312,11 +415,12 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
     route('registry:asset-retire', async (req, res) => {
       const id = idOf(req, res);
       if (id === null) return;
+      const what = { action: 'asset.remove', target: `asset:${id}` };
       const q = safeValidate(VersionQuerySchema, queryOf(req), 'version');
-      if (!q.ok) return sendError(res, q.error);
+      if (!q.ok) return answer(req, res, what, q.error);
       const out = await registry.retireAsset(id, q.data.version, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ asset: out.asset });
+      if (!out.ok) return answer(req, res, what, out.error);
+      return answer(req, res, what, null, () => res.json({ asset: out.asset }));
     }),
   );
 
@@ -327,6 +431,11 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
 /** `/api/rules`: effective defaults with their overrides; admins edit (compare-and-set on versions). */
 function mountRuleRoutes(r: Router, rules: RuleRegistry, d: RegistryRouterDeps, actor: (req: AuthedRequest) => { username: string }): void {
   const { route, auth } = d;
+  const answer = (req: AuthedRequest, res: Response, what: AuditedAction, error: IocError | null, send: () => unknown = () => undefined) =>
+    answerAudited(d.audit, req, res, what, error, send);
+  /** `rule:<ruleId>` or `rule:<ruleId>/<type>:<id>` for an override, from the raw path (bounded by the router) */
+  const ruleTarget = (req: Request, override: boolean) =>
+    `rule:${String(req.params.ruleId)}${override ? `/${String(req.params.targetType)}:${String(req.params.targetId)}` : ''}`.slice(0, 200);
   r.get(
     '/rules',
     auth(...READERS),
@@ -347,41 +456,44 @@ function mountRuleRoutes(r: Router, rules: RuleRegistry, d: RegistryRouterDeps, 
     '/rules/:ruleId',
     auth(...WRITERS),
     route('registry:rule-default', async (req, res) => {
+      const what = { action: 'rule.update', target: ruleTarget(req, false) };
       const p = safeValidate(RuleParamsSchema, { ...req.params }, 'rule');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, what, p.error);
       const body = safeValidate(RuleDefaultEditSchema, req.body, 'rule edit');
-      if (!body.ok) return sendError(res, body.error);
+      if (!body.ok) return answer(req, res, what, body.error);
       const out = await rules.editDefault(p.data.ruleId, body.data, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ record: out.record });
+      if (!out.ok) return answer(req, res, what, out.error);
+      return answer(req, res, what, null, () => res.json({ record: out.record }));
     }),
   );
   r.put(
     '/rules/:ruleId/overrides/:targetType/:targetId',
     auth(...WRITERS),
     route('registry:rule-override', async (req, res) => {
+      const what = { action: 'rule.override_set', target: ruleTarget(req, true) };
       const p = safeValidate(RuleOverrideParamsSchema, { ...req.params }, 'rule override');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, what, p.error);
       const body = safeValidate(RuleOverrideEditSchema, req.body, 'rule override edit');
-      if (!body.ok) return sendError(res, body.error);
+      if (!body.ok) return answer(req, res, what, body.error);
       const out = await rules.putOverride(p.data.ruleId, { type: p.data.targetType, id: p.data.targetId }, body.data, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ override: out.override });
+      if (!out.ok) return answer(req, res, what, out.error);
+      return answer(req, res, what, null, () => res.json({ override: out.override }));
     }),
   );
   r.delete(
     '/rules/:ruleId/overrides/:targetType/:targetId',
     auth(...WRITERS),
     route('registry:rule-override-delete', async (req, res) => {
+      const what = { action: 'rule.override_remove', target: ruleTarget(req, true) };
       const p = safeValidate(RuleOverrideParamsSchema, { ...req.params }, 'rule override');
-      if (!p.ok) return sendError(res, p.error);
+      if (!p.ok) return answer(req, res, what, p.error);
       // the version may come as `?expectedVersion=N` or as a JSON body
       const fromQuery = typeof req.query.expectedVersion === 'string' ? { expectedVersion: Number(req.query.expectedVersion) } : undefined;
       const body = safeValidate(RuleOverrideDeleteSchema, fromQuery ?? req.body, 'override deletion');
-      if (!body.ok) return sendError(res, body.error);
+      if (!body.ok) return answer(req, res, what, body.error);
       const out = await rules.deleteOverride(p.data.ruleId, { type: p.data.targetType, id: p.data.targetId }, body.data.expectedVersion, actor(req));
-      if (!out.ok) return sendError(res, out.error);
-      res.json({ override: out.override });
+      if (!out.ok) return answer(req, res, what, out.error);
+      return answer(req, res, what, null, () => res.json({ override: out.override }));
     }),
   );
 }

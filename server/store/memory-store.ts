@@ -296,6 +296,10 @@ export class MemoryStore implements Store {
     return clone([...this.users.values()].sort((a, b) => a.username.localeCompare(b.username)));
   }
 
+  async deleteUser(username: string): Promise<boolean> {
+    return this.users.delete(username);
+  }
+
   // --- blobs -----------------------------------------------------------------------------
 
   async putBlob(id: string, contentType: string, data: Buffer): Promise<void> {

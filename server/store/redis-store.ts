@@ -669,6 +669,17 @@ export class RedisStore implements Store {
     });
   }
 
+  async deleteUser(username: string): Promise<boolean> {
+    return this.call('deleteUser', async () => {
+      const tx = this.client.multi();
+      tx.del(this.key(`user:${username}`));
+      tx.srem(this.key('users'), username);
+      const results = await tx.exec();
+      throwOnExecErrors(results, 'deleteUser');
+      return Number(results?.[0]?.[1] ?? 0) > 0;
+    });
+  }
+
   // --- blobs -----------------------------------------------------------------------------
 
   async putBlob(id: string, contentType: string, data: Buffer): Promise<void> {

@@ -14,7 +14,7 @@
  *   streams by MAXLEN, closed incidents / finished alerts by `closedRetentionMs`, blobs by
  *   `blobRetentionMs` and `maxBlobBytesTotal`, idempotency records by their TTLs.
  */
-import type { Alert, DeviceState, Incident, Reading, Role } from '../../scenes/domain';
+import type { Alert, DeviceState, DistrictCode, Incident, Reading, Role } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
 
 export type StoreKind = 'redis' | 'memory';
@@ -83,6 +83,35 @@ export interface StoredUser {
   mustChangePassword?: boolean;
   /** a demo account seeded outside production; refused at login in production (absent = false) */
   demo?: boolean;
+  /** officers and leaders: the districts whose data they see and act on (absent or empty = the whole city; scenes/scope.ts) */
+  districts?: DistrictCode[];
+  /** epoch ms the current password was set; expiry counts from here (absent: from createdTs) */
+  passwordChangedTs?: number;
+  /** hashes of the last passwords, newest (the current one) first: a new password may not be one of them */
+  passwordHistory?: string[];
+  /** the second factor (TOTP, server/auth/totp.ts); absent = never enrolled */
+  mfa?: StoredMfa;
+}
+
+/**
+ * A user's TOTP state. `failedLogins` / `lockedUntil` above are no longer used by login (the
+ * throttle in server/auth/login-throttle.ts locks a username per source address instead); they
+ * stay in the record so older stores and tools keep reading it.
+ */
+export interface StoredMfa {
+  /** base32 secret of the confirmed factor; absent while only an enrolment is pending */
+  secret?: string;
+  enabled: boolean;
+  /** epoch ms it was confirmed */
+  enabledTs?: number;
+  /** base32 secret shown at setup, waiting for its first code (POST /api/auth/mfa/confirm) */
+  pendingSecret?: string;
+  /** epoch ms the pending enrolment was started (it expires) */
+  pendingTs?: number;
+  /** the last 30 s time step whose code was accepted: a code of that step or an earlier one is refused */
+  lastStep?: number;
+  /** sha256 hex of each unused recovery code (each works once) */
+  recoveryCodeHashes?: string[];
 }
 
 export type TransitionOutcome =
@@ -217,6 +246,8 @@ export interface Store {
   getUser(username: string): Promise<StoredUser | null>;
   putUser(user: StoredUser): Promise<void>;
   listUsers(): Promise<StoredUser[]>;
+  /** Remove an account (`npm run admin -- purge-demo`); true when it existed. */
+  deleteUser(username: string): Promise<boolean>;
 
   // --- blobs (incident photos) -----------------------------------------------------------
   /**

@@ -39,14 +39,15 @@ describe('accounts and sessions', () => {
     expect(server.store.kind).toBe('redis');
   });
 
-  it('locks an account after 5 failed logins, even for the right password, with E_LOCKED', async () => {
+  it('refuses an account from an address after 5 failed logins there, even for the right password, with 429 E_RATE_LIMIT', async () => {
+    // issue 12: the lock is per (username, source address), not account-wide (server/test/login-hardening.e2e.test.ts)
     for (let i = 0; i < 5; i++) {
       const r = await post('/api/auth/login', { username: 'handler7', password: `wrong-${i}` });
       expect(r.body.error.code).toBe('E_UNAUTHORIZED');
     }
     const locked = await post('/api/auth/login', { username: 'handler7', password: 'ioc-demo-2026' });
-    expect(locked.status).toBe(423);
-    expect(locked.body.error.code).toBe('E_LOCKED');
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('E_RATE_LIMIT');
   });
 
   it('returns role and expiry on login and pins the JWT algorithm', async () => {
@@ -75,13 +76,19 @@ describe('accounts and sessions', () => {
     await post('/api/users/newbie', { disabled: true }, admin, 'PATCH');
     const after = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(after.status).toBe(401);
+    // a disabled account answers like a wrong password (issue 12: no enumeration)
     const relogin = await post('/api/auth/login', { username: 'newbie', password: 'Str0ng-pass!' });
-    expect(relogin.body.error.code).toBe('E_FORBIDDEN');
+    expect(relogin.body.error.code).toBe('E_UNAUTHORIZED');
   });
 
   it('refuses to start in production without secrets, and seeds no demo accounts there', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
-    const cfg = loadConfig({ NODE_ENV: 'production', IOC_JWT_SECRET: 'x'.repeat(40), IOC_DEVICE_SECRET: 'y'.repeat(20), IOC_AUDIT_KEY: 'z'.repeat(40) });
+    const cfg = loadConfig({
+      NODE_ENV: 'production',
+      IOC_JWT_SECRET: 'x'.repeat(40),
+      IOC_DEVICE_SECRET: 'y'.repeat(20),
+      IOC_AUDIT_KEY: 'z'.repeat(40),
+    });
     expect(cfg.seedDemoUsers).toBe(false);
   });
 });

@@ -121,8 +121,8 @@ describe('first administrator in production', () => {
     expect((await get('/api/users', session.token)).status).toBe(200);
     const live = await liveSocket(server, session.token);
     live.close();
-    // the password-change-only token stays what it was
-    expect((await get('/api/users', changeOnly.token)).body.error.code).toBe('E_PASSWORD_CHANGE_REQUIRED');
+    // the password-change-only token does not become a full one: its session ended with the change (issue 12)
+    expect((await get('/api/users', changeOnly.token)).body.error.code).toBe('E_UNAUTHORIZED');
     // and the bootstrap password is gone
     expect((await call('/api/auth/login', { username: 'chief', password: BOOTSTRAP_PASSWORD })).body.error.code).toBe('E_UNAUTHORIZED');
   });
@@ -140,14 +140,18 @@ describe('first administrator in production', () => {
     expect((await get('/api/incidents', first.body.token)).body.error.code).toBe('E_PASSWORD_CHANGE_REQUIRED');
   });
 
-  it('an admin reset forces a change even on a session that was already open', async () => {
+  it('an admin reset ends the sessions already open and forces a change at the next login', async () => {
     const changed = await call('/api/auth/login', { username: 'duty1', password: 'Given-By-Chief-1' });
     const own = await call('/api/auth/password', { currentPassword: 'Given-By-Chief-1', newPassword: 'Duty-Own-Choice-2' }, changed.body.token);
     expect(own.status).toBe(200);
     expect((await get('/api/incidents', own.body.token)).status).toBe(200);
     const reset = await call('/api/users/duty1', { password: 'Reset-By-Chief-3' }, session.token, 'PATCH');
     expect(reset.status).toBe(200);
-    expect((await get('/api/incidents', own.body.token)).body.error.code).toBe('E_PASSWORD_CHANGE_REQUIRED');
+    // the reset ends the open session (issue 12), and the next login may only change the password
+    expect((await get('/api/incidents', own.body.token)).body.error.code).toBe('E_UNAUTHORIZED');
+    const next = await call('/api/auth/login', { username: 'duty1', password: 'Reset-By-Chief-3' });
+    expect(next.body.mustChangePassword).toBe(true);
+    expect((await get('/api/incidents', next.body.token)).body.error.code).toBe('E_PASSWORD_CHANGE_REQUIRED');
   });
 
   it('refuses demo accounts left in the store by a development run', async () => {

@@ -288,7 +288,7 @@ describe('role × command permissions over the real server', () => {
     expect(ok.body.recommendations[0].distanceM).toBeLessThan(1000);
   });
 
-  it('locks an account after repeated failed logins', async () => {
+  it('refuses an account from an address after repeated failed logins there (429, Retry-After)', async () => {
     const attempt = (password: string) =>
       fetch(`${server.url}/api/auth/login`, {
         method: 'POST',
@@ -296,8 +296,10 @@ describe('role × command permissions over the real server', () => {
         body: JSON.stringify({ username: 'officer2', password }),
       });
     for (let i = 0; i < 5; i++) expect((await attempt('wrong-password')).status).toBe(401);
+    // issue 12: locked per (username, source address), not account-wide (server/test/login-hardening.e2e.test.ts)
     const locked = await attempt('ioc-demo-2026');
-    expect(locked.status).toBe(423);
-    expect(((await locked.json()) as { error: { code: string } }).error.code).toBe('E_LOCKED');
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await locked.json()) as { error: { code: string } }).error.code).toBe('E_RATE_LIMIT');
   });
 });

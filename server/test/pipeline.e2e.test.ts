@@ -12,6 +12,7 @@ import { DeltaCollector, emitAck, ingest, liveSocket, login, sign, startTestServ
 import { deviceToken, DEV_DEVICE_SECRET } from '../device-token';
 
 let server: IocServer;
+const METRICS_TOKEN = 'pipeline-metrics-token';
 let screen: Socket;
 let officer: Socket;
 let officerToken: string;
@@ -20,7 +21,7 @@ const strainRule = DEFAULT_RULES.find((r) => r.id === 'bridge.strain.threshold')
 let seq = 1;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ metricsToken: METRICS_TOKEN });
   strainDevice = [...server.fusion.devices.values()].find((d) => d.kind === 'strain-gauge')!;
   screen = await liveSocket(server, await login(server, 'screen1'));
   officerToken = await login(server, 'officer1');
@@ -326,7 +327,8 @@ describe('malformed input is rejected with a typed error and the server stays up
     expect(metrics).toContain('ioc_connected_clients{namespace="live"}');
     expect(metrics).toContain('ioc_event_loop_lag_p99_seconds');
 
-    const health = await fetch(`${server.url}/healthz`);
+    // the detailed health is for the metrics token (anonymous callers get the status only)
+    const health = await fetch(`${server.url}/healthz`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', store: 'memory' });
   });

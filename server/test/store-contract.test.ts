@@ -10,7 +10,9 @@ import { startRedisServer } from '../../tests/helpers/redis-server';
 import { Redis } from 'ioredis';
 import { MemoryStore } from '../store/memory-store';
 import { openStore } from '../store/open-store';
-import { RedisStore } from '../store/redis-store';
+import { RedisStore, redisClientOptions } from '../store/redis-store';
+import { aclSetUserArgs, appUserRules } from '../backup/redis-acl';
+import { localRedisVersion } from '../../tests/helpers/acl-redis';
 import {
   EMPTY_READINGS_CURSOR,
   StoreQuotaError,
@@ -33,19 +35,41 @@ const FILE_PREFIX = `contract-${randomUUID().slice(0, 8)}`;
 let storeCounter = 0;
 
 interface Implementation {
-  name: 'memory' | 'redis';
+  name: string;
+  kind: 'memory' | 'redis';
   available: boolean;
   make(options?: Partial<StoreOptions>): Store;
 }
 
 const implementations: Implementation[] = [
-  { name: 'memory', available: true, make: (options) => new MemoryStore(options) },
+  { name: 'memory', kind: 'memory', available: true, make: (options) => new MemoryStore(options) },
   {
     name: 'redis',
+    kind: 'redis',
     available: redis !== null,
     make: (options) => new RedisStore(redis!.url, { ...options, prefix: `${FILE_PREFIX}-${++storeCounter}` }),
   },
+  // the same contract through the least-privilege ACL user of deploy/redis (one user per prefix)
+  { name: 'redis as ioc-app (ACL)', kind: 'redis', available: redis !== null, make: (options) => aclUserStore(options) },
 ];
+
+const aclAdmin = redis === null ? null : new Redis(redis.url);
+// the crash test below restarts Redis: this client reconnects quietly
+aclAdmin?.on('error', () => {});
+afterAll(() => aclAdmin?.disconnect());
+function aclUserStore(options?: Partial<StoreOptions>): Store {
+  const prefix = `${FILE_PREFIX}-${++storeCounter}`;
+  const username = `ioc-app-${storeCounter}`;
+  const password = randomUUID();
+  const client = new Redis(redis!.url.replace('redis://', `redis://${username}:${password}@`), { ...redisClientOptions(), lazyConnect: true });
+  const rules = appUserRules({ prefix, password, redisVersion: localRedisVersion() });
+  // the store waits for the first connection (its command deadline); connect once the user exists
+  void aclAdmin!
+    .call('ACL', ...aclSetUserArgs(username, rules))
+    .then(() => (client.status === 'wait' ? client.connect() : undefined))
+    .catch(() => {});
+  return new RedisStore(client, { ...options, prefix });
+}
 
 // Timestamps near "now": the Redis store finds stream entries by append time ± configured lag.
 const T0 = Date.now() - 60_000;
@@ -158,7 +182,7 @@ function makeUser(username: string): StoredUser {
   };
 }
 
-describe.each(implementations)('$name store', ({ name, available, make }) => {
+describe.each(implementations)('$name store', ({ kind, available, make }) => {
   const opened: Store[] = [];
   const fresh = (options?: Partial<StoreOptions>): Store => {
     const store = make(options);
@@ -170,8 +194,8 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
   });
 
   describe.skipIf(!available)('contract', () => {
-    it(`reports kind '${name}'`, () => {
-      expect(fresh().kind).toBe(name);
+    it(`reports kind '${kind}'`, () => {
+      expect(fresh().kind).toBe(kind);
     });
 
     it('returns readings of the requested devices within [fromTs, toTs], oldest first, at most limit', async () => {
@@ -448,6 +472,17 @@ describe.each(implementations)('$name store', ({ name, available, make }) => {
       expect(await store.getUser('nobody')).toBeNull();
       expect((await store.getUser('bob'))?.failedLogins).toBe(2);
       expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice', 'bob']);
+    });
+
+    it('deletes a user: gone from get and list, true only when it existed', async () => {
+      const store = fresh();
+      await store.putUser(makeUser('bob'));
+      await store.putUser(makeUser('alice'));
+      expect(await store.deleteUser('bob')).toBe(true);
+      expect(await store.deleteUser('bob')).toBe(false);
+      expect(await store.deleteUser('nobody')).toBe(false);
+      expect(await store.getUser('bob')).toBeNull();
+      expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice']);
     });
 
     it('round-trips binary blobs byte for byte', async () => {

@@ -23,9 +23,11 @@ class FlakyStore extends MemoryStore {
 
 let server: IocServer;
 const store = new FlakyStore();
+const METRICS_TOKEN = 'store-outage-metrics-token';
+const METRICS_AUTH = { authorization: `Bearer ${METRICS_TOKEN}` };
 
 beforeAll(async () => {
-  server = await startTestServer({}, { store });
+  server = await startTestServer({ metricsToken: METRICS_TOKEN }, { store });
 });
 afterAll(async () => {
   await server?.close();
@@ -57,7 +59,8 @@ describe('store outage', () => {
       expect(r.body).toMatchObject({ accepted: steps, deferred: steps });
       await deltas.waitFor((d) => !!d.delta.alerts?.put?.some((a) => a.deviceId === gas.id && a.level === 'red'));
       expect(server.ingest.deferredReadings()).toBe(steps);
-      const health = await fetch(`${server.url}/healthz`);
+      // the detailed health is for the metrics token (anonymous callers get the status only)
+      const health = await fetch(`${server.url}/healthz`, { headers: METRICS_AUTH });
       expect(health.status).toBe(503);
       expect(await health.json()).toMatchObject({ status: 'degraded', ready: false, storeReachable: false, deferredReadings: steps });
       expect(await store.readReadings([gas.id], 0, Date.now(), 100)).toHaveLength(0);
@@ -66,7 +69,11 @@ describe('store outage', () => {
       expect(await server.ingest.flushDeferred()).toBe(steps);
       expect(server.ingest.deferredReadings()).toBe(0);
       expect(await store.readReadings([gas.id], 0, Date.now(), 100)).toHaveLength(steps);
-      expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ status: 'ok', ready: true, deferredReadings: 0 });
+      expect(await (await fetch(`${server.url}/healthz`, { headers: METRICS_AUTH })).json()).toMatchObject({
+        status: 'ok',
+        ready: true,
+        deferredReadings: 0,
+      });
     } finally {
       screen.close();
     }

@@ -10,6 +10,7 @@ import { DRILLS, expectedAlerts } from '../../mock-devices/drills';
 import { runDrill } from '../../mock-devices/drill';
 import { generateFleet } from '../../scenes/fleet';
 import type { IocServer } from '../../server/app';
+import { MemorySessionBackend } from '../../server/auth/session-store';
 import {
   collectConsoleErrors,
   launchBrowser,
@@ -26,13 +27,15 @@ const FLEET_SIZE = 300;
 
 let tb: TestBrowser;
 let server: IocServer;
+/** sessions outlive a server restart (with Redis they do; the memory store's would not) */
+const sessionBackend = new MemorySessionBackend();
 
 const skipped = browserTestsSkipped();
 
 beforeAll(async () => {
   if (skipped) return;
   tb = await launchBrowser();
-  server = await startBrowserTestServer({ demoDevices: FLEET_SIZE });
+  server = await startBrowserTestServer({ demoDevices: FLEET_SIZE }, { sessionBackend });
 });
 
 afterAll(async () => {
@@ -147,7 +150,8 @@ describe.skipIf(skipped)('big screens', { timeout: 180_000 }, () => {
         .waitFor({ timeout: 15_000 });
       console.log(`[screens] disconnect banner shown ${Date.now() - tDown} ms after the server stopped`);
 
-      server = await startBrowserTestServer({ demoDevices: FLEET_SIZE, port });
+      // the same session records as before the outage (as Redis keeps them in production)
+      server = await startBrowserTestServer({ demoDevices: FLEET_SIZE, port }, { sessionBackend });
       const tUp = Date.now();
       await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 20_000 });
       console.log(`[screens] reconnected ${Date.now() - tUp} ms after the server came back`);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import type { IocServer } from '../../server/app';
+import type { IocServer, StartOptions } from '../../server/app';
 import type { ServerConfig } from '../../server/config';
 import { DEMO_PASSWORD, startTestServer } from '../../server/test/helpers';
 
@@ -80,8 +80,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-export async function startBrowserTestServer(overrides: Partial<ServerConfig> = {}): Promise<IocServer> {
-  return startTestServer({ clientDist: clientDist(), ...overrides });
+export async function startBrowserTestServer(overrides: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<IocServer> {
+  return startTestServer({ clientDist: clientDist(), ...overrides }, options);
 }
 
 interface LoginBody {

@@ -27,9 +27,11 @@ const STOP_GRACE_MS = 3_000;
 const START_ATTEMPTS = 3;
 
 export interface TestRedisServer {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>` (no credentials: add them when started with an ACL file) */
   url: string;
   port: number;
+  /** the server's `--dir` (where BGSAVE writes dump.rdb) */
+  dir: string;
   /** Graceful shutdown (SIGTERM, SIGKILL after a grace period) and temp dir removal. */
   stop(): Promise<void>;
   /** Simulate a crash: SIGKILL, no waiting. */
@@ -56,7 +58,10 @@ export function findRedisServerBinary(): string | null {
   return null;
 }
 
-/** One PING over a raw socket; resolves true on `+PONG`. */
+/**
+ * One PING over a raw socket; resolves true on `+PONG`, or on `-NOAUTH` (up, but the default user
+ * needs a password: a server started with an ACL file).
+ */
 function pingOnce(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -70,7 +75,7 @@ function pingOnce(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       answered += chunk.toString('latin1');
-      if (answered.includes('\r\n')) finish(answered.startsWith('+PONG'));
+      if (answered.includes('\r\n')) finish(answered.startsWith('+PONG') || answered.startsWith('-NOAUTH'));
     });
   });
 }
@@ -80,10 +85,18 @@ function exitOf(child: ChildProcess): Promise<void> {
   return new Promise<void>((resolve) => child.once('exit', () => resolve()));
 }
 
-function spawnRedis(binary: string, port: number, dir: string): { child: ChildProcess; output: () => string } {
+export interface StartRedisOptions {
+  /** `--aclfile <path>`: users (and the default user's password) from this file */
+  aclFile?: string;
+}
+
+function spawnRedis(binary: string, port: number, dir: string, options: StartRedisOptions = {}): { child: ChildProcess; output: () => string } {
   const child = spawn(
     binary,
-    ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no'],
+    [
+      ...['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no'],
+      ...(options.aclFile === undefined ? [] : ['--aclfile', options.aclFile]),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // keep the tail of the log for error messages
@@ -124,7 +137,7 @@ function trackChild(child: ChildProcess): void {
   }
 }
 
-export async function startRedisServer(): Promise<TestRedisServer | null> {
+export async function startRedisServer(options: StartRedisOptions = {}): Promise<TestRedisServer | null> {
   const binary = findRedisServerBinary();
   if (binary === null) {
     const message = 'redis-server binary not found on PATH or at /usr/bin/redis-server';
@@ -139,7 +152,7 @@ export async function startRedisServer(): Promise<TestRedisServer | null> {
   let lastError: unknown = null;
   for (let attempt = 0; attempt < START_ATTEMPTS && current === null; attempt++) {
     port = await freePort();
-    const { child, output } = spawnRedis(binary, port, dir);
+    const { child, output } = spawnRedis(binary, port, dir, options);
     trackChild(child);
     try {
       await waitForPing(port, child, output);
@@ -160,13 +173,14 @@ export async function startRedisServer(): Promise<TestRedisServer | null> {
   return {
     url: `redis://127.0.0.1:${fixedPort}`,
     port: fixedPort,
+    dir,
     kill(): void {
       child.kill('SIGKILL');
     },
     async restart(): Promise<void> {
       child.kill('SIGKILL');
       await exitOf(child);
-      const started = spawnRedis(binary, fixedPort, dir);
+      const started = spawnRedis(binary, fixedPort, dir, options);
       trackChild(started.child);
       child = started.child;
       await waitForPing(fixedPort, started.child, started.output);

@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildServerIfStale, serverBundle } from '../../scripts/build-server-if-stale.mjs';
+import { DEV_AUDIT_KEY, DEV_JWT_SECRET } from '../../server/config';
+import { DEV_DEVICE_SECRET } from '../../server/device-token';
 import { freePort } from './free-port';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -121,6 +123,12 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     IOC_SPOOL_DIR: spoolDir,
     IOC_DEMO_DEVICES: String(options.devices ?? 200),
     IOC_LOG_LEVEL: options.logLevel ?? 'warn',
+    // explicit secrets (the ones tests sign with): a test run never reads or writes the
+    // checkout's var/secrets.json (server/security/local-secrets.ts), whatever NODE_ENV it sets
+    IOC_JWT_SECRET: DEV_JWT_SECRET,
+    IOC_DEVICE_SECRET: DEV_DEVICE_SECRET,
+    IOC_AUDIT_KEY: DEV_AUDIT_KEY,
+    IOC_SECRETS_FILE: path.join(spoolDir, 'secrets.json'),
     ...options.env,
   };
   let log = '';

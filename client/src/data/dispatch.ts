@@ -6,7 +6,7 @@
  * Every call returns a value: `{ ok: true, ... }` or `{ ok: false, error, network }` where
  * `network` = the request never got an HTTP answer (offline, server down).
  */
-import type { Handler, Role } from '@scenes/domain';
+import type { DistrictCode, Handler, Role } from '@scenes/domain';
 import type { Briefing, Command, CommandResult, HandlerRecommendation } from '@scenes/protocol';
 import { call, jsonInit as json, type ApiResult } from './rest';
 
@@ -24,6 +24,8 @@ export interface PublicUser {
   lockedUntil: number;
   team?: string;
   skills?: string[];
+  /** officers and leaders: the districts they are limited to (absent or empty = the whole city) */
+  districts?: DistrictCode[];
   createdTs: number;
 }
 
@@ -95,6 +97,8 @@ export interface NewUser {
   password: string;
   team?: string;
   skills?: string[];
+  /** officers and leaders: limited to these districts (absent or empty = the whole city) */
+  districts?: DistrictCode[];
 }
 
 export function createUser(token: string, user: NewUser): Promise<ApiResult<{ user: PublicUser }>> {
@@ -104,7 +108,7 @@ export function createUser(token: string, user: NewUser): Promise<ApiResult<{ us
 export function updateUser(
   token: string,
   username: string,
-  patch: Partial<Pick<PublicUser, 'displayName' | 'disabled' | 'role' | 'team' | 'skills'>> & { password?: string },
+  patch: Partial<Pick<PublicUser, 'displayName' | 'disabled' | 'role' | 'team' | 'skills' | 'districts'>> & { password?: string },
 ): Promise<ApiResult<{ user: PublicUser }>> {
   return call(token, `/api/users/${encodeURIComponent(username)}`, json(patch, 'PATCH'));
 }

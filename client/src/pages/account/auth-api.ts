@@ -1,0 +1,117 @@
+/**
+ * The login's steps and the second factor over REST (issue 12): the password step (which may
+ * answer a TOTP challenge instead of a session), the TOTP step, and enrolment of the signed-in
+ * user. A full session is stored in the tab like auth/session.ts does; a password-change-only
+ * one is kept in memory by the login page.
+ */
+import type { IocError, LoginResponse, MfaChallengeResponse, MfaConfirmResponse, MfaSetupResponse, MfaStatus } from '@scenes/protocol';
+import { saveSession, type Session } from '../../auth/session';
+import { call, jsonInit, type ApiResult } from '../../data/rest';
+
+export type StepFailure = { ok: false; error: IocError | { code: 'E_NETWORK'; message: string }; retryAfterS?: number };
+
+/** What a login step answered. */
+export type LoginStep =
+  | { ok: true; kind: 'session'; session: Session; mustEnrol: boolean }
+  | { ok: true; kind: 'password-change'; token: string; username: string; expired: boolean }
+  | { ok: true; kind: 'mfa'; mfaToken: string; expiresAt: number }
+  | StepFailure;
+
+async function postStep(path: string, body: unknown): Promise<{ ok: true; body: unknown } | StepFailure> {
+  let res: Response;
+  try {
+    res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (e) {
+    return { ok: false, error: { code: 'E_NETWORK', message: e instanceof Error ? e.message : String(e) } };
+  }
+  let answer: unknown = null;
+  try {
+    answer = await res.json();
+  } catch {
+    answer = null;
+  }
+  if (!res.ok) {
+    const error = (answer as { error?: IocError } | null)?.error;
+    const retryAfter = Number(res.headers.get('retry-after'));
+    const failure: StepFailure = {
+      ok: false,
+      error: error && typeof error.code === 'string' ? error : { code: 'E_INTERNAL', message: `HTTP ${res.status}` },
+    };
+    if (Number.isFinite(retryAfter) && retryAfter > 0) failure.retryAfterS = retryAfter;
+    return failure;
+  }
+  return { ok: true, body: answer };
+}
+
+/** A claim of a JWT's payload, read for routing only (the server checks every token). */
+function tokenClaim(token: string, claim: string): unknown {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = new TextDecoder().decode(Uint8Array.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
+    return (JSON.parse(json) as Record<string, unknown>)[claim];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The session may only enrol a second factor (its role requires one): the security page is next. */
+export function mustEnrol(token: string): boolean {
+  return tokenClaim(token, 'mfe') === true;
+}
+
+/**
+ * Stores a full session from a login-shaped answer. Every field of the answer is kept (a refresh
+ * token among them), so the session module finds what it stores itself.
+ */
+export function storeSession(r: LoginResponse): Session {
+  const session = {
+    ...(r as unknown as Record<string, unknown>),
+    token: r.token,
+    role: r.role,
+    username: r.username,
+    displayName: r.displayName,
+    expiresAt: r.expiresAt,
+  } as unknown as Session;
+  saveSession(session);
+  return session;
+}
+
+function stepOf(answer: unknown): LoginStep {
+  const challenge = answer as Partial<MfaChallengeResponse> | null;
+  if (challenge?.mfaRequired === true && typeof challenge.mfaToken === 'string')
+    return { ok: true, kind: 'mfa', mfaToken: challenge.mfaToken, expiresAt: challenge.expiresAt ?? 0 };
+  const r = answer as LoginResponse | null;
+  if (!r || typeof r.token !== 'string') return { ok: false, error: { code: 'E_PROTOCOL', message: 'malformed login response' } };
+  if (r.mustChangePassword === true)
+    return { ok: true, kind: 'password-change', token: r.token, username: r.username, expired: r.passwordChangeReason === 'expired' };
+  return { ok: true, kind: 'session', session: storeSession(r), mustEnrol: r.mfaEnrolRequired === true || mustEnrol(r.token) };
+}
+
+/** `POST /api/auth/login`. */
+export async function passwordStep(username: string, password: string): Promise<LoginStep> {
+  const r = await postStep('/api/auth/login', { username, password });
+  return r.ok ? stepOf(r.body) : r;
+}
+
+/** `POST /api/auth/login/mfa` with a 6-digit code or a recovery code. */
+export async function totpStep(mfaToken: string, proof: { code: string } | { recoveryCode: string }): Promise<LoginStep> {
+  const r = await postStep('/api/auth/login/mfa', { mfaToken, ...proof });
+  return r.ok ? stepOf(r.body) : r;
+}
+
+// --- the signed-in user's second factor ---------------------------------------------------------
+
+export const fetchMfaStatus = (token: string): Promise<ApiResult<MfaStatus>> => call<MfaStatus>(token, '/api/auth/mfa');
+export const startMfaSetup = (token: string): Promise<ApiResult<MfaSetupResponse>> =>
+  call<MfaSetupResponse>(token, '/api/auth/mfa/setup', jsonInit({}));
+export const confirmMfa = (token: string, code: string): Promise<ApiResult<MfaConfirmResponse>> =>
+  call<MfaConfirmResponse>(token, '/api/auth/mfa/confirm', jsonInit({ code }));
+export const disableMfa = (token: string, password: string, code: string): Promise<ApiResult<{ ok: true }>> =>
+  call<{ ok: true }>(token, '/api/auth/mfa/disable', jsonInit({ password, code }));
+
+/** An SVG document as an <img> source (the CSP allows data: images; no inline markup is injected). */
+export function svgDataUrl(svg: string): string {
+  let binary = '';
+  for (const b of new TextEncoder().encode(svg)) binary += String.fromCharCode(b);
+  return `data:image/svg+xml;base64,${btoa(binary)}`;
+}
