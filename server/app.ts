@@ -254,6 +254,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   closeDefaultNamespace(io);
   const realtime = new Realtime({
     io,
+    audit,
     fusion,
     store,
     tokens,

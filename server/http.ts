@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import helmet from 'helmet';
 import {
-  CommandSchema,
   IngestBatchSchema,
   LoginRequestSchema,
   PasswordChangeRequestSchema,
@@ -158,7 +157,23 @@ export function createHttpApp(d: HttpDeps): express.Express {
       // a disabled account, a revoked/idle/demoted session, or one that must change its password first (POST /api/auth/password)
       const refused = await d.users.sessionRefusal(claims);
       if (refused) return sendError(res, refused);
-      if (roles.length > 0 && !roles.includes(claims.role)) return sendError(res, iocError('E_FORBIDDEN', `role ${claims.role} may not do this`));
+      if (roles.length > 0 && !roles.includes(claims.role)) {
+        const denied = iocError('E_FORBIDDEN', `role ${claims.role} may not do this`);
+        // a permission denial is audited; best effort: the request is refused whether or not the record lands
+        d.audit
+          .record({
+            actor: claims.username,
+            role: claims.role,
+            source: sourceOfRequest(req),
+            userAgent: userAgentOf(req.headers['user-agent']),
+            action: 'access.denied',
+            target: `${req.method} ${req.baseUrl}${req.path}`.slice(0, 200),
+            outcome: 'denied',
+            reason: denied.code,
+          })
+          .catch((err: unknown) => d.log.warn({ err }, 'audit of a permission denial failed'));
+        return sendError(res, denied);
+      }
       req.user = claims;
       next();
     });
@@ -313,8 +328,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
     route('command', async (req, res) => {
       const limited = d.guard.takeCommand(req.user!.username);
       if (limited) return sendError(res, limited);
-      const p = safeValidate(CommandSchema, req.body, 'command');
-      if (!p.ok) return sendError(res, p.error);
+      // validated (E_VALIDATION) and audited by the service, refused commands too
       const r = await d.commands.execute(
         req.body,
         { username: req.user!.username, role: req.user!.role },

@@ -12,7 +12,6 @@ import { eventInScope, incidentInScope, incidentRoleRooms, placeInScope, roleRoo
 import {
   DeviceDetailRequestSchema,
   DeviceHandshakeSchema,
-  CommandSchema,
   HandlerPositionSchema,
   IncidentReadingsRequestSchema,
   IngestBatchSchema,
@@ -36,6 +35,8 @@ import type { SessionService } from './auth/sessions';
 import type { ChangeNotifier, CommandService } from './commands';
 import type { DeviceTokenVerifier } from './device-token';
 import { iocError } from './errors';
+import { userAgentOf } from './audit/audit-request';
+import type { AuditRecorder } from './audit/audit';
 import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
@@ -83,6 +84,8 @@ export type RealtimeLimits = Pick<
 
 export interface RealtimeDeps {
   io: IoServer;
+  /** permission denials on `/live` are audited (best effort: the event is refused either way) */
+  audit?: AuditRecorder;
   fusion: Fusion;
   store: Store;
   tokens: TokenService;
@@ -436,8 +439,23 @@ export class Realtime implements ChangeNotifier {
           socket.disconnect(true);
         });
       /** handlers see their own incidents only: no scene models, no event log (least privilege) */
-      const forbidHandler = (what: string) =>
-        me.role === 'handler' ? failure(iocError('E_FORBIDDEN', `field handlers may not use ${what}; their tasks come with incidents:list`)) : null;
+      const forbidHandler = (what: string) => {
+        if (me.role !== 'handler') return null;
+        const denied = iocError('E_FORBIDDEN', `field handlers may not use ${what}; their tasks come with incidents:list`);
+        this.deps.audit
+          ?.record({
+            actor: me.username,
+            role: me.role,
+            source: socketSource(socket),
+            userAgent: userAgentOf(socket.handshake.headers['user-agent']),
+            action: 'access.denied',
+            target: `live:${what}`,
+            outcome: 'denied',
+            reason: denied.code,
+          })
+          .catch((err: unknown) => log.warn({ ...who, err }, 'audit of a permission denial failed'));
+        return failure(denied);
+      };
 
       on('scene:join', joins, async (payload) => {
         const refused = forbidHandler('scene:join');
@@ -467,10 +485,12 @@ export class Realtime implements ChangeNotifier {
           setImmediate(() => void this.recheckSocket(socket));
           return failure(revoked);
         }
-        // validated here too: a payload that makes zod throw is E_VALIDATION, not a fault of the service
-        const p = safeValidate(CommandSchema, payload, 'command');
-        if (!p.ok) return p;
-        return this.commands!.execute(payload, { username: me.username, role: me.role });
+        // validated (a payload that makes zod throw is E_VALIDATION) and audited by the service, refused ones too
+        return this.commands!.execute(
+          payload,
+          { username: me.username, role: me.role },
+          { source: socketSource(socket), userAgent: userAgentOf(socket.handshake.headers['user-agent']) },
+        );
       });
 
       on('device:detail', queries, async (payload) => {

@@ -75,6 +75,16 @@ describe('GET /api/audit', () => {
     expect(deniedRec!.seq).toBeGreaterThan(okRec!.seq);
   });
 
+  it('records a permission denial (a role refused by a route) and a command that is not even valid', async () => {
+    expect((await api('handler1', '/api/users')).status).toBe(403);
+    const invalid = await api('officer1', '/api/commands', { method: 'POST', body: JSON.stringify({ type: 'incident.teleport', commandId: 'x-1' }) });
+    expect(invalid.status).toBe(400);
+    const denied = await auditRecords('action=access.denied&actor=handler1');
+    expect(denied.records[0]).toMatchObject({ role: 'handler', outcome: 'denied', reason: 'E_FORBIDDEN', target: 'GET /api/users' });
+    const refused = await auditRecords('action=command&actor=officer1&outcome=failure');
+    expect(refused.records[0]!.reason).toMatch(/^E_VALIDATION/);
+  });
+
   it('filters by actor, outcome, action family and time, newest first, in pages', async () => {
     const t0 = Date.now();
     for (let i = 0; i < 3; i++)
