@@ -82,6 +82,8 @@ function commandAuditEntry(raw: unknown, actor: Actor, context: CommandContext, 
       ...(type !== undefined ? { type } : {}),
       ...(result.commandId !== undefined ? { commandId: result.commandId } : {}),
       ...(result.ok && result.duplicate ? { duplicate: true } : {}),
+      // the incident as the command left it: a history edited in the store later disagrees with the chain
+      ...(result.ok && result.incident ? { version: result.incident.version, state: result.incident.state } : {}),
     },
   };
 }

@@ -16,7 +16,9 @@ import { MemorySessionBackend } from './session-store';
 import { SessionService } from './sessions';
 import { TokenService } from './tokens';
 import { openTotpSecret, totpCode, TOTP_PERIOD_S, totpSealKey } from './totp';
-import { UserService, type LoginPolicy, type LoginResult } from './users';
+import type { LoginResult } from './login-flow';
+import type { LoginPolicy } from './login-policy';
+import { UserService } from './users';
 
 const STRONG = 'Harbour-Lights-42';
 const DAY_MS = 24 * 3600_000;

@@ -1,7 +1,7 @@
 /**
  * The second factor: TOTP (RFC 6238 via `otpauth`: SHA-1, 6 digits, 30 s steps, ±1 step of
  * clock drift) and recovery codes. Pure helpers; the state lives on the user (StoredMfa) and the
- * flow in server/auth/users.ts.
+ * flow in server/auth/login-flow.ts and mfa-service.ts.
  *
  * A code is accepted once: the caller records the accepted time step (`lastStep` on the user, and a
  * single-use key against concurrent submissions) and refuses that step and earlier ones after.

@@ -6,7 +6,8 @@ import { TokenService } from './tokens';
 import { SessionService } from './sessions';
 import { MemorySessionBackend } from './session-store';
 import { DISCARD_AUDIT } from '../audit/audit';
-import { UserService, type LoginPolicy } from './users';
+import type { LoginPolicy } from './login-policy';
+import { UserService } from './users';
 
 const T0 = 1_700_000_000_000;
 const STRONG = 'Harbour-Lights-42';

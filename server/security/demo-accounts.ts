@@ -5,7 +5,7 @@
  * An account is a demo account when it carries `demo: true` (seeded since issue 11), or — seeded
  * before that flag — when it has a demo username and still opens with the demo password.
  */
-import { demoAccounts } from '../auth/users';
+import { demoAccounts } from '../auth/accounts';
 import { verifyPassword } from '../auth/passwords';
 import type { StoredUser } from '../store/store';
 

@@ -12,7 +12,7 @@ import { generateFleet } from '../../scenes/fleet';
 import { startRedisServer, type TestRedisServer } from '../../tests/helpers/redis-server';
 import { startIocServer } from '../app';
 import { hashPassword } from '../auth/passwords';
-import { demoAccounts } from '../auth/users';
+import { demoAccounts } from '../auth/accounts';
 import { ConfigError, DEV_AUDIT_KEY, DEV_JWT_SECRET, loadConfig, type ServerConfig } from '../config';
 import { DEV_DEVICE_SECRET } from '../device-token';
 import { createLogger } from '../logger';
