@@ -22,8 +22,8 @@ import type { LoginResponse } from '../scenes/protocol';
 
 /** Requests to the registry give up after this long, ms. */
 export const REGISTRY_REQUEST_TIMEOUT_MS = 30_000;
-/** Demo-token look-ups in flight at once (one request per demo device, at start and for new devices). */
-export const DEMO_TOKEN_CONCURRENCY = 16;
+/** ids per bulk demo-token request (the server takes up to 5,000) */
+export const DEMO_TOKEN_BATCH = 2_000;
 
 export class RegistryClientError extends Error {
   constructor(
@@ -80,6 +80,7 @@ const ImportAnswerSchema = z.looseObject({
 });
 export type ImportAnswer = z.infer<typeof ImportAnswerSchema>;
 const TokenAnswerSchema = z.object({ deviceId: IdSchema, token: z.string().min(16) });
+const DemoTokensAnswerSchema = z.object({ tokens: z.record(IdSchema, z.string().min(16)) });
 const ErrorAnswerSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 export interface RegistryClientOptions {
@@ -110,14 +111,10 @@ export class RegistryClient {
     return AssetListSchema.parse(await this.request('GET', '/api/assets')).assets;
   }
 
-  /** The demo HMAC token of a seeded demo device; null for a device with its own token (or none). */
-  async demoToken(deviceId: string): Promise<string | null> {
-    try {
-      return TokenAnswerSchema.parse(await this.request('GET', `/api/devices/${encodeURIComponent(deviceId)}/token`)).token;
-    } catch (err) {
-      if (err instanceof RegistryClientError && (err.code === 'E_CONFLICT' || err.code === 'E_NOT_FOUND')) return null;
-      throw err;
-    }
+  /** Demo HMAC tokens of the seeded demo devices among `ids`, in one call (devices with their own token are left out). */
+  async demoTokens(ids: readonly string[]): Promise<Map<string, string>> {
+    const answer = DemoTokensAnswerSchema.parse(await this.request('POST', '/api/devices/demo-tokens', JSON.stringify({ ids }), 'application/json'));
+    return new Map(Object.entries(answer.tokens));
   }
 
   /** Rotates a device's token (its previous token fails from now on) and returns the new one. */

@@ -15,7 +15,7 @@ import { sceneAssetOf } from '../server/fusion/asset-book';
 import type { RegistryAsset } from '../server/registry/registry-schemas';
 import {
   assetsGeoJson,
-  DEMO_TOKEN_CONCURRENCY,
+  DEMO_TOKEN_BATCH,
   devicesCsv,
   liveFleetOf,
   RegistryClientError,
@@ -96,15 +96,13 @@ export class RegistryFleetSource {
     return { fleet, assets: simulatedAssetsOf(assetRecords), tokens, withoutToken };
   }
 
+  /** Asks in bulk (one call — and one audit record — per DEMO_TOKEN_BATCH ids); an id not answered has its own token. */
   private async askDemoTokens(ids: readonly string[]): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        this.demoTokens.set(id, await this.client.demoToken(id));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DEMO_TOKEN_CONCURRENCY, ids.length) }, worker));
+    for (let i = 0; i < ids.length; i += DEMO_TOKEN_BATCH) {
+      const batch = ids.slice(i, i + DEMO_TOKEN_BATCH);
+      const tokens = await this.client.demoTokens(batch);
+      for (const id of batch) this.demoTokens.set(id, tokens.get(id) ?? null);
+    }
   }
 }
 

@@ -35,6 +35,10 @@ import {
 } from './registry-schemas';
 
 type AuthedRequest = Request & { user?: SessionClaims };
+
+/** ids per bulk demo-token request */
+const DEMO_TOKENS_MAX_IDS = 5_000;
+const DemoTokensRequestSchema = z.object({ ids: z.array(IdSchema).min(1).max(DEMO_TOKENS_MAX_IDS) });
 type RouteHandler = (req: AuthedRequest, res: Response) => unknown;
 
 export interface RegistryRouterDeps {
@@ -290,6 +294,22 @@ export function createRegistryRouter(d: RegistryRouterDeps): Router {
       if (!out.ok) return answer(req, res, what, out.error);
       // the new token is handed out only once the rotation is in the audit log
       return answer(req, res, what, null, () => res.json({ deviceId: id, token: out.token, device: out.device }));
+    }),
+  );
+  /**
+   * Demo fleet only, in bulk (the simulator at start): `{ids: [...]}` (≤ 5,000) → `{tokens: {id: token}}`
+   * for the ids that are seeded demo devices; the others are left out. One audit record per call.
+   */
+  r.post(
+    '/devices/demo-tokens',
+    auth(...WRITERS),
+    route('registry:device-demo-tokens', async (req, res) => {
+      const p = safeValidate(DemoTokensRequestSchema, req.body, 'demo token request');
+      if (!p.ok) return sendError(res, p.error);
+      const tokens: Record<string, string> = {};
+      for (const id of p.data.ids) if (registry.getDevice(id) && registry.isDemoCredential(id)) tokens[id] = deviceToken(d.deviceSecret, id);
+      const what = { action: 'device.token_read', target: 'device:*', details: { asked: p.data.ids.length, answered: Object.keys(tokens).length } };
+      return answer(req, res, what, null, () => res.json({ tokens }));
     }),
   );
   /** Demo fleet only: its HMAC-derived token (other devices' tokens are shown once, at creation or rotation). */

@@ -99,6 +99,12 @@ describe('devices: credentials', () => {
     expect((await ingest(server, [reading(demo.id, hmac)])).body.rejected[0].code).toBe('E_UNAUTHORIZED');
     expect((await ingest(server, [reading(demo.id, rotated.body.token)])).body.accepted).toBe(1);
     expect((await api('GET', `/devices/${demo.id}/token`, admin)).body.error.code).toBe('E_CONFLICT');
+    // in bulk: the rotated device is left out, another demo device is answered, an unknown id too is left out
+    const other = [...server.fusion.devices.values()].find((d) => d.kind === 'strain-gauge' && !d.id.startsWith('reg-') && d.id !== demo.id)!;
+    const bulk = await api('POST', '/devices/demo-tokens', admin, { ids: [demo.id, other.id, 'no-such-device'] });
+    expect(bulk.body.tokens).toEqual({ [other.id]: deviceToken(DEV_DEVICE_SECRET, other.id) });
+    expect((await api('POST', '/devices/demo-tokens', officer, { ids: [other.id] })).body.error.code).toBe('E_FORBIDDEN');
+    expect((await api('POST', '/devices/demo-tokens', admin, { ids: [] })).body.error.code).toBe('E_VALIDATION');
   });
 });
 
