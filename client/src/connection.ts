@@ -123,8 +123,8 @@ export function createLiveConnection(token: string, now: () => number = Date.now
     // unless the server ended the session (then the page goes to the login page)
     if (reason === 'io server disconnect' && !sessionEnded) socket.connect();
   });
-  /** connect errors retrying cannot fix: the session must change (sign in again, change the password) */
-  const FINAL_CONNECT_ERRORS = ['E_UNAUTHORIZED', 'E_PROTOCOL', 'E_FORBIDDEN', 'E_PASSWORD_CHANGE_REQUIRED'];
+  /** connect errors retrying cannot fix: the session must change (sign in again, change the password, enrol a second factor) */
+  const FINAL_CONNECT_ERRORS = ['E_UNAUTHORIZED', 'E_PROTOCOL', 'E_FORBIDDEN', 'E_PASSWORD_CHANGE_REQUIRED', 'E_MFA_REQUIRED'];
   socket.on('connect_error', (err: Error) => {
     const code = /^E_[A-Z_]+$/.test(err.message) ? err.message : 'E_NETWORK';
     if (code === 'E_UNAUTHORIZED' && !sessionEnded && !renewedAfterRefusal) {

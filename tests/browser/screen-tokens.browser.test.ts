@@ -72,6 +72,8 @@ describe.skipIf(skipped)('screen tokens in the admin page', () => {
     const token = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('ioc.session') ?? '{}') as { token?: string }).token ?? '');
     expect((await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     page.once('dialog', (d) => void d.accept());
+    // behind the name in the header (the user menu)
+    await page.locator('[data-testid=user-menu]').click();
     await page.locator('[data-testid=logout-all]').click();
     await waitUntil(() => new URL(page.url()).pathname === '/login', 10_000, 'the login page');
     expect((await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);

@@ -183,7 +183,8 @@ export async function changePassword(token: string, currentPassword: string, new
   return r.ok ? sessionOutcome(r.body) : r;
 }
 
-function sessionOfResponse(r: LoginResponse): Session {
+/** The session a login-shaped answer (login, TOTP step, password change, refresh) describes. */
+export function sessionOfResponse(r: LoginResponse): Session {
   const session: Session = { token: r.token, role: r.role, username: r.username, displayName: r.displayName, expiresAt: r.expiresAt };
   if (r.sessionId) session.sessionId = r.sessionId;
   if (r.refreshToken) {

@@ -27,6 +27,18 @@ export interface PublicUser {
   /** officers and leaders: the districts they are limited to (absent or empty = the whole city) */
   districts?: DistrictCode[];
   createdTs: number;
+  /** two-factor sign-in is on (absent: the server does not say) */
+  mfaEnabled?: boolean;
+}
+
+/**
+ * Whether a listed user signs in with a second factor; null when the list does not say. Reads
+ * `mfaEnabled`, or the `mfa.enabled` of a server that still sends the stored record (it should not).
+ */
+export function userHasMfa(u: PublicUser): boolean | null {
+  if (typeof u.mfaEnabled === 'boolean') return u.mfaEnabled;
+  const stored = (u as { mfa?: { enabled?: unknown } }).mfa;
+  return stored && typeof stored.enabled === 'boolean' ? stored.enabled : null;
 }
 
 /** Photo rules, mirrored from the server (which checks them again, by magic bytes). */
@@ -111,4 +123,14 @@ export function updateUser(
   patch: Partial<Pick<PublicUser, 'displayName' | 'disabled' | 'role' | 'team' | 'skills' | 'districts'>> & { password?: string },
 ): Promise<ApiResult<{ user: PublicUser }>> {
   return call(token, `/api/users/${encodeURIComponent(username)}`, json(patch, 'PATCH'));
+}
+
+/** Ends every session of `username` at once (their open sockets are cut); answers how many ended. */
+export function revokeUserSessions(token: string, username: string): Promise<ApiResult<{ revoked: number }>> {
+  return call(token, `/api/users/${encodeURIComponent(username)}/revoke-sessions`, json({}));
+}
+
+/** Removes `username`'s second factor (lost phone): they sign in with the password and enrol again. */
+export function resetUserMfa(token: string, username: string): Promise<ApiResult<{ ok: true }>> {
+  return call(token, `/api/users/${encodeURIComponent(username)}/mfa-reset`, json({}));
 }

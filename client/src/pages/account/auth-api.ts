@@ -5,7 +5,7 @@
  * one is kept in memory by the login page.
  */
 import type { IocError, LoginResponse, MfaChallengeResponse, MfaConfirmResponse, MfaSetupResponse, MfaStatus } from '@scenes/protocol';
-import { saveSession, type Session } from '../../auth/session';
+import { saveSession, sessionOfResponse, type Session } from '../../auth/session';
 import { call, jsonInit, type ApiResult } from '../../data/rest';
 
 export type StepFailure = { ok: false; error: IocError | { code: 'E_NETWORK'; message: string }; retryAfterS?: number };
@@ -59,19 +59,9 @@ export function mustEnrol(token: string): boolean {
   return tokenClaim(token, 'mfe') === true;
 }
 
-/**
- * Stores a full session from a login-shaped answer. Every field of the answer is kept (a refresh
- * token among them), so the session module finds what it stores itself.
- */
+/** Stores a full session from a login-shaped answer, the way auth/session.ts stores its own. */
 export function storeSession(r: LoginResponse): Session {
-  const session = {
-    ...(r as unknown as Record<string, unknown>),
-    token: r.token,
-    role: r.role,
-    username: r.username,
-    displayName: r.displayName,
-    expiresAt: r.expiresAt,
-  } as unknown as Session;
+  const session = sessionOfResponse(r);
   saveSession(session);
   return session;
 }

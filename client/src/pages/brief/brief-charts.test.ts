@@ -38,6 +38,14 @@ describe('briefing charts', () => {
     expect((o.series as { data: number[] }[])[0]!.data).toEqual([2, 5]);
   });
 
+  it('says "no data" inside the district chart when no district had an incident, and hides it once one has', () => {
+    const empty = districtOption(counts({ byDistrict: {} }), 'zh', '暂无数据');
+    const text = (o: typeof empty) => (o.graphic as { invisible: boolean; style: { text: string } }[])[0]!;
+    expect(text(empty)).toMatchObject({ invisible: false, style: { text: '暂无数据' } });
+    const some = districtOption(counts({ byDistrict: { '370202': [1, 0, 0, 0, 0, 0, 0] } }), 'zh', '暂无数据');
+    expect(text(some).invisible).toBe(true);
+  });
+
   it('leaves days without resolutions as gaps in the SLA line', () => {
     const o = slaOption({ dayStartTs: days, slaCompliancePct: [null, 100, 50, null, null, null, 75] }, 'SLA');
     expect((o.series as { data: unknown[] }[])[0]!.data).toEqual(['-', 100, 50, '-', '-', '-', 75]);

@@ -66,7 +66,8 @@ export function sceneTrendOption(counts: DailyCounts, dayStartTs: readonly numbe
 }
 
 /** 7-day totals per district, largest at the top; districts with none are left out. */
-export function districtOption(counts: DailyCounts, lang: Lang): EChartsOption {
+/** `emptyText`: said in the chart when no district had an incident (an empty bar chart is just an axis line) */
+export function districtOption(counts: DailyCounts, lang: Lang, emptyText?: string): EChartsOption {
   const rows = DISTRICT_CODES.map((d) => ({ name: districtName(d, lang), value: (counts.byDistrict[d] ?? []).reduce((a, b) => a + b, 0) }))
     .filter((r) => r.value > 0)
     .sort((a, b) => a.value - b.value);
@@ -78,6 +79,17 @@ export function districtOption(counts: DailyCounts, lang: Lang): EChartsOption {
     xAxis: { type: 'value', minInterval: 1, axisLabel: { color: AXIS_TEXT }, splitLine: { lineStyle: { color: SPLIT_LINE } } },
     yAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { color: AXIS_TEXT } },
     series: [{ id: 'district', type: 'bar', data: rows.map((r) => r.value), itemStyle: { color: '#3fd0ff' }, barMaxWidth: 18 }],
+    // always present, hidden once there are bars: the chart merges updates, so a removed element would linger
+    graphic: [
+      {
+        id: 'empty',
+        type: 'text',
+        left: 'center',
+        top: 'middle',
+        invisible: rows.length > 0 || !emptyText,
+        style: { text: emptyText ?? '', fill: AXIS_TEXT, fontSize: 16, fontFamily: CJK_FONT_STACK },
+      },
+    ],
   };
 }
 

@@ -11,6 +11,9 @@ import { clearSession, loadSession, type Session } from '../../auth/session';
 import { closeLiveConnection, getLiveConnection, type LiveConnection } from '../../connection';
 import { useConnectionStore } from '../../stores/connection-store';
 
+/** the signed-in user's account security page (two-factor sign-in) */
+export const SECURITY_PATH = '/account/security';
+
 export interface PeopleSession {
   session: Session | null;
   /** the session's role may use this page */
@@ -37,11 +40,17 @@ export function usePeopleSession(roles: readonly Role[]): PeopleSession {
     clearSession();
     await router.replace({ name: 'login', query: { redirect: router.currentRoute.value.fullPath } });
   };
-  // a session the server no longer takes (account disabled, password reset by an admin): sign in again
+  const enrolFirst = async () => {
+    closeLiveConnection();
+    await router.replace({ path: SECURITY_PATH, query: { enrol: '1', redirect: router.currentRoute.value.fullPath } });
+  };
+  // a session the server no longer takes (account disabled, password reset by an admin): sign in again;
+  // one that may only enrol a second factor (its role requires one): the security page, then back here
   watch(
     () => connectionStore.status.errorCode,
     (code) => {
       if (code === 'E_UNAUTHORIZED' || code === 'E_PASSWORD_CHANGE_REQUIRED') void logout();
+      else if (code === 'E_MFA_REQUIRED') void enrolFirst();
     },
   );
   return { session, allowed, actor, connection, connectionStore, logout };
