@@ -377,7 +377,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
     route('user-create', async (req, res) => {
       const p = safeValidate(CreateUserSchema, req.body, 'user');
       if (!p.ok) return sendError(res, p.error);
-      const r = await d.users.createUser(p.data);
+      const r = await d.users.createUser(p.data, { username: req.user!.username, role: req.user!.role, ...contextOf(req) });
       if (!r.ok) return sendError(res, r.error);
       res.status(201).json({ user: r.user });
     }),

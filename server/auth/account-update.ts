@@ -6,7 +6,8 @@
 import type { IocError } from '../../scenes/protocol';
 import { iocError } from '../errors';
 import type { StoredUser } from '../store/store';
-import type { AccountCore } from './account-core';
+import { auditCtx, type AccountCore } from './account-core';
+import type { AuditEntry } from '../audit/audit';
 import { publicUser, type PublicUser, type UpdateUserInput } from './accounts';
 import { passwordFieldsOf, passwordPolicyError } from './password-rules';
 import { hashPassword, passwordPolicyRefusal } from './passwords';
@@ -43,6 +44,16 @@ export async function updateAccount(
     // an admin's reset is someone else's choice: the owner must change it at next login
     mustChangePassword: patch.password !== undefined ? true : user.mustChangePassword,
   };
+  // recorded before the change takes effect: without its audit records it does not happen (fail closed)
+  for (const entry of userChangeAudit(user, next, patch.password !== undefined)) {
+    const unaudited = await core.audited({
+      ...auditCtx(actor.username, actor, actor.role),
+      ...entry,
+      target: `user:${username}`,
+      outcome: 'success',
+    });
+    if (unaudited) return { ok: false, error: unaudited };
+  }
   await core.store.putUser(next);
   // what the account may do changed: its sessions end now (open sockets are cut, server/realtime.ts)
   const why = revocationReasonOf(user, next, patch.password !== undefined);
@@ -65,4 +76,20 @@ export function revocationReasonOf(before: StoredUser, after: StoredUser, passwo
 /** absent and empty both mean "the whole city" */
 function scopeKey(u: StoredUser): string {
   return [...(u.districts ?? [])].sort().join(',');
+}
+
+/**
+ * The audit records of an admin's change: one per kind (disable/enable, role, data scope, password
+ * reset), plus `user.update` for the other fields — or `user.update` alone when nothing changed.
+ */
+export function userChangeAudit(before: StoredUser, after: StoredUser, passwordReset: boolean): Pick<AuditEntry, 'action' | 'details'>[] {
+  const out: Pick<AuditEntry, 'action' | 'details'>[] = [];
+  if (after.disabled !== before.disabled) out.push({ action: after.disabled ? 'user.disable' : 'user.enable' });
+  if (after.role !== before.role) out.push({ action: 'user.role_change', details: { from: before.role, to: after.role } });
+  if (scopeKey(after) !== scopeKey(before))
+    out.push({ action: 'user.scope_change', details: { from: before.districts ?? [], to: after.districts ?? [] } });
+  if (passwordReset) out.push({ action: 'user.password_reset' });
+  const fields = (['displayName', 'team', 'skills'] as const).filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+  if (fields.length > 0 || out.length === 0) out.push({ action: 'user.update', details: { fields } });
+  return out;
 }

@@ -118,6 +118,8 @@ export async function createAccount(
   store: Store,
   input: CreateUserInput,
   nowTs: number,
+  /** called with the new account right before it is written; an error stops the creation (the audit, failing closed) */
+  beforeWrite?: (user: StoredUser) => Promise<IocError | null>,
 ): Promise<{ ok: true; user: PublicUser } | { ok: false; error: IocError }> {
   const refusal = passwordPolicyRefusal(input.password, input.username);
   if (refusal) return { ok: false, error: passwordPolicyError(refusal) };
@@ -139,6 +141,8 @@ export async function createAccount(
     createdTs: nowTs,
     mustChangePassword: true,
   };
+  const stopped = beforeWrite ? await beforeWrite(user) : null;
+  if (stopped) return { ok: false, error: stopped };
   await store.putUser(user);
   return { ok: true, user: publicUser(user) };
 }

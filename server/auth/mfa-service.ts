@@ -162,6 +162,8 @@ export class MfaService {
     if (unaudited) return { ok: false, error: unaudited };
     const { mfa: _off, ...rest } = user;
     await core.store.putUser(rest);
+    // a reset second factor usually means a lost or stolen phone: the account's sessions end too
+    await core.sessionService().revokeUser(username, 'mfa_reset', actor);
     return { ok: true };
   }
 }

@@ -56,6 +56,7 @@ export type RevocationReason =
   | 'role_change'
   | 'scope_change'
   | 'password_reset'
+  | 'mfa_reset'
   | 'password_change'
   | 'admin_revoke'
   | 'refresh_reuse'

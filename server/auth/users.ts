@@ -11,7 +11,7 @@
 import type { IocError, LoginResponse, MfaConfirmResponse, MfaSetupResponse, MfaStatus } from '../../scenes/protocol';
 import type { AuditRecorder } from '../audit/audit';
 import type { Store, StoredUser } from '../store/store';
-import { AccountCore, type LoginContext } from './account-core';
+import { AccountCore, auditCtx, type LoginContext } from './account-core';
 import { updateAccount } from './account-update';
 import {
   bootstrapAdmin,
@@ -72,8 +72,19 @@ export class UserService {
   }
 
   /** An admin creates an account; its owner must change the password at first login. */
-  async createUser(input: CreateUserInput): Promise<{ ok: true; user: PublicUser } | { ok: false; error: IocError }> {
-    return createAccount(this.store, input, this.now());
+  async createUser(
+    input: CreateUserInput,
+    actor: Actor = { username: 'system' },
+  ): Promise<{ ok: true; user: PublicUser } | { ok: false; error: IocError }> {
+    return createAccount(this.store, input, this.now(), (user) =>
+      this.core.audited({
+        ...auditCtx(actor.username, actor, actor.role),
+        action: 'user.create',
+        target: `user:${user.username}`,
+        outcome: 'success',
+        details: { role: user.role, ...(user.districts?.length ? { districts: user.districts } : {}) },
+      }),
+    );
   }
 
   /** An admin changes an account; disabling, a role or scope change and a reset end its sessions. */

@@ -157,6 +157,49 @@ describe('GET /api/audit', () => {
   });
 });
 
+describe('user administration', () => {
+  it('records creation, role, scope, disabling and password reset of an account, each as its own action, by the admin', async () => {
+    const username = `audited${Date.now() % 100000}`;
+    const create = await api('admin', '/api/users', {
+      method: 'POST',
+      body: JSON.stringify({ username, displayName: '审计 测试', role: 'officer', password: 'Initial-Passw0rd!' }),
+    });
+    expect(create.status).toBe(201);
+    const patch = await api('admin', `/api/users/${username}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ role: 'leader', districts: ['370202'], disabled: true, password: 'Reset-Passw0rd!!' }),
+    });
+    expect(patch.status).toBe(200);
+    const { records } = await auditRecords(`target=${encodeURIComponent(`user:${username}`)}&actor=admin`);
+    const actions = records.filter((r) => r.action.startsWith('user.')).map((r) => r.action);
+    expect(actions.sort()).toEqual(['user.create', 'user.disable', 'user.password_reset', 'user.role_change', 'user.scope_change']);
+    expect(records.find((r) => r.action === 'user.role_change')).toMatchObject({
+      role: 'admin',
+      details: { from: 'officer', to: 'leader' },
+      userAgent: UA,
+    });
+  });
+
+  it('creates or changes no account when its audit record cannot be written', async () => {
+    const backend = server.audit.backend as MemoryAuditBackend;
+    const username = `unaudited${Date.now() % 100000}`;
+    backend.failAppends = true;
+    try {
+      const create = await api('admin', '/api/users', {
+        method: 'POST',
+        body: JSON.stringify({ username, displayName: 'x', role: 'officer', password: 'Initial-Passw0rd!' }),
+      });
+      expect(create.status).toBe(503);
+      const demote = await api('admin', '/api/users/officer2', { method: 'PATCH', body: JSON.stringify({ role: 'handler' }) });
+      expect(demote.status).toBe(503);
+    } finally {
+      backend.failAppends = false;
+    }
+    expect(await server.store.getUser(username)).toBeNull();
+    expect((await server.store.getUser('officer2'))!.role).toBe('officer');
+  });
+});
+
 describe('when the audit log cannot be written', () => {
   it('fails closed: commands answer E_UNAVAILABLE, audit reads answer nothing; a retry audits the command', async () => {
     const backend = server.audit.backend as MemoryAuditBackend;
