@@ -4,6 +4,7 @@
  *
  *   npm run audit:verify                          the chain in REDIS_URL under IOC_REDIS_PREFIX
  *   npm run audit:verify -- --file export.ndjson  an export (server/audit/audit-export.ts)
+ *   npm run audit:verify -- --incidents           then cross-checks the stored incidents against it
  *   options: --key-file <json with auditKey>  --anchors <anchor file>
  *
  * Key: --key-file, else IOC_AUDIT_KEY, else `auditKey` of var/secrets.json (a development
@@ -11,16 +12,23 @@
  * Anchors: --anchors, else IOC_AUDIT_ANCHOR_FILE, else var/audit-anchors.jsonl.
  * Prints `OK <n> records, seq a–b, head …, anchored …` (exit 0) or `TAMPERED: record seq N (<stream
  * id>) was changed|inserted|deleted …` (exit 1); 2: usage or configuration; 3: Redis unavailable.
+ * With --incidents, once the chain verifies: `OK <n> incidents agree with the audit chain` or one
+ * `TAMPERED: incident INC-… step <commandId> (<action> by <actor>) has no audit record` (or
+ * `… lacks step …`, `… was done by …`, `… rolled back` — incident-crosscheck.ts) per incident (exit 1).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { DEV_AUDIT_KEY } from '../config';
+import type { Incident } from '../../scenes/domain';
+import { RedisStore } from '../store/redis-store';
+import { parseAuditRecord } from './audit-chain';
 import { readAnchors, type AuditAnchor } from './audit-anchors';
 import { parseAuditExport } from './audit-export';
 import { RedisAuditBackend } from './redis-audit-backend';
 import { ChainVerifier, type VerifyResult } from './verify';
+import { commandAuditFact, crosscheckIncidents, type CommandAuditFact, type CrosscheckResult } from './incident-crosscheck';
 
 export const EXIT_TAMPERED = 1;
 export const EXIT_USAGE = 2;
@@ -30,6 +38,16 @@ export const EXIT_STORE = 3;
 const VERIFY_PAGE = 1000;
 /** deadline of one Redis command of the CLI, ms */
 const CLI_COMMAND_TIMEOUT_MS = 10_000;
+/**
+ * --incidents, after a trim: steps this close after the chain's first retained record are not
+ * judged (a step's time is the applying node's clock, the record's the sealing node's), ms
+ */
+const INCIDENT_CLOCK_MARGIN_MS = 60_000;
+/** --incidents: disagreeing incidents printed one per line; the rest are counted */
+const INCIDENT_FINDINGS_PRINTED = 20;
+/** IOC_RETENTION_DAYS when unset (server/config.ts): how long a closed incident is kept */
+const DEFAULT_RETENTION_DAYS = 184;
+const DAY_MS = 24 * 3600_000;
 
 export class CliError extends Error {
   constructor(
@@ -81,21 +99,38 @@ export async function auditVerifyMain(argv: string[], env: NodeJS.ProcessEnv, io
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { file: { type: 'string' }, 'key-file': { type: 'string' }, anchors: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        file: { type: 'string' },
+        'key-file': { type: 'string' },
+        anchors: { type: 'string' },
+        incidents: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
       strict: true,
     });
     if (values.help) {
-      io.out('usage: npm run audit:verify [-- --file export.ndjson] [--key-file secrets.json] [--anchors audit-anchors.jsonl]');
+      io.out('usage: npm run audit:verify [-- --file export.ndjson | --incidents] [--key-file secrets.json] [--anchors audit-anchors.jsonl]');
       return 0;
     }
+    if (values.incidents && values.file) throw new CliError('--incidents checks the store in Redis; it cannot be used with --file', EXIT_USAGE);
+    const retentionMs = values.incidents ? closedRetentionMs(env) : 0;
     const key = resolveAuditKey(values['key-file'], env, cwd, io.err);
     const anchorFile = resolve(cwd, values.anchors ?? env.IOC_AUDIT_ANCHOR_FILE ?? resolve(cwd, 'var', 'audit-anchors.jsonl'));
-    const result = values.file ? await verifyExport(resolve(cwd, values.file), key, anchorFile, io) : await verifyRedis(env, key, anchorFile, io);
-    io.out(describe(result));
-    return result.ok ? 0 : EXIT_TAMPERED;
+    if (values.file) {
+      const result = await verifyExport(resolve(cwd, values.file), key, anchorFile, io);
+      io.out(describe(result));
+      return result.ok ? 0 : EXIT_TAMPERED;
+    }
+    const result = await verifyRedis(env, key, anchorFile, io, values.incidents ? retentionMs : null);
+    io.out(describe(result.chain));
+    if (!result.chain.ok) return EXIT_TAMPERED;
+    if (!result.incidents) return 0;
+    const lines = describeCrosscheck(result.incidents);
+    for (const line of lines) io.out(line);
+    return result.incidents.disagreements.length === 0 ? 0 : EXIT_TAMPERED;
   } catch (err) {
     if (err instanceof CliError) {
-      io.err(err.message);
+      (err.exitCode === EXIT_TAMPERED ? io.out : io.err)(err.message);
       return err.exitCode;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -127,7 +162,58 @@ async function verifyExport(file: string, key: string, anchorFile: string, io: C
   return v.finish();
 }
 
-async function verifyRedis(env: NodeJS.ProcessEnv, key: string, anchorFile: string, io: CliIo): Promise<VerifyResult> {
+/** IOC_RETENTION_DAYS as the server reads it (server/config.ts), in ms */
+function closedRetentionMs(env: NodeJS.ProcessEnv): number {
+  const text = env.IOC_RETENTION_DAYS;
+  if (text === undefined || text === '') return DEFAULT_RETENTION_DAYS * DAY_MS;
+  const days = Number(text);
+  if (!Number.isSafeInteger(days) || days <= 0)
+    throw new CliError(`IOC_RETENTION_DAYS must be a positive whole number of days, not ${text}`, EXIT_USAGE);
+  return days * DAY_MS;
+}
+
+function describeCrosscheck(r: CrosscheckResult & { judgedFromTs: number | null }): string[] {
+  if (r.disagreements.length > 0) {
+    const lines = r.disagreements.slice(0, INCIDENT_FINDINGS_PRINTED).map((d) => `TAMPERED: ${d.message}`);
+    const more = r.disagreements.length - INCIDENT_FINDINGS_PRINTED;
+    if (more > 0) lines.push(`TAMPERED: … and ${more} more incidents disagree with the audit chain`);
+    return lines;
+  }
+  const since = r.judgedFromTs === null ? 'no audit record retained' : `older than ${new Date(r.judgedFromTs).toISOString()}`;
+  const notJudged = r.notJudged > 0 || r.stepsNotJudged > 0 ? ` (not judged, ${since}: ${r.notJudged} incidents, ${r.stepsNotJudged} steps)` : '';
+  return [`OK ${r.agreeing} incidents agree with the audit chain${notJudged}`];
+}
+
+/**
+ * Open and retained closed incidents, plus any other the chain names (read by id: one whose index
+ * entry is gone may still be stored). A stored incident that is not JSON was written by hand.
+ */
+async function loadIncidentsFor(store: RedisStore, facts: readonly CommandAuditFact[]): Promise<Incident[]> {
+  try {
+    const incidents = await store.loadIncidents(0);
+    const have = new Set(incidents.map((i) => i.id));
+    for (const id of new Set(facts.map((f) => f.incidentId))) {
+      if (have.has(id)) continue;
+      const one = await store.getIncident(id);
+      if (one) incidents.push(one);
+    }
+    const odd = incidents.find((i) => i === null || typeof i !== 'object' || typeof i.id !== 'string');
+    if (odd !== undefined) throw new CliError(`TAMPERED: a stored incident is not an incident: ${JSON.stringify(odd).slice(0, 80)}`, EXIT_TAMPERED);
+    return incidents;
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new CliError(`TAMPERED: a stored incident is not readable JSON (${err.message})`, EXIT_TAMPERED);
+    if ((err as { code?: unknown }).code === 'E_UNAVAILABLE') throw new CliError((err as Error).message, EXIT_STORE);
+    throw err;
+  }
+}
+
+async function verifyRedis(
+  env: NodeJS.ProcessEnv,
+  key: string,
+  anchorFile: string,
+  io: CliIo,
+  incidentsRetentionMs: number | null,
+): Promise<{ chain: VerifyResult; incidents: (CrosscheckResult & { judgedFromTs: number | null }) | null }> {
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = env.IOC_REDIS_PREFIX ?? 'ioc';
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: CLI_COMMAND_TIMEOUT_MS });
@@ -143,15 +229,40 @@ async function verifyRedis(env: NodeJS.ProcessEnv, key: string, anchorFile: stri
     const anchors = await loadAnchors(anchorFile, backend.chainName, io);
     const [trimPoint, storedHead] = await Promise.all([backend.readTrimPoint(), backend.readHead()]);
     const v = new ChainVerifier({ key, trimPoint, storedHead, anchors });
+    // for --incidents: what the command records say, used only once the whole chain verified
+    const facts: CommandAuditFact[] = [];
+    let judgedFromTs: number | null = null;
     let after: string | null = null;
     for (;;) {
       const page = await backend.readForward(after, VERIFY_PAGE);
       let goOn = true;
-      for (const e of page) if (!(goOn = v.push(e))) break;
+      for (const e of page) {
+        if (!(goOn = v.push(e))) break;
+        if (incidentsRetentionMs === null) continue;
+        const record = parseAuditRecord(e.text);
+        // records up to the trim point may still be in the stream (a trim stopped between steps)
+        if (!record || record.seq <= (trimPoint?.seq ?? 0)) continue;
+        judgedFromTs ??= record.ts;
+        const fact = commandAuditFact(record);
+        if (fact) facts.push(fact);
+      }
       if (!goOn || page.length < VERIFY_PAGE) break;
       after = page[page.length - 1]!.id;
     }
-    return v.finish();
+    const chain = v.finish();
+    if (!chain.ok || incidentsRetentionMs === null) return { chain, incidents: null };
+    const store = new RedisStore(client, { prefix, closedRetentionMs: incidentsRetentionMs });
+    const incidents = await loadIncidentsFor(store, facts);
+    const result = crosscheckIncidents({
+      incidents,
+      facts,
+      judgedFromTs,
+      // nothing before the first record was ever trimmed when the chain starts at seq 1
+      clockMarginMs: trimPoint ? INCIDENT_CLOCK_MARGIN_MS : 0,
+      nowTs: Date.now(),
+      closedRetentionMs: incidentsRetentionMs,
+    });
+    return { chain, incidents: { ...result, judgedFromTs } };
   } finally {
     client.disconnect();
   }
