@@ -147,31 +147,23 @@ export interface MfaChallengeResponse {
   expiresAt: number;
 }
 
+/** One 6-digit TOTP code. */
+const TotpCodeSchema = z.string().regex(/^[0-9]{6}$/, 'code: 6 digits');
+
+/** The second factor of a request: a 6-digit code or a recovery code, exactly one of them (`refine(...oneSecondFactor)`). */
+const SecondFactorFields = { code: TotpCodeSchema.optional(), recoveryCode: z.string().min(8).max(32).optional() };
+const oneSecondFactor = [
+  (b: { code?: string; recoveryCode?: string }) => (b.code === undefined) !== (b.recoveryCode === undefined),
+  'send either code or recoveryCode',
+] as const;
+
 /** Body of `POST /api/auth/login/mfa`: the challenge and one 6-digit code or one recovery code. */
-export const MfaLoginRequestSchema = z
-  .object({
-    mfaToken: z.string().min(16).max(128),
-    code: z
-      .string()
-      .regex(/^[0-9]{6}$/, 'code: 6 digits')
-      .optional(),
-    recoveryCode: z.string().min(8).max(32).optional(),
-  })
-  .refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), 'send either code or recoveryCode');
+export const MfaLoginRequestSchema = z.object({ mfaToken: z.string().min(16).max(128), ...SecondFactorFields }).refine(...oneSecondFactor);
 
 /** Body of `POST /api/auth/mfa/confirm`. */
-export const MfaConfirmRequestSchema = z.object({ code: z.string().regex(/^[0-9]{6}$/, 'code: 6 digits') });
+export const MfaConfirmRequestSchema = z.object({ code: TotpCodeSchema });
 /** Body of `POST /api/auth/mfa/disable`: the password and a current code (or a recovery code). */
-export const MfaDisableRequestSchema = z
-  .object({
-    password: z.string().min(1).max(256),
-    code: z
-      .string()
-      .regex(/^[0-9]{6}$/, 'code: 6 digits')
-      .optional(),
-    recoveryCode: z.string().min(8).max(32).optional(),
-  })
-  .refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), 'send either code or recoveryCode');
+export const MfaDisableRequestSchema = z.object({ password: z.string().min(1).max(256), ...SecondFactorFields }).refine(...oneSecondFactor);
 
 /** Answer of `POST /api/auth/mfa/setup`: the pending secret, as text, URI and QR code (SVG). */
 export interface MfaSetupResponse {
@@ -195,6 +187,34 @@ export interface MfaStatus {
   /** the account's role must use it */
   required: boolean;
   recoveryCodesLeft: number;
+}
+
+/**
+ * What an admin sees of a user (GET /api/users, create and update answers): never a credential —
+ * no password hash or history, no TOTP secret (not even sealed), no recovery code hashes, no
+ * pending enrolment; of the second factor only whether it is on.
+ */
+export interface PublicUser {
+  username: string;
+  displayName: string;
+  role: Role;
+  disabled: boolean;
+  /** failed logins since the last success (the former account-wide lock; no longer counted by login) */
+  failedLogins: number;
+  /** epoch ms until which login was refused by the former lock (0 = not locked) */
+  lockedUntil: number;
+  team?: string;
+  skills?: string[];
+  /** officers and leaders: the districts they are limited to (absent or empty = the whole city) */
+  districts?: DistrictCode[];
+  /** epoch ms */
+  createdTs: number;
+  /** epoch ms the current password was set (absent: at creation) */
+  passwordChangedTs?: number;
+  mustChangePassword?: boolean;
+  demo?: boolean;
+  /** the second factor (TOTP) is on */
+  mfaEnabled: boolean;
 }
 
 /** Body of `POST /api/auth/password`. */

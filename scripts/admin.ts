@@ -13,9 +13,6 @@
  * refused: it lives inside the server process, so an account written here would never reach it.
  * Exit codes: 0 done, 1 refused (exists, unknown user), 2 usage or configuration, 3 store unavailable.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { RoleSchema, type Role } from '../scenes/domain';
 import { generateOneTimePassword, hashPassword } from '../server/auth/passwords';
 import { createAccount, CreateUserSchema } from '../server/auth/accounts';
@@ -24,6 +21,7 @@ import { withPasswordSet } from '../server/auth/password-rules';
 import { DEFAULT_DEMO_PASSWORD, describeAccounts, findDemoAccounts } from '../server/security/demo-accounts';
 import { DEFAULT_REDIS_URL, openStore, redactRedisUrl } from '../server/store/open-store';
 import type { Store } from '../server/store/store';
+import { parseCliArgs, runAsScript } from './cli';
 
 /** How long the CLI waits for Redis to answer its first PING, ms. */
 const STORE_CONNECT_TIMEOUT_MS = 3_000;
@@ -117,17 +115,16 @@ export async function runAdminCli(
   out: (line: string) => void,
   fail: (line: string) => void = out,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCliArgs(
+    {
       args: argv,
       allowPositionals: true,
       options: { role: { type: 'string', default: 'admin' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+    },
+    USAGE,
+    fail,
+  );
+  if (!parsed) return EXIT_USAGE;
   const [command, username, ...extra] = parsed.positionals;
   const purge = command === 'purge-demo';
   const wellFormed = purge
@@ -176,17 +173,4 @@ export async function runAdminCli(
   }
 }
 
-// run as a script (not when imported by a test)
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  runAdminCli(
-    process.argv.slice(2),
-    process.env,
-    (line) => process.stdout.write(`${line}\n`),
-    (line) => process.stderr.write(`admin: ${line}\n`),
-  )
-    .then((code) => process.exit(code))
-    .catch((err: unknown) => {
-      process.stderr.write(`admin: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    });
-}
+runAsScript(import.meta.url, runAdminCli, 'admin: ');

@@ -9,12 +9,11 @@
  * Exit codes: 0 done, 2 usage, 3 Redis unavailable or refused a command.
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { createBackup } from '../server/backup/backup';
 import { checkedPrefix, connectOpsRedis, opsRedisUrl } from '../server/backup/ops-client';
 import { redactRedisUrl } from '../server/store/open-store';
+import { parseCliArgs, runAsScript } from './cli';
 
 const EXIT_USAGE = 2;
 const EXIT_REDIS = 3;
@@ -28,9 +27,8 @@ export async function runBackupCli(
   out: (line: string) => void,
   fail: (line: string) => void = out,
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCliArgs(
+    {
       args: argv,
       options: {
         out: { type: 'string' },
@@ -39,11 +37,12 @@ export async function runBackupCli(
         rdb: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+    },
+    USAGE,
+    fail,
+  );
+  if (!parsed) return EXIT_USAGE;
+  const { values } = parsed;
   if (values.help || values.out === undefined) {
     (values.help ? out : fail)(USAGE);
     return values.help ? 0 : EXIT_USAGE;
@@ -72,12 +71,4 @@ export async function runBackupCli(
   }
 }
 
-// run as a script (not when imported by a test)
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  runBackupCli(
-    process.argv.slice(2),
-    process.env,
-    (line) => process.stdout.write(`${line}\n`),
-    (line) => process.stderr.write(`backup: ${line}\n`),
-  ).then((code) => process.exit(code));
-}
+runAsScript(import.meta.url, runBackupCli, 'backup: ');

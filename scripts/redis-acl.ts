@@ -9,10 +9,8 @@
  * `aclfile` (default): lines for redis.conf `aclfile`; `setuser`: ACL SETUSER commands for redis-cli.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { APP_USER, OPS_USER, aclFileLines, aclSetUserCommands, type RedisAclSetup } from '../server/backup/redis-acl';
+import { parseCliArgs, runAsScript } from './cli';
 
 const EXIT_USAGE = 2;
 
@@ -25,9 +23,8 @@ function generatePassword(): string {
 }
 
 export function runRedisAclCli(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void, note: (line: string) => void = out): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCliArgs(
+    {
       args: argv,
       options: {
         prefix: { type: 'string' },
@@ -35,11 +32,12 @@ export function runRedisAclCli(argv: string[], env: NodeJS.ProcessEnv, out: (lin
         'redis-version': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err) {
-    note(`${(err as Error).message}\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+    },
+    USAGE,
+    note,
+  );
+  if (!parsed) return EXIT_USAGE;
+  const { values } = parsed;
   if (values.help || !['aclfile', 'setuser'].includes(values.format)) {
     note(USAGE);
     return values.help ? 0 : EXIT_USAGE;
@@ -77,14 +75,4 @@ export function runRedisAclCli(argv: string[], env: NodeJS.ProcessEnv, out: (lin
   return 0;
 }
 
-// run as a script (not when imported by a test)
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.exit(
-    runRedisAclCli(
-      process.argv.slice(2),
-      process.env,
-      (line) => process.stdout.write(`${line}\n`),
-      (line) => process.stderr.write(`${line}\n`),
-    ),
-  );
-}
+runAsScript(import.meta.url, runRedisAclCli);

@@ -10,13 +10,12 @@
  * empty), 2 usage, 3 Redis unavailable or refused a command.
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { BackupIntegrityError } from '../server/backup/manifest';
 import { connectOpsRedis, opsRedisUrl } from '../server/backup/ops-client';
 import { RestoreTargetNotEmptyError, restoreBackup, verifyBackup } from '../server/backup/restore';
 import { redactRedisUrl } from '../server/store/open-store';
+import { parseCliArgs, runAsScript } from './cli';
 
 const EXIT_REFUSED = 1;
 const EXIT_USAGE = 2;
@@ -31,9 +30,8 @@ export async function runRestoreCli(
   out: (line: string) => void,
   fail: (line: string) => void = out,
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCliArgs(
+    {
       args: argv,
       options: {
         from: { type: 'string' },
@@ -42,11 +40,12 @@ export async function runRestoreCli(
         'redis-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+    },
+    USAGE,
+    fail,
+  );
+  if (!parsed) return EXIT_USAGE;
+  const { values } = parsed;
   if (values.help || values.from === undefined) {
     (values.help ? out : fail)(USAGE);
     return values.help ? 0 : EXIT_USAGE;
@@ -81,12 +80,4 @@ export async function runRestoreCli(
   }
 }
 
-// run as a script (not when imported by a test)
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  runRestoreCli(
-    process.argv.slice(2),
-    process.env,
-    (line) => process.stdout.write(`${line}\n`),
-    (line) => process.stderr.write(`restore: ${line}\n`),
-  ).then((code) => process.exit(code));
-}
+runAsScript(import.meta.url, runRestoreCli, 'restore: ');

@@ -8,12 +8,15 @@
  */
 import { z } from 'zod';
 import { DISTRICT_CODES, DistrictCodeSchema, RoleSchema, type Role } from '../../scenes/domain';
-import type { IocError } from '../../scenes/protocol';
+import type { IocError, PublicUser } from '../../scenes/protocol';
 import { DEMO_HANDLERS } from '../../scenes/city/qingdao';
 import { iocError } from '../errors';
 import type { Store, StoredUser } from '../store/store';
 import { passwordPolicyError } from './password-rules';
 import { hashPassword, passwordPolicyRefusal } from './passwords';
+
+/** The wire shape of a user for admins lives in scenes/protocol.ts (the client reads the same type). */
+export type { PublicUser };
 
 export interface DemoAccount {
   username: string;
@@ -57,34 +60,6 @@ export const UpdateUserSchema = z.object({
 
 export type CreateUserInput = z.infer<typeof CreateUserSchema>;
 export type UpdateUserInput = z.infer<typeof UpdateUserSchema>;
-
-/**
- * What an admin sees of a user (GET /api/users, create and update answers): never a credential —
- * no password hash or history, no TOTP secret (not even sealed), no recovery code hashes, no
- * pending enrolment; of the second factor only whether it is on.
- */
-export interface PublicUser {
-  username: string;
-  displayName: string;
-  role: Role;
-  disabled: boolean;
-  /** failed logins since the last success (the former account-wide lock; no longer counted by login) */
-  failedLogins: number;
-  /** epoch ms until which login was refused by the former lock (0 = not locked) */
-  lockedUntil: number;
-  team?: string;
-  skills?: string[];
-  /** officers and leaders: the districts they are limited to (absent or empty = the whole city) */
-  districts?: StoredUser['districts'];
-  /** epoch ms */
-  createdTs: number;
-  /** epoch ms the current password was set (absent: at creation) */
-  passwordChangedTs?: number;
-  mustChangePassword?: boolean;
-  demo?: boolean;
-  /** the second factor (TOTP) is on */
-  mfaEnabled: boolean;
-}
 
 /**
  * An allowlist, not "everything but the hash": a credential field added to StoredUser later stays

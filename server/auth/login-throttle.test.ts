@@ -9,18 +9,9 @@ import { RedisStore } from '../store/redis-store';
 import type { Store } from '../store/store';
 import { startRedisServer, type TestRedisServer } from '../../tests/helpers/redis-server';
 import { LoginThrottle, oneTimeKeysFor, type LoginThrottleLimits } from './login-throttle';
+import { DEFAULT_LOGIN_HARDENING } from './login-policy';
 
-const LIMITS: LoginThrottleLimits = {
-  sourceMaxFailures: 20,
-  sourceWindowMs: 15 * 60_000,
-  sourceBlockMs: 15 * 60_000,
-  pairMaxFailures: 5,
-  pairWindowMs: 15 * 60_000,
-  pairBlockMs: 15 * 60_000,
-  delayAfterFailures: 3,
-  delayBaseMs: 250,
-  delayMaxMs: 4_000,
-};
+const LIMITS: LoginThrottleLimits = DEFAULT_LOGIN_HARDENING.throttle;
 
 let redis: TestRedisServer | null;
 let redisStore: RedisStore | null = null;

@@ -336,9 +336,30 @@ export class SessionService {
 
   /** Revokes these sessions; answers how many existed. */
   async revokeSessions(sids: readonly string[], why: RevocationReason, actor: Actor, target?: string): Promise<number> {
+    return this.revoke(sids, [], why, actor, target);
+  }
+
+  /** Revokes every session of `username` (but `exceptSid`); answers how many. */
+  async revokeUser(username: string, why: RevocationReason, actor: Actor, exceptSid?: string): Promise<number> {
+    const sids = (await this.backend.listByUser(username)).map((r) => r.sid).filter((s) => s !== exceptSid);
+    // the user room as well when nothing is spared: a socket whose record this node never listed still goes
+    return this.revoke(sids, exceptSid === undefined ? [username] : [], why, actor, `user:${username}`);
+  }
+
+  /**
+   * Removes the records of `sids`, tells the sockets of `sids` and of the `usernames` rooms, and
+   * records the revocation when any record existed; answers how many did.
+   */
+  private async revoke(
+    sids: readonly string[],
+    usernames: string[],
+    why: RevocationReason,
+    actor: Actor,
+    target: string | undefined,
+  ): Promise<number> {
     const gone = await this.backend.remove(sids);
     // tell the sockets even when the records were already gone on this node (another node's revoke)
-    this.emit({ sids: [...sids], usernames: [], why });
+    this.emit({ sids: [...sids], usernames, why });
     if (gone.length > 0)
       await this.auditBestEffort({
         actor: actor.username,
@@ -347,27 +368,6 @@ export class SessionService {
         userAgent: actor.userAgent,
         action: 'auth.session_revoked',
         target: target ?? (gone.length === 1 ? `session:${gone[0]!.sid}` : `user:${gone[0]!.username}`),
-        outcome: 'success',
-        reason: why,
-        details: { why, sessions: gone.length },
-      });
-    return gone.length;
-  }
-
-  /** Revokes every session of `username` (but `exceptSid`); answers how many. */
-  async revokeUser(username: string, why: RevocationReason, actor: Actor, exceptSid?: string): Promise<number> {
-    const sids = (await this.backend.listByUser(username)).map((r) => r.sid).filter((s) => s !== exceptSid);
-    const gone = await this.backend.remove(sids);
-    // the user room as well when nothing is spared: a socket whose record this node never listed still goes
-    this.emit({ sids, usernames: exceptSid === undefined ? [username] : [], why });
-    if (gone.length > 0)
-      await this.auditBestEffort({
-        actor: actor.username,
-        role: actor.role,
-        source: actor.source,
-        userAgent: actor.userAgent,
-        action: 'auth.session_revoked',
-        target: `user:${username}`,
         outcome: 'success',
         reason: why,
         details: { why, sessions: gone.length },

@@ -144,17 +144,24 @@ function connectionRules(redisVersion: string | undefined): string[] {
   return [...commandRules(CONNECTION_COMMANDS), ...(atLeast72(redisVersion) ? ['+client|setinfo'] : [])];
 }
 
-/** Rules of the application user, in ACL SETUSER / aclfile syntax (without the user name). */
-export function appUserRules(opts: RedisAclUserOptions): string[] {
+/** The rules both users start with: a clean slate, the password, these key patterns, and the connection commands. */
+function userRulesBase(opts: RedisAclUserOptions, keyPatterns: string[]): string[] {
   assertPrefix(opts.prefix);
   return [
     'reset',
     'on',
     passwordRule(opts.password),
     'resetchannels',
-    `~${opts.prefix}:*`,
+    ...keyPatterns.map((p) => `~${p}`),
     '-@all',
     ...connectionRules(opts.redisVersion),
+  ];
+}
+
+/** Rules of the application user, in ACL SETUSER / aclfile syntax (without the user name). */
+export function appUserRules(opts: RedisAclUserOptions): string[] {
+  return [
+    ...userRulesBase(opts, [`${opts.prefix}:*`]),
     ...commandRules(Object.values(APP_COMMANDS_BY_PART).flat()),
     `(~${opts.prefix}-audit:* resetchannels -@all ${commandRules(APP_AUDIT_COMMANDS).join(' ')})`,
   ];
@@ -162,18 +169,7 @@ export function appUserRules(opts: RedisAclUserOptions): string[] {
 
 /** Rules of the operator user (backup, restore, audit trim). */
 export function opsUserRules(opts: RedisAclUserOptions): string[] {
-  assertPrefix(opts.prefix);
-  return [
-    'reset',
-    'on',
-    passwordRule(opts.password),
-    'resetchannels',
-    `~${opts.prefix}:*`,
-    `~${opts.prefix}-audit:*`,
-    '-@all',
-    ...connectionRules(opts.redisVersion),
-    ...commandRules(Object.values(OPS_COMMANDS_BY_PART).flat()),
-  ];
+  return [...userRulesBase(opts, [`${opts.prefix}:*`, `${opts.prefix}-audit:*`]), ...commandRules(Object.values(OPS_COMMANDS_BY_PART).flat())];
 }
 
 export interface RedisAclSetup {

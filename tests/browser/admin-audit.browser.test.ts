@@ -5,39 +5,16 @@
  * users tab's "revoke sessions" and "reset 2FA" (issue 12).
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Secret, TOTP } from 'otpauth';
-import type { IocServer } from '../../server/app';
 import { DEMO_PASSWORD } from '../../server/test/helpers';
-import {
-  browserTestsSkipped,
-  collectConsoleErrors,
-  launchBrowser,
-  signedInContext,
-  startBrowserTestServer,
-  VIEWPORTS,
-  waitUntil,
-  type TestBrowser,
-} from '../helpers/browser';
+import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
-let tb: TestBrowser;
-let server: IocServer;
-const skipped = browserTestsSkipped();
-
-beforeAll(async () => {
-  if (skipped) return;
-  tb = await launchBrowser();
-  server = await startBrowserTestServer();
-});
-
-afterAll(async () => {
-  await server?.close();
-  await tb?.close();
-});
+const suite = browserSuite();
 
 /** A wrong password for officer1, as if from `source` behind the local reverse proxy. */
 async function failedLogin(source: string): Promise<void> {
-  const r = await fetch(`${server.url}/api/auth/login`, {
+  const r = await fetch(`${suite.server.url}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': source, 'user-agent': 'audit-browser-test' },
     body: JSON.stringify({ username: 'officer1', password: 'not-the-password-1' }),
@@ -49,11 +26,11 @@ async function failedLogin(source: string): Promise<void> {
 const failureRow = (page: import('playwright-core').Page, source: string) =>
   page.locator('[data-testid=audit-table] tbody tr[data-action="auth.login_failed"]').filter({ hasText: source });
 
-describe.skipIf(skipped)('the audit page', () => {
+describe.skipIf(suite.skipped)('the audit page', () => {
   it('shows a failed login with its source address, and exports the log as CSV', async () => {
     await failedLogin('203.0.113.7');
 
-    const admin = await signedInContext(tb.browser, server, 'admin', { viewport: VIEWPORTS.desktop, acceptDownloads: true });
+    const admin = await signedInContext(suite.browser, suite.server, 'admin', { viewport: VIEWPORTS.desktop, acceptDownloads: true });
     const page = await admin.newPage();
     const errors = collectConsoleErrors(page);
     await page.goto('/admin/audit');
@@ -103,7 +80,7 @@ describe.skipIf(skipped)('the audit page', () => {
 
   it("revokes a user's sessions and resets their second factor from the users tab", async () => {
     // officer1 signs in and turns on two-factor sign-in (over the API, as their own page would)
-    const login = await fetch(`${server.url}/api/auth/login`, {
+    const login = await fetch(`${suite.server.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.44' },
       body: JSON.stringify({ username: 'officer2', password: DEMO_PASSWORD }),
@@ -111,17 +88,17 @@ describe.skipIf(skipped)('the audit page', () => {
     expect(login.status).toBe(200);
     const officer = (await login.json()) as { token: string };
     const bearer = { 'content-type': 'application/json', authorization: `Bearer ${officer.token}` };
-    const setup = (await (await fetch(`${server.url}/api/auth/mfa/setup`, { method: 'POST', headers: bearer, body: '{}' })).json()) as {
+    const setup = (await (await fetch(`${suite.server.url}/api/auth/mfa/setup`, { method: 'POST', headers: bearer, body: '{}' })).json()) as {
       secret: string;
     };
     const code = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(setup.secret) }).generate();
-    const confirmed = await fetch(`${server.url}/api/auth/mfa/confirm`, { method: 'POST', headers: bearer, body: JSON.stringify({ code }) });
+    const confirmed = await fetch(`${suite.server.url}/api/auth/mfa/confirm`, { method: 'POST', headers: bearer, body: JSON.stringify({ code }) });
     expect(confirmed.status).toBe(200);
     const { session } = (await confirmed.json()) as { session: { token: string } };
-    const me = () => fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${session.token}` } });
+    const me = () => fetch(`${suite.server.url}/api/me`, { headers: { authorization: `Bearer ${session.token}` } });
     expect((await me()).status).toBe(200);
 
-    const admin = await signedInContext(tb.browser, server, 'admin', { viewport: VIEWPORTS.desktop });
+    const admin = await signedInContext(suite.browser, suite.server, 'admin', { viewport: VIEWPORTS.desktop });
     const page = await admin.newPage();
     await page.goto('/admin?tab=users');
     const row = page.locator('[data-testid=admin-users] tr[data-username=officer2]');
@@ -147,7 +124,7 @@ describe.skipIf(skipped)('the audit page', () => {
       10_000,
       '2FA no longer shown as on',
     );
-    const again = await fetch(`${server.url}/api/auth/login`, {
+    const again = await fetch(`${suite.server.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.44' },
       body: JSON.stringify({ username: 'officer2', password: DEMO_PASSWORD }),

@@ -4,43 +4,20 @@
  * appears in the wall's scene; rotating the token in the UI makes the old one fail at once. Every
  * tab is screenshotted at 1920×1080 (/tmp/admin-*.png) for a person to look at.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IocServer } from '../../server/app';
+import { describe, expect, it } from 'vitest';
 import { deviceToken, DEV_DEVICE_SECRET } from '../../server/device-token';
 import { login } from '../../server/test/helpers';
 import type { SceneSnapshotMessage } from '../../scenes/protocol';
-import {
-  browserTestsSkipped,
-  collectConsoleErrors,
-  launchBrowser,
-  signedInContext,
-  startBrowserTestServer,
-  VIEWPORTS,
-  waitUntil,
-  type TestBrowser,
-} from '../helpers/browser';
+import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
 const FLEET_SIZE = 300;
 const DEVICE_ID = 'ui-test-strain-001';
 /** on land in 李沧区 (the registry REST tests use the same point) */
 const LOCATION = '120.41, 36.16';
 
-let tb: TestBrowser;
-let server: IocServer;
 let seq = 1;
 
-const skipped = browserTestsSkipped();
-
-beforeAll(async () => {
-  if (skipped) return;
-  tb = await launchBrowser();
-  server = await startBrowserTestServer({ demoDevices: FLEET_SIZE });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await tb?.close();
-});
+const suite = browserSuite({ demoDevices: FLEET_SIZE });
 
 /** Console noise that is not an application error (software GL performance notes). */
 function appErrors(errors: string[]): string[] {
@@ -48,7 +25,7 @@ function appErrors(errors: string[]): string[] {
 }
 
 async function ingestWith(token: string): Promise<{ accepted: number; rejected: { code: string }[] }> {
-  const r = await fetch(`${server.url}/api/ingest`, {
+  const r = await fetch(`${suite.server.url}/api/ingest`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ readings: [{ deviceId: DEVICE_ID, ts: Date.now(), seq: seq++, metrics: { strain: 120 }, token }] }),
@@ -66,7 +43,7 @@ async function feedRiverGauge(deviceId: string, minutes: number): Promise<void> 
     metrics: { level: 2.5 + (2.5 * i) / (minutes - 1) },
     token: deviceToken(DEV_DEVICE_SECRET, deviceId),
   }));
-  const r = await fetch(`${server.url}/api/ingest`, {
+  const r = await fetch(`${suite.server.url}/api/ingest`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ readings }),
@@ -75,15 +52,15 @@ async function feedRiverGauge(deviceId: string, minutes: number): Promise<void> 
 }
 
 async function overviewDeviceIds(sessionToken: string): Promise<Set<string>> {
-  const r = await fetch(`${server.url}/api/scenes/overview`, { headers: { authorization: `Bearer ${sessionToken}` } });
+  const r = await fetch(`${suite.server.url}/api/scenes/overview`, { headers: { authorization: `Bearer ${sessionToken}` } });
   const snap = (await r.json()) as SceneSnapshotMessage;
   return new Set(snap.model.devices.map((d) => d.id));
 }
 
-describe.skipIf(skipped)('admin registry tabs', { timeout: 180_000 }, () => {
+describe.skipIf(suite.skipped)('admin registry tabs', { timeout: 180_000 }, () => {
   it('adds a device whose token works once issued, shows it on the wall, and rotating the token makes the old one fail', async () => {
-    const context = await signedInContext(tb.browser, server, 'admin', { viewport: VIEWPORTS.desktop });
-    const screenToken = await login(server, 'screen1');
+    const context = await signedInContext(suite.browser, suite.server, 'admin', { viewport: VIEWPORTS.desktop });
+    const screenToken = await login(suite.server, 'screen1');
     try {
       const page = await context.newPage();
       const errors = collectConsoleErrors(page);
@@ -150,8 +127,8 @@ describe.skipIf(skipped)('admin registry tabs', { timeout: 180_000 }, () => {
       await page.screenshot({ path: '/tmp/admin-assets.png' });
 
       // thresholds: the preview draws the first river gauge's last hours against a proposed red limit
-      const adminToken = await login(server, 'admin');
-      const registry = (await (await fetch(`${server.url}/api/devices`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as {
+      const adminToken = await login(suite.server, 'admin');
+      const registry = (await (await fetch(`${suite.server.url}/api/devices`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as {
         devices: { id: string; kind: string; status: string; assetId?: string }[];
       };
       const gauge = registry.devices.find((d) => d.kind === 'water-level' && d.status !== 'retired')!;

@@ -7,58 +7,31 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { IocServer } from '../../server/app';
 import type { Device, Incident } from '../../scenes/domain';
 import { ingest, sign } from '../../server/test/helpers';
-import {
-  clientBuilt,
-  clientDist,
-  collectConsoleErrors,
-  launchBrowser,
-  signedInContext,
-  startBrowserTestServer,
-  VIEWPORTS,
-  waitUntil,
-  type TestBrowser,
-  browserTestsSkipped,
-} from '../helpers/browser';
+import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
 const SHOTS = process.env.IOC_SCREENSHOT_DIR ?? '/tmp';
 const STEP_TIMEOUT_MS = 20_000;
 /** Push delivery from the server to the phone's screen, ms. */
 const DELIVERY_BUDGET_MS = 5_000;
 
-let server: IocServer;
-let chrome: TestBrowser;
-
-const skipped = browserTestsSkipped();
-
-beforeAll(async () => {
-  if (skipped) return;
-  if (!clientBuilt()) throw new Error(`client not built at ${clientDist()} (run npx vite build)`);
-  server = await startBrowserTestServer();
-  chrome = await launchBrowser();
-});
-
-afterAll(async () => {
-  await chrome?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 /** Evidence only: a screenshot that times out on a loaded machine must not fail the loop. */
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `ioc-${name}.png`), timeout: 10_000 }).catch(() => undefined);
 }
 
-describe.skipIf(skipped)('dispatch loop in the browser', () => {
+describe.skipIf(suite.skipped)('dispatch loop in the browser', () => {
   it('takes a drill alert from the console to the handler’s phone and back to closed, seen on the wall and the briefing', async () => {
-    const detector = [...server.fusion.devices.values()].find((d): d is Device => d.kind === 'gas-detector')!;
+    const detector = [...suite.server.fusion.devices.values()].find((d): d is Device => d.kind === 'gas-detector')!;
     const near: [number, number] = [detector.location[0] + 0.004, detector.location[1] + 0.003];
 
     // the gas specialist's phone is on duty near the site
-    const handlerCtx = await signedInContext(chrome.browser, server, 'handler3', {
+    const handlerCtx = await signedInContext(suite.browser, suite.server, 'handler3', {
       viewport: VIEWPORTS.phone,
       deviceScaleFactor: 2,
       isMobile: true,
@@ -70,20 +43,20 @@ describe.skipIf(skipped)('dispatch loop in the browser', () => {
     const phoneErrors = collectConsoleErrors(phone);
     await phone.goto('/mobile');
     await phone.getByTestId('mobile').waitFor({ timeout: STEP_TIMEOUT_MS });
-    await waitUntil(() => server.fusion.getHandler('handler3')?.status === 'idle', STEP_TIMEOUT_MS, 'handler3 position report');
+    await waitUntil(() => suite.server.fusion.getHandler('handler3')?.status === 'idle', STEP_TIMEOUT_MS, 'handler3 position report');
 
-    const officerCtx = await signedInContext(chrome.browser, server, 'officer1', { viewport: VIEWPORTS.desktop });
+    const officerCtx = await signedInContext(suite.browser, suite.server, 'officer1', { viewport: VIEWPORTS.desktop });
     const desk = await officerCtx.newPage();
     const deskErrors = collectConsoleErrors(desk);
     await desk.goto('/console');
     await desk.getByTestId('console').waitFor({ timeout: STEP_TIMEOUT_MS });
 
     // drill: the detector reads 60 %LEL (red limit 25)
-    const r = await ingest(server, sign([{ deviceId: detector.id, ts: Date.now(), seq: 1, metrics: { lel: 60 } }]));
+    const r = await ingest(suite.server, sign([{ deviceId: detector.id, ts: Date.now(), seq: 1, metrics: { lel: 60 } }]));
     expect(r.body.accepted).toBe(1);
     let incident: Incident | undefined;
     await waitUntil(
-      () => !!(incident = [...server.fusion.incidents.values()].find((i) => i.deviceId === detector.id)),
+      () => !!(incident = [...suite.server.fusion.incidents.values()].find((i) => i.deviceId === detector.id)),
       STEP_TIMEOUT_MS,
       'auto incident',
     );
@@ -106,7 +79,7 @@ describe.skipIf(skipped)('dispatch loop in the browser', () => {
     const task = phone.locator(`[data-testid=task][data-incident-id="${id}"]`);
     await task.waitFor({ timeout: STEP_TIMEOUT_MS });
     const shownAt = Date.now();
-    const appliedTs = server.fusion.incidents.get(id)!.history.find((h) => h.action === 'dispatch')!.ts;
+    const appliedTs = suite.server.fusion.incidents.get(id)!.history.find((h) => h.action === 'dispatch')!.ts;
     console.log(
       `[dispatch-loop] dispatch applied on the server → task on the handler's phone: ${shownAt - appliedTs} ms ` +
         `(officer click → phone: ${shownAt - dispatchedAt} ms, of which the click itself took ${clickedAt - dispatchedAt} ms)`,
@@ -120,7 +93,7 @@ describe.skipIf(skipped)('dispatch loop in the browser', () => {
     await task.locator('[data-action=accept]').click();
     await stateIs('accepted');
     await task.locator('[data-action=en_route]').click();
-    await waitUntil(() => server.fusion.incidents.get(id)!.history.some((h) => h.action === 'en_route'), STEP_TIMEOUT_MS, 'en route');
+    await waitUntil(() => suite.server.fusion.incidents.get(id)!.history.some((h) => h.action === 'en_route'), STEP_TIMEOUT_MS, 'en route');
     await task.locator('[data-action=arrive]').click();
     await stateIs('on_site');
     await task.locator('[data-action=resolve]').click();
@@ -130,10 +103,10 @@ describe.skipIf(skipped)('dispatch loop in the browser', () => {
     await shot(phone, 'mobile-resolve-sheet');
     await phone.getByTestId('sheet-submit').click();
     await stateIs('resolved');
-    await waitUntil(() => server.fusion.incidents.get(id)!.state === 'resolved', STEP_TIMEOUT_MS, 'resolved on the server');
-    expect(server.fusion.incidents.get(id)!.photos).toHaveLength(1);
+    await waitUntil(() => suite.server.fusion.incidents.get(id)!.state === 'resolved', STEP_TIMEOUT_MS, 'resolved on the server');
+    expect(suite.server.fusion.incidents.get(id)!.photos).toHaveLength(1);
     // the valve is shut: the detector reads normal again and the alert clears
-    await ingest(server, sign([{ deviceId: detector.id, ts: Date.now(), seq: 2, metrics: { lel: 0 } }]));
+    await ingest(suite.server, sign([{ deviceId: detector.id, ts: Date.now(), seq: 2, metrics: { lel: 0 } }]));
     // three software-rendered maps on two cores starve each other: close what is done
     await handlerCtx.close();
 
@@ -145,14 +118,14 @@ describe.skipIf(skipped)('dispatch loop in the browser', () => {
     await detail.locator('[data-action=close]').click();
     await desk.locator(`[data-testid=incident-detail][data-state="closed"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
 
-    const final = server.fusion.incidents.get(id)!;
+    const final = suite.server.fusion.incidents.get(id)!;
     expect(final.state).toBe('closed');
     expect(final.history.map((h) => h.action)).toEqual(['create', 'dispatch', 'accept', 'en_route', 'arrive', 'resolve', 'close']);
     expect(final.history.map((h) => h.actor)).toEqual(['system', 'officer1', 'handler3', 'handler3', 'handler3', 'handler3', 'officer1']);
     expect(final.history.find((h) => h.action === 'arrive')!.location).toBeDefined();
 
     // the wall: no open incident left on the emergency scene
-    const screenCtx = await signedInContext(chrome.browser, server, 'screen1', { viewport: VIEWPORTS.desktop });
+    const screenCtx = await signedInContext(suite.browser, suite.server, 'screen1', { viewport: VIEWPORTS.desktop });
     const wall = await screenCtx.newPage();
     await wall.goto('/screen/emergency');
     const openKpi = wall.locator('.kpi', { hasText: '处置中事件' }).first();
@@ -163,7 +136,7 @@ describe.skipIf(skipped)('dispatch loop in the browser', () => {
     await officerCtx.close();
 
     // the briefing lists it as closed
-    const leaderCtx = await signedInContext(chrome.browser, server, 'leader1', { viewport: VIEWPORTS.tablet, hasTouch: true });
+    const leaderCtx = await signedInContext(suite.browser, suite.server, 'leader1', { viewport: VIEWPORTS.tablet, hasTouch: true });
     const tablet = await leaderCtx.newPage();
     const tabletErrors = collectConsoleErrors(tablet);
     await tablet.goto('/brief');

@@ -4,46 +4,25 @@
  * exactly once (checked in the incident's history). A replay of something already applied is
  * answered `duplicate: true` and counts as done.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IocServer } from '../../server/app';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../scenes/domain';
 import { login } from '../../server/test/helpers';
-import {
-  clientBuilt,
-  clientDist,
-  launchBrowser,
-  signedInContext,
-  startBrowserTestServer,
-  VIEWPORTS,
-  waitUntil,
-  type TestBrowser,
-  browserTestsSkipped,
-} from '../helpers/browser';
+import { browserSuite, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
 const STEP_TIMEOUT_MS = 20_000;
 
-let server: IocServer;
-let chrome: TestBrowser;
 let officerToken: string;
 let n = 0;
 
-const skipped = browserTestsSkipped();
+const suite = browserSuite();
 
 beforeAll(async () => {
-  if (skipped) return;
-  if (!clientBuilt()) throw new Error(`client not built at ${clientDist()} (run npx vite build)`);
-  server = await startBrowserTestServer();
-  chrome = await launchBrowser();
-  officerToken = await login(server, 'officer1');
-});
-
-afterAll(async () => {
-  await chrome?.close();
-  await server?.close();
+  if (suite.skipped) return;
+  officerToken = await login(suite.server, 'officer1');
 });
 
 async function officer(body: Record<string, unknown>): Promise<Incident> {
-  const r = await fetch(`${server.url}/api/commands`, {
+  const r = await fetch(`${suite.server.url}/api/commands`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${officerToken}` },
     body: JSON.stringify({ commandId: `offline-test-${++n}-${Date.now()}`, ...body }),
@@ -53,7 +32,7 @@ async function officer(body: Record<string, unknown>): Promise<Incident> {
   return json.incident;
 }
 
-describe.skipIf(skipped)('handler phone offline', () => {
+describe.skipIf(suite.skipped)('handler phone offline', () => {
   it('queues two actions taken offline, shows them waiting, and applies both exactly once after reconnecting', async () => {
     let incident = await officer({
       type: 'incident.create',
@@ -65,7 +44,7 @@ describe.skipIf(skipped)('handler phone offline', () => {
     });
     incident = await officer({ type: 'incident.dispatch', incidentId: incident.id, assignees: ['handler1'] });
 
-    const ctx = await signedInContext(chrome.browser, server, 'handler1', {
+    const ctx = await signedInContext(suite.browser, suite.server, 'handler1', {
       viewport: VIEWPORTS.phone,
       isMobile: true,
       hasTouch: true,
@@ -89,7 +68,7 @@ describe.skipIf(skipped)('handler phone offline', () => {
 
     // nothing reached the server while offline
     await new Promise((r) => setTimeout(r, 500));
-    expect(server.fusion.incidents.get(incident.id)!.state).toBe('dispatched');
+    expect(suite.server.fusion.incidents.get(incident.id)!.state).toBe('dispatched');
 
     // both actions are stored on the device (IndexedDB), in order, with their command ids
     const stored = await phone.evaluate(
@@ -108,9 +87,9 @@ describe.skipIf(skipped)('handler phone offline', () => {
 
     await ctx.setOffline(false);
     await phone.getByTestId('outbox-pending').waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
-    await waitUntil(() => server.fusion.incidents.get(incident.id)!.state === 'on_site', STEP_TIMEOUT_MS, 'server on_site');
+    await waitUntil(() => suite.server.fusion.incidents.get(incident.id)!.state === 'on_site', STEP_TIMEOUT_MS, 'server on_site');
 
-    const after = server.fusion.incidents.get(incident.id)!;
+    const after = suite.server.fusion.incidents.get(incident.id)!;
     const actions = after.history.map((h) => h.action);
     expect(actions).toEqual(['create', 'dispatch', 'accept', 'arrive']);
     expect(new Set(after.history.map((h) => h.commandId)).size).toBe(after.history.length);
@@ -118,16 +97,16 @@ describe.skipIf(skipped)('handler phone offline', () => {
 
     // replaying the same ids again (e.g. the phone never saw the answers) changes nothing
     const replayIds = after.history.slice(2).map((h) => h.commandId);
-    const handlerToken = await login(server, 'handler1');
+    const handlerToken = await login(suite.server, 'handler1');
     for (const [i, commandId] of replayIds.entries()) {
-      const r = await fetch(`${server.url}/api/commands`, {
+      const r = await fetch(`${suite.server.url}/api/commands`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${handlerToken}` },
         body: JSON.stringify({ type: i === 0 ? 'incident.accept' : 'incident.arrive', commandId, incidentId: incident.id }),
       });
       expect(await r.json()).toMatchObject({ ok: true, duplicate: true });
     }
-    expect(server.fusion.incidents.get(incident.id)!.version).toBe(after.version);
+    expect(suite.server.fusion.incidents.get(incident.id)!.version).toBe(after.version);
     await phone.screenshot({ path: '/tmp/ioc-mobile-back-online.png', timeout: 10_000 }).catch(() => undefined);
     await ctx.close();
   }, 90_000);

@@ -4,36 +4,14 @@
  * opens that URL and shows the screen without signing in; revoking the token in the tab sends the
  * wall to the login page at once. Also: the admin's "sign out everywhere" ends the session.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IocServer } from '../../server/app';
-import {
-  browserTestsSkipped,
-  launchBrowser,
-  signedInContext,
-  startBrowserTestServer,
-  VIEWPORTS,
-  waitUntil,
-  type TestBrowser,
-} from '../helpers/browser';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
-let tb: TestBrowser;
-let server: IocServer;
-const skipped = browserTestsSkipped();
+const suite = browserSuite({ demoDevices: 300 });
 
-beforeAll(async () => {
-  if (skipped) return;
-  tb = await launchBrowser();
-  server = await startBrowserTestServer({ demoDevices: 300 });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await tb?.close();
-});
-
-describe.skipIf(skipped)('screen tokens in the admin page', () => {
+describe.skipIf(suite.skipped)('screen tokens in the admin page', () => {
   it('creates a token whose URL opens a wall, and revoking it cuts the wall off', async () => {
-    const admin = await signedInContext(tb.browser, server, 'admin', { viewport: VIEWPORTS.desktop });
+    const admin = await signedInContext(suite.browser, suite.server, 'admin', { viewport: VIEWPORTS.desktop });
     const page = await admin.newPage();
     await page.goto('/admin?tab=screenTokens');
     await page.locator('[data-testid=screen-token-name]').fill('指挥大厅主屏');
@@ -50,7 +28,7 @@ describe.skipIf(skipped)('screen tokens in the admin page', () => {
     expect(await page.content()).not.toContain(url.split('token=')[1]!);
 
     // the wall: a browser with no session at all
-    const wallContext = await tb.browser.newContext({ viewport: VIEWPORTS.desktop });
+    const wallContext = await suite.browser.newContext({ viewport: VIEWPORTS.desktop });
     const wall = await wallContext.newPage();
     await wall.goto(url);
     await waitUntil(() => new URL(wall.url()).pathname === '/screen/overview' && !wall.url().includes('token='), 10_000, 'the wall on its screen');
@@ -66,17 +44,17 @@ describe.skipIf(skipped)('screen tokens in the admin page', () => {
   });
 
   it("'sign out everywhere' ends the admin's session on the server", async () => {
-    const admin = await signedInContext(tb.browser, server, 'admin', { viewport: VIEWPORTS.desktop });
+    const admin = await signedInContext(suite.browser, suite.server, 'admin', { viewport: VIEWPORTS.desktop });
     const page = await admin.newPage();
     await page.goto('/admin');
     const token = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('ioc.session') ?? '{}') as { token?: string }).token ?? '');
-    expect((await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${suite.server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     page.once('dialog', (d) => void d.accept());
     // behind the name in the header (the user menu)
     await page.locator('[data-testid=user-menu]').click();
     await page.locator('[data-testid=logout-all]').click();
     await waitUntil(() => new URL(page.url()).pathname === '/login', 10_000, 'the login page');
-    expect((await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await fetch(`${suite.server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     await admin.close();
   });
 });

@@ -5,27 +5,12 @@
  * out, and signs in again with the password and a code computed here with otpauth. Screenshots
  * go to /tmp/totp-*.png for a person to look at.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Secret, TOTP } from 'otpauth';
-import type { IocServer } from '../../server/app';
 import { DEMO_PASSWORD } from '../../server/test/helpers';
-import { browserTestsSkipped, collectConsoleErrors, launchBrowser, startBrowserTestServer, VIEWPORTS, type TestBrowser } from '../helpers/browser';
+import { browserSuite, collectConsoleErrors, VIEWPORTS } from '../helpers/browser';
 
-let tb: TestBrowser;
-let server: IocServer;
-
-const skipped = browserTestsSkipped();
-
-beforeAll(async () => {
-  if (skipped) return;
-  tb = await launchBrowser();
-  server = await startBrowserTestServer({ demoDevices: 100, mfaRequiredRoles: ['admin'] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await tb?.close();
-});
+const suite = browserSuite({ demoDevices: 100, mfaRequiredRoles: ['admin'] });
 
 /** The code of `secret` one step ahead (accepted within the ±1 step window, and later than any code used before). */
 function nextCode(secret: string): string {
@@ -43,9 +28,9 @@ function appErrors(errors: string[]): string[] {
   return errors.filter((e) => !/GPU stall|GL Driver Message|status of 401/.test(e));
 }
 
-describe.skipIf(skipped)('TOTP sign-in in the browser', { timeout: 120_000 }, () => {
+describe.skipIf(suite.skipped)('TOTP sign-in in the browser', { timeout: 120_000 }, () => {
   it('enrols on the security page, signs out, and signs in with password + code', async () => {
-    const context = await tb.browser.newContext({ baseURL: server.url, viewport: VIEWPORTS.desktop });
+    const context = await suite.browser.newContext({ baseURL: suite.server.url, viewport: VIEWPORTS.desktop });
     try {
       const page = await context.newPage();
       const errors = collectConsoleErrors(page);

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { IocServer, StartOptions } from '../../server/app';
 import type { ServerConfig } from '../../server/config';
@@ -82,6 +83,46 @@ export async function launchBrowser(): Promise<TestBrowser> {
 
 export async function startBrowserTestServer(overrides: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<IocServer> {
   return startTestServer({ clientDist: clientDist(), ...overrides }, options);
+}
+
+/** A test file's Chromium and server (`browserSuite`); `browser` and `server` are there once its tests run. */
+export interface BrowserSuite {
+  /** Chromium is missing outside CI (`browserTestsSkipped`): `describe.skipIf(suite.skipped)` */
+  readonly skipped: boolean;
+  readonly browser: Browser;
+  readonly server: IocServer;
+}
+
+/**
+ * The setup every browser test file shares: before its tests a headless Chromium and a real
+ * server serving the built client (`overrides`, `options` as for startBrowserTestServer), both
+ * closed after them; nothing is started when the browser tests are skipped.
+ */
+export function browserSuite(overrides: Partial<ServerConfig> = {}, options: StartOptions = {}): BrowserSuite {
+  const skipped = browserTestsSkipped();
+  let tb: TestBrowser | undefined;
+  let server: IocServer | undefined;
+  beforeAll(async () => {
+    if (skipped) return;
+    if (!clientBuilt()) throw new Error(`client not built at ${clientDist()} (run npx vite build)`);
+    tb = await launchBrowser();
+    server = await startBrowserTestServer(overrides, options);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await tb?.close();
+  });
+  return {
+    skipped,
+    get browser() {
+      if (!tb) throw new Error('the browser starts in beforeAll (use it inside the tests)');
+      return tb.browser;
+    },
+    get server() {
+      if (!server) throw new Error('the server starts in beforeAll (use it inside the tests)');
+      return server;
+    },
+  };
 }
 
 interface LoginBody {

@@ -122,7 +122,8 @@ export function sessionFromToken(token: string): Session {
   }
 }
 
-export type LoginFailure = { ok: false; error: IocError | { code: 'E_NETWORK'; message: string } };
+/** A refused or failed POST; `retryAfterS`: the server's Retry-After (a throttled login), seconds. */
+export type LoginFailure = { ok: false; error: IocError | { code: 'E_NETWORK'; message: string }; retryAfterS?: number };
 
 /**
  * A login's answer. `passwordChange`: the account must change its password first; the session
@@ -131,7 +132,7 @@ export type LoginFailure = { ok: false; error: IocError | { code: 'E_NETWORK'; m
 export type LoginOutcome = { ok: true; session: Session } | { ok: true; passwordChange: { token: string; username: string } } | LoginFailure;
 
 /** POSTs a JSON body; a typed error for any non-2xx answer or a network failure. */
-async function postJson(path: string, body: unknown, token?: string): Promise<{ ok: true; body: unknown } | LoginFailure> {
+export async function postJson(path: string, body: unknown, token?: string): Promise<{ ok: true; body: unknown } | LoginFailure> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -150,10 +151,13 @@ async function postJson(path: string, body: unknown, token?: string): Promise<{ 
   }
   if (!res.ok) {
     const error = (answer as { error?: IocError } | null)?.error;
-    return {
+    const retryAfter = Number(res.headers.get('retry-after'));
+    const failure: LoginFailure = {
       ok: false,
       error: error && typeof error.code === 'string' ? error : { code: 'E_INTERNAL', message: `HTTP ${res.status}` },
     };
+    if (Number.isFinite(retryAfter) && retryAfter > 0) failure.retryAfterS = retryAfter;
+    return failure;
   }
   return { ok: true, body: answer };
 }

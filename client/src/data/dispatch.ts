@@ -7,29 +7,11 @@
  * `network` = the request never got an HTTP answer (offline, server down).
  */
 import type { DistrictCode, Handler, Role } from '@scenes/domain';
-import type { Briefing, Command, CommandResult, HandlerRecommendation } from '@scenes/protocol';
+import type { Briefing, Command, CommandResult, HandlerRecommendation, PublicUser } from '@scenes/protocol';
 import { call, jsonInit as json, type ApiResult } from './rest';
 
 export type { ApiResult };
-export type { Briefing, DailyCounts, HandlerRecommendation } from '@scenes/protocol';
-
-/** A user as an admin sees it (never the password hash). */
-export interface PublicUser {
-  username: string;
-  displayName: string;
-  role: Role;
-  disabled: boolean;
-  failedLogins: number;
-  /** epoch ms; 0 = not locked */
-  lockedUntil: number;
-  team?: string;
-  skills?: string[];
-  /** officers and leaders: the districts they are limited to (absent or empty = the whole city) */
-  districts?: DistrictCode[];
-  createdTs: number;
-  /** two-factor sign-in is on (absent: the server does not say) */
-  mfaEnabled?: boolean;
-}
+export type { Briefing, DailyCounts, HandlerRecommendation, PublicUser } from '@scenes/protocol';
 
 /**
  * Whether a listed user signs in with a second factor; null when the list does not say. Reads

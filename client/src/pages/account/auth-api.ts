@@ -4,11 +4,11 @@
  * user. A full session is stored in the tab like auth/session.ts does; a password-change-only
  * one is kept in memory by the login page.
  */
-import type { IocError, LoginResponse, MfaChallengeResponse, MfaConfirmResponse, MfaSetupResponse, MfaStatus } from '@scenes/protocol';
-import { saveSession, sessionOfResponse, type Session } from '../../auth/session';
+import type { LoginResponse, MfaChallengeResponse, MfaConfirmResponse, MfaSetupResponse, MfaStatus } from '@scenes/protocol';
+import { postJson, saveSession, sessionOfResponse, type LoginFailure, type Session } from '../../auth/session';
 import { call, jsonInit, type ApiResult } from '../../data/rest';
 
-export type StepFailure = { ok: false; error: IocError | { code: 'E_NETWORK'; message: string }; retryAfterS?: number };
+export type StepFailure = LoginFailure;
 
 /** What a login step answered. */
 export type LoginStep =
@@ -16,32 +16,6 @@ export type LoginStep =
   | { ok: true; kind: 'password-change'; token: string; username: string; expired: boolean }
   | { ok: true; kind: 'mfa'; mfaToken: string; expiresAt: number }
   | StepFailure;
-
-async function postStep(path: string, body: unknown): Promise<{ ok: true; body: unknown } | StepFailure> {
-  let res: Response;
-  try {
-    res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  } catch (e) {
-    return { ok: false, error: { code: 'E_NETWORK', message: e instanceof Error ? e.message : String(e) } };
-  }
-  let answer: unknown = null;
-  try {
-    answer = await res.json();
-  } catch {
-    answer = null;
-  }
-  if (!res.ok) {
-    const error = (answer as { error?: IocError } | null)?.error;
-    const retryAfter = Number(res.headers.get('retry-after'));
-    const failure: StepFailure = {
-      ok: false,
-      error: error && typeof error.code === 'string' ? error : { code: 'E_INTERNAL', message: `HTTP ${res.status}` },
-    };
-    if (Number.isFinite(retryAfter) && retryAfter > 0) failure.retryAfterS = retryAfter;
-    return failure;
-  }
-  return { ok: true, body: answer };
-}
 
 /** A claim of a JWT's payload, read for routing only (the server checks every token). */
 function tokenClaim(token: string, claim: string): unknown {
@@ -79,13 +53,13 @@ function stepOf(answer: unknown): LoginStep {
 
 /** `POST /api/auth/login`. */
 export async function passwordStep(username: string, password: string): Promise<LoginStep> {
-  const r = await postStep('/api/auth/login', { username, password });
+  const r = await postJson('/api/auth/login', { username, password });
   return r.ok ? stepOf(r.body) : r;
 }
 
 /** `POST /api/auth/login/mfa` with a 6-digit code or a recovery code. */
 export async function totpStep(mfaToken: string, proof: { code: string } | { recoveryCode: string }): Promise<LoginStep> {
-  const r = await postStep('/api/auth/login/mfa', { mfaToken, ...proof });
+  const r = await postJson('/api/auth/login/mfa', { mfaToken, ...proof });
   return r.ok ? stepOf(r.body) : r;
 }
 
