@@ -8,6 +8,7 @@ import { DEFAULT_FLEET } from '../scenes/fleet';
 import { DEV_DEVICE_SECRET } from '../server/device-token';
 import { readLocalDeviceSecret, secretsFilePath } from '../server/security/local-secrets';
 import { DEFAULT_SIM_TOKENS_FILE } from './sim-tokens';
+import { DEFAULT_MQTT_PORT, defaultMqttUrl, isSimProtocol, SIM_PROTOCOLS, type SimProtocol } from './transport-choice';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8080';
 export const DEFAULT_DEMO_PASSWORD = 'ioc-demo-2026';
@@ -40,6 +41,12 @@ export interface SimulatorCliConfig {
   registryRefreshMs: number;
   /** `--devices N` / IOC_DEMO_DEVICES given explicitly: register N demo devices when the registry has none */
   registerDevices?: number;
+  /** device protocol (`--protocol`, IOC_SIM_PROTOCOL): auto = MQTT when the server offers it, else HTTP (http when IOC_MQTT_PORT=0) */
+  protocol: SimProtocol;
+  /** broker URL (`--mqtt-url`, IOC_MQTT_URL_SIM; default mqtt://<server host>:<IOC_MQTT_PORT or 1884>) */
+  mqttUrl: string;
+  /** put the device token in each MQTT payload too (`--mqtt-token-in-payload`, IOC_SIM_MQTT_TOKEN_IN_PAYLOAD=1): an external broker */
+  mqttTokenInPayload: boolean;
 }
 
 export type ConfigResult = { ok: true; config: SimulatorCliConfig } | { ok: false; error: { code: 'E_VALIDATION'; message: string } };
@@ -68,7 +75,17 @@ function resolveDeviceSecret(env: NodeJS.ProcessEnv): { secret: string } | strin
 
 /** Resolve flags (strings from parseArgs) and env into a config, or a validation error. */
 export function resolveCliConfig(
-  flags: { server?: string; devices?: string; seed?: string; rate?: string; 'control-port'?: string; 'refresh-ms'?: string },
+  flags: {
+    server?: string;
+    devices?: string;
+    seed?: string;
+    rate?: string;
+    'control-port'?: string;
+    'refresh-ms'?: string;
+    protocol?: string;
+    'mqtt-url'?: string;
+    'mqtt-token-in-payload'?: boolean;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): ConfigResult {
   const devices = parseNumber('--devices', flags.devices ?? env.IOC_DEMO_DEVICES, DEFAULT_FLEET.count, (n) => Number.isInteger(n) && n > 0);
@@ -86,11 +103,29 @@ export function resolveCliConfig(
     DEFAULT_REGISTRY_REFRESH_MS,
     (n) => Number.isInteger(n) && n >= MIN_REGISTRY_REFRESH_MS,
   );
-  for (const v of [devices, seed, rate, controlPort, registryRefreshMs])
+  // the server reads the same variable; 0 there turns its embedded broker off
+  const mqttPort = parseNumber('IOC_MQTT_PORT', env.IOC_MQTT_PORT, DEFAULT_MQTT_PORT, (n) => Number.isInteger(n) && n >= 0 && n < 65536);
+  for (const v of [devices, seed, rate, controlPort, registryRefreshMs, mqttPort])
     if (typeof v === 'string') return { ok: false, error: { code: 'E_VALIDATION', message: v } };
   const serverUrl = (flags.server ?? env.IOC_SERVER_URL ?? DEFAULT_SERVER_URL).replace(/\/+$/, '');
   if (!/^https?:\/\//.test(serverUrl))
     return { ok: false, error: { code: 'E_VALIDATION', message: `--server must be an http(s) URL (got '${serverUrl}')` } };
+  const requested = flags.protocol ?? (env.IOC_SIM_PROTOCOL || 'auto');
+  if (!isSimProtocol(requested))
+    return { ok: false, error: { code: 'E_VALIDATION', message: `--protocol must be one of ${SIM_PROTOCOLS.join('|')} (got '${requested}')` } };
+  let protocol: SimProtocol = requested;
+  const givenMqttUrl = flags['mqtt-url'] ?? (env.IOC_MQTT_URL_SIM || undefined);
+  if (givenMqttUrl === undefined && mqttPort === 0) {
+    if (protocol === 'mqtt')
+      return {
+        ok: false,
+        error: { code: 'E_VALIDATION', message: "IOC_MQTT_PORT=0 turns the server's broker off: give --mqtt-url for --protocol mqtt" },
+      };
+    protocol = 'http';
+  }
+  const mqttUrl = givenMqttUrl ?? defaultMqttUrl(serverUrl, (mqttPort as number) || DEFAULT_MQTT_PORT);
+  if (!/^mqtts?:\/\/[^/]+/.test(mqttUrl))
+    return { ok: false, error: { code: 'E_VALIDATION', message: `--mqtt-url must be an mqtt(s):// URL (got '${mqttUrl}')` } };
   const deviceSecret = resolveDeviceSecret(env);
   if (typeof deviceSecret === 'string') return { ok: false, error: { code: 'E_VALIDATION', message: deviceSecret } };
   const demoPassword = env.IOC_DEMO_PASSWORD || DEFAULT_DEMO_PASSWORD;
@@ -107,6 +142,9 @@ export function resolveCliConfig(
     simPassword: env.IOC_SIM_PASSWORD || demoPassword,
     tokensFile: env.IOC_SIM_TOKENS_FILE || DEFAULT_SIM_TOKENS_FILE,
     registryRefreshMs: registryRefreshMs as number,
+    protocol,
+    mqttUrl,
+    mqttTokenInPayload: flags['mqtt-token-in-payload'] ?? env.IOC_SIM_MQTT_TOKEN_IN_PAYLOAD === '1',
   };
   if (explicitDevices) config.registerDevices = devices as number;
   return { ok: true, config };

@@ -7,11 +7,14 @@
  * Env fallbacks: IOC_SERVER_URL, IOC_DEMO_DEVICES, IOC_DEMO_SEED, IOC_DEVICE_RATE, IOC_DEMO_PASSWORD
  * (default 'ioc-demo-2026'), IOC_MOCK_CONTROL_PORT, IOC_SIM_USER / IOC_SIM_PASSWORD (the service
  * account that reads the registry; default the demo admin), IOC_SIM_TOKENS_FILE (default
- * var/sim-tokens.json), IOC_SIM_REFRESH_MS (registry re-read interval, default 30 s).
+ * var/sim-tokens.json), IOC_SIM_REFRESH_MS (registry re-read interval, default 30 s), IOC_SIM_PROTOCOL
+ * (`--protocol auto|mqtt|http`, default auto), IOC_MQTT_URL_SIM (`--mqtt-url`, default
+ * mqtt://<server host>:<IOC_MQTT_PORT or 1884>), IOC_SIM_MQTT_TOKEN_IN_PAYLOAD=1 (`--mqtt-token-in-payload`).
  *
  * Waits for the server's /healthz, reads the devices from the server's registry (registry-fleet.ts;
  * `--devices N` first registers N demo devices through the import API when the registry has none),
- * then streams readings through the GatewayClient, re-reads the registry periodically, and (unless
+ * then streams readings over MQTT (one connection per device, mqtt-gateway.ts) when the server offers
+ * it, else through the HTTP GatewayClient (transport-choice.ts), re-reads the registry periodically, and (unless
  * --no-handlers) moves the demo handlers. It listens on 127.0.0.1:<control port> for
  * `POST /drill/<name>` so `npm run drill` starts drills in THIS simulator (one source of truth
  * for every device's readings). SIGINT/SIGTERM stop it cleanly.
@@ -21,11 +24,12 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolveCliConfig, waitForServer, type SimulatorCliConfig } from './cli-config';
 import { DRILLS, DRILL_NAMES, isDrillName, type DrillName } from './drills';
-import { GatewayClient } from './gateway-client';
 import { HandlerSimulator } from './handler-sim';
 import { adoptDevice, registerDemoDevices, RegistryFleetSource, type SimulatedFleet } from './registry-fleet';
 import { RegistryClient } from './registry-client';
+import type { ReadingTransport } from './reading-transport';
 import { FleetSimulator } from './simulator';
+import { openTransport } from './transport-choice';
 
 /** How often the simulator is stepped, ms (readings keep their exact due time). */
 export const TICK_MS = 250;
@@ -38,10 +42,11 @@ const STOP_DRAIN_MS = 2_000;
 
 const USAGE =
   `usage: tsx mock-devices/main.ts [--server URL] [--devices N] [--rate X] [--seed N] [--no-handlers] ` +
-  `[--drill ${DRILL_NAMES.join('|')}] [--control-port P] [--refresh-ms MS] | --adopt <deviceId>`;
+  `[--drill ${DRILL_NAMES.join('|')}] [--control-port P] [--refresh-ms MS] [--protocol auto|mqtt|http] [--mqtt-url mqtt://H:P] ` +
+  `[--mqtt-token-in-payload] | --adopt <deviceId>`;
 
 /** Loopback control endpoint: POST /drill/<name> starts a drill, GET /status reports counters. */
-function startControlServer(port: number, sim: FleetSimulator, client: GatewayClient, log: (l: string) => void): Server | undefined {
+function startControlServer(port: number, sim: FleetSimulator, client: ReadingTransport, log: (l: string) => void): Server | undefined {
   if (port === 0) return undefined;
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
@@ -108,19 +113,24 @@ export async function runFleet(
   log(`[devices] ${first.fleet.length} devices from the registry; streaming readings`);
 
   const sim = new FleetSimulator({ fleet: first.fleet, assets: first.assets, seed: config.seed, rateScale: config.rate });
-  const client = new GatewayClient({
+  // set once the transport is chosen; a refusal during the auto probe only resets the registry source
+  const chosen: { transport?: ReadingTransport } = {};
+  const opened = await openTransport({
+    protocol: config.protocol,
     serverUrl: config.serverUrl,
+    mqttUrl: config.mqttUrl,
+    tokens: first.tokens,
     log,
     fetchImpl: opts.fetchImpl,
+    mqtt: { tokenInPayload: config.mqttTokenInPayload },
     // a token rotated or revoked, or a device retired meanwhile: stop sending for it until the registry is read again
     onRejected: (deviceId, code) => {
       if (code !== 'E_UNAUTHORIZED' && code !== 'E_NOT_FOUND') return;
-      client.forgetToken(deviceId);
+      chosen.transport?.forgetToken(deviceId);
       source.forgetToken(deviceId);
     },
   });
-  client.setTokens(first.tokens);
-  client.start();
+  const client = (chosen.transport = opened.transport);
   const control = startControlServer(config.controlPort, sim, client, log);
   const handlers = opts.handlers
     ? new HandlerSimulator({ serverUrl: config.serverUrl, password: config.demoPassword, seed: config.seed, log })
@@ -191,6 +201,9 @@ async function main(): Promise<void> {
       drill: { type: 'string' },
       'control-port': { type: 'string' },
       'refresh-ms': { type: 'string' },
+      protocol: { type: 'string' },
+      'mqtt-url': { type: 'string' },
+      'mqtt-token-in-payload': { type: 'boolean' },
       adopt: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -40,6 +40,9 @@ import { closeDefaultNamespace } from './security/default-namespace';
 import { MetricsAccess } from './security/metrics-access';
 import { OriginPolicy } from './security/origin-policy';
 import { assertProductionReady } from './security/startup-checks';
+import { startMqttBroker, type MqttBroker } from './mqtt/broker';
+import { MqttDeviceGate } from './mqtt/device-gate';
+import { MQTT_VERDICTS } from './mqtt/payloads';
 
 export interface IocServer {
   url: string;
@@ -55,6 +58,8 @@ export interface IocServer {
   registry: DeviceRegistry;
   /** the tamper-evident audit log (server/audit/) */
   audit: AuditLog;
+  /** port of the embedded MQTT broker (server/mqtt/); null: no broker (off, or the default port was busy) */
+  mqttPort: number | null;
   demoAccounts: DemoAccount[];
   log: Logger;
   http: HttpServer;
@@ -463,7 +468,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   log.info({ url, store: store.kind, devices: devices.length }, 'City IOC server listening');
 
   let closed = false;
-  return {
+  let mqtt: MqttBroker | null = null;
+  const server: IocServer = {
     url,
     port,
     store,
@@ -475,6 +481,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     commands,
     registry,
     audit,
+    mqttPort: null,
     demoAccounts,
     log,
     http,
@@ -482,6 +489,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     async close() {
       if (closed) return;
       closed = true;
+      // devices stop first: nothing is ingested while the rest shuts down
+      await mqtt?.close();
       for (const t of timers) clearInterval(t);
       realtime.stop();
       await flushStates();
@@ -492,4 +501,48 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       await store.close();
     },
   };
+
+  // --- devices over MQTT (issue 13): the embedded broker, on the one ingest path of HTTP --------
+  if (config.mqttPort !== null) {
+    for (const verdict of MQTT_VERDICTS) metrics.mqttMessages.inc({ verdict }, 0);
+    const gate = new MqttDeviceGate({
+      devices: fusion.devices,
+      verifier,
+      ingest,
+      guard,
+      markOffline: (deviceId, ts) => {
+        const changes: AlertChangeRecord[] = [];
+        if (fusion.markOffline(deviceId, ts, changes) && changes.length > 0) onAlertChanges(changes);
+      },
+      count: (verdict) => metrics.mqttMessages.inc({ verdict }),
+      log,
+      limits: {
+        maxPayloadBytes: config.mqttMaxPayloadBytes,
+        maxDepth: config.inboundMaxDepth,
+        maxReadings: config.maxBatchReadings,
+        logIntervalMs: config.mqttLogIntervalMs,
+      },
+    });
+    try {
+      mqtt = await startMqttBroker({
+        host: config.host,
+        port: config.mqttPort,
+        portExplicit: config.mqttPortExplicit,
+        maxPacketBytes: config.mqttMaxPacketBytes,
+        connectTimeoutMs: config.mqttConnectTimeoutMs,
+        gate,
+        connections: guard,
+        log,
+      });
+    } catch (err) {
+      // an explicit port that is busy: ConfigError, main.ts exits 2
+      await server.close();
+      throw err;
+    }
+    if (mqtt) {
+      server.mqttPort = mqtt.port;
+      log.info({ mqtt: `mqtt://${config.host}:${mqtt.port}` }, 'MQTT broker listening');
+    }
+  }
+  return server;
 }

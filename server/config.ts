@@ -71,6 +71,9 @@ const EnvSchema = z.object({
   IOC_METRICS_TOKEN: z.string().min(16).optional(),
   /** source addresses / CIDR blocks that read /metrics without a token, comma-separated (default loopback) */
   IOC_METRICS_ALLOW: z.string().optional(),
+  // --- devices over MQTT (issue 13; server/mqtt/) ---
+  /** port of the embedded MQTT broker (default 1884; 0 = off; off by default when NODE_ENV=test) */
+  IOC_MQTT_PORT: z.coerce.number().int().gte(0).lte(65535).optional(),
 });
 
 export interface ServerConfig {
@@ -258,7 +261,23 @@ export interface ServerConfig {
   metricsToken: string | null;
   /** source addresses and CIDR blocks that read /metrics without the token */
   metricsAllow: string[];
+  // --- devices over MQTT (issue 13; server/mqtt/README.md) ---
+  /** port of the embedded MQTT broker; null: no broker; 0: any free port (tests) */
+  mqttPort: number | null;
+  /** IOC_MQTT_PORT was set: a busy port refuses to start (a busy default port only disables MQTT, loudly) */
+  mqttPortExplicit: boolean;
+  /** largest MQTT payload handled; larger ones are dropped and counted as `too_large`, bytes */
+  mqttMaxPayloadBytes: number;
+  /** largest MQTT packet read at all; a client announcing a larger one is disconnected, bytes */
+  mqttMaxPacketBytes: number;
+  /** an MQTT connection that sends no CONNECT within this is closed, ms */
+  mqttConnectTimeoutMs: number;
+  /** refused or dropped MQTT traffic is logged at most once per verdict this often, ms */
+  mqttLogIntervalMs: number;
 }
+
+/** The embedded broker's port unless IOC_MQTT_PORT says otherwise: not 1883, so it never collides with a system broker. */
+export const DEFAULT_MQTT_PORT = 1884;
 
 export const DEV_JWT_SECRET = 'city-ioc-development-jwt-secret-not-for-production';
 export const DEV_AUDIT_KEY = 'city-ioc-development-audit-key-not-for-production';
@@ -429,6 +448,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     allowedOrigins: origins ? origins.origins : production ? [] : [...DEV_CLIENT_ORIGINS],
     metricsToken: e.IOC_METRICS_TOKEN ?? null,
     metricsAllow: metricsAllow ? metricsAllow.entries : [...DEFAULT_METRICS_ALLOW],
+    mqttPort: e.IOC_MQTT_PORT !== undefined ? e.IOC_MQTT_PORT || null : e.NODE_ENV === 'test' ? null : DEFAULT_MQTT_PORT,
+    mqttPortExplicit: e.IOC_MQTT_PORT !== undefined,
+    mqttMaxPayloadBytes: 256 * 1024,
+    mqttMaxPacketBytes: 512 * 1024,
+    mqttConnectTimeoutMs: 10_000,
+    mqttLogIntervalMs: 10_000,
     ...overrides,
   };
 }

@@ -228,6 +228,28 @@ export class Fusion {
     return wentOffline;
   }
 
+  /**
+   * A device said it is gone (an MQTT `{"online": false}` or its connection's last will): offline
+   * now, with its offline alert, as `checkSilence` would do after the silence timeout. A device in
+   * maintenance, already offline, or without an offline rule is left alone. Its next reading
+   * brings it back online as usual.
+   */
+  markOffline(deviceId: string, nowTs: number, out: AlertChangeRecord[]): boolean {
+    const state = this.states.get(deviceId);
+    const device = state?.online ? this.devices.get(deviceId) : undefined;
+    if (!device || device.status === 'maintenance') return false;
+    const dr = this.currentRules(device, this.runtimeOf(device), nowTs, out);
+    this.states.markOffline(deviceId);
+    this.changes.bumpStatus(deviceId);
+    const i = dr.engine.rules.findIndex((r) => r.type === 'offline');
+    if (i >= 0) {
+      const rule = dr.engine.rules[i] as Rule & { level: AlertLevel };
+      this.applyLevel(device, rule, dr.alertKeys[i]!, rule.level, nowTs, undefined, out);
+    }
+    this.changes.markDirty(device.scene);
+    return true;
+  }
+
   private runtimeOf(device: Device): DeviceRuntime {
     let rt = this.runtimes.get(device.id);
     if (!rt) {

@@ -230,7 +230,7 @@ export interface GuardLimits {
 }
 
 /** Which entry point a failure of authentication is counted for. */
-export type AuthEntry = 'live' | 'device' | 'ingest';
+export type AuthEntry = 'live' | 'device' | 'ingest' | 'mqtt';
 
 /** A connection that has not authenticated yet (engine.io's socket, or anything closable). */
 export interface PendingConnection {

@@ -9,6 +9,8 @@ export interface IocMetrics {
   commands: Counter<'type' | 'outcome'>;
   sceneFrames: Counter<'scene'>;
   ingestBatchSeconds: Histogram;
+  /** MQTT publishes by verdict (server/mqtt/payloads.ts MqttVerdict) */
+  mqttMessages: Counter<'verdict'>;
 }
 
 export function createMetrics(sources: {
@@ -41,6 +43,12 @@ export function createMetrics(sources: {
     name: 'ioc_ingest_batch_seconds',
     help: 'Time to ingest one batch (validate, persist, fuse)',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const mqttMessages = new Counter({
+    name: 'ioc_mqtt_messages_total',
+    help: 'MQTT messages from devices by verdict (ok, or why dropped or refused)',
+    labelNames: ['verdict'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -85,7 +93,7 @@ export function createMetrics(sources: {
       lag.reset();
     },
   });
-  return { registry, readings, alerts, commands, sceneFrames, ingestBatchSeconds };
+  return { registry, readings, alerts, commands, sceneFrames, ingestBatchSeconds, mqttMessages };
 }
 
 function monitorEventLoopDelayHistogram() {

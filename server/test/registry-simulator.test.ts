@@ -86,7 +86,10 @@ describe('the simulator reads its devices from the registry', () => {
   it('picks up a device created through REST once it holds its token, sends readings the server accepts, and stops a retired one', async () => {
     const tokensFile = join(dir, 'run.json');
     const logs: string[] = [];
-    const cfg = resolveCliConfig({ server: server.url, rate: '50', 'control-port': '0', 'refresh-ms': '1000' }, { IOC_SIM_TOKENS_FILE: tokensFile });
+    const cfg = resolveCliConfig(
+      { server: server.url, rate: '50', 'control-port': '0', 'refresh-ms': '1000', protocol: 'http' },
+      { IOC_SIM_TOKENS_FILE: tokensFile },
+    );
     if (!cfg.ok) throw new Error(cfg.error.message);
     const abort = new AbortController();
     const running = runFleet(cfg.config, { handlers: false, signal: abort.signal, log: (l) => logs.push(l) });

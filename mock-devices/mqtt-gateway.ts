@@ -1,0 +1,436 @@
+/**
+ * MqttGateway: the simulator's devices speak MQTT the way real sensors do — one broker connection
+ * per device (clientId `ioc-sim-<deviceId>`, username = device id, password = its token), a last
+ * will on `ioc/v1/{deviceId}/status` so a dropped connection marks the device offline at once, and
+ * each reading published with QoS 1 to `ioc/v1/{deviceId}/telemetry` as `{deviceId, ts, seq, metrics}`.
+ *
+ * Invariants:
+ * - memory is bounded per device: at most `maxInflightPerDevice` publishes await their PUBACK and
+ *   at most `maxPendingPerDevice` readings wait behind them; beyond that the OLDEST waiting reading is
+ *   dropped and counted (fresh telemetry is worth more than stale);
+ * - a publish not acknowledged when its connection drops stays in the mqtt client's outgoing store
+ *   and is sent again (DUP) after the reconnect — `seq` makes a duplicate harmless on the server;
+ * - readings of one device go out in order over its one connection;
+ * - connections open at most `connectRatePerS` per second (a broker may refuse a flood of CONNECTs
+ *   from one address) and reconnect with jittered exponential back-off, so a restarted server is not
+ *   hit by every device in the same millisecond;
+ * - a CONNECT refused for bad credentials is not retried with the same token: `onRejected` tells the
+ *   caller (which re-reads the registry), exactly as the HTTP client does for E_UNAUTHORIZED.
+ */
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Reading } from '../scenes/domain';
+import { deviceToken } from '../server/device-token';
+import type { GatewayStats } from './gateway-client';
+import type { ReadingTransport } from './reading-transport';
+import type { SignedReadingWithoutToken } from './simulator';
+
+export const MQTT_GATEWAY_DEFAULTS = {
+  /** MQTT keepalive, s (the broker drops a connection silent for 1.5× this) */
+  keepaliveS: 30,
+  /** no CONNACK within this long = a failed attempt, ms */
+  connectTimeoutMs: 10_000,
+  reconnectBaseMs: 1_000,
+  reconnectMaxMs: 30_000,
+  /** new connections opened per second at most (2,000 devices connect in 4 s) */
+  connectRatePerS: 500,
+  /** publishes awaiting their PUBACK, per device */
+  maxInflightPerDevice: 20,
+  /** readings waiting behind those, per device, before the oldest is dropped */
+  maxPendingPerDevice: 100,
+  /** on stop, how long connected devices get to publish `{"online":false}` and disconnect, ms */
+  stopGraceMs: 1_000,
+  statusIntervalMs: 10_000,
+} as const;
+
+/** How often the connect ramp opens its next few connections, ms. */
+const CONNECT_TICK_MS = 50;
+/** One line per kind of trouble at most this often, ms: 2,000 devices losing the broker is one event, not 2,000 lines. */
+const LOG_EVERY_MS = 10_000;
+
+export const TOPIC_ROOT = 'ioc/v1';
+export const telemetryTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/telemetry`;
+export const statusTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/status`;
+export const STATUS_ONLINE_PAYLOAD = '{"online":true}';
+export const STATUS_OFFLINE_PAYLOAD = '{"online":false}';
+
+/** CONNACK return codes (3.1.1: 4 bad username or password, 5 not authorised; 5.0: 0x86, 0x87) meaning "wrong credentials". */
+const AUTH_REFUSED_CODES: ReadonlySet<number> = new Set([4, 5, 0x86, 0x87]);
+
+export interface MqttGatewayOptions {
+  /** broker URL, e.g. mqtt://127.0.0.1:1884 */
+  url: string;
+  /** demo fleet secret: tokens derived from it for devices `setTokens` did not name (tests) */
+  deviceSecret?: string;
+  /**
+   * Also put the device token in each telemetry payload. The embedded broker authenticates the
+   * connection and needs none; through an external broker (IOC_MQTT_URL on the server) the server
+   * verifies the token carried in the reading, as for HTTP ingest.
+   */
+  tokenInPayload?: boolean;
+  keepaliveS?: number;
+  connectTimeoutMs?: number;
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  connectRatePerS?: number;
+  maxInflightPerDevice?: number;
+  maxPendingPerDevice?: number;
+  stopGraceMs?: number;
+  /** 0 = no periodic status line */
+  statusIntervalMs?: number;
+  log?: (line: string) => void;
+  /** a device whose CONNECT was refused for its credentials (code E_UNAUTHORIZED) */
+  onRejected?: (deviceId: string, code: string) => void;
+}
+
+export interface MqttGatewayStats extends GatewayStats {
+  /** devices the gateway holds a connection (or a place in the connect ramp) for */
+  devices: number;
+  /** of those, connected now */
+  connected: number;
+}
+
+type LinkState = 'waiting' | 'connecting' | 'connected' | 'refused';
+
+/** One device's connection and its bounded queues. */
+interface DeviceLink {
+  deviceId: string;
+  token: string;
+  state: LinkState;
+  client?: MqttClient;
+  /** readings not yet published, oldest first */
+  pending: Reading[];
+  /** published, PUBACK not yet received */
+  inflight: number;
+  /** failed attempts since the last CONNACK (drives the back-off) */
+  failures: number;
+  /** false once the link is closed: late callbacks of its client are ignored */
+  open: boolean;
+}
+
+/** Exponential back-off with ±50 % jitter, so many devices do not reconnect in lockstep. */
+function backoffMs(base: number, max: number, failures: number): number {
+  const ms = Math.min(max, base * 2 ** Math.max(0, failures - 1));
+  return Math.round(ms * (0.5 + Math.random()));
+}
+
+export class MqttGateway implements ReadingTransport {
+  private readonly opts: Required<Omit<MqttGatewayOptions, 'log' | 'onRejected' | 'deviceSecret'>> & { deviceSecret?: string };
+  private readonly log: (line: string) => void;
+  private readonly onRejected?: (deviceId: string, code: string) => void;
+  private readonly tokens = new Map<string, string>();
+  private readonly links = new Map<string, DeviceLink>();
+  /** links waiting for their turn in the connect ramp, in order */
+  private connectQueue: DeviceLink[] = [];
+  private connectTimer: ReturnType<typeof setInterval> | undefined;
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+  private running = false;
+  private totals: Omit<GatewayStats, 'pendingBatches' | 'pendingReadings'> = {
+    sent: 0,
+    accepted: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    rejected: 0,
+    dropped: 0,
+    withoutToken: 0,
+    failedAttempts: 0,
+  };
+  private lastStatus = { ts: Date.now(), sent: 0, rejected: 0, dropped: 0 };
+  /** per kind of log line: when it was last printed, and how many were held back since */
+  private readonly logGate = new Map<string, { ts: number; held: number }>();
+  /** the most recent connection error, for the caller's "why not MQTT" line */
+  private lastError: string | undefined;
+  private everConnected = false;
+  private firstConnectWaiters: ((connected: boolean) => void)[] = [];
+
+  constructor(options: MqttGatewayOptions) {
+    const d = MQTT_GATEWAY_DEFAULTS;
+    this.opts = {
+      url: options.url,
+      deviceSecret: options.deviceSecret,
+      tokenInPayload: options.tokenInPayload ?? false,
+      keepaliveS: options.keepaliveS ?? d.keepaliveS,
+      connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
+      reconnectBaseMs: options.reconnectBaseMs ?? d.reconnectBaseMs,
+      reconnectMaxMs: options.reconnectMaxMs ?? d.reconnectMaxMs,
+      connectRatePerS: options.connectRatePerS ?? d.connectRatePerS,
+      maxInflightPerDevice: options.maxInflightPerDevice ?? d.maxInflightPerDevice,
+      maxPendingPerDevice: options.maxPendingPerDevice ?? d.maxPendingPerDevice,
+      stopGraceMs: options.stopGraceMs ?? d.stopGraceMs,
+      statusIntervalMs: options.statusIntervalMs ?? d.statusIntervalMs,
+    };
+    this.log = options.log ?? ((line) => console.log(line));
+    this.onRejected = options.onRejected;
+  }
+
+  setTokens(tokens: ReadonlyMap<string, string>): void {
+    this.tokens.clear();
+    for (const [id, token] of tokens) this.tokens.set(id, token);
+    // a device whose token changed reconnects with the new one; one no longer named stops
+    for (const link of [...this.links.values()]) if (this.tokenOf(link.deviceId) !== link.token) this.closeLink(link);
+    for (const [id, token] of this.tokens) if (!this.links.has(id)) this.openLink(id, token);
+  }
+
+  forgetToken(deviceId: string): void {
+    this.tokens.delete(deviceId);
+    const link = this.links.get(deviceId);
+    if (link) this.closeLink(link);
+  }
+
+  enqueue(readings: readonly SignedReadingWithoutToken[]): void {
+    const touched = new Set<DeviceLink>();
+    for (const r of readings) {
+      let link = this.links.get(r.deviceId);
+      if (!link) {
+        const token = this.tokenOf(r.deviceId);
+        if (token === undefined) {
+          this.totals.withoutToken++;
+          continue;
+        }
+        link = this.openLink(r.deviceId, token);
+      }
+      if (link.state === 'refused') {
+        this.totals.rejected++;
+        continue;
+      }
+      link.pending.push(r);
+      if (link.pending.length > this.opts.maxPendingPerDevice) {
+        link.pending.shift();
+        this.totals.dropped++;
+      }
+      touched.add(link);
+    }
+    for (const link of touched) this.publishReady(link);
+  }
+
+  stats(): MqttGatewayStats {
+    let pendingReadings = 0;
+    let pendingDevices = 0;
+    let connected = 0;
+    for (const link of this.links.values()) {
+      const n = link.pending.length + link.inflight;
+      pendingReadings += n;
+      if (n > 0) pendingDevices++;
+      if (link.state === 'connected') connected++;
+    }
+    // "batches" has no meaning per reading: it counts devices with something waiting
+    return { ...this.totals, pendingBatches: pendingDevices, pendingReadings, devices: this.links.size, connected };
+  }
+
+  /** Open the connections (through the ramp) and the status line. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.kickConnectRamp();
+    if (this.opts.statusIntervalMs > 0) {
+      this.lastStatus = { ts: Date.now(), sent: 0, rejected: 0, dropped: 0 };
+      this.statusTimer = setInterval(() => this.log(this.statusLine()), this.opts.statusIntervalMs);
+      this.statusTimer.unref?.();
+    }
+  }
+
+  /**
+   * Resolves once any device is connected (CONNACK accepted), or after `timeoutMs` with the reason
+   * none was (the last connection error, e.g. ECONNREFUSED, or no CONNACK) — the "does the server
+   * offer MQTT" question of `--protocol auto`. A refused TCP connect does not end the wait early:
+   * the server's broker may start listening a moment after its HTTP port answers.
+   */
+  async waitForFirstConnect(timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (this.everConnected) return { ok: true };
+    if (this.links.size === 0) return { ok: false, reason: 'no device with a token to connect with' };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const connected = await new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      this.firstConnectWaiters.push(resolve);
+    });
+    clearTimeout(timer);
+    if (connected) return { ok: true };
+    return { ok: false, reason: this.lastError ?? `no CONNACK from ${this.opts.url} within ${timeoutMs} ms` };
+  }
+
+  async stop(drainMs = 0): Promise<void> {
+    if (drainMs > 0 && this.running) {
+      const deadline = Date.now() + drainMs;
+      while (this.stats().pendingReadings > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
+    this.running = false;
+    if (this.connectTimer) clearInterval(this.connectTimer);
+    this.connectTimer = undefined;
+    this.connectQueue = [];
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.statusTimer = undefined;
+    // a device switched off cleanly says so and disconnects (no will); the rest are cut after the grace period
+    const goodbyes = [...this.links.values()]
+      .filter((l) => l.state === 'connected' && l.client)
+      .map(
+        (l) =>
+          new Promise<void>((resolve) => {
+            const client = l.client!;
+            client.publish(statusTopic(l.deviceId), STATUS_OFFLINE_PAYLOAD, { qos: 1, retain: false }, () => client.end(false, {}, () => resolve()));
+          }),
+      );
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(goodbyes), new Promise<void>((r) => (grace = setTimeout(r, this.opts.stopGraceMs)))]);
+    clearTimeout(grace);
+    for (const link of [...this.links.values()]) this.closeLink(link);
+  }
+
+  statusLine(nowTs = Date.now()): string {
+    const s = this.stats();
+    const dtS = Math.max(0.001, (nowTs - this.lastStatus.ts) / 1000);
+    const line =
+      `[devices] mqtt ${s.connected}/${s.devices} connected, ${((s.sent - this.lastStatus.sent) / dtS).toFixed(1)} readings/s sent, ` +
+      `${s.rejected - this.lastStatus.rejected} rejected, ${s.dropped - this.lastStatus.dropped} dropped ` +
+      `(totals: sent ${s.sent}, accepted ${s.accepted}, rejected ${s.rejected}, dropped ${s.dropped}, connection failures ${s.failedAttempts}; pending ${s.pendingReadings})`;
+    this.lastStatus = { ts: nowTs, sent: s.sent, rejected: s.rejected, dropped: s.dropped };
+    return line;
+  }
+
+  private tokenOf(deviceId: string): string | undefined {
+    let t = this.tokens.get(deviceId);
+    if (!t && this.opts.deviceSecret !== undefined) {
+      t = deviceToken(this.opts.deviceSecret, deviceId);
+      this.tokens.set(deviceId, t);
+    }
+    return t;
+  }
+
+  private openLink(deviceId: string, token: string): DeviceLink {
+    const link: DeviceLink = { deviceId, token, state: 'waiting', pending: [], inflight: 0, failures: 0, open: true };
+    this.links.set(deviceId, link);
+    this.connectQueue.push(link);
+    if (this.running) this.kickConnectRamp();
+    return link;
+  }
+
+  /** Readings still queued or in flight on a closed link are counted as dropped. */
+  private closeLink(link: DeviceLink): void {
+    if (!link.open) return;
+    link.open = false;
+    this.links.delete(link.deviceId);
+    this.totals.dropped += link.pending.length + link.inflight;
+    link.pending = [];
+    link.inflight = 0;
+    // force: no DISCONNECT, so the broker publishes the will (the device is gone); a stop says goodbye first
+    link.client?.end(true);
+    link.client = undefined;
+  }
+
+  private kickConnectRamp(): void {
+    if (this.connectTimer || this.connectQueue.length === 0) return;
+    const perTick = Math.max(1, Math.ceil((this.opts.connectRatePerS * CONNECT_TICK_MS) / 1000));
+    const tick = () => {
+      for (let i = 0; i < perTick && this.connectQueue.length > 0; i++) {
+        const link = this.connectQueue.shift()!;
+        if (link.open && link.state === 'waiting') this.connectLink(link);
+      }
+      if (this.connectQueue.length === 0 && this.connectTimer) {
+        clearInterval(this.connectTimer);
+        this.connectTimer = undefined;
+      }
+    };
+    this.connectTimer = setInterval(tick, CONNECT_TICK_MS);
+    tick();
+  }
+
+  private connectLink(link: DeviceLink): void {
+    const { deviceId } = link;
+    const options: IClientOptions = {
+      clientId: `ioc-sim-${deviceId}`,
+      username: deviceId,
+      password: link.token,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: this.opts.keepaliveS,
+      connectTimeout: this.opts.connectTimeoutMs,
+      reconnectPeriod: backoffMs(this.opts.reconnectBaseMs, this.opts.reconnectMaxMs, 1),
+      // a refusal other than bad credentials (e.g. server unavailable) is retried with back-off
+      reconnectOnConnackError: true,
+      resubscribe: false,
+      queueQoSZero: false,
+      will: { topic: statusTopic(deviceId), payload: Buffer.from(STATUS_OFFLINE_PAYLOAD), qos: 1, retain: false },
+    };
+    link.state = 'connecting';
+    const client = connect(this.opts.url, options);
+    link.client = client;
+    client.on('connect', () => {
+      if (!link.open) return;
+      link.state = 'connected';
+      link.failures = 0;
+      client.options.reconnectPeriod = backoffMs(this.opts.reconnectBaseMs, this.opts.reconnectMaxMs, 1);
+      client.publish(statusTopic(deviceId), STATUS_ONLINE_PAYLOAD, { qos: 1, retain: false });
+      this.noteFirstConnect();
+      this.publishReady(link);
+    });
+    // mqtt.js reconnects every `reconnectPeriod`; raising it before each attempt makes that a back-off
+    client.on('reconnect', () => {
+      if (!link.open) return;
+      link.failures++;
+      client.options.reconnectPeriod = backoffMs(this.opts.reconnectBaseMs, this.opts.reconnectMaxMs, link.failures + 1);
+    });
+    client.on('close', () => {
+      // a stopping gateway closes its connections on purpose: no failure
+      if (!link.open || !this.running || link.state === 'refused') return;
+      this.totals.failedAttempts++;
+      if (link.state === 'connected')
+        this.logLimited('lost', `[devices] mqtt connection of ${deviceId} to ${this.opts.url} lost; reconnecting with back-off`);
+      link.state = 'connecting';
+    });
+    client.on('error', (err: Error & { code?: string | number }) => {
+      if (!link.open) return;
+      if (typeof err.code === 'number' && AUTH_REFUSED_CODES.has(err.code)) return this.refuse(link, err.message);
+      this.lastError = `${this.opts.url}: ${err.message}`;
+      this.logLimited('error', `[devices] mqtt ${this.lastError}; retrying with back-off`);
+    });
+  }
+
+  /** Wrong credentials: stop this device (its queue counts as rejected) and tell the caller. */
+  private refuse(link: DeviceLink, message: string): void {
+    link.state = 'refused';
+    this.lastError = `${this.opts.url} refused the CONNECT of ${link.deviceId} (${message})`;
+    this.logLimited('refused', `[devices] mqtt: ${this.lastError}; not retried with this token`);
+    this.totals.rejected += link.pending.length + link.inflight;
+    link.pending = [];
+    link.inflight = 0;
+    link.client?.end(true);
+    link.client = undefined;
+    this.onRejected?.(link.deviceId, 'E_UNAUTHORIZED');
+  }
+
+  private noteFirstConnect(): void {
+    if (this.everConnected) return;
+    this.everConnected = true;
+    for (const w of this.firstConnectWaiters.splice(0)) w(true);
+  }
+
+  /** Publish waiting readings while the connection is up and the in-flight window has room. */
+  private publishReady(link: DeviceLink): void {
+    const client = link.client;
+    if (!client || link.state !== 'connected') return;
+    while (link.pending.length > 0 && link.inflight < this.opts.maxInflightPerDevice) {
+      const r = link.pending.shift()!;
+      const payload = this.opts.tokenInPayload ? { ...r, token: link.token } : r;
+      link.inflight++;
+      this.totals.sent++;
+      client.publish(telemetryTopic(link.deviceId), JSON.stringify(payload), { qos: 1, retain: false }, (err) => {
+        // a closed link already counted what it had in flight
+        if (!link.open || link.client !== client) return;
+        link.inflight--;
+        if (err) this.totals.dropped++;
+        else this.totals.accepted++;
+        this.publishReady(link);
+      });
+    }
+  }
+
+  /** Avoid flooding the log with the same trouble from every device and every retry. */
+  private logLimited(kind: string, line: string): void {
+    const now = Date.now();
+    const gate = this.logGate.get(kind);
+    if (gate && now - gate.ts < LOG_EVERY_MS) {
+      gate.held++;
+      return;
+    }
+    this.log(gate && gate.held > 0 ? `${line} (+${gate.held} similar)` : line);
+    this.logGate.set(kind, { ts: now, held: 0 });
+  }
+}

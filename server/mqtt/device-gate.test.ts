@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { IngestResult } from '../../scenes/protocol';
+import type { AuthEntry } from '../guard';
+import { createLogger } from '../logger';
+import { MqttDeviceGate, type MqttGateDeps } from './device-gate';
+import type { MqttVerdict } from './payloads';
+import { statusTopic, telemetryTopic } from './topics';
+
+const TOKEN = 'k'.repeat(43);
+const OK: IngestResult = { accepted: 1, duplicates: 0, outOfOrder: 0, rejected: [] };
+
+function rig(answer: () => IngestResult = () => OK) {
+  let now = 1_000;
+  let tokenValid = true;
+  const counted: MqttVerdict[] = [];
+  const offline: string[] = [];
+  const logged: string[] = [];
+  const failures = new Map<string, number>();
+  const log = createLogger('silent');
+  log.warn = ((...args: unknown[]) => {
+    logged.push(String(args.find((a) => typeof a === 'string')));
+  }) as typeof log.warn;
+  const deps: MqttGateDeps = {
+    devices: { has: (id) => id === 'dev-1' || id === 'dev-2' },
+    verifier: { verify: (_id, token) => tokenValid && token === TOKEN },
+    ingest: { ingest: async () => answer() },
+    guard: {
+      authBlocked: (e: AuthEntry, s: string) => ((failures.get(`${e}:${s}`) ?? 0) >= 2 ? { code: 'E_RATE_LIMIT' } : null),
+      noteAuthFailure: (e: AuthEntry, s: string) => void failures.set(`${e}:${s}`, (failures.get(`${e}:${s}`) ?? 0) + 1),
+    },
+    markOffline: (id) => void offline.push(id),
+    count: (v) => void counted.push(v),
+    log,
+    limits: { maxPayloadBytes: 1024, maxDepth: 8, maxReadings: 10, logIntervalMs: 10_000 },
+    now: () => now,
+  };
+  const gate = new MqttDeviceGate(deps);
+  const conn = {};
+  return {
+    gate,
+    conn,
+    counted,
+    offline,
+    logged,
+    advance: (ms: number) => (now += ms),
+    revoke: () => (tokenValid = false),
+    connect: () => gate.authenticate(conn, '10.0.0.1', 'dev-1', Buffer.from(TOKEN)),
+  };
+}
+
+const reading = (seq: number) => JSON.stringify({ ts: 1, seq, metrics: { strain: 1 } });
+
+describe('MQTT device gate', () => {
+  it('accepts CONNECT only with a known device and its token, and throttles a failing source', () => {
+    const r = rig();
+    expect(r.gate.authenticate({}, '10.0.0.9', 'dev-1', 'wrong')).toBe('bad_credentials');
+    expect(r.gate.authenticate({}, '10.0.0.9', 'ghost', TOKEN)).toBe('bad_credentials');
+    expect(r.gate.authenticate({}, '10.0.0.9', 'dev-1', TOKEN)).toBe('throttled');
+    expect(r.connect()).toBe('accepted');
+    expect(r.gate.deviceOf(r.conn)).toBe('dev-1');
+  });
+
+  it('withholds the acknowledgement of QoS 1 telemetry that ingest answered E_UNAVAILABLE, but not of QoS 0', async () => {
+    const r = rig(() => ({ ...OK, accepted: 0, rejected: [{ index: 0, code: 'E_UNAVAILABLE', message: 'full' }] }));
+    r.connect();
+    expect(await r.gate.publish(r.conn, { topic: telemetryTopic('dev-1'), payload: reading(1), qos: 1, retain: false })).toBe('refuse');
+    expect(r.counted).toEqual(['unavailable']);
+    // the server ends that connection: its last will is not a device dying
+    expect(await r.gate.publish(r.conn, { topic: statusTopic('dev-1'), payload: '{"online":false}', qos: 1, retain: false })).toBe('refuse');
+    expect(r.offline).toEqual([]);
+    const qos0 = {};
+    r.gate.authenticate(qos0, '10.0.0.1', 'dev-1', TOKEN);
+    expect(await r.gate.publish(qos0, { topic: telemetryTopic('dev-1'), payload: reading(2), qos: 0, retain: false })).toBe('ack');
+    expect(r.counted).toEqual(['unavailable', 'unavailable']);
+  });
+
+  it('closes a connection whose token stopped holding, and only drops other invalid readings', async () => {
+    const r = rig(() => ({ ...OK, accepted: 0, rejected: [{ index: 0, code: 'E_UNAUTHORIZED', message: 'bad token' }] }));
+    r.connect();
+    expect(await r.gate.publish(r.conn, { topic: telemetryTopic('dev-1'), payload: reading(1), qos: 1, retain: false })).toBe('ack');
+    r.revoke();
+    expect(await r.gate.publish(r.conn, { topic: telemetryTopic('dev-1'), payload: reading(2), qos: 1, retain: false })).toBe('refuse');
+    expect(r.counted).toEqual(['invalid', 'invalid']);
+  });
+
+  it('handles nothing for a connection it does not know, nor after close()', async () => {
+    const r = rig();
+    expect(await r.gate.publish(null, { topic: statusTopic('dev-1'), payload: '{"online":false}', qos: 1, retain: false })).toBe('refuse');
+    expect(await r.gate.publish({}, { topic: statusTopic('dev-1'), payload: '{"online":false}', qos: 1, retain: false })).toBe('refuse');
+    r.connect();
+    r.gate.close();
+    expect(await r.gate.publish(r.conn, { topic: statusTopic('dev-1'), payload: '{"online":false}', qos: 1, retain: false })).toBe('refuse');
+    expect(r.offline).toEqual([]);
+  });
+
+  it('logs at most one line per verdict per interval', async () => {
+    const r = rig();
+    r.connect();
+    for (let i = 0; i < 5; i++) await r.gate.publish(r.conn, { topic: 'elsewhere', payload: 'x', qos: 0, retain: false });
+    await r.gate.publish(r.conn, { topic: telemetryTopic('dev-2'), payload: reading(1), qos: 0, retain: false });
+    expect(r.logged.filter((l) => l.includes('unknown_topic'))).toHaveLength(1);
+    expect(r.logged.filter((l) => l.includes('foreign_topic'))).toHaveLength(1);
+    r.advance(10_000);
+    await r.gate.publish(r.conn, { topic: 'elsewhere', payload: 'x', qos: 0, retain: false });
+    expect(r.logged.filter((l) => l.includes('unknown_topic'))).toHaveLength(2);
+    expect(r.counted.filter((v) => v === 'unknown_topic')).toHaveLength(6);
+  });
+});
