@@ -23,6 +23,7 @@ import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolveCliConfig, waitForServer, type SimulatorCliConfig } from './cli-config';
+import { stopWithSupervisor } from '../server/supervised';
 import { DRILLS, DRILL_NAMES, isDrillName, type DrillName } from './drills';
 import { HandlerSimulator } from './handler-sim';
 import { adoptDevice, registerDemoDevices, RegistryFleetSource, type SimulatedFleet } from './registry-fleet';
@@ -232,6 +233,10 @@ async function main(): Promise<void> {
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWithSupervisor(() => {
+    console.error('[devices] the npm start supervisor is gone: stopping');
+    stop();
+  });
   await runFleet(resolved.config, { handlers: !values['no-handlers'], drill: values.drill as DrillName | undefined, signal: abort.signal });
   process.exit(process.exitCode ?? 0);
 }

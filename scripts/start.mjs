@@ -54,7 +54,8 @@ function supervise(name, command, args, { env = {}, beforeRestart } = {}) {
     if (stopping) return;
     unit.starts++;
     const startedAt = Date.now();
-    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    // IOC_SUPERVISOR_PID: the children stop by themselves when this process is gone (server/supervised.ts)
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env, IOC_SUPERVISOR_PID: String(process.pid) } });
     unit.child = child;
     console.log(`[supervisor] started ${name} pid=${child.pid} n=${unit.starts}`);
     child.on('error', (err) => console.error(`[supervisor] ${name} could not be started: ${err.message}`));

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { startIocServer } from './app';
 import { createLogger, type Logger } from './logger';
+import { stopWithSupervisor } from './supervised';
 import { resolveServerSecrets } from './security/local-secrets';
 
 /** Exit code after an uncaught exception or unhandled rejection (sysexits EX_SOFTWARE). */
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  stopWithSupervisor(() => stop('supervisor gone'));
 }
 
 main().catch((err: unknown) => {

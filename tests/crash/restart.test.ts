@@ -284,4 +284,40 @@ describe('npm start supervisor', () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    'stops the server and the devices by themselves when the supervisor itself is killed with SIGKILL',
+    async (ctx) => {
+      if (!redis) return ctx.skip();
+      const port = await freePort();
+      const sup = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
+        cwd: root,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          REDIS_URL: redis.url,
+          IOC_STORE: 'redis',
+          IOC_REDIS_PREFIX: 'crash-supervisor-orphans',
+          IOC_DEMO_DEVICES: String(FLEET_SIZE),
+          IOC_MOCK_CONTROL_PORT: '0',
+          IOC_LOG_LEVEL: 'warn',
+        },
+      });
+      supervisor = sup;
+      let out = '';
+      sup.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      sup.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      const started = (name: string) => Number(new RegExp(`\\[supervisor\\] started ${name} pid=(\\d+)`).exec(out)?.[1] ?? NaN);
+      await waitUntil('server and devices started', () => Number.isInteger(started('server')) && Number.isInteger(started('mock-devices')));
+      await waitUntil('devices streaming', () => out.includes('streaming readings'));
+      const children = [started('server'), started('mock-devices')];
+      process.kill(sup.pid!, 'SIGKILL');
+      for (const pid of children) await waitUntil(`pid ${pid} gone after its supervisor`, () => !alive(pid));
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
