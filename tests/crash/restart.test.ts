@@ -215,10 +215,11 @@ describe('process-level last resort', () => {
 });
 
 describe('npm start supervisor', () => {
-  let supervisor: ChildProcess | undefined;
+  const supervisors: ChildProcess[] = [];
   afterAll(() => {
     // a failed run must not leave the supervised server and devices behind: kill the whole group
-    if (supervisor?.pid !== undefined && supervisor.exitCode === null) {
+    for (const supervisor of supervisors) {
+      if (supervisor.pid === undefined || supervisor.exitCode !== null) continue;
       try {
         process.kill(-supervisor.pid, 'SIGKILL');
       } catch {
@@ -227,39 +228,43 @@ describe('npm start supervisor', () => {
     }
   });
 
+  /** `npm start`'s supervisor on a free port and its own Redis prefix; `starts(name)` = the pids it printed for that child. */
+  async function startSupervisor(prefix: string) {
+    const port = await freePort();
+    const sup = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
+      cwd: root,
+      // its own process group, so cleanup can reach the children even if the supervisor is gone
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        REDIS_URL: redis!.url,
+        IOC_STORE: 'redis',
+        IOC_REDIS_PREFIX: prefix,
+        IOC_DEMO_DEVICES: String(FLEET_SIZE),
+        IOC_MOCK_CONTROL_PORT: '0',
+        IOC_LOG_LEVEL: 'warn',
+      },
+    });
+    supervisors.push(sup);
+    let out = '';
+    sup.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    sup.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const starts = (name: string) =>
+      [...out.matchAll(new RegExp(`\\[supervisor\\] started ${name} pid=(\\d+) n=(\\d+)`, 'g'))].map((m) => Number(m[1]));
+    await waitUntil('server and devices started', () => starts('server').length === 1 && starts('mock-devices').length === 1);
+    await waitUntil('devices streaming', () => out.includes('streaming readings'));
+    return { sup, url: `http://127.0.0.1:${port}`, starts, output: () => out };
+  }
+
   it(
     'restarts a killed server while the simulated devices keep running, restarts killed devices, and stops everything on SIGTERM',
     async (ctx) => {
       if (!redis) return ctx.skip();
-      const port = await freePort();
-      const sup = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
-        cwd: root,
-        // its own process group, so cleanup can reach the children even if the supervisor is gone
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          REDIS_URL: redis.url,
-          IOC_STORE: 'redis',
-          IOC_REDIS_PREFIX: 'crash-supervisor',
-          IOC_DEMO_DEVICES: String(FLEET_SIZE),
-          IOC_MOCK_CONTROL_PORT: '0',
-          IOC_LOG_LEVEL: 'warn',
-        },
-      });
-      supervisor = sup;
-      let out = '';
-      sup.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      sup.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      const starts = (name: string) =>
-        [...out.matchAll(new RegExp(`\\[supervisor\\] started ${name} pid=(\\d+) n=(\\d+)`, 'g'))].map((m) => Number(m[1]));
-      const url = `http://127.0.0.1:${port}`;
-
-      await waitUntil('server and devices started', () => starts('server').length === 1 && starts('mock-devices').length === 1);
-      await waitUntil('devices streaming', () => out.includes('streaming readings'));
+      const { sup, url, starts, output } = await startSupervisor('crash-supervisor');
       const [serverPid] = starts('server');
       const [devicesPid] = starts('mock-devices');
 
@@ -270,7 +275,7 @@ describe('npm start supervisor', () => {
       expect(alive(serverPid)).toBe(false);
       expect(starts('mock-devices')).toEqual([devicesPid]);
       expect(alive(devicesPid)).toBe(true);
-      expect(out).toMatch(/!!! \[supervisor\] server \(pid \d+\) exited \(SIGKILL\)/);
+      expect(output()).toMatch(/!!! \[supervisor\] server \(pid \d+\) exited \(SIGKILL\)/);
 
       // the devices are supervised too, and their restart leaves the server alone
       process.kill(devicesPid, 'SIGKILL');
@@ -289,32 +294,8 @@ describe('npm start supervisor', () => {
     'stops the server and the devices by themselves when the supervisor itself is killed with SIGKILL',
     async (ctx) => {
       if (!redis) return ctx.skip();
-      const port = await freePort();
-      const sup = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
-        cwd: root,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          REDIS_URL: redis.url,
-          IOC_STORE: 'redis',
-          IOC_REDIS_PREFIX: 'crash-supervisor-orphans',
-          IOC_DEMO_DEVICES: String(FLEET_SIZE),
-          IOC_MOCK_CONTROL_PORT: '0',
-          IOC_LOG_LEVEL: 'warn',
-        },
-      });
-      supervisor = sup;
-      let out = '';
-      sup.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      sup.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      const started = (name: string) => Number(new RegExp(`\\[supervisor\\] started ${name} pid=(\\d+)`).exec(out)?.[1] ?? NaN);
-      await waitUntil('server and devices started', () => Number.isInteger(started('server')) && Number.isInteger(started('mock-devices')));
-      await waitUntil('devices streaming', () => out.includes('streaming readings'));
-      const children = [started('server'), started('mock-devices')];
+      const { sup, starts } = await startSupervisor('crash-supervisor-orphans');
+      const children = [starts('server')[0]!, starts('mock-devices')[0]!];
       process.kill(sup.pid!, 'SIGKILL');
       for (const pid of children) await waitUntil(`pid ${pid} gone after its supervisor`, () => !alive(pid));
     },
