@@ -4,7 +4,7 @@
  * Starts a throwaway redis-server, the City IOC server in its own process, and load generators
  * in their own processes; measures against peers run on the same machine in the same run; prints
  * a table and one JSON line; writes bench/results/latest.json and a dated copy.
- * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, flood, restart, registry, soak.
+ * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, flood, restart, registry, mqtt, mqtt-connections, soak.
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -29,11 +29,27 @@ import type { DispatchRunResult } from './dispatch-process';
 import { median, probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
 import { runRenderBench, type RenderBenchResult } from './render-bench';
 import { measureImport, type ImportBenchResult } from './registry-bench';
+import { measureMqttIngest, type MqttBenchContext } from './mqtt-bench';
+import { measureMqttConnections } from './mqtt-connections';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const DEMO_PASSWORD = 'ioc-demo-2026';
-const PARTS = ['xadd', 'ingest', 'alarm', 'fanout', 'bytes', 'concurrency', 'render', 'flood', 'restart', 'registry', 'soak'] as const;
+const PARTS = [
+  'xadd',
+  'ingest',
+  'alarm',
+  'fanout',
+  'bytes',
+  'concurrency',
+  'render',
+  'flood',
+  'restart',
+  'registry',
+  'mqtt',
+  'mqtt-connections',
+  'soak',
+] as const;
 type Part = (typeof PARTS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -1294,6 +1310,27 @@ async function measureSoak(minutes: number): Promise<void> {
   await stopAll([ingest, ...swarms, server]);
 }
 
+/** The helpers the MQTT parts (bench/mqtt-bench.ts, bench/mqtt-connections.ts) run with. */
+function mqttContext(): MqttBenchContext {
+  return {
+    quick,
+    P,
+    store: redis ? 'redis' : 'memory',
+    spawn,
+    startServer,
+    startSwarms,
+    swarmReports,
+    resetSwarms,
+    cpuWindow,
+    login,
+    stopAll,
+    set,
+    rows,
+    cpuByPhase,
+    log,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // main
 
@@ -1435,6 +1472,8 @@ async function main(): Promise<void> {
       });
     }
     if (enabled('registry')) await settled().then(measureRegistry);
+    if (enabled('mqtt')) await settled().then(() => measureMqttIngest(mqttContext(), true));
+    if (enabled('mqtt-connections')) await settled().then(() => measureMqttConnections(mqttContext()));
     if (enabled('soak')) await settled().then(() => measureSoak(soakMinutes || 1));
   } finally {
     await Promise.all(retiring);
@@ -1460,6 +1499,11 @@ async function main(): Promise<void> {
     'render_rebuild_peer_ms',
     'registry_import_devices_per_s',
     'registry_ingest_slowdown',
+    'mqtt_embedded_readings_per_s',
+    'mqtt_peer_readings_per_s',
+    'mqtt_http_readings_per_s',
+    'mqtt_command_p99_ms',
+    'mqtt_connections',
   ]) {
     if (!(k in results)) set(k, null, only ? 'part not run (--only)' : 'not measured');
   }
@@ -1475,6 +1519,10 @@ async function main(): Promise<void> {
       render_update_ms: 'ms per frame',
       registry_import_devices_per_s: 'devices/s (CSV import through the REST API)',
       registry_ingest_slowdown: 'ceiling with the base registry / ceiling with the large one (×)',
+      mqtt_embedded_readings_per_s: 'readings/s (1 reading per QoS 1 message)',
+      mqtt_peer_readings_per_s: 'messages/s received by a bare mqtt subscriber',
+      mqtt_command_p99_ms: 'ms',
+      mqtt_heap_bytes_per_connection: 'B',
     },
     notes,
     cpu_percent_by_phase: cpuByPhase,

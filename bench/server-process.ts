@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeHeapSnapshot } from 'node:v8';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { loadConfig } from '../server/config';
+import { loadConfig, type ServerConfig } from '../server/config';
 import { startIocServer, type IocServer } from '../server/app';
 import { createLogger } from '../server/logger';
 import { MemoryStore } from '../server/store/memory-store';
@@ -38,6 +38,10 @@ export interface ServerProcessOptions {
    * spreads tens of thousands of readings/s over the fleet, many times each device's catalogue rate
    */
   ingestLimits?: 'default' | 'raised';
+  /** extra environment for loadConfig (MQTT benchmark: IOC_MQTT_URL, …) */
+  env?: Record<string, string>;
+  /** extra config overrides (MQTT benchmark: `{ mqttPort: 0, mqttPortExplicit: true }`, raised connect limits) */
+  config?: Partial<ServerConfig>;
 }
 
 /** Rate-limit settings of a 'raised' bench server (the limiter still runs, at no practical limit). */
@@ -74,7 +78,7 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 const config = loadConfig(
-  { NODE_ENV: 'test', IOC_LOG_LEVEL: 'silent' },
+  { NODE_ENV: 'test', IOC_LOG_LEVEL: 'silent', ...opts.env },
   {
     port: 0,
     host: '127.0.0.1',
@@ -83,6 +87,7 @@ const config = loadConfig(
     clientDist: opts.clientDist ?? null,
     redisPrefix: opts.redisPrefix ?? 'bench',
     ...(opts.ingestLimits === 'default' ? {} : RAISED_INGEST_LIMITS),
+    ...opts.config,
   },
 );
 const store = opts.store === 'redis' ? new RedisStore(opts.redisUrl!, { prefix: opts.redisPrefix ?? 'bench' }) : new MemoryStore({ prefix: 'bench' });
@@ -158,4 +163,4 @@ const rpc = serveRpc(
 );
 
 process.stdout.write(`BENCH_SERVER_PORT=${server.port}\n`);
-rpc.ready({ port: server.port, url: server.url, store: server.store.kind });
+rpc.ready({ port: server.port, url: server.url, store: server.store.kind, mqttPort: server.mqttPort });

@@ -16,9 +16,10 @@ import { deviceToken, DEV_DEVICE_SECRET } from '../server/device-token';
 import { startTestServer } from '../server/test/helpers';
 import { resolveCliConfig } from './cli-config';
 import { runFleet } from './main';
-import { telemetryTopic } from './mqtt-gateway';
+import { commandsAckTopic, commandsTopic, telemetryTopic } from './mqtt-gateway';
 
-const FLEET = generateFleet({ count: 12, seed: 5 });
+// 40 devices of seed 5 include a pump station and a door sensor (the remote-control test)
+const FLEET = generateFleet({ count: 40, seed: 5 });
 
 let dir: string;
 let server: IocServer;
@@ -75,4 +76,79 @@ it("runs the fleet over MQTT: one connection per registry device with its token,
   expect(telemetryTopic(FLEET[0].id)).toBe(`ioc/v1/${FLEET[0].id}/telemetry`);
   expect(logs.join('\n')).toMatch(/speaking MQTT to mqtt:\/\/127\.0\.0\.1/);
   expect(logs.at(-1)).toMatch(/stopped: \[devices\] mqtt .*accepted [1-9]/);
+});
+
+it('obeys commands over MQTT: a pump starts (a fresh reading with running = 1, then the ack), a door releases; over HTTP it says commands cannot reach', async () => {
+  const pump = FLEET.find((d) => d.kind === 'pump-station')!;
+  const door = FLEET.find((d) => d.kind === 'door-sensor')!;
+  const broker = await Aedes.createBroker({
+    authenticate: (_client, username, password, done) => done(null, !!username && password?.toString() === deviceToken(DEV_DEVICE_SECRET, username)),
+  });
+  const seen: { topic: string; body: Record<string, unknown> }[] = [];
+  const subscribed = new Set<string>();
+  broker.on('subscribe', (subs) => subs.forEach((s) => subscribed.add(s.topic)));
+  broker.on('publish', (packet) => {
+    if (/^ioc\/v1\/[^/]+\/(telemetry|commands\/ack)$/.test(packet.topic))
+      seen.push({ topic: packet.topic, body: JSON.parse(packet.payload.toString()) as Record<string, unknown> });
+  });
+  const tcp = createServer(broker.handle);
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  const mqttUrl = `mqtt://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+  const cfg = resolveCliConfig(
+    { server: server.url, rate: '1', 'control-port': '0', protocol: 'mqtt', 'mqtt-url': mqttUrl },
+    { NODE_ENV: 'test', IOC_SIM_TOKENS_FILE: join(dir, 'tokens.json') },
+  );
+  if (!cfg.ok) throw new Error(cfg.error.message);
+  const logs: string[] = [];
+  const abort = new AbortController();
+  const running = runFleet(cfg.config, { handlers: false, signal: abort.signal, log: (l) => logs.push(l) });
+  const until = async (what: string, cond: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; logs:\n${logs.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const send = (deviceId: string, commandId: string, name: string) =>
+    new Promise<void>((resolve) => {
+      const now = Date.now();
+      const body = { commandId, deviceId, name, params: {}, issuedAt: now, expiresAt: now + 10_000 };
+      broker.publish(
+        { cmd: 'publish', topic: commandsTopic(deviceId), payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false, dup: false },
+        () => resolve(),
+      );
+    });
+  try {
+    await until('pump and door subscribed', () => subscribed.has(commandsTopic(pump.id)) && subscribed.has(commandsTopic(door.id)));
+    await send(pump.id, 'c-pump', 'start');
+    await send(door.id, 'c-door', 'release');
+    await until('both acked', () => seen.filter((s) => s.topic.endsWith('/ack')).length === 2);
+    const ofPump = seen.filter((s) => s.topic === telemetryTopic(pump.id) || s.topic === commandsAckTopic(pump.id));
+    // the reading with the effect comes before the ack
+    expect(ofPump.at(-1)).toMatchObject({ topic: commandsAckTopic(pump.id), body: { commandId: 'c-pump', status: 'ok' } });
+    expect(ofPump.at(-2)).toMatchObject({ topic: telemetryTopic(pump.id), body: { metrics: { running: 1 } } });
+    expect(seen.find((s) => s.topic === commandsAckTopic(door.id))).toMatchObject({ body: { commandId: 'c-door', status: 'ok' } });
+    expect(seen.filter((s) => s.topic === telemetryTopic(door.id)).at(-1)).toMatchObject({ body: { metrics: { released: 1 } } });
+    expect(logs.join('\n')).toMatch(new RegExp(`${pump.id}: command start \\(c-pump\\) obeyed`));
+  } finally {
+    abort.abort();
+    await running;
+    await new Promise<void>((r) => broker.close(() => r()));
+    tcp.close();
+  }
+
+  // over HTTP the simulator says once that commands cannot reach its devices
+  const http = resolveCliConfig(
+    { server: server.url, rate: '1', 'control-port': '0', protocol: 'http' },
+    { NODE_ENV: 'test', IOC_SIM_TOKENS_FILE: join(dir, 'tokens.json') },
+  );
+  if (!http.ok) throw new Error(http.error.message);
+  const httpLogs: string[] = [];
+  const stop = new AbortController();
+  const httpRun = runFleet(http.config, { handlers: false, signal: stop.signal, log: (l) => httpLogs.push(l) });
+  const deadline = Date.now() + 20_000;
+  while (!httpLogs.some((l) => /cannot send commands/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  stop.abort();
+  await httpRun;
+  expect(httpLogs.filter((l) => /over HTTP the server cannot send commands/.test(l))).toHaveLength(1);
 });

@@ -18,6 +18,11 @@
  * --no-handlers) moves the demo handlers. It listens on 127.0.0.1:<control port> for
  * `POST /drill/<name>` so `npm run drill` starts drills in THIS simulator (one source of truth
  * for every device's readings). SIGINT/SIGTERM stop it cleanly.
+ *
+ * Remote control: over MQTT each device obeys the server's commands on its command topic
+ * (FleetSimulator.applyCommand: a pump starts or stops, a door releases) and publishes a fresh
+ * reading showing the effect before its ack. HTTP batches have no way down: an HTTP fleet gets no
+ * commands (said once in the log).
  */
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -30,6 +35,7 @@ import { adoptDevice, registerDemoDevices, RegistryFleetSource, type SimulatedFl
 import { RegistryClient } from './registry-client';
 import type { ReadingTransport } from './reading-transport';
 import { FleetSimulator } from './simulator';
+import type { CommandHandler } from './command-inbox';
 import { openTransport } from './transport-choice';
 
 /** How often the simulator is stepped, ms (readings keep their exact due time). */
@@ -116,6 +122,13 @@ export async function runFleet(
   const sim = new FleetSimulator({ fleet: first.fleet, assets: first.assets, seed: config.seed, rateScale: config.rate });
   // set once the transport is chosen; a refusal during the auto probe only resets the registry source
   const chosen: { transport?: ReadingTransport } = {};
+  const onCommand: CommandHandler = (deviceId, message) => {
+    const result = sim.applyCommand(deviceId, message.name, message.params, Date.now());
+    log(
+      `[devices] ${deviceId}: command ${message.name} (${message.commandId}) ` + (result.status === 'ok' ? 'obeyed' : `refused: ${result.message}`),
+    );
+    return result.status === 'ok' ? { status: 'ok', readings: [result.reading] } : result;
+  };
   const opened = await openTransport({
     protocol: config.protocol,
     serverUrl: config.serverUrl,
@@ -123,7 +136,7 @@ export async function runFleet(
     tokens: first.tokens,
     log,
     fetchImpl: opts.fetchImpl,
-    mqtt: { tokenInPayload: config.mqttTokenInPayload },
+    mqtt: { tokenInPayload: config.mqttTokenInPayload, onCommand },
     // a token rotated or revoked, or a device retired meanwhile: stop sending for it until the registry is read again
     onRejected: (deviceId, code) => {
       if (code !== 'E_UNAUTHORIZED' && code !== 'E_NOT_FOUND') return;
@@ -132,6 +145,8 @@ export async function runFleet(
     },
   });
   const client = (chosen.transport = opened.transport);
+  if (opened.protocol === 'http')
+    log('[devices] note: over HTTP the server cannot send commands to these devices (no way down); remote control needs --protocol mqtt');
   const control = startControlServer(config.controlPort, sim, client, log);
   const handlers = opts.handlers
     ? new HandlerSimulator({ serverUrl: config.serverUrl, password: config.demoPassword, seed: config.seed, log })

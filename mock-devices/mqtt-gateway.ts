@@ -15,9 +15,17 @@
  *   from one address) and reconnect with jittered exponential back-off, so a restarted server is not
  *   hit by every device in the same millisecond;
  * - a CONNECT refused for bad credentials is not retried with the same token: `onRejected` tells the
- *   caller (which re-reads the registry), exactly as the HTTP client does for E_UNAUTHORIZED.
+ *   caller (which re-reads the registry), exactly as the HTTP client does for E_UNAUTHORIZED;
+ * - commands: after each CONNACK a device subscribes (QoS 1) to its own `ioc/v1/{deviceId}/commands`
+ *   (clean sessions: nothing survives a reconnect, so it subscribes again each time); each message
+ *   goes through the CommandInbox (validated, expired ones refused, acted on once per command id) and
+ *   its ack is published QoS 1 on `ioc/v1/{deviceId}/commands/ack`. A bad message is logged
+ *   (rate-limited) and ignored; it never takes the gateway down;
+ * - with `tokenInPayload` every payload a device publishes (telemetry, status, its last will, acks)
+ *   carries its token: an external broker does not authenticate devices for the server.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { CommandInbox, type CommandHandler } from './command-inbox';
 import type { Reading } from '../scenes/domain';
 import { deviceToken } from '../server/device-token';
 import type { GatewayStats } from './gateway-client';
@@ -50,8 +58,16 @@ const LOG_EVERY_MS = 10_000;
 export const TOPIC_ROOT = 'ioc/v1';
 export const telemetryTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/telemetry`;
 export const statusTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/status`;
+export const commandsTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/commands`;
+export const commandsAckTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/commands/ack`;
 export const STATUS_ONLINE_PAYLOAD = '{"online":true}';
 export const STATUS_OFFLINE_PAYLOAD = '{"online":false}';
+
+/** `{"online": …}`, with the device token when the broker needs it in the payload. */
+export function statusPayload(online: boolean, token?: string): string {
+  if (token === undefined) return online ? STATUS_ONLINE_PAYLOAD : STATUS_OFFLINE_PAYLOAD;
+  return JSON.stringify({ online, token });
+}
 
 /** CONNACK return codes (3.1.1: 4 bad username or password, 5 not authorised; 5.0: 0x86, 0x87) meaning "wrong credentials". */
 const AUTH_REFUSED_CODES: ReadonlySet<number> = new Set([4, 5, 0x86, 0x87]);
@@ -80,6 +96,22 @@ export interface MqttGatewayOptions {
   log?: (line: string) => void;
   /** a device whose CONNECT was refused for its credentials (code E_UNAUTHORIZED) */
   onRejected?: (deviceId: string, code: string) => void;
+  /** obeys a command from the server (absent: every command is answered `failed`) */
+  onCommand?: CommandHandler;
+}
+
+/** Commands received over the devices' command topics. */
+export interface MqttCommandStats {
+  /** distinct commands answered (ok or failed) */
+  received: number;
+  /** of those, handed to the device's handler (which may still refuse, e.g. a command its kind lacks) */
+  obeyed: number;
+  /** of those, answered `failed` (refused by the device, expired, another device's) */
+  failed: number;
+  /** a command id seen before: the same ack again, not acted on */
+  repeated: number;
+  /** not a valid command message: ignored */
+  invalid: number;
 }
 
 export interface MqttGatewayStats extends GatewayStats {
@@ -87,6 +119,7 @@ export interface MqttGatewayStats extends GatewayStats {
   devices: number;
   /** of those, connected now */
   connected: number;
+  commands: MqttCommandStats;
 }
 
 type LinkState = 'waiting' | 'connecting' | 'connected' | 'refused';
@@ -114,7 +147,7 @@ function backoffMs(base: number, max: number, failures: number): number {
 }
 
 export class MqttGateway implements ReadingTransport {
-  private readonly opts: Required<Omit<MqttGatewayOptions, 'log' | 'onRejected' | 'deviceSecret'>> & { deviceSecret?: string };
+  private readonly opts: Required<Omit<MqttGatewayOptions, 'log' | 'onRejected' | 'deviceSecret' | 'onCommand'>> & { deviceSecret?: string };
   private readonly log: (line: string) => void;
   private readonly onRejected?: (deviceId: string, code: string) => void;
   private readonly tokens = new Map<string, string>();
@@ -134,6 +167,8 @@ export class MqttGateway implements ReadingTransport {
     withoutToken: 0,
     failedAttempts: 0,
   };
+  private readonly commandTotals: MqttCommandStats = { received: 0, obeyed: 0, failed: 0, repeated: 0, invalid: 0 };
+  private readonly inbox: CommandInbox;
   private lastStatus = { ts: Date.now(), sent: 0, rejected: 0, dropped: 0 };
   /** per kind of log line: when it was last printed, and how many were held back since */
   private readonly logGate = new Map<string, { ts: number; held: number }>();
@@ -160,18 +195,24 @@ export class MqttGateway implements ReadingTransport {
     };
     this.log = options.log ?? ((line) => console.log(line));
     this.onRejected = options.onRejected;
+    this.inbox = new CommandInbox(options.onCommand);
   }
 
   setTokens(tokens: ReadonlyMap<string, string>): void {
     this.tokens.clear();
     for (const [id, token] of tokens) this.tokens.set(id, token);
     // a device whose token changed reconnects with the new one; one no longer named stops
-    for (const link of [...this.links.values()]) if (this.tokenOf(link.deviceId) !== link.token) this.closeLink(link);
+    for (const link of [...this.links.values()]) {
+      if (this.tokenOf(link.deviceId) === link.token) continue;
+      this.closeLink(link);
+      if (!this.tokens.has(link.deviceId)) this.inbox.forget(link.deviceId);
+    }
     for (const [id, token] of this.tokens) if (!this.links.has(id)) this.openLink(id, token);
   }
 
   forgetToken(deviceId: string): void {
     this.tokens.delete(deviceId);
+    this.inbox.forget(deviceId);
     const link = this.links.get(deviceId);
     if (link) this.closeLink(link);
   }
@@ -213,7 +254,14 @@ export class MqttGateway implements ReadingTransport {
       if (link.state === 'connected') connected++;
     }
     // "batches" has no meaning per reading: it counts devices with something waiting
-    return { ...this.totals, pendingBatches: pendingDevices, pendingReadings, devices: this.links.size, connected };
+    return {
+      ...this.totals,
+      pendingBatches: pendingDevices,
+      pendingReadings,
+      devices: this.links.size,
+      connected,
+      commands: { ...this.commandTotals },
+    };
   }
 
   /** Open the connections (through the ramp) and the status line. */
@@ -226,6 +274,18 @@ export class MqttGateway implements ReadingTransport {
       this.statusTimer = setInterval(() => this.log(this.statusLine()), this.opts.statusIntervalMs);
       this.statusTimer.unref?.();
     }
+  }
+
+  /**
+   * A network fault on one device's connection (tests, drills): its socket is destroyed without
+   * DISCONNECT, so the broker publishes its last will; the device reconnects with back-off as after
+   * any lost connection. False when the device holds no connection now.
+   */
+  cutConnection(deviceId: string): boolean {
+    const link = this.links.get(deviceId);
+    if (!link?.client || link.state !== 'connected') return false;
+    link.client.stream.destroy();
+    return true;
   }
 
   /**
@@ -265,7 +325,7 @@ export class MqttGateway implements ReadingTransport {
         (l) =>
           new Promise<void>((resolve) => {
             const client = l.client!;
-            client.publish(statusTopic(l.deviceId), STATUS_OFFLINE_PAYLOAD, { qos: 1, retain: false }, () => client.end(false, {}, () => resolve()));
+            client.publish(statusTopic(l.deviceId), this.statusOf(l, false), { qos: 1, retain: false }, () => client.end(false, {}, () => resolve()));
           }),
       );
     let grace: ReturnType<typeof setTimeout> | undefined;
@@ -347,7 +407,7 @@ export class MqttGateway implements ReadingTransport {
       reconnectOnConnackError: true,
       resubscribe: false,
       queueQoSZero: false,
-      will: { topic: statusTopic(deviceId), payload: Buffer.from(STATUS_OFFLINE_PAYLOAD), qos: 1, retain: false },
+      will: { topic: statusTopic(deviceId), payload: Buffer.from(this.statusOf(link, false)), qos: 1, retain: false },
     };
     link.state = 'connecting';
     const client = connect(this.opts.url, options);
@@ -357,9 +417,13 @@ export class MqttGateway implements ReadingTransport {
       link.state = 'connected';
       link.failures = 0;
       client.options.reconnectPeriod = backoffMs(this.opts.reconnectBaseMs, this.opts.reconnectMaxMs, 1);
-      client.publish(statusTopic(deviceId), STATUS_ONLINE_PAYLOAD, { qos: 1, retain: false });
+      client.publish(statusTopic(deviceId), this.statusOf(link, true), { qos: 1, retain: false });
+      this.subscribeCommands(link, client);
       this.noteFirstConnect();
       this.publishReady(link);
+    });
+    client.on('message', (topic, payload) => {
+      if (link.open && link.client === client && topic === commandsTopic(deviceId)) this.onCommandMessage(link, client, payload);
     });
     // mqtt.js reconnects every `reconnectPeriod`; raising it before each attempt makes that a back-off
     client.on('reconnect', () => {
@@ -380,6 +444,43 @@ export class MqttGateway implements ReadingTransport {
       if (typeof err.code === 'number' && AUTH_REFUSED_CODES.has(err.code)) return this.refuse(link, err.message);
       this.lastError = `${this.opts.url}: ${err.message}`;
       this.logLimited('error', `[devices] mqtt ${this.lastError}; retrying with back-off`);
+    });
+  }
+
+  private statusOf(link: DeviceLink, online: boolean): string {
+    return statusPayload(online, this.opts.tokenInPayload ? link.token : undefined);
+  }
+
+  /** Subscribe (again: clean sessions) to the device's own command topic. */
+  private subscribeCommands(link: DeviceLink, client: MqttClient): void {
+    client.subscribe(commandsTopic(link.deviceId), { qos: 1 }, (err, granted) => {
+      if (!link.open || link.client !== client) return;
+      const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('SUBACK refused (0x80)') : undefined);
+      if (refused)
+        this.logLimited('subscribe', `[devices] mqtt: ${link.deviceId} cannot subscribe to its commands (${refused.message}); it receives none`);
+    });
+  }
+
+  /** One message on a device's command topic: decide (inbox) and publish the ack. */
+  private onCommandMessage(link: DeviceLink, client: MqttClient, payload: Buffer): void {
+    const result = this.inbox.receive(link.deviceId, payload, Date.now());
+    if (result.kind === 'invalid') {
+      this.commandTotals.invalid++;
+      this.logLimited('bad-command', `[devices] mqtt: ignored a bad command message for ${link.deviceId} (${result.reason.slice(0, 200)})`);
+      return;
+    }
+    const { ack } = result;
+    // the effect first: the reading and then the ack go out in this order on the one connection
+    if (result.readings.length > 0) this.enqueue(result.readings);
+    if (result.repeated) this.commandTotals.repeated++;
+    else {
+      this.commandTotals.received++;
+      if (result.acted) this.commandTotals.obeyed++;
+      if (ack.status === 'failed') this.commandTotals.failed++;
+    }
+    const body = this.opts.tokenInPayload ? { ...ack, token: link.token } : ack;
+    client.publish(commandsAckTopic(link.deviceId), JSON.stringify(body), { qos: 1, retain: false }, (err) => {
+      if (err) this.logLimited('ack', `[devices] mqtt: the ack of command ${ack.commandId} for ${link.deviceId} was not delivered (${err.message})`);
     });
   }
 

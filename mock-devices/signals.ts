@@ -9,12 +9,18 @@
  * - Underpasses: waterlogging depth stays 0 until rainfall exceeds the drainage capacity.
  * - Pipes: pressure sags with the daily demand curve (7–9, 18–21).
  * - Gas and community devices: near zero, with sparse random episodes (per device per hour).
+ * - Remote control (issue 13): what a device was commanded (`SignalContext.commanded`, values from
+ *   the catalogue's `commandEffect`) beats its automatic behaviour. A pump station told to `start`
+ *   runs with a discharge in the running range whatever the rain, and one told to `stop` stays
+ *   stopped in a storm: manual mode holds until the next command (as a station's hand/auto switch
+ *   does). A door's `release` shows `released = 1` for DOOR_RELEASE_MS, then 0.
  *
  * Steady state (no drill) stays below every yellow limit except the occasional 45–52 t truck
  * (yellow overload, by design) and the sparse community events.
  */
 import type { Asset, Device, DeviceKind } from '../scenes/domain';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
+import { commandEffect, commandsOf, type DeviceCommandName } from '../scenes/device-commands';
 import { hashUnit } from './stable-hash';
 import { MS_PER_HOUR, airTemperatureC, dailyThermalCycle, rainfallMmPerH, trafficIntensity, waterDemandFactor, type WeatherState } from './weather';
 
@@ -180,6 +186,41 @@ export interface SignalContext {
   weather: WeatherState;
   /** the asset the device is mounted on, if known */
   asset?: Asset;
+  /** what the device was last commanded to do, if that is still in force */
+  commanded?: CommandedState;
+}
+
+/** How long a released door stays released (access controllers unlock for a few seconds), ms. */
+export const DOOR_RELEASE_MS = 10_000;
+/** Commands whose effect ends by itself, ms; the others hold until the next command. */
+const COMMAND_HOLD_MS: Partial<Record<DeviceCommandName, number>> = { release: DOOR_RELEASE_MS };
+
+/** A command's effect on a device's readings (remote control). Plain data. */
+export interface CommandedState {
+  /** metric → value, from the catalogue (`commandEffect`) */
+  metrics: Readonly<Record<string, number>>;
+  /** epoch ms the effect ends; absent = until the next command */
+  untilTs?: number;
+}
+
+/**
+ * The state a command puts a device of `kind` in at `nowTs`, or why the kind does not take it.
+ * Values come from the catalogue (scenes/device-commands.ts), the one truth the server shares.
+ */
+export function commandedState(
+  kind: DeviceKind,
+  name: DeviceCommandName,
+  params: { position?: number },
+  nowTs: number,
+): { ok: true; state: CommandedState } | { ok: false; message: string } {
+  if (!commandsOf(kind).some((c) => c.name === name)) return { ok: false, message: `device kind ${kind} has no command ${name}` };
+  const hold = COMMAND_HOLD_MS[name];
+  return { ok: true, state: { metrics: commandEffect(kind, name, params), ...(hold !== undefined ? { untilTs: nowTs + hold } : {}) } };
+}
+
+/** Whether a commanded state still applies at ts. */
+export function isCommandInForce(c: CommandedState | undefined, ts: number): c is CommandedState {
+  return c !== undefined && (c.untilTs === undefined || ts < c.untilTs);
 }
 
 function uniform(rng: Rng, lo: number, hi: number): number {
@@ -424,11 +465,17 @@ export function generateMetrics(device: Device, ctx: SignalContext, prev: Device
       m.overflow = 0;
       break;
     case 'pump-station': {
-      const running = rainHere(ts) > w.pumpStartRainMmPerH;
+      // manual mode (a start/stop command) beats the rain-based automatic start
+      const manual = isCommandInForce(ctx.commanded, ts) ? ctx.commanded.metrics.running : undefined;
+      const running = manual !== undefined ? manual >= 1 : rainHere(ts) > w.pumpStartRainMmPerH;
       m.running = running ? 1 : 0;
       m.flow = running ? uniform(rng, w.pumpFlowMinM3PerH, w.pumpFlowMaxM3PerH) : 0;
       break;
     }
+    case 'flood-gate':
+      // a sluice gate stays where it was last set: closed until an officer (or a plan) opens it
+      m.position = 0;
+      break;
     case 'gas-detector': {
       const g = GAS_SIGNAL_CONFIG;
       const episode = nextEpisode(
@@ -472,6 +519,7 @@ export function generateMetrics(device: Device, ctx: SignalContext, prev: Device
     state.episode = episode;
     m[ep.metric] = episode ? episode.peak : 0;
   }
+  if (isCommandInForce(ctx.commanded, ts)) for (const [metric, v] of Object.entries(ctx.commanded.metrics)) m[metric] = v;
 
   return { metrics: completeAndClamp(device.kind, m), state };
 }

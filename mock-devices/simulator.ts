@@ -10,15 +10,29 @@
  *   never taken for duplicates) as long as clocks agree;
  * - devices touched by a running drill report every DRILL_REPORT_INTERVAL_MS (sensors switch to
  *   rapid reporting in alarm, "加密上报"), so a 60–120 s drill has enough samples for the rules'
- *   minimum durations.
+ *   minimum durations;
+ * - a command from the server (remote control, `applyCommand`) changes what the device reports
+ *   from now on (signals.ts: manual mode beats the automatic behaviour) and yields a fresh reading
+ *   at once (next seq), so the effect reaches the wall within a second rather than at the next
+ *   heartbeat; the device's schedule restarts from that reading.
  */
 import type { Asset, Device, Reading } from '../scenes/domain';
+import type { DeviceCommandName } from '../scenes/device-commands';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import { QINGDAO_ASSETS } from '../scenes/city/qingdao';
 import { createRng, deriveSeed } from '../scenes/random';
 import { DRILLS, type DrillName, type DrillPlan, type MetricOverride } from './drills';
 import { interpolateKeyframes } from './keyframes';
-import { generateMetrics, initialSignalState, roundForDisplay, type DeviceSignalState, type Rng } from './signals';
+import {
+  commandedState,
+  generateMetrics,
+  initialSignalState,
+  isCommandInForce,
+  roundForDisplay,
+  type CommandedState,
+  type DeviceSignalState,
+  type Rng,
+} from './signals';
 import { hashUnit } from './stable-hash';
 import type { WeatherState } from './weather';
 
@@ -58,7 +72,12 @@ interface DeviceRuntime {
   lastSeq: number;
   signal: DeviceSignalState;
   rng: Rng;
+  /** what the device was last commanded to do (cleared once its effect ended) */
+  commanded?: CommandedState;
 }
+
+/** What the device answers a command with, and the reading that shows its effect when it obeyed. */
+export type CommandResult = { status: 'ok'; reading: SignedReadingWithoutToken } | { status: 'failed'; message: string };
 
 export interface ActiveDrill {
   name: DrillName;
@@ -196,6 +215,35 @@ export class FleetSimulator {
     this.weather = { seed: this.seed, rainOverrides: [] };
   }
 
+  /**
+   * The device obeys a command at nowTs: its readings show the effect from now on (the catalogue's
+   * `commandEffect`), and the fresh reading returned shows it at once. An unknown device or a
+   * command its kind does not take is refused.
+   */
+  applyCommand(deviceId: string, name: DeviceCommandName, params: { position?: number }, nowTs: number): CommandResult {
+    const rt = this.byId.get(deviceId);
+    if (!rt) return { status: 'failed', message: `device ${deviceId} is not simulated here` };
+    const next = commandedState(rt.device.kind, name, params, nowTs);
+    if (!next.ok) return { status: 'failed', message: next.message };
+    rt.commanded = next.state;
+    return { status: 'ok', reading: this.readNow(rt, nowTs) };
+  }
+
+  /** What the device is commanded to do now (tests, status). */
+  commandedOf(deviceId: string): CommandedState | undefined {
+    return this.byId.get(deviceId)?.commanded;
+  }
+
+  /** A reading at nowTs outside the schedule; the schedule restarts from it (an effect that ends is reported when it ends). */
+  private readNow(rt: DeviceRuntime, nowTs: number): SignedReadingWithoutToken {
+    if (Number.isNaN(rt.nextDueTs)) rt.signal = initialSignalState(rt.device, { ts: nowTs, weather: this.weather, asset: rt.asset });
+    const ts = Math.max(nowTs, rt.signal.lastTs);
+    const reading = this.readingOf(rt, ts);
+    rt.nextDueTs = ts + this.currentIntervalMs(rt, ts);
+    if (rt.commanded?.untilTs !== undefined) rt.nextDueTs = Math.min(rt.nextDueTs, rt.commanded.untilTs);
+    return reading;
+  }
+
   /** All readings due at or before nowTs since the previous step, oldest first per device. */
   step(nowTs: number): SignedReadingWithoutToken[] {
     if (this.drill && nowTs > this.drill.endTs + DRILL_REPORT_INTERVAL_MS) this.stopDrill();
@@ -228,7 +276,9 @@ export class FleetSimulator {
   }
 
   private readingOf(rt: DeviceRuntime, ts: number): SignedReadingWithoutToken {
-    const { metrics, state } = generateMetrics(rt.device, { ts, weather: this.weather, asset: rt.asset }, rt.signal, rt.rng);
+    if (rt.commanded && !isCommandInForce(rt.commanded, ts)) rt.commanded = undefined;
+    const ctx = { ts, weather: this.weather, asset: rt.asset, ...(rt.commanded ? { commanded: rt.commanded } : {}) };
+    const { metrics, state } = generateMetrics(rt.device, ctx, rt.signal, rt.rng);
     rt.signal = state;
     this.applyOverrides(rt, ts, metrics);
     const seq = Math.max(rt.lastSeq + 1, Math.floor(ts) * SEQ_PER_MS + this.seqSlot);

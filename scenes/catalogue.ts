@@ -349,6 +349,23 @@ export const DEVICE_CATALOGUE: Record<DeviceKind, DeviceKindSpec> = {
     ],
     intervalMs: REPORT_INTERVALS_MS.eventHeartbeat,
   },
+  'flood-gate': {
+    kind: 'flood-gate',
+    scene: 'water',
+    label: '闸门',
+    labelEn: 'Flood gate',
+    metrics: [
+      {
+        name: 'position',
+        unit: '%',
+        label: '开度',
+        labelEn: 'Opening',
+        min: 0,
+        max: 100,
+      },
+    ],
+    intervalMs: REPORT_INTERVALS_MS.eventHeartbeat,
+  },
   // ---- emergency (应急 / 城市生命线)
   'gas-detector': {
     kind: 'gas-detector',
@@ -440,7 +457,8 @@ export const DEVICE_CATALOGUE: Record<DeviceKind, DeviceKindSpec> = {
     scene: 'community',
     label: '门磁',
     labelEn: 'Door sensor',
-    metrics: [flag('heldOpen', '门未关', 'Held open')],
+    // `released`: the access controller (门禁) unlocked by a remote `release` command (scenes/device-commands.ts); no rule alarms on it
+    metrics: [flag('heldOpen', '门未关', 'Held open'), flag('released', '门禁释放', 'Door released')],
     intervalMs: REPORT_INTERVALS_MS.eventHeartbeat,
   },
 };
@@ -855,6 +873,7 @@ export const CATEGORY_BY_KIND: Record<DeviceKind, IncidentCategory> = {
   waterlogging: 'waterlogging',
   'rain-gauge': 'waterlogging',
   'pump-station': 'waterlogging',
+  'flood-gate': 'flood',
   'pipe-pressure': 'pipe-burst',
   'flow-meter': 'pipe-burst',
   'water-quality': 'water-quality',

@@ -48,6 +48,7 @@ export const DEVICE_KINDS = [
   'water-quality',
   'manhole-cover',
   'pump-station',
+  'flood-gate',
   // emergency (应急 / 城市生命线)
   'gas-detector',
   'fire-alarm',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEVICE_CATALOGUE } from './catalogue';
 import { QINGDAO_ASSETS } from './city/qingdao';
 import { DISTRICT_CODES, IdSchema } from './domain';
-import { DEFAULT_FLEET, generateFleet } from './fleet';
+import { CONTROL_KINDS, DEFAULT_FLEET, generateControlDevices, generateFleet } from './fleet';
 import { isInQingdaoBounds } from './geo/districts';
 import { createRng, deriveSeed } from './random';
 
@@ -58,9 +58,24 @@ describe('demo fleet', () => {
     expect(share('community')).toBeCloseTo(0.2, 2);
   });
 
-  it('uses every device kind, each in its catalogue scene', () => {
-    for (const d of fleet) expect(d.scene).toBe(DEVICE_CATALOGUE[d.kind].scene);
-    expect(new Set(fleet.map((d) => d.kind)).size).toBe(Object.keys(DEVICE_CATALOGUE).length);
+  it('uses every device kind, each in its catalogue scene (the sensor fleet plus the control devices)', () => {
+    const all = [...fleet, ...generateControlDevices(DEFAULT_FLEET.seed)];
+    for (const d of all) expect(d.scene).toBe(DEVICE_CATALOGUE[d.kind].scene);
+    expect(new Set(all.map((d) => d.kind)).size).toBe(Object.keys(DEVICE_CATALOGUE).length);
+    for (const k of CONTROL_KINDS) expect(fleet.some((d) => d.kind === k)).toBe(false);
+  });
+
+  it('adds one flood gate per river and reservoir, deterministic, with ids unique against the fleet', () => {
+    const gates = generateControlDevices(DEFAULT_FLEET.seed);
+    const mounts = QINGDAO_ASSETS.filter((a) => a.kind === 'river' || a.kind === 'reservoir');
+    expect(gates.map((g) => g.assetId)).toEqual(mounts.map((a) => a.id));
+    expect(gates.every((g) => g.kind === 'flood-gate' && /^gate-.+-01$/.test(g.id))).toBe(true);
+    expect(generateControlDevices(DEFAULT_FLEET.seed)).toEqual(gates);
+    const ids = new Set(fleet.map((d) => d.id));
+    for (const g of gates) {
+      expect(ids.has(g.id)).toBe(false);
+      expect(isInQingdaoBounds(g.location)).toBe(true);
+    }
   });
 
   it('places every device inside Qingdao with a valid district, on a known asset', () => {

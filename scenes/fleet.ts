@@ -98,6 +98,7 @@ const SHORT_KIND: Record<DeviceKind, string> = {
   'water-quality': 'wq',
   'manhole-cover': 'mh',
   'pump-station': 'pump',
+  'flood-gate': 'gate',
   'gas-detector': 'gas',
   'fire-alarm': 'fire',
   'smoke-detector': 'smoke',
@@ -130,6 +131,7 @@ const MOUNTS: Record<DeviceKind, readonly Asset[]> = {
   'water-quality': ASSETS_OF('water-plant', 'pipe-segment'),
   'manhole-cover': PIPE_ASSETS,
   'pump-station': ASSETS_OF('pump-station'),
+  'flood-gate': ASSETS_OF('river', 'reservoir'),
   'gas-detector': ASSETS_OF('pipe-well'),
   'fire-alarm': COMMUNITY_ASSETS,
   'smoke-detector': COMMUNITY_ASSETS,
@@ -287,4 +289,35 @@ export function generateFleet(opts: Partial<FleetOptions> = {}): Device[] {
     };
   }
   return devices;
+}
+
+/** Controllable demo devices outside the round-robin fleet: one flood gate (闸门) per river and reservoir. */
+export const CONTROL_KINDS: readonly DeviceKind[] = ['flood-gate'];
+/** Mixed into the seed so the control devices' positions do not shift with the fleet's stream. */
+const CONTROL_SEED_SALT = 0x9a7e;
+
+/**
+ * The demo's controllable devices that the sensor fleet's cycles do not produce (adding a kind to
+ * FLEET_KIND_CYCLES would rename every later device): appended after `generateFleet`, same
+ * determinism, ids `gate-<asset>-01`.
+ */
+export function generateControlDevices(seed: number = DEFAULT_FLEET.seed): Device[] {
+  const rng = createRng(seed ^ CONTROL_SEED_SALT);
+  const out: Device[] = [];
+  for (const kind of CONTROL_KINDS) {
+    const spec = DEVICE_CATALOGUE[kind];
+    for (const asset of MOUNTS[kind]) {
+      const { location, district } = placeOn(asset, kind, rng);
+      out.push({
+        id: deviceId(asset, kind, 1),
+        kind,
+        scene: spec.scene,
+        name: `${asset.name} ${spec.label}`,
+        location: roundLngLat(location),
+        district,
+        assetId: asset.id,
+      });
+    }
+  }
+  return out;
 }

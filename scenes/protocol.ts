@@ -26,6 +26,7 @@ import type {
   SceneId,
 } from './domain';
 import type { SceneDelta, SceneModel, SeriesWindow } from './scene-model';
+import type { DeviceCommandMessage, DeviceCommandRecord } from './device-commands';
 
 /** Bumped on any incompatible change; client and device send it in the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -323,6 +324,14 @@ export type SceneJoinResult =
   | { ok: false; error: IocError };
 
 export const DeviceDetailRequestSchema = z.object({ deviceId: IdSchema });
+
+/** Most device commands answered by one `device:commands` request (the store keeps 50 per device). */
+export const DEVICE_COMMANDS_PAGE_MAX = 50;
+/** `device:commands` on `/live` and `GET /api/devices/:id/commands`: a device's latest commands, newest first. */
+export const DeviceCommandsRequestSchema = z.strictObject({
+  deviceId: IdSchema,
+  limit: z.number().int().min(1).max(DEVICE_COMMANDS_PAGE_MAX).optional(),
+});
 export interface DeviceDetail {
   device: Device;
   state: DeviceState | null;
@@ -348,7 +357,7 @@ export interface LogEvent {
   id: string;
   /** epoch ms */
   ts: number;
-  type: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked' | 'incident.created' | 'incident.transition';
+  type: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked' | 'incident.created' | 'incident.transition' | 'device.command';
   scene: z.infer<typeof SceneIdSchema>;
   alert?: Alert;
   /**
@@ -359,6 +368,8 @@ export interface LogEvent {
   incident?: LoggedIncident;
   /** incident events: the step this event records (the newest entry of the incident's history) */
   transition?: IncidentTransition;
+  /** `device.command` events: the command to a device as this change left it (sent, acknowledged, failed, timed out, late ack) */
+  deviceCommand?: DeviceCommandRecord;
 }
 
 /** An incident as an event carries it (see LogEvent.incident). */
@@ -454,6 +465,8 @@ export interface LiveServerEvents {
   'server:hello': (info: { protocol: number; serverTs: number; role: Role; username: string }) => void;
   /** sent just before the server closes the connection (e.g. E_PAYLOAD_TOO_LARGE: a message over the /live limit) */
   'server:error': (error: IocError) => void;
+  /** to officers and admins whose scope holds the device: a command to a device was sent or settled */
+  'device:command': (command: DeviceCommandRecord) => void;
 }
 
 /** Client → server events on `/live`. Every payload is `unknown` until validated by its schema. */
@@ -467,11 +480,23 @@ export interface LiveClientEvents {
   'replay:range': (payload: unknown, ack: (r: Result<{ events: LogEvent[]; next?: string }>) => void) => void;
   'incidents:list': (payload: unknown, ack: (r: Result<{ incidents: Incident[] }>) => void) => void;
   'incident:readings': (payload: unknown, ack: (r: Result<{ readings: IncidentReadings }>) => void) => void;
+  /** officers and admins: a DeviceCommandRequest (scenes/device-commands.ts); answered with the record as sent (or the earlier one for a retried commandId) */
+  'device:command': (payload: unknown, ack: (r: Result<{ command: DeviceCommandRecord }>) => void) => void;
+  /** DeviceCommandsRequestSchema: a device's latest commands, newest first (scope-checked; handlers refused) */
+  'device:commands': (payload: unknown, ack: (r: Result<{ commands: DeviceCommandRecord[] }>) => void) => void;
 }
 
 /** Client → server on `/device`. */
 export interface DeviceClientEvents {
   readings: (payload: unknown, ack?: (r: Result<IngestResult>) => void) => void;
+  /** a DeviceCommandAck (scenes/device-commands.ts) for a command this device received; the device is the socket's own */
+  'command:ack': (payload: unknown, ack?: (r: Result<Record<never, never>>) => void) => void;
+}
+
+/** Server → device on `/device`. */
+export interface DeviceServerEvents {
+  /** a command to this device (acknowledge it with `command:ack`) */
+  command: (message: DeviceCommandMessage) => void;
 }
 
 export type { Handler };

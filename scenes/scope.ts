@@ -75,13 +75,15 @@ export function placeInScope(scope: DataScope, thing: Pick<Device | Asset | Emer
 }
 
 /**
- * An event-log entry: by the incident or alert it carries. An event that carries neither is
- * whole-city information and in no narrower scope.
+ * An event-log entry: by the incident or alert it carries, or the district of the device a
+ * command went to. An event that carries none of them is whole-city information and in no
+ * narrower scope (a handler never sees a device command).
  */
-export function eventInScope(scope: DataScope, event: Pick<LogEvent, 'incident' | 'alert'>): boolean {
+export function eventInScope(scope: DataScope, event: Pick<LogEvent, 'incident' | 'alert' | 'deviceCommand'>): boolean {
   if (scope.kind === 'all') return true;
   if (event.incident) return incidentInScope(scope, event.incident);
   if (event.alert) return alertInScope(scope, event.alert);
+  if (event.deviceCommand?.district) return districtInScope(scope, event.deviceCommand.district);
   return false;
 }
 

@@ -8,7 +8,7 @@ import { EntryGuard, sourceOf } from './guard';
 import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import type { Device } from '../scenes/domain';
-import { generateFleet } from '../scenes/fleet';
+import { generateControlDevices, generateFleet } from '../scenes/fleet';
 import { DEMO_HANDLERS, QINGDAO_ASSETS, QINGDAO_RESOURCES, QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
 import { TokenService } from './auth/tokens';
 import { SessionService } from './auth/sessions';
@@ -40,8 +40,8 @@ import { closeDefaultNamespace } from './security/default-namespace';
 import { MetricsAccess } from './security/metrics-access';
 import { OriginPolicy } from './security/origin-policy';
 import { assertProductionReady } from './security/startup-checks';
-import { startMqttBroker, type MqttBroker } from './mqtt/broker';
-import { MqttDeviceGate } from './mqtt/device-gate';
+import { startMqtt, type MqttEndpoint } from './mqtt/mqtt-endpoint';
+import { DeviceCommandService } from './device-control/device-command-service';
 import { MQTT_VERDICTS } from './mqtt/payloads';
 
 export interface IocServer {
@@ -55,11 +55,15 @@ export interface IocServer {
   sessions: SessionService;
   ingest: IngestService;
   commands: CommandService;
+  /** commands to devices (server/device-control/) */
+  deviceControl: DeviceCommandService;
   registry: DeviceRegistry;
   /** the tamper-evident audit log (server/audit/) */
   audit: AuditLog;
-  /** port of the embedded MQTT broker (server/mqtt/); null: no broker (off, or the default port was busy) */
+  /** port of the embedded MQTT broker (server/mqtt/); null: no broker (off, external mode, or the default port was busy) */
   mqttPort: number | null;
+  /** devices over MQTT (embedded broker or client of an external one); null: off */
+  mqtt: MqttEndpoint | null;
   demoAccounts: DemoAccount[];
   log: Logger;
   http: HttpServer;
@@ -157,7 +161,12 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   );
   await Promise.all([registry.load(), rules.load()]);
   if (registry.isEmpty()) {
-    const fleet = options.devices ?? generateFleet({ count: config.demoDevices, seed: config.demoSeed });
+    // the sensor fleet, and the controllable devices (flood gates) its cycles do not produce
+    const fleet =
+      options.devices ??
+      (config.demoDevices > 0
+        ? [...generateFleet({ count: config.demoDevices, seed: config.demoSeed }), ...generateControlDevices(config.demoSeed)]
+        : []);
     log.info(await registry.seedDemo(fleet, QINGDAO_ASSETS, QINGDAO_RESOURCES), 'registry: empty store seeded with the demo fleet and assets');
     // each demo river's alarm ladder from its own warning/guarantee levels
     await rules.seedOverrides(QINGDAO_RULE_OVERRIDES);
@@ -280,6 +289,19 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     commutativeRetries: config.commutativeRetries,
     audit,
   });
+  // remote control (issue 13): transports add their channels below (MQTT) and in realtime (/device)
+  const deviceControl = new DeviceCommandService({
+    store,
+    devices: fusion.devices,
+    states: fusion.deviceStates,
+    audit,
+    log,
+    timeoutMs: config.deviceCommandTimeoutMs,
+    onChange: (record) => realtime.deviceCommandChanged(record),
+  });
+  // `/live` device:command(s) and the `/device` socket channel; then overdue commands are timed out
+  realtime.useDeviceControl(deviceControl);
+  await deviceControl.start();
   const readingsRate = new RateMeter(READINGS_RATE_WINDOW_S);
   const metrics = createMetrics({
     connectedClients: () => realtime.connectedClients(),
@@ -377,6 +399,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     audit,
     originPolicy,
     metricsAccess: new MetricsAccess({ token: config.metricsToken, allow: config.metricsAllow }),
+    deviceControl,
   });
   // engine.io answers its own path (its listener was attached with the IoServer): express must not
   // answer it too — its 404 to a long-poll made engine.io's later write throw ERR_HTTP_HEADERS_SENT,
@@ -468,7 +491,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   log.info({ url, store: store.kind, devices: devices.length }, 'City IOC server listening');
 
   let closed = false;
-  let mqtt: MqttBroker | null = null;
+  let mqtt: MqttEndpoint | null = null;
   const server: IocServer = {
     url,
     port,
@@ -479,9 +502,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     sessions,
     ingest,
     commands,
+    deviceControl,
     registry,
     audit,
     mqttPort: null,
+    mqtt: null,
     demoAccounts,
     log,
     http,
@@ -493,6 +518,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       await mqtt?.close();
       for (const t of timers) clearInterval(t);
       realtime.stop();
+      deviceControl.close();
       await flushStates();
       await ingest.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
@@ -502,10 +528,10 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     },
   };
 
-  // --- devices over MQTT (issue 13): the embedded broker, on the one ingest path of HTTP --------
-  if (config.mqttPort !== null) {
-    for (const verdict of MQTT_VERDICTS) metrics.mqttMessages.inc({ verdict }, 0);
-    const gate = new MqttDeviceGate({
+  // --- devices over MQTT (issue 13; server/mqtt/): embedded broker or external client, on the one ingest path of HTTP
+  if (config.mqttPort !== null || config.mqttUrl !== null) for (const verdict of MQTT_VERDICTS) metrics.mqttMessages.inc({ verdict }, 0);
+  try {
+    mqtt = await startMqtt(config, {
       devices: fusion.devices,
       verifier,
       ingest,
@@ -514,35 +540,23 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
         const changes: AlertChangeRecord[] = [];
         if (fusion.markOffline(deviceId, ts, changes) && changes.length > 0) onAlertChanges(changes);
       },
-      count: (verdict) => metrics.mqttMessages.inc({ verdict }),
+      acknowledge: (deviceId, ack) => deviceControl.acknowledge(deviceId, ack),
+      countMessage: (verdict) => metrics.mqttMessages.inc({ verdict }),
+      countRefusedConnect: (reason) => metrics.mqttConnectsRefused.inc({ reason }),
+      audit,
       log,
-      limits: {
-        maxPayloadBytes: config.mqttMaxPayloadBytes,
-        maxDepth: config.inboundMaxDepth,
-        maxReadings: config.maxBatchReadings,
-        logIntervalMs: config.mqttLogIntervalMs,
-      },
+      httpPort: port,
     });
-    try {
-      mqtt = await startMqttBroker({
-        host: config.host,
-        port: config.mqttPort,
-        portExplicit: config.mqttPortExplicit,
-        maxPacketBytes: config.mqttMaxPacketBytes,
-        connectTimeoutMs: config.mqttConnectTimeoutMs,
-        gate,
-        connections: guard,
-        log,
-      });
-    } catch (err) {
-      // an explicit port that is busy: ConfigError, main.ts exits 2
-      await server.close();
-      throw err;
-    }
-    if (mqtt) {
-      server.mqttPort = mqtt.port;
-      log.info({ mqtt: `mqtt://${config.host}:${mqtt.port}` }, 'MQTT broker listening');
-    }
+  } catch (err) {
+    // an explicit port that is busy: ConfigError, main.ts exits 2
+    await server.close();
+    throw err;
+  }
+  if (mqtt) {
+    server.mqtt = mqtt;
+    server.mqttPort = mqtt.port;
+    deviceControl.addChannel(mqtt.commandChannel);
+    log.info({ mqtt: mqtt.url, mode: mqtt.mode }, mqtt.mode === 'embedded' ? 'MQTT broker listening' : 'MQTT: client of an external broker');
   }
   return server;
 }

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { RoleSchema, type Role } from '../scenes/domain';
+import { DEFAULT_DEVICE_COMMAND_TIMEOUT_MS } from '../scenes/device-commands';
 import { passwordPolicyRefusal } from './auth/passwords';
 import { DEV_DEVICE_SECRET } from './device-token';
 import { DEFAULT_METRICS_ALLOW, parseAddressList } from './security/metrics-access';
@@ -74,6 +75,32 @@ const EnvSchema = z.object({
   // --- devices over MQTT (issue 13; server/mqtt/) ---
   /** port of the embedded MQTT broker (default 1884; 0 = off; off by default when NODE_ENV=test) */
   IOC_MQTT_PORT: z.coerce.number().int().gte(0).lte(65535).optional(),
+  /** mqtt://host:port or mqtts://host:port: the server is an MQTT 5 client of this broker instead (embedded broker off) */
+  IOC_MQTT_URL: z
+    .string()
+    .regex(/^mqtts?:\/\/[^\s]+$/, 'IOC_MQTT_URL: mqtt://host:port or mqtts://host:port')
+    .optional(),
+  /** the server's own account on the external broker */
+  IOC_MQTT_USERNAME: z.string().min(1).max(256).optional(),
+  IOC_MQTT_PASSWORD: z.string().min(1).max(1024).optional(),
+  /** shared-subscription group of the server nodes on the external broker */
+  IOC_MQTT_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'IOC_MQTT_SHARE_GROUP: 1–64 letters, digits, _ . -')
+    .default('ioc'),
+  /** client id on the external broker; default ioc-<hostname>-<http port> (stable: a restart resumes the session) */
+  IOC_MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'IOC_MQTT_CLIENT_ID: 1–128 letters, digits, _ . : -')
+    .optional(),
+  /** the external broker keeps the server's session (and queues its messages) this long while it is away, s */
+  IOC_MQTT_SESSION_EXPIRY_S: intFromEnv(3600),
+  /** embedded broker: new connections per second per remote address (token bucket refill) */
+  IOC_MQTT_CONNECT_RATE_PER_S: intFromEnv(1000),
+  /** embedded broker: connections one address may open at once before the rate applies (bucket size) */
+  IOC_MQTT_CONNECT_BURST: intFromEnv(5000),
+  /** a device that has not acknowledged a command within this is answered `timed_out` (remote control, issue 13), ms */
+  IOC_DEVICE_COMMAND_TIMEOUT_MS: intFromEnv(DEFAULT_DEVICE_COMMAND_TIMEOUT_MS),
 });
 
 export interface ServerConfig {
@@ -274,6 +301,29 @@ export interface ServerConfig {
   mqttConnectTimeoutMs: number;
   /** refused or dropped MQTT traffic is logged at most once per verdict this often, ms */
   mqttLogIntervalMs: number;
+  /** external broker (IOC_MQTT_URL); null: the embedded broker (or none) */
+  mqttUrl: string | null;
+  mqttUsername: string | null;
+  mqttPassword: string | null;
+  /** shared-subscription group on the external broker */
+  mqttShareGroup: string;
+  /** client id on the external broker; null: ioc-<hostname>-<http port> */
+  mqttClientId: string | null;
+  /** session expiry the server asks the external broker for, s */
+  mqttSessionExpiryS: number;
+  /** external broker: first and longest reconnect delay (doubling), ms */
+  mqttReconnectMinMs: number;
+  mqttReconnectMaxMs: number;
+  /** external broker: a command's PUBACK within this, else its delivery failed, ms */
+  mqttDeliverTimeoutMs: number;
+  /** embedded broker: new connections per second per remote address */
+  mqttConnectRatePerS: number;
+  /** embedded broker: connections an address may open at once (bucket size) */
+  mqttConnectBurst: number;
+  /** refused CONNECTs and closed connections are audited at most once per (source, device) this often, ms */
+  mqttAuditIntervalMs: number;
+  /** a command to a device not acknowledged within this is `timed_out` (IOC_DEVICE_COMMAND_TIMEOUT_MS), ms */
+  deviceCommandTimeoutMs: number;
 }
 
 /** The embedded broker's port unless IOC_MQTT_PORT says otherwise: not 1883, so it never collides with a system broker. */
@@ -340,6 +390,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (origins && !origins.ok) throw new ConfigError(`IOC_ALLOWED_ORIGINS: ${origins.message}`);
   const metricsAllow = e.IOC_METRICS_ALLOW !== undefined ? parseAddressList(e.IOC_METRICS_ALLOW) : null;
   if (metricsAllow && !metricsAllow.ok) throw new ConfigError(`IOC_METRICS_ALLOW: ${metricsAllow.message}`);
+  if (e.IOC_MQTT_URL !== undefined && e.IOC_MQTT_PORT !== undefined) {
+    throw new ConfigError('IOC_MQTT_URL (an external broker) and IOC_MQTT_PORT (the embedded broker) exclude each other: set one; refusing to start');
+  }
+  if (e.IOC_MQTT_URL !== undefined && !URL.canParse(e.IOC_MQTT_URL)) throw new ConfigError('IOC_MQTT_URL is not a valid URL');
   if (production && e.IOC_AUDIT_RETENTION_DAYS < MIN_AUDIT_RETENTION_DAYS) {
     throw new ConfigError(`IOC_AUDIT_RETENTION_DAYS must be at least ${MIN_AUDIT_RETENTION_DAYS} (six months) in production; refusing to start`);
   }
@@ -448,12 +502,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     allowedOrigins: origins ? origins.origins : production ? [] : [...DEV_CLIENT_ORIGINS],
     metricsToken: e.IOC_METRICS_TOKEN ?? null,
     metricsAllow: metricsAllow ? metricsAllow.entries : [...DEFAULT_METRICS_ALLOW],
-    mqttPort: e.IOC_MQTT_PORT !== undefined ? e.IOC_MQTT_PORT || null : e.NODE_ENV === 'test' ? null : DEFAULT_MQTT_PORT,
+    mqttPort:
+      e.IOC_MQTT_URL !== undefined
+        ? null
+        : e.IOC_MQTT_PORT !== undefined
+          ? e.IOC_MQTT_PORT || null
+          : e.NODE_ENV === 'test'
+            ? null
+            : DEFAULT_MQTT_PORT,
     mqttPortExplicit: e.IOC_MQTT_PORT !== undefined,
     mqttMaxPayloadBytes: 256 * 1024,
     mqttMaxPacketBytes: 512 * 1024,
     mqttConnectTimeoutMs: 10_000,
     mqttLogIntervalMs: 10_000,
+    mqttUrl: e.IOC_MQTT_URL ?? null,
+    mqttUsername: e.IOC_MQTT_USERNAME ?? null,
+    mqttPassword: e.IOC_MQTT_PASSWORD ?? null,
+    mqttShareGroup: e.IOC_MQTT_SHARE_GROUP,
+    mqttClientId: e.IOC_MQTT_CLIENT_ID ?? null,
+    mqttSessionExpiryS: e.IOC_MQTT_SESSION_EXPIRY_S,
+    mqttReconnectMinMs: 500,
+    mqttReconnectMaxMs: 30_000,
+    mqttDeliverTimeoutMs: 5_000,
+    mqttConnectRatePerS: Math.max(1, e.IOC_MQTT_CONNECT_RATE_PER_S),
+    mqttConnectBurst: Math.max(1, e.IOC_MQTT_CONNECT_BURST),
+    mqttAuditIntervalMs: 60_000,
+    deviceCommandTimeoutMs: Math.max(1, e.IOC_DEVICE_COMMAND_TIMEOUT_MS),
     ...overrides,
   };
 }

@@ -38,6 +38,8 @@ import type { RuleRegistry } from './registry/rule-registry';
 import { createRegistryRouter } from './registry/registry-router';
 import type { AuditRecorder } from './audit/audit';
 import { createAuditRouter, type AuditReader } from './audit/audit-router';
+import { createDeviceCommandRouter } from './device-control/device-command-router';
+import type { DeviceCommandService } from './device-control/device-command-service';
 import { userAgentOf } from './audit/audit-request';
 import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
@@ -79,6 +81,8 @@ export interface HttpDeps {
   originPolicy: OriginPolicy;
   /** who reads /metrics and the detailed /healthz (server/security/metrics-access.ts) */
   metricsAccess: MetricsAccess;
+  /** remote control (issue 13): `/api/devices/:deviceId/commands`; absent = no such routes */
+  deviceControl?: DeviceCommandService;
 }
 
 function sendError(res: Response, e: IocError): void {
@@ -219,6 +223,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
       audit: d.audit,
     }),
   );
+  // remote control (issue 13): POST/GET /devices/:deviceId/commands (server/device-control/)
+  if (d.deviceControl) api.use(createDeviceCommandRouter({ deviceControl: d.deviceControl, guard: d.guard, route, auth }));
   // the audit log (issue 12): GET /api/audit, admins only
   api.use(createAuditRouter({ audit: d.audit, route, auth }));
 

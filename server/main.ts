@@ -87,9 +87,11 @@ async function main(): Promise<void> {
     `  server:  ${server.url}   (health: ${server.url}/healthz, metrics: ${server.url}/metrics)`,
     `  screens: ${server.url}/screen/overview  /screen/emergency  /screen/bridge  /screen/water  /screen/community`,
     `  people:  ${server.url}/login  → /console (officer) · /mobile (handler) · /brief (leader)`,
-    server.mqttPort !== null
-      ? `  mqtt:    mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${server.mqttPort}   (username = device id, password = its token; topics ioc/v1/<deviceId>/telemetry|status)`
-      : `  mqtt:    OFF — ${config.mqttPort !== null ? `port ${config.mqttPort} was busy (see the warning above)` : config.mqttPortExplicit ? 'IOC_MQTT_PORT=0' : 'off under NODE_ENV=test unless IOC_MQTT_PORT is set'}`,
+    server.mqtt?.mode === 'external'
+      ? `  mqtt:    client of ${server.mqtt.url} (shared group $share/${config.mqttShareGroup}; devices put their token in each payload; topics ioc/v1/<deviceId>/telemetry|status|commands|commands/ack)`
+      : server.mqtt
+        ? `  mqtt:    ${server.mqtt.url}   (username = device id, password = its token; topics ioc/v1/<deviceId>/telemetry|status|commands|commands/ack)`
+        : `  mqtt:    OFF — ${config.mqttPort !== null ? `port ${config.mqttPort} was busy (see the warning above)` : config.mqttPortExplicit ? 'IOC_MQTT_PORT=0' : 'off under NODE_ENV=test unless IOC_MQTT_PORT is set'}`,
   ];
   if (server.demoAccounts.length > 0) {
     lines.push(`  demo accounts (password "${config.demoPassword}"): ${server.demoAccounts.map((a) => `${a.username} (${a.role})`).join(', ')}`);

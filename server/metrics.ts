@@ -11,6 +11,8 @@ export interface IocMetrics {
   ingestBatchSeconds: Histogram;
   /** MQTT publishes by verdict (server/mqtt/payloads.ts MqttVerdict) */
   mqttMessages: Counter<'verdict'>;
+  /** MQTT connections refused by reason (server/mqtt/device-gate.ts ConnectRefusal) */
+  mqttConnectsRefused: Counter<'reason'>;
 }
 
 export function createMetrics(sources: {
@@ -49,6 +51,12 @@ export function createMetrics(sources: {
     name: 'ioc_mqtt_messages_total',
     help: 'MQTT messages from devices by verdict (ok, or why dropped or refused)',
     labelNames: ['verdict'] as const,
+    registers: [registry],
+  });
+  const mqttConnectsRefused = new Counter({
+    name: 'ioc_mqtt_connects_refused_total',
+    help: 'MQTT connections refused: bad_credentials, throttled (source failed too often), rate_limited (CONNECT flood)',
+    labelNames: ['reason'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -93,7 +101,7 @@ export function createMetrics(sources: {
       lag.reset();
     },
   });
-  return { registry, readings, alerts, commands, sceneFrames, ingestBatchSeconds, mqttMessages };
+  return { registry, readings, alerts, commands, sceneFrames, ingestBatchSeconds, mqttMessages, mqttConnectsRefused };
 }
 
 function monitorEventLoopDelayHistogram() {

@@ -9,7 +9,9 @@ import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Alert, Incident, Role, ScreenSceneId } from '../scenes/domain';
 import { incidentAudience } from '../scenes/incident-rules';
 import { eventInScope, incidentInScope, incidentRoleRooms, placeInScope, roleRooms, type DataScope } from '../scenes/scope';
+import { DEVICE_COMMAND_ROLES, DeviceCommandAckSchema, type DeviceCommandMessage, type DeviceCommandRecord } from '../scenes/device-commands';
 import {
+  DeviceCommandsRequestSchema,
   DeviceDetailRequestSchema,
   DeviceHandshakeSchema,
   HandlerPositionSchema,
@@ -44,6 +46,8 @@ import { sceneRoom, SceneHub, type SceneSink } from './scene-hub';
 import { incidentReadings } from './incident-readings';
 import { userScope } from './user-scope';
 import type { Store } from './store/store';
+import type { CommandChannel } from './device-control/channels';
+import type { DeviceCommandService } from './device-control/device-command-service';
 
 interface LiveSocketData {
   username: string;
@@ -58,6 +62,12 @@ type ScopedSocketData = LiveSocketData & { scope?: DataScope };
 
 /** The room of every `/live` socket of one session: revoking the session cuts them all. */
 export const sessionRoom = (sid: string): string => `session:${sid}`;
+
+/** The room of a device's `/device` sockets: commands to it are emitted there. */
+export const deviceRoom = (deviceId: string): string => `device:${deviceId}`;
+
+/** Commands a device's recent list answers when the request names no limit. */
+const DEVICE_COMMANDS_DEFAULT_LIMIT = 20;
 
 /** The limits of server/config.ts that the socket entry points enforce. */
 export type RealtimeLimits = Pick<
@@ -141,6 +151,7 @@ export class Realtime implements ChangeNotifier {
   private readonly overLimitChecks = new WeakMap<Socket, number>();
   private commands: CommandService | null = null;
   private ingest: IngestService | null = null;
+  private deviceControl: DeviceCommandService | null = null;
   private bufferTimer: NodeJS.Timeout | null = null;
   private sessionSweepTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
@@ -176,6 +187,28 @@ export class Realtime implements ChangeNotifier {
     );
     this.sessionSweepTimer = setInterval(() => void this.sweepSessions(), this.deps.limits.sessionSweepIntervalMs);
     this.sessionSweepTimer.unref();
+  }
+
+  /**
+   * Remote control (issue 13): `/live` `device:command` / `device:commands`, and the `/device`
+   * namespace as a command channel (`command` down, `command:ack` up). Before `attach`.
+   */
+  useDeviceControl(deviceControl: DeviceCommandService): void {
+    this.deviceControl = deviceControl;
+    const device = this.device;
+    const channel: CommandChannel = {
+      name: 'socket',
+      // this node's sockets only: a device connected to another node is reached there (or over MQTT)
+      reaches: (deviceId) => (device.adapter.rooms.get(deviceRoom(deviceId))?.size ?? 0) > 0,
+      deliver: (message: DeviceCommandMessage) => Promise.resolve(device.to(deviceRoom(message.deviceId)).emit('command', message)),
+    };
+    deviceControl.addChannel(channel);
+  }
+
+  /** A command to a device was sent or settled: officers and admins whose scope holds the device hear of it. */
+  deviceCommandChanged(record: DeviceCommandRecord): void {
+    const rooms = record.district ? incidentRoleRooms(DEVICE_COMMAND_ROLES, record.district) : DEVICE_COMMAND_ROLES.map((r) => `role:${r}`);
+    this.live.to(rooms).emit('device:command', record);
   }
 
   stop(): void {
@@ -559,6 +592,32 @@ export class Realtime implements ChangeNotifier {
         const all = [...fusion.incidents.values()];
         return { ok: true, incidents: all.filter((i) => incidentInScope(scope, i)) };
       });
+
+      // remote control (issue 13): role, scope, idempotency and audit are the service's
+      on('device:command', null, async (payload) => {
+        if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
+        const limited = guard.takeCommand(me.username);
+        if (limited) return failure(limited);
+        // a command acts: its session must still stand at this moment, not only at the handshake
+        const revoked = await users.sessionRefusal({ username: me.username, role: me.role, displayName: me.displayName, sid: me.sid });
+        if (revoked) {
+          setImmediate(() => void this.recheckSocket(socket));
+          return failure(revoked);
+        }
+        return this.deviceControl.send({ username: me.username, role: me.role }, payload, {
+          source: socketSource(socket),
+          userAgent: userAgentOf(socket.handshake.headers['user-agent']),
+        });
+      });
+
+      on('device:commands', queries, async (payload) => {
+        const refused = forbidHandler('device:commands');
+        if (refused) return refused;
+        if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
+        const p = safeValidate(DeviceCommandsRequestSchema, payload, 'device:commands');
+        if (!p.ok) return p;
+        return this.deviceControl.list({ username: me.username, role: me.role }, p.data.deviceId, p.data.limit ?? DEVICE_COMMANDS_DEFAULT_LIMIT);
+      });
     });
   }
 
@@ -589,6 +648,22 @@ export class Realtime implements ChangeNotifier {
       const who = { deviceId, source };
       this.throttleConnection(socket, limits.deviceEventRatePerS, limits.deviceEventBurst, limits.liveMaxRefusedEvents, who);
       socket.on('error', (err: unknown) => log.warn({ ...who, err }, 'device socket error'));
+      // commands to this device are emitted to its room (the socket CommandChannel)
+      void socket.join(deviceRoom(deviceId));
+      this.onGuarded(
+        socket,
+        'device',
+        'command:ack',
+        null,
+        async (payload) => {
+          const p = safeValidate(DeviceCommandAckSchema, payload, 'command ack');
+          if (!p.ok) return p;
+          // the device is the socket's own (verified in the handshake), never one named in the payload
+          await this.deviceControl?.acknowledge(deviceId, p.data);
+          return { ok: true };
+        },
+        who,
+      );
       this.onGuarded(
         socket,
         'device',

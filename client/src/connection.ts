@@ -35,7 +35,16 @@ export interface ConnectionStatus {
 }
 
 /** Events that are requests with an acknowledgement. */
-export type AckEvent = 'scene:join' | 'device:detail' | 'replay:range' | 'incidents:list' | 'command' | 'incident:readings' | 'handler:position';
+export type AckEvent =
+  | 'scene:join'
+  | 'device:detail'
+  | 'replay:range'
+  | 'incidents:list'
+  | 'command'
+  | 'incident:readings'
+  | 'handler:position'
+  | 'device:command'
+  | 'device:commands';
 /** The ack payload type of a request event. */
 export type AckOf<E extends AckEvent> = Parameters<Parameters<LiveClientEvents[E]>[1]>[0];
 

@@ -18,7 +18,8 @@ export type AuditOutcome = 'success' | 'failure' | 'denied';
  * screen_token.create, screen_token.revoke, access.denied, command, device.create, device.update,
  * device.retire, device.token_rotate, device.token_read, device.import, asset.create, asset.update,
  * asset.remove, asset.import, rule.update, rule.override_set, rule.override_remove, export, audit.read,
- * audit.export, backup.create, api_key.use.
+ * audit.export, backup.create, api_key.use, device.command (a command to a device: the send and its outcome,
+ * server/device-control/device-command-audit.ts).
  */
 export type AuditAction = string;
 

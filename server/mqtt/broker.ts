@@ -6,7 +6,10 @@
  * - `authorizePublish` runs the whole handling of a publish (ingest included) BEFORE it calls back:
  *   aedes writes the QoS 1 PUBACK only after that callback, and an error there closes the
  *   connection without a PUBACK (aedes 1.2 speaks MQTT 3.1/3.1.1 only: no reason codes);
- * - `authorizeSubscribe` / `authorizeForward`: a device hears its own `commands` topic only.
+ * - `authorizeSubscribe` / `authorizeForward`: a device hears its own `commands` topic only;
+ *   a granted subscription makes the device reachable for commands (`deliver`);
+ * - before aedes sees a socket: a per-address CONNECT rate limit (token bucket), so a flood of
+ *   connections from one address is refused before any parsing or token check.
  *
  * The parser of each connection is capped at `maxPacketBytes` (aedes has no option for it): a
  * client announcing a larger packet is disconnected before the broker buffers it.
@@ -15,6 +18,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client as AedesClient } from 'aedes';
 import { ConfigError } from '../config';
 import type { Logger } from '../logger';
+import { TokenBuckets, type TokenBucketLimits } from '../token-buckets';
 import type { MqttDeviceGate } from './device-gate';
 
 export interface MqttBrokerOptions {
@@ -28,6 +32,10 @@ export interface MqttBrokerOptions {
   /** a connection that sends no CONNECT within this is closed, ms */
   connectTimeoutMs: number;
   gate: MqttDeviceGate;
+  /** new TCP connections per remote address (token bucket) */
+  connectRate: TokenBucketLimits;
+  /** remote addresses whose buckets are held at most before idle ones are swept */
+  maxTrackedSources: number;
   /** the shared guard's count of unauthenticated connections per source */
   connections: {
     allowConnection(source: string): boolean;
@@ -41,6 +49,8 @@ export interface MqttBroker {
   /** the port it listens on */
   port: number;
   connectedClients(): number;
+  /** Publishes from the server (QoS 1, not retained) to the clients subscribed to `topic`; false on error. */
+  deliver(topic: string, payload: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -51,6 +61,8 @@ const CONNACK_NOT_AUTHORIZED = 5;
 const HEARTBEAT_INTERVAL_MS = 10 * 60_000;
 /** A client that stops reading is dropped after this, ms (aedes' default of 60 s lets one stall others longer). */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** Idle per-address CONNECT buckets are swept at most this often, ms. */
+const SOURCE_SWEEP_INTERVAL_MS = 10_000;
 
 /**
  * Starts the broker, or answers null when the DEFAULT port is busy (loud warning; the server runs
@@ -94,8 +106,12 @@ export async function startMqttBroker(o: MqttBrokerOptions): Promise<MqttBroker 
 
   broker.authorizeSubscribe = (client, sub, callback) => {
     // negated (SUBACK 0x80), not an error: the connection stays up
-    callback(null, gate.maySubscribe(client, sub.topic) ? sub : null);
+    const allowed = gate.maySubscribe(client, sub.topic);
+    if (allowed) gate.subscribed(client, sub.topic);
+    callback(null, allowed ? sub : null);
   };
+  broker.on('unsubscribe', (_topics, client) => gate.stoppedListening(client));
+  broker.on('clientDisconnect', (client) => gate.stoppedListening(client));
 
   broker.authorizeForward = (client, packet) => (gate.mayReceive(client, packet.topic) ? packet : null);
 
@@ -104,9 +120,15 @@ export async function startMqttBroker(o: MqttBrokerOptions): Promise<MqttBroker 
   broker.on('connectionError', (_client, err) => o.log.debug({ err: err.message }, 'MQTT connection error'));
 
   let warnedNoParserCap = false;
+  const connectBuckets = new TokenBuckets({ sweepAboveKeys: o.maxTrackedSources, sweepIntervalMs: SOURCE_SWEEP_INTERVAL_MS });
   const server: Server = createServer((socket) => {
     const source = socket.remoteAddress ?? 'unknown';
     socket.on('error', () => undefined);
+    if (connectBuckets.take(source, 1, o.connectRate) === 0) {
+      gate.connectRateLimited(source);
+      socket.destroy();
+      return;
+    }
     if (!o.connections.allowConnection(source)) {
       socket.destroy();
       return;
@@ -145,6 +167,14 @@ export async function startMqttBroker(o: MqttBrokerOptions): Promise<MqttBroker 
   return {
     port,
     connectedClients: () => broker.connectedClients,
+    deliver: (topic, payload) =>
+      new Promise<boolean>((resolve) => {
+        if (closed) return resolve(false);
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (err) => {
+          if (err) o.log.warn({ err, topic }, 'MQTT: publishing to a device failed');
+          resolve(!err);
+        });
+      }),
     async close() {
       if (closed) return;
       closed = true;

@@ -80,7 +80,7 @@ describe('MQTT device gate', () => {
     expect(await r.gate.publish(r.conn, { topic: telemetryTopic('dev-1'), payload: reading(1), qos: 1, retain: false })).toBe('ack');
     r.revoke();
     expect(await r.gate.publish(r.conn, { topic: telemetryTopic('dev-1'), payload: reading(2), qos: 1, retain: false })).toBe('refuse');
-    expect(r.counted).toEqual(['invalid', 'invalid']);
+    expect(r.counted).toEqual(['invalid', 'unauthorized']);
   });
 
   it('handles nothing for a connection it does not know, nor after close()', async () => {

@@ -2,13 +2,15 @@
  * Decoding of device payloads on MQTT topics, without I/O. Telemetry is handed on to the one ingest
  * path (IngestService) in the shape HTTP ingest takes (`SignedReading`): the topic says which
  * device, the connection says which token, so both may be left out of the payload; a deviceId in
- * the payload that differs from the topic's refuses the whole message (never trusted).
+ * the payload that differs from the topic's refuses the whole message (never trusted). Through an
+ * external broker there is no connection of the device's: the payload's `token` is its identity.
  */
+import { DeviceCommandAckSchema, type DeviceCommandAck } from '../../scenes/device-commands';
 import { normaliseInbound } from '../guard';
 
 /** Why a message was dropped or refused (the label of `ioc_mqtt_messages_total{verdict}`). */
 export type MqttVerdict =
-  'ok' | 'bad_json' | 'invalid' | 'too_large' | 'foreign_topic' | 'unknown_topic' | 'retained' | 'rate_limited' | 'unavailable';
+  'ok' | 'bad_json' | 'invalid' | 'too_large' | 'foreign_topic' | 'unknown_topic' | 'retained' | 'rate_limited' | 'unavailable' | 'unauthorized';
 
 export const MQTT_VERDICTS: readonly MqttVerdict[] = [
   'ok',
@@ -20,6 +22,7 @@ export const MQTT_VERDICTS: readonly MqttVerdict[] = [
   'retained',
   'rate_limited',
   'unavailable',
+  'unauthorized',
 ];
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; verdict: 'bad_json' | 'invalid'; reason: string };
@@ -56,7 +59,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function decodeTelemetry(payload: Buffer | string, deviceId: string, token: string, limits: PayloadLimits): Decoded<unknown[]> {
   const json = decodeJson(payload, limits.maxDepth);
   if (!json.ok) return json;
-  const body = json.value;
+  return telemetryReadings(json.value, deviceId, token, limits);
+}
+
+/** `decodeTelemetry` of a payload already decoded by `decodeJson`. */
+export function telemetryReadings(body: unknown, deviceId: string, token: string, limits: PayloadLimits): Decoded<unknown[]> {
   if (!isPlainObject(body)) return { ok: false, verdict: 'invalid', reason: 'telemetry must be a reading or {readings: [...]}' };
   let readings: unknown[];
   if (Object.hasOwn(body, 'readings')) {
@@ -79,8 +86,28 @@ export function decodeTelemetry(payload: Buffer | string, deviceId: string, toke
 export function decodeStatus(payload: Buffer | string, maxDepth: number): Decoded<{ online: boolean }> {
   const json = decodeJson(payload, maxDepth);
   if (!json.ok) return json;
-  const body = json.value;
+  return statusOf(json.value);
+}
+
+/** `decodeStatus` of a payload already decoded by `decodeJson` (a `token` beside `online` is allowed). */
+export function statusOf(body: unknown): Decoded<{ online: boolean }> {
   if (!isPlainObject(body) || typeof body.online !== 'boolean')
     return { ok: false, verdict: 'invalid', reason: 'status must be {"online": true|false}' };
   return { ok: true, value: { online: body.online } };
+}
+
+/**
+ * The device token a payload carries at its top level (`{..., "token": "…"}`): a single reading's,
+ * a batch envelope's `{token, readings}`, a status' or an ack's. Through an external broker this
+ * is the only proof of identity the server gets (the broker's own auth is not trusted).
+ */
+export function payloadToken(body: unknown): string | undefined {
+  return isPlainObject(body) && typeof body.token === 'string' ? body.token : undefined;
+}
+
+/** A command acknowledgement on `ioc/v1/{deviceId}/commands/ack` (DeviceCommandAckSchema). */
+export function commandAckOf(body: unknown): Decoded<DeviceCommandAck> {
+  const parsed = DeviceCommandAckSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, verdict: 'invalid', reason: `command ack: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  return { ok: true, value: parsed.data };
 }

@@ -3,8 +3,9 @@
  *
  *   ioc/v1/{deviceId}/telemetry      up    one reading or {readings: [...]} (the ingest schema)
  *   ioc/v1/{deviceId}/status         up    {"online": true|false}; the client's last will
- *   ioc/v1/{deviceId}/commands       down  reserved: only the server publishes here
- *   ioc/v1/{deviceId}/commands/ack   up    reserved: accepted and counted, not handled yet
+ *   ioc/v1/{deviceId}/commands       down  DeviceCommandMessage; only the server publishes here (QoS 1)
+ *   ioc/v1/{deviceId}/commands/ack   up    DeviceCommandAck (scenes/device-commands.ts)
+ * Through an external broker every upward payload also carries the device's `token`.
  *
  * Device ids never contain `/`, `+` or `#` (IdSchema: letters, digits, `- _ . :`), so one level
  * of the topic is exactly one id.

@@ -16,6 +16,7 @@
  */
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
+import type { DeviceCommandRecord, DeviceCommandStatus } from '../../scenes/device-commands';
 import {
   DEFAULT_STORE_OPTIONS,
   EMPTY_READINGS_CURSOR,
@@ -24,6 +25,8 @@ import {
   wellFormedCopy,
   wellFormedString,
   type CreateOutcome,
+  type DeviceCommandCreateOutcome,
+  type DeviceCommandUpdateOutcome,
   type ReadingsCursor,
   type RegistryChange,
   type RegistryCollection,
@@ -120,6 +123,10 @@ export class MemoryStore implements Store {
   /** `${collection}:${id}` → newest history entries, at most `registryHistoryPerRecord` */
   private readonly registryChanges = new Map<string, RegistryChange[]>();
   private readonly credentials = new Map<string, StoredDeviceCredential>();
+  /** commands to devices by command id, with their expiry (`deviceCommandTtlMs` after the last write) */
+  private readonly deviceCommands = new Map<string, { record: DeviceCommandRecord; expiresTs: number }>();
+  /** per device: its newest command ids, oldest first, at most `deviceCommandsPerDevice` */
+  private readonly deviceCommandIndex = new Map<string, string[]>();
   private lastSweepTs = 0;
   private closed = false;
 
@@ -269,6 +276,62 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  // --- commands to devices ---------------------------------------------------------------
+
+  async createDeviceCommand(record: DeviceCommandRecord, event?: Omit<LogEvent, 'id'>): Promise<DeviceCommandCreateOutcome> {
+    this.sweepExpired();
+    const existing = this.liveDeviceCommand(record.commandId);
+    if (existing) return { status: 'duplicate', command: clone(existing) };
+    this.deviceCommands.set(record.commandId, { record: wellFormedCopy(record), expiresTs: this.now() + this.options.deviceCommandTtlMs });
+    const ids = this.deviceCommandIndex.get(record.deviceId) ?? [];
+    ids.push(record.commandId);
+    if (ids.length > this.options.deviceCommandsPerDevice) ids.splice(0, ids.length - this.options.deviceCommandsPerDevice);
+    this.deviceCommandIndex.set(record.deviceId, ids);
+    if (event) this.pushEvent(event);
+    return { status: 'created' };
+  }
+
+  async updateDeviceCommand(
+    record: DeviceCommandRecord,
+    expected: DeviceCommandStatus = 'sent',
+    event?: Omit<LogEvent, 'id'>,
+  ): Promise<DeviceCommandUpdateOutcome> {
+    const current = this.liveDeviceCommand(record.commandId);
+    if (!current) return { status: 'not_found' };
+    if (current.status !== expected) return { status: 'conflict', command: clone(current) };
+    const stored = wellFormedCopy(record);
+    this.deviceCommands.set(record.commandId, { record: stored, expiresTs: this.now() + this.options.deviceCommandTtlMs });
+    if (event) this.pushEvent(event);
+    return { status: 'applied', command: clone(stored) };
+  }
+
+  async getDeviceCommand(commandId: string): Promise<DeviceCommandRecord | null> {
+    const record = this.liveDeviceCommand(commandId);
+    return record ? clone(record) : null;
+  }
+
+  async listDeviceCommands(deviceId: string, limit: number): Promise<DeviceCommandRecord[]> {
+    const ids = this.deviceCommandIndex.get(deviceId) ?? [];
+    const out: DeviceCommandRecord[] = [];
+    for (let i = ids.length - 1; i >= 0 && out.length < limit; i--) {
+      const record = this.liveDeviceCommand(ids[i]!);
+      if (record) out.push(clone(record));
+    }
+    return out;
+  }
+
+  async pendingDeviceCommands(limit: number): Promise<DeviceCommandRecord[]> {
+    const pending: DeviceCommandRecord[] = [];
+    for (const id of this.deviceCommands.keys()) {
+      const record = this.liveDeviceCommand(id);
+      if (record?.status === 'sent') pending.push(record);
+    }
+    return pending
+      .sort((a, b) => a.deadline - b.deadline)
+      .slice(0, Math.max(0, limit))
+      .map(clone);
+  }
+
   // --- event log -------------------------------------------------------------------------
 
   async appendEvent(event: Omit<LogEvent, 'id'>): Promise<string> {
@@ -416,6 +479,12 @@ export class MemoryStore implements Store {
     return id;
   }
 
+  private liveDeviceCommand(commandId: string): DeviceCommandRecord | null {
+    const entry = this.deviceCommands.get(commandId);
+    if (!entry || entry.expiresTs <= this.now()) return null;
+    return entry.record;
+  }
+
   private lookupCommand(commandId: string): string | null {
     const record = this.incidentCommands.get(commandId);
     if (!record || record.expiresTs <= this.now()) return null;
@@ -435,6 +504,12 @@ export class MemoryStore implements Store {
     for (const [id, record] of this.alertCommands) if (record.expiresTs <= now) this.alertCommands.delete(id);
     for (const [id, expiresTs] of this.batchIds) if (expiresTs <= now) this.batchIds.delete(id);
     for (const [id, expiresTs] of this.claims) if (expiresTs <= now) this.claims.delete(id);
+    for (const [id, entry] of this.deviceCommands) if (entry.expiresTs <= now) this.deviceCommands.delete(id);
+    for (const [deviceId, ids] of this.deviceCommandIndex) {
+      const kept = ids.filter((id) => this.deviceCommands.has(id));
+      if (kept.length === 0) this.deviceCommandIndex.delete(deviceId);
+      else if (kept.length !== ids.length) this.deviceCommandIndex.set(deviceId, kept);
+    }
     this.dropExpiredBlobs(now);
   }
 

@@ -21,6 +21,8 @@
  *                        the registry's limits); `reg:<c>:ver` hash id → version (the compare-and-set field);
  *                        `reg:<c>:hist:<id>` list of JSON RegistryChange, LTRIM to `registryHistoryPerRecord`
  * - `reg:cred`           hash deviceId → JSON StoredDeviceCredential (sha256 of the token, never the token)
+ * - `devcmd:<commandId>`, `devcmds:<deviceId>`, `devcmds-pending`  commands to devices (issue 13),
+ *                        see redis-device-commands.ts
  * - `blob:<id>`          hash ct=content type, d=bytes, TTL `blobRetentionMs`;
  *                        `blobs:expiry` zset id → expiry ms, `blobs:size` hash id → bytes,
  *                        `blobs:bytes` bytes of unexpired blobs (the `maxBlobBytesTotal` quota)
@@ -56,6 +58,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
+import type { DeviceCommandRecord, DeviceCommandStatus } from '../../scenes/device-commands';
+import { RedisDeviceCommands } from './redis-device-commands';
 import { APPEND_CHUNK_SIZE, assertNextVersion, batchChunkId } from './memory-store';
 import {
   DEFAULT_STORE_OPTIONS,
@@ -65,6 +69,8 @@ import {
   incidentEvent,
   wellFormedCopy,
   type CreateOutcome,
+  type DeviceCommandCreateOutcome,
+  type DeviceCommandUpdateOutcome,
   type ReadingsCursor,
   type RegistryChange,
   type RegistryCollection,
@@ -404,6 +410,7 @@ export class RedisStore implements Store {
     return this.options.prefix;
   }
   private readonly scripts: IncidentScripts;
+  private readonly deviceCommands: RedisDeviceCommands;
   private readonly options: StoreOptions;
   private readonly config: Required<Omit<RedisStoreConfig, 'logger'>>;
   private readonly logger: RedisStoreConfig['logger'];
@@ -435,6 +442,13 @@ export class RedisStore implements Store {
     this.client.defineCommand('iocSweepBlobs', { numberOfKeys: 4, lua: LUA_SWEEP_BLOBS });
     this.client.defineCommand('iocTrimRetentionIndex', { numberOfKeys: 2, lua: LUA_TRIM_RETENTION_INDEX });
     this.scripts = this.client as unknown as IncidentScripts;
+    this.deviceCommands = new RedisDeviceCommands({
+      client: this.client,
+      key: (suffix) => this.key(suffix),
+      options: this.options,
+      encode: encodeStoredJson,
+      encodeEvent: (event) => this.encodeEvent(event),
+    });
   }
 
   // --- telemetry -------------------------------------------------------------------------
@@ -613,6 +627,32 @@ export class RedisStore implements Store {
       const reply = await this.client.set(this.key(`claim:${commandId}`), '1', 'PX', ttlMs, 'NX');
       return reply === 'OK';
     });
+  }
+
+  // --- commands to devices (redis-device-commands.ts) --------------------------------------
+
+  async createDeviceCommand(record: DeviceCommandRecord, event?: Omit<LogEvent, 'id'>): Promise<DeviceCommandCreateOutcome> {
+    return this.call('createDeviceCommand', () => this.deviceCommands.create(record, event));
+  }
+
+  async updateDeviceCommand(
+    record: DeviceCommandRecord,
+    expected: DeviceCommandStatus = 'sent',
+    event?: Omit<LogEvent, 'id'>,
+  ): Promise<DeviceCommandUpdateOutcome> {
+    return this.call('updateDeviceCommand', () => this.deviceCommands.update(record, expected, event));
+  }
+
+  async getDeviceCommand(commandId: string): Promise<DeviceCommandRecord | null> {
+    return this.call('getDeviceCommand', () => this.deviceCommands.get(commandId));
+  }
+
+  async listDeviceCommands(deviceId: string, limit: number): Promise<DeviceCommandRecord[]> {
+    return this.call('listDeviceCommands', () => this.deviceCommands.list(deviceId, limit));
+  }
+
+  async pendingDeviceCommands(limit: number): Promise<DeviceCommandRecord[]> {
+    return this.call('pendingDeviceCommands', () => this.deviceCommands.pending(limit));
   }
 
   // --- event log -------------------------------------------------------------------------

@@ -16,6 +16,7 @@
  */
 import type { Alert, DeviceState, DistrictCode, Incident, Reading, Role } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
+import type { DeviceCommandRecord, DeviceCommandStatus } from '../../scenes/device-commands';
 
 export type StoreKind = 'redis' | 'memory';
 
@@ -166,6 +167,16 @@ export interface RegistryWrite<T extends RegistryRecord = RegistryRecord> {
   credential?: StoredDeviceCredential;
 }
 
+/** Outcome of `createDeviceCommand`: a command id is created once; a second create answers the stored record. */
+export type DeviceCommandCreateOutcome = { status: 'created' } | { status: 'duplicate'; command: DeviceCommandRecord };
+
+/** Outcome of `updateDeviceCommand` (compare-and-set on the stored status). */
+export type DeviceCommandUpdateOutcome =
+  | { status: 'applied'; command: DeviceCommandRecord }
+  /** the stored record was not in the expected status: nothing written, the stored record answered */
+  | { status: 'conflict'; command: DeviceCommandRecord }
+  | { status: 'not_found' };
+
 export type RegistryWriteOutcome = { status: 'applied' } | { status: 'conflict'; conflicts: { id: string; currentVersion: number }[] };
 
 export interface Store {
@@ -235,6 +246,26 @@ export interface Store {
    * look them up with `alertForCommand` instead.
    */
   claimCommand(commandId: string, ttlMs: number): Promise<boolean>;
+
+  // --- commands to devices (issue 13) -----------------------------------------------------
+  /**
+   * Create a command record unless its `commandId` exists (atomic create-if-absent; then the
+   * stored record is answered and nothing written). With `event`, the event is appended in the
+   * same step. The record expires `deviceCommandTtlMs` after its last write; each device keeps an
+   * index of its newest `deviceCommandsPerDevice` command ids; a `sent` record is in the pending
+   * index until it is updated out of `sent`.
+   */
+  createDeviceCommand(record: DeviceCommandRecord, event?: Omit<LogEvent, 'id'>): Promise<DeviceCommandCreateOutcome>;
+  /**
+   * Compare-and-set: replace the stored record with `record` iff the stored status is `expected`
+   * (default `sent`: a command settles once), appending `event` in the same step.
+   */
+  updateDeviceCommand(record: DeviceCommandRecord, expected?: DeviceCommandStatus, event?: Omit<LogEvent, 'id'>): Promise<DeviceCommandUpdateOutcome>;
+  getDeviceCommand(commandId: string): Promise<DeviceCommandRecord | null>;
+  /** A device's newest commands, newest first, at most `limit` (and at most `deviceCommandsPerDevice`). */
+  listDeviceCommands(deviceId: string, limit: number): Promise<DeviceCommandRecord[]>;
+  /** Commands still `sent` (any device), earliest deadline first, at most `limit`: the startup sweep times them out. */
+  pendingDeviceCommands(limit: number): Promise<DeviceCommandRecord[]>;
 
   // --- event log -------------------------------------------------------------------------
   /** Append an event; returns its id (stream id). */
@@ -306,6 +337,10 @@ export interface StoreOptions {
   maxBlobBytesTotal: number;
   /** history entries kept per registry record (device, asset, rule); older ones are dropped */
   registryHistoryPerRecord: number;
+  /** how long a command-to-device record is kept after its last write, ms */
+  deviceCommandTtlMs: number;
+  /** command ids indexed per device (`listDeviceCommands`); older ones drop out of the index */
+  deviceCommandsPerDevice: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -321,6 +356,8 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   blobRetentionMs: 184 * DAY_MS,
   maxBlobBytesTotal: 2 * 1024 ** 3,
   registryHistoryPerRecord: 50,
+  deviceCommandTtlMs: 7 * DAY_MS,
+  deviceCommandsPerDevice: 50,
 };
 
 /** Registry writes per store call for bulk imports (one Lua script / one synchronous step each). */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Alert, Incident, Reading } from '../../scenes/domain';
+import type { DeviceCommandRecord } from '../../scenes/device-commands';
 import { freePort } from '../../tests/helpers/free-port';
 import { startRedisServer } from '../../tests/helpers/redis-server';
 import { Redis } from 'ioredis';
@@ -897,5 +898,136 @@ describe.each(implementations)('$name store: registry (issue 11)', ({ available,
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(back!.attributes).toEqual(wellFormedCopy(JSON.parse('{"__proto__":{"polluted":true}}')));
     });
+  });
+});
+
+describe.each(implementations)('$name store: commands to devices (issue 13)', ({ available, make }) => {
+  const opened: Store[] = [];
+  const fresh = (options?: Partial<StoreOptions>): Store => {
+    const store = make(options);
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+  const command = (commandId: string, overrides: Partial<DeviceCommandRecord> = {}): DeviceCommandRecord => ({
+    commandId,
+    deviceId: 'pump-1',
+    kind: 'pump-station',
+    district: '370202',
+    name: 'start',
+    params: {},
+    actor: 'officer1',
+    role: 'officer',
+    channel: 'mqtt',
+    status: 'sent',
+    issuedAt: T0,
+    deadline: T0 + 10_000,
+    ...overrides,
+  });
+  const event = (record: DeviceCommandRecord) => ({
+    ts: record.settledAt ?? record.issuedAt,
+    type: 'device.command' as const,
+    scene: 'water' as const,
+    deviceCommand: record,
+  });
+
+  describe.skipIf(!available)('contract', () => {
+    it('creates a command once per commandId and answers the stored record to a second create, writing nothing', async () => {
+      const store = fresh();
+      const first = command(`c-${randomUUID()}`);
+      expect(await store.createDeviceCommand(first, event(first))).toEqual({ status: 'created' });
+      const again = await store.createDeviceCommand({ ...first, name: 'stop', actor: 'other' }, event(first));
+      expect(again).toEqual({ status: 'duplicate', command: first });
+      expect(await store.getDeviceCommand(first.commandId)).toEqual(first);
+      const events = (await store.readEvents(T0, T0 + 1, 10)).filter((e) => e.type === 'device.command');
+      expect(events).toHaveLength(1);
+      expect(events[0]!.deviceCommand).toEqual(first);
+    });
+
+    it('lets exactly one of ten concurrent creates of one commandId create it', async () => {
+      const store = fresh();
+      const id = `c-${randomUUID()}`;
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.createDeviceCommand(command(id, { actor: `u${i}` }))));
+      expect(outcomes.filter((o) => o.status === 'created')).toHaveLength(1);
+      expect((await store.listDeviceCommands('pump-1', 50)).map((c) => c.commandId)).toEqual([id]);
+    });
+
+    it('settles a command only from the expected status (sent by default), appending the event with it', async () => {
+      const store = fresh();
+      const sent = command(`c-${randomUUID()}`);
+      await store.createDeviceCommand(sent);
+      const acked = { ...sent, status: 'acknowledged' as const, settledAt: T0 + 500 };
+      expect(await store.updateDeviceCommand(acked, 'sent', event(acked))).toEqual({ status: 'applied', command: acked });
+      const timedOut = { ...sent, status: 'timed_out' as const, settledAt: T0 + 10_000 };
+      expect(await store.updateDeviceCommand(timedOut)).toEqual({ status: 'conflict', command: acked });
+      expect(await store.getDeviceCommand(sent.commandId)).toEqual(acked);
+      expect(await store.updateDeviceCommand(command('never-created'))).toEqual({ status: 'not_found' });
+      const events = (await store.readEvents(T0, T0 + 1_000, 10)).filter((e) => e.type === 'device.command');
+      expect(events.map((e) => e.deviceCommand?.status)).toEqual(['acknowledged']);
+    });
+
+    it('records a late acknowledgement on a timed-out command by compare-and-set from timed_out', async () => {
+      const store = fresh();
+      const sent = command(`c-${randomUUID()}`);
+      await store.createDeviceCommand(sent);
+      const timedOut = { ...sent, status: 'timed_out' as const, settledAt: T0 + 10_000 };
+      expect((await store.updateDeviceCommand(timedOut)).status).toBe('applied');
+      const late = { ...timedOut, lateAck: { status: 'ok' as const, ts: T0 + 12_000 } };
+      expect(await store.updateDeviceCommand(late, 'timed_out')).toEqual({ status: 'applied', command: late });
+    });
+
+    it('lists a device newest first, at most limit and at most deviceCommandsPerDevice, and only that device', async () => {
+      const store = fresh({ deviceCommandsPerDevice: 3 });
+      const ids = Array.from({ length: 5 }, (_, i) => `c-${i}-${randomUUID().slice(0, 6)}`);
+      for (const [i, id] of ids.entries()) await store.createDeviceCommand(command(id, { issuedAt: T0 + i }));
+      await store.createDeviceCommand(command(`other-${randomUUID()}`, { deviceId: 'pump-2' }));
+      expect((await store.listDeviceCommands('pump-1', 50)).map((c) => c.commandId)).toEqual([ids[4], ids[3], ids[2]]);
+      expect((await store.listDeviceCommands('pump-1', 2)).map((c) => c.commandId)).toEqual([ids[4], ids[3]]);
+      expect(await store.listDeviceCommands('pump-9', 10)).toEqual([]);
+    });
+
+    it('answers the commands still sent, earliest deadline first, and forgets them once settled', async () => {
+      const store = fresh();
+      const late = command(`c-late-${randomUUID()}`, { deadline: T0 + 20_000 });
+      const early = command(`c-early-${randomUUID()}`, { deadline: T0 + 5_000 });
+      const settled = command(`c-done-${randomUUID()}`, { status: 'failed', settledAt: T0 });
+      await store.createDeviceCommand(late);
+      await store.createDeviceCommand(early);
+      await store.createDeviceCommand(settled);
+      expect((await store.pendingDeviceCommands(10)).map((c) => c.commandId)).toEqual([early.commandId, late.commandId]);
+      await store.updateDeviceCommand({ ...early, status: 'timed_out', settledAt: T0 + 5_000 });
+      expect((await store.pendingDeviceCommands(10)).map((c) => c.commandId)).toEqual([late.commandId]);
+      expect(await store.pendingDeviceCommands(0)).toEqual([]);
+    });
+  });
+});
+
+describe('MemoryStore specifics: commands to devices', () => {
+  it('forgets a command record deviceCommandTtlMs after its last write by the injected clock', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ deviceCommandTtlMs: 1_000 }, { now: () => now });
+    const record: DeviceCommandRecord = {
+      commandId: 'c1',
+      deviceId: 'pump-1',
+      kind: 'pump-station',
+      name: 'start',
+      params: {},
+      actor: 'officer1',
+      role: 'officer',
+      channel: 'socket',
+      status: 'sent',
+      issuedAt: now,
+      deadline: now + 500,
+    };
+    await store.createDeviceCommand(record);
+    now += 999;
+    expect(await store.getDeviceCommand('c1')).not.toBeNull();
+    now += 1;
+    expect(await store.getDeviceCommand('c1')).toBeNull();
+    expect(await store.listDeviceCommands('pump-1', 10)).toEqual([]);
+    expect(await store.pendingDeviceCommands(10)).toEqual([]);
+    expect((await store.createDeviceCommand(record)).status).toBe('created');
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { deviceToken, DEV_DEVICE_SECRET } from '../../server/device-token';
 import { login } from '../../server/test/helpers';
 import type { SceneSnapshotMessage } from '../../scenes/protocol';
+import { generateControlDevices } from '../../scenes/fleet';
 import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
 const FLEET_SIZE = 300;
@@ -71,7 +72,8 @@ describe.skipIf(suite.skipped)('admin registry tabs', { timeout: 180_000 }, () =
 
       await page.locator('[data-testid=admin-tab-devices]').click();
       await page.locator('[data-testid=device-table] tbody tr[data-device-id]').first().waitFor({ timeout: 15_000 });
-      expect(await page.locator('[data-testid=device-count]').textContent()).toContain(String(FLEET_SIZE));
+      // the sensor fleet plus the demo's flood gates (scenes/fleet.ts generateControlDevices)
+      expect(await page.locator('[data-testid=device-count]').textContent()).toContain(String(FLEET_SIZE + generateControlDevices().length));
       await page.screenshot({ path: '/tmp/admin-devices.png' });
       expect((await overviewDeviceIds(screenToken)).has(DEVICE_ID)).toBe(false);
 

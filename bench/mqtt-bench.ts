@@ -1,0 +1,482 @@
+/**
+ * The MQTT parts of `npm run bench` (issue 13, "Measure"), driven by bench/run.ts:
+ * - `mqtt`: the ingest ceiling (readings/s with device→screen p99 < 250 ms and ≥ 95 % of the
+ *   offered readings ingested, 100 screens) of (a) the embedded broker, (b) the server as a client
+ *   of a throwaway Mosquitto (when the server has IOC_MQTT_URL), (c) the peer: a bare `mqtt`
+ *   subscriber on that Mosquitto, and (d) today's HTTP ingest on the same server and load devices
+ *   as (a); then the command round trip at 80 % of (a)'s ceiling;
+ * - `mqtt-connections`: N device connections held on one server (embedded broker).
+ * Every ceiling comes from the same search: open-loop steps up from a start rate by a factor until
+ * one fails, then one step between the last pass and the failure (bench/mqtt-search.ts).
+ */
+import type { BenchChild } from './child-rpc';
+import type { BenchProfile } from './bench-config';
+import type { ClientSwarmOptions, SwarmReport } from './client-swarm-process';
+import type { IngestProcessOptions, IngestRunParams, IngestRunResult } from './ingest-process';
+import type { ServerProcessOptions } from './server-process';
+import type { MqttConnectResult, MqttPublisherOptions, MqttRunResult } from './mqtt-publisher-process';
+import type { MqttPeerReport } from './mqtt-peer-process';
+import { startMosquitto, type BenchMosquitto } from './mosquitto';
+import { runCommandRoundTrips } from './mqtt-command';
+import { MQTT_FULL, MQTT_QUICK, searchCeiling, type MqttProfile, type StepOutcome } from './mqtt-search';
+import { generateFleet } from '../scenes/fleet';
+import type { Device } from '../scenes/domain';
+import { loadConfig, type ServerConfig } from '../server/config';
+import { probeLatencies, ratio, round, summarizeLatency } from './stats';
+
+export interface MqttBenchRow {
+  figure: string;
+  value: number | null | string;
+  unit: string;
+  peer: string;
+  peerValue: number | null | string;
+  ratio: number | null;
+  goal: string;
+}
+interface ServerInfo {
+  port: number;
+  url: string;
+  mqttPort?: number | null;
+}
+interface ServerStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  ingestTotals: { accepted: number };
+}
+
+/** What bench/run.ts lends the MQTT parts (its own helpers, so the processes are tracked and cleaned up alike). */
+export interface MqttBenchContext {
+  quick: boolean;
+  P: BenchProfile;
+  store: 'redis' | 'memory';
+  spawn<I = unknown>(name: string, script: string, options: unknown, nodeFlags?: string[], profile?: boolean): Promise<BenchChild<I>>;
+  startServer(name: string, o: Omit<ServerProcessOptions, 'redisUrl' | 'redisPrefix'>): Promise<BenchChild<ServerInfo>>;
+  startSwarms(name: string, total: number, processes: number, base: Omit<ClientSwarmOptions, 'count' | 'maxDeltaSizeSamples'>): Promise<BenchChild[]>;
+  swarmReports(list: BenchChild[]): Promise<SwarmReport>;
+  resetSwarms(list: BenchChild[]): Promise<void>;
+  cpuWindow(list: BenchChild[]): Promise<() => Promise<Record<string, number | null>>>;
+  login(url: string, username: string): Promise<string>;
+  stopAll(list: BenchChild[]): Promise<void>;
+  set(key: string, value: unknown, reason?: string): void;
+  rows: MqttBenchRow[];
+  cpuByPhase: Record<string, Record<string, number | null>>;
+  log(msg: string): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** after the warm-up readings, time for the server to work off what it queued, ms */
+const WARMUP_SETTLE_MS = 3_000;
+
+/**
+ * Config overrides that lift every per-source connection limit of the server: all the benchmark's
+ * devices connect from 127.0.0.1. Any numeric `mqtt…Connect…` rate/burst setting is raised too,
+ * whatever its name lands as.
+ */
+export function raisedConnectLimits(): Partial<ServerConfig> {
+  const base = loadConfig({ NODE_ENV: 'test' }) as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { unauthConnectionsPerSource: 1_000_000 };
+  for (const [k, v] of Object.entries(base)) if (typeof v === 'number' && /^mqtt.*connect/i.test(k) && /(PerS|Rate|Burst)/.test(k)) out[k] = 1e9;
+  return out as Partial<ServerConfig>;
+}
+
+/** Whether this server can be a client of an external broker (IOC_MQTT_URL, issue 13). */
+function externalBrokerSupported(): boolean {
+  try {
+    const c = loadConfig({ NODE_ENV: 'test', IOC_MQTT_URL: 'mqtt://127.0.0.1:1' }) as unknown as Record<string, unknown>;
+    return Object.entries(c).some(([k, v]) => /^mqtt.*url$/i.test(k) && typeof v === 'string' && v.startsWith('mqtt://'));
+  } catch {
+    return false;
+  }
+}
+
+/** Load publishers of the fleet's first `loadDevices` devices, split over `n` processes, probes and command devices by range. */
+async function startPublishers(
+  ctx: MqttBenchContext,
+  M: MqttProfile,
+  name: string,
+  url: string,
+  auth: MqttPublisherOptions['auth'],
+  probeIds: string[],
+  commandIds: string[],
+  fleet: Device[],
+): Promise<BenchChild[]> {
+  const n = M.publishers;
+  const per = Math.ceil(M.loadDevices / n);
+  const from = M.loadFrom;
+  const index = new Map(fleet.map((d, i) => [d.id, i]));
+  const list = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      ctx.spawn(`${name}-${i + 1}`, 'mqtt-publisher-process.ts', {
+        url,
+        auth,
+        fleetCount: M.fleetCount,
+        fleetSeed: ctx.P.fleetSeed,
+        loadFrom: from + i * per,
+        loadTo: from + Math.min(M.loadDevices, (i + 1) * per),
+        probeDeviceIds: probeIds.filter((_, k) => k % n === i),
+        commandDeviceIds: commandIds.filter((id) => Math.floor((index.get(id)! - from) / per) === i),
+        connectRatePerS: M.connectRatePerS,
+        connectConcurrency: M.connectConcurrency,
+        keepaliveS: M.keepaliveS,
+        maxInflightPerConnection: M.maxInflightPerConnection,
+      } satisfies MqttPublisherOptions),
+    ),
+  );
+  const connected = await Promise.all(list.map((p) => p.call<MqttConnectResult>('connect', undefined, 600_000)));
+  const failed = connected.reduce((a, c) => a + c.failed, 0);
+  if (failed) throw new Error(`${name}: ${failed} device connections failed: ${connected.flatMap((c) => c.errors).join('; ')}`);
+  const warm = await Promise.all(list.map((p) => p.call<{ acked: number }>('warmup', undefined, 300_000)));
+  ctx.log(`${name}: ${connected.reduce((a, c) => a + c.connected, 0)} connections, warm-up ${warm.reduce((a, w) => a + w.acked, 0)} PUBACKs`);
+  await sleep(WARMUP_SETTLE_MS);
+  return list;
+}
+
+/** Open-loop MQTT load over all publishers for one step. */
+async function driveMqtt(pubs: BenchChild[], rate: number, M: MqttProfile): Promise<MqttRunResult> {
+  const rs = await Promise.all(
+    pubs.map((p) =>
+      p.call<MqttRunResult>(
+        'run',
+        { ratePerS: rate / pubs.length, durationMs: M.stepMs, probesPerS: M.probesPerS / pubs.length },
+        M.stepMs + 120_000,
+      ),
+    ),
+  );
+  return {
+    elapsedMs: Math.max(...rs.map((r) => r.elapsedMs)),
+    offered: rs.reduce((a, r) => a + r.offered, 0),
+    sent: rs.reduce((a, r) => a + r.sent, 0),
+    acked: rs.reduce((a, r) => a + r.acked, 0),
+    skipped: rs.reduce((a, r) => a + r.skipped, 0),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+    pubackP50Ms: Math.max(...rs.map((r) => r.pubackP50Ms ?? 0)),
+    pubackP99Ms: Math.max(...rs.map((r) => r.pubackP99Ms ?? 0)),
+    probeSent: rs.flatMap((r) => r.probeSent),
+    firstError: rs.find((r) => r.firstError)?.firstError ?? null,
+    disconnects: rs.reduce((a, r) => a + r.disconnects, 0),
+  };
+}
+
+interface Load {
+  offered: number;
+  elapsedMs: number;
+  errors: number;
+  firstError: string | null;
+  probeSent: [string, number][];
+  pubackP99Ms?: number | null;
+}
+
+/** One step against City IOC: load, then what the server ingested and what the screens saw. */
+async function iocStep(
+  ctx: MqttBenchContext,
+  M: MqttProfile,
+  rig: { server: BenchChild<ServerInfo>; swarms: BenchChild[]; loaders: BenchChild[]; mosquitto?: BenchMosquitto },
+  rate: number,
+  drive: (rate: number) => Promise<Load>,
+): Promise<StepOutcome> {
+  await ctx.resetSwarms(rig.swarms);
+  const before = await rig.server.call<ServerStats>('stats');
+  const cpuDone = await ctx.cpuWindow([rig.server, ...rig.loaders, ...rig.swarms]);
+  const brokerCpu = brokerCpuWindow(rig.mosquitto);
+  const run = await drive(rate);
+  await sleep(ctx.P.settleMs);
+  const cpu = await cpuDone();
+  if (rig.mosquitto) cpu.mosquitto = brokerCpu();
+  const after = await rig.server.call<ServerStats>('stats');
+  const report = await ctx.swarmReports(rig.swarms);
+  const latency = summarizeLatency(probeLatencies(new Map(run.probeSent), report.probeReceipts));
+  const accepted = after.ingestTotals.accepted - before.ingestTotals.accepted - run.probeSent.length;
+  const seenProbes = new Set(report.probeReceipts.map(([id]) => id)).size;
+  const passed =
+    latency.p99 !== null &&
+    latency.p99 < M.latencyBudgetMs &&
+    accepted >= M.minAcceptedFraction * run.offered &&
+    seenProbes >= M.minAcceptedFraction * run.probeSent.length &&
+    run.errors === 0;
+  return {
+    ratePerS: rate,
+    offeredPerS: round((run.offered / M.stepMs) * 1000, 0)!,
+    acceptedPerS: round((accepted / M.stepMs) * 1000, 0)!,
+    latency,
+    probesSeen: `${seenProbes}/${run.probeSent.length}`,
+    pubackP99Ms: round(run.pubackP99Ms ?? null),
+    errors: run.errors,
+    firstError: run.firstError,
+    cpu,
+    passed,
+  };
+}
+
+/** CPU % of one core of the throwaway broker over a window (null without one). */
+function brokerCpuWindow(m: BenchMosquitto | undefined): () => number | null {
+  if (!m) return () => null;
+  const c0 = m.cpuMicros();
+  const t0 = performance.now();
+  return () => round(((m.cpuMicros() - c0) / ((performance.now() - t0) * 1000)) * 100, 0);
+}
+
+/** The peer's step: the same publishes, counted and timed by the bare subscriber. */
+async function peerStep(
+  ctx: MqttBenchContext,
+  M: MqttProfile,
+  peer: BenchChild,
+  pubs: BenchChild[],
+  mosq: BenchMosquitto,
+  rate: number,
+): Promise<StepOutcome> {
+  await peer.call('resetWindow');
+  const cpuDone = await ctx.cpuWindow([peer, ...pubs]);
+  const brokerCpu = brokerCpuWindow(mosq);
+  const run = await driveMqtt(pubs, rate, M);
+  await sleep(ctx.P.settleMs);
+  const cpu = await cpuDone();
+  cpu.mosquitto = brokerCpu();
+  const rep = await peer.call<MqttPeerReport>('report');
+  const passed =
+    rep.latency.p99 !== null && rep.latency.p99 < M.latencyBudgetMs && rep.received >= M.minAcceptedFraction * run.offered && run.errors === 0;
+  return {
+    ratePerS: rate,
+    offeredPerS: round((run.offered / M.stepMs) * 1000, 0)!,
+    acceptedPerS: round((rep.received / M.stepMs) * 1000, 0)!,
+    latency: rep.latency,
+    probesSeen: null,
+    pubackP99Ms: round(run.pubackP99Ms),
+    errors: run.errors,
+    firstError: run.firstError,
+    cpu,
+    passed,
+  };
+}
+
+/** readings/s per core of the processes that do the work (server, plus the broker when it is a separate process). */
+function perCore(s: StepOutcome | undefined, names: string[]): number | null {
+  if (!s) return null;
+  const pct = names.reduce((a, n) => a + (s.cpu[n] ?? 0), 0);
+  return pct > 0 ? round(s.acceptedPerS / (pct / 100), 0) : null;
+}
+
+export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boolean): Promise<void> {
+  const M = { ...(ctx.quick ? MQTT_QUICK : MQTT_FULL) };
+  M.loadFrom = M.loadDevices;
+  const fleet = generateFleet({ count: M.fleetCount, seed: ctx.P.fleetSeed });
+  const tail = fleet.slice(fleet.length - 2 * M.probesPerRig).map((d) => d.id);
+  const mqttProbes = tail.slice(0, M.probesPerRig);
+  const httpProbes = tail.slice(M.probesPerRig);
+  // MQTT load devices follow the HTTP ones: both run on one server, and each sender numbers its own seq from 1
+  const commandIds = fleet
+    .slice(M.loadFrom, M.loadFrom + M.loadDevices)
+    .filter((d) => d.kind === 'pump-station')
+    .slice(0, M.commandDevices)
+    .map((d) => d.id);
+
+  // (a) embedded broker and (d) HTTP ingest: one server, the same screens and load devices
+  const server = await ctx.startServer('server-mqtt', {
+    store: ctx.store,
+    devices: M.fleetCount,
+    coalesceIntervalMs: ctx.P.ingest.coalesceIntervalMs,
+    config: { mqttPort: 0, mqttPortExplicit: true, ...raisedConnectLimits() },
+  });
+  const mqttUrl = `mqtt://127.0.0.1:${server.info.mqttPort}`;
+  if (!server.info.mqttPort) throw new Error('the bench server started without its embedded MQTT broker');
+  const screenToken = await ctx.login(server.info.url, 'screen1');
+  const swarms = await ctx.startSwarms('screens-mqtt', M.screens, 2, {
+    kind: 'ioc',
+    url: server.info.url,
+    tokens: [screenToken],
+    scenes: ['overview'],
+    connectConcurrency: 25,
+    reporter: false,
+    probeDeviceIds: tail,
+  });
+  const pubs = await startPublishers(ctx, M, 'mqtt-devices', mqttUrl, 'connection', mqttProbes, commandIds, fleet);
+  await sleep(ctx.P.settleMs * 2);
+  const embedded = await searchCeiling('mqtt/embedded', M, ctx.log, (rate) =>
+    iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
+  );
+
+  if (withCommands) await measureCommands(ctx, M, server, pubs, commandIds, embedded.ceiling);
+  await ctx.stopAll(pubs);
+
+  const ingest = await ctx.spawn('ingest-http', 'ingest-process.ts', {
+    url: server.info.url,
+    fleetCount: M.fleetCount,
+    fleetSeed: ctx.P.fleetSeed,
+    loadDevices: M.loadDevices,
+    probeDeviceIds: httpProbes,
+    alarmDeviceIds: [],
+    batchSize: ctx.P.ingest.batchSize,
+    maxInFlight: ctx.P.ingest.maxInFlight,
+  } satisfies IngestProcessOptions);
+  const http = await searchCeiling('mqtt/http-peer', M, ctx.log, (rate) =>
+    iocStep(ctx, M, { server, swarms, loaders: [ingest] }, rate, async (r) => {
+      const run = await ingest.call<IngestRunResult>(
+        'run',
+        { mode: 'rate', ratePerS: r, durationMs: M.stepMs, probesPerS: M.probesPerS } satisfies IngestRunParams,
+        M.stepMs + 120_000,
+      );
+      return {
+        offered: run.offered,
+        elapsedMs: run.elapsedMs,
+        errors: run.httpErrors,
+        firstError: run.firstError,
+        probeSent: run.probeSent,
+        pubackP99Ms: run.batchP99Ms,
+      };
+    }),
+  );
+  await ctx.stopAll([ingest, ...swarms, server]);
+
+  // (b) the server as a client of a throwaway Mosquitto, and (c) the bare subscriber on it
+  const mosq = await startMosquitto();
+  let external: Awaited<ReturnType<typeof searchCeiling>> | null = null;
+  let peer: Awaited<ReturnType<typeof searchCeiling>> | null = null;
+  const externalNote = externalBrokerSupported() ? null : 'the server has no IOC_MQTT_URL yet (external-broker mode not landed)';
+  if (!mosq) {
+    ctx.set('mqtt_peer_readings_per_s', null, 'mosquitto not installed (Debian package `mosquitto`)');
+  } else {
+    try {
+      if (!externalNote) external = await measureExternal(ctx, M, mosq, fleet, mqttProbes);
+      const extPubs = await startPublishers(ctx, M, 'mqtt-peer-devices', mosq.url, 'payload', [], [], fleet);
+      const sub = await ctx.spawn('mqtt-peer', 'mqtt-peer-process.ts', { url: mosq.url, topic: 'ioc/v1/+/telemetry' });
+      peer = await searchCeiling('mqtt/peer', M, ctx.log, (rate) => peerStep(ctx, M, sub, extPubs, mosq, rate));
+      await ctx.stopAll([sub, ...extPubs]);
+    } finally {
+      await mosq.stop();
+    }
+  }
+
+  const embeddedPerCore = perCore(embedded.best, ['server-mqtt']);
+  const httpPerCore = perCore(http.best, ['server-mqtt']);
+  ctx.set('mqtt_embedded_readings_per_s', embedded.ceiling, 'no step passed through the embedded broker');
+  ctx.set('mqtt_embedded_steps', embedded.steps);
+  ctx.set(
+    'mqtt_external_readings_per_s',
+    external?.ceiling ?? null,
+    externalNote ?? (mosq ? 'no step passed through Mosquitto' : 'mosquitto not installed'),
+  );
+  ctx.set('mqtt_external_steps', external?.steps ?? null);
+  ctx.set('mqtt_peer_readings_per_s', peer?.ceiling ?? null, mosq ? 'no step passed for the bare subscriber' : 'mosquitto not installed');
+  ctx.set('mqtt_peer_steps', peer?.steps ?? null);
+  ctx.set('mqtt_http_readings_per_s', http.ceiling, 'no HTTP step passed');
+  ctx.set('mqtt_http_steps', http.steps);
+  ctx.set('mqtt_embedded_per_core', embeddedPerCore);
+  ctx.set('mqtt_external_per_core', perCore(external?.best, ['server-mqtt-external', 'mosquitto']));
+  ctx.set('mqtt_peer_per_core', perCore(peer?.best, ['mqtt-peer', 'mosquitto']));
+  ctx.set('mqtt_http_per_core', httpPerCore);
+  ctx.set('mqtt_embedded_vs_peer', ratio(embedded.ceiling, peer?.ceiling));
+  ctx.set('mqtt_external_vs_peer', ratio(external?.ceiling, peer?.ceiling));
+  ctx.set('mqtt_embedded_vs_http_per_core', ratio(embeddedPerCore, httpPerCore));
+  ctx.set('mqtt_profile', M);
+  for (const [k, s] of [
+    ['embedded', embedded.best],
+    ['http', http.best],
+    ['external', external?.best],
+    ['peer', peer?.best],
+  ] as const)
+    if (s) ctx.cpuByPhase[`mqtt_ceiling_${k}`] = s.cpu;
+  const fmtRatio = `${M.loadDevices.toLocaleString('en-US')} devices, QoS 1, 1 reading/message`;
+  ctx.rows.push(
+    {
+      figure: `MQTT ingest ceiling, embedded (${fmtRatio})`,
+      value: embedded.ceiling,
+      unit: 'readings/s',
+      peer: 'bare mqtt subscriber on Mosquitto',
+      peerValue: peer?.ceiling ?? null,
+      ratio: ratio(embedded.ceiling, peer?.ceiling),
+      goal: '≥ 0.7×',
+    },
+    {
+      figure: 'MQTT ingest ceiling, via Mosquitto',
+      value: external?.ceiling ?? null,
+      unit: 'readings/s',
+      peer: 'bare mqtt subscriber on Mosquitto',
+      peerValue: peer?.ceiling ?? null,
+      ratio: ratio(external?.ceiling, peer?.ceiling),
+      goal: '≥ 0.7×',
+    },
+    {
+      figure: 'MQTT (embedded) ingest per server core',
+      value: embeddedPerCore,
+      unit: 'readings/s/core',
+      peer: 'HTTP ingest per core (1,000/batch)',
+      peerValue: httpPerCore,
+      ratio: ratio(embeddedPerCore, httpPerCore),
+      goal: '≥ 1×',
+    },
+    {
+      figure: 'MQTT (embedded) ingest ceiling',
+      value: embedded.ceiling,
+      unit: 'readings/s',
+      peer: 'HTTP ingest, same server/devices',
+      peerValue: http.ceiling,
+      ratio: ratio(embedded.ceiling, http.ceiling),
+      goal: '—',
+    },
+  );
+  ctx.log(
+    `mqtt: embedded ${embedded.ceiling}/s, external ${external?.ceiling ?? externalNote}/s, peer ${peer?.ceiling}/s, HTTP ${http.ceiling}/s; per core ${embeddedPerCore} vs HTTP ${httpPerCore}`,
+  );
+}
+
+async function measureExternal(ctx: MqttBenchContext, M: MqttProfile, mosq: BenchMosquitto, fleet: Device[], probes: string[]) {
+  const server = await ctx.startServer('server-mqtt-external', {
+    store: ctx.store,
+    devices: M.fleetCount,
+    coalesceIntervalMs: ctx.P.ingest.coalesceIntervalMs,
+    env: { IOC_MQTT_URL: mosq.url },
+  });
+  const token = await ctx.login(server.info.url, 'screen1');
+  const swarms = await ctx.startSwarms('screens-mqtt-external', M.screens, 2, {
+    kind: 'ioc',
+    url: server.info.url,
+    tokens: [token],
+    scenes: ['overview'],
+    connectConcurrency: 25,
+    reporter: false,
+    probeDeviceIds: probes,
+  });
+  const pubs = await startPublishers(ctx, M, 'mqtt-ext-devices', mosq.url, 'payload', probes, [], fleet);
+  try {
+    await sleep(ctx.P.settleMs * 2);
+    return await searchCeiling('mqtt/external', M, ctx.log, (rate) =>
+      iocStep(ctx, M, { server, swarms, loaders: pubs, mosquitto: mosq }, rate, (r) => driveMqtt(pubs, r, M)),
+    );
+  } finally {
+    await ctx.stopAll([...pubs, ...swarms, server]);
+  }
+}
+
+/** Command round trip at a fraction of the embedded ceiling, on the embedded rig. */
+async function measureCommands(
+  ctx: MqttBenchContext,
+  M: MqttProfile,
+  server: BenchChild<ServerInfo>,
+  pubs: BenchChild[],
+  commandIds: string[],
+  ceiling: number | null,
+): Promise<void> {
+  const rate = Math.round((ceiling ?? M.startRatePerS) * M.commandLoadFraction);
+  const officer = await ctx.login(server.info.url, 'officer1');
+  const load = driveMqtt(pubs, rate, { ...M, stepMs: M.commandMs + 2_000, probesPerS: 0 });
+  await sleep(1_000);
+  const r = await runCommandRoundTrips(server.info.url, officer, commandIds, { commandsPerS: M.commandsPerS, durationMs: M.commandMs });
+  const run = await load;
+  ctx.set('mqtt_command_background_readings_per_s', round((run.offered / (M.commandMs + 2_000)) * 1000, 0));
+  ctx.set('mqtt_command_p50_ms', r.latency?.p50 ?? null, r.skipped ?? 'no command was acknowledged');
+  ctx.set('mqtt_command_p99_ms', r.latency?.p99 ?? null, r.skipped ?? 'no command was acknowledged');
+  ctx.set('mqtt_command', r);
+  ctx.rows.push({
+    figure: `command round trip p99 (officer → device ack → officer), ${Math.round(M.commandLoadFraction * 100)} % MQTT load`,
+    value: r.latency?.p99 ?? (r.skipped ? 'skipped' : null),
+    unit: 'ms',
+    peer: 'p50',
+    peerValue: r.latency?.p50 ?? null,
+    ratio: null,
+    goal: '—',
+  });
+  ctx.log(
+    r.skipped
+      ? `mqtt command round trip: SKIPPED — ${r.skipped}`
+      : `mqtt command round trip: p50/p99 ${r.latency?.p50}/${r.latency?.p99} ms, ${r.acknowledged}/${r.sent} acknowledged at ${rate} readings/s`,
+  );
+}

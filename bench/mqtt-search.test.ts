@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { searchCeiling, type StepOutcome } from './mqtt-search';
+
+const M = { startRatePerS: 1000, stepFactor: 2, maxSteps: 6, recoverMs: 0 };
+
+/** A contender that keeps up to `limit` readings/s. */
+function contender(limit: number): { rates: number[]; step: (rate: number) => Promise<StepOutcome> } {
+  const rates: number[] = [];
+  return {
+    rates,
+    step: async (rate) => {
+      rates.push(rate);
+      const passed = rate <= limit;
+      return {
+        ratePerS: rate,
+        offeredPerS: rate,
+        acceptedPerS: passed ? rate : limit,
+        latency: { n: 1, p50: 1, p99: passed ? 10 : 1000, max: 1000 },
+        probesSeen: null,
+        pubackP99Ms: null,
+        errors: 0,
+        firstError: null,
+        cpu: {},
+        passed,
+      };
+    },
+  };
+}
+
+describe('searchCeiling', () => {
+  it('steps up until a failure, then tries once between the last pass and it', async () => {
+    const c = contender(5000);
+    const r = await searchCeiling('t', M, () => undefined, c.step);
+    expect(c.rates).toEqual([1000, 2000, 4000, 8000, 5657]);
+    expect(r.ceiling).toBe(4000);
+    expect(r.best?.ratePerS).toBe(4000);
+  });
+
+  it('halves a failing first step, at most 3 times', async () => {
+    const c = contender(300);
+    const r = await searchCeiling('t', M, () => undefined, c.step);
+    expect(c.rates).toEqual([1000, 500, 250, 354]);
+    expect(r.ceiling).toBe(250);
+    const none = contender(10);
+    expect((await searchCeiling('t', M, () => undefined, none.step)).ceiling).toBeNull();
+    expect(none.rates).toEqual([1000, 500, 250, 125]);
+  });
+
+  it('stops at maxSteps when nothing fails', async () => {
+    const c = contender(1e9);
+    const r = await searchCeiling('t', M, () => undefined, c.step);
+    expect(c.rates).toHaveLength(6);
+    expect(r.ceiling).toBe(32000);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The MQTT benchmark's sizes (full and quick) and its ceiling search, the same for every
+ * contender: open-loop steps from `startRatePerS` up by `stepFactor` until one fails (at most
+ * `maxSteps`), then one step at the geometric mean of the last pass and that failure. A first step
+ * that fails halves the rate (at most 3 times). The ceiling is the highest accepted rate of a step
+ * that passed. After a failing step the machine gets `recoverMs` to drain.
+ */
+import type { LatencySummary } from './stats';
+
+/** a failing first step halves the rate at most this often */
+const MAX_HALVINGS = 3;
+
+export interface MqttProfile {
+  fleetCount: number;
+  /** devices [loadFrom, loadFrom + loadDevices) carry the MQTT load, one connection each */
+  loadDevices: number;
+  loadFrom: number;
+  publishers: number;
+  /** fresh devices for telemetry probes, per contender that has screens */
+  probesPerRig: number;
+  screens: number;
+  startRatePerS: number;
+  stepFactor: number;
+  maxSteps: number;
+  stepMs: number;
+  probesPerS: number;
+  latencyBudgetMs: number;
+  minAcceptedFraction: number;
+  recoverMs: number;
+  maxInflightPerConnection: number;
+  connectRatePerS: number;
+  connectConcurrency: number;
+  keepaliveS: number;
+  /** pump stations among the load devices that answer commands */
+  commandDevices: number;
+  commandLoadFraction: number;
+  commandsPerS: number;
+  commandMs: number;
+  /** mqtt-connections: connections held, over how many processes, at what total CONNECT rate, for how long */
+  connections: number;
+  connectionProcesses: number;
+  connectionsRatePerS: number;
+  holdMs: number;
+}
+
+export const MQTT_FULL: MqttProfile = {
+  fleetCount: 20_000,
+  loadDevices: 2_000,
+  loadFrom: 0,
+  publishers: 2,
+  probesPerRig: 600,
+  screens: 100,
+  startRatePerS: 2_000,
+  stepFactor: 1.5,
+  maxSteps: 9,
+  stepMs: 5_000,
+  probesPerS: 10,
+  latencyBudgetMs: 250,
+  minAcceptedFraction: 0.95,
+  recoverMs: 3_000,
+  maxInflightPerConnection: 20,
+  connectRatePerS: 2_000,
+  connectConcurrency: 100,
+  keepaliveS: 30,
+  commandDevices: 20,
+  commandLoadFraction: 0.8,
+  commandsPerS: 5,
+  commandMs: 10_000,
+  connections: 20_000,
+  connectionProcesses: 4,
+  connectionsRatePerS: 5_000,
+  holdMs: 30_000,
+};
+
+export const MQTT_QUICK: MqttProfile = {
+  ...MQTT_FULL,
+  fleetCount: 10_000,
+  loadDevices: 1_000,
+  probesPerRig: 300,
+  stepMs: 2_500,
+  maxSteps: 7,
+  commandMs: 4_000,
+  connections: 5_000,
+  connectionProcesses: 2,
+  holdMs: 10_000,
+};
+
+export interface StepOutcome {
+  ratePerS: number;
+  offeredPerS: number;
+  /** ingested by the server (City IOC) or received by the subscriber (peer), per s */
+  acceptedPerS: number;
+  latency: LatencySummary;
+  /** telemetry probes seen on a screen / sent (null for the peer, which times every message) */
+  probesSeen: string | null;
+  pubackP99Ms: number | null;
+  errors: number;
+  firstError: string | null;
+  cpu: Record<string, number | null>;
+  passed: boolean;
+}
+
+export interface SearchResult {
+  ceiling: number | null;
+  best: StepOutcome | undefined;
+  steps: StepOutcome[];
+}
+
+export async function searchCeiling(
+  label: string,
+  M: Pick<MqttProfile, 'startRatePerS' | 'stepFactor' | 'maxSteps' | 'recoverMs'>,
+  log: (msg: string) => void,
+  step: (ratePerS: number) => Promise<StepOutcome>,
+): Promise<SearchResult> {
+  const steps: StepOutcome[] = [];
+  const run = async (rate: number) => {
+    const s = await step(Math.round(rate));
+    steps.push(s);
+    log(
+      `${label}: offered ${s.offeredPerS}/s accepted ${s.acceptedPerS}/s p50/p99 ${s.latency.p50}/${s.latency.p99} ms${s.probesSeen ? ` probes ${s.probesSeen}` : ''} cpu ${JSON.stringify(s.cpu)} ${s.passed ? 'PASS' : `fail${s.firstError ? ` (${s.firstError})` : ''}`}`,
+    );
+    if (!s.passed) await new Promise((r) => setTimeout(r, M.recoverMs));
+    return s.passed;
+  };
+  let rate = M.startRatePerS;
+  let lastPass: number | null = null;
+  let firstFail: number | null = null;
+  for (let halvings = 0; halvings <= MAX_HALVINGS && lastPass === null; halvings++) {
+    if (await run(rate)) lastPass = rate;
+    else {
+      firstFail = rate;
+      rate /= 2;
+    }
+  }
+  if (lastPass !== null && (firstFail === null || firstFail > lastPass)) {
+    for (let i = steps.length; i < M.maxSteps && firstFail === null; i++) {
+      rate = lastPass * M.stepFactor;
+      if (await run(rate)) lastPass = rate;
+      else firstFail = rate;
+    }
+    if (firstFail !== null && firstFail > lastPass) await run(Math.sqrt(lastPass * firstFail));
+  }
+  const passing = steps.filter((s) => s.passed);
+  const ceiling = passing.length ? Math.max(...passing.map((s) => s.acceptedPerS)) : null;
+  return { ceiling, best: passing.find((s) => s.acceptedPerS === ceiling), steps };
+}
