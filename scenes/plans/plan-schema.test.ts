@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_PLANS, FLOOD_PLAN } from './demo-plans';
+import { ContingencyPlanSchema, HAZARD_TYPES, stepsAtLevel } from './plan-schema';
+import { QINGDAO_RESOURCES } from '../city/qingdao';
+
+describe('contingency plans as data', () => {
+  it('ships one valid demo plan per hazard type, with Chinese names', () => {
+    for (const plan of DEMO_PLANS) {
+      const parsed = ContingencyPlanSchema.safeParse(plan);
+      expect(parsed.success, `${plan.id}: ${parsed.error?.message}`).toBe(true);
+      expect(plan.name).toMatch(/[\u4e00-\u9fff]/);
+    }
+    expect(DEMO_PLANS.map((p) => p.hazard).sort()).toEqual([...HAZARD_TYPES].sort());
+  });
+
+  it('mobilises only resources that exist in the registry', () => {
+    const known = new Set(QINGDAO_RESOURCES.map((r) => r.id));
+    for (const plan of DEMO_PLANS) for (const id of plan.resourceIds) expect(known.has(id), `${plan.id}: ${id}`).toBe(true);
+  });
+
+  it('refuses a device command the catalogue does not know for the kind', () => {
+    const bad = {
+      ...FLOOD_PLAN,
+      deviceCommands: [{ target: { by: 'kind', deviceKind: 'pump-station', within: 'city' }, name: 'release', fromLevel: 'IV', note: '' }],
+    };
+    expect(ContingencyPlanSchema.safeParse(bad).success).toBe(false);
+  });
+
+  it('refuses repeated levels and repeated step ids', () => {
+    expect(ContingencyPlanSchema.safeParse({ ...FLOOD_PLAN, levels: [FLOOD_PLAN.levels[0], ...FLOOD_PLAN.levels.slice(0, 3)] }).success).toBe(false);
+    expect(ContingencyPlanSchema.safeParse({ ...FLOOD_PLAN, steps: [FLOOD_PLAN.steps[0], FLOOD_PLAN.steps[0]] }).success).toBe(false);
+  });
+
+  it('puts more steps on the checklist the more severe the level', () => {
+    const counts = (['IV', 'III', 'II', 'I'] as const).map((l) => stepsAtLevel(FLOOD_PLAN, l).length);
+    expect(counts).toEqual([2, 4, 6, 7]);
+  });
+});
