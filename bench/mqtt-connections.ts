@@ -5,6 +5,7 @@
  * heap (after a full GC) and RSS per connection over its idle baseline with the same registry, and
  * the disconnects over a hold period with keepalive pings running.
  */
+import { execSync } from 'node:child_process';
 import type { BenchChild } from './child-rpc';
 import type { MqttConnectResult, MqttPublisherOptions } from './mqtt-publisher-process';
 import { raisedConnectLimits, type MqttBenchContext } from './mqtt-bench';
@@ -20,9 +21,27 @@ interface LinkStats {
   disconnects: number;
 }
 
+/** Descriptors the server needs besides its device connections (Redis, screens, logs, node internals). */
+const FD_HEADROOM = 1_000;
+
+function openFilesLimit(): number {
+  try {
+    const n = Number(execSync('ulimit -n', { shell: '/bin/sh', encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY; // "unlimited" or no shell: no cap
+  }
+}
+
 export async function measureMqttConnections(ctx: MqttBenchContext): Promise<void> {
   const M = ctx.quick ? MQTT_QUICK : MQTT_FULL;
-  const n = M.connections;
+  // the server holds one descriptor per connection: below the open-files limit (20,000 on the
+  // project's machines, not raisable without privileges) the target is capped, and the JSON says so
+  const fdLimit = openFilesLimit();
+  const n = Math.min(M.connections, fdLimit - FD_HEADROOM);
+  if (n < M.connections)
+    console.log(`bench: mqtt-connections capped at ${n} (open-files limit ${fdLimit}; raise it with \`ulimit -n 65536\` for ${M.connections})`);
+  ctx.set('mqtt_connections_fd_limit', fdLimit);
   const server = await ctx.startServer('server-mqtt-conns', {
     store: ctx.store,
     devices: n,
