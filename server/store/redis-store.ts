@@ -30,7 +30,9 @@
  * Atomicity: createIncident and transitionIncident are single Lua scripts (idempotency check,
  * compare-and-set on `version`, write, index update, event append); saveAlert is one MULTI;
  * appendReadings is one Lua script per 1,000 readings (all of them or none, de-duplicated by
- * batch id); putBlob is one Lua script (quota check and write).
+ * batch id; batches of ≤ 100 readings that arrive while one is being written share the next call,
+ * each still whole or not at all and de-duplicated by its own id: redis-append-group.ts); putBlob
+ * is one Lua script (quota check and write).
  *
  * Encoding: every JSON the store writes goes through `encodeStoredJson`, which makes strings
  * well-formed Unicode (a lone UTF-16 surrogate becomes U+FFFD). Lua's cjson refuses the `\ud83d`
@@ -60,6 +62,8 @@ import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain'
 import type { LogEvent } from '../../scenes/protocol';
 import type { DeviceCommandRecord, DeviceCommandStatus } from '../../scenes/device-commands';
 import { RedisDeviceCommands } from './redis-device-commands';
+import { GroupCommit } from './group-commit';
+import { GROUPED_BATCH_MAX_READINGS, LUA_APPEND_READING_GROUPS, encodeBatch, groupCallArgs, type EncodedBatch } from './redis-append-group';
 import { APPEND_CHUNK_SIZE, assertNextVersion, batchChunkId } from './memory-store';
 import {
   DEFAULT_STORE_OPTIONS,
@@ -333,6 +337,7 @@ return {#ids, forgotten}
 type ScriptReply = [string, string?];
 interface IncidentScripts {
   iocAppendReadings(readingsKey: string, batchKey: string, ...args: string[]): Promise<number>;
+  iocAppendReadingGroups(...numKeysKeysAndArgs: (string | number)[]): Promise<number>;
   iocCreateIncident(...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
   iocTransitionIncident(...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
   iocPutBlob(...keysAndArgs: (string | Buffer)[]): Promise<ScriptReply>;
@@ -420,6 +425,12 @@ export class RedisStore implements Store {
   /** resolves on the client's first 'ready' (see whenReady) */
   private firstReady: Promise<void> | null = null;
   private closing = false;
+  /** small appends (MQTT: one reading per message) share script calls (redis-append-group.ts) */
+  private readonly appendGroup = new GroupCommit<EncodedBatch>({
+    write: (batches) => this.appendBatches(batches),
+    weight: (b) => b.readings,
+    maxWeight: APPEND_CHUNK_SIZE,
+  });
 
   /**
    * @param client an ioredis client (the store takes ownership: close() quits it) or a URL,
@@ -435,6 +446,7 @@ export class RedisStore implements Store {
     this.client.on('error', this.onClientError);
     this.client.on('ready', this.onClientReady);
     this.client.defineCommand('iocAppendReadings', { numberOfKeys: 2, lua: LUA_APPEND_READINGS });
+    this.client.defineCommand('iocAppendReadingGroups', { lua: LUA_APPEND_READING_GROUPS });
     this.client.defineCommand('iocCreateIncident', { numberOfKeys: 5, lua: LUA_CREATE_INCIDENT });
     this.client.defineCommand('iocTransitionIncident', { numberOfKeys: 5, lua: LUA_TRANSITION_INCIDENT });
     this.client.defineCommand('iocWriteRegistry', { numberOfKeys: 3, lua: LUA_WRITE_REGISTRY });
@@ -455,6 +467,10 @@ export class RedisStore implements Store {
 
   async appendReadings(readings: readonly Reading[], batchId?: string): Promise<void> {
     if (readings.length === 0) return;
+    if (readings.length <= GROUPED_BATCH_MAX_READINGS) {
+      const batchKey = this.key(batchId === undefined ? 'batch:' : `batch:${batchChunkId(batchId, 0)}`);
+      return this.appendGroup.submit(encodeBatch(readings, batchKey, batchId !== undefined, encodeStoredJson));
+    }
     await this.call('appendReadings', async () => {
       const key = this.key('readings');
       const maxLen = String(this.options.readingsStreamMaxLen);
@@ -471,6 +487,14 @@ export class RedisStore implements Store {
         calls.push(this.scripts.iocAppendReadings(key, batchKey, ...args));
       }
       await Promise.all(calls);
+    });
+  }
+
+  /** One script call for a group of small batches (each de-duplicated by its own marker). */
+  private async appendBatches(batches: readonly EncodedBatch[]): Promise<void> {
+    await this.call('appendReadings', async () => {
+      const args = groupCallArgs(this.key('readings'), this.options.readingsStreamMaxLen, this.options.batchIdTtlMs, batches);
+      await this.scripts.iocAppendReadingGroups(...args);
     });
   }
 

@@ -271,6 +271,27 @@ describe.each(implementations)('$name store', ({ kind, available, make }) => {
       expect(got.map((r) => r.seq)).toEqual(batch.map((r) => r.seq));
     });
 
+    it('appends many concurrent small batches (MQTT: one reading each) once each, in call order, a repeated batch id once', async () => {
+      const store = fresh();
+      const one = (i: number): Reading[] => [{ deviceId: `rg-m${i % 3}`, ts: T0 + i, seq: i, metrics: { rain: i } }];
+      const calls: Promise<void>[] = [];
+      for (let i = 0; i < 300; i++) calls.push(store.appendReadings(one(i), `mqtt-${i}`));
+      // the same batch ids again while the first ones may still be waiting or in flight, and a small batch without an id
+      for (let i = 0; i < 300; i += 50) calls.push(store.appendReadings(one(i), `mqtt-${i}`));
+      calls.push(store.appendReadings([...one(1_000), ...one(1_001)]));
+      await Promise.all(calls);
+      // retried alone afterwards, and inside a larger batch under the same id (its chunk 0): not again
+      await store.appendReadings(one(7), 'mqtt-7');
+      await store.appendReadings(
+        Array.from({ length: 150 }, (_, k) => one(2_000 + k)[0]!),
+        'mqtt-8',
+      );
+      const cursor = await store.readingsCursor();
+      const page = await store.readReadingsAfter(EMPTY_READINGS_CURSOR, 10_000);
+      expect(page.cursor).toBe(cursor);
+      expect(page.readings.map((r) => r.seq)).toEqual([...Array.from({ length: 300 }, (_, i) => i), 1_000, 1_001]);
+    });
+
     it('answers an empty readings cursor for an empty stream and reads entries strictly after a cursor, in append order', async () => {
       const store = fresh();
       expect(await store.readingsCursor()).toBe(EMPTY_READINGS_CURSOR);
