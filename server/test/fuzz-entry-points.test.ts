@@ -243,6 +243,8 @@ const LIVE_TEMPLATES: Record<string, Record<string, unknown>> = {
   'replay:range': { scene: 'overview', fromTs: 0, toTs: 1, cursor: '0.0' },
   'incidents:list': {},
   'incident:readings': { incidentId: 'INC-1' },
+  'device:command': { commandId: 'fuzz-c-1', deviceId: 'dev-1', name: 'start' },
+  'device:commands': { deviceId: 'dev-1', limit: 5 },
   'no:such-event': { x: 1 },
 };
 
@@ -321,6 +323,12 @@ describe('fuzzed payloads at every entry point', () => {
         .constantFrom(...COMMAND_TEMPLATES)
         .chain(mutated)
         .map((b) => ({ method: 'POST', path: '/api/commands', body: freshIds(b), as: 'officer1' })),
+      mutated({ commandId: 'fuzz-rest-1', name: 'start' }).map((b) => ({
+        method: 'POST',
+        path: '/api/devices/dev-1/commands',
+        body: freshIds(b),
+        as: 'officer1',
+      })),
       mutated({ username: 'fuzzx', displayName: 'F', role: 'handler', password: 'short', team: 't', skills: ['s'] }).map((b) => ({
         method: 'POST',
         path: '/api/users',
@@ -430,6 +438,19 @@ describe('fuzzed payloads at every entry point', () => {
         expect(escaped).toEqual([]);
       }),
       { seed: SEED + 2, numRuns: RUNS.device, endOnFailure: true },
+    );
+    expect(deviceSocket.connected).toBe(true);
+  }, 120_000);
+
+  it('types every /device answer to a fuzzed command acknowledgement', async () => {
+    const ack = mutated({ commandId: 'fuzz-c-1', status: 'ok', message: 'done', ts: 1 });
+    await fc.assert(
+      fc.asyncProperty(ack, async (payload) => {
+        const answer = await emitAck(deviceSocket, 'command:ack', payload, ACK_TIMEOUT_MS);
+        expectTypedAnswer(answer, `command:ack ${JSON.stringify(payload)?.slice(0, 200)}`);
+        expect(escaped).toEqual([]);
+      }),
+      { seed: SEED + 4, numRuns: RUNS.device, endOnFailure: true },
     );
     expect(deviceSocket.connected).toBe(true);
   }, 120_000);
