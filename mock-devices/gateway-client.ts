@@ -7,7 +7,7 @@
  * within a device: batches go out one at a time, in order.
  */
 import type { IngestResult, SignedReading } from '../scenes/protocol';
-import { deviceToken } from '../server/device-token';
+import { DeviceTokenBook, emptyTransportTotals } from './reading-transport';
 import type { SignedReadingWithoutToken } from './simulator';
 
 export const GATEWAY_DEFAULTS = {
@@ -67,25 +67,14 @@ function isRetryableStatus(status: number): boolean {
 }
 
 export class GatewayClient {
-  private readonly opts: Required<Omit<GatewayClientOptions, 'fetchImpl' | 'log' | 'sleep' | 'onRejected' | 'deviceSecret'>> & {
-    deviceSecret?: string;
-  };
+  private readonly opts: Required<Omit<GatewayClientOptions, 'fetchImpl' | 'log' | 'sleep' | 'onRejected' | 'deviceSecret'>>;
   private readonly onRejected?: (deviceId: string, code: string) => void;
   private readonly fetchImpl: typeof fetch;
   private readonly log: (line: string) => void;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly tokens = new Map<string, string>();
+  private readonly tokens: DeviceTokenBook;
   private readonly queue: SignedReading[][] = [];
-  private totals: Omit<GatewayStats, 'pendingBatches' | 'pendingReadings'> = {
-    sent: 0,
-    accepted: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    rejected: 0,
-    dropped: 0,
-    withoutToken: 0,
-    failedAttempts: 0,
-  };
+  private totals = emptyTransportTotals();
   private running = false;
   private wake: (() => void) | undefined;
   private pump: Promise<void> | undefined;
@@ -96,7 +85,6 @@ export class GatewayClient {
   constructor(options: GatewayClientOptions) {
     this.opts = {
       serverUrl: options.serverUrl.replace(/\/+$/, ''),
-      deviceSecret: options.deviceSecret,
       maxBatchReadings: options.maxBatchReadings ?? GATEWAY_DEFAULTS.maxBatchReadings,
       maxPendingBatches: options.maxPendingBatches ?? GATEWAY_DEFAULTS.maxPendingBatches,
       retryBaseMs: options.retryBaseMs ?? GATEWAY_DEFAULTS.retryBaseMs,
@@ -108,17 +96,17 @@ export class GatewayClient {
     this.log = options.log ?? ((line) => console.log(line));
     this.sleep = options.sleep ?? defaultSleep;
     this.onRejected = options.onRejected;
+    this.tokens = new DeviceTokenBook(options.deviceSecret);
   }
 
   /** The server refused this device's token: its readings are not sent until `setTokens` names it again. */
   forgetToken(deviceId: string): void {
-    this.tokens.delete(deviceId);
+    this.tokens.forget(deviceId);
   }
 
   /** The devices' own tokens from now on (the registry's answer); others fall back to the demo secret, if any. */
   setTokens(tokens: ReadonlyMap<string, string>): void {
-    this.tokens.clear();
-    for (const [id, token] of tokens) this.tokens.set(id, token);
+    this.tokens.replace(tokens);
   }
 
   /** Sign readings and queue them in batches of ≤ maxBatchReadings; drops the oldest batches beyond the bound. */
@@ -127,7 +115,7 @@ export class GatewayClient {
     // top up the newest batch if it has room, so frequent small steps still make big POSTs
     let tail = this.queue.length > 0 ? this.queue[this.queue.length - 1] : undefined;
     for (const r of readings) {
-      const token = this.tokenOf(r.deviceId);
+      const token = this.tokens.tokenOf(r.deviceId);
       if (token === undefined) {
         this.totals.withoutToken++;
         continue;
@@ -201,15 +189,6 @@ export class GatewayClient {
   }
 
   /** The device's token; undefined when it has none here (its readings are not sent). */
-  private tokenOf(deviceId: string): string | undefined {
-    let t = this.tokens.get(deviceId);
-    if (!t && this.opts.deviceSecret !== undefined) {
-      t = deviceToken(this.opts.deviceSecret, deviceId);
-      this.tokens.set(deviceId, t);
-    }
-    return t;
-  }
-
   private trimQueue(): void {
     while (this.queue.length > this.opts.maxPendingBatches) {
       const dropped = this.queue.shift()!;

@@ -27,9 +27,9 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { CommandInbox, type CommandHandler } from './command-inbox';
 import type { Reading } from '../scenes/domain';
-import { deviceToken } from '../server/device-token';
+import { commandsAckTopic, commandsTopic, statusTopic, telemetryTopic } from '../server/mqtt/topics';
 import type { GatewayStats } from './gateway-client';
-import type { ReadingTransport } from './reading-transport';
+import { DeviceTokenBook, emptyTransportTotals, type ReadingTransport } from './reading-transport';
 import type { SignedReadingWithoutToken } from './simulator';
 
 export const MQTT_GATEWAY_DEFAULTS = {
@@ -55,11 +55,8 @@ const CONNECT_TICK_MS = 50;
 /** One line per kind of trouble at most this often, ms: 2,000 devices losing the broker is one event, not 2,000 lines. */
 const LOG_EVERY_MS = 10_000;
 
-export const TOPIC_ROOT = 'ioc/v1';
-export const telemetryTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/telemetry`;
-export const statusTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/status`;
-export const commandsTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/commands`;
-export const commandsAckTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/commands/ack`;
+/** The topic scheme is the server's (server/mqtt/topics.ts): one definition for both ends. */
+export { commandsAckTopic, commandsTopic, statusTopic, telemetryTopic };
 export const STATUS_ONLINE_PAYLOAD = '{"online":true}';
 export const STATUS_OFFLINE_PAYLOAD = '{"online":false}';
 
@@ -147,26 +144,17 @@ function backoffMs(base: number, max: number, failures: number): number {
 }
 
 export class MqttGateway implements ReadingTransport {
-  private readonly opts: Required<Omit<MqttGatewayOptions, 'log' | 'onRejected' | 'deviceSecret' | 'onCommand'>> & { deviceSecret?: string };
+  private readonly opts: Required<Omit<MqttGatewayOptions, 'log' | 'onRejected' | 'deviceSecret' | 'onCommand'>>;
   private readonly log: (line: string) => void;
   private readonly onRejected?: (deviceId: string, code: string) => void;
-  private readonly tokens = new Map<string, string>();
+  private readonly tokens: DeviceTokenBook;
   private readonly links = new Map<string, DeviceLink>();
   /** links waiting for their turn in the connect ramp, in order */
   private connectQueue: DeviceLink[] = [];
   private connectTimer: ReturnType<typeof setInterval> | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
-  private totals: Omit<GatewayStats, 'pendingBatches' | 'pendingReadings'> = {
-    sent: 0,
-    accepted: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    rejected: 0,
-    dropped: 0,
-    withoutToken: 0,
-    failedAttempts: 0,
-  };
+  private totals = emptyTransportTotals();
   private readonly commandTotals: MqttCommandStats = { received: 0, obeyed: 0, failed: 0, repeated: 0, invalid: 0 };
   private readonly inbox: CommandInbox;
   private lastStatus = { ts: Date.now(), sent: 0, rejected: 0, dropped: 0 };
@@ -181,7 +169,6 @@ export class MqttGateway implements ReadingTransport {
     const d = MQTT_GATEWAY_DEFAULTS;
     this.opts = {
       url: options.url,
-      deviceSecret: options.deviceSecret,
       tokenInPayload: options.tokenInPayload ?? false,
       keepaliveS: options.keepaliveS ?? d.keepaliveS,
       connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
@@ -195,23 +182,23 @@ export class MqttGateway implements ReadingTransport {
     };
     this.log = options.log ?? ((line) => console.log(line));
     this.onRejected = options.onRejected;
+    this.tokens = new DeviceTokenBook(options.deviceSecret);
     this.inbox = new CommandInbox(options.onCommand);
   }
 
   setTokens(tokens: ReadonlyMap<string, string>): void {
-    this.tokens.clear();
-    for (const [id, token] of tokens) this.tokens.set(id, token);
+    this.tokens.replace(tokens);
     // a device whose token changed reconnects with the new one; one no longer named stops
     for (const link of [...this.links.values()]) {
-      if (this.tokenOf(link.deviceId) === link.token) continue;
+      if (this.tokens.tokenOf(link.deviceId) === link.token) continue;
       this.closeLink(link);
       if (!this.tokens.has(link.deviceId)) this.inbox.forget(link.deviceId);
     }
-    for (const [id, token] of this.tokens) if (!this.links.has(id)) this.openLink(id, token);
+    for (const [id, token] of this.tokens.entries()) if (!this.links.has(id)) this.openLink(id, token);
   }
 
   forgetToken(deviceId: string): void {
-    this.tokens.delete(deviceId);
+    this.tokens.forget(deviceId);
     this.inbox.forget(deviceId);
     const link = this.links.get(deviceId);
     if (link) this.closeLink(link);
@@ -222,7 +209,7 @@ export class MqttGateway implements ReadingTransport {
     for (const r of readings) {
       let link = this.links.get(r.deviceId);
       if (!link) {
-        const token = this.tokenOf(r.deviceId);
+        const token = this.tokens.tokenOf(r.deviceId);
         if (token === undefined) {
           this.totals.withoutToken++;
           continue;
@@ -343,15 +330,6 @@ export class MqttGateway implements ReadingTransport {
       `(totals: sent ${s.sent}, accepted ${s.accepted}, rejected ${s.rejected}, dropped ${s.dropped}, connection failures ${s.failedAttempts}; pending ${s.pendingReadings})`;
     this.lastStatus = { ts: nowTs, sent: s.sent, rejected: s.rejected, dropped: s.dropped };
     return line;
-  }
-
-  private tokenOf(deviceId: string): string | undefined {
-    let t = this.tokens.get(deviceId);
-    if (!t && this.opts.deviceSecret !== undefined) {
-      t = deviceToken(this.opts.deviceSecret, deviceId);
-      this.tokens.set(deviceId, t);
-    }
-    return t;
   }
 
   private openLink(deviceId: string, token: string): DeviceLink {
