@@ -4,7 +4,7 @@
  * Starts a throwaway redis-server, the City IOC server in its own process, and load generators
  * in their own processes; measures against peers run on the same machine in the same run; prints
  * a table and one JSON line; writes bench/results/latest.json and a dated copy.
- * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, flood, restart, registry, mqtt, mqtt-connections, soak.
+ * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, console-click, flood, restart, registry, mqtt, mqtt-connections, soak.
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer, type TestRedisServer } from '../tests/helpers/redis-server';
-import { generateFleet } from '../scenes/fleet';
+import { DEFAULT_FLEET, generateFleet } from '../scenes/fleet';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Device, ScreenSceneId } from '../scenes/domain';
 import type { DevicePoint } from '../scenes/scene-model';
@@ -28,6 +28,7 @@ import { measureRestart } from './restart';
 import type { DispatchRunResult } from './dispatch-process';
 import { median, probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
 import { runRenderBench, type RenderBenchResult } from './render-bench';
+import { runConsoleClickBench } from './console-click';
 import { measureImport, type ImportBenchResult } from './registry-bench';
 import { measureMqttIngest, type MqttBenchContext } from './mqtt-bench';
 import { measureMqttConnections } from './mqtt-connections';
@@ -43,6 +44,7 @@ const PARTS = [
   'bytes',
   'concurrency',
   'render',
+  'console-click',
   'flood',
   'restart',
   'registry',
@@ -994,6 +996,82 @@ async function measureRender(): Promise<void> {
   });
 }
 
+/** Console click → command sent under a storm, software GL (bench/console-click.ts). */
+async function measureConsoleClick(): Promise<void> {
+  // the built client (as the browser tests: IOC_TEST_CLIENT_DIST overrides client/dist)
+  const dist = process.env.IOC_TEST_CLIENT_DIST ?? path.join(ROOT, 'client', 'dist');
+  if (!existsSync(path.join(dist, 'index.html'))) {
+    set('console_click_p95_ms', null, 'client/dist is not built (npm run build)');
+    return;
+  }
+  const r = await runConsoleClickBench({
+    rounds: quick ? 5 : 12,
+    devices: 2_000,
+    demoSeed: DEFAULT_FLEET.seed,
+    quietMs: 4_000,
+    startServer: async (devices) => {
+      const s = await startServer('server-console-click', { store: 'memory', devices, coalesceIntervalMs: 250, clientDist: dist });
+      return { url: s.info.url, stop: () => stopAll([s]) };
+    },
+    login: async (url, username) => {
+      const res = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+      });
+      if (!res.ok) throw new Error(`login ${username}: HTTP ${res.status}`);
+      return (await res.json()) as { token: string; role: string; username: string; displayName: string; expiresAt: number };
+    },
+    log,
+  });
+  const g = r.modes.governed;
+  const before = r.modes['every-change'];
+  const off = r.modes.off;
+  set('console_click', r);
+  set('console_click_p50_ms', g.p50);
+  set('console_click_p95_ms', g.p95);
+  set('console_click_before_p95_ms', before.p95);
+  set('console_click_no_map_p95_ms', off.p95);
+  rows.push(
+    {
+      figure: `console: dispatch click → command sent p95 (software GL, storm; p50 ${fmt(g.p50)})`,
+      value: g.p95,
+      unit: 'ms',
+      peer: 'same click, map frames off',
+      peerValue: off.p95,
+      ratio: ratio(g.p95, off.p95),
+      goal: '< 100 ms',
+    },
+    {
+      figure: '',
+      value: '',
+      unit: '',
+      peer: 'map drawing every change (no governor)',
+      peerValue: before.p95,
+      ratio: ratio(g.p95, before.p95),
+      goal: '—',
+    },
+    {
+      figure: 'console: first click after a quiet spell, input delay p95',
+      value: g.coldInputDelayP95,
+      unit: 'ms',
+      peer: 'map drawing every change (no governor)',
+      peerValue: before.coldInputDelayP95,
+      ratio: ratio(g.coldInputDelayP95, before.coldInputDelayP95),
+      goal: '—',
+    },
+    {
+      figure: 'console: map frames while nobody clicks',
+      value: g.mapFramesPerMin,
+      unit: 'frames/min',
+      peer: 'map drawing every change (no governor)',
+      peerValue: before.mapFramesPerMin,
+      ratio: ratio(g.mapFramesPerMin, before.mapFramesPerMin),
+      goal: '> 0 (the map stays live)',
+    },
+  );
+}
+
 /**
  * The ingest ceiling with `baseRegistered` and with `largeRegistered` devices, both rigs running
  * side by side: the large one loads the same first devices (a prefix-stable fleet), the rest of
@@ -1453,6 +1531,7 @@ async function main(): Promise<void> {
     if (enabled('bytes')) await settled().then(measureBytes);
     if (enabled('concurrency')) await settled().then(measureConcurrency);
     if (enabled('render')) await settled().then(measureRender);
+    if (enabled('console-click')) await settled().then(measureConsoleClick);
     if (enabled('flood')) await settled().then(measureFlood);
     if (enabled('restart')) {
       // kill -9 + restart → /healthz 200 at 20k devices (its own seeded Redis); peer: the old tsx start
@@ -1497,6 +1576,7 @@ async function main(): Promise<void> {
     'heap_bytes_per_connection',
     'render_update_ms',
     'render_rebuild_peer_ms',
+    'console_click_p95_ms',
     'registry_import_devices_per_s',
     'registry_ingest_slowdown',
     'mqtt_embedded_readings_per_s',
@@ -1517,6 +1597,7 @@ async function main(): Promise<void> {
       alarm_p99_ms: 'ms',
       heap_bytes_per_connection: 'B',
       render_update_ms: 'ms per frame',
+      console_click_p95_ms: 'ms (click event → command frame sent, in the page)',
       registry_import_devices_per_s: 'devices/s (CSV import through the REST API)',
       registry_ingest_slowdown: 'ceiling with the base registry / ceiling with the large one (×)',
       mqtt_embedded_readings_per_s: 'readings/s (1 reading per QoS 1 message)',

@@ -4,6 +4,8 @@ export const MAP_CONFIG = {
   aggregateAboveDeviceCount: 5_000,
   /** aggregated view is shown below this zoom level */
   aggregateBelowZoom: 11,
+  /** district boundaries are simplified below this zoom, by this tolerance (0.001° ≈ 100 m ≈ 1 px at zoom 10) */
+  districtLod: { belowZoom: 11.5, toleranceDeg: 0.001 },
   /** hexagon radius of the aggregated view, m */
   hexagonRadiusM: 600,
   /** device dot radius by status, screen px */
@@ -17,6 +19,22 @@ export const MAP_CONFIG = {
   },
   /** alert pulse animation frame, ms (≤ 10 fps) */
   pulseFrameMs: 100,
+  /**
+   * The console's map yields to the officer (redraw-governor.ts): with software GL one frame
+   * blocks the main thread for up to a second, so frames are coalesced to ≤ 4/s and to ≤ 25 % of
+   * the main thread, held while the officer clicks on the panels, and skipped while hidden.
+   */
+  consoleRedraw: {
+    minFrameIntervalMs: 250,
+    maxFrameIntervalMs: 10_000,
+    mainThreadBudget: 0.25,
+    inputHoldMs: 1_500,
+    inputHoldAboveFrameCostMs: 50,
+    maxInputHoldMs: 6_000,
+    costSmoothing: 0.3,
+  },
+  /** a wheel on the map counts as working the map until this long after the last wheel event, ms */
+  wheelInteractionMs: 400,
   /** SLA ring around incidents, m */
   slaRingRadiusM: 450,
   /** points of a full SLA ring */

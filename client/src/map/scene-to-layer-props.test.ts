@@ -5,6 +5,8 @@ import {
   HEXAGON_REFRESH_MS,
   createDeviceLayerCache,
   alertPulseRadiusPixels,
+  districtsForZoom,
+  zoomBand,
   LAYER_IDS,
   MAINTENANCE_STYLE,
   sceneToLayerProps,
@@ -265,4 +267,27 @@ describe('devices in maintenance', () => {
     // the flip alone (same ids, positions and statuses) must reach deck.gl
     expect(dots.props.data).not.toBe(layer(first, LAYER_IDS.devices).props.data);
   });
+});
+
+describe('district boundaries by zoom', () => {
+  const vertices = (fc: ReturnType<typeof districtsForZoom>) =>
+    fc.features.reduce((n, f) => n + JSON.stringify(f.geometry.coordinates).split('],[').length, 0);
+  const districtsLayer = (zoom: number) => sceneToLayerProps(model(), { ...opts, zoom }).find((l) => l.props.id === LAYER_IDS.districts)!;
+
+  it('draws simplified boundaries at the city-wide zoom (far fewer vertices, every district kept) and the full ones when zoomed in', () => {
+    const low = districtLayerData(districtsLayer(10));
+    const full = districtLayerData(districtsLayer(MAP_CONFIG.districtLod.belowZoom));
+    expect(low.features.map((f) => f.properties.code)).toEqual(full.features.map((f) => f.properties.code));
+    expect(vertices(low)).toBeLessThan(vertices(full) / 3);
+  });
+
+  it('hands deck.gl the same data object on every render at one zoom band (its buffers are kept)', () => {
+    expect(districtLayerData(districtsLayer(10))).toBe(districtLayerData(districtsLayer(10.8)));
+    expect(zoomBand(10)).toBe(zoomBand(10.8));
+    expect(zoomBand(10)).not.toBe(zoomBand(MAP_CONFIG.districtLod.belowZoom));
+  });
+
+  function districtLayerData(l: LayerDescriptor) {
+    return l.props.data as ReturnType<typeof districtsForZoom>;
+  }
 });

@@ -14,8 +14,9 @@ import { ALERT_LEVEL_RANK } from '@scenes/domain';
 import type { AlertLevel, DeviceStatus, LngLat } from '@scenes/domain';
 import type { AlertItem, AssetItem, DevicePoint, HandlerItem, IncidentItem, ResourceItem, SceneModel } from '@scenes/scene-model';
 import { QINGDAO_DISTRICTS } from '@scenes/geo/districts';
+import { simplify } from '@turf/turf';
 import { slaProgress } from '@scenes/sla';
-import { isIncidentInProgress } from '@scenes/incident-rules';
+import { isIncidentInProgress, isResolutionOverdue } from '@scenes/incident-rules';
 import { CJK_FONT_STACK, MAP_RGBA, STATUS_RGB } from '../theme/palette';
 import type { Rgb, Rgba } from '../theme/palette';
 import type { Lang } from '../i18n/i18n';
@@ -154,6 +155,27 @@ export function deviceFillColor(d: Pick<DevicePoint, 'm'>, status: DeviceStatus)
   return d.m ? MAINTENANCE_STYLE.fill : statusColor(status);
 }
 
+let districtsLowZoom: typeof QINGDAO_DISTRICTS | null = null;
+
+/**
+ * The district polygons drawn at `zoom`: below `MAP_CONFIG.districtLod.belowZoom` a simplified copy
+ * (≈ 1 px at the city-wide zoom; a quarter of the vertices) — with software GL the outline of the
+ * full 14k-vertex boundaries cost most of a console map frame. The same object on every call, so
+ * deck.gl keeps its buffers until the zoom crosses the threshold.
+ */
+export function districtsForZoom(zoom: number): typeof QINGDAO_DISTRICTS {
+  if (zoom >= MAP_CONFIG.districtLod.belowZoom) return QINGDAO_DISTRICTS;
+  districtsLowZoom ??= simplify(QINGDAO_DISTRICTS as unknown as Parameters<typeof simplify>[0], {
+    tolerance: MAP_CONFIG.districtLod.toleranceDeg,
+  }) as unknown as typeof QINGDAO_DISTRICTS;
+  return districtsLowZoom;
+}
+
+/** Which zoom-dependent data the layers use at `zoom`: the layers are rebuilt when it changes. */
+export function zoomBand(zoom: number): string {
+  return `${zoom < MAP_CONFIG.aggregateBelowZoom ? 'agg' : 'pts'}|${zoom < MAP_CONFIG.districtLod.belowZoom ? 'low' : 'full'}`;
+}
+
 /** true when the device layer should give way to the hexagon aggregation. */
 export function shouldAggregateDevices(deviceCount: number, zoom: number): boolean {
   return deviceCount > MAP_CONFIG.aggregateAboveDeviceCount && zoom < MAP_CONFIG.aggregateBelowZoom;
@@ -268,6 +290,11 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
   }
   const alerts = activeAlerts(model.alerts);
   const incidents = openIncidents(model.incidents);
+  // issue 14: an overdue incident is red on every map; the trigger changes only when the set does
+  const overdueKey = incidents
+    .filter((i) => isResolutionOverdue(i, opts.nowTs))
+    .map((i) => i.id)
+    .join(',');
   const handlers = positionedHandlers(model.handlers);
   const nameOf = (zh: string, en: string) => (opts.lang === 'en' && en ? en : zh);
 
@@ -276,7 +303,7 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
       type: 'GeoJsonLayer',
       props: {
         id: LAYER_IDS.districts,
-        data: QINGDAO_DISTRICTS,
+        data: districtsForZoom(opts.zoom),
         visible: true,
         pickable: false,
         filled: true,
@@ -478,11 +505,12 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         visible: incidents.length > 0,
         pickable: true,
         getPosition: (i: IncidentItem) => i.p,
-        getFillColor: MAP_RGBA.incidentFill,
+        getFillColor: (i: IncidentItem) => (isResolutionOverdue(i, opts.nowTs) ? MAP_RGBA.incidentOverdueFill : MAP_RGBA.incidentFill),
         getLineColor: (i: IncidentItem) => {
           const [r, g, b] = STATUS_RGB[i.level ?? 'blue'];
           return [r, g, b, 255];
         },
+        updateTriggers: { getFillColor: overdueKey },
         stroked: true,
         lineWidthUnits: 'pixels',
         getLineWidth: 3,

@@ -49,6 +49,8 @@ export const MAP_RGBA = {
   resourceDepot: [180, 140, 255, 255] as Rgba,
   resourceShelter: [90, 230, 120, 255] as Rgba,
   incidentFill: [255, 255, 255, 230] as Rgba,
+  /** an incident past its resolution deadline (issue 14: red on every map) */
+  incidentOverdueFill: [255, 48, 64, 255] as Rgba,
 };
 
 /** Chart theme (dark). */
