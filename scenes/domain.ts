@@ -306,6 +306,13 @@ export const INCIDENT_ACTIONS = [
   'return_escalation',
   'link_alert',
   'note',
+  // issue 14 (storm operations): system and officer steps
+  'reprioritise',
+  'merge',
+  'merged_into',
+  'split',
+  'close_unresolved',
+  'supervise',
 ] as const;
 export const IncidentActionSchema = z.enum(INCIDENT_ACTIONS);
 export type IncidentAction = z.infer<typeof IncidentActionSchema>;
@@ -316,6 +323,28 @@ export const PrioritySchema = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof PrioritySchema>;
 
 export const INCIDENT_SOURCES = ['alert', 'manual', 'field_report'] as const;
+
+/** How an incident ended: resolved, or closed without resolving (SLA compliance leaves those out). */
+export const UNRESOLVED_OUTCOMES = ['false_alarm', 'duplicate', 'cancelled'] as const;
+export const UnresolvedOutcomeSchema = z.enum(UNRESOLVED_OUTCOMES);
+export type UnresolvedOutcome = (typeof UNRESOLVED_OUTCOMES)[number];
+export type IncidentOutcome = 'resolved' | UnresolvedOutcome;
+
+/** Resolution categories an officer picks at close (after-action, 事件总结). */
+export const RESOLUTION_CATEGORIES = ['repaired', 'cleared', 'evacuated', 'contained', 'referred', 'self_recovered', 'other'] as const;
+export const ResolutionCategorySchema = z.enum(RESOLUTION_CATEGORIES);
+export type ResolutionCategory = (typeof RESOLUTION_CATEGORIES)[number];
+
+/** 督办: a leader's supervision of an incident, shown until its deadline or the incident's resolution. */
+export interface IncidentSupervision {
+  /** leader's username */
+  by: string;
+  note: string;
+  /** epoch ms by which the leader expects it handled */
+  deadlineTs: number;
+  /** epoch ms */
+  startedTs: number;
+}
 export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
 
 /** One recorded step in an incident's life. */
@@ -367,6 +396,17 @@ export interface Incident {
   reportedBy: string;
   photos: string[];
   history: IncidentTransition[];
+  // issue 14: all optional, so incidents stored before it stay valid
+  /** set when closed: 'resolved' after a normal close, else why it was closed unresolved */
+  outcome?: IncidentOutcome;
+  /** mandatory reason of an unresolved close */
+  outcomeReason?: string;
+  /** id of the incident this one was merged into (this one is then closed as 'duplicate') */
+  mergedInto?: string;
+  /** after-action at a normal close */
+  resolution?: { category: ResolutionCategory; summary: string };
+  /** the newest 督办 on it, if any */
+  supervision?: IncidentSupervision;
 }
 
 // ---------------------------------------------------------------------------------------------

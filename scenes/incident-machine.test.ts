@@ -5,6 +5,8 @@ import {
   applyIncidentCommand,
   availableActions,
   canPerform,
+  checkIncidentCommand,
+  isStormAction,
   createIncident,
   createIncidentFromAlert,
   INCIDENT_TRANSITIONS,
@@ -26,6 +28,13 @@ const h3: Actor = { username: 'h3', role: 'handler' };
 
 type TransitionAction = Exclude<IncidentAction, 'create'>;
 const TRANSITION_ACTIONS = INCIDENT_ACTIONS.filter((a): a is TransitionAction => a !== 'create');
+/** steps of the system only (reprioritise on a worsening alert, the merged-away side of a merge): no command exists */
+const SYSTEM_ONLY_ACTIONS = ['reprioritise', 'merged_into'] as const;
+type CommandAction = Exclude<TransitionAction, (typeof SYSTEM_ONLY_ACTIONS)[number]>;
+const COMMAND_ACTIONS = TRANSITION_ACTIONS.filter((a): a is CommandAction => !(SYSTEM_ONLY_ACTIONS as readonly string[]).includes(a));
+/** actions applyIncidentCommand applies itself; the storm ones are applied by scenes/storm/ rules */
+const MACHINE_ACTIONS = COMMAND_ACTIONS.filter((a) => !isStormAction(a));
+const STORM_COMMAND_ACTIONS = COMMAND_ACTIONS.filter((a) => isStormAction(a));
 
 let commandSeq = 0;
 function nextCommandId(): string {
@@ -65,9 +74,9 @@ function inState(state: IncidentState, extra: Partial<Incident> = {}): Incident 
 }
 
 /** A valid command of each action for incident INC-1. */
-function commandFor(action: TransitionAction, extra: Record<string, unknown> = {}): IncidentTransitionCommand {
+function commandFor(action: CommandAction, extra: Record<string, unknown> = {}): IncidentTransitionCommand {
   const base = { commandId: nextCommandId(), incidentId: 'INC-1' };
-  const byAction: Record<TransitionAction, IncidentTransitionCommand> = {
+  const byAction: Record<CommandAction, IncidentTransitionCommand> = {
     dispatch: { ...base, type: 'incident.dispatch', assignees: ['h1'] },
     accept: { ...base, type: 'incident.accept' },
     reject: { ...base, type: 'incident.reject', note: '不在辖区' },
@@ -82,12 +91,16 @@ function commandFor(action: TransitionAction, extra: Record<string, unknown> = {
     return_escalation: { ...base, type: 'incident.return_escalation', note: '现场力量足够' },
     note: { ...base, type: 'incident.note', note: '已通知物业' },
     link_alert: { ...base, type: 'incident.link_alert', alertId: 'gas-1|gas.lel.threshold|1' },
+    merge: { ...base, type: 'incident.merge', sourceIncidentId: 'INC-2' },
+    split: { ...base, type: 'incident.split', alertId: 'a2' },
+    close_unresolved: { ...base, type: 'incident.close_unresolved', outcome: 'false_alarm', reason: '传感器误报' },
+    supervise: { ...base, type: 'incident.supervise', note: '请今日办结', deadlineTs: T0 + HOUR_MS },
   };
   return { ...byAction[action], ...extra } as IncidentTransitionCommand;
 }
 
 /** An actor allowed by role (and assignment) to perform each action on an incident assigned to h1. */
-const ACTOR_FOR: Record<TransitionAction, Actor> = {
+const ACTOR_FOR: Record<CommandAction, Actor> = {
   dispatch: officer,
   accept: h1,
   reject: h1,
@@ -102,16 +115,24 @@ const ACTOR_FOR: Record<TransitionAction, Actor> = {
   return_escalation: leader,
   note: officer,
   link_alert: officer,
+  merge: officer,
+  split: officer,
+  close_unresolved: officer,
+  supervise: leader,
 };
 
 /** Fixture for the state table: approvals need a pending escalation. */
 function tableFixture(action: TransitionAction, state: IncidentState): Incident {
-  return inState(state, { escalated: action === 'approve_escalation' || action === 'return_escalation' });
+  return inState(state, {
+    escalated: action === 'approve_escalation' || action === 'return_escalation',
+    // a split needs a second alert to leave behind
+    ...(action === 'split' ? { alertIds: ['a1', 'a2'] } : {}),
+  });
 }
 
 function apply(
   incident: Incident,
-  action: TransitionAction,
+  action: CommandAction,
   actor: Actor = ACTOR_FOR[action],
   extra: Record<string, unknown> = {},
   ts = T0 + MINUTE_MS,
@@ -125,7 +146,7 @@ function must(r: ReturnType<typeof applyIncidentCommand>): Incident {
 }
 
 describe('state table: every action from every state', () => {
-  const cases = TRANSITION_ACTIONS.flatMap((action) => INCIDENT_STATES.map((state) => [action, state] as const));
+  const cases = MACHINE_ACTIONS.flatMap((action) => INCIDENT_STATES.map((state) => [action, state] as const));
 
   it.each(cases)('%s from %s succeeds exactly when the state is legal, with the right target state', (action, state) => {
     const spec = INCIDENT_TRANSITIONS[action];
@@ -156,7 +177,7 @@ describe('role matrix', () => {
   it('never lets a screen do anything', () => {
     expect(canPerform(screen, 'create', null)).toBe(false);
     expect(createIncident(baseInput({ actor: screen })).ok).toBe(false);
-    for (const action of TRANSITION_ACTIONS) {
+    for (const action of COMMAND_ACTIONS) {
       for (const state of INCIDENT_STATES) {
         const incident = tableFixture(action, state);
         expect(canPerform(screen, action, incident)).toBe(false);
@@ -186,12 +207,12 @@ describe('role matrix', () => {
     }
   });
 
-  it('limits a leader to escalation decisions and notes', () => {
+  it('limits a leader to escalation decisions, notes and supervision (督办)', () => {
     const allowed = new Set<IncidentAction>();
     for (const action of TRANSITION_ACTIONS) {
       for (const state of INCIDENT_STATES) if (canPerform(leader, action, tableFixture(action, state))) allowed.add(action);
     }
-    expect([...allowed].sort()).toEqual(['approve_escalation', 'note', 'return_escalation']);
+    expect([...allowed].sort()).toEqual(['approve_escalation', 'note', 'return_escalation', 'supervise']);
     expect(canPerform(leader, 'create', null)).toBe(false);
   });
 
@@ -211,13 +232,65 @@ describe('role matrix', () => {
   it('keeps the role matrix and canPerform consistent with applyIncidentCommand', () => {
     for (const role of ROLES) {
       const actor: Actor = { username: 'h1', role };
-      for (const action of TRANSITION_ACTIONS) {
+      for (const action of MACHINE_ACTIONS) {
         for (const state of INCIDENT_STATES) {
           const incident = tableFixture(action, state);
           expect(apply(incident, action, actor).ok, `${role} ${action} ${state}`).toBe(canPerform(actor, action, incident));
         }
       }
     }
+  });
+});
+
+describe('storm actions (issue 14): checked here, applied by the rules in scenes/storm/', () => {
+  const STORM_SPECS = {
+    merge: { roles: ['officer', 'admin'], from: ['reported', 'dispatched', 'accepted', 'on_site'] },
+    split: { roles: ['officer', 'admin'], from: ['reported', 'dispatched', 'accepted', 'on_site'] },
+    close_unresolved: { roles: ['officer', 'admin'], from: ['reported', 'dispatched'] },
+    supervise: { roles: ['leader', 'admin'], from: ['reported', 'dispatched', 'accepted', 'on_site'] },
+  } as const;
+
+  it.each(STORM_COMMAND_ACTIONS.map((a) => [a] as const))('%s: allowed exactly for its roles and states', (action) => {
+    const spec = STORM_SPECS[action as keyof typeof STORM_SPECS];
+    for (const role of ROLES) {
+      for (const state of INCIDENT_STATES) {
+        const actor: Actor = { username: 'someone', role };
+        const incident = tableFixture(action, state);
+        const expected = (spec.roles as readonly string[]).includes(role) && (spec.from as readonly string[]).includes(state);
+        expect(canPerform(actor, action, incident), `${role} ${action} ${state}`).toBe(expected);
+        expect(checkIncidentCommand(incident, commandFor(action), actor) === null, `${role} ${action} ${state}`).toBe(expected);
+      }
+    }
+  });
+
+  it('never offers the system steps (reprioritise, merged_into) to anyone', () => {
+    for (const role of ROLES) {
+      for (const state of INCIDENT_STATES) {
+        for (const action of SYSTEM_ONLY_ACTIONS) expect(canPerform({ username: 'x', role }, action, inState(state))).toBe(false);
+      }
+    }
+  });
+
+  it('offers an officer the storm buttons on a reported incident, and a leader 督办', () => {
+    const inc = inState('reported', { assignees: [], alertIds: ['a1', 'a2'] });
+    expect(availableActions(officer, inc)).toEqual(['dispatch', 'escalate', 'link_alert', 'note', 'merge', 'split', 'close_unresolved']);
+    expect(availableActions(leader, inc)).toEqual(['note', 'supervise']);
+    expect(availableActions(officer, inState('accepted'))).not.toContain('close_unresolved');
+  });
+
+  it('does not offer split for an incident with one alert, nor an unresolved close while an escalation is pending', () => {
+    expect(canPerform(officer, 'split', inState('reported', { alertIds: ['a1'] }))).toBe(false);
+    expect(canPerform(officer, 'close_unresolved', inState('reported', { escalated: true }))).toBe(false);
+  });
+
+  it('runs the common checks first, then refuses to apply a storm command itself with E_VALIDATION', () => {
+    const inc = tableFixture('close_unresolved', 'reported');
+    const stale = apply(inc, 'close_unresolved', officer, { expectedVersion: inc.version + 1 });
+    expect(!stale.ok && stale.error.code).toBe('E_CONFLICT');
+    const byHandler = apply(inc, 'close_unresolved', h1);
+    expect(!byHandler.ok && byHandler.error.code).toBe('E_FORBIDDEN');
+    const legal = apply(inc, 'close_unresolved', officer);
+    expect(!legal.ok && legal.error.code).toBe('E_VALIDATION');
   });
 });
 
@@ -252,7 +325,7 @@ describe('happy path', () => {
   it('never mutates the incident it is given', () => {
     const inc = inState('dispatched');
     const snapshot = structuredClone(inc);
-    for (const action of TRANSITION_ACTIONS) apply(inc, action);
+    for (const action of COMMAND_ACTIONS) apply(inc, action);
     expect(inc).toEqual(snapshot);
   });
 

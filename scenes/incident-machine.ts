@@ -22,6 +22,8 @@ import type {
   SceneId,
 } from './domain';
 import type { Command, IocError, Result } from './protocol';
+import { STORM_INCIDENT_ACTIONS } from './storm/storm-incident';
+import type { StormIncidentAction } from './storm/storm-incident';
 import { DEFAULT_SLA, priorityForLevel, raisePriority, slaDeadlines } from './sla';
 import type { SlaPolicy } from './sla';
 
@@ -53,6 +55,8 @@ export interface TransitionSpec {
 }
 
 const NOT_CLOSED = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved'] as const satisfies readonly IncidentState[];
+/** = IN_PROGRESS_INCIDENT_STATES (incident-states.ts): the storm rules act on incidents still being worked on */
+const IN_PROGRESS = ['reported', 'dispatched', 'accepted', 'on_site'] as const satisfies readonly IncidentState[];
 
 export const INCIDENT_TRANSITIONS: Record<TransitionAction, TransitionSpec> = {
   dispatch: { from: ['reported'], to: 'dispatched', roles: ['officer', 'admin'], assigneeOnly: false },
@@ -69,6 +73,14 @@ export const INCIDENT_TRANSITIONS: Record<TransitionAction, TransitionSpec> = {
   return_escalation: { from: NOT_CLOSED, to: 'same', roles: ['leader', 'admin'], assigneeOnly: false },
   link_alert: { from: NOT_CLOSED, to: 'same', roles: ['officer', 'admin'], assigneeOnly: false },
   note: { from: NOT_CLOSED, to: 'same', roles: ['officer', 'leader', 'admin', 'handler'], assigneeOnly: true },
+  // issue 14 (storm operations): checked here (buttons, role, state), applied by the rules in
+  // scenes/storm/ — see STORM_INCIDENT_ACTIONS. Steps with no roles are the system's, never a user command.
+  reprioritise: { from: IN_PROGRESS, to: 'same', roles: [], assigneeOnly: false },
+  merge: { from: IN_PROGRESS, to: 'same', roles: ['officer', 'admin'], assigneeOnly: false },
+  merged_into: { from: IN_PROGRESS, to: 'closed', roles: [], assigneeOnly: false },
+  split: { from: IN_PROGRESS, to: 'same', roles: ['officer', 'admin'], assigneeOnly: false },
+  close_unresolved: { from: ['reported', 'dispatched'], to: 'closed', roles: ['officer', 'admin'], assigneeOnly: false },
+  supervise: { from: IN_PROGRESS, to: 'same', roles: ['leader', 'admin'], assigneeOnly: false },
 };
 
 /** Roles that may create incidents, and the source each must use (null = any source). */
@@ -106,8 +118,11 @@ function checkState(action: TransitionAction, incident: Incident): IocError | nu
   if ((action === 'approve_escalation' || action === 'return_escalation') && !incident.escalated) {
     return { code: 'E_CONFLICT', message: 'incident is not escalated', details: { current: incident } };
   }
-  if (action === 'close' && incident.escalated) {
+  if ((action === 'close' || action === 'close_unresolved') && incident.escalated) {
     return { code: 'E_CONFLICT', message: 'cannot close an incident awaiting a leader decision on its escalation', details: { current: incident } };
+  }
+  if (action === 'split' && incident.alertIds.length < 2) {
+    return { code: 'E_CONFLICT', message: 'cannot split the only alert out of an incident', details: { current: incident } };
   }
   return null;
 }
@@ -250,23 +265,55 @@ export function isCommutativeCommand(type: IncidentTransitionCommand['type']): b
   return type === 'incident.note' || type === 'incident.link_alert';
 }
 
+/** Whether `action` is applied by a rule in scenes/storm/ rather than by applyIncidentCommand. */
+export function isStormAction(action: IncidentAction): action is StormIncidentAction {
+  return (STORM_INCIDENT_ACTIONS as readonly string[]).includes(action);
+}
+
+/**
+ * The checks every command on an existing incident passes, in order: it targets this incident
+ * (E_VALIDATION), role and assignment (E_FORBIDDEN), expectedVersion (E_CONFLICT with
+ * details.current), the current state (E_CONFLICT). null = go ahead. The server runs it before a
+ * storm rule (close_unresolved, merge, split, supervise) so those answer like every other command.
+ */
+export function checkIncidentCommand(incident: Incident, cmd: IncidentTransitionCommand, actor: Actor): IocError | null {
+  if (cmd.incidentId !== incident.id) return { code: 'E_VALIDATION', message: `command targets incident ${cmd.incidentId}, not ${incident.id}` };
+  const action = actionOfCommand(cmd) as TransitionAction;
+  const forbidden = checkPermission(actor, action, incident);
+  if (forbidden) return forbidden;
+  if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== incident.version) {
+    return {
+      code: 'E_CONFLICT',
+      message: `incident ${incident.id} is at version ${incident.version}, not ${cmd.expectedVersion}`,
+      details: { current: incident },
+    };
+  }
+  return checkState(action, incident);
+}
+
+/** Commands applied by the rules in scenes/storm/ (they need a second incident, an alert, or a storm rule's own checks). */
+export type StormIncidentCommand = Extract<IncidentTransitionCommand, { type: `incident.${StormIncidentAction}` }>;
+
+/** Commands applyIncidentCommand applies itself. */
+export type MachineIncidentCommand = Exclude<IncidentTransitionCommand, StormIncidentCommand>;
+
+export function isStormCommand(cmd: IncidentTransitionCommand): cmd is StormIncidentCommand {
+  return isStormAction(actionOfCommand(cmd));
+}
+
 /**
  * Apply one command to an incident. Checks, in order: the command targets this incident (E_VALIDATION),
  * role and assignment (E_FORBIDDEN), expectedVersion (E_CONFLICT with details.current), the current
- * state (E_CONFLICT), then the command's input (E_VALIDATION).
+ * state (E_CONFLICT), then the command's input (E_VALIDATION). Storm commands (merge, split,
+ * close_unresolved, supervise) pass the same checks and are then refused with E_VALIDATION: the
+ * rules in scenes/storm/ apply them.
  */
 export function applyIncidentCommand(incident: Incident, cmd: IncidentCommand, actor: Actor, nowTs: number): Result<{ incident: Incident }> {
   if (cmd.type === 'incident.create') return fail('E_VALIDATION', 'incident.create opens a new incident; use createIncident');
-  if (cmd.incidentId !== incident.id) return fail('E_VALIDATION', `command targets incident ${cmd.incidentId}, not ${incident.id}`);
+  const refused = checkIncidentCommand(incident, cmd, actor);
+  if (refused) return { ok: false, error: refused };
+  if (isStormCommand(cmd)) return fail('E_VALIDATION', `${cmd.type} is applied by the storm rules (scenes/storm/), not by applyIncidentCommand`);
   const action = actionOfCommand(cmd) as TransitionAction;
-
-  const forbidden = checkPermission(actor, action, incident);
-  if (forbidden) return { ok: false, error: forbidden };
-  if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== incident.version) {
-    return fail('E_CONFLICT', `incident ${incident.id} is at version ${incident.version}, not ${cmd.expectedVersion}`, { current: incident });
-  }
-  const conflict = checkState(action, incident);
-  if (conflict) return { ok: false, error: conflict };
 
   const outcome = transition(incident, cmd, actor);
   if ('error' in outcome) return { ok: false, error: outcome.error };
@@ -296,7 +343,7 @@ export function applyIncidentCommand(incident: Incident, cmd: IncidentCommand, a
 type TransitionOutcome = { next: Incident; entryExtra: Partial<Pick<IncidentTransition, 'assignees' | 'location'>> } | { error: IocError };
 
 /** The state-specific part of a command, after permission, version and state checks passed. */
-function transition(incident: Incident, cmd: IncidentTransitionCommand, actor: Actor): TransitionOutcome {
+function transition(incident: Incident, cmd: MachineIncidentCommand, actor: Actor): TransitionOutcome {
   switch (cmd.type) {
     case 'incident.dispatch':
     case 'incident.reassign': {

@@ -8,7 +8,19 @@
  * validates envelopes of what it receives. Types are derived from the schemas.
  */
 import { z } from 'zod';
-import { IdSchema, LngLatSchema, PrioritySchema, ReadingSchema, SceneIdSchema, ScreenSceneIdSchema, DistrictCodeSchema, RoleSchema } from './domain';
+import {
+  IdSchema,
+  LngLatSchema,
+  PrioritySchema,
+  ReadingSchema,
+  SceneIdSchema,
+  ScreenSceneIdSchema,
+  DistrictCodeSchema,
+  RoleSchema,
+  ResolutionCategorySchema,
+  UnresolvedOutcomeSchema,
+} from './domain';
+import type { UnresolvedOutcome } from './domain';
 import type {
   Alert,
   AlertLevel,
@@ -27,6 +39,7 @@ import type {
 } from './domain';
 import type { SceneDelta, SceneModel, SeriesWindow } from './scene-model';
 import type { DeviceCommandMessage, DeviceCommandRecord } from './device-commands';
+import type { PlansMessage } from './plans/plan-protocol';
 
 /** Bumped on any incompatible change; client and device send it in the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -276,7 +289,13 @@ export const CommandSchema = z.discriminatedUnion('type', [
   z.object({ ...incidentBase, type: z.literal('incident.en_route') }),
   z.object({ ...incidentBase, type: z.literal('incident.arrive'), location: LngLatSchema.optional() }),
   z.object({ ...incidentBase, type: z.literal('incident.resolve'), note: z.string().min(1).max(2000), photos: z.array(IdSchema).max(3).optional() }),
-  z.object({ ...incidentBase, type: z.literal('incident.close') }),
+  z.object({
+    ...incidentBase,
+    type: z.literal('incident.close'),
+    /** after-action (事件总结): resolution category and a short summary */
+    resolutionCategory: ResolutionCategorySchema.optional(),
+    summary: z.string().max(1000).optional(),
+  }),
   z.object({ ...incidentBase, type: z.literal('incident.reopen'), note: z.string().min(1).max(2000) }),
   z.object({ ...incidentBase, type: z.literal('incident.reassign'), assignees: assigneesSchema }),
   z.object({ ...incidentBase, type: z.literal('incident.escalate'), note: z.string().min(1).max(2000) }),
@@ -285,12 +304,43 @@ export const CommandSchema = z.discriminatedUnion('type', [
   z.object({ ...incidentBase, type: z.literal('incident.note'), note: z.string().min(1).max(2000) }),
   /** attach an alert to an existing incident (the officer decided it is the same event) */
   z.object({ ...incidentBase, type: z.literal('incident.link_alert'), alertId: z.string().min(1).max(200) }),
+  // issue 14: storm operations
+  /** close from reported/dispatched without resolving: false alarm, duplicate or cancelled, reason mandatory */
+  z.object({ ...incidentBase, type: z.literal('incident.close_unresolved'), outcome: UnresolvedOutcomeSchema, reason: z.string().min(1).max(500) }),
+  /** merge `sourceIncidentId` into `incidentId` (the survivor); the source closes as duplicate */
+  z.object({ ...incidentBase, type: z.literal('incident.merge'), sourceIncidentId: IdSchema }),
+  /** split one linked alert out into a new incident of its own */
+  z.object({ ...incidentBase, type: z.literal('incident.split'), alertId: z.string().min(1).max(200) }),
+  /** 督办 by a leader: note and a future deadline (epoch ms) */
+  z.object({ ...incidentBase, type: z.literal('incident.supervise'), note: z.string().min(1).max(2000), deadlineTs: z.number().int().gte(0) }),
+  /**
+   * acknowledge every recovered, unacknowledged alert matching the filter (scene and/or district,
+   * or explicit ids), one audit record per alert; at least one filter field is required
+   */
+  z.object({
+    ...commandBase,
+    type: z.literal('alert.ack_bulk'),
+    scene: SceneIdSchema.optional(),
+    district: DistrictCodeSchema.optional(),
+    alertIds: z.array(z.string().min(1).max(200)).max(500).optional(),
+  }),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command['type'];
 
 export type CommandResult =
-  { ok: true; commandId: string; duplicate: boolean; incident?: Incident; alert?: Alert } | { ok: false; commandId?: string; error: IocError };
+  | {
+      ok: true;
+      commandId: string;
+      duplicate: boolean;
+      incident?: Incident;
+      alert?: Alert;
+      /** other incidents the command changed (merge: the source; split: the new incident) */
+      incidents?: Incident[];
+      /** alert.ack_bulk: the alerts it acknowledged */
+      alerts?: Alert[];
+    }
+  | { ok: false; commandId?: string; error: IocError };
 
 // ---------------------------------------------------------------------------------------------
 // People: scene subscription
@@ -440,7 +490,10 @@ export interface Briefing {
     incidentsCreated: number;
     incidentsOpen: number;
     incidentsResolved: number;
+    /** incidents closed today after being resolved (unresolved closes are counted apart) */
     incidentsClosed: number;
+    /** incidents closed today without being resolved, by outcome (issue 14; left out of SLA compliance) */
+    incidentsClosedUnresolved: Record<UnresolvedOutcome, number>;
     /** open incidents waiting for a leader's decision */
     escalationsPending: number;
     /** open incidents past their resolution deadline */
@@ -467,6 +520,8 @@ export interface LiveServerEvents {
   'server:error': (error: IocError) => void;
   /** to officers and admins whose scope holds the device: a command to a device was sent or settled */
   'device:command': (command: DeviceCommandRecord) => void;
+  /** to officers, leaders, admins and screens: the open contingency plan instances in their scope (scenes/plans/plan-protocol.ts) */
+  plans: (msg: PlansMessage) => void;
 }
 
 /** Client → server events on `/live`. Every payload is `unknown` until validated by its schema. */
@@ -484,6 +539,15 @@ export interface LiveClientEvents {
   'device:command': (payload: unknown, ack: (r: Result<{ command: DeviceCommandRecord }>) => void) => void;
   /** DeviceCommandsRequestSchema: a device's latest commands, newest first (scope-checked; handlers refused) */
   'device:commands': (payload: unknown, ack: (r: Result<{ commands: DeviceCommandRecord[] }>) => void) => void;
+  /** officers, leaders, admins, screens: the current `plans` message again */
+  'plans:list': (payload: unknown, ack: (r: Result<PlansMessage>) => void) => void;
+  /** a PlanCommand (scenes/plans/plan-protocol.ts); answered with the instance's view or a typed error */
+  'plan:command': (
+    payload: unknown,
+    ack: (
+      r: Result<{ commandId: string; instance: import('./plans/plan-protocol').PlanInstanceView; duplicate?: boolean; deviceCommands?: unknown[] }>,
+    ) => void,
+  ) => void;
 }
 
 /** Client → server on `/device`. */

@@ -17,7 +17,7 @@
  * Identity: a collection, `kpis` or `charts` absent from the delta keeps its array/object
  * identity after apply — deck.gl relies on `data` identity to skip work.
  */
-import type { ChartData, CollectionDiff, DevicePoint, SceneCollection, SceneDelta, SceneModel } from './scene-model';
+import type { ChartData, CollectionDiff, DevicePoint, SceneCollection, SceneDelta, SceneModel, WarningItem } from './scene-model';
 import { SCENE_COLLECTIONS } from './scene-model';
 
 /** Ids that must never be used as keys from the wire (prototype pollution). */
@@ -188,6 +188,15 @@ export function diffScene(prev: SceneModel, next: SceneModel): SceneDelta | null
     }
   }
 
+  // area warnings (issue 14): an optional collection, present on the scenes that show them
+  if (prev.warnings !== undefined || next.warnings !== undefined) {
+    const diff = diffCollection<Identified>(prev.warnings ?? [], next.warnings ?? [], jsonValueEqual);
+    if (diff !== null) {
+      delta.warnings = diff as CollectionDiff<WarningItem>;
+      changed = true;
+    }
+  }
+
   if (prev.charts !== next.charts) {
     const put: Record<string, ChartData> = {};
     const remove: string[] = [];
@@ -229,6 +238,7 @@ export function applySceneDelta(model: SceneModel, delta: SceneDelta): SceneMode
     if (diff === undefined) continue;
     (result as unknown as Record<SceneCollection, Identified[]>)[key] = applyCollection(model[key], diff, key);
   }
+  if (delta.warnings !== undefined) result.warnings = applyCollection(model.warnings ?? [], delta.warnings, 'warnings');
   if (delta.charts !== undefined) {
     const charts: Record<string, ChartData> = {};
     const removeKeys = new Set<string>();
@@ -253,6 +263,7 @@ export function isEmptyDelta(d: SceneDelta): boolean {
     const diff = d[key];
     if (diff !== undefined && ((diff.put?.length ?? 0) > 0 || (diff.remove?.length ?? 0) > 0)) return false;
   }
+  if (d.warnings !== undefined && ((d.warnings.put?.length ?? 0) > 0 || (d.warnings.remove?.length ?? 0) > 0)) return false;
   if (d.charts !== undefined && (Object.keys(d.charts.put ?? {}).length > 0 || (d.charts.remove?.length ?? 0) > 0)) return false;
   return true;
 }

@@ -21,6 +21,7 @@ import type {
   ScreenSceneId,
   SceneId,
 } from './domain';
+import type { AreaWarning, AreaWarningArea } from './storm/area-warnings';
 
 /** Everything the scene builders read. Built and owned by the server's fusion; fixtures in tests. */
 export interface FusedState {
@@ -50,6 +51,8 @@ export interface FusedState {
    * or null when that is no longer known. Lets builders patch the previous build's device points.
    */
   statusChangedSince?: (epoch: number) => ReadonlySet<string> | null;
+  /** area warnings in force (issue 14, server/storm/warning-service.ts); absent = none known */
+  areaWarnings?: readonly AreaWarning[];
 }
 
 /** A bounded rolling window of bucketed values for one device metric. */
@@ -137,6 +140,8 @@ export interface IncidentItem {
   updatedTs: number;
   slaDueTs: number;
   closedTs?: number;
+  /** issue 14: 督办 on it (who and until when; the leader's note stays off the walls) */
+  supervision?: { by: string; deadlineTs: number };
 }
 
 export interface HandlerItem {
@@ -164,6 +169,31 @@ export interface AssetItem {
 }
 
 export type ResourceItem = EmergencyResource;
+
+/** An area warning (预警, scenes/storm/area-warnings.ts) as a wall shows it: its gauges are in the console's detail. */
+export interface WarningItem {
+  id: string;
+  /** area warning rule id */
+  ruleId: string;
+  /** scene of its member alerts (a rain warning: water) */
+  scene: SceneId;
+  district: DistrictCode;
+  area: AreaWarningArea;
+  /** worst current level of its member alerts */
+  level: AlertLevel;
+  title: string;
+  titleEn: string;
+  /** member alerts (per-gauge alerts covered by the warning) */
+  alertCount: number;
+  /** member devices (gauges) */
+  deviceCount: number;
+  /** epoch ms: earliest member raised */
+  firstTs: number;
+  /** epoch ms: latest member change */
+  lastTs: number;
+  /** some member alert is still active (not cleared) */
+  active: boolean;
+}
 
 /** A named line in a time-series chart. */
 export interface ChartLine {
@@ -229,6 +259,8 @@ export interface SceneModel {
   assets: AssetItem[];
   resources: ResourceItem[];
   charts: Record<string, ChartData>;
+  /** area warnings, most severe first; present on the scenes that show them (overview, emergency, water) */
+  warnings?: WarningItem[];
 }
 
 /** Collections of a scene model that are diffed by id. */
@@ -251,4 +283,5 @@ export interface SceneDelta {
   assets?: CollectionDiff<AssetItem>;
   resources?: CollectionDiff<ResourceItem>;
   charts?: { put?: Record<string, ChartData>; remove?: string[] };
+  warnings?: CollectionDiff<WarningItem>;
 }

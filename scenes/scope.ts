@@ -113,6 +113,7 @@ export function incidentRoleRooms(roles: readonly Role[], district: DistrictCode
  * - `alertTrend` recomputed from the in-scope alerts the state holds, on the same bucket grid
  *   (the state keeps every alert raised within its 24 h window: open ones and those cleared in
  *   the last 24 h), so a scoped overview never counts another district's alerts;
+ * - area warnings of in-scope districts (none for a handler);
  * - handlers unchanged: the dispatchable people are a city-wide pool an officer of any district
  *   may send (a handler scope gets none);
  * - WITHOUT `statusEpoch`/`statusChangedSince`: builders reuse per-device results on those, and a
@@ -136,6 +137,8 @@ export function scopeFusedState(state: FusedState, scope: DataScope): FusedState
     resources: state.resources.filter((r) => placeInScope(scope, r)),
     series: new KeyFilteredMap(state.series, (k) => devices.has(deviceIdOfSeriesKey(k))),
     alertTrend: trendOf(alerts, state.alertTrend),
+    // area warnings (issue 14) by their district, like the alerts they group
+    ...(state.areaWarnings ? { areaWarnings: state.areaWarnings.filter((w) => districtInScope(scope, w.district)) } : {}),
   };
 }
 

@@ -43,6 +43,11 @@ import { assertProductionReady } from './security/startup-checks';
 import { startMqtt, type MqttEndpoint } from './mqtt/mqtt-endpoint';
 import { DeviceCommandService } from './device-control/device-command-service';
 import { MQTT_VERDICTS } from './mqtt/payloads';
+import { startAreaWarnings, type AreaWarnings } from './storm/start-area-warnings';
+import { startPlans } from './plans/start-plans';
+import type { PlanService } from './plans/plan-service';
+import { startNotifications } from './notify/start-notifications';
+import type { NotificationService } from './notify/notification-service';
 
 export interface IocServer {
   url: string;
@@ -57,9 +62,15 @@ export interface IocServer {
   commands: CommandService;
   /** commands to devices (server/device-control/) */
   deviceControl: DeviceCommandService;
+  /** contingency plans (server/plans/): triggers, instances, commands */
+  plans: PlanService;
+  /** notifications beyond the open page: Web Push, webhooks, the ladder and re-notify (server/notify/) */
+  notifications: NotificationService;
   registry: DeviceRegistry;
   /** the tamper-evident audit log (server/audit/) */
   audit: AuditLog;
+  /** area warnings (issue 14, server/storm/): the rules in force and the warnings computed from the alerts */
+  areaWarnings: AreaWarnings;
   /** port of the embedded MQTT broker (server/mqtt/); null: no broker (off, external mode, or the default port was busy) */
   mqttPort: number | null;
   /** devices over MQTT (embedded broker or client of an external one); null: off */
@@ -284,10 +295,13 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     guard,
     limits: config,
   });
-  const commands = new CommandService(store, fusion, realtime, log, {
+  // notifications beyond the open page (issue 14, server/notify/): one hook around the realtime notifier
+  const notifications = await startNotifications({ store, fusion, config: config.notify, audit, log });
+  const commands = new CommandService(store, fusion, notifications.wrapNotifier(realtime), log, {
     commandTtlMs: config.commandTtlMs,
     commutativeRetries: config.commutativeRetries,
     audit,
+    dedup: config.dedup,
   });
   // remote control (issue 13): transports add their channels below (MQTT) and in realtime (/device)
   const deviceControl = new DeviceCommandService({
@@ -374,6 +388,34 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const recovery = await ingest.recover(stateCursor, spooled, RECOVERY_PAGE_READINGS);
   if (recovery.replayedReadings > 0 || recovery.spooledBatches > 0) log.info(recovery, 'ingest recovery: readings noted in the sequence windows');
   realtime.attach(commands, ingest);
+  // area warnings (issue 14, server/storm/): recomputed from every alert change; `/live` `warnings`, REST below
+  const areaWarnings = await startAreaWarnings({
+    store,
+    fusion,
+    live: realtime.live,
+    hub: realtime.hub,
+    onAlertChanged: (l) => realtime.onAlertChanged(l),
+    audit,
+    log,
+    config,
+  });
+
+  // contingency plans (issue 14, server/plans/): trigger tick, instances, `/live` `plans` / `plan:command`
+  const plans = await startPlans({
+    store,
+    fusion,
+    live: realtime.live,
+    users,
+    guard,
+    audit,
+    log,
+    config,
+    deviceControl,
+    warnings: { activeWarnings: () => areaWarnings.service.current().warnings },
+    onAlertChanged: (l) => realtime.onAlertChanged(l),
+    onPlanStarted: (instance, plan) => notifications.planStarted(instance, plan),
+    onPlanProposed: (instance, plan) => notifications.planProposed(instance, plan),
+  });
 
   const app = createHttpApp({
     store,
@@ -400,6 +442,14 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     originPolicy,
     metricsAccess: new MetricsAccess({ token: config.metricsToken, allow: config.metricsAllow }),
     deviceControl,
+    // the officer's decisions name the plans proposed to them (and not yet started or dismissed)
+    storm: {
+      ...areaWarnings.routerDeps,
+      proposedPlanIds: (scope) => plans.service.viewsFor(scope).flatMap((v) => (v.instance.state === 'proposed' ? [v.instance.planId] : [])),
+    },
+    plans: plans.service,
+    dedup: config.dedup,
+    notify: notifications.routerDeps,
   });
   // engine.io answers its own path (its listener was attached with the IoServer): express must not
   // answer it too — its 404 to a long-poll made engine.io's later write throw ERR_HTTP_HEADERS_SENT,
@@ -503,8 +553,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     ingest,
     commands,
     deviceControl,
+    plans: plans.service,
+    notifications: notifications.service,
     registry,
     audit,
+    areaWarnings,
     mqttPort: null,
     mqtt: null,
     demoAccounts,
@@ -518,6 +571,9 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       await mqtt?.close();
       for (const t of timers) clearInterval(t);
       realtime.stop();
+      areaWarnings.close();
+      plans.close();
+      await notifications.close();
       deviceControl.close();
       await flushStates();
       await ingest.close();

@@ -1,6 +1,8 @@
 /**
  * The leader's briefing (`GET /api/briefing`): today's key numbers, 7-day trends of alerts and
- * incidents per scene and per district, and SLA compliance per day.
+ * incidents per scene and per district, and SLA compliance per day (slaCompliance: the wall's
+ * 今日按时办结率 is the same function over the same day; incidents closed as false alarm, duplicate
+ * or cancelled are counted apart and never in the rate).
  *
  * `buildBriefing` is pure (inputs and "now" are arguments); the route gathers alerts and incidents
  * of the window from the store (`loadAlerts`/`loadIncidents` return everything that started in it)
@@ -18,7 +20,8 @@ import {
   type SceneId,
 } from '../scenes/domain';
 import { startOfLocalDay } from '../scenes/builders/common';
-import { isIncidentOpen, isResolutionOverdue, onTimeRate } from '../scenes/incident-rules';
+import { isIncidentOpen, isResolutionOverdue } from '../scenes/incident-rules';
+import { outcomeOf, slaCompliance } from '../scenes/storm/close-unresolved';
 
 /** Days covered by the trend charts (today included). */
 export const BRIEFING_DAYS = 7;
@@ -75,6 +78,7 @@ export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFI
   let incidentsResolvedToday = 0;
   let incidentsOpen = 0;
   let incidentsClosed = 0;
+  const incidentsClosedUnresolved = { false_alarm: 0, duplicate: 0, cancelled: 0 };
   let escalationsPending = 0;
   let overdueOpen = 0;
   for (const i of input.incidents) {
@@ -82,7 +86,11 @@ export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFI
     if (d >= 0) count(incidents, d, i.scene, i.district);
     if (i.resolvedTs !== undefined && dayOf(i.resolvedTs) === today) incidentsResolvedToday++;
     if (!isIncidentOpen(i)) {
-      if (i.closedTs !== undefined && dayOf(i.closedTs) === today) incidentsClosed++;
+      if (i.closedTs !== undefined && dayOf(i.closedTs) === today) {
+        const outcome = outcomeOf(i);
+        if (outcome === null || outcome === 'resolved') incidentsClosed++;
+        else incidentsClosedUnresolved[outcome]++;
+      }
       continue;
     }
     incidentsOpen++;
@@ -90,7 +98,7 @@ export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFI
     if (isResolutionOverdue(i, nowTs)) overdueOpen++;
   }
   // per day: on time among that day's resolutions; null (no data) on a day with none — the wall's rule
-  const slaCompliancePct = dayStartTs.map((startTs) => onTimeRate(input.incidents, startTs, Math.min(startTs + DAY_MS - 1, nowTs)));
+  const slaCompliancePct = dayStartTs.map((startTs) => slaCompliance(input.incidents, startTs, Math.min(startTs + DAY_MS - 1, nowTs)).rate);
 
   return {
     generatedTs: nowTs,
@@ -102,6 +110,7 @@ export function buildBriefing(input: BriefingInput, nowTs: number, days = BRIEFI
       incidentsOpen,
       incidentsResolved: incidentsResolvedToday,
       incidentsClosed,
+      incidentsClosedUnresolved,
       escalationsPending,
       overdueOpen,
       handlersOnDuty: input.handlers.filter((h) => h.status !== 'off_duty').length,

@@ -1,21 +1,23 @@
 /**
  * Commands from people (ack alert, create/dispatch/accept/… incident) and the automatic opening of
  * incidents for severe alerts. The pure state machine (scenes/incident-machine.ts) decides what is
- * legal; the store's compare-and-set makes it stick exactly once.
+ * legal; the store's compare-and-set makes it stick exactly once. Issue 14's storm commands live
+ * in incident-storm-commands.ts (close unresolved, merge, split, 督办) and alert-bulk-ack.ts; what
+ * the system does on its own (查重 link, reprioritise) in incident-automation.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Alert, Incident, Rule } from '../scenes/domain';
 import { CommandSchema, type Command, type CommandResult, type IocError } from '../scenes/protocol';
 import { acknowledgeAlert, shouldOpenIncident } from '../scenes/alert-lifecycle';
 import {
   applyIncidentCommand,
   createIncident,
-  createIncidentFromAlert,
   type Actor,
   isCommutativeCommand,
   type IncidentTransitionCommand,
+  type MachineIncidentCommand,
 } from '../scenes/incident-machine';
-import { categoryForRule } from '../scenes/catalogue';
+import { DEFAULT_DEDUP_CONFIG, type DedupConfig } from '../scenes/storm/incident-dedup';
 import { districtOf } from '../scenes/geo/districts';
 import { alertInScope, districtInScope, incidentInScope, type DataScope } from '../scenes/scope';
 import { userScope } from './user-scope';
@@ -23,7 +25,11 @@ import type { Store, TransitionOutcome } from './store/store';
 import type { Fusion } from './fusion';
 import { iocError, validationError } from './errors';
 import type { Logger } from './logger';
-import { DISCARD_AUDIT, type AuditEntry, type AuditRecorder } from './audit/audit';
+import { DISCARD_AUDIT, type AuditRecorder } from './audit/audit';
+import { commandAuditEntry, type CommandContext } from './command-audit';
+import { StormIncidentCommands, withStormFollowUp } from './incident-storm-commands';
+import { AlertBulkAck } from './alert-bulk-ack';
+import { IncidentAutomation } from './incident-automation';
 
 /** Told about every change so screens, consoles and phones hear of it at once. */
 export interface ChangeNotifier {
@@ -42,55 +48,11 @@ export interface CommandServiceOptions {
    * the chained log, unit tests that do not look at the audit may leave it out
    */
   audit?: AuditRecorder;
+  /** 查重 radius per category and window (issue 14); default DEFAULT_DEDUP_CONFIG */
+  dedup?: DedupConfig;
 }
 
-/** Where a command came from, for its audit record. */
-export interface CommandContext {
-  /** source address (server/guard.ts sourceOf) */
-  source?: string;
-  userAgent?: string;
-}
-
-/** longest reason kept in a command's audit record, characters */
-const AUDIT_REASON_MAX_CHARS = 300;
-
-/** The audit record of one command: `command` on `incident:<id>` (or `alert:<id>`) with its type and commandId. */
-function commandAuditEntry(raw: unknown, actor: Actor, context: CommandContext, result: CommandResult): AuditEntry {
-  let type: string | undefined;
-  let target: string | undefined;
-  try {
-    const r = (raw ?? {}) as { type?: unknown; incidentId?: unknown; alertId?: unknown };
-    if (typeof r.type === 'string') type = r.type.slice(0, 64);
-    const incidentId = result.ok ? (result.incident?.id ?? r.incidentId) : r.incidentId;
-    if (typeof incidentId === 'string') target = `incident:${incidentId.slice(0, 128)}`;
-    else if (typeof r.alertId === 'string') target = `alert:${r.alertId.slice(0, 128)}`;
-  } catch {
-    // a hostile payload that throws on reading: recorded without type and target
-  }
-  const error = result.ok ? null : result.error;
-  const denied = error && (error.code === 'E_FORBIDDEN' || error.code === 'E_UNAUTHORIZED' || error.code === 'E_RATE_LIMIT');
-  return {
-    actor: actor.username,
-    role: actor.role,
-    ...(context.source !== undefined ? { source: context.source } : {}),
-    ...(context.userAgent !== undefined ? { userAgent: context.userAgent } : {}),
-    action: 'command',
-    ...(target !== undefined ? { target } : {}),
-    outcome: error ? (denied ? 'denied' : 'failure') : 'success',
-    ...(error ? { reason: `${error.code}: ${error.message}`.slice(0, AUDIT_REASON_MAX_CHARS) } : {}),
-    details: {
-      ...(type !== undefined ? { type } : {}),
-      ...(result.commandId !== undefined ? { commandId: result.commandId } : {}),
-      ...(result.ok && result.duplicate ? { duplicate: true } : {}),
-      // the incident as the command left it: a history edited in the store later disagrees with the chain
-      ...(result.ok && result.incident ? { version: result.incident.version, state: result.incident.state } : {}),
-    },
-  };
-}
-
-function shortHash(s: string): string {
-  return createHash('sha256').update(s).digest('base64url').slice(0, 16);
-}
+export type { CommandContext } from './command-audit';
 
 /** Incident ids: `INC-` + base36 time + random, sortable by creation. */
 export function newIncidentId(nowTs: number): string {
@@ -124,6 +86,9 @@ export class CommandService {
   private readonly commutativeQueues = new Map<string, Promise<void>>();
   /** serialises alert writes so the store sees an alert's changes in order */
   private alertWrites: Promise<void> = Promise.resolve();
+  private readonly storm: StormIncidentCommands;
+  private readonly bulkAck: AlertBulkAck;
+  private readonly automation: IncidentAutomation;
 
   constructor(
     private readonly store: Store,
@@ -133,6 +98,33 @@ export class CommandService {
     private readonly opts: CommandServiceOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    const persistAlert = (alert: Alert) => this.persistAlert(alert);
+    this.storm = new StormIncidentCommands({
+      store,
+      fusion,
+      notifier,
+      now: () => this.now(),
+      persistAlert,
+      retries: opts.commutativeRetries,
+    });
+    this.bulkAck = new AlertBulkAck({
+      store,
+      fusion,
+      notifier,
+      audit: opts.audit ?? DISCARD_AUDIT,
+      now: () => this.now(),
+      persistAckedAlert: (alert, commandId) => this.persistAlert(alert, 'alert.acked', commandId),
+    });
+    this.automation = new IncidentAutomation({
+      store,
+      fusion,
+      notifier,
+      log,
+      now: () => this.now(),
+      persistAlert,
+      dedup: opts.dedup ?? DEFAULT_DEDUP_CONFIG,
+      retries: opts.commutativeRetries,
+    });
   }
 
   /**
@@ -158,7 +150,7 @@ export class CommandService {
    * is audited again — so no applied command is ever answered ok without its audit record.
    */
   private async executeAudited(raw: unknown, actor: Actor, commandId: string | undefined, context: CommandContext): Promise<CommandResult> {
-    const result = await this.executeOnce(raw, actor, commandId);
+    const result = await this.executeOnce(raw, actor, commandId, context);
     try {
       await (this.opts.audit ?? DISCARD_AUDIT).record(commandAuditEntry(raw, actor, context, result));
     } catch {
@@ -171,7 +163,7 @@ export class CommandService {
     return result;
   }
 
-  private async executeOnce(raw: unknown, actor: Actor, commandId: string | undefined): Promise<CommandResult> {
+  private async executeOnce(raw: unknown, actor: Actor, commandId: string | undefined, context: CommandContext): Promise<CommandResult> {
     let parsed: ReturnType<typeof CommandSchema.safeParse>;
     try {
       parsed = CommandSchema.safeParse(raw);
@@ -191,6 +183,13 @@ export class CommandService {
           return await this.ackAlert(cmd, actor);
         case 'incident.create':
           return await this.create(cmd, actor);
+        case 'alert.ack_bulk':
+          return await this.bulkAck.execute(cmd, actor, context);
+        case 'incident.close_unresolved':
+        case 'incident.merge':
+        case 'incident.split':
+        case 'incident.supervise':
+          return await this.storm.execute(cmd, actor);
         default:
           return await this.serialisedIfCommutative(cmd, () => this.transition(cmd, actor));
       }
@@ -218,6 +217,9 @@ export class CommandService {
     switch (cmd.type) {
       case 'alert.ack':
         return alertOutside(cmd.alertId);
+      case 'alert.ack_bulk':
+        // the alerts acknowledged are filtered by scope; a district filter outside it is refused outright
+        return cmd.district && !districtInScope(scope, cmd.district) ? outside(`district ${cmd.district}`) : null;
       case 'incident.create': {
         const district = cmd.district ?? districtOf(cmd.location);
         if (district && !districtInScope(scope, district)) return outside(`a new incident in district ${district}`);
@@ -230,7 +232,11 @@ export class CommandService {
       default: {
         const incident = this.fusion.incidents.get(cmd.incidentId) ?? (await this.store.getIncident(cmd.incidentId));
         if (incident && !incidentInScope(scope, incident)) return outside(`incident ${cmd.incidentId}`);
-        return cmd.type === 'incident.link_alert' ? alertOutside(cmd.alertId) : null;
+        if (cmd.type === 'incident.merge') {
+          const source = this.fusion.incidents.get(cmd.sourceIncidentId) ?? (await this.store.getIncident(cmd.sourceIncidentId));
+          if (source && !incidentInScope(scope, source)) return outside(`incident ${cmd.sourceIncidentId}`);
+        }
+        return cmd.type === 'incident.link_alert' || cmd.type === 'incident.split' ? alertOutside(cmd.alertId) : null;
       }
     }
   }
@@ -348,7 +354,7 @@ export class CommandService {
     return next;
   }
 
-  private async transition(cmd: IncidentTransitionCommand, actor: Actor): Promise<CommandResult> {
+  private async transition(cmd: MachineIncidentCommand, actor: Actor): Promise<CommandResult> {
     // a retried command returns what it did the first time, even if the incident moved on since
     const seen = await this.store.incidentForCommand(cmd.commandId);
     if (seen) {
@@ -374,12 +380,14 @@ export class CommandService {
     for (let attempt = 0; ; attempt++) {
       const r = applyIncidentCommand(current, cmd, actor, this.now());
       if (!r.ok) return { ok: false, commandId: cmd.commandId, error: r.error };
+      // issue 14: a close records its outcome and after-action, an approved escalation its new SLA
+      const next = withStormFollowUp(cmd, r.incident);
       // after the machine's checks (who may dispatch, from which state) so those answer first
       if (attempt === 0 && (cmd.type === 'incident.dispatch' || cmd.type === 'incident.reassign')) {
         const refused = await this.assigneeRefusal(cmd.assignees);
         if (refused) return { ok: false, commandId: cmd.commandId, error: refused };
       }
-      out = await this.store.transitionIncident(r.incident, current.version, cmd.commandId);
+      out = await this.store.transitionIncident(next, current.version, cmd.commandId);
       if (out.status !== 'conflict' || attempt >= retries) break;
       this.fusion.putIncident(out.current);
       current = out.current;
@@ -387,7 +395,12 @@ export class CommandService {
     switch (out.status) {
       case 'applied':
         this.fusion.putIncident(out.incident);
-        if (cmd.type === 'incident.link_alert') await this.linkAlerts(out.incident);
+        if (cmd.type === 'incident.link_alert') {
+          await this.linkAlerts(out.incident);
+          // the incident follows the danger of the alert it took (issue 14)
+          const linked = this.fusion.getAlert(cmd.alertId);
+          if (linked) await this.automation.followAlert(linked);
+        }
         this.notifier.incidentChanged(out.incident, current.assignees);
         return { ok: true, commandId: cmd.commandId, duplicate: false, incident: out.incident };
       case 'duplicate':
@@ -436,26 +449,9 @@ export class CommandService {
     this.notifier.alertChanged(alert);
     await this.persistAlert(alert, change === 'raised' ? 'alert.raised' : change === 'cleared' ? 'alert.cleared' : 'alert.updated');
     const latest = this.fusion.getAlert(alert.id) ?? alert;
-    if (shouldOpenIncident(rule, latest)) await this.openIncidentForAlert(latest, rule);
-  }
-
-  private async openIncidentForAlert(alert: Alert, rule: Rule): Promise<void> {
-    const key = shortHash(alert.id);
-    const commandId = `auto-${key}`;
-    const incident = createIncidentFromAlert(alert, { id: `INC-A-${key}`, commandId, nowTs: this.now(), category: categoryForRule(rule) });
-    const out = await this.store.createIncident(incident, commandId);
-    this.fusion.putIncident(out.incident);
-    const current = this.fusion.getAlert(alert.id) ?? alert;
-    if (!current.incidentId) {
-      const linked = { ...current, incidentId: out.incident.id };
-      this.fusion.putAlert(linked);
-      await this.persistAlert(linked);
-      this.notifier.alertChanged(linked);
-    }
-    if (out.status === 'applied') {
-      this.log.info({ incidentId: out.incident.id, alertId: alert.id, level: alert.level }, 'incident opened for alert');
-      this.notifier.incidentChanged(out.incident, []);
-    }
+    // a linked alert that worsened takes its incident's priority up with it (issue 14)
+    if (latest.incidentId) await this.automation.followAlert(latest);
+    else if (shouldOpenIncident(rule, latest)) await this.automation.openIncidentInTurn(latest.id, rule);
   }
 
   private persistAlert(alert: Alert, type?: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked', commandId?: string): Promise<void> {

@@ -10,6 +10,9 @@ import { passwordPolicyRefusal } from './auth/passwords';
 import { DEV_DEVICE_SECRET } from './device-token';
 import { DEFAULT_METRICS_ALLOW, parseAddressList } from './security/metrics-access';
 import { DEV_CLIENT_ORIGINS, parseOriginList } from './security/origin-policy';
+import type { DedupConfig } from '../scenes/storm/incident-dedup';
+import { dedupConfigFromEnv } from './incident-dedup-config';
+import { notifyConfigFromEnv, type NotifyConfig } from './notify/notify-config';
 
 const intFromEnv = (def: number) => z.coerce.number().int().gte(0).default(def);
 
@@ -101,6 +104,11 @@ const EnvSchema = z.object({
   IOC_MQTT_CONNECT_BURST: intFromEnv(5000),
   /** a device that has not acknowledged a command within this is answered `timed_out` (remote control, issue 13), ms */
   IOC_DEVICE_COMMAND_TIMEOUT_MS: intFromEnv(DEFAULT_DEVICE_COMMAND_TIMEOUT_MS),
+  // --- 查重 (issue 14; server/incident-dedup-config.ts) ---
+  /** radius per incident category, `category=metres` comma-separated, over the defaults (`=0`: never de-duplicated) */
+  IOC_DEDUP_RADII_M: z.string().max(2000).optional(),
+  /** an open incident takes a new nearby alert of its category when created at most this long before it, minutes */
+  IOC_DEDUP_WINDOW_MIN: intFromEnv(6 * 60),
 });
 
 export interface ServerConfig {
@@ -146,6 +154,10 @@ export interface ServerConfig {
   sessionSweepIntervalMs: number;
   /** a screen never receives more than 1000/coalesceIntervalMs telemetry frames per second */
   coalesceIntervalMs: number;
+  /** area warnings (issue 14, server/storm/) are recomputed at most this often after alert changes, ms */
+  warningsCoalesceMs: number;
+  /** each node re-reads the stored area warning rules this often (an edit made on another node), ms */
+  areaWarningRulesReloadMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** directory of the built client; served when present */
   clientDist: string | null;
@@ -170,6 +182,8 @@ export interface ServerConfig {
   commandTtlMs: number;
   /** a commutative command (note, link alert) is re-applied this many times after a version conflict */
   commutativeRetries: number;
+  /** 查重 (issue 14): radius per incident category and time window for linking a new alert to an open incident */
+  dedup: DedupConfig;
   /** every store call answers within this deadline (a typed E_UNAVAILABLE after it), ms */
   storeCommandTimeoutMs: number;
   /** how often expired closed incidents, alerts and photos are removed from the store, ms */
@@ -324,6 +338,10 @@ export interface ServerConfig {
   mqttAuditIntervalMs: number;
   /** a command to a device not acknowledged within this is `timed_out` (IOC_DEVICE_COMMAND_TIMEOUT_MS), ms */
   deviceCommandTimeoutMs: number;
+  /** contingency plan triggers are evaluated this often on each node (server/plans/), ms */
+  planTickIntervalMs: number;
+  /** notifications beyond the open page: webhooks, Web Push, ladder and re-notify tick (server/notify/notify-config.ts) */
+  notify: NotifyConfig;
 }
 
 /** The embedded broker's port unless IOC_MQTT_PORT says otherwise: not 1883, so it never collides with a system broker. */
@@ -351,6 +369,22 @@ function mfaRolesOf(value: string | undefined, production: boolean): Role[] {
     roles.push(role.data);
   }
   return roles;
+}
+
+function dedupConfigOrThrow(radii: string | undefined, windowMin: number | undefined): DedupConfig {
+  try {
+    return dedupConfigFromEnv(radii, windowMin);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
+function notifyConfigOrThrow(env: NodeJS.ProcessEnv, production: boolean): NotifyConfig {
+  try {
+    return notifyConfigFromEnv(env, production);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -428,6 +462,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionUsedRefreshTokensKept: 16,
     sessionSweepIntervalMs: 5_000,
     coalesceIntervalMs: Math.max(50, e.IOC_COALESCE_MS),
+    warningsCoalesceMs: 200,
+    areaWarningRulesReloadMs: 30_000,
     logLevel: e.IOC_LOG_LEVEL,
     clientDist: e.IOC_CLIENT_DIST ?? null,
     maxBodyBytes: 4 * 1024 * 1024,
@@ -441,6 +477,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     loginLockMs: 15 * 60_000,
     commandTtlMs: 7 * 24 * 3600_000,
     commutativeRetries: 16,
+    dedup: dedupConfigOrThrow(e.IOC_DEDUP_RADII_M, e.IOC_DEDUP_WINDOW_MIN),
     storeCommandTimeoutMs: 2_000,
     housekeepIntervalMs: 3600_000,
     closedRetentionMs: e.IOC_RETENTION_DAYS * DAY_MS,
@@ -528,6 +565,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mqttConnectBurst: Math.max(1, e.IOC_MQTT_CONNECT_BURST),
     mqttAuditIntervalMs: 60_000,
     deviceCommandTimeoutMs: Math.max(1, e.IOC_DEVICE_COMMAND_TIMEOUT_MS),
+    planTickIntervalMs: 3_000,
+    notify: notifyConfigOrThrow(env, production),
     ...overrides,
   };
 }

@@ -22,6 +22,7 @@ import type {
   ScreenSceneId,
 } from '../scenes/domain';
 import type { FusedState, SeriesWindow } from '../scenes/scene-model';
+import type { AreaWarning } from '../scenes/storm/area-warnings';
 import type { RegistryAsset } from './registry/registry-schemas';
 import { evaluateReadingRules, silentOfflineRule } from '../scenes/rule-engine';
 import { openAlertKey } from '../scenes/alert-lifecycle';
@@ -298,6 +299,15 @@ export class Fusion {
   }
 
   getAlert = (id: string): Alert | undefined => this.book.get(id);
+  /** every alert in the book (open, and recently finished), for bulk commands; do not mutate */
+  listAlerts = (): readonly Alert[] => this.book.list();
+
+  /** Area warnings in force (issue 14), set by server/storm/warning-service.ts; the scenes that show them are rebuilt. */
+  private areaWarnings: readonly AreaWarning[] = [];
+  setAreaWarnings(warnings: readonly AreaWarning[]): void {
+    this.areaWarnings = warnings;
+    for (const scene of ['overview', 'emergency', 'water'] as const) this.changes.markDirty(scene);
+  }
   openAlertsOf = (deviceId: string): Alert[] => this.book.openAlertsOf(deviceId);
   /** Device states changed since the last call (for a batched store write). */
   takeChangedStates = (): DeviceState[] => this.states.takeChanged();
@@ -359,6 +369,7 @@ export class Fusion {
       alertTrend: this.book.trend,
       statusEpoch: this.changes.statusEpoch,
       statusChangedSince: this.statusChangedSince,
+      areaWarnings: this.areaWarnings,
     };
   }
 

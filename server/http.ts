@@ -50,6 +50,12 @@ import type { Store } from './store/store';
 import type { MetricsAccess } from './security/metrics-access';
 import type { OriginPolicy } from './security/origin-policy';
 import { restOriginGuard } from './security/rest-origin';
+import { createWarningRouter, type WarningRouterDeps } from './storm/warning-router';
+import { createIncidentDedupRouter } from './incident-dedup-router';
+import { DEFAULT_DEDUP_CONFIG, type DedupConfig } from '../scenes/storm/incident-dedup';
+import { createPlanRouter } from './plans/plan-router';
+import type { PlanService } from './plans/plan-service';
+import { createNotifyRouter, type NotifyRouterDeps } from './notify/notify-router';
 
 export interface HttpDeps {
   store: Store;
@@ -83,6 +89,14 @@ export interface HttpDeps {
   metricsAccess: MetricsAccess;
   /** remote control (issue 13): `/api/devices/:deviceId/commands`; absent = no such routes */
   deviceControl?: DeviceCommandService;
+  /** area warnings, decisions, the alert list (issue 14, server/storm/): `/api/warnings`, `/api/decisions`, `/api/alerts`, `/api/storm/area-warning-rules` */
+  storm?: Omit<WarningRouterDeps, 'route' | 'auth' | 'scopeOf'>;
+  /** contingency plans (issue 14, server/plans/): `/api/plans`, `/api/plans/instances`, `/api/plans/commands` */
+  plans?: PlanService;
+  /** notifications beyond the open page (issue 14, server/notify/): `/api/notifications`, `/api/webhooks`, `/api/push` */
+  notify?: Omit<NotifyRouterDeps, 'route' | 'auth' | 'scopeOf'>;
+  /** 查重 radius and window (issue 14): `GET /api/incidents/duplicates`; default DEFAULT_DEDUP_CONFIG */
+  dedup?: DedupConfig;
 }
 
 function sendError(res: Response, e: IocError): void {
@@ -225,6 +239,11 @@ export function createHttpApp(d: HttpDeps): express.Express {
   );
   // remote control (issue 13): POST/GET /devices/:deviceId/commands (server/device-control/)
   if (d.deviceControl) api.use(createDeviceCommandRouter({ deviceControl: d.deviceControl, guard: d.guard, route, auth }));
+  if (d.storm) api.use(createWarningRouter({ ...d.storm, route, auth, scopeOf: scopeOfRequest }));
+  if (d.plans) api.use(createPlanRouter({ plans: d.plans, store: d.store, guard: d.guard, route, auth }));
+  if (d.notify) api.use(createNotifyRouter({ ...d.notify, route, auth, scopeOf: scopeOfRequest }));
+  // before '/incidents/:id', which would take 'duplicates' for an id
+  api.use(createIncidentDedupRouter({ fusion: d.fusion, dedup: d.dedup ?? DEFAULT_DEDUP_CONFIG, scopeOf: scopeOfRequest, route, auth }));
   // the audit log (issue 12): GET /api/audit, admins only
   api.use(createAuditRouter({ audit: d.audit, route, auth }));
 

@@ -156,6 +156,8 @@ export class Realtime implements ChangeNotifier {
   private sessionSweepTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
   private stopRevocations: (() => void) | null = null;
+  /** told of every alert change after the screens (issue 14: area warnings, server/storm/) */
+  private readonly alertListeners: ((alert: Alert) => void)[] = [];
 
   constructor(private readonly deps: RealtimeDeps) {
     this.live = deps.io.of('/live');
@@ -270,6 +272,12 @@ export class Realtime implements ChangeNotifier {
 
   alertChanged(alert: Alert): void {
     this.hub.flushSoon([alert.scene, 'overview']);
+    for (const listener of this.alertListeners) listener(alert);
+  }
+
+  /** Every alert change (raised, updated, cleared, acknowledged, linked) is handed to `listener` too. */
+  onAlertChanged(listener: (alert: Alert) => void): void {
+    this.alertListeners.push(listener);
   }
 
   incidentChanged(incident: Incident, previousAssignees: readonly string[]): void {

@@ -6,6 +6,11 @@
  * - navigations: network first, the cached shell when offline;
  * - /assets/* (content-hashed by Vite, immutable): cache first;
  * - icons and the manifest: stale-while-revalidate.
+ *
+ * Web Push (issue 14, server/notify/): a `push` shows the notification the server sent (task,
+ * reminder, 督办, overdue, plan started); a tap opens its page (`/mobile?incident=…` for handlers,
+ * `/console?incident=…` for officers) in an open window of this app or a new one, with
+ * `&notification=<id>` so the signed-in page acknowledges it (client/src/data/push.ts).
  */
 const SHELL_CACHE = 'ioc-shell-v1';
 const SHELL_URLS = ['/mobile', '/manifest.webmanifest', '/icons/handler-192.png', '/icons/handler-512.png', '/icons/handler-icon.svg'];
@@ -92,4 +97,63 @@ self.addEventListener('fetch', (event) => {
       }),
     );
   }
+});
+
+/** Notices that stay on screen until the person acts on them. */
+const STICKY_TYPES = ['incident.dispatched', 'incident.overdue', 'incident.escalated_to_leader', 'alert.red', 'plan.started'];
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { title: '城市运行管理中心', body: event.data ? event.data.text() : '' };
+  }
+  const english = String(self.navigator.language || '')
+    .toLowerCase()
+    .startsWith('en');
+  const title = (english && data.titleEn) || data.title || '城市运行管理中心';
+  const body = (english && data.bodyEn) || data.body || '';
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body,
+      tag: data.tag || data.id,
+      renotify: true,
+      requireInteraction: STICKY_TYPES.includes(data.type),
+      icon: '/icons/handler-192.png',
+      badge: '/icons/handler-192.png',
+      lang: english ? 'en' : 'zh-CN',
+      data: { url: data.url, id: data.id },
+    }),
+  );
+});
+
+/** Only a path of this app is opened (never another origin, whatever the payload says). */
+function targetOf(data) {
+  let url;
+  try {
+    url = new URL(typeof data.url === 'string' ? data.url : '/', self.location.origin);
+  } catch {
+    url = new URL('/', self.location.origin);
+  }
+  if (url.origin !== self.location.origin) url = new URL('/', self.location.origin);
+  if (typeof data.id === 'string') url.searchParams.set('notification', data.id);
+  return url.href;
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const target = targetOf(event.notification.data || {});
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => new URL(w.url).origin === self.location.origin && 'navigate' in w);
+      // navigate() works on windows this worker controls only: otherwise a new window
+      if (open)
+        return open.navigate(target).then(
+          (w) => (w || open).focus(),
+          () => self.clients.openWindow(target),
+        );
+      return self.clients.openWindow(target);
+    }),
+  );
 });

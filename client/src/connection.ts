@@ -44,7 +44,9 @@ export type AckEvent =
   | 'incident:readings'
   | 'handler:position'
   | 'device:command'
-  | 'device:commands';
+  | 'device:commands'
+  | 'plans:list'
+  | 'plan:command';
 /** The ack payload type of a request event. */
 export type AckOf<E extends AckEvent> = Parameters<Parameters<LiveClientEvents[E]>[1]>[0];
 

@@ -23,6 +23,7 @@ import {
   startOfLocalDay,
 } from './common';
 import { isIncidentInProgress } from '../incident-rules';
+import { warningItems } from './warning-items';
 
 /** Lower bounds of the response-time histogram buckets, minutes; the last bucket is open-ended. */
 export const RESPONSE_TIME_BUCKETS_MIN = [0, 5, 10, 15, 30] as const;
@@ -159,6 +160,8 @@ export function buildEmergencyScene(state: FusedState): SceneModel {
   return {
     scene: 'emergency',
     generatedTs: state.nowTs,
+    // area warnings (issue 14): count and list on the wall; the gauges stay in the console's detail
+    warnings: warningItems(state),
     kpis: emergencyKpis(state),
     devices: devicePoints(state, statuses, 'emergency'),
     alerts: openAlertItems(state, (a) => a.scene === 'emergency'),

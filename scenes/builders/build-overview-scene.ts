@@ -26,18 +26,21 @@ import {
   percent,
   startOfLocalDay,
 } from './common';
-import { isIncidentInProgress, onTimeRate } from '../incident-rules';
+import { isIncidentInProgress } from '../incident-rules';
+import { slaCompliance } from '../storm/close-unresolved';
+import { warningItems } from './warning-items';
 
 /** Online rate shown when there are no devices, %. */
 export const ONLINE_RATE_WHEN_NONE_PCT = 100;
 
 /**
  * Share of incidents resolved today (local day, up to now) that were resolved by their deadline,
- * %, one decimal; null (no data, shown as '—') when none was resolved today — the same answer as
- * the leader's briefing.
+ * %, one decimal; null (no data, shown as '—') when none was resolved today — slaCompliance, the
+ * same function and day as the leader's briefing; false alarms, duplicates and cancellations are
+ * left out.
  */
 export function slaCompliancePct(incidents: readonly Incident[], nowTs: number): number | null {
-  return onTimeRate(incidents, startOfLocalDay(nowTs), nowTs);
+  return slaCompliance(incidents, startOfLocalDay(nowTs), nowTs).rate;
 }
 
 function overviewKpis(state: FusedState, onlineCount: number): Kpi[] {
@@ -110,6 +113,8 @@ export function buildOverviewScene(state: FusedState): SceneModel {
   return {
     scene: 'overview',
     generatedTs: state.nowTs,
+    // area warnings (issue 14): count and list on the wall; the gauges stay in the console's detail
+    warnings: warningItems(state),
     kpis: overviewKpis(state, onlineCount),
     devices: devicePoints(state, statuses, 'all'),
     alerts: openAlertItems(state),

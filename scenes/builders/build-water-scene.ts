@@ -23,6 +23,7 @@ import {
   devicePoints,
 } from './common';
 import { RIVER_ASSET_KINDS, riverLevelsOf } from '../rule-overrides';
+import { warningItems } from './warning-items';
 
 /** A waterlogging point counts as waterlogged from this depth, cm (the yellow line of the default rule). */
 export const WATERLOGGED_DEPTH_CM = 15;
@@ -235,6 +236,8 @@ export function buildWaterScene(state: FusedState): SceneModel {
   return {
     scene: 'water',
     generatedTs: state.nowTs,
+    // area warnings (issue 14): count and list on the wall; the gauges stay in the console's detail
+    warnings: warningItems(state, 'water'),
     kpis: waterKpis(ctx, gauges, logging, rain),
     devices: devicePoints(state, statuses, 'water'),
     alerts: openAlertItems(state, (a) => a.scene === 'water'),

@@ -479,6 +479,7 @@ export function toIncidentItem(incident: Incident): IncidentItem {
   };
   if (incident.titleEn !== undefined) item.titleEn = incident.titleEn;
   if (incident.closedTs !== undefined) item.closedTs = incident.closedTs;
+  if (incident.supervision) item.supervision = { by: incident.supervision.by, deadlineTs: incident.supervision.deadlineTs };
   return item;
 }
 

@@ -33,7 +33,10 @@ export interface PlanReason {
   level: ResponseLevel;
   /** alert, incident, warning or device ids */
   evidence: string[];
+  /** English (and the text of a proposal by hand, as its proposer wrote it) */
   text: string;
+  /** Chinese, for the default UI (absent on proposals stored before it, and on proposals by hand) */
+  textZh?: string;
 }
 
 export interface PlanInstance {

@@ -51,6 +51,22 @@ describe('plan triggers', () => {
     expect(evaluatePlanTriggers([FLOOD_PLAN], s, [], T0)[0].level).toBe('II');
   });
 
+  it('words its reasons in Chinese for the default UI and in English, naming the river', () => {
+    const s = {
+      ...empty,
+      incidents: [redWaterlogging('I1'), redWaterlogging('I2')],
+      gauges: [
+        { deviceId: 'wl-licun-01', assetId: 'river-licun', assetName: '李村河', assetNameEn: 'Licun River', levelM: 6.083, guaranteeLevelM: 4.8 },
+      ],
+    };
+    const reasons = evaluatePlanTriggers([FLOOD_PLAN], s, [], T0)[0].reasons;
+    const water = reasons.find((r) => r.trigger === 'water-over-guarantee')!;
+    expect(water.textZh).toBe('李村河水位 6.08 m，超过保证水位 4.8 m');
+    expect(water.text).toBe('Licun River 6.08 m > guarantee level 4.8 m');
+    const incidents = reasons.find((r) => r.trigger === 'incidents')!;
+    expect(incidents.textZh).toMatch(/^2 起城市内涝事件达到.+及以上$/);
+  });
+
   it('never re-proposes a plan that is proposed or active, nor within its cool-down after it was dismissed', () => {
     const s = { ...empty, incidents: [redWaterlogging('I1'), redWaterlogging('I2')] };
     const proposed = proposePlan(FLOOD_PLAN, { level: 'III', reasons: [] }, T0);

@@ -21,6 +21,9 @@ export interface GaugeLevel {
   levelM: number;
   /** m, the asset's guaranteeLevelM */
   guaranteeLevelM: number;
+  /** the asset's names, for the reason people read (default: its id) */
+  assetName?: string;
+  assetNameEn?: string;
 }
 
 export interface PlanSituation {
@@ -38,6 +41,18 @@ export interface PlanProposal {
   focus: { districts: DistrictCode[]; deviceIds: string[] };
 }
 
+const LEVEL_ZH: Readonly<Record<AlertLevel, string>> = { red: '红色', orange: '橙色', yellow: '黄色', blue: '蓝色' };
+/** Chinese names of the incident categories the demo plans trigger on (others are shown by their code). */
+const CATEGORY_ZH: Readonly<Record<string, string>> = {
+  'gas-leak': '燃气泄漏',
+  fire: '火灾',
+  waterlogging: '城市内涝',
+  flood: '河道汛情',
+  'bridge-structure': '桥梁结构',
+  'bridge-overload': '桥梁超载',
+};
+const m = (x: number): string => `${Math.round(x * 100) / 100} m`;
+
 function atLeast(level: AlertLevel | null, min: AlertLevel): boolean {
   return level !== null && ALERT_LEVEL_RANK[level] <= ALERT_LEVEL_RANK[min];
 }
@@ -54,9 +69,10 @@ function fire(trigger: PlanTrigger, s: PlanSituation): Fired | null {
       const hits = s.incidents.filter((i) => i.category === trigger.category && isIncidentInProgress(i) && atLeast(i.level, trigger.minLevel));
       if (hits.length < trigger.minCount) return null;
       const text = `${hits.length} ${trigger.category} incidents at ${trigger.minLevel} or worse`;
+      const textZh = `${hits.length} 起${CATEGORY_ZH[trigger.category] ?? trigger.category}事件达到${LEVEL_ZH[trigger.minLevel]}及以上`;
       const deviceIds = hits.flatMap((i) => (i.deviceId ? [i.deviceId] : []));
       return {
-        reason: { trigger: 'incidents', level: trigger.level, evidence: hits.map((i) => i.id), text },
+        reason: { trigger: 'incidents', level: trigger.level, evidence: hits.map((i) => i.id), text, textZh },
         districts: hits.map((i) => i.district),
         deviceIds,
       };
@@ -66,8 +82,9 @@ function fire(trigger: PlanTrigger, s: PlanSituation): Fired | null {
       const hits = s.alerts.filter((a) => rules.has(a.ruleId) && !a.cleared && atLeast(a.level, trigger.minLevel));
       if (hits.length < trigger.minCount) return null;
       const text = `${hits.length} alerts of ${trigger.ruleIds.join(', ')} at ${trigger.minLevel} or worse`;
+      const textZh = `${hits.length} 条${LEVEL_ZH[trigger.minLevel]}及以上告警（${trigger.ruleIds.join('、')}）`;
       return {
-        reason: { trigger: 'alerts', level: trigger.level, evidence: hits.map((a) => a.id), text },
+        reason: { trigger: 'alerts', level: trigger.level, evidence: hits.map((a) => a.id), text, textZh },
         districts: hits.map((a) => a.district),
         deviceIds: hits.map((a) => a.deviceId),
       };
@@ -75,9 +92,10 @@ function fire(trigger: PlanTrigger, s: PlanSituation): Fired | null {
     case 'water-over-guarantee': {
       const hits = s.gauges.filter((g) => g.levelM > g.guaranteeLevelM && (trigger.assetIds.length === 0 || trigger.assetIds.includes(g.assetId)));
       if (hits.length === 0) return null;
-      const text = hits.map((g) => `${g.assetId} ${g.levelM} m > ${g.guaranteeLevelM} m`).join('; ');
+      const text = hits.map((g) => `${g.assetNameEn ?? g.assetId} ${m(g.levelM)} > guarantee level ${m(g.guaranteeLevelM)}`).join('; ');
+      const textZh = hits.map((g) => `${g.assetName ?? g.assetId}水位 ${m(g.levelM)}，超过保证水位 ${m(g.guaranteeLevelM)}`).join('；');
       return {
-        reason: { trigger: 'water-over-guarantee', level: trigger.level, evidence: hits.map((g) => g.deviceId), text },
+        reason: { trigger: 'water-over-guarantee', level: trigger.level, evidence: hits.map((g) => g.deviceId), text, textZh },
         districts: [],
         deviceIds: hits.map((g) => g.deviceId),
       };
@@ -88,8 +106,9 @@ function fire(trigger: PlanTrigger, s: PlanSituation): Fired | null {
       const districts = [...new Set(hits.map((w) => w.district))];
       if (districts.length < trigger.minCount) return null;
       const text = `${trigger.minLevel} area warnings in ${districts.length} districts`;
+      const textZh = `${districts.length} 个区发布${LEVEL_ZH[trigger.minLevel]}及以上区域预警`;
       return {
-        reason: { trigger: 'area-warning', level: trigger.level, evidence: hits.map((w) => w.id), text },
+        reason: { trigger: 'area-warning', level: trigger.level, evidence: hits.map((w) => w.id), text, textZh },
         districts,
         deviceIds: hits.flatMap((w) => w.deviceIds),
       };

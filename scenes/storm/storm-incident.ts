@@ -1,36 +1,32 @@
 /**
- * The incident fields and history actions issue 14 adds, declared here until they move into
- * scenes/domain.ts (INCIDENT_ACTIONS gains STORM_INCIDENT_ACTIONS; Incident gains
- * IncidentStormFields). `Incident` is assignable to `StormIncident`, so every storm rule accepts
- * today's incidents and returns values that become plain `Incident`s once domain.ts has the fields.
+ * The incident history actions issue 14 added, and tiny helpers the storm rules share.
  * Pure; types and tiny helpers only.
  */
-import type { Incident, IncidentState, IncidentTransition, Priority } from '../domain';
+import type { Incident, IncidentAction, IncidentState, IncidentTransition, Priority } from '../domain';
 import { PRIORITIES } from '../domain';
 
-/** System and officer steps of issue 14 that are not (yet) in INCIDENT_ACTIONS. */
-export const STORM_INCIDENT_ACTIONS = ['reprioritise', 'merge', 'merged_into', 'split', 'close_unresolved', 'supervise'] as const;
+/** System and officer steps of issue 14 (now part of INCIDENT_ACTIONS). */
+export const STORM_INCIDENT_ACTIONS = [
+  'reprioritise',
+  'merge',
+  'merged_into',
+  'split',
+  'close_unresolved',
+  'supervise',
+] as const satisfies readonly IncidentAction[];
 export type StormIncidentAction = (typeof STORM_INCIDENT_ACTIONS)[number];
 
-/** How an incident ended without being resolved; SLA compliance leaves these out. */
-export const UNRESOLVED_OUTCOMES = ['false_alarm', 'duplicate', 'cancelled'] as const;
-export type UnresolvedOutcome = (typeof UNRESOLVED_OUTCOMES)[number];
-export type IncidentOutcome = 'resolved' | UnresolvedOutcome;
+export { UNRESOLVED_OUTCOMES } from '../domain';
+export type { UnresolvedOutcome, IncidentOutcome } from '../domain';
 
-/** A history entry of an issue-14 step: same shape as IncidentTransition, wider action. */
-export type StormTransition = Omit<IncidentTransition, 'action'> & { action: StormIncidentAction };
+/** A history entry of an issue-14 step. */
+export type StormTransition = IncidentTransition;
 
-/** Fields issue 14 adds to Incident (all optional, so stored incidents stay valid). */
-export interface IncidentStormFields {
-  /** set when closed: 'resolved' after a normal close, else why it was closed unresolved */
-  outcome?: IncidentOutcome;
-  /** mandatory reason of an unresolved close */
-  outcomeReason?: string;
-  /** id of the incident this one was merged into (this one is then closed as 'duplicate') */
-  mergedInto?: string;
-}
+/** Fields issue 14 added to Incident. */
+export type IncidentStormFields = Pick<Incident, 'outcome' | 'outcomeReason' | 'mergedInto'>;
 
-export type StormIncident = Omit<Incident, 'history'> & IncidentStormFields & { history: (IncidentTransition | StormTransition)[] };
+/** Incidents as the storm rules take them (= Incident since the fields moved into domain.ts). */
+export type StormIncident = Incident;
 
 /** The more urgent of two priorities (P1 beats P2). */
 export function moreUrgentPriority(a: Priority, b: Priority): Priority {

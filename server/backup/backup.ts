@@ -10,7 +10,7 @@
  * stopped, or use the RDB copy (`rdbPath`, BGSAVE) for a crash-consistent image.
  *
  * Readable exports (not restored; for people, audits and `audit:verify --file`):
- * `registry-device|asset|rule.ndjson` (the registry records) and `audit.ndjson` (the audit chain,
+ * `registry-device|asset|rule|setting.ndjson` (the registry records) and `audit.ndjson` (the audit chain,
  * server/audit/audit-export.ts format).
  *
  * Every file is written, fsynced and checksummed; manifest.json is written last.
@@ -47,7 +47,7 @@ export const DEFAULT_BACKUP_LIMITS: BackupLimits = {
 };
 
 /** Registry collections exported readably (server/store/redis-store.ts `reg:<c>` hashes). */
-const REGISTRY_COLLECTIONS = ['device', 'asset', 'rule'] as const;
+const REGISTRY_COLLECTIONS = ['device', 'asset', 'rule', 'setting'] as const;
 
 export interface BackupOptions {
   /** a client of a user that may SCAN, DUMP, PTTL, TYPE, HSCAN, XRANGE, INFO (deploy/redis: ioc-ops) */

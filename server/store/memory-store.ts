@@ -119,7 +119,12 @@ export class MemoryStore implements Store {
   private readonly blobs = new Map<string, { contentType: string; data: Buffer; expiresTs: number }>();
   private blobBytes = 0;
   /** registry records per collection (bounded by the registry's own limits) */
-  private readonly registry: Record<RegistryCollection, Map<string, RegistryRecord>> = { device: new Map(), asset: new Map(), rule: new Map() };
+  private readonly registry: Record<RegistryCollection, Map<string, RegistryRecord>> = {
+    device: new Map(),
+    asset: new Map(),
+    rule: new Map(),
+    setting: new Map(),
+  };
   /** `${collection}:${id}` → newest history entries, at most `registryHistoryPerRecord` */
   private readonly registryChanges = new Map<string, RegistryChange[]>();
   private readonly credentials = new Map<string, StoredDeviceCredential>();

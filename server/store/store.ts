@@ -123,8 +123,11 @@ export type TransitionOutcome =
 
 export type CreateOutcome = { status: 'applied'; incident: Incident } | { status: 'duplicate'; incident: Incident };
 
-/** Collections of the registry (issue 11): devices, assets, rule documents. */
-export type RegistryCollection = 'device' | 'asset' | 'rule';
+/**
+ * Collections of the registry (issue 11): devices, assets, rule documents; `setting`: small
+ * configuration documents by id (issue 14: `area-warning-rules`, server/storm/area-warning-rules.ts).
+ */
+export type RegistryCollection = 'device' | 'asset' | 'rule' | 'setting';
 
 /** What every registry record has: a stable id and a compare-and-set version (1 = first write). */
 export interface RegistryRecord {

@@ -22,6 +22,7 @@ import {
   wellFormedString,
   type Store,
   type StoreOptions,
+  type RegistryChange,
   type RegistryRecord,
   type StoredUser,
 } from '../store/store';
@@ -863,6 +864,20 @@ describe.each(implementations)('$name store: registry (issue 11)', ({ available,
       ]);
       expect(results.map((r) => r.status).sort()).toEqual(['applied', 'conflict']);
       expect((await store.getRegistry<{ id: string; version: number }>('rule', 'r1'))?.version).toBe(2);
+    });
+
+    it('keeps setting documents (issue 14) apart from rules, compare-and-set with history', async () => {
+      const store = fresh();
+      const doc = (version: number, minCount: number) => ({ id: 'area-warning-rules', version, rules: [{ minCount }] }) as RegistryRecord;
+      const change = (version: number): RegistryChange => ({ ts: 1000 + version, actor: 'admin', action: 'replace', version, before: {}, after: {} });
+      expect((await store.writeRegistry('setting', [{ record: doc(1, 3), expectedVersion: 0, change: change(1) }])).status).toBe('applied');
+      expect(await store.getRegistry('rule', 'area-warning-rules')).toBeNull();
+      // a writer that read version 0 loses: the document exists now
+      expect((await store.writeRegistry('setting', [{ record: doc(1, 9), expectedVersion: 0 }])).status).toBe('conflict');
+      expect((await store.writeRegistry('setting', [{ record: doc(2, 4), expectedVersion: 1, change: change(2) }])).status).toBe('applied');
+      expect(await store.getRegistry('setting', 'area-warning-rules')).toEqual(doc(2, 4));
+      expect((await store.listRegistry('setting')).map((r) => r.id)).toEqual(['area-warning-rules']);
+      expect((await store.registryHistory('setting', 'area-warning-rules', 10)).map((c) => c.version)).toEqual([1, 2]);
     });
 
     it('keeps only the newest registryHistoryPerRecord history entries per record, oldest first', async () => {

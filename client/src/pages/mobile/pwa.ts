@@ -2,7 +2,12 @@
  * Makes /mobile installable: adds the manifest link and theme colour to the document (index.html
  * is shared with the wall screens, which must not register a worker) and registers the service
  * worker that caches the app shell (client/public/sw.js).
+ *
+ * Web Push (issue 14): the handler's phone is subscribed for the signed-in handler — at once when
+ * notifications are already allowed, else the first tap on the page asks (browsers ask only from a
+ * gesture) — and a page opened from a tapped notification acknowledges it (client/src/data/push.ts).
  */
+import { enablePushForSession } from '../../data/push';
 const MANIFEST_HREF = '/manifest.webmanifest';
 const SERVICE_WORKER_URL = '/sw.js';
 const THEME_COLOUR = '#061a33';
@@ -26,4 +31,5 @@ export function enablePwa(): void {
       // no worker (private mode, blocked): the page still works online
     });
   }
+  enablePushForSession();
 }

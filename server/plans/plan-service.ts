@@ -1,0 +1,405 @@
+/**
+ * PlanService: contingency plans (应急预案) on the server. Public surface:
+ * - `start()` / `close()`: load the instances, then every `tickIntervalMs` read the store again
+ *   (another node's changes), build the situation from live state and propose what the triggers
+ *   call for (scenes/plans/plan-triggers.ts): a plan is proposed once — the store keeps one open
+ *   instance per plan, so two nodes' ticks never propose twice — and not again within its
+ *   cool-down; a proposal at its plan's autoStartLevel starts at once;
+ * - `execute(actor, raw, context)`: the commands of plan-protocol.ts — validated, authorised by
+ *   role and data scope, idempotent by commandId (a retry answers `duplicate` with the instance
+ *   now), compare-and-set on the instance's version (a concurrent change is re-read and the action
+ *   applied again, or refused when it no longer fits), audited applied or refused (an applied
+ *   command whose audit record cannot be written answers E_UNAVAILABLE: the retry is audited);
+ * - `viewsFor(scope)`, `definitions()`: what people see;
+ * - hooks: `onChange()` after any instance changed (the `/live` push), `onPlanStarted(instance)`
+ *   once per start on the node that started it (notifications, H4).
+ * Device commands a plan proposes are sent only when a person confirms them
+ * (`plan.send_device_commands`), through remote control's `send` as that person: its role, scope,
+ * online/maintenance checks, idempotency (the command id is deterministic) and audit apply.
+ */
+import type { Alert, Device } from '../../scenes/domain';
+import type { DataScope } from '../../scenes/scope';
+import type { Actor } from '../../scenes/incident-machine';
+import type { IocError } from '../../scenes/protocol';
+import type { ContingencyPlan } from '../../scenes/plans/plan-schema';
+import { applyPlanAction, proposePlan } from '../../scenes/plans/plan-instance';
+import { evaluatePlanTriggers, resolvePlanDeviceCommands, type PlanSituation } from '../../scenes/plans/plan-triggers';
+import {
+  comparePlanViews,
+  instanceDistricts,
+  isPlanInstanceOpen,
+  manualProposal,
+  planActionOf,
+  planActionRefusal,
+  PlanCommandSchema,
+  PLAN_COMMAND_ROLES,
+  planInstanceView,
+  planInstanceVisible,
+  storedInstance,
+  type PlanCommand,
+  type PlanInstanceView,
+  type StoredPlanInstance,
+} from '../../scenes/plans/plan-protocol';
+import { DISCARD_AUDIT, type AuditRecorder } from '../audit/audit';
+import { iocError, validationError } from '../errors';
+import type { Logger } from '../logger';
+import type { PlanStore } from '../store/plan-store';
+import type { Store } from '../store/store';
+import { userScope } from '../user-scope';
+import type { DeviceCommandService } from '../device-control/device-command-service';
+import { planCommandAuditEntry, planProposedAuditEntry, type PlanCommandContext } from './plan-audit';
+import { focusWithDeviceDistricts } from './plan-situation';
+import { sendPlanDeviceCommands, type PlanDeviceCommandAnswer } from './plan-device-commands';
+
+export type PlanCommandResult =
+  | {
+      ok: true;
+      commandId: string;
+      instance: PlanInstanceView;
+      duplicate?: boolean;
+      /** plan.send_device_commands: each command's answer from remote control */
+      deviceCommands?: PlanDeviceCommandAnswer[];
+    }
+  | { ok: false; commandId?: string; error: IocError };
+
+export interface PlanServiceDeps {
+  plans: PlanStore;
+  definitions: readonly ContingencyPlan[];
+  /** the live situation and the device registry (fusion), read at each tick and to resolve device commands */
+  live: { situation(nowTs: number): PlanSituation; devices: ReadonlyMap<string, Device> };
+  /** scope of people (districts are a stored-user attribute) */
+  store: Pick<Store, 'getUser'>;
+  audit?: AuditRecorder;
+  log: Logger;
+  /** remote control; absent: device commands are refused E_UNAVAILABLE */
+  deviceControl?: Pick<DeviceCommandService, 'send'>;
+  tickIntervalMs: number;
+  /** retries of a command that lost a compare-and-set race */
+  conflictRetries?: number;
+  now?: () => number;
+  onChange?: () => void;
+  /** once per start (by hand or auto-start), on the node that started it */
+  onPlanStarted?: (instance: StoredPlanInstance, plan: ContingencyPlan) => void;
+  /** once per proposal its triggers made (not auto-started), on the node that stored it */
+  onPlanProposed?: (instance: StoredPlanInstance, plan: ContingencyPlan) => void;
+}
+
+const DEFAULT_CONFLICT_RETRIES = 3;
+const fail = (error: IocError, commandId?: string): { ok: false; commandId?: string; error: IocError } => ({
+  ok: false,
+  ...(commandId !== undefined ? { commandId } : {}),
+  error,
+});
+
+function storeFailure(err: unknown): IocError {
+  return (err as { code?: unknown } | null)?.code === 'E_UNAVAILABLE'
+    ? iocError('E_UNAVAILABLE', 'the store is unavailable; retry with the same commandId')
+    : iocError('E_INTERNAL', 'the plan command could not be handled; retry with the same commandId');
+}
+
+export class PlanService {
+  private readonly byId: ReadonlyMap<string, ContingencyPlan>;
+  private readonly now: () => number;
+  /** open instances and those closed within the longest cool-down, by id */
+  private instances = new Map<string, StoredPlanInstance>();
+  private signature = '';
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  /** an evaluation is scheduled (evaluateSoon) / another must follow the running one */
+  private soon = false;
+  private rerun = false;
+  /** active alert versions seen in changes since the last evaluation began */
+  private readonly seenActive = new Map<string, Alert>();
+  private closed = false;
+
+  constructor(private readonly d: PlanServiceDeps) {
+    this.byId = new Map(d.definitions.map((p) => [p.id, p]));
+    this.now = d.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    await this.refresh().catch((err: unknown) => this.d.log.warn({ err }, 'plan instances could not be loaded; will retry'));
+    this.timer = setInterval(() => void this.tick(), this.d.tickIntervalMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  definitions(): readonly ContingencyPlan[] {
+    return this.d.definitions;
+  }
+
+  /** Open instances in `scope`, active first, most severe first. */
+  viewsFor(scope: DataScope): PlanInstanceView[] {
+    const nowTs = this.now();
+    const out: PlanInstanceView[] = [];
+    for (const i of this.instances.values()) {
+      const plan = this.byId.get(i.planId);
+      if (!plan || !isPlanInstanceOpen(i) || !planInstanceVisible(scope, instanceDistricts(i, plan))) continue;
+      out.push(this.viewOf(i, plan, nowTs));
+    }
+    return out.sort(comparePlanViews);
+  }
+
+  /** One trigger evaluation (the timer's job; tests call it directly). Never rejects; one at a time. */
+  tick(): Promise<void> {
+    this.ticking ??= this.tickOnce()
+      .catch((err: unknown) => this.d.log.warn({ err }, 'plan trigger tick failed; will retry'))
+      .finally(() => {
+        this.ticking = null;
+        if (this.rerun) {
+          this.rerun = false;
+          void this.tick();
+        }
+      });
+    return this.ticking;
+  }
+
+  /**
+   * An alert changed: evaluate in this event-loop turn's wake (coalesced), not at the next tick, so
+   * a trigger that holds only briefly (a truck on a bridge for ten seconds) is seen and a proposal
+   * reaches the officer at once. While an evaluation runs, one more follows it.
+   */
+  /**
+   * An alert changed (any node's change reaches here through the alert pipeline of this node).
+   * Its active state is kept until one evaluation has seen it: an alert raised and cleared between
+   * two evaluations (a burst of readings) still counts once.
+   */
+  alertChanged(alert: Alert): void {
+    if (!alert.cleared) this.seenActive.set(alert.id, alert);
+    this.evaluateSoon();
+  }
+
+  evaluateSoon(): void {
+    if (this.closed || this.soon) return;
+    this.soon = true;
+    setImmediate(() => {
+      this.soon = false;
+      if (this.ticking) this.rerun = true;
+      else void this.tick();
+    });
+  }
+
+  private async tickOnce(): Promise<void> {
+    if (this.closed) return;
+    // the live situation as it is now (before awaiting the store: it may change meanwhile)
+    const nowTs = this.now();
+    const live = this.d.live.situation(nowTs);
+    const seen = [...this.seenActive.values()];
+    this.seenActive.clear();
+    const activeIds = new Set(live.alerts.map((a) => a.id));
+    const situation: PlanSituation = { ...live, alerts: [...live.alerts, ...seen.filter((a) => !activeIds.has(a.id))] };
+    await this.refresh();
+    const proposals = evaluatePlanTriggers(this.d.definitions, situation, [...this.instances.values()], nowTs);
+    for (const p of proposals) {
+      const plan = this.byId.get(p.planId)!;
+      const instance = storedInstance(proposePlan(plan, p, nowTs), focusWithDeviceDistricts(p.focus, this.d.live.devices));
+      const out = await this.d.plans.createPlanInstance(instance);
+      this.remember(out.instance);
+      if (out.status !== 'created') continue;
+      this.d.log.info({ planId: plan.id, level: instance.level, state: instance.state }, 'contingency plan proposed by its triggers');
+      await (this.d.audit ?? DISCARD_AUDIT)
+        .record(planProposedAuditEntry(instance))
+        .catch((err: unknown) => this.d.log.warn({ err }, 'audit of a plan proposal failed'));
+      if (instance.state === 'active') this.started(instance, plan);
+      else this.proposed(instance, plan);
+    }
+    this.changedMaybe();
+  }
+
+  /** Re-reads the instances from the store (another node's changes). */
+  private async refresh(): Promise<void> {
+    const longestCoolDownMs = Math.max(0, ...this.d.definitions.map((p) => p.coolDownMs));
+    const loaded = await this.d.plans.loadPlanInstances(this.now() - longestCoolDownMs);
+    // a command of this node may have stored a newer version while the store was read
+    this.instances = new Map(
+      loaded.map((i) => {
+        const known = this.instances.get(i.id);
+        return [i.id, known && known.version > i.version ? known : i];
+      }),
+    );
+  }
+
+  private remember(instance: StoredPlanInstance): void {
+    const known = this.instances.get(instance.id);
+    if (!known || known.version <= instance.version) this.instances.set(instance.id, instance);
+  }
+
+  /** Tells onChange when the open instances (or their versions) changed since last told. */
+  private changedMaybe(): void {
+    const signature = [...this.instances.values()]
+      .filter(isPlanInstanceOpen)
+      .map((i) => `${i.id}@${i.version}`)
+      .sort()
+      .join(',');
+    if (signature === this.signature) return;
+    this.signature = signature;
+    this.d.onChange?.();
+  }
+
+  private proposed(instance: StoredPlanInstance, plan: ContingencyPlan): void {
+    try {
+      this.d.onPlanProposed?.(instance, plan);
+    } catch (err) {
+      this.d.log.warn({ err, instanceId: instance.id }, 'onPlanProposed hook threw');
+    }
+  }
+
+  private started(instance: StoredPlanInstance, plan: ContingencyPlan): void {
+    try {
+      this.d.onPlanStarted?.(instance, plan);
+    } catch (err) {
+      this.d.log.warn({ err, instanceId: instance.id }, 'onPlanStarted hook threw');
+    }
+  }
+
+  private viewOf(instance: StoredPlanInstance, plan: ContingencyPlan, nowTs: number): PlanInstanceView {
+    const devices = [...this.d.live.devices.values()];
+    const commands =
+      instance.state === 'ended' || instance.state === 'dismissed'
+        ? []
+        : resolvePlanDeviceCommands(plan, instance.level, instance.id, devices, instance.focus);
+    return planInstanceView(instance, plan, commands, nowTs);
+  }
+
+  // --- commands ----------------------------------------------------------------------------
+
+  /** Never throws: refusals and failures are typed results; every outcome is audited. */
+  async execute(actor: Actor, raw: unknown, context: PlanCommandContext = {}): Promise<PlanCommandResult> {
+    let result: PlanCommandResult;
+    try {
+      result = await this.executeChecked(actor, raw, context);
+    } catch (err) {
+      this.d.log.error({ err, actor: actor.username }, 'plan command failed');
+      result = fail(storeFailure(err));
+    }
+    try {
+      await (this.d.audit ?? DISCARD_AUDIT).record(
+        planCommandAuditEntry(
+          raw,
+          actor,
+          context,
+          result.ok
+            ? {
+                instance: result.instance.instance,
+                duplicate: result.duplicate,
+                ...(result.deviceCommands ? { sentDeviceCommands: result.deviceCommands.flatMap((c) => (c.ok ? [c.command.commandId] : [])) } : {}),
+              }
+            : { error: result.error },
+        ),
+      );
+    } catch {
+      return fail(iocError('E_UNAVAILABLE', 'the audit log could not be written; retry with the same commandId'), result.commandId);
+    }
+    if (result.ok && !result.duplicate) this.changedMaybe();
+    return result;
+  }
+
+  private async executeChecked(actor: Actor, raw: unknown, context: PlanCommandContext): Promise<PlanCommandResult> {
+    let parsed: ReturnType<typeof PlanCommandSchema.safeParse>;
+    try {
+      parsed = PlanCommandSchema.safeParse(raw);
+    } catch {
+      return fail(iocError('E_VALIDATION', 'invalid plan command: the payload could not be read'));
+    }
+    if (!parsed.success) return fail(validationError(parsed.error, 'plan command'));
+    const command = parsed.data;
+    const { commandId } = command;
+    if (!PLAN_COMMAND_ROLES[command.type].includes(actor.role))
+      return fail(iocError('E_FORBIDDEN', `role ${actor.role} may not send ${command.type}`), commandId);
+    const scope = await userScope(this.d.store, actor);
+    const prior = await this.d.plans.planInstanceForCommand(commandId);
+    if (prior !== null) return this.duplicateAnswer(prior, scope, commandId);
+    if (command.type === 'plan.propose') return this.proposeByHand(command, actor, scope);
+    let current = await this.d.plans.getPlanInstance(command.instanceId);
+    for (let attempt = 0; ; attempt++) {
+      if (!current) return fail(iocError('E_NOT_FOUND', `no plan instance ${command.instanceId}`), commandId);
+      const plan = this.byId.get(current.planId);
+      if (!plan) return fail(iocError('E_NOT_FOUND', `plan ${current.planId} is no longer defined`), commandId);
+      const refused = planActionRefusal(scope, instanceDistricts(current, plan), command.type);
+      if (refused) return fail(refused, commandId);
+      const next =
+        command.type === 'plan.send_device_commands'
+          ? await sendPlanDeviceCommands(
+              { deviceControl: this.d.deviceControl, devices: this.d.live.devices, now: this.now },
+              command,
+              current,
+              plan,
+              actor,
+              context,
+            )
+          : this.applied(command, current, plan, actor);
+      if (!next.ok) return fail(next.error, commandId);
+      const out = await this.d.plans.updatePlanInstance(next.instance, current.version, commandId);
+      switch (out.status) {
+        case 'applied':
+          this.remember(out.instance);
+          if (command.type === 'plan.start') this.started(out.instance, plan);
+          return {
+            ok: true,
+            commandId,
+            instance: this.viewOf(out.instance, plan, this.now()),
+            ...(next.deviceCommands ? { deviceCommands: next.deviceCommands } : {}),
+          };
+        case 'duplicate':
+          return { ok: true, commandId, duplicate: true, instance: this.viewOf(out.instance, plan, this.now()) };
+        case 'not_found':
+          current = null;
+          continue;
+        case 'conflict':
+          if (attempt >= (this.d.conflictRetries ?? DEFAULT_CONFLICT_RETRIES))
+            return fail(iocError('E_CONFLICT', 'the plan changed meanwhile; look again and retry'), commandId);
+          current = out.current;
+          continue;
+        default: {
+          const unreachable: never = out;
+          return unreachable;
+        }
+      }
+    }
+  }
+
+  private async duplicateAnswer(instanceId: string, scope: DataScope, commandId: string): Promise<PlanCommandResult> {
+    const instance = await this.d.plans.getPlanInstance(instanceId);
+    const plan = instance ? this.byId.get(instance.planId) : undefined;
+    if (!instance || !plan) return fail(iocError('E_NOT_FOUND', `the instance of command ${commandId} is gone`), commandId);
+    if (!planInstanceVisible(scope, instanceDistricts(instance, plan)))
+      return fail(iocError('E_FORBIDDEN', 'this plan is outside your data scope'), commandId);
+    return { ok: true, commandId, duplicate: true, instance: this.viewOf(instance, plan, this.now()) };
+  }
+
+  private applied(
+    command: Exclude<PlanCommand, { type: 'plan.propose' | 'plan.send_device_commands' }>,
+    current: StoredPlanInstance,
+    plan: ContingencyPlan,
+    actor: Actor,
+  ): { ok: true; instance: StoredPlanInstance; deviceCommands?: undefined } | { ok: false; error: IocError } {
+    const action = planActionOf(command)!;
+    const r = applyPlanAction(current, plan, action, actor, this.now());
+    // applyPlanAction spreads the instance: focus and sent device commands come along
+    return r.ok ? { ok: true, instance: r.instance as StoredPlanInstance } : r;
+  }
+
+  private async proposeByHand(command: Extract<PlanCommand, { type: 'plan.propose' }>, actor: Actor, scope: DataScope): Promise<PlanCommandResult> {
+    const { commandId } = command;
+    const plan = this.byId.get(command.planId);
+    if (!plan) return fail(iocError('E_NOT_FOUND', `no plan ${command.planId}`), commandId);
+    const nowTs = this.now();
+    const made = manualProposal(plan, command, actor, scope, nowTs);
+    if (!made.ok) return fail(made.error, commandId);
+    const { instance } = made;
+    const out = await this.d.plans.createPlanInstance(instance, commandId);
+    this.remember(out.instance);
+    if (out.status === 'blocked')
+      return fail(
+        iocError('E_CONFLICT', `plan ${plan.id} already has an open instance (${out.instance.state})`, { instanceId: out.instance.id }),
+        commandId,
+      );
+    if (out.status === 'created' && instance.state === 'active') this.started(out.instance, plan);
+    return { ok: true, commandId, instance: this.viewOf(out.instance, plan, nowTs), ...(out.status === 'duplicate' ? { duplicate: true } : {}) };
+  }
+}

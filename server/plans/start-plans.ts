@@ -1,0 +1,83 @@
+/**
+ * Wires contingency plans (应急预案, issue 14) into a server: the plan store beside the main
+ * store, the service (trigger tick, commands), the `/live` delivery (`plans`, `plans:list`,
+ * `plan:command`). One call in app.ts; REST takes `service` (http.ts → plan-router.ts).
+ * Plan definitions are the four demo plans (scenes/plans/demo-plans.ts) until plans are edited
+ * by admins (not built yet).
+ */
+import type { Namespace } from 'socket.io';
+import type { Alert } from '../../scenes/domain';
+import { DEMO_PLANS } from '../../scenes/plans/demo-plans';
+import type { ContingencyPlan } from '../../scenes/plans/plan-schema';
+import type { StoredPlanInstance } from '../../scenes/plans/plan-protocol';
+import type { AuditRecorder } from '../audit/audit';
+import type { ServerConfig } from '../config';
+import type { DeviceCommandService } from '../device-control/device-command-service';
+import type { Fusion } from '../fusion';
+import type { EntryGuard } from '../guard';
+import type { Logger } from '../logger';
+import { planStoreFor } from '../store/plan-store';
+import type { Store } from '../store/store';
+import { PlanLive, type PlanLiveDeps } from './plan-live';
+import { PlanService } from './plan-service';
+import { buildPlanSituation, type AreaWarningSource } from './plan-situation';
+
+export interface Plans {
+  service: PlanService;
+  live: PlanLive;
+  close(): void;
+}
+
+export interface PlansDeps {
+  store: Store;
+  fusion: Pick<Fusion, 'fusedState' | 'devices'>;
+  live: Namespace;
+  users: PlanLiveDeps['users'];
+  guard: EntryGuard;
+  audit: AuditRecorder;
+  log: Logger;
+  config: Pick<ServerConfig, 'planTickIntervalMs' | 'closedRetentionMs' | 'commandTtlMs' | 'liveQueryRatePerS' | 'liveQueryBurst'>;
+  deviceControl?: Pick<DeviceCommandService, 'send'>;
+  /** subscribes to every alert change (Realtime.onAlertChanged): triggers are evaluated at once */
+  onAlertChanged?: (listener: (alert: Alert) => void) => void;
+  /** the storm service's area warnings (server/storm/); absent: area-warning triggers never fire */
+  warnings?: AreaWarningSource;
+  definitions?: readonly ContingencyPlan[];
+  /** a plan started (notifications: H4 hooks in here) */
+  onPlanStarted?: (instance: StoredPlanInstance, plan: ContingencyPlan) => void;
+  onPlanProposed?: (instance: StoredPlanInstance, plan: ContingencyPlan) => void;
+}
+
+export async function startPlans(d: PlansDeps): Promise<Plans> {
+  let live: PlanLive | null = null;
+  const service = new PlanService({
+    plans: planStoreFor(d.store, { closedRetentionMs: d.config.closedRetentionMs, commandTtlMs: d.config.commandTtlMs }),
+    definitions: d.definitions ?? DEMO_PLANS,
+    live: {
+      situation: (nowTs) => buildPlanSituation(d.fusion.fusedState(nowTs), d.warnings?.activeWarnings() ?? []),
+      devices: d.fusion.devices,
+    },
+    store: d.store,
+    audit: d.audit,
+    log: d.log,
+    ...(d.deviceControl ? { deviceControl: d.deviceControl } : {}),
+    tickIntervalMs: d.config.planTickIntervalMs,
+    onChange: () => live?.push(),
+    ...(d.onPlanStarted ? { onPlanStarted: d.onPlanStarted } : {}),
+    ...(d.onPlanProposed ? { onPlanProposed: d.onPlanProposed } : {}),
+  });
+  live = new PlanLive({
+    live: d.live,
+    plans: service,
+    store: d.store,
+    users: d.users,
+    guard: d.guard,
+    log: d.log,
+    queryRatePerS: d.config.liveQueryRatePerS,
+    queryBurst: d.config.liveQueryBurst,
+  });
+  live.attach();
+  d.onAlertChanged?.((alert) => service.alertChanged(alert));
+  await service.start();
+  return { service, live, close: () => service.close() };
+}
