@@ -5,7 +5,8 @@
  *   - the officer starts the proposed flood plan from the console,
  *   - the wall shows the response-level banner with the plan's progress,
  *   - the officer dispatches the waterlogging incident and the handler's phone gets the task,
- *   - an incident from earlier in the night, past its deadline, is red on the wall.
+ *   - an incident from earlier in the night, past its deadline, is red on the wall, beside the
+ *     district warnings.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +107,12 @@ describe.skipIf(suite.skipped)('the rainstorm drill in the browser', () => {
     const red = wall.locator(`[data-testid=overdue-incident][data-incident-id="${OVERDUE}"]`);
     await red.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await red.evaluate((el) => getComputedStyle(el).borderLeftColor)).toMatch(/^rgb\(2[0-9]{2}, /);
+    // the storm's per-gauge alerts are a few district warnings on the wall too
+    const warnings = wall.getByTestId('wall-warnings');
+    await warnings.waitFor({ timeout: STEP_TIMEOUT_MS });
+    const shown = Number(await warnings.getAttribute('data-count'));
+    expect(shown).toBeGreaterThan(0);
+    expect(shown).toBeLessThanOrEqual(MAX_DECISIONS);
     await shot(wall, 'drill-wall');
 
     // the waterlogging incident the storm opened: dispatched from the console, on the handler's phone

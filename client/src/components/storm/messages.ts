@@ -82,6 +82,9 @@ export const zh = {
   'storm.createAnyway': '仍然新建',
   // wall
   'storm.overdueTitle': '超时事件',
+  'storm.wallWarningsTitle': '区域预警',
+  'storm.wallWarningGauges': '{n} 个站点',
+  'storm.wallWarningEnded': '已回落',
   'storm.overdueBy': '超时 {t}',
   // mobile
   'storm.taskClosed': '任务「{title}」已被值班员以「{outcome}」关闭，无需继续处置。',
@@ -167,6 +170,9 @@ export const en: Record<StormKey, string> = {
   'storm.linkToDuplicate': 'Link to it',
   'storm.createAnyway': 'Create anyway',
   'storm.overdueTitle': 'Overdue incidents',
+  'storm.wallWarningsTitle': 'District warnings',
+  'storm.wallWarningGauges': '{n} stations',
+  'storm.wallWarningEnded': 'easing',
   'storm.overdueBy': 'overdue {t}',
   'storm.taskClosed': 'Task "{title}" was closed by the duty officer as "{outcome}"; no further action needed.',
   'storm.taskMerged': 'Task "{title}" was merged into {id}; continue there.',
