@@ -4,7 +4,8 @@
  * `notify`); every limit has its unit in its name.
  */
 import { z } from 'zod';
-import { DEFAULT_ESCALATION_LADDER, type EscalationLadder } from '../../scenes/storm/escalation-ladder';
+import { DEFAULT_ESCALATION_LADDER, LadderStepSchema, type EscalationLadder } from '../../scenes/storm/escalation-ladder';
+import { PRIORITIES } from '../../scenes/domain';
 import { DEFAULT_RENOTIFY_POLICY, type RenotifyPolicy } from '../../scenes/storm/renotify';
 import { DEFAULT_NOTIFY_STORE_OPTIONS, type NotifyStoreOptions } from './notify-store';
 
@@ -64,6 +65,8 @@ const EnvSchema = z.object({
     .default(15 * 60_000),
   IOC_LADDER_TICK_MS: z.coerce.number().int().min(100).default(15_000),
   IOC_RENOTIFY_AFTER_MIN: z.coerce.number().positive().optional(),
+  /** the escalation ladder per priority as JSON (scenes/storm/escalation-ladder.ts); priorities left out keep the default */
+  IOC_ESCALATION_LADDER: z.string().max(20_000).optional(),
   IOC_VAPID_SUBJECT: z
     .string()
     .regex(/^(mailto:|https:\/\/)\S+$/)
@@ -74,6 +77,24 @@ const EnvSchema = z.object({
   IOC_PUBLIC_URL: z.url().optional(),
   IOC_WEBHOOK_DEMO_SINK: z.enum(['0', '1']).optional(),
 });
+
+/** IOC_ESCALATION_LADDER: `{"P1": [{id, when: {at: 'fraction', fraction} | {at: 'breach', afterMs}, notify, markOverdue}], …}`. */
+export function ladderFromEnv(json: string | undefined): EscalationLadder {
+  if (json === undefined || json.trim() === '') return DEFAULT_ESCALATION_LADDER;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`IOC_ESCALATION_LADDER: not JSON (${(err as Error).message})`);
+  }
+  const parsed = z.partialRecord(z.enum(PRIORITIES), z.array(LadderStepSchema).max(10)).safeParse(raw);
+  if (!parsed.success) throw new Error(`IOC_ESCALATION_LADDER: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  for (const [p, steps] of Object.entries(parsed.data)) {
+    const ids = new Set((steps ?? []).map((st) => st.id));
+    if (ids.size !== (steps ?? []).length) throw new Error(`IOC_ESCALATION_LADDER: ${p} has two steps with the same id`);
+  }
+  return { ...DEFAULT_ESCALATION_LADDER, ...parsed.data } as EscalationLadder;
+}
 
 export function notifyConfigFromEnv(env: NodeJS.ProcessEnv, production: boolean): NotifyConfig {
   const parsed = EnvSchema.safeParse(env);
@@ -101,7 +122,7 @@ export function notifyConfigFromEnv(env: NodeJS.ProcessEnv, production: boolean)
     outboxBatch: 50,
     outboxLeaseMs: 60_000,
     ladderTickIntervalMs: e.IOC_LADDER_TICK_MS,
-    ladder: DEFAULT_ESCALATION_LADDER,
+    ladder: ladderFromEnv(e.IOC_ESCALATION_LADDER),
     renotify:
       e.IOC_RENOTIFY_AFTER_MIN !== undefined
         ? { ...DEFAULT_RENOTIFY_POLICY, renotifyAfterMs: Math.round(e.IOC_RENOTIFY_AFTER_MIN * 60_000) }
