@@ -66,7 +66,8 @@ export interface StormHarness {
 
 let seq = 0;
 export function nextCommandId(tag: string): string {
-  return `${tag}-${process.pid}-${++seq}`;
+  // at least 8 characters (the command schema) whatever the pid: a clean CI machine has small pids
+  return `${tag}-${process.pid}-${String(++seq).padStart(6, '0')}`;
 }
 
 export async function startStormHarness(store: Store, wrap: (s: Store) => Store = (s) => s): Promise<StormHarness> {
