@@ -99,6 +99,19 @@ export const zh = {
   'storm.submit': '确定',
   'storm.done': '已完成',
   'storm.error': '操作失败：{message}',
+  // notification log (通知记录)
+  'storm.notify.title': '通知记录',
+  'storm.notify.loading': '加载中…',
+  'storm.notify.none': '此事件暂无通知',
+  'storm.notify.refresh': '刷新',
+  'storm.notify.recipient': '接收人',
+  'storm.notify.sent': '发送',
+  'storm.notify.delivered': '送达',
+  'storm.notify.acknowledged': '确认',
+  'storm.notify.noRecipients': '无个人接收人（仅外发网关）',
+  'storm.notify.summary': '{n} 人 · 送达 {delivered} · 确认 {acked}',
+  'storm.notify.after': '+{d}',
+  'storm.notify.failed': '无法加载通知记录：{message}',
 };
 
 export type StormKey = keyof typeof zh;
@@ -185,6 +198,19 @@ export const en: Record<StormKey, string> = {
   'storm.submit': 'OK',
   'storm.done': 'Done',
   'storm.error': 'Failed: {message}',
+  // notification log
+  'storm.notify.title': 'Notification log',
+  'storm.notify.loading': 'Loading…',
+  'storm.notify.none': 'No notifications for this incident',
+  'storm.notify.refresh': 'Refresh',
+  'storm.notify.recipient': 'Recipient',
+  'storm.notify.sent': 'Sent',
+  'storm.notify.delivered': 'Delivered',
+  'storm.notify.acknowledged': 'Acknowledged',
+  'storm.notify.noRecipients': 'No personal recipients (gateways only)',
+  'storm.notify.summary': '{n} people · {delivered} delivered · {acked} acknowledged',
+  'storm.notify.after': '+{d}',
+  'storm.notify.failed': 'Could not load the notification log: {message}',
 };
 
 const DICTIONARIES: Record<Lang, Record<StormKey, string>> = { zh, en };
