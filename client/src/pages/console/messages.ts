@@ -33,6 +33,9 @@ export const zh = {
   'console.responseDue': '响应时限',
   'console.resolveDue': '办结时限',
   'console.overdue': '已超时 {t}',
+  /** the response deadline passed (not yet accepted) — the wall's 超时事件 count the resolution deadline */
+  'console.overdue.response': '响应超时 {t}',
+  'console.overdue.resolve': '办结超时 {t}',
   'console.remaining': '剩余 {t}',
   'console.stopped': '计时已停止',
   'console.escalated': '已上报领导',
@@ -200,6 +203,8 @@ export const en: Record<PeopleKey, string> = {
   'console.responseDue': 'Response due',
   'console.resolveDue': 'Resolve due',
   'console.overdue': 'overdue {t}',
+  'console.overdue.response': 'response overdue {t}',
+  'console.overdue.resolve': 'resolution overdue {t}',
   'console.remaining': '{t} left',
   'console.stopped': 'clock stopped',
   'console.escalated': 'Escalated',
