@@ -162,12 +162,9 @@ export class PlanService {
   /**
    * An alert changed: evaluate in this event-loop turn's wake (coalesced), not at the next tick, so
    * a trigger that holds only briefly (a truck on a bridge for ten seconds) is seen and a proposal
-   * reaches the officer at once. While an evaluation runs, one more follows it.
-   */
-  /**
-   * An alert changed (any node's change reaches here through the alert pipeline of this node).
-   * Its active state is kept until one evaluation has seen it: an alert raised and cleared between
-   * two evaluations (a burst of readings) still counts once.
+   * reaches the officer at once; while an evaluation runs, one more follows it. The alert's active
+   * state is kept until one evaluation has seen it: an alert raised and cleared between two
+   * evaluations (a burst of readings) still counts once.
    */
   alertChanged(alert: Alert): void {
     if (!alert.cleared) this.seenActive.set(alert.id, alert);

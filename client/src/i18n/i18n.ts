@@ -38,11 +38,21 @@ export function toggleLang(): void {
   setLang(lang.value === 'zh' ? 'en' : 'zh');
 }
 
-/** Translate `key` in `language` (default: current), filling `{name}` placeholders. */
-export function t(key: MessageKey, params?: Record<string, string | number>, language: Lang = lang.value): string {
-  const template = DICTIONARIES[language][key] ?? key;
+/** Fills `{name}` placeholders of a message template; unknown names stay as written. */
+export function fillTemplate(template: string, params?: Record<string, string | number>): string {
   if (!params) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** A translate function over one part's dictionaries (console, storm, plans, device control …). */
+export function translator<K extends string>(dictionaries: Record<Lang, Record<K, string>>) {
+  return (key: K, params?: Record<string, string | number>, language: Lang = lang.value): string =>
+    fillTemplate(dictionaries[language][key] ?? key, params);
+}
+
+/** Translate `key` in `language` (default: current), filling `{name}` placeholders. */
+export function t(key: MessageKey, params?: Record<string, string | number>, language: Lang = lang.value): string {
+  return fillTemplate(DICTIONARIES[language][key] ?? key, params);
 }
 
 /** Pick the text of a bilingual pair from the wire (`name` / `nameEn`); falls back to Chinese. */

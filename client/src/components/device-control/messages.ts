@@ -3,8 +3,7 @@
  * first, following the shared `lang` setting. `en` is typed against `zh`: a missing translation
  * is a compile error.
  */
-import { lang } from '../../i18n/i18n';
-import type { Lang } from '../../i18n/i18n';
+import { translator } from '../../i18n/i18n';
 
 export const zh = {
   'dc.title': '设备控制',
@@ -98,11 +97,5 @@ export const en: Record<DeviceControlKey, string> = {
   'dc.by': 'By',
 };
 
-const DICTIONARIES: Record<Lang, Record<DeviceControlKey, string>> = { zh, en };
-
 /** Translate a device-control key in the current language, filling `{name}` placeholders. */
-export function ct(key: DeviceControlKey, params?: Record<string, string | number>, language: Lang = lang.value): string {
-  const template = DICTIONARIES[language][key] ?? key;
-  if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
-}
+export const ct = translator<DeviceControlKey>({ zh, en });

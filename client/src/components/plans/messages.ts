@@ -3,8 +3,7 @@
  * following the shared `lang` setting. `en` is typed against `zh`: a missing translation is a
  * compile error.
  */
-import { lang } from '../../i18n/i18n';
-import type { Lang } from '../../i18n/i18n';
+import { translator } from '../../i18n/i18n';
 
 export const zh = {
   'plan.title': '应急预案',
@@ -86,11 +85,5 @@ export const en: Record<PlanMessageKey, string> = {
   'plan.proposeNote': 'Why',
 };
 
-const DICTIONARIES: Record<Lang, Record<PlanMessageKey, string>> = { zh, en };
-
 /** Translate a plan key in the current language, filling `{name}` placeholders. */
-export function plt(key: PlanMessageKey, params?: Record<string, string | number>, language: Lang = lang.value): string {
-  const template = DICTIONARIES[language][key] ?? key;
-  if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
-}
+export const plt = translator<PlanMessageKey>({ zh, en });

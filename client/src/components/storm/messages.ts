@@ -4,8 +4,7 @@
  * Chinese first, following the shared `lang` setting. `en` is typed against `zh`: a missing
  * translation is a compile error.
  */
-import { lang } from '../../i18n/i18n';
-import type { Lang } from '../../i18n/i18n';
+import { translator } from '../../i18n/i18n';
 
 export const zh = {
   // district warnings panel
@@ -213,11 +212,5 @@ export const en: Record<StormKey, string> = {
   'storm.notify.failed': 'Could not load the notification log: {message}',
 };
 
-const DICTIONARIES: Record<Lang, Record<StormKey, string>> = { zh, en };
-
 /** Translate a storm-operations key in the current language, filling `{name}` placeholders. */
-export function st(key: StormKey, params?: Record<string, string | number>, language: Lang = lang.value): string {
-  const template = DICTIONARIES[language][key] ?? key;
-  if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
-}
+export const st = translator<StormKey>({ zh, en });

@@ -3,7 +3,7 @@
  * not in i18n/messages.ts (owned by the big screens), and follow the same `lang` setting.
  * `en` is typed against `zh`, so a missing translation is a compile error.
  */
-import { lang } from '../../i18n/i18n';
+import { lang, translator } from '../../i18n/i18n';
 import type { Lang } from '../../i18n/i18n';
 
 export const zh = {
@@ -342,14 +342,8 @@ export const en: Record<PeopleKey, string> = {
   'admin.saved': 'Saved',
 };
 
-const DICTIONARIES: Record<Lang, Record<PeopleKey, string>> = { zh, en };
-
 /** Translate a people-page key in the current language, filling `{name}` placeholders. */
-export function pt(key: PeopleKey, params?: Record<string, string | number>, language: Lang = lang.value): string {
-  const template = DICTIONARIES[language][key] ?? key;
-  if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
-}
+export const pt = translator<PeopleKey>({ zh, en });
 
 /** Label of an incident category (unknown categories are shown as they are). */
 export function categoryLabel(category: string, language: Lang = lang.value): string {
