@@ -354,7 +354,10 @@ export type SceneJoin = z.infer<typeof SceneJoinSchema>;
 
 export const SceneLeaveSchema = z.object({ scene: ScreenSceneIdSchema });
 
-/** One ordered change of a scene. `rev` = `prevRev + 1`; a client that sees a gap re-joins. */
+/**
+ * One ordered change of a scene. `rev` > `prevRev` (the step is the server's revision lane count,
+ * 1 on a single node); a client whose revision is not `prevRev` sees a gap and re-joins.
+ */
 export interface SceneDeltaMessage {
   scene: z.infer<typeof ScreenSceneIdSchema>;
   rev: number;

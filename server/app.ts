@@ -48,6 +48,11 @@ import { startPlans } from './plans/start-plans';
 import type { PlanService } from './plans/plan-service';
 import { startNotifications } from './notify/start-notifications';
 import type { NotificationService } from './notify/notification-service';
+import { resolveNodeId } from './cluster/node-identity';
+import { SERVER_VERSION } from './cluster/node-info';
+import { startClusterNode, type ClusterNode } from './cluster/start-cluster';
+import { LogFollower, mergeLoggedAlert } from './cluster/log-follower';
+import { createClusterAdapter } from './cluster/socket-adapter';
 
 export interface IocServer {
   url: string;
@@ -79,6 +84,10 @@ export interface IocServer {
   log: Logger;
   http: HttpServer;
   io: IoServer;
+  /** issue 15: this node in the cluster (leases, revision lane, node list); a single node holds every lease */
+  cluster: ClusterNode;
+  /** issue 15: applies what other nodes accepted; null with the in-memory store (one node) */
+  follower: LogFollower | null;
   close(): Promise<void>;
 }
 
@@ -95,6 +104,8 @@ export interface StartOptions {
   sessionBackend?: SessionBackend;
   /** extra allowed browser origins (added to config.allowedOrigins: sockets and REST) */
   corsOrigins?: string[];
+  /** this node's id (issue 15); default IOC_NODE_ID, else `<host>-<port>-<random>` (server/cluster/node-identity.ts) */
+  nodeId?: string;
 }
 
 const ALERT_RETENTION_MS = 24 * 3600_000;
@@ -110,10 +121,18 @@ const STORE_WARN_INTERVAL_MS = 10_000;
 const DEFERRED_FLUSH_INTERVAL_MS = 1000;
 /** Readings per store call while replaying the stream after the device states' cursor at start. */
 const RECOVERY_PAGE_READINGS = 10_000;
+/** How long a node waits for the cluster fan-out's Redis connections before it says so, ms. */
+const CLUSTER_CONNECT_TIMEOUT_MS = 10_000;
+/** How long start-up waits to catch up with the shared log before returning (not ready meanwhile), ms. */
+const CLUSTER_CATCH_UP_WAIT_MS = 30_000;
+const STARTING_UP_POLL_MS = 100;
+/** What a node answers while it catches up at start: its health and metrics. */
+const STARTING_UP_ROUTES = new Set(['/healthz', '/metrics']);
 
 export async function startIocServer(config: ServerConfig, options: StartOptions = {}): Promise<IocServer> {
   const log = options.logger ?? createLogger(config.logLevel);
   const startedTs = Date.now();
+  const nodeId = options.nodeId ?? resolveNodeId(process.env, config.port);
 
   // --- store ------------------------------------------------------------------------------------
   let store: Store;
@@ -124,6 +143,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     blobRetentionMs: config.photoRetentionMs,
     maxBlobBytesTotal: config.maxPhotoBytesTotal,
     commandTtlMs: config.commandTtlMs,
+    // every entry this node appends to the shared log is tagged with it (issue 15)
+    nodeId,
   };
   if (options.store) store = options.store;
   else if (config.storeMode === 'memory') {
@@ -160,6 +181,33 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     },
   );
 
+  // --- cluster (issue 15, server/cluster/): leases of the acting timers, the revision lane, the node list
+  const redisOfStore =
+    store.kind === 'redis' && config.cluster ? { client: (store as RedisStore).redisClient, keyPrefix: `${(store as RedisStore).keyPrefix}:` } : null;
+  let following = false;
+  /** true from start until the node first caught up with the shared log (a single node: never) */
+  let startingUp = false;
+  let adapterUp = true;
+  let serverUrl = '';
+  let realtimeRef: Realtime | null = null;
+  let followerRef: LogFollower | null = null;
+  // ready = caught up with the shared log and the fan-out connected (a single node: at once)
+  const isReady = (): boolean => !following || (adapterUp && (followerRef?.caughtUp() ?? false));
+  const cluster = await startClusterNode({
+    nodeId,
+    redis: redisOfStore,
+    self: () => ({
+      nodeId,
+      url: serverUrl,
+      pid: process.pid,
+      startedTs,
+      version: SERVER_VERSION,
+      ready: isReady(),
+      clients: realtimeRef ? realtimeRef.connectedClients().live + realtimeRef.connectedClients().device : 0,
+    }),
+    log,
+  });
+
   // --- fusion -----------------------------------------------------------------------------------
   // --- registry: devices and assets from the store; an empty store is seeded with the demo fleet
   // (or the devices a test passes) and the Qingdao assets, through the registry like any edit
@@ -193,6 +241,10 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   // rule edits take effect from each device's next reading
   rules.attach((resolve) => fusion.setRules(resolve));
   // read before the states: a flush in between only makes the replay longer, never skips a reading
+  // the shared log's end before anything is loaded (issue 15): what other nodes append from here on
+  // is applied by the follower; entries also covered by the loaded state are applied again, which
+  // converges (readings are de-duplicated by seq, alerts and incidents only move forward)
+  const logStart = redisOfStore ? await store.logCursor() : null;
   const stateCursor = await store.deviceStatesCursor();
   const [states, alerts, incidents] = await Promise.all([
     store.loadDeviceStates(),
@@ -261,14 +313,24 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   // browser origins that may open sockets and call the API besides the server's own (server/security/)
   const originPolicy = new OriginPolicy([...config.allowedOrigins, ...(options.corsOrigins ?? [])]);
   const corsOrigins = originPolicy.allowedOrigins();
+  // fan-out across nodes (issue 15): people's messages (incident:update, device:command, session
+  // cuts) reach every node's sockets; scene frames stay on the node that built them
+  const clusterAdapter = redisOfStore ? createClusterAdapter(redisOfStore.client, (store as RedisStore).keyPrefix, {}, log) : null;
   const io = new IoServer(http, {
     serveClient: false,
+    ...(clusterAdapter ? { adapter: clusterAdapter.adapter } : {}),
     // engine.io's buffer limit is server-wide (sized for /device batches); /live's smaller one is the decoder's
     parser: createIocSocketParser({ maxMessageBytes: config.liveMaxMessageBytes, namespaceMaxMessageBytes: { '/device': config.maxBodyBytes } }),
     maxHttpBufferSize: config.maxBodyBytes,
     // every handshake (polling and websocket, any namespace): a page of another site is refused
     // before it counts against its address
     allowRequest: (req, answer) => {
+      // a node still catching up with the shared log at start serves nobody yet (issue 15): the
+      // client's next attempt goes through the balancer to a ready node
+      if (startingUp) {
+        answer('E_UNAVAILABLE: this node is starting (catching up with the shared log)', false);
+        return;
+      }
       if (originPolicy.judge(req.headers, req.socket.remoteAddress) === 'refused') {
         answer('E_FORBIDDEN: origin not allowed', false);
         return;
@@ -292,11 +354,14 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     coalesceIntervalMs: config.coalesceIntervalMs,
     deltaHistoryPerScene: config.deltaHistoryPerScene,
     deltaHistoryMaxAgeMs: config.deltaHistoryMaxAgeMs,
+    revisionLane: cluster.revisionLane,
     guard,
     limits: config,
   });
+  realtimeRef = realtime;
+  cluster.onLaneChanged((lane) => realtime.hub.setRevisionLane(lane));
   // notifications beyond the open page (issue 14, server/notify/): one hook around the realtime notifier
-  const notifications = await startNotifications({ store, fusion, config: config.notify, audit, log });
+  const notifications = await startNotifications({ store, fusion, config: config.notify, audit, log, lease: cluster.leases.escalation });
   const commands = new CommandService(store, fusion, notifications.wrapNotifier(realtime), log, {
     commandTtlMs: config.commandTtlMs,
     commutativeRetries: config.commutativeRetries,
@@ -321,6 +386,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     connectedClients: () => realtime.connectedClients(),
     fusionStats: () => fusion.stats(),
     readingsPerSecond: () => readingsRate.perSecond(),
+    nodeId,
+    version: SERVER_VERSION,
   });
   const onAlertChanges = (changes: AlertChangeRecord[]) => {
     for (const c of changes) {
@@ -415,6 +482,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     onAlertChanged: (l) => realtime.onAlertChanged(l),
     onPlanStarted: (instance, plan) => notifications.planStarted(instance, plan),
     onPlanProposed: (instance, plan) => notifications.planProposed(instance, plan),
+    lease: cluster.leases.plans,
   });
 
   const app = createHttpApp({
@@ -450,13 +518,23 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     plans: plans.service,
     dedup: config.dedup,
     notify: notifications.routerDeps,
+    nodeId,
+    isReady,
+    listNodes: () => cluster.nodes.list(),
   });
   // engine.io answers its own path (its listener was attached with the IoServer): express must not
   // answer it too — its 404 to a long-poll made engine.io's later write throw ERR_HTTP_HEADERS_SENT,
   // an uncaught exception that any anonymous client could trigger to stop the process
   const enginePath = `${io.path()}/`;
   http.on('request', (req, res) => {
-    if (!req.url?.startsWith(enginePath)) app(req, res);
+    if (req.url?.startsWith(enginePath)) return;
+    if (startingUp && !STARTING_UP_ROUTES.has(req.url?.split('?')[0] ?? '')) {
+      // issue 15: 503 while catching up at start; nginx retries an idempotent request elsewhere
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(JSON.stringify({ error: { code: 'E_UNAVAILABLE', message: 'this node is starting (catching up with the shared log); retry' } }));
+      return;
+    }
+    app(req, res);
   });
 
   // --- housekeeping timers ----------------------------------------------------------------------
@@ -469,14 +547,22 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   );
   timers.push(
     setInterval(() => {
-      const changes: AlertChangeRecord[] = [];
-      fusion.checkSilence(Date.now(), changes);
-      if (changes.length) onAlertChanges(changes);
+      // one node decides who went silent (issue 15): its offline alerts reach the others through
+      // the log (an offline alert's id carries the time it was decided, so only one node may)
+      void cluster.leases.offline.isHeld().then((held) => {
+        if (!held) return;
+        const changes: AlertChangeRecord[] = [];
+        fusion.checkSilence(Date.now(), changes);
+        if (changes.length) onAlertChanges(changes);
+      });
     }, config.offlineCheckIntervalMs),
   );
   let flushing = false;
   let savedCursor = stateCursor;
   const flushStates = async () => {
+    if (flushing) return;
+    // one node writes the snapshot (issue 15): every node fuses the whole log, so any holder's states cover the cursor
+    if (!(await cluster.leases['state-flush'].isHeld())) return;
     if (flushing) return;
     flushing = true;
     try {
@@ -519,13 +605,15 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     }, DEFERRED_FLUSH_INTERVAL_MS),
   );
   // retention: closed incidents, their alerts and photos past their period leave the store
-  const housekeep = () =>
-    store
+  const housekeep = async () => {
+    if (!(await cluster.leases.housekeep.isHeld())) return;
+    await store
       .housekeep(Date.now())
       .then((r) => {
         if (r.removed > 0) log.info({ removed: r.removed }, 'store housekeeping removed expired records');
       })
       .catch((err: unknown) => log.warn({ err }, 'store housekeeping failed; will retry'));
+  };
   timers.push(setInterval(() => void housekeep(), config.housekeepIntervalMs));
   for (const t of timers) t.unref();
 
@@ -538,6 +626,58 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   });
   const port = (http.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  serverUrl = url;
+
+  // --- what other nodes accepted (issue 15): their readings fused here, their alerts and incidents applied
+  let follower: LogFollower | null = null;
+  if (redisOfStore && logStart) {
+    following = true;
+    startingUp = true;
+    adapterUp = false;
+    void clusterAdapter?.connected(CLUSTER_CONNECT_TIMEOUT_MS).then((up) => {
+      adapterUp = up;
+      if (!up) log.error({ timeoutMs: CLUSTER_CONNECT_TIMEOUT_MS }, 'cluster fan-out did not connect to Redis; this node stays not ready');
+    });
+    follower = new LogFollower({
+      store,
+      nodeId,
+      fusion,
+      onReadingsApplied: () => realtime.hub.flushIfDue(),
+      onAlert: (alert) => {
+        if (!alert.cleared && fusion.isOfflineRule(alert.deviceId, alert.ruleId)) fusion.markOfflineFromLog(alert.deviceId);
+        realtime.alertChanged(alert);
+      },
+      onIncident: (incident) => realtime.incidentFromLog(incident),
+      // the origin told every node's people through the adapter; nothing to emit here
+      onGap: async () => {
+        const since = Date.now() - ALERT_RETENTION_MS;
+        const [gapAlerts, gapIncidents] = await Promise.all([store.loadAlerts(since), store.loadIncidents(since)]);
+        // the store's copy may be older than fusion's (repeat readings at one level are not written)
+        for (const a of gapAlerts) fusion.putAlert(mergeLoggedAlert(fusion.getAlert(a.id), a));
+        for (const i of gapIncidents) fusion.putIncident(i);
+        log.warn(
+          { alerts: gapAlerts.length, incidents: gapIncidents.length },
+          'shared log had a hole (trimmed before this node read it): alerts and incidents reloaded from the store',
+        );
+      },
+      log,
+    });
+    followerRef = follower;
+    follower.start(logStart);
+    // serve only once caught up: /healthz says ready:false (503) meanwhile, so the balancer waits
+    const deadline = Date.now() + CLUSTER_CATCH_UP_WAIT_MS;
+    while (!isReady() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (isReady()) startingUp = false;
+    else {
+      log.warn({ waitedMs: CLUSTER_CATCH_UP_WAIT_MS }, 'not caught up with the shared log yet; /healthz says not ready until it is');
+      const poll = setInterval(() => {
+        if (!isReady()) return;
+        startingUp = false;
+        clearInterval(poll);
+      }, STARTING_UP_POLL_MS);
+      poll.unref();
+    }
+  }
   log.info({ url, store: store.kind, devices: devices.length }, 'City IOC server listening');
 
   let closed = false;
@@ -564,6 +704,8 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     log,
     http,
     io,
+    cluster,
+    follower,
     async close() {
       if (closed) return;
       closed = true;
@@ -577,7 +719,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       deviceControl.close();
       await flushStates();
       await ingest.close();
+      await follower?.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await clusterAdapter?.close();
+      // leases released last: a survivor takes the timers over at once
+      await cluster.close();
       // the last anchor before the store's connection goes
       await audit.close();
       await store.close();

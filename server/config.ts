@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** 'auto' (Redis when it answers, else memory), 'memory' or 'redis' (fail when Redis is down) */
   IOC_STORE: z.enum(['auto', 'memory', 'redis']).default('auto'),
+  IOC_CLUSTER: z.enum(['on', 'off']).default('on'),
+  IOC_CLUSTER_ADAPTER: z.enum(['streams', 'pubsub']).default('streams'),
   IOC_REDIS_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9:_-]+$/)
@@ -117,6 +119,14 @@ export interface ServerConfig {
   host: string;
   redisUrl: string;
   storeMode: 'auto' | 'memory' | 'redis';
+  /**
+   * Issue 15: with a Redis store the node takes part in a cluster (shared-log follower, leases of
+   * the acting timers, revision lane, Socket.IO Redis Streams adapter); IOC_CLUSTER=off runs one
+   * node alone on Redis as before. The in-memory store is always one node.
+   */
+  cluster: boolean;
+  /** the Socket.IO adapter across nodes: Redis Streams (default; recovery across nodes) or plain Pub/Sub (measured in the bench) */
+  clusterAdapter: 'streams' | 'pubsub';
   redisPrefix: string;
   jwtSecret: string;
   /** true when the JWT secret is the development default */
@@ -437,6 +447,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     storeMode: e.IOC_STORE,
+    cluster: e.IOC_CLUSTER === 'on',
+    clusterAdapter: e.IOC_CLUSTER_ADAPTER,
     redisPrefix: e.IOC_REDIS_PREFIX,
     jwtSecret: e.IOC_JWT_SECRET ?? DEV_JWT_SECRET,
     jwtSecretIsDefault: !e.IOC_JWT_SECRET,

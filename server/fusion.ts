@@ -251,6 +251,26 @@ export class Fusion {
     return true;
   }
 
+  /**
+   * Issue 15: another node raised this device's offline alert (its silence check or the device's
+   * MQTT last will). The device is offline here too; the alert itself arrives beside it from the log
+   * (`putAlert`), so none is raised here — its id is the origin's.
+   */
+  markOfflineFromLog(deviceId: string): boolean {
+    const state = this.states.get(deviceId);
+    const device = state?.online ? this.devices.get(deviceId) : undefined;
+    if (!device) return false;
+    this.states.markOffline(deviceId);
+    this.changes.bumpStatus(deviceId);
+    this.changes.markDirty(device.scene);
+    return true;
+  }
+
+  /** Whether `ruleId` is an offline rule of the device (issue 15: another node's offline alert). */
+  isOfflineRule(deviceId: string, ruleId: string): boolean {
+    return this.rulesOf(deviceId).some((r) => r.id === ruleId && r.type === 'offline');
+  }
+
   private runtimeOf(device: Device): DeviceRuntime {
     let rt = this.runtimes.get(device.id);
     if (!rt) {

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from './store/store';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { IngestBatchSchema } from '../scenes/protocol';
@@ -68,6 +69,11 @@ describe('the entry guard', () => {
     await expect(guard.handle('t', {}, () => Promise.reject(new IocFailure(iocError('E_CONFLICT', 'no'))))).resolves.toMatchObject({
       ok: false,
       error: { code: 'E_CONFLICT' },
+    });
+    // the store did not answer (StoreUnavailableError carries the code): retryable, said so
+    await expect(guard.handle('t', {}, () => Promise.reject(new StoreUnavailableError('redis down')))).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'E_UNAVAILABLE' },
     });
     await expect(guard.handle('t', JSON.parse('{"__proto__":1}'), () => ({ ok: true }))).resolves.toMatchObject({
       ok: false,

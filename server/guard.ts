@@ -285,6 +285,16 @@ export class EntryGuard {
   /** The typed answer for an exception caught at an entry point. */
   failureOf(err: unknown, entry: string, meta: Record<string, unknown> = {}): Failure {
     if (err instanceof IocFailure) return failure(err.error);
+    // a backing service that did not answer (StoreUnavailableError and kin carry this code): the
+    // caller may retry, so it is told so with the stable code, not an internal error
+    if ((err as { code?: unknown } | null)?.code === 'E_UNAVAILABLE') {
+      try {
+        this.log.warn({ err, entry, ...meta }, 'entry point: a backing service is unavailable');
+      } catch {
+        // as below
+      }
+      return failure(iocError('E_UNAVAILABLE', 'a backing service is unavailable; retry shortly (commands: with the same commandId)'));
+    }
     try {
       this.log.error({ err, entry, ...meta }, 'entry point handler failed');
     } catch {

@@ -56,6 +56,8 @@ import { DEFAULT_DEDUP_CONFIG, type DedupConfig } from '../scenes/storm/incident
 import { createPlanRouter } from './plans/plan-router';
 import type { PlanService } from './plans/plan-service';
 import { createNotifyRouter, type NotifyRouterDeps } from './notify/notify-router';
+import { DEFAULT_NODE_ID, SERVER_VERSION, type NodeInfo } from './cluster/node-info';
+import { createNodesRouter } from './cluster/nodes-router';
 
 export interface HttpDeps {
   store: Store;
@@ -97,6 +99,15 @@ export interface HttpDeps {
   notify?: Omit<NotifyRouterDeps, 'route' | 'auth' | 'scopeOf'>;
   /** 查重 radius and window (issue 14): `GET /api/incidents/duplicates`; default DEFAULT_DEDUP_CONFIG */
   dedup?: DedupConfig;
+  /** this node's id (issue 15): in `/healthz` and `GET /api/admin/nodes`; default DEFAULT_NODE_ID ('local') */
+  nodeId?: string;
+  /**
+   * the node has caught up from the store and the log and may serve (issue 15); `/healthz` answers
+   * 503 until then. Default: always (a single node loads its state before it listens).
+   */
+  isReady?: () => boolean;
+  /** the live nodes of the cluster (server/cluster/node-registry.ts); default: this node alone */
+  listNodes?: () => Promise<NodeInfo[]>;
 }
 
 function sendError(res: Response, e: IocError): void {
@@ -197,6 +208,29 @@ export function createHttpApp(d: HttpDeps): express.Express {
       next();
     });
 
+  const nodeId = d.nodeId ?? DEFAULT_NODE_ID;
+  const isReady = d.isReady ?? (() => true);
+  /** without a registry (one node, memory store) the cluster is this node, described from here */
+  const listNodes =
+    d.listNodes ??
+    (async (): Promise<NodeInfo[]> => {
+      const c = d.connectedClients();
+      const nowTs = Date.now();
+      return [
+        {
+          nodeId,
+          url: '',
+          pid: process.pid,
+          startedTs: d.startedTs,
+          heartbeatTs: nowTs,
+          version: SERVER_VERSION,
+          ready: isReady() && (await d.store.ping()),
+          clients: c.live + c.device,
+          leases: [],
+        },
+      ];
+    });
+
   /** the data scope of the session (scenes/scope.ts), read from the stored user per request */
   const scopeOfRequest = (req: AuthedRequest): Promise<DataScope> => userScope(d.store, req.user!);
 
@@ -246,6 +280,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
   api.use(createIncidentDedupRouter({ fusion: d.fusion, dedup: d.dedup ?? DEFAULT_DEDUP_CONFIG, scopeOf: scopeOfRequest, route, auth }));
   // the audit log (issue 12): GET /api/audit, admins only
   api.use(createAuditRouter({ audit: d.audit, route, auth }));
+  // the live server nodes (issue 15): GET /api/admin/nodes, admins only
+  api.use(createNodesRouter({ nodeId, listNodes, route, auth }));
 
   // sessions (issue 12): /auth/refresh, /auth/logout, /auth/logout-all, /auth/sessions, revoke, /screen-tokens
   // the second factor: TOTP login step, enrolment, disable, admin reset (issue 12)
@@ -512,15 +548,21 @@ export function createHttpApp(d: HttpDeps): express.Express {
     '/healthz',
     route('healthz', async (req, res) => {
       const storeUp = await d.store.ping();
-      // not ready while the store does not answer: a load balancer sends new clients elsewhere
-      res.status(storeUp ? 200 : 503);
-      const status = storeUp ? 'ok' : 'degraded';
-      // anonymous callers (load balancers, the supervisor) need the status only; the rest tells an attacker about the install
-      if (!(await healthDetailAllowed(req))) return res.json({ status });
+      const catchingUp = !isReady();
+      const ready = storeUp && !catchingUp;
+      // not ready while the store does not answer or the node still catches up from the store and
+      // the log: a load balancer sends new clients elsewhere, a cluster harness waits
+      res.status(ready ? 200 : 503);
+      const status = !storeUp ? 'degraded' : catchingUp ? 'starting' : 'ok';
+      // anonymous callers (load balancers, the supervisor, the cluster harness) need status, node and
+      // readiness only (the node id is no secret); the rest tells an attacker about the install
+      if (!(await healthDetailAllowed(req))) return res.json({ status, nodeId, ready });
       const s = d.fusion.stats();
       res.json({
         status,
-        ready: storeUp,
+        nodeId,
+        ready,
+        catchingUp,
         store: d.store.kind,
         storeReachable: storeUp,
         deferredReadings: d.ingest.deferredReadings(),

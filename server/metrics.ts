@@ -1,6 +1,7 @@
 /** Prometheus metrics (prom-client), one registry per server instance so tests can run several. */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DEFAULT_NODE_ID, SERVER_VERSION } from './cluster/node-info';
 
 export interface IocMetrics {
   registry: Registry;
@@ -19,9 +20,20 @@ export function createMetrics(sources: {
   connectedClients: () => { live: number; device: number };
   fusionStats: () => { devices: number; online: number; openAlerts: number; openIncidents: number };
   readingsPerSecond: () => number;
+  /** this node's id (issue 15), the `node_id` label of `ioc_node_info`; default DEFAULT_NODE_ID ('local') */
+  nodeId?: string;
+  /** the server's version, the `version` label of `ioc_node_info`; default package.json's */
+  version?: string;
 }): IocMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_' });
+  // the info-metric idiom: constant 1, the identity in the labels (joinable onto any series of this node)
+  new Gauge({
+    name: 'ioc_node_info',
+    help: 'This server node: its id and version (value always 1)',
+    labelNames: ['node_id', 'version'] as const,
+    registers: [registry],
+  }).set({ node_id: sources.nodeId ?? DEFAULT_NODE_ID, version: sources.version ?? SERVER_VERSION }, 1);
   const readings = new Counter({ name: 'ioc_readings_total', help: 'Readings by verdict', labelNames: ['verdict'] as const, registers: [registry] });
   const alerts = new Counter({
     name: 'ioc_alert_changes_total',

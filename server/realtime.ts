@@ -110,6 +110,8 @@ export interface RealtimeDeps {
   coalesceIntervalMs: number;
   deltaHistoryPerScene: number;
   deltaHistoryMaxAgeMs: number;
+  /** issue 15: this node's revision lane among the cluster's (server/scene-hub.ts) */
+  revisionLane?: { lane: number; lanes: number };
 }
 
 type Ack = ((r: unknown) => void) | undefined;
@@ -165,12 +167,15 @@ export class Realtime implements ChangeNotifier {
     const live = this.live;
     const sink: SceneSink = {
       watchers: (room) => live.adapter.rooms.get(room)?.size ?? 0,
-      emitDelta: (msg: SceneDeltaMessage, room: string) => live.to(room).emit('scene:delta', msg),
+      // this node's watchers only: every node builds its own frames from the shared log (issue 15),
+      // and a frame must never cross the adapter to a socket whose revisions come from another node
+      emitDelta: (msg: SceneDeltaMessage, room: string) => live.local.to(room).emit('scene:delta', msg),
     };
     this.hub = new SceneHub(deps.fusion, sink, {
       coalesceIntervalMs: deps.coalesceIntervalMs,
       deltaHistoryPerScene: deps.deltaHistoryPerScene,
       deltaHistoryMaxAgeMs: deps.deltaHistoryMaxAgeMs,
+      ...(deps.revisionLane ? { revisionLane: deps.revisionLane } : {}),
     });
   }
 
@@ -278,6 +283,14 @@ export class Realtime implements ChangeNotifier {
   /** Every alert change (raised, updated, cleared, acknowledged, linked) is handed to `listener` too. */
   onAlertChanged(listener: (alert: Alert) => void): void {
     this.alertListeners.push(listener);
+  }
+
+  /**
+   * Another node changed an incident (issue 15, applied from the shared log): this node's screens
+   * rebuild. Its `incident:update` reached every node's people from that node, through the adapter.
+   */
+  incidentFromLog(incident: Incident): void {
+    this.hub.flushSoon([incident.scene, 'overview', 'emergency']);
   }
 
   incidentChanged(incident: Incident, previousAssignees: readonly string[]): void {

@@ -197,3 +197,76 @@ describe('SceneHub data scope', () => {
     expect(again.ok && again.mode === 'snapshot' ? again.snapshot.model.incidents.map((i) => i.id) : null).toEqual(['INC-2']);
   });
 });
+
+describe('SceneHub revision lanes (issue 15: several nodes)', () => {
+  /** Two hubs on one clock, as two nodes on one Redis with lanes 1 and 2 of 4. */
+  function twoNodes() {
+    const clock = { now: Date.now() };
+    const fleet = generateFleet({ count: 200 });
+    const make = (lane: number) => {
+      const fusion = new Fusion(fleet, undefined, undefined, clock.now);
+      const frames: SceneDeltaMessage[] = [];
+      const h = new SceneHub(
+        fusion,
+        { watchers: () => 1, emitDelta: (m) => frames.push(m) },
+        { coalesceIntervalMs: 250, deltaHistoryPerScene: 50, deltaHistoryMaxAgeMs: 60_000, now: () => clock.now, revisionLane: { lane, lanes: 4 } },
+      );
+      return { hub: h, fusion, frames };
+    };
+    return { clock, fleet, a: make(1), b: make(2) };
+  }
+
+  it('gives two live nodes disjoint revisions that step by the lane count', () => {
+    const { clock, fleet, a, b } = twoNodes();
+    const gauge = fleet.find((d) => d.kind === 'rain-gauge')!;
+    const seen = new Set<number>();
+    for (const node of [a, b]) {
+      node.hub.join('water', undefined);
+      node.hub.start();
+    }
+    for (let seq = 1; seq <= 5; seq++) {
+      clock.now += 250;
+      for (const node of [a, b]) {
+        node.fusion.applyReading({ deviceId: gauge.id, ts: clock.now, seq, metrics: { rainfall: seq } }, []);
+        node.hub.flushIfDue();
+      }
+    }
+    for (const node of [a, b]) {
+      const water = node.frames.filter((f) => f.scene === 'water');
+      expect(water.length).toBeGreaterThan(2);
+      for (const f of water) {
+        expect(f.rev - f.prevRev).toBe(4);
+        expect(seen.has(f.rev)).toBe(false);
+        seen.add(f.rev);
+      }
+    }
+    expect([...seen].every((r) => r % 4 === 1 || r % 4 === 2)).toBe(true);
+    a.hub.stop();
+    b.hub.stop();
+  });
+
+  it('answers a revision issued by another node with a snapshot, never with its own deltas', () => {
+    const { clock, fleet, a, b } = twoNodes();
+    const gauge = fleet.find((d) => d.kind === 'rain-gauge')!;
+    for (const node of [a, b]) {
+      node.hub.join('water', undefined);
+      node.hub.start();
+    }
+    for (let seq = 1; seq <= 4; seq++) {
+      clock.now += 250;
+      for (const node of [a, b]) {
+        node.fusion.applyReading({ deviceId: gauge.id, ts: clock.now, seq, metrics: { rainfall: seq } }, []);
+        node.hub.flushIfDue();
+      }
+    }
+    const fromA = a.frames.filter((f) => f.scene === 'water')[1]!.rev;
+    const onB = b.hub.join('water', fromA);
+    expect(onB.ok && onB.mode).toBe('snapshot');
+    // its own history still resumes with deltas
+    const ownB = b.frames.filter((f) => f.scene === 'water')[1]!.rev;
+    const again = b.hub.join('water', ownB);
+    expect(again.ok && again.mode).toBe('deltas');
+    a.hub.stop();
+    b.hub.stop();
+  });
+});

@@ -56,6 +56,13 @@ export interface SceneHubOptions {
    * half an hour and buys nothing: a client away that long resumes cheaper from a snapshot.
    */
   deltaHistoryMaxAgeMs: number;
+  /**
+   * Issue 15, several nodes: this node's revision lane. Revisions are `ms × lanes + lane` at a
+   * channel's start and step by `lanes`, so two live nodes (distinct lanes, held by a lease) never
+   * issue the same number and a client resuming on another node with a revision of the first gets
+   * a snapshot, never another node's delta. Default one lane: `lane 0 of 1`.
+   */
+  revisionLane?: { lane: number; lanes: number };
   now?: () => number;
 }
 
@@ -77,6 +84,9 @@ export class SceneHub {
   /** by room; a scoped channel stays (without its model) once nobody watches, so revisions keep rising */
   private readonly channels = new Map<string, Channel>();
   private readonly epochRev: number;
+  /** the revision step: the number of lanes (1 on a single node) */
+  private readonly revStep: number;
+  private revLane: number;
   private timer: NodeJS.Timeout | null = null;
   private urgentQueued = false;
   private lastTickTs = 0;
@@ -94,8 +104,37 @@ export class SceneHub {
     this.now = opts.now ?? Date.now;
     // revisions start at the clock so a client resuming with a revision from a previous server
     // process can never match a revision of this one by accident
-    this.epochRev = this.now();
+    this.revStep = opts.revisionLane?.lanes ?? 1;
+    this.revLane = opts.revisionLane?.lane ?? 0;
+    if (!Number.isInteger(this.revStep) || this.revStep < 1 || !Number.isInteger(this.revLane) || this.revLane < 0 || this.revLane >= this.revStep)
+      throw new RangeError(`invalid revision lane ${this.revLane} of ${this.revStep}`);
+    this.epochRev = this.laneRev(this.now());
     for (const scene of SCREEN_SCENE_IDS) this.channel(scene, WHOLE_CITY);
+  }
+
+  /**
+   * The revision at `ms` in this node's lane. A channel steps less than once per ms, so a later
+   * process (or a channel made later) always starts above every revision issued before it.
+   */
+  private laneRev(ms: number): number {
+    return ms * this.revStep + this.revLane;
+  }
+
+  /**
+   * Issue 15: this node moved to another revision lane (it lost its own). Every channel restarts
+   * at a fresh revision of the new lane with no history: its clients see a gap and re-join with a
+   * snapshot, never a delta numbered like one another node issued.
+   */
+  setRevisionLane(lane: number): void {
+    if (!Number.isInteger(lane) || lane < 0 || lane >= this.revStep) throw new RangeError(`invalid revision lane ${lane} of ${this.revStep}`);
+    this.revLane = lane;
+    const fresh = this.laneRev(this.now());
+    for (const ch of this.channels.values()) {
+      ch.rev = fresh;
+      ch.history = [];
+      ch.historyTs = [];
+      ch.snapshotAnswer = null;
+    }
   }
 
   /** The channel of a scene as seen by a scope, made on first use. */
@@ -108,7 +147,7 @@ export class SceneHub {
         scope,
         room,
         stale: false,
-        rev: Math.max(this.epochRev, this.now()),
+        rev: Math.max(this.epochRev, this.laneRev(this.now())),
         model: null,
         history: [],
         historyTs: [],
@@ -192,7 +231,7 @@ export class SceneHub {
           ch.history = [];
           ch.historyTs = [];
           ch.snapshotAnswer = null;
-          ch.rev++;
+          ch.rev += this.revStep;
         }
         continue;
       }
@@ -212,12 +251,12 @@ export class SceneHub {
     const prev = ch.model;
     ch.model = next;
     if (!prev) {
-      ch.rev++;
+      ch.rev += this.revStep;
       return;
     }
     const delta = diffScene(prev, next);
     if (!delta) return;
-    const msg: SceneDeltaMessage = { scene: ch.scene, rev: ch.rev + 1, prevRev: ch.rev, delta };
+    const msg: SceneDeltaMessage = { scene: ch.scene, rev: ch.rev + this.revStep, prevRev: ch.rev, delta };
     ch.rev = msg.rev;
     ch.history.push(msg);
     ch.historyTs.push(this.now());
@@ -267,7 +306,9 @@ export class SceneHub {
       if (sinceRev === ch.rev) return { ok: true, mode: 'deltas', deltas: [] };
       this.trimHistory(ch);
       const first = ch.history[0];
-      if (first && sinceRev >= first.prevRev && sinceRev < ch.rev) {
+      // only a revision this channel issued: a number between two of ours (another node's lane,
+      // a forged one) names a model this node never had
+      if (first && (sinceRev === first.prevRev || ch.history.some((d) => d.rev === sinceRev))) {
         return { ok: true, mode: 'deltas', deltas: ch.history.filter((d) => d.rev > sinceRev) };
       }
     }

@@ -74,6 +74,9 @@ export const APP_COMMANDS_BY_PART: Readonly<Record<string, readonly string[]>> =
     'xadd',
     'xrange',
     'xrevrange',
+    // tailLog (issue 15): XREAD BLOCK on its own connection; XINFO STREAM (entries-added vs length) tells a trimmed hole
+    'xread',
+    'xinfo|stream',
   ],
   /**
    * server/auth/session-store-redis.ts: `<prefix>:session:<sid>` (JSON, PX TTL; patched by a script),
@@ -86,6 +89,29 @@ export const APP_COMMANDS_BY_PART: Readonly<Record<string, readonly string[]>> =
    * `<prefix>:auth:*` (SET NX PX, GET, GETDEL)
    */
   loginThrottle: ['eval', 'evalsha', 'set', 'incrby', 'pttl', 'expire', 'get', 'getdel', 'del', 'multi', 'exec'],
+  /**
+   * Issue 15, server/cluster/: leases and revision lanes (scripts of GET/INCRBY/SET/PEXPIRE/DEL), the
+   * node list (`<prefix>:nodes` hash + `nodes:seen` sorted set), and the Socket.IO Redis Streams
+   * adapter: `<prefix>:sio:stream` (XADD/XREAD/XRANGE), recovery sessions `<prefix>:sio:session:*`
+   * (SET PX, GETDEL), requests over Pub/Sub on channels `<prefix>:sio#*` (the user's channel pattern)
+   */
+  cluster: [
+    'eval',
+    'evalsha',
+    'incrby',
+    'pexpire',
+    'xadd',
+    'xread',
+    'xrange',
+    'set',
+    'getdel',
+    'publish',
+    'subscribe',
+    'psubscribe',
+    'unsubscribe',
+    'punsubscribe',
+    'pubsub|numsub',
+  ],
 };
 
 /**
@@ -162,7 +188,9 @@ function userRulesBase(opts: RedisAclUserOptions, keyPatterns: string[]): string
 export function appUserRules(opts: RedisAclUserOptions): string[] {
   return [
     ...userRulesBase(opts, [`${opts.prefix}:*`]),
-    ...commandRules(Object.values(APP_COMMANDS_BY_PART).flat()),
+    // the cluster's Pub/Sub channels (issue 15): its own prefix only
+    `&${opts.prefix}:*`,
+    ...commandRules([...new Set(Object.values(APP_COMMANDS_BY_PART).flat())]),
     `(~${opts.prefix}-audit:* resetchannels -@all ${commandRules(APP_AUDIT_COMMANDS).join(' ')})`,
   ];
 }

@@ -51,8 +51,9 @@ function harness(store: Store) {
   const started: StoredPlanInstance[] = [];
   const sent: { actor: string; commandId: string }[] = [];
   let changes = 0;
-  const make = () =>
+  const make = (lease?: { isHeld(): Promise<boolean> }) =>
     new PlanService({
+      ...(lease ? { lease } : {}),
       plans: planStoreFor(store),
       definitions: DEMO_PLANS,
       live: { situation: () => situation, devices },
@@ -301,5 +302,32 @@ describe('plan commands: validation, roles and scope', () => {
       ['start', 'system'],
     ]);
     expect(h.started.map((i) => i.id)).toEqual([r.instance.id]);
+  });
+
+  it('proposes only on the node that holds the trigger lease, and the other node still sees the proposal', async () => {
+    const store = new MemoryStore();
+    const h = harness(store);
+    let aHolds = false;
+    const a = h.make({ isHeld: async () => aHolds });
+    const b = h.make({ isHeld: async () => !aHolds });
+    await a.start();
+    await b.start();
+    try {
+      aHolds = true;
+      h.setSituation({ ...quiet, incidents: [redWaterlogging('I1'), redWaterlogging('I2')] });
+      // b does not hold the lease: nothing is proposed however often it ticks
+      await b.tick();
+      await b.tick();
+      expect(b.viewsFor({ kind: 'all' })).toEqual([]);
+      await a.tick();
+      const proposed = a.viewsFor({ kind: 'all' });
+      expect(proposed.length).toBe(1);
+      // b re-reads the store at its tick and shows the same instance
+      await b.tick();
+      expect(b.viewsFor({ kind: 'all' }).map((v) => v.instance.id)).toEqual(proposed.map((v) => v.instance.id));
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 });

@@ -74,6 +74,11 @@ export interface PlanServiceDeps {
   /** remote control; absent: device commands are refused E_UNAVAILABLE */
   deviceControl?: Pick<DeviceCommandService, 'send'>;
   tickIntervalMs: number;
+  /**
+   * Issue 15: triggers are evaluated (and proposals stored) only while this is held — one node of
+   * a cluster proposes; every node still re-reads the instances each tick. Default: always held.
+   */
+  lease?: { isHeld(): Promise<boolean> };
   /** retries of a command that lost a compare-and-set race */
   conflictRetries?: number;
   now?: () => number;
@@ -191,6 +196,7 @@ export class PlanService {
     const activeIds = new Set(live.alerts.map((a) => a.id));
     const situation: PlanSituation = { ...live, alerts: [...live.alerts, ...seen.filter((a) => !activeIds.has(a.id))] };
     await this.refresh();
+    if (this.d.lease && !(await this.d.lease.isHeld())) return this.changedMaybe();
     const proposals = evaluatePlanTriggers(this.d.definitions, situation, [...this.instances.values()], nowTs);
     for (const p of proposals) {
       const plan = this.byId.get(p.planId)!;

@@ -43,6 +43,8 @@ export interface PlansDeps {
   /** the storm service's area warnings (server/storm/); absent: area-warning triggers never fire */
   warnings?: AreaWarningSource;
   definitions?: readonly ContingencyPlan[];
+  /** issue 15: the cluster-wide lease of the trigger tick; default: this process proposes */
+  lease?: { isHeld(): Promise<boolean> };
   /** a plan started (notifications: H4 hooks in here) */
   onPlanStarted?: (instance: StoredPlanInstance, plan: ContingencyPlan) => void;
   onPlanProposed?: (instance: StoredPlanInstance, plan: ContingencyPlan) => void;
@@ -62,6 +64,7 @@ export async function startPlans(d: PlansDeps): Promise<Plans> {
     log: d.log,
     ...(d.deviceControl ? { deviceControl: d.deviceControl } : {}),
     tickIntervalMs: d.config.planTickIntervalMs,
+    ...(d.lease ? { lease: d.lease } : {}),
     onChange: () => live?.push(),
     ...(d.onPlanStarted ? { onPlanStarted: d.onPlanStarted } : {}),
     ...(d.onPlanProposed ? { onPlanProposed: d.onPlanProposed } : {}),

@@ -21,12 +21,15 @@ import {
   DEFAULT_STORE_OPTIONS,
   EMPTY_READINGS_CURSOR,
   StoreQuotaError,
+  compareReadingsCursors,
   incidentEvent,
   wellFormedCopy,
   wellFormedString,
   type CreateOutcome,
   type DeviceCommandCreateOutcome,
   type DeviceCommandUpdateOutcome,
+  type LogCursor,
+  type LogTail,
   type ReadingsCursor,
   type RegistryChange,
   type RegistryCollection,
@@ -85,10 +88,10 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-/** Trim the oldest entries once `items` exceeds `maxLen` by the slack; keeps exactly `maxLen`. */
-function trimOldest<T>(items: T[], maxLen: number): void {
+/** Trim the oldest entries once `items` exceeds `maxLen` by the slack; keeps exactly `maxLen`. Returns the removed ones. */
+function trimOldest<T>(items: T[], maxLen: number): T[] {
   const slack = Math.max(1, Math.floor(maxLen * STREAM_TRIM_SLACK_RATIO));
-  if (items.length > maxLen + slack) items.splice(0, items.length - maxLen);
+  return items.length > maxLen + slack ? items.splice(0, items.length - maxLen) : [];
 }
 
 export class MemoryStore implements Store {
@@ -115,6 +118,10 @@ export class MemoryStore implements Store {
   /** last event id's time part and sequence, to mint monotonic stream-like ids */
   private lastEventMs = 0;
   private lastEventSeq = 0;
+  /** id of the newest event trimmed away (a tail from before it has a gap) */
+  private lastTrimmedEventId = EMPTY_READINGS_CURSOR;
+  /** tails waiting for the next append (tailLog), woken by it or by close() */
+  private readonly logWaiters = new Set<() => void>();
   private readonly users = new Map<string, StoredUser>();
   private readonly blobs = new Map<string, { contentType: string; data: Buffer; expiresTs: number }>();
   private blobBytes = 0;
@@ -158,6 +165,7 @@ export class MemoryStore implements Store {
       this.readingsAppended += end - start;
     }
     trimOldest(this.readings, this.options.readingsStreamMaxLen);
+    if (readings.length > 0) this.wakeLogWaiters();
   }
 
   async readingsCursor(): Promise<ReadingsCursor> {
@@ -349,6 +357,30 @@ export class MemoryStore implements Store {
     return matches.slice(0, Math.max(0, limit)).map((e) => ({ ...clone(e.event), id: e.id }));
   }
 
+  // --- shared log tail -------------------------------------------------------------------
+  // One process, so every entry is this node's: a follower skips them all. The contract (order,
+  // cursors, gap, waiting for the first entry) still holds, for tests and for a single node.
+
+  async logCursor(): Promise<LogCursor> {
+    return { readings: await this.readingsCursor(), events: this.events.at(-1)?.id ?? EMPTY_READINGS_CURSOR };
+  }
+
+  async tailLog(cursor: LogCursor, blockMs: number, limit: number): Promise<LogTail> {
+    const first = this.readLogAfter(cursor, limit);
+    if (first.readings.length > 0 || first.events.length > 0 || first.gap || blockMs <= 0 || this.closed) return first;
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.logWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, blockMs);
+      timer.unref();
+      this.logWaiters.add(wake);
+    });
+    return this.readLogAfter(cursor, limit);
+  }
+
   // --- people ----------------------------------------------------------------------------
 
   async getUser(username: string): Promise<StoredUser | null> {
@@ -462,6 +494,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeLogWaiters();
   }
 
   // --- internals -------------------------------------------------------------------------
@@ -480,8 +513,36 @@ export class MemoryStore implements Store {
     // callers may pass a full LogEvent by accident; the id is ours
     delete (stored as Partial<LogEvent>).id;
     this.events.push({ id, event: stored });
-    trimOldest(this.events, this.options.eventsStreamMaxLen);
+    const trimmed = trimOldest(this.events, this.options.eventsStreamMaxLen);
+    if (trimmed.length > 0) this.lastTrimmedEventId = trimmed[trimmed.length - 1]!.id;
+    this.wakeLogWaiters();
     return id;
+  }
+
+  private wakeLogWaiters(): void {
+    for (const wake of [...this.logWaiters]) wake();
+  }
+
+  /** Entries after `cursor` (at most `limit` per stream), without waiting. */
+  private readLogAfter(cursor: LogCursor, limit: number): LogTail {
+    const node = this.options.nodeId;
+    const max = Math.max(0, limit);
+    const trimmedReadings = this.readingsAppended - this.readings.length;
+    const after = memoryCursorPosition(cursor.readings);
+    const fromIndex = Math.max(0, after - trimmedReadings);
+    const readings = fromIndex < this.readings.length ? this.readings.slice(fromIndex, fromIndex + max) : [];
+    const nextReadings = readings.length > 0 ? memoryCursor(trimmedReadings + fromIndex + readings.length) : cursor.readings;
+    const events = this.events.filter((e) => compareReadingsCursors(e.id, cursor.events) > 0).slice(0, max);
+    // a hole only matters when something after the cursor was trimmed away
+    const readingsGap = after < trimmedReadings;
+    const eventsGap = compareReadingsCursors(cursor.events, this.lastTrimmedEventId) < 0;
+    const tail: LogTail = {
+      readings: readings.map((reading) => ({ reading: clone(reading), node })),
+      events: events.map((e) => ({ event: { ...clone(e.event), id: e.id }, node })),
+      cursor: { readings: nextReadings, events: events.at(-1)?.id ?? cursor.events },
+    };
+    if (readingsGap || eventsGap) tail.gap = true;
+    return tail;
   }
 
   private liveDeviceCommand(commandId: string): DeviceCommandRecord | null {

@@ -12,19 +12,20 @@
 import type { Reading } from '../../scenes/domain';
 
 /**
- * KEYS: readings stream, then one batch marker key per batch. ARGV: maxLen, batchTtlMs, then per
- * batch: dedupe ('1' = set its marker NX and skip the batch when it was already set, '0' = no batch
- * id), n, then deviceId, ts, seq, metricsJson of its n readings. Returns the number appended.
+ * KEYS: readings stream, then one batch marker key per batch. ARGV: maxLen, batchTtlMs, nodeId
+ * (field `n` of every entry: the node that accepted it), then per batch: dedupe ('1' = set its
+ * marker NX and skip the batch when it was already set, '0' = no batch id), n, then deviceId, ts,
+ * seq, metricsJson of its n readings. Returns the number appended.
  */
 export const LUA_APPEND_READING_GROUPS = `
-local key, maxLen, ttl = KEYS[1], ARGV[1], ARGV[2]
-local a, appended = 3, 0
+local key, maxLen, ttl, node = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local a, appended = 4, 0
 for b = 2, #KEYS do
   local dedupe, n = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
   if dedupe ~= '1' or redis.call('SET', KEYS[b], '1', 'NX', 'PX', ttl) then
     for i = a, a + 4 * n - 1, 4 do
-      redis.call('XADD', key, 'MAXLEN', '~', maxLen, '*', 'd', ARGV[i], 't', ARGV[i + 1], 's', ARGV[i + 2], 'm', ARGV[i + 3])
+      redis.call('XADD', key, 'MAXLEN', '~', maxLen, '*', 'd', ARGV[i], 't', ARGV[i + 1], 's', ARGV[i + 2], 'm', ARGV[i + 3], 'n', node)
     end
     appended = appended + n
   end
@@ -52,10 +53,16 @@ export function encodeBatch(readings: readonly Reading[], batchKey: string, dedu
   return { batchKey, dedupe, readings: readings.length, fields };
 }
 
-/** numkeys, keys and args of one grouped script call (EVALSHA with the key count first). */
-export function groupCallArgs(streamKey: string, maxLen: number, batchTtlMs: number, batches: readonly EncodedBatch[]): (string | number)[] {
+/** numkeys, keys and args of one grouped script call (EVALSHA with the key count first); `nodeId` tags every entry. */
+export function groupCallArgs(
+  streamKey: string,
+  maxLen: number,
+  batchTtlMs: number,
+  nodeId: string,
+  batches: readonly EncodedBatch[],
+): (string | number)[] {
   const keys: string[] = [streamKey];
-  const args: string[] = [String(maxLen), String(batchTtlMs)];
+  const args: string[] = [String(maxLen), String(batchTtlMs), nodeId];
   for (const b of batches) {
     keys.push(b.batchKey);
     args.push(b.dedupe ? '1' : '0', String(b.readings));

@@ -2,10 +2,13 @@
  * Redis Store (ioredis). Same contract as MemoryStore; see store.ts for the invariants.
  *
  * Key layout, all under `${prefix}:`:
- * - `readings`           stream, fields d=deviceId t=ts s=seq m=JSON metrics, `MAXLEN ~ readingsStreamMaxLen`
+ * - `readings`           stream, fields d=deviceId t=ts s=seq m=JSON metrics n=nodeId of the node that
+ *                        accepted it (absent in entries written before issue 15), `MAXLEN ~ readingsStreamMaxLen`
  * - `batch:<batchId>:<chunk>`  de-duplication marker of an appended readings chunk, TTL `batchIdTtlMs`
- * - `events`             stream, field e=JSON LogEvent without id (the id is the stream id), `MAXLEN ~ eventsStreamMaxLen`;
- *                        incident events carry the incident without its history plus the newest transition
+ * - `events`             stream, field e=JSON LogEvent without id (the id is the stream id) plus `node` = the
+ *                        appending node's id (absent before issue 15; never answered by readEvents),
+ *                        `MAXLEN ~ eventsStreamMaxLen`; incident events carry the incident without its
+ *                        history plus the newest transition
  * - `devstate`           hash deviceId → JSON DeviceState (bounded by the device count);
  *                        `devstate:cursor` readings cursor the states reflect, written with them
  * - `alert:<id>`         JSON Alert, expires `closedRetentionMs` after it was cleared and acknowledged;
@@ -46,6 +49,14 @@
  * than `streamIngestLagMs` after its own ts (a long device backfill) is stored but not found by
  * time-range queries; widen the lag if devices buffer for longer.
  *
+ * Shared log tail (issue 15): `tailLog` runs one `XREAD BLOCK` over both streams on a connection
+ * of its own (`client.duplicate()`, opened by the first tail, closed by close()): a blocking read
+ * on the main client would hold every command queued behind it. Its deadline is the block time plus
+ * `commandTimeoutMs`; a read that overruns it drops that connection (a late reply must not be taken
+ * for the next read's) and the next tail opens a fresh one. A hole (entries after the cursor
+ * trimmed by MAXLEN before they were read) is told by the cursor's own entry being gone (see
+ * `tailGap`; Redis 7.0 does not count trimmed entries in `max-deleted-entry-id`).
+ *
  * Deadlines (issue 10, defect #6): every call settles. Clients built here (from a URL, or by
  * openStore) reconnect forever with ioredis' default strategy, but have no offline queue
  * (`enableOfflineQueue: false`): a command issued while the connection is not ready (down,
@@ -75,6 +86,8 @@ import {
   type CreateOutcome,
   type DeviceCommandCreateOutcome,
   type DeviceCommandUpdateOutcome,
+  type LogCursor,
+  type LogTail,
   type ReadingsCursor,
   type RegistryChange,
   type RegistryCollection,
@@ -222,22 +235,23 @@ return {'applied'}
 `;
 
 /**
- * KEYS: readings stream, batch marker key. ARGV: maxLen, batchTtlMs ('' = no batch id), then
- * deviceId, ts, seq, metricsJson per reading. Returns the number appended (0 for a batch seen before).
+ * KEYS: readings stream, batch marker key. ARGV: maxLen, batchTtlMs ('' = no batch id), nodeId
+ * (field `n`), then deviceId, ts, seq, metricsJson per reading. Returns the number appended (0 for
+ * a batch seen before).
  * One script call appends a whole chunk: the same entries as one XADD per reading, but one
  * command for ioredis to build instead of a thousand (≈ 6× less client CPU per reading; see
  * bench/README.md), and atomic, so a chunk retried after a failure is never half in the stream,
  * and with a batch id never twice.
  */
 const LUA_APPEND_READINGS = `
-local key, maxLen = KEYS[1], ARGV[1]
+local key, maxLen, node = KEYS[1], ARGV[1], ARGV[3]
 if ARGV[2] ~= '' then
   if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
 end
-for i = 3, #ARGV, 4 do
-  redis.call('XADD', key, 'MAXLEN', '~', maxLen, '*', 'd', ARGV[i], 't', ARGV[i + 1], 's', ARGV[i + 2], 'm', ARGV[i + 3])
+for i = 4, #ARGV, 4 do
+  redis.call('XADD', key, 'MAXLEN', '~', maxLen, '*', 'd', ARGV[i], 't', ARGV[i + 1], 's', ARGV[i + 2], 'm', ARGV[i + 3], 'n', node)
 end
-return (#ARGV - 2) / 4
+return (#ARGV - 3) / 4
 `;
 
 /**
@@ -357,6 +371,15 @@ function fieldsToMap(fields: string[]): Map<string, string> {
   return map;
 }
 
+/** A LogEvent as the events stream stores it: without its id (the stream id), with the appending node. */
+type EncodedLogEvent = Omit<LogEvent, 'id'> & { node?: string };
+
+/** An events-stream entry as a LogEvent (the `node` tag is answered beside it, never inside it). */
+function decodeEvent(id: string, json: string): { event: LogEvent; node: string } {
+  const { node, ...event } = JSON.parse(json) as EncodedLogEvent;
+  return { event: { ...event, id }, node: node ?? '' };
+}
+
 function decodeReading(fields: Map<string, string>): Reading {
   return {
     deviceId: fields.get('d') ?? '',
@@ -425,6 +448,8 @@ export class RedisStore implements Store {
   /** resolves on the client's first 'ready' (see whenReady) */
   private firstReady: Promise<void> | null = null;
   private closing = false;
+  /** the connection of blocking log reads (tailLog), opened on first use */
+  private tailClient: Redis | null = null;
   /** small appends (MQTT: one reading per message) share script calls (redis-append-group.ts) */
   private readonly appendGroup = new GroupCommit<EncodedBatch>({
     write: (batches) => this.appendBatches(batches),
@@ -478,7 +503,7 @@ export class RedisStore implements Store {
       const calls: Promise<number>[] = [];
       for (let start = 0, chunk = 0; start < readings.length; start += APPEND_CHUNK_SIZE, chunk++) {
         const batchKey = this.key(batchId === undefined ? 'batch:' : `batch:${batchChunkId(batchId, chunk)}`);
-        const args: string[] = [maxLen, batchTtl];
+        const args: string[] = [maxLen, batchTtl, this.options.nodeId];
         const end = Math.min(readings.length, start + APPEND_CHUNK_SIZE);
         for (let i = start; i < end; i++) {
           const r = readings[i]!;
@@ -493,7 +518,7 @@ export class RedisStore implements Store {
   /** One script call for a group of small batches (each de-duplicated by its own marker). */
   private async appendBatches(batches: readonly EncodedBatch[]): Promise<void> {
     await this.call('appendReadings', async () => {
-      const args = groupCallArgs(this.key('readings'), this.options.readingsStreamMaxLen, this.options.batchIdTtlMs, batches);
+      const args = groupCallArgs(this.key('readings'), this.options.readingsStreamMaxLen, this.options.batchIdTtlMs, this.options.nodeId, batches);
       await this.scripts.iocAppendReadingGroups(...args);
     });
   }
@@ -703,9 +728,65 @@ export class RedisStore implements Store {
       this.scanStreamByTs(this.key('events'), fromTs, toTs, limit, (id, fields) => {
         const json = fields.get('e');
         if (json === undefined) return null;
-        return { ...(JSON.parse(json) as Omit<LogEvent, 'id'>), id };
+        return decodeEvent(id, json).event;
       }),
     );
+  }
+
+  // --- shared log tail -------------------------------------------------------------------
+
+  async logCursor(): Promise<LogCursor> {
+    return this.call('logCursor', async () => {
+      const results = await this.client
+        .pipeline()
+        .xrevrange(this.key('readings'), '+', '-', 'COUNT', 1)
+        .xrevrange(this.key('events'), '+', '-', 'COUNT', 1)
+        .exec();
+      throwOnExecErrors(results, 'logCursor');
+      const newest = (i: number): string => {
+        const page = results![i]![1] as StreamEntry[];
+        return page.length === 0 ? EMPTY_READINGS_CURSOR : page[0][0];
+      };
+      return { readings: newest(0), events: newest(1) };
+    });
+  }
+
+  async tailLog(cursor: LogCursor, blockMs: number, limit: number): Promise<LogTail> {
+    if (limit <= 0) return { readings: [], events: [], cursor };
+    return this.call('tailLog', async () => {
+      const readingsKey = this.key('readings');
+      const eventsKey = this.key('events');
+      // BLOCK 0 would wait forever: no wait asked for, no BLOCK sent
+      const block = Math.floor(blockMs) > 0 ? ['BLOCK', String(Math.floor(blockMs))] : [];
+      const reply = await this.blockingRead(
+        [...block, 'COUNT', String(limit), 'STREAMS', readingsKey, eventsKey, cursor.readings, cursor.events],
+        blockMs,
+      );
+      const tail: LogTail = { readings: [], events: [], cursor: { ...cursor } };
+      /** one hole check per stream that answered entries (both in flight together) */
+      const holes: Promise<boolean>[] = [];
+      for (const [key, entries] of reply ?? []) {
+        if (entries.length === 0) continue;
+        const last = entries[entries.length - 1][0];
+        if (key === readingsKey) {
+          for (const [, rawFields] of entries) {
+            const fields = fieldsToMap(rawFields);
+            tail.readings.push({ reading: decodeReading(fields), node: fields.get('n') ?? '' });
+          }
+          holes.push(this.tailGap(key, cursor.readings));
+          tail.cursor.readings = last;
+        } else if (key === eventsKey) {
+          for (const [id, rawFields] of entries) {
+            const json = fieldsToMap(rawFields).get('e');
+            if (json !== undefined) tail.events.push(decodeEvent(id, json));
+          }
+          holes.push(this.tailGap(key, cursor.events));
+          tail.cursor.events = last;
+        }
+      }
+      if ((await Promise.all(holes)).some(Boolean)) tail.gap = true;
+      return tail;
+    });
   }
 
   // --- people ----------------------------------------------------------------------------
@@ -866,6 +947,8 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.closing = true;
+    // a blocked XREAD on it answers at once (rejected): a follower's stop is never held by it
+    this.dropTailClient();
     this.client.off('ready', this.onClientReady);
     if (this.client.status === 'ready') {
       try {
@@ -945,8 +1028,92 @@ export class RedisStore implements Store {
 
   private encodeEvent(event: Omit<LogEvent, 'id'>): string {
     // the id is the stream id; never store a caller-supplied one
-    const { id: _ignored, ...rest } = event as Partial<LogEvent>;
-    return encodeStoredJson(rest);
+    const { id: _ignored, ...rest } = event as Omit<LogEvent, 'id'> & { id?: string };
+    const encoded: EncodedLogEvent = { ...rest, node: this.options.nodeId };
+    return encodeStoredJson(encoded);
+  }
+
+  /**
+   * The connection of `tailLog` (see the module comment), opened on first use and waited for up to
+   * `commandTimeoutMs` (it has no offline queue either). No `commandTimeout` of its own: the
+   * deadline of each blocking read is set by `blockingRead`.
+   */
+  private async tailConnection(): Promise<Redis> {
+    if (this.closing) throw new StoreUnavailableError('redis store: the client is closed');
+    let tail = this.tailClient;
+    if (tail === null) {
+      tail = this.client.duplicate({ commandTimeout: undefined });
+      // errors reach the caller through the rejected read; the main client reports outages
+      tail.on('error', () => undefined);
+      // a main client built with lazyConnect passes it on: this one is wanted now
+      if (tail.status === 'wait') tail.connect().catch(() => undefined);
+      this.tailClient = tail;
+    }
+    if (tail.status === 'ready') return tail;
+    const ready = tail;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error): void => {
+        clearTimeout(timer);
+        ready.off('ready', onReady);
+        ready.off('end', onEnd);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = (): void => settle();
+      // dropped (close, an overrun read): no 'ready' will come
+      const onEnd = (): void => settle(new StoreUnavailableError('redis store: the tail connection was closed'));
+      const timer = setTimeout(
+        () => settle(new StoreUnavailableError(`redis store: tail connection not ready within ${this.config.commandTimeoutMs} ms`)),
+        this.config.commandTimeoutMs,
+      );
+      ready.once('ready', onReady);
+      ready.once('end', onEnd);
+    });
+    return ready;
+  }
+
+  /** XREAD on the tail connection with a deadline of the block time plus the command deadline. */
+  private async blockingRead(args: string[], blockMs: number): Promise<[key: string, entries: StreamEntry[]][] | null> {
+    const tail = await this.tailConnection();
+    const deadlineMs = Math.max(0, blockMs) + this.config.commandTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const overrun = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        // the reply may still come: on this connection it would answer the next read, so drop it
+        if (this.tailClient === tail) this.dropTailClient();
+        reject(new StoreUnavailableError(`redis store: XREAD did not answer within ${deadlineMs} ms`));
+      }, deadlineMs);
+    });
+    try {
+      return (await Promise.race([tail.call('XREAD', ...args), overrun])) as [string, StreamEntry[]][] | null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private dropTailClient(): void {
+    const tail = this.tailClient;
+    this.tailClient = null;
+    tail?.disconnect();
+  }
+
+  /**
+   * Were entries after `cursor` trimmed before XREAD answered? Called only for a stream that
+   * answered entries. Trimming (MAXLEN) removes the oldest entries only, so while the cursor's own
+   * entry is still in the stream nothing after it can be gone. A cursor whose entry is gone
+   * reports a hole: either entries after it were trimmed too, or (the one case this over-reports)
+   * the cursor's entry was the last one trimmed — a follower that far behind re-syncs anyway.
+   * The empty cursor has no entry: a hole iff anything was ever trimmed (XINFO STREAM
+   * `entries-added` > `length`). Over-reporting is safe (a re-sync); under-reporting never happens.
+   */
+  private async tailGap(key: string, cursor: string): Promise<boolean> {
+    if (cursor !== EMPTY_READINGS_CURSOR) {
+      const own = (await this.client.xrange(key, cursor, cursor)) as StreamEntry[];
+      return own.length === 0;
+    }
+    const info = (await this.client.call('XINFO', 'STREAM', key)) as unknown[];
+    const field = (name: string): number => Number(info[info.indexOf(name) + 1]);
+    return field('entries-added') > field('length');
   }
 
   private incidentScriptKeysAndArgs(incident: Incident, commandId: string, eventType: 'incident.created' | 'incident.transition'): string[] {

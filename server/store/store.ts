@@ -62,6 +62,36 @@ function splitCursor(cursor: ReadingsCursor): [bigint, bigint] {
   return [BigInt(cursor.slice(0, dash)), BigInt(cursor.slice(dash + 1))];
 }
 
+/**
+ * Position in both shared log streams (readings and domain events), as a follower holds it
+ * between `tailLog` calls. Each part is a stream id `<ms>-<seq>` (`EMPTY_READINGS_CURSOR` = before
+ * any entry); compare each with `compareReadingsCursors`.
+ */
+export interface LogCursor {
+  readings: ReadingsCursor;
+  /** id of the last event read (`EMPTY_READINGS_CURSOR` = before any) */
+  events: string;
+}
+
+/** The cursor before any entry of either stream. */
+export const EMPTY_LOG_CURSOR: LogCursor = { readings: EMPTY_READINGS_CURSOR, events: EMPTY_READINGS_CURSOR };
+
+/** What one `tailLog` call read: entries after the cursor, in stream order, each with the node that appended it. */
+export interface LogTail {
+  /** `node`: the appending store's `nodeId` ('' for entries written before nodes were tagged) */
+  readings: { reading: Reading; node: string }[];
+  events: { event: LogEvent; node: string }[];
+  /** where the next call continues (each part unchanged when its stream returned nothing) */
+  cursor: LogCursor;
+  /**
+   * true when entries after the given cursor were already trimmed (MAXLEN) from at least one
+   * stream: the entries answered follow the hole, and the caller must re-sync its state from the
+   * store (alerts, incidents, device states) instead of trusting the tail alone. May be reported
+   * conservatively when trimming races the read; never missed.
+   */
+  gap?: boolean;
+}
+
 export interface StoredUser {
   username: string;
   displayName: string;
@@ -276,6 +306,18 @@ export interface Store {
   /** Events with `fromTs <= ts <= toTs`, oldest first, at most `limit`. */
   readEvents(fromTs: number, toTs: number, limit: number): Promise<LogEvent[]>;
 
+  // --- shared log tail (issue 15: every node applies what every other node accepted) --------
+  /** The current ends of the readings and events streams: a tail started here sees only what follows. */
+  logCursor(): Promise<LogCursor>;
+  /**
+   * Readings and events appended after `cursor`, in stream order, at most `limit` per stream, each
+   * tagged with the `nodeId` of the store that appended it. Waits up to `blockMs` for the first
+   * entry when none is there yet (answers as soon as one is) and then answers empty with the cursor
+   * unchanged. Never skips an entry silently: see `LogTail.gap`. Redis: one blocking XREAD on a
+   * connection of its own, never on the one that serves commands.
+   */
+  tailLog(cursor: LogCursor, blockMs: number, limit: number): Promise<LogTail>;
+
   // --- people ----------------------------------------------------------------------------
   getUser(username: string): Promise<StoredUser | null>;
   putUser(user: StoredUser): Promise<void>;
@@ -344,6 +386,11 @@ export interface StoreOptions {
   deviceCommandTtlMs: number;
   /** command ids indexed per device (`listDeviceCommands`); older ones drop out of the index */
   deviceCommandsPerDevice: number;
+  /**
+   * this server node's id (issue 15): every reading (field `n`) and event (JSON `node`) this store
+   * appends is tagged with it, so a follower of the shared log skips its own node's entries
+   */
+  nodeId: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -361,6 +408,7 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   registryHistoryPerRecord: 50,
   deviceCommandTtlMs: 7 * DAY_MS,
   deviceCommandsPerDevice: 50,
+  nodeId: 'local',
 };
 
 /** Registry writes per store call for bulk imports (one Lua script / one synchronous step each). */

@@ -245,12 +245,12 @@ describe('/metrics and /healthz', () => {
   it('tells anonymous callers the status only, and an admin session or the metrics token the details', async () => {
     const anon = await fetch(`${server.url}/healthz`);
     expect(anon.status).toBe(200);
-    expect(await anon.json()).toEqual({ status: 'ok' });
+    expect(await anon.json()).toEqual({ status: 'ok', nodeId: expect.any(String), ready: true });
 
     const officer = await fetch(`${server.url}/healthz`, { headers: { authorization: `Bearer ${officerToken}` } });
-    expect(await officer.json()).toEqual({ status: 'ok' });
+    expect(await officer.json()).toEqual({ status: 'ok', nodeId: expect.any(String), ready: true });
     const forged = await fetch(`${server.url}/healthz`, { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' } });
-    expect(await forged.json()).toEqual({ status: 'ok' });
+    expect(await forged.json()).toEqual({ status: 'ok', nodeId: expect.any(String), ready: true });
 
     for (const token of [adminToken, METRICS_TOKEN]) {
       const r = await fetch(`${server.url}/healthz`, { headers: { authorization: `Bearer ${token}` } });

@@ -1,8 +1,9 @@
 /**
  * Throwaway `redis-server` for integration tests.
  *
- * Spawns the Debian `redis-server` binary on a free port of 127.0.0.1 without persistence and with
- * its own temp `--dir`, so tests never touch the shared Redis on 6379 and leave nothing behind.
+ * Spawns the Debian `redis-server` binary on a free port of 127.0.0.1 without persistence (or with
+ * an append-only file, `aof`) and with its own temp `--dir`, so tests never touch the shared Redis on
+ * 6379 and leave nothing behind.
  *
  * When the binary is missing: in CI (`process.env.CI` truthy) this throws, because a missing
  * service there is a failure; locally it prints a loud warning and resolves `null`, and callers
@@ -36,7 +37,7 @@ export interface TestRedisServer {
   stop(): Promise<void>;
   /** Simulate a crash: SIGKILL, no waiting. */
   kill(): void;
-  /** Start again on the SAME port (data is gone: no persistence). */
+  /** Start again on the SAME port and dir (data is gone without `aof`; with it, the AOF is replayed). */
   restart(): Promise<void>;
 }
 
@@ -88,13 +89,23 @@ function exitOf(child: ChildProcess): Promise<void> {
 export interface StartRedisOptions {
   /** `--aclfile <path>`: users (and the default user's password) from this file */
   aclFile?: string;
+  /**
+   * Persistence through the append-only file (`--appendonly yes`) in the server's dir, as a
+   * production install runs (README "Scale-out"): `everysec` loses at most the last second of a
+   * crash, `always` nothing acknowledged. Default: no persistence.
+   */
+  aof?: { fsync: 'everysec' | 'always' };
+}
+
+function aofArgs(options: StartRedisOptions): string[] {
+  return options.aof === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', options.aof.fsync];
 }
 
 function spawnRedis(binary: string, port: number, dir: string, options: StartRedisOptions = {}): { child: ChildProcess; output: () => string } {
   const child = spawn(
     binary,
     [
-      ...['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no'],
+      ...['--save', '', ...aofArgs(options), '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no'],
       ...(options.aclFile === undefined ? [] : ['--aclfile', options.aclFile]),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

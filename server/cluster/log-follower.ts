@@ -1,0 +1,316 @@
+/**
+ * LogFollower (issue 15, "one ordered log is the truth"): a node applies what OTHER nodes accepted.
+ *
+ * Each node fuses the readings it ingests itself and persists and notifies the alert changes they
+ * cause (server/app.ts `onAlertChanges`). Every other node reads the same readings and domain
+ * events from the shared log (`Store.tailLog`) and brings its own fusion to the same state:
+ * - readings of other nodes are fused in stream order (per-device order is the log's); the alert
+ *   changes fusion derives from them are DISCARDED — the origin node persists and notifies those,
+ *   and its `alert.*` events arrive here too;
+ * - `alert.*` events fold the origin's alert into fusion's copy (`mergeLoggedAlert`: acks and
+ *   incident links are taken, a snapshot older than what this node already fused from the same
+ *   readings never moves it back) and tell this node's screens;
+ * - `incident.*` events carry the incident without its history: the full one is fetched from the
+ *   store, only when it is newer than fusion's copy;
+ * - `device.command` events go to `onDeviceCommand`.
+ * Entries this node appended (tagged with its `nodeId`) are skipped: they were applied when accepted.
+ *
+ * Failure model: a store that does not answer is retried from the same position after a bounded
+ * back-off (never thrown out of the loop; nothing is skipped). A hole in the log (entries trimmed
+ * before this node read them: `LogTail.gap`) re-syncs from the store: the log position is taken
+ * first, then `onGap` reloads state, then the tail continues from that position — entries between
+ * the two are applied again, which converges (readings are de-duplicated by seq, alert events put
+ * the latest state in order, incidents only move forward by version). A callback or fusion that
+ * throws on one entry is a bug, not an outage: that entry is logged and passed over, so one poison
+ * entry cannot stall the log for the whole node.
+ */
+import type { Alert, Incident } from '../../scenes/domain';
+import type { LogEvent } from '../../scenes/protocol';
+import type { DeviceCommandRecord } from '../../scenes/device-commands';
+import type { AlertChangeRecord, Fusion } from '../fusion';
+import type { LogCursor, LogTail, Store } from '../store/store';
+
+/** Tuning of a follower; every field in ms or entries. */
+export interface LogFollowerOptions {
+  /** how long one tail waits for the next entry; also the longest `stop()` waits for the loop, ms */
+  blockMs: number;
+  /** entries read per stream per tail */
+  limit: number;
+  /** first pause after a failed read, ms (doubled per failure) */
+  retryMinMs: number;
+  /** longest pause between retries while the store does not answer, ms */
+  retryMaxMs: number;
+}
+
+export const DEFAULT_LOG_FOLLOWER_OPTIONS: LogFollowerOptions = {
+  blockMs: 1_000,
+  limit: 1_000,
+  retryMinMs: 200,
+  retryMaxMs: 2_000,
+};
+
+/** What a follower reads, applies and tells. */
+export interface LogFollowerDeps extends Partial<LogFollowerOptions> {
+  store: Pick<Store, 'tailLog' | 'logCursor' | 'getIncident'>;
+  /** this node's id (the store's `nodeId`): its own entries are skipped */
+  nodeId: string;
+  fusion: Pick<Fusion, 'applyReading' | 'putAlert' | 'putIncident' | 'getAlert' | 'incidents'>;
+  /** after a batch of other nodes' readings was fused (e.g. `hub.flushIfDue`) */
+  onReadingsApplied(): void;
+  /** an alert changed on another node: tell this node's screens */
+  onAlert(alert: Alert): void;
+  /** an incident changed on another node (full incident, with history); `previousAssignees` from this node's copy */
+  onIncident(incident: Incident, previousAssignees: string[]): void;
+  /** a command to a device changed on another node */
+  onDeviceCommand?(record: DeviceCommandRecord): void;
+  /** the log had a hole: reload alerts, incidents and device states from the store (rejecting = retried) */
+  onGap(): Promise<void>;
+  log: {
+    warn(o: object | string, m?: string): void;
+    error(o: object | string, m?: string): void;
+  };
+  /** epoch ms clock (lagMs) */
+  now?: () => number;
+}
+
+/**
+ * An alert as another node logged it, folded into this node's copy. The two copies hold two kinds
+ * of fields:
+ * - observed from readings (level, peak, lastTs, count, value, cleared): this node fuses the same
+ *   readings, and an `alert.*` event is a snapshot taken when the origin saw a change — later
+ *   observations of the same level (lastTs, count, value) are never logged. So the copy observed
+ *   later (greater `lastTs`) wins; a snapshot must not move this node's copy backwards.
+ * - decided by people (acknowledged, ackTs, ackBy) and by incident linking (incidentId): they only
+ *   ever go one way, and either copy may be the one that has them (an ack on this node, then a
+ *   reading-driven snapshot from a node that had not seen it yet): kept from whichever has them.
+ * Answers `local` itself when the logged copy adds nothing.
+ */
+export function mergeLoggedAlert(local: Alert | undefined, logged: Alert): Alert {
+  if (!local) return logged;
+  const base = logged.lastTs >= local.lastTs ? logged : local;
+  const other = base === logged ? local : logged;
+  let merged = base;
+  if (!base.acknowledged && other.acknowledged) {
+    merged = {
+      ...merged,
+      acknowledged: true,
+      ...(other.ackTs !== undefined ? { ackTs: other.ackTs } : {}),
+      ...(other.ackBy !== undefined ? { ackBy: other.ackBy } : {}),
+    };
+  }
+  if (base.incidentId === undefined && other.incidentId !== undefined) merged = { ...merged, incidentId: other.incidentId };
+  return merged === logged && sameAlert(local, logged) ? local : merged;
+}
+
+/** Field-by-field equality of two alerts (JSON-shaped: one level of arrays). */
+function sameAlert(a: Alert, b: Alert): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Alert>;
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
+    } else if (x !== y) return false;
+  }
+  return true;
+}
+
+/** Where a follower stands: `catching-up` until a tail reached the end of both streams. */
+export type LogFollowerState = 'idle' | 'catching-up' | 'caught-up' | 'retrying' | 'stopped';
+
+export class LogFollower {
+  private readonly opts: LogFollowerOptions;
+  private readonly now: () => number;
+  private cursor: LogCursor | null = null;
+  private state: LogFollowerState = 'idle';
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  /** wakes a back-off pause early (stop) */
+  private wakeSleep: (() => void) | null = null;
+  /** stream-id time (append time, epoch ms) of the newest entry read; 0 before any */
+  private newestReadMs = 0;
+
+  constructor(private readonly deps: LogFollowerDeps) {
+    this.opts = {
+      blockMs: deps.blockMs ?? DEFAULT_LOG_FOLLOWER_OPTIONS.blockMs,
+      limit: deps.limit ?? DEFAULT_LOG_FOLLOWER_OPTIONS.limit,
+      retryMinMs: deps.retryMinMs ?? DEFAULT_LOG_FOLLOWER_OPTIONS.retryMinMs,
+      retryMaxMs: deps.retryMaxMs ?? DEFAULT_LOG_FOLLOWER_OPTIONS.retryMaxMs,
+    };
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Follow the log from `cursor` (typically `store.logCursor()` read before fusion was restored). */
+  start(cursor: LogCursor): void {
+    if (this.loop !== null) throw new Error('LogFollower: already started');
+    this.cursor = { ...cursor };
+    this.state = 'catching-up';
+    this.loop = this.run();
+  }
+
+  /** Ends the loop; resolves once it has (within one `blockMs` read). Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeSleep?.();
+    await this.loop;
+    this.state = 'stopped';
+  }
+
+  /** A tail reached the end of both streams and nothing failed since: this node has applied the whole log. */
+  caughtUp(): boolean {
+    return this.state === 'caught-up';
+  }
+
+  /** Current state, for /healthz and metrics. */
+  status(): LogFollowerState {
+    return this.state;
+  }
+
+  /** The position applied so far (null before start). */
+  position(): LogCursor | null {
+    return this.cursor ? { ...this.cursor } : null;
+  }
+
+  /** How far behind the log's append time this node is, ms: 0 when caught up. */
+  lagMs(): number {
+    if (this.state === 'caught-up' || this.newestReadMs === 0) return 0;
+    return Math.max(0, this.now() - this.newestReadMs);
+  }
+
+  private async run(): Promise<void> {
+    let retryMs = this.opts.retryMinMs;
+    while (!this.stopping) {
+      try {
+        // until a read reached the end, do not wait on it: an idle log makes a starting node ready at once
+        const blockMs = this.state === 'caught-up' ? this.opts.blockMs : 0;
+        const tail = await this.deps.store.tailLog(this.cursor!, blockMs, this.opts.limit);
+        if (this.stopping) break;
+        if (tail.gap) await this.resync();
+        else await this.apply(tail);
+        retryMs = this.opts.retryMinMs;
+      } catch (err) {
+        if (this.stopping) break;
+        this.state = 'retrying';
+        this.deps.log.warn({ err, cursor: this.cursor, retryMs }, 'log follower: store did not answer; retrying from the same position');
+        await this.sleep(retryMs);
+        retryMs = Math.min(this.opts.retryMaxMs, retryMs * 2);
+      }
+    }
+  }
+
+  /** A hole: position first, then reload, then continue from that position (see the module comment). */
+  private async resync(): Promise<void> {
+    this.state = 'catching-up';
+    const from = await this.deps.store.logCursor();
+    this.deps.log.warn(
+      { cursor: this.cursor, resumeAt: from },
+      'log follower: entries were trimmed before this node read them; re-syncing from the store',
+    );
+    await this.deps.onGap();
+    this.cursor = from;
+  }
+
+  /** Applies one tail in stream order; the cursor moves past each entry once it is applied. */
+  private async apply(tail: LogTail): Promise<void> {
+    const { nodeId, fusion } = this.deps;
+    const cursor = this.cursor!;
+    // readings first: fusion is synchronous, so the whole batch is applied or (process gone) none
+    let applied = 0;
+    const discarded: AlertChangeRecord[] = [];
+    for (const { reading, node } of tail.readings) {
+      if (node === nodeId) continue;
+      this.guard('reading', reading.deviceId, () => fusion.applyReading(reading, discarded));
+      // the origin node persists and notifies these; this node only derives the same state
+      discarded.length = 0;
+      applied++;
+    }
+    cursor.readings = tail.cursor.readings;
+    if (applied > 0) this.guard('onReadingsApplied', '', () => this.deps.onReadingsApplied());
+    for (const { event, node } of tail.events) {
+      // an incident fetch that fails throws out of here: retried from this event on
+      if (node !== nodeId) await this.applyEvent(event);
+      cursor.events = event.id;
+    }
+    cursor.events = tail.cursor.events;
+    this.noteRead(tail);
+    const reachedEnd = tail.readings.length < this.opts.limit && tail.events.length < this.opts.limit;
+    this.state = reachedEnd ? 'caught-up' : 'catching-up';
+  }
+
+  private async applyEvent(event: LogEvent): Promise<void> {
+    switch (event.type) {
+      case 'alert.raised':
+      case 'alert.updated':
+      case 'alert.cleared':
+      case 'alert.acked': {
+        const alert = event.alert;
+        if (!alert) return;
+        this.guard(event.type, alert.id, () => {
+          const local = this.deps.fusion.getAlert(alert.id);
+          const merged = mergeLoggedAlert(local, alert);
+          if (merged !== local) this.deps.fusion.putAlert(merged);
+          this.deps.onAlert(merged);
+        });
+        return;
+      }
+      case 'incident.created':
+      case 'incident.transition': {
+        const logged = event.incident;
+        if (!logged) return;
+        const known = this.deps.fusion.incidents.get(logged.id);
+        if (known && known.version >= logged.version) return;
+        // store errors propagate: back-off and retry from this event
+        const full = await this.deps.store.getIncident(logged.id);
+        // gone (retention) or not newer than ours: nothing to show
+        if (!full || (known && known.version >= full.version)) return;
+        const previousAssignees = [...(known?.assignees ?? [])];
+        this.guard(event.type, full.id, () => {
+          this.deps.fusion.putIncident(full);
+          this.deps.onIncident(full, previousAssignees);
+        });
+        return;
+      }
+      case 'device.command': {
+        const record = event.deviceCommand;
+        if (record && this.deps.onDeviceCommand) this.guard(event.type, record.commandId, () => this.deps.onDeviceCommand!(record));
+        return;
+      }
+      default: {
+        const unknown: never = event.type;
+        this.deps.log.warn({ type: unknown, id: event.id }, 'log follower: unknown event type skipped');
+      }
+    }
+  }
+
+  /** Runs one entry's application; a throw is a bug in fusion or a callback, logged and passed over. */
+  private guard(what: string, id: string, run: () => unknown): void {
+    try {
+      run();
+    } catch (err) {
+      this.deps.log.error({ err, what, id }, 'log follower: applying an entry failed; entry skipped');
+    }
+  }
+
+  private noteRead(tail: LogTail): void {
+    const lastReading = tail.readings.length > 0 ? tail.cursor.readings : null;
+    const lastEvent = tail.events.at(-1)?.event.id ?? null;
+    for (const id of [lastReading, lastEvent]) {
+      if (id === null) continue;
+      const ms = Number(id.slice(0, id.indexOf('-')));
+      if (Number.isFinite(ms) && ms > this.newestReadMs) this.newestReadMs = ms;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleep = done;
+    }).finally(() => {
+      this.wakeSleep = null;
+    });
+  }
+}
