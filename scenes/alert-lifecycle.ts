@@ -157,3 +157,46 @@ export function shouldOpenIncident(rule: Rule, alert: Alert): boolean {
 export function linkAlertToIncident(alert: Alert, incidentId: string): Alert {
   return { ...alert, incidentId };
 }
+
+/**
+ * Two copies of one alert folded into one (issue 15): another node's logged copy into this node's
+ * (the log follower), or a copy being written into the stored one (the store's compare-and-set).
+ * The two copies hold two kinds of fields:
+ * - observed from readings (level, peak, lastTs, count, value, cleared): this node fuses the same
+ *   readings, and an `alert.*` event is a snapshot taken when the origin saw a change — later
+ *   observations of the same level (lastTs, count, value) are never logged. So the copy observed
+ *   later (greater `lastTs`) wins; a snapshot must not move this node's copy backwards.
+ * - decided by people (acknowledged, ackTs, ackBy) and by incident linking (incidentId): they only
+ *   ever go one way, and either copy may be the one that has them (an ack on this node, then a
+ *   reading-driven snapshot from a node that had not seen it yet): kept from whichever has them.
+ * Answers `local` itself when the logged copy adds nothing.
+ */
+export function mergeAlertCopies(local: Alert | undefined, logged: Alert): Alert {
+  if (!local) return logged;
+  const base = logged.lastTs >= local.lastTs ? logged : local;
+  const other = base === logged ? local : logged;
+  let merged = base;
+  if (!base.acknowledged && other.acknowledged) {
+    merged = {
+      ...merged,
+      acknowledged: true,
+      ...(other.ackTs !== undefined ? { ackTs: other.ackTs } : {}),
+      ...(other.ackBy !== undefined ? { ackBy: other.ackBy } : {}),
+    };
+  }
+  if (base.incidentId === undefined && other.incidentId !== undefined) merged = { ...merged, incidentId: other.incidentId };
+  return merged === logged && sameAlert(local, logged) ? local : merged;
+}
+
+/** Field-by-field equality of two alerts (JSON-shaped: one level of arrays). */
+function sameAlert(a: Alert, b: Alert): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Alert>;
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
+    } else if (x !== y) return false;
+  }
+  return true;
+}

@@ -51,8 +51,9 @@ import type { NotificationService } from './notify/notification-service';
 import { resolveNodeId } from './cluster/node-identity';
 import { SERVER_VERSION } from './cluster/node-info';
 import { startClusterNode, type ClusterNode } from './cluster/start-cluster';
-import { LogFollower, mergeLoggedAlert } from './cluster/log-follower';
-import { createClusterAdapter } from './cluster/socket-adapter';
+import { LogFollower } from './cluster/log-follower';
+import { mergeAlertCopies } from '../scenes/alert-lifecycle';
+import { createClusterAdapter, createPubSubAdapter } from './cluster/socket-adapter';
 
 export interface IocServer {
   url: string;
@@ -315,7 +316,12 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const corsOrigins = originPolicy.allowedOrigins();
   // fan-out across nodes (issue 15): people's messages (incident:update, device:command, session
   // cuts) reach every node's sockets; scene frames stay on the node that built them
-  const clusterAdapter = redisOfStore ? createClusterAdapter(redisOfStore.client, (store as RedisStore).keyPrefix, {}, log) : null;
+  // IOC_CLUSTER_ADAPTER=pubsub: the plain Redis Pub/Sub adapter (measured against the streams one in the bench)
+  const clusterAdapter = !redisOfStore
+    ? null
+    : config.clusterAdapter === 'pubsub'
+      ? createPubSubAdapter(redisOfStore.client, (store as RedisStore).keyPrefix, log)
+      : createClusterAdapter(redisOfStore.client, (store as RedisStore).keyPrefix, {}, log);
   const io = new IoServer(http, {
     serveClient: false,
     ...(clusterAdapter ? { adapter: clusterAdapter.adapter } : {}),
@@ -653,7 +659,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
         const since = Date.now() - ALERT_RETENTION_MS;
         const [gapAlerts, gapIncidents] = await Promise.all([store.loadAlerts(since), store.loadIncidents(since)]);
         // the store's copy may be older than fusion's (repeat readings at one level are not written)
-        for (const a of gapAlerts) fusion.putAlert(mergeLoggedAlert(fusion.getAlert(a.id), a));
+        for (const a of gapAlerts) fusion.putAlert(mergeAlertCopies(fusion.getAlert(a.id), a));
         for (const i of gapIncidents) fusion.putIncident(i);
         log.warn(
           { alerts: gapAlerts.length, incidents: gapIncidents.length },

@@ -3,7 +3,8 @@ import type { Alert, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
 import type { AlertChangeRecord } from '../fusion';
 import { EMPTY_LOG_CURSOR, StoreUnavailableError, type LogCursor, type LogTail } from '../store/store';
-import { LogFollower, mergeLoggedAlert, type LogFollowerDeps } from './log-follower';
+import { LogFollower, type LogFollowerDeps } from './log-follower';
+import { mergeAlertCopies } from '../../scenes/alert-lifecycle';
 
 const BLOCK_MS = 20;
 
@@ -329,36 +330,36 @@ describe('LogFollower', () => {
   });
 });
 
-describe('mergeLoggedAlert', () => {
+describe('mergeAlertCopies', () => {
   const local = { ...alert('A1'), lastTs: 300, count: 3, value: 81 } as Alert;
 
   it("never moves this node's copy back to an older snapshot of readings it already fused", () => {
     const snapshot = { ...alert('A1'), lastTs: 100, count: 1, value: 80 } as Alert;
-    expect(mergeLoggedAlert(local, snapshot)).toBe(local);
+    expect(mergeAlertCopies(local, snapshot)).toBe(local);
   });
 
   it('takes the logged copy when it observed later readings', () => {
     const newer = { ...alert('A1'), lastTs: 400, count: 4, level: 'orange' } as Alert;
-    expect(mergeLoggedAlert(local, newer)).toEqual(newer);
+    expect(mergeAlertCopies(local, newer)).toEqual(newer);
   });
 
   it('keeps an acknowledgement from either side: an ack logged by another node, or one made here before a later snapshot', () => {
     const ackedThere = { ...alert('A1', true), lastTs: 100, ackTs: 150, ackBy: 'officer1' } as Alert;
-    expect(mergeLoggedAlert(local, ackedThere)).toEqual({ ...local, acknowledged: true, ackTs: 150, ackBy: 'officer1' });
+    expect(mergeAlertCopies(local, ackedThere)).toEqual({ ...local, acknowledged: true, ackTs: 150, ackBy: 'officer1' });
     const ackedHere = { ...local, acknowledged: true, ackTs: 350, ackBy: 'officer2' } as Alert;
     const laterSnapshot = { ...alert('A1'), lastTs: 500, count: 5 } as Alert;
-    expect(mergeLoggedAlert(ackedHere, laterSnapshot)).toEqual({ ...laterSnapshot, acknowledged: true, ackTs: 350, ackBy: 'officer2' });
+    expect(mergeAlertCopies(ackedHere, laterSnapshot)).toEqual({ ...laterSnapshot, acknowledged: true, ackTs: 350, ackBy: 'officer2' });
   });
 
   it('keeps the incident an alert was linked to, whichever copy has it', () => {
     const linked = { ...alert('A1'), lastTs: 100, incidentId: 'INC-1' } as Alert;
-    expect(mergeLoggedAlert(local, linked).incidentId).toBe('INC-1');
-    expect(mergeLoggedAlert({ ...local, incidentId: 'INC-1' }, { ...alert('A1'), lastTs: 900 } as Alert).incidentId).toBe('INC-1');
+    expect(mergeAlertCopies(local, linked).incidentId).toBe('INC-1');
+    expect(mergeAlertCopies({ ...local, incidentId: 'INC-1' }, { ...alert('A1'), lastTs: 900 } as Alert).incidentId).toBe('INC-1');
   });
 
   it('answers the logged copy for an alert this node does not know, and its own copy when nothing changes', () => {
     const logged = alert('A2');
-    expect(mergeLoggedAlert(undefined, logged)).toBe(logged);
-    expect(mergeLoggedAlert(local, { ...local })).toBe(local);
+    expect(mergeAlertCopies(undefined, logged)).toBe(logged);
+    expect(mergeAlertCopies(local, { ...local })).toBe(local);
   });
 });

@@ -7,7 +7,7 @@
  * - readings of other nodes are fused in stream order (per-device order is the log's); the alert
  *   changes fusion derives from them are DISCARDED — the origin node persists and notifies those,
  *   and its `alert.*` events arrive here too;
- * - `alert.*` events fold the origin's alert into fusion's copy (`mergeLoggedAlert`: acks and
+ * - `alert.*` events fold the origin's alert into fusion's copy (`mergeAlertCopies`: acks and
  *   incident links are taken, a snapshot older than what this node already fused from the same
  *   readings never moves it back) and tell this node's screens;
  * - `incident.*` events carry the incident without its history: the full one is fetched from the
@@ -25,6 +25,7 @@
  * entry cannot stall the log for the whole node.
  */
 import type { Alert, Incident } from '../../scenes/domain';
+import { mergeAlertCopies } from '../../scenes/alert-lifecycle';
 import type { LogEvent } from '../../scenes/protocol';
 import type { DeviceCommandRecord } from '../../scenes/device-commands';
 import type { AlertChangeRecord, Fusion } from '../fusion';
@@ -71,48 +72,6 @@ export interface LogFollowerDeps extends Partial<LogFollowerOptions> {
   };
   /** epoch ms clock (lagMs) */
   now?: () => number;
-}
-
-/**
- * An alert as another node logged it, folded into this node's copy. The two copies hold two kinds
- * of fields:
- * - observed from readings (level, peak, lastTs, count, value, cleared): this node fuses the same
- *   readings, and an `alert.*` event is a snapshot taken when the origin saw a change — later
- *   observations of the same level (lastTs, count, value) are never logged. So the copy observed
- *   later (greater `lastTs`) wins; a snapshot must not move this node's copy backwards.
- * - decided by people (acknowledged, ackTs, ackBy) and by incident linking (incidentId): they only
- *   ever go one way, and either copy may be the one that has them (an ack on this node, then a
- *   reading-driven snapshot from a node that had not seen it yet): kept from whichever has them.
- * Answers `local` itself when the logged copy adds nothing.
- */
-export function mergeLoggedAlert(local: Alert | undefined, logged: Alert): Alert {
-  if (!local) return logged;
-  const base = logged.lastTs >= local.lastTs ? logged : local;
-  const other = base === logged ? local : logged;
-  let merged = base;
-  if (!base.acknowledged && other.acknowledged) {
-    merged = {
-      ...merged,
-      acknowledged: true,
-      ...(other.ackTs !== undefined ? { ackTs: other.ackTs } : {}),
-      ...(other.ackBy !== undefined ? { ackBy: other.ackBy } : {}),
-    };
-  }
-  if (base.incidentId === undefined && other.incidentId !== undefined) merged = { ...merged, incidentId: other.incidentId };
-  return merged === logged && sameAlert(local, logged) ? local : merged;
-}
-
-/** Field-by-field equality of two alerts (JSON-shaped: one level of arrays). */
-function sameAlert(a: Alert, b: Alert): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Alert>;
-  for (const k of keys) {
-    const x = a[k];
-    const y = b[k];
-    if (Array.isArray(x) && Array.isArray(y)) {
-      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
-    } else if (x !== y) return false;
-  }
-  return true;
 }
 
 /** Where a follower stands: `catching-up` until a tail reached the end of both streams. */
@@ -247,7 +206,7 @@ export class LogFollower {
         if (!alert) return;
         this.guard(event.type, alert.id, () => {
           const local = this.deps.fusion.getAlert(alert.id);
-          const merged = mergeLoggedAlert(local, alert);
+          const merged = mergeAlertCopies(local, alert);
           if (merged !== local) this.deps.fusion.putAlert(merged);
           this.deps.onAlert(merged);
         });

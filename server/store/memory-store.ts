@@ -14,6 +14,7 @@
  * than `closedRetentionMs`; blobs expire after `blobRetentionMs` and count against
  * `maxBlobBytesTotal` until they do.
  */
+import { mergeAlertCopies } from '../../scenes/alert-lifecycle';
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
 import type { DeviceCommandRecord, DeviceCommandStatus } from '../../scenes/device-commands';
@@ -210,8 +211,11 @@ export class MemoryStore implements Store {
 
   async saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>, commandId?: string): Promise<void> {
     this.sweepExpired();
-    this.alerts.set(alert.id, wellFormedCopy(alert));
-    if (event) this.pushEvent(event);
+    // the same fold as the Redis store's compare-and-set: a write never undoes an ack or an incident link
+    const stored = this.alerts.get(alert.id);
+    const merged = stored ? mergeAlertCopies(stored, alert) : alert;
+    this.alerts.set(alert.id, wellFormedCopy(merged));
+    if (event) this.pushEvent(event.alert ? { ...event, alert: merged } : event);
     if (commandId !== undefined) this.alertCommands.set(commandId, { alertId: alert.id, expiresTs: this.now() + this.options.commandTtlMs });
   }
 

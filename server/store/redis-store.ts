@@ -71,6 +71,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Alert, DeviceState, Incident, Reading } from '../../scenes/domain';
 import type { LogEvent } from '../../scenes/protocol';
+import { isAlertOpen, mergeAlertCopies } from '../../scenes/alert-lifecycle';
 import type { DeviceCommandRecord, DeviceCommandStatus } from '../../scenes/device-commands';
 import { RedisDeviceCommands } from './redis-device-commands';
 import { GroupCommit } from './group-commit';
@@ -335,6 +336,34 @@ return #expired
  * deletes their records unless they are open again (records written before retention existed have
  * no TTL of their own). Returns {index entries removed, records forgotten}.
  */
+/**
+ * An alert write as a compare-and-set on the stored copy (issue 15: two nodes may write one alert —
+ * a reading-driven update and an acknowledgement — and neither may undo the other). The caller read
+ * the stored JSON, folded its copy into it (mergeAlertCopies) and writes the result only if the
+ * stored JSON is still what it read.
+ * KEYS: alert, alerts:open, alerts:recent, events, ackcmd:<commandId> (or any key when none).
+ * ARGV: [1] expected JSON ('' = absent), [2] new JSON, [3] '1' open, [4] closed retention ms,
+ * [5] alert id, [6] lastTs, [7] event JSON or '', [8] events maxlen, [9] command ttl ms, [10] '1' with a command.
+ * Answers {1} when written, {0, current JSON or ''} when the stored copy changed meanwhile.
+ */
+const LUA_SAVE_ALERT = `
+local cur = redis.call('GET', KEYS[1]) or ''
+if cur ~= ARGV[1] then return {0, cur} end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[3] == '1' then
+  redis.call('SADD', KEYS[2], ARGV[5])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('SREM', KEYS[2], ARGV[5])
+end
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
+if ARGV[7] ~= '' then redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[8], '*', 'e', ARGV[7]) end
+if ARGV[10] == '1' then redis.call('SET', KEYS[5], ARGV[5], 'PX', ARGV[9]) end
+return {1}
+`;
+/** Compare-and-set rounds of one alert write before it gives up (each lost round means another write landed). */
+const SAVE_ALERT_ROUNDS = 8;
+
 const LUA_TRIM_RETENTION_INDEX = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local forgotten = 0
@@ -357,6 +386,7 @@ interface IncidentScripts {
   iocPutBlob(...keysAndArgs: (string | Buffer)[]): Promise<ScriptReply>;
   iocSweepBlobs(...keysAndArgs: string[]): Promise<number>;
   iocTrimRetentionIndex(...keysAndArgs: string[]): Promise<[entries: number, forgotten: number]>;
+  iocSaveAlert(...keysAndArgs: string[]): Promise<[1] | [0, string]>;
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -387,10 +417,6 @@ function decodeReading(fields: Map<string, string>): Reading {
     seq: Number(fields.get('s')),
     metrics: JSON.parse(fields.get('m') ?? '{}') as Record<string, number>,
   };
-}
-
-function isAlertOpen(alert: Alert): boolean {
-  return !alert.cleared || !alert.acknowledged;
 }
 
 /** Redis pipelines/transactions report per-command errors in their result; surface the first. */
@@ -478,6 +504,7 @@ export class RedisStore implements Store {
     this.client.defineCommand('iocPutBlob', { numberOfKeys: 4, lua: LUA_PUT_BLOB });
     this.client.defineCommand('iocSweepBlobs', { numberOfKeys: 4, lua: LUA_SWEEP_BLOBS });
     this.client.defineCommand('iocTrimRetentionIndex', { numberOfKeys: 2, lua: LUA_TRIM_RETENTION_INDEX });
+    this.client.defineCommand('iocSaveAlert', { numberOfKeys: 5, lua: LUA_SAVE_ALERT });
     this.scripts = this.client as unknown as IncidentScripts;
     this.deviceCommands = new RedisDeviceCommands({
       client: this.client,
@@ -583,20 +610,33 @@ export class RedisStore implements Store {
 
   async saveAlert(alert: Alert, event?: Omit<LogEvent, 'id'>, commandId?: string): Promise<void> {
     await this.call('saveAlert', async () => {
-      const tx = this.client.multi();
       const alertKey = this.key(`alert:${alert.id}`);
-      tx.set(alertKey, encodeStoredJson(alert));
-      if (isAlertOpen(alert)) {
-        tx.sadd(this.key('alerts:open'), alert.id);
-      } else {
-        // finished (cleared and acknowledged): kept for the retention period, then gone
-        tx.pexpire(alertKey, this.options.closedRetentionMs);
-        tx.srem(this.key('alerts:open'), alert.id);
+      let stored = (await this.client.get(alertKey)) ?? '';
+      for (let round = 0; round < SAVE_ALERT_ROUNDS; round++) {
+        // fold this write into the stored copy: an ack or incident link written by another node stays
+        const merged = stored === '' ? alert : mergeAlertCopies(JSON.parse(stored) as Alert, alert);
+        const loggedEvent = event ? (event.alert ? { ...event, alert: merged } : event) : undefined;
+        const reply = await this.scripts.iocSaveAlert(
+          alertKey,
+          this.key('alerts:open'),
+          this.key('alerts:recent'),
+          this.key('events'),
+          this.key(`ackcmd:${commandId ?? ''}`),
+          stored,
+          encodeStoredJson(merged),
+          isAlertOpen(merged) ? '1' : '0',
+          String(this.options.closedRetentionMs),
+          alert.id,
+          String(merged.lastTs),
+          loggedEvent ? this.encodeEvent(loggedEvent) : '',
+          String(this.options.eventsStreamMaxLen),
+          String(this.options.commandTtlMs),
+          commandId !== undefined ? '1' : '0',
+        );
+        if (reply[0] === 1) return;
+        stored = reply[1];
       }
-      tx.zadd(this.key('alerts:recent'), alert.lastTs, alert.id);
-      if (event) tx.xadd(this.key('events'), 'MAXLEN', '~', String(this.options.eventsStreamMaxLen), '*', 'e', this.encodeEvent(event));
-      if (commandId !== undefined) tx.set(this.key(`ackcmd:${commandId}`), alert.id, 'PX', this.options.commandTtlMs);
-      throwOnExecErrors(await tx.exec(), 'saveAlert');
+      throw new Error(`saveAlert: alert ${alert.id} kept changing (${SAVE_ALERT_ROUNDS} rounds)`);
     });
   }
 

@@ -342,6 +342,25 @@ describe.each(implementations)('$name store', ({ kind, available, make }) => {
       expect((await store.loadAlerts(T0)).find((a) => a.id === alert.id)?.acknowledged).toBe(true);
     });
 
+    it('never lets a write undo an acknowledgement or an incident link another node stored (issue 15)', async () => {
+      const store = fresh();
+      const alert = makeAlert({ firstTs: T0 + 20 });
+      await store.saveAlert(alert);
+      // node B: an officer acknowledges, the automation links an incident
+      await store.saveAlert({ ...alert, acknowledged: true, ackTs: T0 + 21, ackBy: 'officer1', incidentId: 'INC-9' });
+      // node A had not seen either: its next reading-driven write (a later observation, worse level)
+      const later = { ...alert, level: 'red' as const, peakLevel: 'red' as const, lastTs: T0 + 30, count: 2 };
+      await store.saveAlert(later, { ts: later.lastTs, type: 'alert.updated', scene: later.scene, alert: later });
+      const stored = (await store.loadAlerts(T0)).find((a) => a.id === alert.id)!;
+      expect(stored).toMatchObject({ level: 'red', lastTs: T0 + 30, count: 2, acknowledged: true, ackBy: 'officer1', incidentId: 'INC-9' });
+      // and the logged event carries the folded copy, as every node will apply it
+      const logged = (await store.readEvents(T0, T0 + 3_600_000_000_000, 100)).filter((e) => e.alert?.id === alert.id).at(-1);
+      expect(logged?.alert).toMatchObject({ lastTs: T0 + 30, acknowledged: true, incidentId: 'INC-9' });
+      // an older copy written late (a slow node) moves nothing backwards
+      await store.saveAlert({ ...alert, lastTs: T0 + 25 });
+      expect((await store.loadAlerts(T0)).find((a) => a.id === alert.id)).toMatchObject({ level: 'red', lastTs: T0 + 30, acknowledged: true });
+    });
+
     it('upserts device states and loads the latest of each', async () => {
       const store = fresh();
       await store.saveDeviceStates([
