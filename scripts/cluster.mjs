@@ -324,7 +324,9 @@ await waitUntil(`the balancer did not answer ${balancerUrl}/healthz 200`, () => 
 
 // --- simulator ---------------------------------------------------------------------------------
 // once, through the balancer: its readings land on whichever node nginx picks
-run('mock-devices', process.execPath, ['--import', 'tsx', 'mock-devices/main.ts', '--server', balancerUrl], { restart: true });
+// over HTTP: the nodes run no embedded MQTT broker (one per process would split the fleet); a
+// production cluster takes MQTT through one external broker (IOC_MQTT_URL, shared subscription)
+run('mock-devices', process.execPath, ['--import', 'tsx', 'mock-devices/main.ts', '--server', balancerUrl, '--protocol', 'http'], { restart: true });
 
 console.log(`
 City IOC cluster: ${nodeCount} node(s) on Redis ${redisUrl} (prefix ${prefix}), nginx (ip_hash) in front

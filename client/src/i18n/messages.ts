@@ -497,6 +497,11 @@ export const zh = {
   'adm.nodes.count': '共 {n} 个节点',
   'adm.nodes.none': '暂无节点信息',
   'adm.nodes.refresh': '刷新',
+  'adm.nodes.lease.offline': '离线检测',
+  'adm.nodes.lease.escalation': '超时升级与重复提醒',
+  'adm.nodes.lease.plans': '预案触发',
+  'adm.nodes.lease.stateFlush': '设备状态快照',
+  'adm.nodes.lease.housekeep': '过期数据清理',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -1002,4 +1007,9 @@ export const en: Record<MessageKey, string> = {
   'adm.nodes.count': '{n} nodes',
   'adm.nodes.none': 'No nodes reported',
   'adm.nodes.refresh': 'Refresh',
+  'adm.nodes.lease.offline': 'Offline checks',
+  'adm.nodes.lease.escalation': 'SLA ladder and re-notify',
+  'adm.nodes.lease.plans': 'Plan triggers',
+  'adm.nodes.lease.stateFlush': 'Device state snapshot',
+  'adm.nodes.lease.housekeep': 'Retention housekeeping',
 };
