@@ -269,4 +269,29 @@ describe('SceneHub revision lanes (issue 15: several nodes)', () => {
     a.hub.stop();
     b.hub.stop();
   });
+
+  it('restarts every channel at a fresh revision of its new lane when the node moves lanes, so watchers re-join', () => {
+    const { clock, fleet, a } = twoNodes();
+    const gauge = fleet.find((d) => d.kind === 'rain-gauge')!;
+    a.hub.join('water', undefined);
+    a.hub.start();
+    const step = (seq: number) => {
+      clock.now += 250;
+      a.fusion.applyReading({ deviceId: gauge.id, ts: clock.now, seq, metrics: { rainfall: seq } }, []);
+      a.hub.flushIfDue();
+    };
+    step(1);
+    step(2);
+    const before = a.frames.filter((f) => f.scene === 'water').at(-1)!;
+    a.hub.setRevisionLane(3);
+    step(3);
+    const after = a.frames.filter((f) => f.scene === 'water').at(-1)!;
+    // the watcher holds before.rev: the next delta does not follow it (a gap: it re-joins)
+    expect(after.prevRev).not.toBe(before.rev);
+    expect(after.rev % 4).toBe(3);
+    // and its old revision is answered with a snapshot
+    const rejoin = a.hub.join('water', before.rev);
+    expect(rejoin.ok && rejoin.mode).toBe('snapshot');
+    a.hub.stop();
+  });
 });
