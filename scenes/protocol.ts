@@ -410,8 +410,17 @@ export interface LogEvent {
   id: string;
   /** epoch ms */
   ts: number;
-  type: 'alert.raised' | 'alert.updated' | 'alert.cleared' | 'alert.acked' | 'incident.created' | 'incident.transition' | 'device.command';
-  scene: z.infer<typeof SceneIdSchema>;
+  type:
+    | 'alert.raised'
+    | 'alert.updated'
+    | 'alert.cleared'
+    | 'alert.acked'
+    | 'incident.created'
+    | 'incident.transition'
+    | 'device.command'
+    | 'registry.changed';
+  /** the scenario the event belongs to; `overview` only for events of no one scenario (`registry.changed`) */
+  scene: z.infer<typeof ScreenSceneIdSchema>;
   alert?: Alert;
   /**
    * The incident after the change, WITHOUT its history (events carry the change, not a copy of the
@@ -423,6 +432,29 @@ export interface LogEvent {
   transition?: IncidentTransition;
   /** `device.command` events: the command to a device as this change left it (sent, acknowledged, failed, timed out, late ack) */
   deviceCommand?: DeviceCommandRecord;
+  /** `registry.changed` events: which registry records one store write changed (issue 15: other nodes re-read them) */
+  registry?: RegistryChangeNotice;
+}
+
+/**
+ * The registry's collections as a `registry.changed` event names them (server/store/store.ts
+ * `RegistryCollection`), in the order a full reload reads them: assets before the devices that
+ * name them, devices before the rules that target them.
+ */
+export const REGISTRY_COLLECTION_NAMES = ['asset', 'device', 'rule', 'setting'] as const;
+export type RegistryCollectionName = (typeof REGISTRY_COLLECTION_NAMES)[number];
+
+/**
+ * What a `registry.changed` event tells other nodes (issue 15): the ids of the records one
+ * registry write stored, or `all` when there were more than the store's `registryEventMaxIds`
+ * (then `ids` is empty and the whole collection is to be re-read). Cluster plumbing, not history:
+ * the store's `readEvents` (replay, `GET /api/events`) never answers these events.
+ */
+export interface RegistryChangeNotice {
+  collection: RegistryCollectionName;
+  ids: string[];
+  /** true: too many ids to name; re-read the whole collection */
+  all?: boolean;
 }
 
 /** An incident as an event carries it (see LogEvent.incident). */

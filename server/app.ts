@@ -219,6 +219,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     { deviceKind: (id) => registry.getDevice(id)?.kind, hasAsset: (id) => registry.getAsset(id) !== undefined },
     registry.limits.historyPageEntries,
   );
+  // the shared log's end before anything is loaded, the registry included (issue 15): what other
+  // nodes append from here on is applied by the follower; entries also covered by the loaded state
+  // are applied again, which converges (readings are de-duplicated by seq, alerts and incidents and
+  // registry records only move forward)
+  const logStart = redisOfStore ? await store.logCursor() : null;
   await Promise.all([registry.load(), rules.load()]);
   if (registry.isEmpty()) {
     // the sensor fleet, and the controllable devices (flood gates) its cycles do not produce
@@ -242,10 +247,6 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   // rule edits take effect from each device's next reading
   rules.attach((resolve) => fusion.setRules(resolve));
   // read before the states: a flush in between only makes the replay longer, never skips a reading
-  // the shared log's end before anything is loaded (issue 15): what other nodes append from here on
-  // is applied by the follower; entries also covered by the loaded state are applied again, which
-  // converges (readings are de-duplicated by seq, alerts and incidents only move forward)
-  const logStart = redisOfStore ? await store.logCursor() : null;
   const stateCursor = await store.deviceStatesCursor();
   const [states, alerts, incidents] = await Promise.all([
     store.loadDeviceStates(),
@@ -403,7 +404,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   };
   // registry edits take effect live: map, KPIs, rules; alerts a change clears are handled like any other
   registry.attach({
-    deviceChanged: (device) => onAlertChanges(fusion.upsertDevice(device)),
+    deviceChanged: (device, origin) => {
+      const changes = fusion.upsertDevice(device);
+      // another node's edit (issue 15): that node persisted and notified the alerts it cleared; their events arrive through the log
+      if (origin === 'local') onAlertChanges(changes);
+    },
     assetChanged: (asset) => fusion.upsertAsset(asset),
   });
   let lastStoreWarnTs = 0;
@@ -654,6 +659,20 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
         realtime.alertChanged(alert);
       },
       onIncident: (incident) => realtime.incidentFromLog(incident),
+      // another node's registry edit (issue 15): re-read the records it names and apply them as a local edit
+      onRegistryChanged: async ({ collection, ids, all }) => {
+        const which = all ? 'all' : ids;
+        switch (collection) {
+          case 'device':
+          case 'asset':
+            return registry.refresh(collection, which);
+          case 'rule':
+            return rules.refresh(collection, which);
+          case 'setting':
+            // the area-warning rules (server/storm/): reloaded now instead of at the next periodic reload
+            return areaWarnings.rules.load();
+        }
+      },
       // the origin told every node's people through the adapter; nothing to emit here
       onGap: async () => {
         const since = Date.now() - ALERT_RETENTION_MS;

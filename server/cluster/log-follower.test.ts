@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert, Incident, Reading } from '../../scenes/domain';
-import type { LogEvent } from '../../scenes/protocol';
+import type { LogEvent, RegistryChangeNotice } from '../../scenes/protocol';
 import type { AlertChangeRecord } from '../fusion';
 import { EMPTY_LOG_CURSOR, StoreUnavailableError, type LogCursor, type LogTail } from '../store/store';
 import { LogFollower, type LogFollowerDeps } from './log-follower';
@@ -293,6 +293,117 @@ describe('LogFollower', () => {
     expect(calls.gaps).toBe(1);
     expect(fusion.applied).toEqual([]);
     expect(store.cursors[1]).toEqual({ readings: '900-0', events: '900-0' });
+  });
+
+  it("hands other nodes' registry changes to onRegistryChanged in log order, and skips its own node's", async () => {
+    const store = fakeStore([
+      {
+        readings: [],
+        events: [
+          { event: event('2-0', { type: 'registry.changed', registry: { collection: 'device', ids: ['d9'] } }), node: 'a' },
+          { event: event('3-0', { type: 'registry.changed', registry: { collection: 'rule', ids: ['r1'] } }), node: 'b' },
+          { event: event('4-0', { type: 'registry.changed', registry: { collection: 'asset', ids: [], all: true } }), node: 'c' },
+        ],
+        cursor: { readings: '0-0', events: '4-0' },
+      },
+    ]);
+    const changes: RegistryChangeNotice[] = [];
+    const { f } = follower(store, fakeFusion(), { onRegistryChanged: async (c) => void changes.push(c) });
+    f.start(EMPTY_LOG_CURSOR);
+    await vi.waitFor(() => expect(f.caughtUp()).toBe(true));
+    await f.stop();
+    expect(changes).toEqual([
+      { collection: 'device', ids: ['d9'] },
+      { collection: 'asset', ids: [], all: true },
+    ]);
+  });
+
+  it('waits for a registry refresh before it applies the next event (order of the log)', async () => {
+    const store = fakeStore([
+      {
+        readings: [],
+        events: [
+          { event: event('2-0', { type: 'registry.changed', registry: { collection: 'device', ids: ['d9'] } }), node: 'a' },
+          { event: event('3-0', { type: 'alert.raised', alert: alert('A1') }), node: 'a' },
+        ],
+        cursor: { readings: '0-0', events: '3-0' },
+      },
+    ]);
+    const order: string[] = [];
+    const { f } = follower(store, fakeFusion(), {
+      onRegistryChanged: async () => {
+        await new Promise((r) => setTimeout(r, 30));
+        order.push('registry');
+      },
+      onAlert: () => order.push('alert'),
+    });
+    f.start(EMPTY_LOG_CURSOR);
+    await vi.waitFor(() => expect(f.caughtUp()).toBe(true));
+    await f.stop();
+    expect(order).toEqual(['registry', 'alert']);
+  });
+
+  it('retries a registry refresh the store did not answer from that event; a refresh that fails otherwise is logged and passed over', async () => {
+    const registryEvent = (id: string, deviceId: string) => ({
+      event: event(id, { type: 'registry.changed', registry: { collection: 'device', ids: [deviceId] } }),
+      node: 'a',
+    });
+    const store = fakeStore([
+      { readings: [], events: [registryEvent('2-0', 'd1'), registryEvent('3-0', 'd2')], cursor: { readings: '0-0', events: '3-0' } },
+      // what the log answers again from the position the retry names
+      { readings: [], events: [registryEvent('2-0', 'd1'), registryEvent('3-0', 'd2')], cursor: { readings: '0-0', events: '3-0' } },
+    ]);
+    const seen: string[] = [];
+    let d2Failures = 1;
+    const errors: unknown[] = [];
+    const { f } = follower(store, fakeFusion(), {
+      onRegistryChanged: async ({ ids }) => {
+        seen.push(ids[0]!);
+        if (ids[0] === 'd1') throw new TypeError('a bug in the refresh');
+        if (d2Failures-- > 0) throw new StoreUnavailableError('down');
+      },
+      log: { warn: () => undefined, error: (o) => errors.push(o) },
+    });
+    f.start(EMPTY_LOG_CURSOR);
+    await vi.waitFor(() => expect(seen).toEqual(['d1', 'd2', 'd2']), { timeout: 5_000 });
+    await vi.waitFor(() => expect(f.caughtUp()).toBe(true));
+    await f.stop();
+    // the bug passed d1 over; the outage retried the read (registry edits go before its readings), never d1 again
+    expect(store.cursors[1]).toEqual({ readings: '0-0', events: '0-0' });
+    expect(errors).toHaveLength(1);
+  });
+
+  it('applies a registry edit before the readings read with it: a device created on another node is known to its first readings', async () => {
+    const store = fakeStore([
+      {
+        readings: [{ reading: reading('dnew', 1), node: 'a' }],
+        events: [{ event: event('5-0', { type: 'registry.changed', registry: { collection: 'device', ids: ['dnew'] } }), node: 'a' }],
+        cursor: { readings: '4-0', events: '5-0' },
+      },
+    ]);
+    const fusion = fakeFusion();
+    const order: string[] = [];
+    const applyReading = fusion.applyReading.bind(fusion);
+    fusion.applyReading = (r, changes) => {
+      order.push(`reading ${r.deviceId}`);
+      return applyReading(r, changes);
+    };
+    const { f } = follower(store, fusion, { onRegistryChanged: async ({ ids }) => void order.push(`registry ${ids[0]}`) });
+    f.start(EMPTY_LOG_CURSOR);
+    await vi.waitFor(() => expect(f.caughtUp()).toBe(true));
+    await f.stop();
+    expect(order).toEqual(['registry dnew', 'reading dnew']);
+  });
+
+  it('re-reads every registry collection on a gap (the events in the hole are gone), assets first', async () => {
+    const store = fakeStore([{ readings: [], events: [], cursor: { readings: '0-0', events: '50-0' }, gap: true }]);
+    const changes: RegistryChangeNotice[] = [];
+    const { f, calls } = follower(store, fakeFusion(), { onRegistryChanged: async (c) => void changes.push(c) });
+    f.start(EMPTY_LOG_CURSOR);
+    await vi.waitFor(() => expect(store.cursors.length).toBeGreaterThanOrEqual(2));
+    await f.stop();
+    expect(calls.gaps).toBe(1);
+    expect(changes).toEqual(['asset', 'device', 'rule', 'setting'].map((collection) => ({ collection, ids: [], all: true })));
   });
 
   it('stop() ends the loop when the blocking read in flight answers, without reading again', async () => {

@@ -12,7 +12,11 @@
  *   readings never moves it back) and tell this node's screens;
  * - `incident.*` events carry the incident without its history: the full one is fetched from the
  *   store, only when it is newer than fusion's copy;
- * - `device.command` events go to `onDeviceCommand`.
+ * - `device.command` events go to `onDeviceCommand`;
+ * - `registry.changed` events (an admin's edit of devices, assets, rules or settings on another
+ *   node) go to `onRegistryChanged`, which re-reads the named records from the store and applies
+ *   them as a local write would (credentials, fusion, rule resolver). A hole in the log re-reads
+ *   every collection the same way (`all: true`), since the events in the hole are gone.
  * Entries this node appended (tagged with its `nodeId`) are skipped: they were applied when accepted.
  *
  * Failure model: a store that does not answer is retried from the same position after a bounded
@@ -26,7 +30,7 @@
  */
 import type { Alert, Incident } from '../../scenes/domain';
 import { mergeAlertCopies } from '../../scenes/alert-lifecycle';
-import type { LogEvent } from '../../scenes/protocol';
+import { REGISTRY_COLLECTION_NAMES, type LogEvent, type RegistryChangeNotice } from '../../scenes/protocol';
 import type { DeviceCommandRecord } from '../../scenes/device-commands';
 import type { AlertChangeRecord, Fusion } from '../fusion';
 import type { LogCursor, LogTail, Store } from '../store/store';
@@ -64,6 +68,12 @@ export interface LogFollowerDeps extends Partial<LogFollowerOptions> {
   onIncident(incident: Incident, previousAssignees: string[]): void;
   /** a command to a device changed on another node */
   onDeviceCommand?(record: DeviceCommandRecord): void;
+  /**
+   * another node wrote registry records: re-read them from the store and apply them (issue 15).
+   * Rejecting with a store error (`code: 'E_UNAVAILABLE'`) retries from this event after the
+   * back-off; any other rejection is a bug: logged, and the event passed over.
+   */
+  onRegistryChanged?(change: RegistryChangeNotice): Promise<void>;
   /** the log had a hole: reload alerts, incidents and device states from the store (rejecting = retried) */
   onGap(): Promise<void>;
   log: {
@@ -88,6 +98,8 @@ export class LogFollower {
   private wakeSleep: (() => void) | null = null;
   /** stream-id time (append time, epoch ms) of the newest entry read; 0 before any */
   private newestReadMs = 0;
+  /** registry events of the read being applied that were already applied (an outage retries the read) */
+  private readonly registryDone = new Set<string>();
 
   constructor(private readonly deps: LogFollowerDeps) {
     this.opts = {
@@ -166,6 +178,8 @@ export class LogFollower {
       'log follower: entries were trimmed before this node read them; re-syncing from the store',
     );
     await this.deps.onGap();
+    // the hole may have held registry.changed events: re-read every collection
+    for (const collection of REGISTRY_COLLECTION_NAMES) await this.applyRegistryChange({ collection, ids: [], all: true });
     this.cursor = from;
   }
 
@@ -173,7 +187,17 @@ export class LogFollower {
   private async apply(tail: LogTail): Promise<void> {
     const { nodeId, fusion } = this.deps;
     const cursor = this.cursor!;
-    // readings first: fusion is synchronous, so the whole batch is applied or (process gone) none
+    // registry edits before the readings of the same read: a device created (or re-keyed) on
+    // another node just before its first readings must be known here when they are fused. A
+    // refresh only ever moves a record forward, so applying one again after a retry changes nothing.
+    // An outage retries the whole read from its start: edits already applied (or passed over as
+    // a bug) in an earlier attempt are not applied again.
+    for (const { event, node } of tail.events) {
+      if (node === nodeId || event.type !== 'registry.changed' || this.registryDone.has(event.id)) continue;
+      await this.applyEvent(event);
+      this.registryDone.add(event.id);
+    }
+    // readings next: fusion is synchronous, so the whole batch is applied or (process gone) none
     let applied = 0;
     const discarded: AlertChangeRecord[] = [];
     for (const { reading, node } of tail.readings) {
@@ -187,10 +211,11 @@ export class LogFollower {
     if (applied > 0) this.guard('onReadingsApplied', '', () => this.deps.onReadingsApplied());
     for (const { event, node } of tail.events) {
       // an incident fetch that fails throws out of here: retried from this event on
-      if (node !== nodeId) await this.applyEvent(event);
+      if (node !== nodeId && event.type !== 'registry.changed') await this.applyEvent(event);
       cursor.events = event.id;
     }
     cursor.events = tail.cursor.events;
+    this.registryDone.clear();
     this.noteRead(tail);
     const reachedEnd = tail.readings.length < this.opts.limit && tail.events.length < this.opts.limit;
     this.state = reachedEnd ? 'caught-up' : 'catching-up';
@@ -234,10 +259,25 @@ export class LogFollower {
         if (record && this.deps.onDeviceCommand) this.guard(event.type, record.commandId, () => this.deps.onDeviceCommand!(record));
         return;
       }
+      case 'registry.changed': {
+        if (event.registry) await this.applyRegistryChange(event.registry);
+        return;
+      }
       default: {
         const unknown: never = event.type;
         this.deps.log.warn({ type: unknown, id: event.id }, 'log follower: unknown event type skipped');
       }
+    }
+  }
+
+  /** Hands a registry change on; a store that does not answer propagates (retried), anything else is logged and passed over. */
+  private async applyRegistryChange(change: RegistryChangeNotice): Promise<void> {
+    if (!this.deps.onRegistryChanged) return;
+    try {
+      await this.deps.onRegistryChanged(change);
+    } catch (err) {
+      if (isStoreUnavailable(err)) throw err;
+      this.deps.log.error({ err, what: 'registry.changed', collection: change.collection }, 'log follower: applying an entry failed; entry skipped');
     }
   }
 
@@ -272,4 +312,9 @@ export class LogFollower {
       this.wakeSleep = null;
     });
   }
+}
+
+/** Does `err` say the store did not answer (`StoreUnavailableError` and anything else coded E_UNAVAILABLE)? */
+function isStoreUnavailable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'E_UNAVAILABLE';
 }

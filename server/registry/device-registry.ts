@@ -6,6 +6,10 @@
  * - The store is the truth; this service keeps a copy in memory (one node) so that reads and the
  *   ingest hot path never wait for the store. Every write is compare-and-set on `version`: a
  *   stale copy (another node wrote) answers E_CONFLICT, never a lost update.
+ * - Another node's writes reach this copy through the shared log (issue 15): each store write
+ *   appends a `registry.changed` event, the log follower hands it to `refresh`, which re-reads the
+ *   named records and applies each one whose version is newer than the copy's exactly as a local
+ *   write would (verifier, listener) — so versions only move forward, whichever comes first.
  * - A device's token is shown once (creation, rotation); the store keeps only its sha256. Rotating
  *   or retiring a device makes its old token fail at once (the verifier is updated before the
  *   call answers). Only the seeded demo fleet accepts the HMAC-derived demo tokens.
@@ -71,12 +75,19 @@ export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = {
   historyPageEntries: 50,
 };
 
+/**
+ * Where a registry change was made: `local` = on this node (its alert consequences are this
+ * node's to persist and notify), `log` = on another node, read back through the shared log (the
+ * origin node persisted and notified them; their events arrive through the log too).
+ */
+export type RegistryChangeOrigin = 'local' | 'log';
+
 /** What the live system hears of registry changes (fusion: map, KPIs, rules). */
 export interface RegistryListener {
   /** a device was created or edited (also: retired, with `status: 'retired'`) */
-  deviceChanged(device: Device): void;
+  deviceChanged(device: Device, origin: RegistryChangeOrigin): void;
   /** an asset was created, edited, imported or retired (`retired: true`) */
-  assetChanged?(asset: RegistryAsset): void;
+  assetChanged?(asset: RegistryAsset, origin: RegistryChangeOrigin): void;
 }
 
 export type Ok<T> = { ok: true } & T;
@@ -470,7 +481,57 @@ export class DeviceRegistry {
     if (credential) this.demoDevices.delete(device.id);
     if (device.status === 'retired') this.verifier.setCredential(device.id, null);
     else if (credential) this.verifier.setCredential(device.id, this.verifierCredential(credential));
-    this.listener?.deviceChanged(toLiveDevice(device));
+    this.listener?.deviceChanged(toLiveDevice(device), 'local');
+  }
+
+  /**
+   * Another node wrote these records (issue 15, a `registry.changed` event of the shared log):
+   * re-read them (`'all'`: the whole collection) and apply each one newer than this copy as a
+   * local write would — the device copy, its credential in the verifier (a new device's token is
+   * accepted, a rotated-away or retired one refused), the listener (`origin: 'log'`). A record
+   * this copy already holds at that version or later is left alone (an event read twice, or a
+   * local write that overtook it). Rejects only when the store does not answer (then nothing of
+   * that read is applied; the caller retries).
+   */
+  async refresh(collection: 'device' | 'asset', ids: readonly string[] | 'all'): Promise<void> {
+    if (collection === 'asset') {
+      const assets =
+        ids === 'all' ? await this.store.listRegistry<RegistryAsset>('asset') : await this.store.getRegistryRecords<RegistryAsset>('asset', ids);
+      for (const a of assets) {
+        const known = this.assets.get(a.id);
+        if (known && known.version >= a.version) continue;
+        this.assets.set(a.id, a);
+        this.listener?.assetChanged?.(a, 'log');
+      }
+      return;
+    }
+    const devices =
+      ids === 'all' ? await this.store.listRegistry<RegistryDevice>('device') : await this.store.getRegistryRecords<RegistryDevice>('device', ids);
+    const newer = devices.filter((d) => this.isNewerDevice(d));
+    if (newer.length === 0) return;
+    // read after the records: a credential is never older than the record it is applied with
+    // (a newer one, of a write whose own event follows, only refuses an old token sooner)
+    const credentials = ids === 'all' ? await this.store.listDeviceCredentials() : await this.store.getDeviceCredentials(newer.map((d) => d.id));
+    const credentialOf = new Map(credentials.map((c) => [c.deviceId, c]));
+    for (const d of newer) {
+      // a local write may have landed while the store answered
+      if (this.isNewerDevice(d)) this.applyStoredDevice(d, credentialOf.get(d.id));
+    }
+  }
+
+  private isNewerDevice(d: RegistryDevice): boolean {
+    const known = this.devices.get(d.id);
+    return !known || known.version < d.version;
+  }
+
+  /** A device as the store holds it, with its stored credential: the same rules as `load`. */
+  private applyStoredDevice(device: RegistryDevice, credential: StoredDeviceCredential | undefined): void {
+    this.devices.set(device.id, device);
+    const held = device.status !== 'retired' && credential ? this.verifierCredential(credential) : null;
+    this.verifier.setCredential(device.id, held);
+    if (held?.kind === 'demo-hmac') this.demoDevices.add(device.id);
+    else this.demoDevices.delete(device.id);
+    this.listener?.deviceChanged(toLiveDevice(device), 'log');
   }
 
   private verifierCredential(c: StoredDeviceCredential): DeviceCredential | null {
@@ -667,7 +728,7 @@ export class DeviceRegistry {
     const written = await this.store.writeRegistry('asset', [{ record: asset, expectedVersion: 0, change }]);
     if (written.status === 'conflict') return failure(iocError('E_CONFLICT', `asset ${asset.id} exists already`));
     this.assets.set(asset.id, asset);
-    this.listener?.assetChanged?.(asset);
+    this.listener?.assetChanged?.(asset, 'local');
     return { ok: true, asset };
   }
 
@@ -705,7 +766,7 @@ export class DeviceRegistry {
       return failure(this.conflict('asset', fresh ?? current));
     }
     this.assets.set(record.id, record);
-    this.listener?.assetChanged?.(record);
+    this.listener?.assetChanged?.(record, 'local');
     return { ok: true, asset: record };
   }
 
@@ -782,7 +843,7 @@ export class DeviceRegistry {
     });
     const conflicts = await this.writeChunked('asset', storeWrites, (w) => {
       this.assets.set(w.record.id, w.record as RegistryAsset);
-      this.listener?.assetChanged?.(w.record as RegistryAsset);
+      this.listener?.assetChanged?.(w.record as RegistryAsset, 'local');
     });
     for (const c of conflicts)
       rejected.push({

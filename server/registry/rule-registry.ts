@@ -10,6 +10,9 @@
  * by `registryHistoryPerRecord`. The record's own version guards the read-modify-write: a write
  * that lost a race with an edit of another override of the same rule is re-applied to the fresh
  * record (the override's own version still decides E_CONFLICT).
+ *
+ * Another node's rule edits arrive through the shared log (issue 15): `refresh` re-reads the rule
+ * records a `registry.changed` event names and rebuilds the resolver when any is newer than ours.
  */
 import { DEFAULT_RULES } from '../../scenes/catalogue';
 import type { Device, Rule } from '../../scenes/domain';
@@ -147,6 +150,25 @@ export class RuleRegistry {
       if (!r.ok) return r;
       return { ok: true, doc: { ...doc, overrides: replaceOverride(doc.overrides, r.override) }, change: r.change, result: { override: r.override } };
     });
+  }
+
+  /**
+   * Another node wrote these rule records (issue 15): re-read them (`'all'`: every one) and, when
+   * any is newer than this copy, rebuild defaults and resolver as a local edit does (effective from
+   * each device's next reading). Records held at that version or later are left alone. Rejects only
+   * when the store does not answer (nothing applied; the caller retries).
+   */
+  async refresh(collection: 'rule', ids: readonly string[] | 'all'): Promise<void> {
+    const docs =
+      ids === 'all' ? await this.store.listRegistry<RuleDocument>(collection) : await this.store.getRegistryRecords<RuleDocument>(collection, ids);
+    let changed = false;
+    for (const d of docs) {
+      const known = this.docs.get(d.id);
+      if (known && known.version >= d.version) continue;
+      this.docs.set(d.id, d);
+      changed = true;
+    }
+    if (changed) this.rebuild();
   }
 
   private checkTarget(rule: Rule, target: RuleTarget): IocError | null {

@@ -24,6 +24,8 @@ import {
   StoreQuotaError,
   compareReadingsCursors,
   incidentEvent,
+  isRegistryChangedEvent,
+  registryChangedEvent,
   wellFormedCopy,
   wellFormedString,
   type CreateOutcome,
@@ -356,7 +358,8 @@ export class MemoryStore implements Store {
   }
 
   async readEvents(fromTs: number, toTs: number, limit: number): Promise<LogEvent[]> {
-    const matches = this.events.filter((e) => e.event.ts >= fromTs && e.event.ts <= toTs);
+    // registry.changed events are cluster plumbing, not history (see Store.readEvents)
+    const matches = this.events.filter((e) => e.event.ts >= fromTs && e.event.ts <= toTs && !isRegistryChangedEvent(e.event));
     matches.sort((a, b) => a.event.ts - b.event.ts);
     return matches.slice(0, Math.max(0, limit)).map((e) => ({ ...clone(e.event), id: e.id }));
   }
@@ -459,7 +462,28 @@ export class MemoryStore implements Store {
       }
       if (w.credential) this.credentials.set(w.credential.deviceId, clone(w.credential));
     }
+    // same step as the writes: a follower that sees the event reads them (issue 15)
+    if (writes.length > 0) this.pushEvent(registryChangedEvent(collection, writes, this.options.registryEventMaxIds, this.now()));
     return { status: 'applied' };
+  }
+
+  async getRegistryRecords<T extends RegistryRecord>(collection: RegistryCollection, ids: readonly string[]): Promise<T[]> {
+    const records = this.registry[collection];
+    const out: T[] = [];
+    for (const id of new Set(ids)) {
+      const r = records.get(id);
+      if (r) out.push(clone(r) as T);
+    }
+    return out;
+  }
+
+  async getDeviceCredentials(deviceIds: readonly string[]): Promise<StoredDeviceCredential[]> {
+    const out: StoredDeviceCredential[] = [];
+    for (const id of new Set(deviceIds)) {
+      const c = this.credentials.get(id);
+      if (c) out.push(clone(c));
+    }
+    return out;
   }
 
   async registryHistory(collection: RegistryCollection, id: string, limit: number): Promise<RegistryChange[]> {

@@ -22,7 +22,8 @@
  * - `user:<username>`    JSON StoredUser; `users` set of usernames (bounded by accounts)
  * - `reg:<c>`            registry (issue 11), c = device | asset | rule: hash id → JSON record (bounded by
  *                        the registry's limits); `reg:<c>:ver` hash id → version (the compare-and-set field);
- *                        `reg:<c>:hist:<id>` list of JSON RegistryChange, LTRIM to `registryHistoryPerRecord`
+ *                        `reg:<c>:hist:<id>` list of JSON RegistryChange, LTRIM to `registryHistoryPerRecord`;
+ *                        every write script also appends one `registry.changed` event to `events` (issue 15)
  * - `reg:cred`           hash deviceId → JSON StoredDeviceCredential (sha256 of the token, never the token)
  * - `devcmd:<commandId>`, `devcmds:<deviceId>`, `devcmds-pending`  commands to devices (issue 13),
  *                        see redis-device-commands.ts
@@ -83,6 +84,8 @@ import {
   StoreQuotaError,
   StoreUnavailableError,
   incidentEvent,
+  isRegistryChangedEvent,
+  registryChangedEvent,
   wellFormedCopy,
   type CreateOutcome,
   type DeviceCommandCreateOutcome,
@@ -270,13 +273,15 @@ end
 `;
 
 /**
- * Registry compare-and-set writes, all or nothing. KEYS: reg:<c>, reg:<c>:ver, reg:cred.
- * ARGV: historyKeyPrefix, historyMax, then per write: id, expectedVersion, newVersion, recordJson,
- * changeJson ('' = none), credentialJson ('' = none). Returns {'applied'} or {'conflict', id, version, …}.
+ * Registry compare-and-set writes, all or nothing, with their `registry.changed` event (issue 15).
+ * KEYS: reg:<c>, reg:<c>:ver, reg:cred, events.
+ * ARGV: historyKeyPrefix, historyMax, eventJson, eventsMaxLen, then per write: id, expectedVersion,
+ * newVersion, recordJson, changeJson ('' = none), credentialJson ('' = none).
+ * Returns {'applied'} or {'conflict', id, version, …}; the event is appended only when applied.
  */
 const LUA_WRITE_REGISTRY = `
 local conflicts = {}
-for i = 3, #ARGV, 6 do
+for i = 5, #ARGV, 6 do
   local current = tonumber(redis.call('HGET', KEYS[2], ARGV[i]) or '0')
   if current ~= tonumber(ARGV[i + 1]) then
     conflicts[#conflicts + 1] = ARGV[i]
@@ -288,7 +293,7 @@ if #conflicts > 0 then
   return conflicts
 end
 local historyMax = tonumber(ARGV[2])
-for i = 3, #ARGV, 6 do
+for i = 5, #ARGV, 6 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 3])
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
   if ARGV[i + 4] ~= '' then
@@ -298,6 +303,7 @@ for i = 3, #ARGV, 6 do
   end
   if ARGV[i + 5] ~= '' then redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 5]) end
 end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[3])
 return {'applied'}
 `;
 
@@ -500,7 +506,7 @@ export class RedisStore implements Store {
     this.client.defineCommand('iocAppendReadingGroups', { lua: LUA_APPEND_READING_GROUPS });
     this.client.defineCommand('iocCreateIncident', { numberOfKeys: 5, lua: LUA_CREATE_INCIDENT });
     this.client.defineCommand('iocTransitionIncident', { numberOfKeys: 5, lua: LUA_TRANSITION_INCIDENT });
-    this.client.defineCommand('iocWriteRegistry', { numberOfKeys: 3, lua: LUA_WRITE_REGISTRY });
+    this.client.defineCommand('iocWriteRegistry', { numberOfKeys: 4, lua: LUA_WRITE_REGISTRY });
     this.client.defineCommand('iocPutBlob', { numberOfKeys: 4, lua: LUA_PUT_BLOB });
     this.client.defineCommand('iocSweepBlobs', { numberOfKeys: 4, lua: LUA_SWEEP_BLOBS });
     this.client.defineCommand('iocTrimRetentionIndex', { numberOfKeys: 2, lua: LUA_TRIM_RETENTION_INDEX });
@@ -768,7 +774,9 @@ export class RedisStore implements Store {
       this.scanStreamByTs(this.key('events'), fromTs, toTs, limit, (id, fields) => {
         const json = fields.get('e');
         if (json === undefined) return null;
-        return decodeEvent(id, json).event;
+        const { event } = decodeEvent(id, json);
+        // registry.changed events are cluster plumbing, not history (see Store.readEvents)
+        return isRegistryChangedEvent(event) ? null : event;
       }),
     );
   }
@@ -906,7 +914,14 @@ export class RedisStore implements Store {
 
   async writeRegistry(collection: RegistryCollection, writes: readonly RegistryWrite[]): Promise<RegistryWriteOutcome> {
     if (writes.length === 0) return { status: 'applied' };
-    const args: (string | number)[] = [this.key(`reg:${collection}:hist:`), this.options.registryHistoryPerRecord];
+    // appended by the script with the writes (issue 15): a follower that sees it reads them
+    const event = this.encodeEvent(registryChangedEvent(collection, writes, this.options.registryEventMaxIds, Date.now()));
+    const args: (string | number)[] = [
+      this.key(`reg:${collection}:hist:`),
+      this.options.registryHistoryPerRecord,
+      event,
+      this.options.eventsStreamMaxLen,
+    ];
     for (const w of writes) {
       args.push(
         w.record.id,
@@ -922,12 +937,31 @@ export class RedisStore implements Store {
         this.key(`reg:${collection}`),
         this.key(`reg:${collection}:ver`),
         this.key('reg:cred'),
+        this.key('events'),
         ...args,
       )) as string[];
       if (answer[0] === 'applied') return { status: 'applied' };
       const conflicts: { id: string; currentVersion: number }[] = [];
       for (let i = 1; i < answer.length; i += 2) conflicts.push({ id: answer[i]!, currentVersion: Number(answer[i + 1]) });
       return { status: 'conflict', conflicts };
+    });
+  }
+
+  async getRegistryRecords<T extends RegistryRecord>(collection: RegistryCollection, ids: readonly string[]): Promise<T[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    return this.call('getRegistryRecords', async () => {
+      const values = await this.client.hmget(this.key(`reg:${collection}`), ...unique);
+      return values.flatMap((json) => (json === null ? [] : [JSON.parse(json) as T]));
+    });
+  }
+
+  async getDeviceCredentials(deviceIds: readonly string[]): Promise<StoredDeviceCredential[]> {
+    const unique = [...new Set(deviceIds)];
+    if (unique.length === 0) return [];
+    return this.call('getDeviceCredentials', async () => {
+      const values = await this.client.hmget(this.key('reg:cred'), ...unique);
+      return values.flatMap((json) => (json === null ? [] : [JSON.parse(json) as StoredDeviceCredential]));
     });
   }
 

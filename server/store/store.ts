@@ -6,7 +6,9 @@
  * - `transitionIncident` is compare-and-set on `version` and idempotent by `commandId`: a retried
  *   command returns the stored outcome (`duplicate: true`) and is never applied twice; of two
  *   concurrent commands against the same version exactly one wins, the other gets `conflict`.
- * - Every alert/incident write also appends a LogEvent to the event log, atomically with it.
+ * - Every alert/incident write also appends a LogEvent to the event log, atomically with it; so
+ *   does every registry write (one `registry.changed` event per call, issue 15: other nodes re-read
+ *   what it names).
  * - Keys (Redis) are namespaced under `${prefix}:`.
  * - Every call settles: a store that cannot answer rejects with `StoreUnavailableError`
  *   (`E_UNAVAILABLE`) within its command deadline instead of hanging.
@@ -15,7 +17,7 @@
  *   `blobRetentionMs` and `maxBlobBytesTotal`, idempotency records by their TTLs.
  */
 import type { Alert, DeviceState, DistrictCode, Incident, Reading, Role } from '../../scenes/domain';
-import type { LogEvent } from '../../scenes/protocol';
+import type { LogEvent, RegistryChangeNotice } from '../../scenes/protocol';
 import type { DeviceCommandRecord, DeviceCommandStatus } from '../../scenes/device-commands';
 
 export type StoreKind = 'redis' | 'memory';
@@ -303,7 +305,11 @@ export interface Store {
   // --- event log -------------------------------------------------------------------------
   /** Append an event; returns its id (stream id). */
   appendEvent(event: Omit<LogEvent, 'id'>): Promise<string>;
-  /** Events with `fromTs <= ts <= toTs`, oldest first, at most `limit`. */
+  /**
+   * Events with `fromTs <= ts <= toTs`, oldest first, at most `limit`. Never `registry.changed`
+   * events: they are cluster plumbing (read by `tailLog` followers), not the domain history that
+   * replay and `GET /api/events` show (the registry keeps its own history).
+   */
   readEvents(fromTs: number, toTs: number, limit: number): Promise<LogEvent[]>;
 
   // --- shared log tail (issue 15: every node applies what every other node accepted) --------
@@ -349,10 +355,19 @@ export interface Store {
    * Compare-and-set writes, all or nothing: when any write's `expectedVersion` differs from the
    * stored version (0 when absent), nothing is written and the conflicts are answered. Otherwise
    * every record is stored, every `change` appended to its record's history (the newest
-   * `registryHistoryPerRecord` kept) and every `credential` replaced, in one atomic step. Callers
-   * chunk large imports (`REGISTRY_WRITE_CHUNK`): atomicity is per call.
+   * `registryHistoryPerRecord` kept), every `credential` replaced and ONE `registry.changed` event
+   * naming the written ids (`registryChangedEvent`) appended to the event log, in one atomic step,
+   * so another node that follows the log re-reads exactly what changed (issue 15). Callers chunk
+   * large imports (`REGISTRY_WRITE_CHUNK`): atomicity is per call. An empty `writes` writes nothing.
    */
   writeRegistry(collection: RegistryCollection, writes: readonly RegistryWrite[]): Promise<RegistryWriteOutcome>;
+  /**
+   * The records of the given ids that exist (order unspecified; an unknown id is left out), read in
+   * one step: what a node re-reads when another node's `registry.changed` event names them.
+   */
+  getRegistryRecords<T extends RegistryRecord>(collection: RegistryCollection, ids: readonly string[]): Promise<T[]>;
+  /** The stored credentials of the given devices (hashes only; a device without one is left out), read in one step. */
+  getDeviceCredentials(deviceIds: readonly string[]): Promise<StoredDeviceCredential[]>;
   /** The newest `limit` history entries of a record, oldest first. */
   registryHistory(collection: RegistryCollection, id: string, limit: number): Promise<RegistryChange[]>;
   /** Every stored device credential (hashes only; bounded by the device registry). */
@@ -387,6 +402,12 @@ export interface StoreOptions {
   /** command ids indexed per device (`listDeviceCommands`); older ones drop out of the index */
   deviceCommandsPerDevice: number;
   /**
+   * most record ids one `registry.changed` event names (issue 15); a write of more records sends
+   * `all: true` instead (followers re-read the whole collection). Default REGISTRY_WRITE_CHUNK, so
+   * the chunks of an import always name their ids.
+   */
+  registryEventMaxIds: number;
+  /**
    * this server node's id (issue 15): every reading (field `n`) and event (JSON `node`) this store
    * appends is tagged with it, so a follower of the shared log skips its own node's entries
    */
@@ -394,6 +415,9 @@ export interface StoreOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Registry writes per store call for bulk imports (one Lua script / one synchronous step each). */
+export const REGISTRY_WRITE_CHUNK = 1_000;
 
 export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   prefix: 'ioc',
@@ -408,11 +432,9 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   registryHistoryPerRecord: 50,
   deviceCommandTtlMs: 7 * DAY_MS,
   deviceCommandsPerDevice: 50,
+  registryEventMaxIds: REGISTRY_WRITE_CHUNK,
   nodeId: 'local',
 };
-
-/** Registry writes per store call for bulk imports (one Lua script / one synchronous step each). */
-export const REGISTRY_WRITE_CHUNK = 1_000;
 
 /** A string with lone UTF-16 surrogates replaced by U+FFFD (Node ≥ 20: String.prototype.toWellFormed). */
 export function wellFormedString(value: string): string {
@@ -462,4 +484,25 @@ export function incidentEvent(incident: Incident, type: 'incident.created' | 'in
     incident: incidentForEvent(incident),
     ...(transition ? { transition } : {}),
   };
+}
+
+/**
+ * The `registry.changed` event of one registry write (issue 15): the written ids, or `all` when
+ * there are more than `maxIds` (an event stays small; followers then re-read the collection).
+ * Ids are de-duplicated in write order. `ts`: epoch ms of the write.
+ */
+export function registryChangedEvent(
+  collection: RegistryCollection,
+  writes: readonly Pick<RegistryWrite, 'record'>[],
+  maxIds: number,
+  ts: number,
+): Omit<LogEvent, 'id'> & { registry: RegistryChangeNotice } {
+  const ids = [...new Set(writes.map((w) => w.record.id))];
+  const registry: RegistryChangeNotice = ids.length > maxIds ? { collection, ids: [], all: true } : { collection, ids };
+  return { ts, type: 'registry.changed', scene: 'overview', registry };
+}
+
+/** Is this a `registry.changed` event (cluster plumbing that `readEvents` never answers)? */
+export function isRegistryChangedEvent(event: Pick<LogEvent, 'type'>): boolean {
+  return event.type === 'registry.changed';
 }

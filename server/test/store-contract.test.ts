@@ -953,6 +953,94 @@ describe.each(implementations)('$name store: registry (issue 11)', ({ available,
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(back!.attributes).toEqual(wellFormedCopy(JSON.parse('{"__proto__":{"polluted":true}}')));
     });
+
+    it('reads many records and credentials by id in one call, leaving unknown ids out', async () => {
+      const store = fresh();
+      await store.writeRegistry('device', [
+        { record: device('sg-1', 1), expectedVersion: 0, credential: { deviceId: 'sg-1', kind: 'secret', sha256: 'a'.repeat(64), issuedTs: T0 } },
+        { record: device('sg-2', 1), expectedVersion: 0, credential: { deviceId: 'sg-2', kind: 'demo-hmac', issuedTs: T0 } },
+        { record: device('sg-3', 1), expectedVersion: 0 },
+      ]);
+      const byId = <T extends { id?: string; deviceId?: string }>(list: T[]) =>
+        list.sort((a, b) => (a.id ?? a.deviceId!).localeCompare(b.id ?? b.deviceId!));
+      expect(byId(await store.getRegistryRecords('device', ['sg-3', 'nope', 'sg-1', 'sg-1']))).toEqual([device('sg-1', 1), device('sg-3', 1)]);
+      expect(await store.getRegistryRecords('asset', ['sg-1'])).toEqual([]);
+      expect(await store.getRegistryRecords('device', [])).toEqual([]);
+      expect(byId(await store.getDeviceCredentials(['sg-2', 'sg-3', 'sg-1']))).toEqual([
+        { deviceId: 'sg-1', kind: 'secret', sha256: 'a'.repeat(64), issuedTs: T0 },
+        { deviceId: 'sg-2', kind: 'demo-hmac', issuedTs: T0 },
+      ]);
+      expect(await store.getDeviceCredentials([])).toEqual([]);
+    });
+
+    it('appends one registry.changed event per applied write (issue 15), tagged with its node, and none for a refused one', async () => {
+      const store = fresh({ nodeId: 'node-a' });
+      const start = await store.logCursor();
+      await store.writeRegistry('device', [
+        { record: device('sg-1', 1), expectedVersion: 0 },
+        { record: device('sg-2', 1), expectedVersion: 0 },
+      ]);
+      // a stale version: nothing written, nothing told
+      expect((await store.writeRegistry('device', [{ record: device('sg-1', 1), expectedVersion: 0 }])).status).toBe('conflict');
+      await store.writeRegistry('rule', [{ record: { id: 'r1', version: 1 }, expectedVersion: 0 }]);
+      await store.writeRegistry('asset', []);
+      const tail = await store.tailLog(start, 0, 100);
+      expect(tail.events.map(({ event, node }) => ({ type: event.type, scene: event.scene, registry: event.registry, node }))).toEqual([
+        { type: 'registry.changed', scene: 'overview', registry: { collection: 'device', ids: ['sg-1', 'sg-2'] }, node: 'node-a' },
+        { type: 'registry.changed', scene: 'overview', registry: { collection: 'rule', ids: ['r1'] }, node: 'node-a' },
+      ]);
+      expect(tail.events.every(({ event }) => Math.abs(event.ts - Date.now()) < 60_000)).toBe(true);
+    });
+
+    it('names no ids but `all` when a write has more records than registryEventMaxIds', async () => {
+      const store = fresh({ registryEventMaxIds: 2 });
+      const start = await store.logCursor();
+      await store.writeRegistry(
+        'asset',
+        [1, 2, 3].map((i) => ({ record: { id: `a-${i}`, version: 1 }, expectedVersion: 0 })),
+      );
+      await store.writeRegistry(
+        'asset',
+        [4, 5].map((i) => ({ record: { id: `a-${i}`, version: 1 }, expectedVersion: 0 })),
+      );
+      const tail = await store.tailLog(start, 0, 100);
+      expect(tail.events.map(({ event }) => event.registry)).toEqual([
+        { collection: 'asset', ids: [], all: true },
+        { collection: 'asset', ids: ['a-4', 'a-5'] },
+      ]);
+    });
+
+    it('never answers registry.changed events from readEvents (replay shows domain history only)', async () => {
+      const store = fresh();
+      const ts = Date.now();
+      await store.appendEvent({ ts, type: 'alert.raised', scene: 'water' });
+      await store.writeRegistry('device', [{ record: device('sg-1', 1), expectedVersion: 0 }]);
+      await store.appendEvent({ ts: ts + 1, type: 'alert.cleared', scene: 'water' });
+      const events = await store.readEvents(ts - 60_000, ts + 60_000, 10);
+      expect(events.map((e) => e.type)).toEqual(['alert.raised', 'alert.cleared']);
+    });
+  });
+});
+
+describe.skipIf(redis === null)('RedisStore: registry writes on one node reach another (issue 15)', () => {
+  const opened: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  it("shows another node's registry write in its tailLog with that node's tag, and the records it names are readable", async () => {
+    const prefix = `${FILE_PREFIX}-${++storeCounter}`;
+    const a = new RedisStore(redis!.url, { prefix, nodeId: 'node-a' });
+    const b = new RedisStore(redis!.url, { prefix, nodeId: 'node-b' });
+    opened.push(a, b);
+    const start = await b.logCursor();
+    const credential = { deviceId: 'sg-9', kind: 'secret' as const, sha256: 'c'.repeat(64), issuedTs: T0 };
+    await a.writeRegistry('device', [{ record: { id: 'sg-9', version: 1, name: 'new' } as RegistryRecord, expectedVersion: 0, credential }]);
+    const tail = await b.tailLog(start, 0, 100);
+    expect(tail.events).toHaveLength(1);
+    expect(tail.events[0]).toMatchObject({ node: 'node-a', event: { type: 'registry.changed', registry: { collection: 'device', ids: ['sg-9'] } } });
+    expect(await b.getRegistryRecords('device', tail.events[0]!.event.registry!.ids)).toEqual([{ id: 'sg-9', version: 1, name: 'new' }]);
+    expect(await b.getDeviceCredentials(['sg-9'])).toEqual([credential]);
   });
 });
 

@@ -45,6 +45,9 @@ export function replayStateAt(events: readonly LogEvent[], ts: number): ReplaySt
       case 'device.command':
         // commands to devices are in the log for the record; the replayed map shows alerts and incidents
         break;
+      case 'registry.changed':
+        // cluster plumbing (issue 15): readEvents never answers these; nothing to replay
+        break;
       default: {
         const unknownType: never = e.type;
         void unknownType;
