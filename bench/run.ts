@@ -4,7 +4,8 @@
  * Starts a throwaway redis-server, the City IOC server in its own process, and load generators
  * in their own processes; measures against peers run on the same machine in the same run; prints
  * a table and one JSON line; writes bench/results/latest.json and a dated copy.
- * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, console-click, flood, restart, registry, mqtt, mqtt-connections, soak.
+ * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, console-click, flood, restart, registry, mqtt, mqtt-connections,
+ * cluster-alarm, cluster-fanout, cluster-failover, soak.
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -32,6 +33,7 @@ import { runConsoleClickBench } from './console-click';
 import { measureImport, type ImportBenchResult } from './registry-bench';
 import { measureMqttIngest, type MqttBenchContext } from './mqtt-bench';
 import { measureMqttConnections } from './mqtt-connections';
+import { measureClusterAlarm, measureClusterFailover, measureClusterFanout, type ClusterBenchContext } from './cluster-bench';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -50,6 +52,9 @@ const PARTS = [
   'registry',
   'mqtt',
   'mqtt-connections',
+  'cluster-alarm',
+  'cluster-fanout',
+  'cluster-failover',
   'soak',
 ] as const;
 type Part = (typeof PARTS)[number];
@@ -1389,6 +1394,25 @@ async function measureSoak(minutes: number): Promise<void> {
 }
 
 /** The helpers the MQTT parts (bench/mqtt-bench.ts, bench/mqtt-connections.ts) run with. */
+/** What the cluster parts (issue 15, bench/cluster-bench.ts) borrow: the same helpers, the run's Redis. */
+function clusterContext(): ClusterBenchContext {
+  return {
+    quick,
+    redisUrl: redis?.url ?? null,
+    spawn,
+    startSwarms,
+    swarmReports,
+    resetSwarms,
+    cpuWindow,
+    login,
+    stopAll,
+    set,
+    rows,
+    cpuByPhase,
+    log,
+  };
+}
+
 function mqttContext(): MqttBenchContext {
   return {
     quick,
@@ -1553,6 +1577,9 @@ async function main(): Promise<void> {
     if (enabled('registry')) await settled().then(measureRegistry);
     if (enabled('mqtt')) await settled().then(() => measureMqttIngest(mqttContext(), true));
     if (enabled('mqtt-connections')) await settled().then(() => measureMqttConnections(mqttContext()));
+    if (enabled('cluster-alarm')) await settled().then(() => measureClusterAlarm(clusterContext()));
+    if (enabled('cluster-fanout')) await settled().then(() => measureClusterFanout(clusterContext()));
+    if (enabled('cluster-failover')) await settled().then(() => measureClusterFailover(clusterContext()));
     if (enabled('soak')) await settled().then(() => measureSoak(soakMinutes || 1));
   } finally {
     await Promise.all(retiring);
@@ -1584,6 +1611,11 @@ async function main(): Promise<void> {
     'mqtt_http_readings_per_s',
     'mqtt_command_p99_ms',
     'mqtt_connections',
+    'cluster_alarm_cross_p99_ms',
+    'cluster_alarm_same_p99_ms',
+    'cluster_fanout_2_per_s',
+    'cluster_fanout_off_per_s',
+    'cluster_failover_p50_ms',
   ]) {
     if (!(k in results)) set(k, null, only ? 'part not run (--only)' : 'not measured');
   }
@@ -1604,6 +1636,9 @@ async function main(): Promise<void> {
       mqtt_peer_readings_per_s: 'messages/s received by a bare mqtt subscriber',
       mqtt_command_p99_ms: 'ms',
       mqtt_heap_bytes_per_connection: 'B',
+      cluster_alarm_cross_p99_ms: 'ms (red reading POSTed to node B → alert in a scene:delta on node A)',
+      cluster_fanout_2_per_s: 'frames delivered/s (all clients, 2 nodes)',
+      cluster_failover_p50_ms: 'ms (kill -9 → the slowest client joined again)',
     },
     notes,
     cpu_percent_by_phase: cpuByPhase,

@@ -51,8 +51,9 @@ import type { NotificationService } from './notify/notification-service';
 import { resolveNodeId } from './cluster/node-identity';
 import { SERVER_VERSION } from './cluster/node-info';
 import { startClusterNode, type ClusterNode } from './cluster/start-cluster';
-import { LogFollower } from './cluster/log-follower';
-import { mergeAlertCopies } from '../scenes/alert-lifecycle';
+import type { LogFollower } from './cluster/log-follower';
+import { createNodeFollower } from './cluster/node-follower';
+import { NodeReadiness } from './cluster/node-readiness';
 import { createClusterAdapter, createPubSubAdapter } from './cluster/socket-adapter';
 
 export interface IocServer {
@@ -185,15 +186,10 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   // --- cluster (issue 15, server/cluster/): leases of the acting timers, the revision lane, the node list
   const redisOfStore =
     store.kind === 'redis' && config.cluster ? { client: (store as RedisStore).redisClient, keyPrefix: `${(store as RedisStore).keyPrefix}:` } : null;
-  let following = false;
-  /** true from start until the node first caught up with the shared log (a single node: never) */
-  let startingUp = false;
-  let adapterUp = true;
+  const readiness = new NodeReadiness();
   let serverUrl = '';
   let realtimeRef: Realtime | null = null;
-  let followerRef: LogFollower | null = null;
-  // ready = caught up with the shared log and the fan-out connected (a single node: at once)
-  const isReady = (): boolean => !following || (adapterUp && (followerRef?.caughtUp() ?? false));
+  const isReady = (): boolean => readiness.isReady();
   const cluster = await startClusterNode({
     nodeId,
     redis: redisOfStore,
@@ -334,7 +330,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     allowRequest: (req, answer) => {
       // a node still catching up with the shared log at start serves nobody yet (issue 15): the
       // client's next attempt goes through the balancer to a ready node
-      if (startingUp) {
+      if (readiness.isStartingUp()) {
         answer('E_UNAVAILABLE: this node is starting (catching up with the shared log)', false);
         return;
       }
@@ -539,7 +535,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const enginePath = `${io.path()}/`;
   http.on('request', (req, res) => {
     if (req.url?.startsWith(enginePath)) return;
-    if (startingUp && !STARTING_UP_ROUTES.has(req.url?.split('?')[0] ?? '')) {
+    if (readiness.isStartingUp() && !STARTING_UP_ROUTES.has(req.url?.split('?')[0] ?? '')) {
       // issue 15: 503 while catching up at start; nginx retries an idempotent request elsewhere
       res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
       res.end(JSON.stringify({ error: { code: 'E_UNAVAILABLE', message: 'this node is starting (catching up with the shared log); retry' } }));
@@ -639,69 +635,27 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const url = `http://127.0.0.1:${port}`;
   serverUrl = url;
 
-  // --- what other nodes accepted (issue 15): their readings fused here, their alerts and incidents applied
+  // --- what other nodes accepted (issue 15): their readings fused here, their alerts, incidents and
+  // registry edits applied; serving only once caught up (/healthz says ready:false meanwhile)
   let follower: LogFollower | null = null;
   if (redisOfStore && logStart) {
-    following = true;
-    startingUp = true;
-    adapterUp = false;
-    void clusterAdapter?.connected(CLUSTER_CONNECT_TIMEOUT_MS).then((up) => {
-      adapterUp = up;
-      if (!up) log.error({ timeoutMs: CLUSTER_CONNECT_TIMEOUT_MS }, 'cluster fan-out did not connect to Redis; this node stays not ready');
-    });
-    follower = new LogFollower({
+    follower = createNodeFollower({
       store,
       nodeId,
       fusion,
-      onReadingsApplied: () => realtime.hub.flushIfDue(),
-      onAlert: (alert) => {
-        if (!alert.cleared && fusion.isOfflineRule(alert.deviceId, alert.ruleId)) fusion.markOfflineFromLog(alert.deviceId);
-        realtime.alertChanged(alert);
-      },
-      onIncident: (incident) => realtime.incidentFromLog(incident),
-      // another node's registry edit (issue 15): re-read the records it names and apply them as a local edit
-      onRegistryChanged: async ({ collection, ids, all }) => {
-        const which = all ? 'all' : ids;
-        switch (collection) {
-          case 'device':
-          case 'asset':
-            return registry.refresh(collection, which);
-          case 'rule':
-            return rules.refresh(collection, which);
-          case 'setting':
-            // the area-warning rules (server/storm/): reloaded now instead of at the next periodic reload
-            return areaWarnings.rules.load();
-        }
-      },
-      // the origin told every node's people through the adapter; nothing to emit here
-      onGap: async () => {
-        const since = Date.now() - ALERT_RETENTION_MS;
-        const [gapAlerts, gapIncidents] = await Promise.all([store.loadAlerts(since), store.loadIncidents(since)]);
-        // the store's copy may be older than fusion's (repeat readings at one level are not written)
-        for (const a of gapAlerts) fusion.putAlert(mergeAlertCopies(fusion.getAlert(a.id), a));
-        for (const i of gapIncidents) fusion.putIncident(i);
-        log.warn(
-          { alerts: gapAlerts.length, incidents: gapIncidents.length },
-          'shared log had a hole (trimmed before this node read it): alerts and incidents reloaded from the store',
-        );
-      },
+      realtime,
+      registry,
+      rules,
+      reloadSettings: () => areaWarnings.rules.load(),
+      reloadWindowMs: ALERT_RETENTION_MS,
       log,
     });
-    followerRef = follower;
     follower.start(logStart);
-    // serve only once caught up: /healthz says ready:false (503) meanwhile, so the balancer waits
-    const deadline = Date.now() + CLUSTER_CATCH_UP_WAIT_MS;
-    while (!isReady() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (isReady()) startingUp = false;
-    else {
-      log.warn({ waitedMs: CLUSTER_CATCH_UP_WAIT_MS }, 'not caught up with the shared log yet; /healthz says not ready until it is');
-      const poll = setInterval(() => {
-        if (!isReady()) return;
-        startingUp = false;
-        clearInterval(poll);
-      }, STARTING_UP_POLL_MS);
-      poll.unref();
-    }
+    await readiness.follow(follower, clusterAdapter, log, {
+      waitMs: CLUSTER_CATCH_UP_WAIT_MS,
+      pollMs: STARTING_UP_POLL_MS,
+      adapterTimeoutMs: CLUSTER_CONNECT_TIMEOUT_MS,
+    });
   }
   log.info({ url, store: store.kind, devices: devices.length }, 'City IOC server listening');
 
