@@ -5,7 +5,6 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 export declare const NGINX_TEMPLATE: string;
 export declare const NGINX_PACKAGE: string;
 /** a node that refused a connection is skipped this long, s */
-export declare const NODE_FAIL_TIMEOUT_S: number;
 export declare const NGINX_START_TIMEOUT_MS: number;
 export declare function findNginxBinary(): string | null;
 /** the hard open-file limit (`ulimit -Hn`) */

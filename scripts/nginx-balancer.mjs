@@ -14,8 +14,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const NGINX_TEMPLATE = path.join(root, 'deploy', 'nginx', 'ioc-cluster.conf.template');
 /** Debian package that ships the binary, for messages. */
 export const NGINX_PACKAGE = 'nginx';
-/** A node that refused a connection is skipped this long, s (template `fail_timeout`). */
-export const NODE_FAIL_TIMEOUT_S = 2;
 /** How long nginx may take to accept connections after spawn. */
 export const NGINX_START_TIMEOUT_MS = 5_000;
 const PROBE_INTERVAL_MS = 50;
@@ -58,7 +56,10 @@ export function hardOpenFileLimit() {
 /** The template with the run dir, the listen address and one upstream line per node port. */
 export function renderNginxConfig({ dir, listen, upstreamPorts, template = readFileSync(NGINX_TEMPLATE, 'utf8'), nofile = hardOpenFileLimit() }) {
   if (upstreamPorts.length === 0) throw new Error('nginx: at least one upstream port is needed');
-  const upstreams = upstreamPorts.map((p) => `        server 127.0.0.1:${p} max_fails=1 fail_timeout=${NODE_FAIL_TIMEOUT_S}s;`).join('\n');
+  // max_fails=0: nginx never marks a node down — a dead node refuses the connection at once and the
+  // request goes to the next node; with max_fails=1 a restarted node stayed "down" for ip_hash and
+  // its clients got 502 "no live upstreams" until nginx was reloaded (bench: cluster-failover)
+  const upstreams = upstreamPorts.map((p) => `        server 127.0.0.1:${p} max_fails=0;`).join('\n');
   const fill = (line) =>
     line
       .replaceAll('{{DIR}}', dir)

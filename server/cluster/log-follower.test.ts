@@ -174,16 +174,19 @@ describe('LogFollower', () => {
     expect(store.blocks.slice(0, 2)).toEqual([0, BLOCK_MS]);
   });
 
-  it('discards the alert changes fusion derives from other nodes’ readings (the origin node notifies them)', async () => {
+  it('discards the alert changes fusion derives from other nodes’ readings (the origin node notifies them), showing them on this node at once', async () => {
     const store = fakeStore([{ readings: [{ reading: reading('d1', 1), node: 'a' }], events: [], cursor: { readings: '1-0', events: '0-0' } }]);
     const fusion = fakeFusion();
-    const { f, calls } = follower(store, fusion);
+    const derived: string[] = [];
+    const { f, calls } = follower(store, fusion, { onDerivedAlert: (a) => void derived.push(a.id) });
     f.start(EMPTY_LOG_CURSOR);
     await vi.waitFor(() => expect(f.caughtUp()).toBe(true));
     await f.stop();
     expect(fusion.applied).toHaveLength(1);
     expect(calls.alerts).toEqual([]);
     for (const changes of fusion.changeArrays) expect(changes).toEqual([]);
+    // not persisted or notified (no onAlert), but this node's screens are flushed for it
+    expect(derived).toEqual(['derived-1']);
   });
 
   it("puts other nodes' alerts into fusion and tells the local screens", async () => {

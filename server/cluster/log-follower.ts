@@ -62,6 +62,11 @@ export interface LogFollowerDeps extends Partial<LogFollowerOptions> {
   fusion: Pick<Fusion, 'applyReading' | 'putAlert' | 'putIncident' | 'getAlert' | 'incidents'>;
   /** after a batch of other nodes' readings was fused (e.g. `hub.flushIfDue`) */
   onReadingsApplied(): void;
+  /**
+   * an alert change this node derived from another node's reading (not persisted, not notified:
+   * the origin does that): e.g. flush this node's screens now rather than at the next frame
+   */
+  onDerivedAlert?(alert: Alert): void;
   /** an alert changed on another node: tell this node's screens */
   onAlert(alert: Alert): void;
   /** an incident changed on another node (full incident, with history); `previousAssignees` from this node's copy */
@@ -203,7 +208,9 @@ export class LogFollower {
     for (const { reading, node } of tail.readings) {
       if (node === nodeId) continue;
       this.guard('reading', reading.deviceId, () => fusion.applyReading(reading, discarded));
-      // the origin node persists and notifies these; this node only derives the same state
+      // the origin node persists and notifies these; this node only derives the same state — and
+      // shows it at once: a red alert must not wait for the next coalesced frame on this node
+      for (const change of discarded) this.guard('onDerivedAlert', change.alert.id, () => this.deps.onDerivedAlert?.(change.alert));
       discarded.length = 0;
       applied++;
     }

@@ -39,6 +39,8 @@ export function createNodeFollower(d: NodeFollowerDeps): LogFollower {
       if (!alert.cleared && fusion.isOfflineRule(alert.deviceId, alert.ruleId)) fusion.markOfflineFromLog(alert.deviceId);
       realtime.alertChanged(alert);
     },
+    // the origin persists and notifies; this node's screens get it in the next immediate frame
+    onDerivedAlert: (alert) => realtime.alertChanged(alert),
     onIncident: (incident) => realtime.incidentFromLog(incident),
     onRegistryChanged: async ({ collection, ids, all }) => {
       const which = all ? 'all' : ids;
