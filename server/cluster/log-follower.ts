@@ -159,7 +159,7 @@ export class LogFollower {
       try {
         // until a read reached the end, do not wait on it: an idle log makes a starting node ready at once
         const blockMs = this.state === 'caught-up' ? this.opts.blockMs : 0;
-        const tail = await this.deps.store.tailLog(this.cursor!, blockMs, this.opts.limit);
+        const tail = await this.deps.store.tailLog(this.cursor!, blockMs, this.opts.limit, this.deps.nodeId);
         if (this.stopping) break;
         if (tail.gap) await this.resync();
         else await this.apply(tail);
@@ -224,7 +224,7 @@ export class LogFollower {
     cursor.events = tail.cursor.events;
     this.registryDone.clear();
     this.noteRead(tail);
-    const reachedEnd = tail.readings.length < this.opts.limit && tail.events.length < this.opts.limit;
+    const reachedEnd = (tail.readingsScanned ?? tail.readings.length) < this.opts.limit && tail.events.length < this.opts.limit;
     this.state = reachedEnd ? 'caught-up' : 'catching-up';
   }
 

@@ -372,7 +372,7 @@ export class MemoryStore implements Store {
     return { readings: await this.readingsCursor(), events: this.events.at(-1)?.id ?? EMPTY_READINGS_CURSOR };
   }
 
-  async tailLog(cursor: LogCursor, blockMs: number, limit: number): Promise<LogTail> {
+  async tailLog(cursor: LogCursor, blockMs: number, limit: number, _skipNode?: string): Promise<LogTail> {
     const first = this.readLogAfter(cursor, limit);
     if (first.readings.length > 0 || first.events.length > 0 || first.gap || blockMs <= 0 || this.closed) return first;
     await new Promise<void>((resolve) => {

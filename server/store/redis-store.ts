@@ -416,6 +416,12 @@ function decodeEvent(id: string, json: string): { event: LogEvent; node: string 
   return { event: { ...event, id }, node: node ?? '' };
 }
 
+/** The `n` (node) field of a raw readings-stream entry (written last by the append scripts), '' when absent. */
+function readingNode(rawFields: readonly string[]): string {
+  for (let i = rawFields.length - 2; i >= 0; i -= 2) if (rawFields[i] === 'n') return rawFields[i + 1]!;
+  return '';
+}
+
 function decodeReading(fields: Map<string, string>): Reading {
   return {
     deviceId: fields.get('d') ?? '',
@@ -799,7 +805,7 @@ export class RedisStore implements Store {
     });
   }
 
-  async tailLog(cursor: LogCursor, blockMs: number, limit: number): Promise<LogTail> {
+  async tailLog(cursor: LogCursor, blockMs: number, limit: number, skipNode?: string): Promise<LogTail> {
     if (limit <= 0) return { readings: [], events: [], cursor };
     return this.call('tailLog', async () => {
       const readingsKey = this.key('readings');
@@ -817,7 +823,10 @@ export class RedisStore implements Store {
         if (entries.length === 0) continue;
         const last = entries[entries.length - 1][0];
         if (key === readingsKey) {
+          tail.readingsScanned = entries.length;
           for (const [, rawFields] of entries) {
+            // the follower's own readings (most of the stream on a lone node) are not decoded at all
+            if (skipNode !== undefined && readingNode(rawFields) === skipNode) continue;
             const fields = fieldsToMap(rawFields);
             tail.readings.push({ reading: decodeReading(fields), node: fields.get('n') ?? '' });
           }

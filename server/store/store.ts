@@ -85,6 +85,8 @@ export interface LogTail {
   events: { event: LogEvent; node: string }[];
   /** where the next call continues (each part unchanged when its stream returned nothing) */
   cursor: LogCursor;
+  /** readings-stream entries this call read, including those `skipNode` left out (absent: `readings.length`) */
+  readingsScanned?: number;
   /**
    * true when entries after the given cursor were already trimmed (MAXLEN) from at least one
    * stream: the entries answered follow the hole, and the caller must re-sync its state from the
@@ -320,9 +322,11 @@ export interface Store {
    * tagged with the `nodeId` of the store that appended it. Waits up to `blockMs` for the first
    * entry when none is there yet (answers as soon as one is) and then answers empty with the cursor
    * unchanged. Never skips an entry silently: see `LogTail.gap`. Redis: one blocking XREAD on a
-   * connection of its own, never on the one that serves commands.
+   * connection of its own, never on the one that serves commands. `skipNode`: readings that node
+   * appended are left out without being decoded (a follower's own; events are always answered);
+   * `readingsScanned` then still counts them.
    */
-  tailLog(cursor: LogCursor, blockMs: number, limit: number): Promise<LogTail>;
+  tailLog(cursor: LogCursor, blockMs: number, limit: number, skipNode?: string): Promise<LogTail>;
 
   // --- people ----------------------------------------------------------------------------
   getUser(username: string): Promise<StoredUser | null>;

@@ -134,6 +134,20 @@ describe.skipIf(redis === null)('shared log on Redis: two nodes, one prefix', ()
     expect(tail.cursor.readings).toBe(await a.readingsCursor());
   });
 
+  it("leaves the follower's own readings out undecoded (skipNode) and still counts them as read", async () => {
+    const { a, b } = twoNodes();
+    const start = await b.logCursor();
+    await b.appendReadings(readings('mine', 1, 5));
+    await a.appendReadings(readings('theirs', 1, 2));
+    const tail = await b.tailLog(start, 0, LIMIT, 'b');
+    expect(tail.readings.map((r) => [r.node, r.reading.deviceId])).toEqual([
+      ['a', 'theirs'],
+      ['a', 'theirs'],
+    ]);
+    expect(tail.readingsScanned).toBe(7);
+    expect(tail.cursor.readings).toBe(await a.readingsCursor());
+  });
+
   it('tags events with the node that wrote them (alerts, incidents, device commands, plain appends); readEvents answers LogEvents without the tag', async () => {
     const { a, b } = twoNodes();
     const start = await b.logCursor();
