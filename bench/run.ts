@@ -5,7 +5,7 @@
  * in their own processes; measures against peers run on the same machine in the same run; prints
  * a table and one JSON line; writes bench/results/latest.json and a dated copy.
  * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, console-click, flood, restart, registry, mqtt, mqtt-connections,
- * cluster-alarm, cluster-fanout, cluster-failover, soak.
+ * cluster-alarm, cluster-fanout, cluster-failover, cluster-concurrency, soak.
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -34,6 +34,7 @@ import { measureImport, type ImportBenchResult } from './registry-bench';
 import { measureMqttIngest, type MqttBenchContext } from './mqtt-bench';
 import { measureMqttConnections } from './mqtt-connections';
 import { measureClusterAlarm, measureClusterFailover, measureClusterFanout, type ClusterBenchContext } from './cluster-bench';
+import { measureClusterConcurrency } from './cluster-concurrency';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -55,6 +56,7 @@ const PARTS = [
   'cluster-alarm',
   'cluster-fanout',
   'cluster-failover',
+  'cluster-concurrency',
   'soak',
 ] as const;
 type Part = (typeof PARTS)[number];
@@ -1580,6 +1582,7 @@ async function main(): Promise<void> {
     if (enabled('cluster-alarm')) await settled().then(() => measureClusterAlarm(clusterContext()));
     if (enabled('cluster-fanout')) await settled().then(() => measureClusterFanout(clusterContext()));
     if (enabled('cluster-failover')) await settled().then(() => measureClusterFailover(clusterContext()));
+    if (enabled('cluster-concurrency')) await settled().then(() => measureClusterConcurrency(clusterContext()));
     if (enabled('soak')) await settled().then(() => measureSoak(soakMinutes || 1));
   } finally {
     await Promise.all(retiring);
@@ -1616,6 +1619,9 @@ async function main(): Promise<void> {
     'cluster_fanout_2_per_s',
     'cluster_fanout_off_per_s',
     'cluster_failover_p50_ms',
+    'cluster_concurrency_p99_ms',
+    'cluster_concurrency_single_p99_ms',
+    'cluster_concurrency_heap_bytes_per_connection',
   ]) {
     if (!(k in results)) set(k, null, only ? 'part not run (--only)' : 'not measured');
   }
@@ -1639,6 +1645,11 @@ async function main(): Promise<void> {
       cluster_alarm_cross_p99_ms: 'ms (red reading POSTed to node B → alert in a scene:delta on node A)',
       cluster_fanout_2_per_s: 'frames delivered/s (all clients, 2 nodes)',
       cluster_failover_p50_ms: 'ms (kill -9 → the slowest client joined again)',
+      cluster_concurrency_p99_ms: 'ms (probe reading POSTed to one of 3 nodes → frame showing it at a client on any node)',
+      cluster_concurrency_single_p99_ms: 'ms (the same on one node, IOC_CLUSTER=off)',
+      cluster_concurrency_heap_bytes_per_connection: 'B (heap after full GC, delta over connecting ÷ connections, all nodes pooled)',
+      cluster_concurrency_heap_bytes_per_connection_per_node: 'B per node',
+      cluster_concurrency_drops: 'count ((probe, client) pairs never seen + disconnects + failed connects)',
     },
     notes,
     cpu_percent_by_phase: cpuByPhase,
