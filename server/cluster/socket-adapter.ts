@@ -198,7 +198,7 @@ async function allReady(clients: Redis[], timeoutMs: number): Promise<boolean> {
 
 /**
  * The publisher (fails fast, its PUBLISH never rejects unhandled) and a factory of reader clients
- * (wait for Redis, SUBSCRIBE/PSUBSCRIBE never reject unhandled), from the store's client's
+ * (wait for Redis, (UN)SUBSCRIBE/P(UN)SUBSCRIBE never reject unhandled), from the store's client's
  * connection options. See the module comment for why.
  */
 function guardedClients(
@@ -246,7 +246,9 @@ function guardedClients(
     const reader = redis.duplicate({ ...READER_OVERRIDES, ...override });
     // connection errors surface on the publisher; a reader just waits for the connection
     reader.on('error', () => undefined);
-    for (const method of ['subscribe', 'psubscribe'] as const) {
+    // the adapters also drop the promises of UNSUBSCRIBE/PUNSUBSCRIBE (on close): a connection
+    // already closed must not reject unhandled (server/main.ts exits on one)
+    for (const method of ['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe'] as const) {
       const original = reader[method].bind(reader) as (...args: unknown[]) => Promise<unknown>;
       Object.assign(reader, { [method]: (...args: unknown[]) => original(...args).catch((err: unknown) => warnOnce(err, method)) });
     }
