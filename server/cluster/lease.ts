@@ -27,6 +27,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { ConfigError } from '../config';
+import { withRedisDeadline } from './redis-deadline';
 
 /** Who holds the right to act (compatible with `TickLease` in server/notify/escalation-ticker.ts). */
 export interface ClusterLease {
@@ -72,6 +73,13 @@ export class LeaseUnavailableError extends Error {
     super(message, options);
     this.name = 'LeaseUnavailableError';
   }
+}
+
+/** A Redis call of this part with its own deadline (server/cluster/redis-deadline.ts). */
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withRedisDeadline(promise, ms, what, (message, cause) =>
+    cause instanceof LeaseUnavailableError ? cause : new LeaseUnavailableError(message, { cause }),
+  );
 }
 
 /** Who holds a lease, as stored in its key. */
@@ -140,23 +148,6 @@ export function fenceGuardLua(fenceKeyIndex: number, tokenArgIndex: number): str
 /** A lease that is always held: one node with the in-memory store (no other node can exist). */
 export function LOCAL_LEASE(name: string): ClusterLease {
   return { name, isHeld: () => Promise.resolve(true), fencingToken: () => 1 };
-}
-
-/** Rejects with LeaseUnavailableError when `promise` has not settled within `ms`. */
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LeaseUnavailableError(`${what}: no answer from Redis within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof LeaseUnavailableError ? err : new LeaseUnavailableError(`${what}: ${String(err)}`, { cause: err }));
-      },
-    );
-  });
 }
 
 function validateOptions(o: LeaseOptions): void {

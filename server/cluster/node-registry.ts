@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config';
 import type { Logger } from '../logger';
 import type { NodeInfo } from './node-info';
+import { withRedisDeadline } from './redis-deadline';
 
 export type { NodeInfo } from './node-info';
 
@@ -66,6 +67,11 @@ export class NodeRegistryUnavailableError extends Error {
   }
 }
 
+/** A Redis call of this part with its own deadline (server/cluster/redis-deadline.ts). */
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withRedisDeadline(promise, ms, what, (message, cause) => new NodeRegistryUnavailableError(message, { cause }));
+}
+
 /** Entries are written by nodes of possibly another version: parse, and skip what does not fit. */
 const NodeInfoSchema = z.object({
   nodeId: z.string(),
@@ -78,22 +84,6 @@ const NodeInfoSchema = z.object({
   clients: z.number(),
   leases: z.array(z.string()),
 });
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new NodeRegistryUnavailableError(`${what}: no answer from Redis within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(new NodeRegistryUnavailableError(`${what}: ${String(err)}`, { cause: err }));
-      },
-    );
-  });
-}
 
 function validateOptions(o: NodeRegistryOptions): void {
   for (const [field, value] of Object.entries(o)) {

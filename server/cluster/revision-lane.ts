@@ -7,6 +7,12 @@
  * snapshot — never a delta another node could also have issued under the same number.
  */
 import type { Redis } from 'ioredis';
+import { withRedisDeadline } from './redis-deadline';
+
+/** A Redis call of this part with its own deadline (server/cluster/redis-deadline.ts). */
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withRedisDeadline(promise, ms, what, (message, cause) => new Error(message, { cause }));
+}
 
 /** Timing and size of the lanes; ms and counts. */
 export interface RevisionLaneOptions {
@@ -50,22 +56,6 @@ const TAKE_RETRY_MS = 100;
 
 /** More live nodes than lanes: waiting does not help. */
 export class LanesFullError extends Error {}
-
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer from Redis within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
 
 export interface RevisionLaneKeeperConfig {
   redis: Redis;
