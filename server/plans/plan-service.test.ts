@@ -5,6 +5,7 @@
  * enforced on the server; every command is audited and idempotent by commandId.
  */
 import { randomUUID } from 'node:crypto';
+import type { Alert } from '../../scenes/domain';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRedisServer } from '../../tests/helpers/redis-server';
 import { MemoryStore } from '../store/memory-store';
@@ -329,5 +330,41 @@ describe('plan commands: validation, roles and scope', () => {
       a.close();
       b.close();
     }
+  });
+
+  it('evaluates an alert storm a few times, not once per alert change, and leaves it to the lease holder', async () => {
+    const store = new MemoryStore();
+    const plans = planStoreFor(store);
+    let reads = 0;
+    const counting = { ...plans, loadPlanInstances: (sinceTs: number) => (reads++, plans.loadPlanInstances(sinceTs)) } as typeof plans;
+    const make = (held: boolean) =>
+      new PlanService({
+        plans: counting,
+        definitions: DEMO_PLANS,
+        live: { situation: () => quiet, devices },
+        store: { getUser: async () => null },
+        log: createLogger('silent'),
+        tickIntervalMs: 60_000,
+        evaluationMinIntervalMs: 200,
+        lease: { isHeld: async () => held },
+      });
+    const holder = make(true);
+    const other = make(false);
+    const alertChange = (i: number) => ({ id: `storm-${i}`, cleared: false }) as Alert;
+    const started = Date.now();
+    // 50 changes over ~250 ms on both nodes
+    for (let i = 0; i < 50; i++) {
+      holder.alertChanged(alertChange(i));
+      other.alertChanged(alertChange(i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    holder.close();
+    other.close();
+    const elapsedMs = Date.now() - started;
+    // the holder: one evaluation per 200 ms at most (plus the first); the other node: none
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(Math.ceil(elapsedMs / 200) + 1);
+    expect(reads).toBeLessThan(10);
   });
 });

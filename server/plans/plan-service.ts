@@ -74,6 +74,8 @@ export interface PlanServiceDeps {
   /** remote control; absent: device commands are refused E_UNAVAILABLE */
   deviceControl?: Pick<DeviceCommandService, 'send'>;
   tickIntervalMs: number;
+  /** alert-driven evaluations begin at most this often, ms (default DEFAULT_EVALUATION_MIN_INTERVAL_MS) */
+  evaluationMinIntervalMs?: number;
   /**
    * Issue 15: triggers are evaluated (and proposals stored) only while this is held — one node of
    * a cluster proposes; every node still re-reads the instances each tick. Default: always held.
@@ -90,6 +92,12 @@ export interface PlanServiceDeps {
 }
 
 const DEFAULT_CONFLICT_RETRIES = 3;
+/**
+ * Alert-driven trigger evaluations begin at most this often, ms: a proposal still reaches the
+ * officer within a fraction of a second, and a storm of alert changes costs a few store reads per
+ * second instead of one per change.
+ */
+export const DEFAULT_EVALUATION_MIN_INTERVAL_MS = 300;
 const fail = (error: IocError, commandId?: string): { ok: false; commandId?: string; error: IocError } => ({
   ok: false,
   ...(commandId !== undefined ? { commandId } : {}),
@@ -116,6 +124,8 @@ export class PlanService {
   /** active alert versions seen in changes since the last evaluation began */
   private readonly seenActive = new Map<string, Alert>();
   private closed = false;
+  /** when the last evaluation began (epoch ms): alert-driven ones keep a minimum interval */
+  private lastEvaluationTs = 0;
 
   constructor(private readonly d: PlanServiceDeps) {
     this.byId = new Map(d.definitions.map((p) => [p.id, p]));
@@ -179,15 +189,34 @@ export class PlanService {
   evaluateSoon(): void {
     if (this.closed || this.soon) return;
     this.soon = true;
-    setImmediate(() => {
-      this.soon = false;
-      if (this.ticking) this.rerun = true;
-      else void this.tick();
-    });
+    // at most one alert-driven evaluation per minimum interval: in an alert storm every change
+    // would otherwise re-read the store back to back (the alerts seen meanwhile are kept)
+    const waitMs = Math.max(0, this.lastEvaluationTs + (this.d.evaluationMinIntervalMs ?? DEFAULT_EVALUATION_MIN_INTERVAL_MS) - this.now());
+    const run = (): void => {
+      void this.evaluateIfHolder().then((evaluate) => {
+        this.soon = false;
+        if (!evaluate) return;
+        if (this.ticking) this.rerun = true;
+        else void this.tick();
+      });
+    };
+    if (waitMs === 0) setImmediate(run);
+    else setTimeout(run, waitMs).unref();
+  }
+
+  /**
+   * Whether an alert-driven evaluation is this node's to make: only the lease holder proposes
+   * (issue 15), so the other nodes leave it to their periodic tick (which keeps their view of the
+   * instances current) instead of re-reading the store on every alert change of the cluster.
+   */
+  private async evaluateIfHolder(): Promise<boolean> {
+    if (this.closed) return false;
+    return !this.d.lease || this.d.lease.isHeld();
   }
 
   private async tickOnce(): Promise<void> {
     if (this.closed) return;
+    this.lastEvaluationTs = this.now();
     // the live situation as it is now (before awaiting the store: it may change meanwhile)
     const nowTs = this.now();
     const live = this.d.live.situation(nowTs);
