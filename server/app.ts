@@ -54,6 +54,7 @@ import { startClusterNode, type ClusterNode } from './cluster/start-cluster';
 import type { LogFollower } from './cluster/log-follower';
 import { createNodeFollower } from './cluster/node-follower';
 import { NodeReadiness } from './cluster/node-readiness';
+import { startNodeTimers } from './node-timers';
 import { createClusterAdapter, createPubSubAdapter } from './cluster/socket-adapter';
 
 export interface IocServer {
@@ -544,85 +545,27 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     app(req, res);
   });
 
-  // --- housekeeping timers ----------------------------------------------------------------------
-  const timers: NodeJS.Timeout[] = [];
-  timers.push(
-    setInterval(() => {
-      const now = Date.now();
-      fusion.tick(now);
-    }, TICK_INTERVAL_MS),
-  );
-  timers.push(
-    setInterval(() => {
-      // one node decides who went silent (issue 15): its offline alerts reach the others through
-      // the log (an offline alert's id carries the time it was decided, so only one node may)
-      void cluster.leases.offline.isHeld().then((held) => {
-        if (!held) return;
-        const changes: AlertChangeRecord[] = [];
-        fusion.checkSilence(Date.now(), changes);
-        if (changes.length) onAlertChanges(changes);
-      });
-    }, config.offlineCheckIntervalMs),
-  );
-  let flushing = false;
-  let savedCursor = stateCursor;
-  const flushStates = async () => {
-    if (flushing) return;
-    // one node writes the snapshot (issue 15): every node fuses the whole log, so any holder's states cover the cursor
-    if (!(await cluster.leases['state-flush'].isHeld())) return;
-    if (flushing) return;
-    flushing = true;
-    try {
-      // the cursor is read BEFORE the states are taken: every reading appended up to it was fused
-      // before it was appended, so the states cover it and a restart replays only what follows
-      const cursor = await store.readingsCursor();
-      const changed = fusion.takeChangedStates();
-      // nothing changed here, but the stream moved (another node): keep the replay short
-      if (changed.length === 0 && cursor !== savedCursor) {
-        await store.saveDeviceStates([], cursor);
-        savedCursor = cursor;
-      }
-      for (let i = 0; i < changed.length; i += STATE_FLUSH_CHUNK) {
-        try {
-          // each await lets readings and frames in between chunks
-          // the cursor goes with the last chunk only: saved states before it do not claim it
-          const last = i + STATE_FLUSH_CHUNK >= changed.length;
-          await store.saveDeviceStates(changed.slice(i, i + STATE_FLUSH_CHUNK), last ? cursor : undefined);
-          if (last) savedCursor = cursor;
-        } catch (err) {
-          fusion.requeueChangedStates(changed.slice(i));
-          throw err;
-        }
-      }
-    } catch (err) {
-      log.warn({ err }, 'device state flush failed; will retry');
-    } finally {
-      flushing = false;
-    }
-  };
-  timers.push(setInterval(() => void flushStates(), STATE_FLUSH_INTERVAL_MS));
-  timers.push(
-    setInterval(() => {
-      ingest
-        .flushDeferred()
-        .then((n) => {
-          if (n > 0) log.info({ written: n, stillDeferred: ingest.deferredReadings() }, 'deferred readings written to the store');
-        })
-        .catch((err: unknown) => log.error({ err }, 'deferred readings flush failed; will retry'));
-    }, DEFERRED_FLUSH_INTERVAL_MS),
-  );
-  // retention: closed incidents, their alerts and photos past their period leave the store
-  const housekeep = async () => {
-    if (!(await cluster.leases.housekeep.isHeld())) return;
-    await store
-      .housekeep(Date.now())
-      .then((r) => {
-        if (r.removed > 0) log.info({ removed: r.removed }, 'store housekeeping removed expired records');
-      })
-      .catch((err: unknown) => log.warn({ err }, 'store housekeeping failed; will retry'));
-  };
-  timers.push(setInterval(() => void housekeep(), config.housekeepIntervalMs));
-  for (const t of timers) t.unref();
+  // --- housekeeping timers (server/node-timers.ts); the acting ones under their cluster leases
+  let followerRef: LogFollower | null = null;
+  const timers = startNodeTimers({
+    fusion,
+    store,
+    ingest,
+    leases: cluster.leases,
+    onAlertChanges,
+    // a cluster node's states cover what its follower applied (own readings were fused before appended)
+    coveredReadingsCursor: async () => followerRef?.position()?.readings ?? (await store.readingsCursor()),
+    startCursor: stateCursor,
+    log,
+    options: {
+      tickIntervalMs: TICK_INTERVAL_MS,
+      offlineCheckIntervalMs: config.offlineCheckIntervalMs,
+      stateFlushIntervalMs: STATE_FLUSH_INTERVAL_MS,
+      stateFlushChunk: STATE_FLUSH_CHUNK,
+      deferredFlushIntervalMs: DEFERRED_FLUSH_INTERVAL_MS,
+      housekeepIntervalMs: config.housekeepIntervalMs,
+    },
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -651,6 +594,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       log,
     });
     follower.start(logStart);
+    followerRef = follower;
     await readiness.follow(follower, clusterAdapter, log, {
       waitMs: CLUSTER_CATCH_UP_WAIT_MS,
       pollMs: STARTING_UP_POLL_MS,
@@ -690,13 +634,13 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       closed = true;
       // devices stop first: nothing is ingested while the rest shuts down
       await mqtt?.close();
-      for (const t of timers) clearInterval(t);
+      timers.stop();
       realtime.stop();
       areaWarnings.close();
       plans.close();
       await notifications.close();
       deviceControl.close();
-      await flushStates();
+      await timers.flushStates();
       await ingest.close();
       await follower?.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
