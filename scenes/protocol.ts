@@ -557,6 +557,8 @@ export interface LiveServerEvents {
   'device:command': (command: DeviceCommandRecord) => void;
   /** to officers, leaders, admins and screens: the open contingency plan instances in their scope (scenes/plans/plan-protocol.ts) */
   plans: (msg: PlansMessage) => void;
+  /** to officers, leaders, admins and screens: the area warnings in force in their scope (scenes/storm/warning-messages.ts) */
+  warnings: (msg: import('./storm/warning-messages').WarningsMessage) => void;
 }
 
 /** Client → server events on `/live`. Every payload is `unknown` until validated by its schema. */
@@ -576,6 +578,8 @@ export interface LiveClientEvents {
   'device:commands': (payload: unknown, ack: (r: Result<{ commands: DeviceCommandRecord[] }>) => void) => void;
   /** officers, leaders, admins, screens: the current `plans` message again */
   'plans:list': (payload: unknown, ack: (r: Result<PlansMessage>) => void) => void;
+  /** officers, leaders, admins, screens: the current `warnings` message again (answered as is, not as a Result) */
+  'warnings:get': (payload: unknown, ack: (m: import('./storm/warning-messages').WarningsMessage) => void) => void;
   /** a PlanCommand (scenes/plans/plan-protocol.ts); answered with the instance's view or a typed error */
   'plan:command': (
     payload: unknown,
