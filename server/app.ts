@@ -53,7 +53,7 @@ import { SERVER_VERSION } from './cluster/node-info';
 import { startClusterNode, type ClusterNode } from './cluster/start-cluster';
 import type { LogFollower } from './cluster/log-follower';
 import { createNodeFollower } from './cluster/node-follower';
-import { NodeReadiness } from './cluster/node-readiness';
+import { NodeReadiness, actingOnceStarted } from './cluster/node-readiness';
 import { startNodeTimers } from './node-timers';
 import { createClusterAdapter, createPubSubAdapter } from './cluster/socket-adapter';
 
@@ -363,9 +363,17 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     limits: config,
   });
   realtimeRef = realtime;
+  // the acting timers act only once this node has caught up (issue 15)
+  const actingLeases = {
+    escalation: actingOnceStarted(cluster.leases.escalation, readiness),
+    plans: actingOnceStarted(cluster.leases.plans, readiness),
+    offline: actingOnceStarted(cluster.leases.offline, readiness),
+    'state-flush': actingOnceStarted(cluster.leases['state-flush'], readiness),
+    housekeep: actingOnceStarted(cluster.leases.housekeep, readiness),
+  };
   cluster.onLaneChanged((lane) => realtime.hub.setRevisionLane(lane));
   // notifications beyond the open page (issue 14, server/notify/): one hook around the realtime notifier
-  const notifications = await startNotifications({ store, fusion, config: config.notify, audit, log, lease: cluster.leases.escalation });
+  const notifications = await startNotifications({ store, fusion, config: config.notify, audit, log, lease: actingLeases.escalation });
   const commands = new CommandService(store, fusion, notifications.wrapNotifier(realtime), log, {
     commandTtlMs: config.commandTtlMs,
     commutativeRetries: config.commutativeRetries,
@@ -490,7 +498,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     onAlertChanged: (l) => realtime.onAlertChanged(l),
     onPlanStarted: (instance, plan) => notifications.planStarted(instance, plan),
     onPlanProposed: (instance, plan) => notifications.planProposed(instance, plan),
-    lease: cluster.leases.plans,
+    lease: actingLeases.plans,
   });
 
   const app = createHttpApp({
@@ -551,7 +559,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     fusion,
     store,
     ingest,
-    leases: cluster.leases,
+    leases: actingLeases,
     onAlertChanges,
     // a cluster node's states cover what its follower applied (own readings were fused before appended)
     coveredReadingsCursor: async () => followerRef?.position()?.readings ?? (await store.readingsCursor()),

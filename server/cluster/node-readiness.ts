@@ -6,6 +6,8 @@
  * `/healthz` says `ready: false`. Later losses of readiness (Redis down) show in `/healthz` only:
  * a node keeps its connected screens through an outage.
  */
+import type { ClusterLease } from './lease';
+
 export interface Readiness {
   isReady(): boolean;
   /** true from a cluster node's start until it first caught up */
@@ -62,4 +64,16 @@ export class NodeReadiness implements Readiness {
     while (!this.isReady() && Date.now() < deadline) await new Promise((r) => setTimeout(r, o.pollMs));
     if (!this.isReady()) log.warn({ waitedMs: o.waitMs }, 'not caught up with the shared log yet; /healthz says not ready until it is');
   }
+}
+
+/**
+ * `lease`, acting only once this node has first caught up with the shared log: a node that takes a
+ * free lease while it still catches up (a whole-cluster restart) must not act on half its state.
+ */
+export function actingOnceStarted(lease: ClusterLease, readiness: Pick<Readiness, 'isStartingUp'>): ClusterLease {
+  return {
+    name: lease.name,
+    isHeld: async () => !readiness.isStartingUp() && (await lease.isHeld()),
+    fencingToken: () => lease.fencingToken(),
+  };
 }
