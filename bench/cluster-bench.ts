@@ -218,7 +218,8 @@ function nodeOptions(ctx: ClusterBenchContext, spec: ClusterSpec, prefix: string
   };
 }
 
-async function waitReady(url: string): Promise<void> {
+/** Resolves once `url/healthz` answers 200 (the node caught up and serves). */
+export async function waitNodeReady(url: string): Promise<void> {
   const deadline = Date.now() + NODE_READY_TIMEOUT_MS;
   for (;;) {
     const status = await fetch(`${url}/healthz`).then(
@@ -239,7 +240,7 @@ async function startClusterNodes(ctx: ClusterBenchContext, spec: ClusterSpec): P
       '--expose-gc',
       '--max-old-space-size=4096',
     ]);
-    await waitReady(node.info.url);
+    await waitNodeReady(node.info.url);
     return node;
   };
   const first = await start(0);

@@ -27,7 +27,7 @@ import { DEFAULT_FLEET, generateFleet } from '../scenes/fleet';
 import type { Device } from '../scenes/domain';
 import { instantRedRule } from './bench-readings';
 import type { BenchChild } from './child-rpc';
-import type { ClusterBenchContext } from './cluster-bench';
+import { waitNodeReady, type ClusterBenchContext } from './cluster-bench';
 import type { ClusterIngestOptions, ClusterIngestRunParams, ClusterIngestRunResult } from './cluster-ingest-process';
 import type { SwarmReport } from './client-swarm-process';
 import { raisedConnectLimits } from './mqtt-bench';
@@ -96,10 +96,6 @@ const SOCKET_IO_HEAP_BYTES_PER_CONNECTION = 9_800;
 const HEAP_GOAL_BYTES_PER_CONNECTION = 10_000;
 /** Issue 15's goal for telemetry p99, ms. */
 const TELEMETRY_P99_GOAL_MS = 1_000;
-/** Wait for a node's `/healthz` 200 at most this long, ms. */
-const NODE_READY_TIMEOUT_MS = 90_000;
-/** Poll interval of readiness checks, ms. */
-const POLL_MS = 100;
 /** Timeout of the ingest warm-up RPC, ms. */
 const WARMUP_RPC_TIMEOUT_MS = 300_000;
 /** Slack on the ingest run RPC beyond its window, ms. */
@@ -182,19 +178,6 @@ function nodeOptions(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, spe
   };
 }
 
-async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + NODE_READY_TIMEOUT_MS;
-  for (;;) {
-    const status = await fetch(`${url}/healthz`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url}/healthz not 200 within ${NODE_READY_TIMEOUT_MS} ms (last ${status})`);
-    await sleep(POLL_MS);
-  }
-}
-
 let prefixCounter = 0;
 
 /** Node 1 first and alone (it seeds the empty store with the fleet), then the others; all ready. */
@@ -205,7 +188,7 @@ async function startNodes(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile
       '--expose-gc',
       '--max-old-space-size=4096',
     ]);
-    await waitReady(node.info.url);
+    await waitNodeReady(node.info.url);
     return node;
   };
   const first = await start(0);
