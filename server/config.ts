@@ -325,6 +325,10 @@ export interface ServerConfig {
   mqttConnectTimeoutMs: number;
   /** refused or dropped MQTT traffic is logged at most once per verdict this often, ms */
   mqttLogIntervalMs: number;
+  /** MQTT telemetry of one event-loop turn is ingested in one call; a call starts early at this many readings */
+  mqttMaxBatchReadings: number;
+  /** external broker: unacknowledged QoS 1 messages it may send the server at once (MQTT 5 Receive Maximum) */
+  mqttReceiveMaximum: number;
   /** external broker (IOC_MQTT_URL); null: the embedded broker (or none) */
   mqttUrl: string | null;
   mqttUsername: string | null;
@@ -564,6 +568,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mqttMaxPacketBytes: 512 * 1024,
     mqttConnectTimeoutMs: 10_000,
     mqttLogIntervalMs: 10_000,
+    mqttMaxBatchReadings: 2_000,
+    mqttReceiveMaximum: 1_000,
     mqttUrl: e.IOC_MQTT_URL ?? null,
     mqttUsername: e.IOC_MQTT_USERNAME ?? null,
     mqttPassword: e.IOC_MQTT_PASSWORD ?? null,

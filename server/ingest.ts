@@ -134,9 +134,11 @@ export class IngestService {
 
   /**
    * Ingests a batch of unvalidated readings from `source` (remote address or socket id; used for
-   * the per-source limit). Never throws for a store failure (see above).
+   * the per-source limit). Never throws for a store failure (see above). `mergedSenders`: the
+   * batch merges the readings of several senders (MQTT messages, telemetry-batcher.ts), so one
+   * sender's failed authentications must not refuse the others' readings unread.
    */
-  async ingest(raw: readonly unknown[], source?: string): Promise<IngestResult> {
+  async ingest(raw: readonly unknown[], source?: string, opts?: { mergedSenders?: boolean }): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [] };
     const fresh: Reading[] = [];
     /** index in `raw` of each fresh reading */
@@ -159,7 +161,7 @@ export class IngestService {
 
     let authenticated = 0;
     let authFailures = 0;
-    const probe = limits?.authProbeReadings ?? Number.POSITIVE_INFINITY;
+    const probe = opts?.mergedSenders ? Number.POSITIVE_INFINITY : (limits?.authProbeReadings ?? Number.POSITIVE_INFINITY);
     for (let i = 0; i < allowed; i++) {
       if (authenticated === 0 && authFailures >= probe) {
         reject(i, 'E_UNAUTHORIZED', `refused unread: the first ${probe} readings of this batch failed authentication`);

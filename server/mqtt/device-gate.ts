@@ -22,7 +22,7 @@
  *   rotated, device retired) — the broker closes that connection.
  */
 import type { DeviceCommandAck } from '../../scenes/device-commands';
-import type { IngestResult } from '../../scenes/protocol';
+import type { IngestVerdicts } from './telemetry-batcher';
 import type { CommandAckSink } from '../device-control/channels';
 import type { AuthEntry } from '../guard';
 import type { Logger } from '../logger';
@@ -49,7 +49,8 @@ export interface MqttGateDeps {
   devices: { has(deviceId: string): boolean };
   /** the same token check as HTTP ingest (DeviceTokenVerifier) */
   verifier: { verify(deviceId: string, token: string): boolean };
-  ingest: { ingest(raw: readonly unknown[], source?: string): Promise<IngestResult> };
+  /** the ingest path; only the refusals matter to a message's PUBACK (TelemetryBatcher answers just those) */
+  ingest: { ingest(raw: readonly unknown[], source?: string): Promise<IngestVerdicts> };
   guard: { authBlocked(entry: AuthEntry, source: string): unknown; noteAuthFailure(entry: AuthEntry, source: string): void };
   /** `{"online": false}` (or the last will): the device is offline now, not after the silence timeout */
   markOffline(deviceId: string, ts: number): void;
@@ -268,7 +269,7 @@ export class MqttDeviceGate {
     const about = { deviceId: who.deviceId, source: who.source, topic: packet.topic };
     const decoded = telemetryReadings(body, who.deviceId, who.token, this.d.limits);
     if (!decoded.ok) return this.drop(decoded.verdict, about, decoded.reason);
-    let result: IngestResult;
+    let result: IngestVerdicts;
     try {
       result = await this.d.ingest.ingest(decoded.value, who.source);
     } catch (err) {

@@ -13,8 +13,14 @@
  *   acknowledged and the connection is dropped: the broker keeps it in the persistent session
  *   (`clean: false`, a stable client id, a session expiry) and delivers it again after the
  *   reconnect, which backs off while the store stays down.
- * - mqtt.js handles one incoming PUBLISH at a time per connection (the next waits for the
- *   previous one's acknowledgement): ingest answers in well under a millisecond with the store up.
+ * - Pipelined: mqtt.js handles one incoming PUBLISH at a time per connection and sends its PUBACK
+ *   before it reads the next, which would make the throughput one message per ingest round trip.
+ *   Instead every message is handed to the gate at once (the gate merges the messages of one
+ *   event-loop turn into one ingest call) and its PUBACK is held back until the gate answered,
+ *   in the order the messages came (MQTT 4.6: PUBACKs in PUBLISH order): `holdPubacks`. The broker
+ *   sends at most `receiveMaximum` unacknowledged messages (MQTT 5 flow control), which bounds
+ *   what is in flight. If mqtt.js' internals are not where they were, the client falls back to
+ *   one message at a time (a warning says so).
  * - Broker unreachable: a loud warning, and reconnects with exponential back-off; the server runs.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -43,6 +49,8 @@ export interface ExternalMqttOptions {
   deliverTimeoutMs: number;
   /** largest packet the server accepts from the broker, bytes */
   maxPacketBytes: number;
+  /** unacknowledged QoS 1 messages the broker may send at once (MQTT 5 Receive Maximum) */
+  receiveMaximum: number;
   gate: MqttDeviceGate;
   log: Logger;
 }
@@ -79,6 +87,40 @@ export function redactedUrl(url: string): string {
   }
 }
 
+type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, cbStorePut?: () => void) => void;
+
+/**
+ * Wraps mqtt.js' private `_sendPacket` so that the PUBACK of a message in `held` lets mqtt.js read
+ * on at once but goes out only after the message's outcome, and after every earlier held PUBACK
+ * (one chain: PUBACKs leave in PUBLISH order). An outcome other than `ack` sends nothing and calls
+ * `refused` (the connection is dropped; the broker redelivers). A PUBACK whose connection ended
+ * meanwhile is not sent: the broker redelivers that message, a duplicate by `seq`.
+ * Answers `drained()`: settles once every PUBACK held so far has been sent or dropped (a graceful
+ * close waits for it). Null when `_sendPacket` is not there (mqtt.js changed): nothing is wrapped.
+ */
+export function holdPubacks(
+  client: MqttClient,
+  held: Map<number, Promise<PublishOutcome>>,
+  refused: () => void,
+): { drained(): Promise<unknown> } | null {
+  const c = client as unknown as { _sendPacket?: SendPacket; stream?: unknown };
+  const send = c._sendPacket;
+  if (typeof send !== 'function') return null;
+  let chain: Promise<unknown> = Promise.resolve();
+  c._sendPacket = function heldSendPacket(this: unknown, packet, cb, cbStorePut) {
+    const outcome = packet.cmd === 'puback' && packet.messageId !== undefined ? held.get(packet.messageId) : undefined;
+    if (outcome === undefined) return send.call(this, packet, cb, cbStorePut);
+    held.delete(packet.messageId!);
+    const stream = c.stream;
+    chain = chain.then(async () => {
+      if ((await outcome) !== 'ack') return refused();
+      if (c.stream === stream && client.connected) send.call(client, packet, undefined, cbStorePut);
+    });
+    cb?.();
+  };
+  return { drained: () => chain };
+}
+
 /** Marks the error mqtt.js emits for a message the server chose not to acknowledge. */
 class WithheldAck extends Error {}
 
@@ -109,15 +151,22 @@ export async function startExternalMqtt(o: ExternalMqttOptions): Promise<Externa
     protocolVersion: 5,
     clientId: o.clientId,
     clean: false,
-    properties: { sessionExpiryInterval: o.sessionExpiryS, maximumPacketSize: o.maxPacketBytes },
+    properties: { sessionExpiryInterval: o.sessionExpiryS, maximumPacketSize: o.maxPacketBytes, receiveMaximum: o.receiveMaximum },
     reconnectPeriod: o.reconnectMinMs,
     connectTimeout: o.connectTimeoutMs,
     // subscriptions are made on every CONNACK (below): a resumed session keeps them, a new one needs them
     resubscribe: false,
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),
-    customHandleAcks: (topic, message, packet: { qos: number; retain?: boolean }, done) => {
-      void handleMessage(topic, message, packet.qos, packet.retain === true).then((outcome) => {
+    customHandleAcks: (topic, message, packet: { qos: number; retain?: boolean; messageId?: number }, done) => {
+      const handled = handleMessage(topic, message, packet.qos, packet.retain === true);
+      if (held !== null && packet.messageId !== undefined) {
+        // pipelined: mqtt.js goes on to the next message; the PUBACK waits for `handled` (holdPubacks)
+        held.set(packet.messageId, handled);
+        done(0);
+        return;
+      }
+      void handled.then((outcome) => {
         if (outcome === 'ack') {
           done(0);
           return;
@@ -128,7 +177,14 @@ export async function startExternalMqtt(o: ExternalMqttOptions): Promise<Externa
       });
     },
   };
+  /** the outcome each PUBACK waits for, from customHandleAcks to the PUBACK it lets through; null: not pipelined */
+  let held: Map<number, Promise<PublishOutcome>> | null = new Map();
   const client: MqttClient = connect(o.url, options);
+  const pipeline = holdPubacks(client, held, () => withholdAndReconnect());
+  if (pipeline === null) {
+    held = null;
+    o.log.warn('MQTT (external): mqtt.js internals changed; messages are handled one at a time (lower throughput)');
+  }
 
   const withholdAndReconnect = (): void => {
     if (refusedSinceConnect || closing) return;
@@ -239,6 +295,8 @@ export async function startExternalMqtt(o: ExternalMqttOptions): Promise<Externa
       if (closing) return;
       closing = true;
       o.gate.close();
+      // what was ingested is acknowledged before leaving (else the broker sends it again: duplicates)
+      await pipeline?.drained();
       // a graceful DISCONNECT keeps the session (and its queued messages) for the next start
       if (client.connected) await client.endAsync(false).catch(() => client.end(true));
       else client.end(true);

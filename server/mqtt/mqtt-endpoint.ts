@@ -18,6 +18,7 @@ import { MqttDeviceGate, type ConnectRefusal, type MqttGateDeps } from './device
 import { startExternalMqtt } from './external-client';
 import type { MqttVerdict } from './payloads';
 import { commandsTopic } from './topics';
+import { TelemetryBatcher, type MergingIngest } from './telemetry-batcher';
 
 export interface MqttEndpoint {
   mode: 'embedded' | 'external';
@@ -32,7 +33,8 @@ export interface MqttEndpoint {
 export interface MqttEndpointDeps {
   devices: MqttGateDeps['devices'];
   verifier: MqttGateDeps['verifier'];
-  ingest: MqttGateDeps['ingest'];
+  /** the one ingest path (IngestService); MQTT messages reach it merged (telemetry-batcher.ts) */
+  ingest: MergingIngest;
   /** the entry guard: failed-auth throttle per source, unauthenticated connections per source */
   guard: MqttGateDeps['guard'] & {
     allowConnection(source: string): boolean;
@@ -69,7 +71,7 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
   const gate = new MqttDeviceGate({
     devices: deps.devices,
     verifier: deps.verifier,
-    ingest: deps.ingest,
+    ingest: new TelemetryBatcher(deps.ingest, { maxBatchReadings: config.mqttMaxBatchReadings }),
     guard: deps.guard,
     markOffline: deps.markOffline,
     acknowledge: deps.acknowledge,
@@ -105,6 +107,7 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
       connectTimeoutMs: config.mqttConnectTimeoutMs,
       deliverTimeoutMs: config.mqttDeliverTimeoutMs,
       maxPacketBytes: config.mqttMaxPacketBytes,
+      receiveMaximum: config.mqttReceiveMaximum,
       gate,
       log: deps.log,
     });

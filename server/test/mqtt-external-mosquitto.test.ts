@@ -243,6 +243,7 @@ describe.skipIf(mosquitto === null)('external broker: back-pressure (real Mosqui
       connectTimeoutMs: 5_000,
       deliverTimeoutMs: 2_000,
       maxPacketBytes: 64 * 1024,
+      receiveMaximum: 100,
       gate,
       log: createLogger('silent'),
     });
@@ -255,6 +256,69 @@ describe.skipIf(mosquitto === null)('external broker: back-pressure (real Mosqui
       // seen twice (refused, then redelivered from the persistent session), stored once
       expect(seen).toHaveLength(2);
       expect(stored[0]).toMatchObject({ deviceId, seq: 1 });
+    } finally {
+      dev.end(true);
+      await client.close();
+    }
+  });
+});
+
+describe.skipIf(mosquitto === null)('external broker: pipelined acknowledgements (real Mosquitto, gate on fake dependencies)', () => {
+  it('hands several messages to ingest at once, and acknowledges each only after ingest answered', async () => {
+    const deviceId = 'pipe-1';
+    const TOKEN = 'pipe-token';
+    const waiting: (() => void)[] = [];
+    const seen: number[] = [];
+    // a closed client closes its gate: each start gets a fresh one
+    const newGate = () =>
+      new MqttDeviceGate({
+        devices: { has: (id) => id === deviceId },
+        verifier: { verify: (id, token) => id === deviceId && token === TOKEN },
+        ingest: {
+          ingest: (raw) =>
+            new Promise((resolve) => {
+              seen.push((raw[0] as { seq: number }).seq);
+              waiting.push(() => resolve({ rejected: [] }));
+            }),
+        },
+        guard: { authBlocked: () => null, noteAuthFailure: () => undefined },
+        markOffline: () => undefined,
+        count: () => undefined,
+        log: createLogger('silent'),
+        limits: { maxPayloadBytes: 4096, maxDepth: 8, maxReadings: 10, logIntervalMs: 10_000 },
+      });
+    const options = () => ({
+      url: mosquitto!.url,
+      shareGroup: 'pipelined',
+      clientId: 'ioc-test-pipelined',
+      sessionExpiryS: 60,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 400,
+      connectTimeoutMs: 5_000,
+      deliverTimeoutMs: 2_000,
+      maxPacketBytes: 64 * 1024,
+      receiveMaximum: 100,
+      gate: newGate(),
+      log: createLogger('silent'),
+    });
+    let client = await startExternalMqtt(options());
+    const dev = await connectAsync(mosquitto!.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    try {
+      for (let seq = 1; seq <= 5; seq++)
+        await dev.publishAsync(telemetryTopic(deviceId), JSON.stringify({ ts: Date.now(), seq, metrics: { strain: seq }, token: TOKEN }), { qos: 1 });
+      // all five reach ingest while none has been answered: one in flight at a time would stop at 1
+      await waitUntil(() => seen.length === 5, 5_000, 'five messages in ingest at once');
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
+      // answered last to first: the PUBACKs still leave (in order) only now
+      for (const answer of waiting.splice(0).reverse()) answer();
+      // a graceful close sends the held PUBACKs, then keeps the session: an unacknowledged message would come back
+      await client.close();
+      seen.length = 0;
+      client = await startExternalMqtt(options());
+      await dev.publishAsync(telemetryTopic(deviceId), JSON.stringify({ ts: Date.now(), seq: 6, metrics: { strain: 6 }, token: TOKEN }), { qos: 1 });
+      await waitUntil(() => seen.includes(6), 5_000, 'the next message after the reconnect');
+      for (const answer of waiting.splice(0)) answer();
+      expect(seen).toEqual([6]);
     } finally {
       dev.end(true);
       await client.close();
