@@ -712,6 +712,13 @@ async function measureConcurrency(): Promise<void> {
   for (const h of ['handler1', 'handler2', 'handler3', 'handler4']) handlerTokens[h] = await login(server.info.url, h);
   const heap0 = await server.call<number | null>('gcHeap');
   const stats0 = await server.call<ServerStats>('stats');
+  // --heap-snapshots: the server's heap before and after the clients connected (`bench/heap-diff.ts` lists what they cost)
+  const snapshots: string[] = [];
+  const snapshot = async (label: string) => {
+    if (!heapSnapshots) return;
+    snapshots.push(await server.call<string>('heapSnapshot', `/tmp/ioc-bench-heap-${Date.now()}-concurrency-${label}.heapsnapshot`, 300_000));
+  };
+  await snapshot('before');
   // 9 in 10 clients are wall screens, 1 in 10 an officer console; scenes cycle over all five
   const tokens = [...Array(9).fill(screenToken), officerToken];
   const t0 = performance.now();
@@ -727,6 +734,8 @@ async function measureConcurrency(): Promise<void> {
   const connectMs = performance.now() - t0;
   const heap1 = await server.call<number | null>('gcHeap');
   const stats1 = await server.call<ServerStats>('stats');
+  await snapshot('after');
+  if (snapshots.length > 0) log(`concurrency: heap snapshots ${snapshots.join(' ')} (npx tsx bench/heap-diff.ts <before> <after>)`);
   const connectedReport = await swarmReports(swarms);
   const connected = connectedReport.clients;
   set('concurrent_clients', connected);

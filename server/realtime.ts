@@ -141,6 +141,18 @@ function pendingOutput(conn: EngineConn, maxPackets: number): { bytes: number; p
   return { bytes, packets: queue.length };
 }
 
+/**
+ * Engine.IO keeps the first HTTP request of every connection (the IncomingMessage with its raw
+ * headers and parser state, ≈ 4 KB) for the connection's whole life. Once a namespace accepted the
+ * handshake everything read from it is in `socket.handshake` (headers, address, query), so it is
+ * dropped, as Socket.IO's memory-usage guide suggests (issue 15: heap per connection). A second
+ * namespace opened on the same connection would see a handshake without headers; our clients open
+ * one namespace each.
+ */
+function releaseUpgradeRequest(socket: Socket): void {
+  (socket.conn as unknown as { request: unknown }).request = null;
+}
+
 function socketSource(socket: Socket): string {
   return sourceOf(socket.handshake.address, (socket.handshake.headers as IncomingHttpHeaders)['x-forwarded-for']);
 }
@@ -457,6 +469,7 @@ export class Realtime implements ChangeNotifier {
     );
 
     this.live.on('connection', (socket: Socket) => {
+      releaseUpgradeRequest(socket);
       const me = socket.data as LiveSocketData;
       const who = { user: me.username, role: me.role };
       void socket.join(sessionRoom(me.sid));
@@ -665,6 +678,7 @@ export class Realtime implements ChangeNotifier {
       }),
     );
     this.device.on('connection', (socket) => {
+      releaseUpgradeRequest(socket);
       const { deviceId, source } = socket.data as { deviceId: string; source: string };
       const who = { deviceId, source };
       this.throttleConnection(socket, limits.deviceEventRatePerS, limits.deviceEventBurst, limits.liveMaxRefusedEvents, who);
