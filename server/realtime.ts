@@ -49,6 +49,25 @@ import type { Store } from './store/store';
 import type { CommandChannel } from './device-control/channels';
 import type { DeviceCommandService } from './device-control/device-command-service';
 
+/** One `/live` connection as its handlers see it (kept beside the socket, not in `socket.data`, which adapters serialise). */
+interface LiveConnection {
+  socket: Socket;
+  me: LiveSocketData;
+  who: { user: string; role: Role };
+  /** the user's data scope, read in the handshake (or now, for a recovered connection) */
+  scopeReady: Promise<DataScope>;
+  joins: TokenBucket;
+  queries: TokenBucket;
+  replays: TokenBucket;
+}
+
+/** A `/live` event: its name, the connection's budget it takes first (or none), and what it answers. */
+type LiveHandler = readonly [
+  event: string,
+  budget: 'joins' | 'queries' | 'replays' | null,
+  handler: (c: LiveConnection, payload: unknown) => unknown,
+];
+
 interface LiveSocketData {
   username: string;
   role: Role;
@@ -163,6 +182,8 @@ export class Realtime implements ChangeNotifier {
   readonly hub: SceneHub;
   /** consecutive buffer checks a live socket was found over the output bound */
   private readonly overLimitChecks = new WeakMap<Socket, number>();
+  /** each `/live` socket's state for the shared listeners (liveHandlers) */
+  private readonly liveConnections = new WeakMap<Socket, LiveConnection>();
   private commands: CommandService | null = null;
   private ingest: IngestService | null = null;
   private deviceControl: DeviceCommandService | null = null;
@@ -348,10 +369,7 @@ export class Realtime implements ChangeNotifier {
     };
   }
 
-  /**
-   * Registers `handler` for `event` behind the guard: an optional per-connection budget, inbound
-   * normalisation, a typed answer for any throw. The handler's return value is the ack.
-   */
+  /** Registers `handler` for `event` of this one socket behind the guard (guardedListener). */
   private onGuarded(
     socket: Socket,
     entry: string,
@@ -360,23 +378,54 @@ export class Realtime implements ChangeNotifier {
     handler: (payload: unknown) => unknown,
     meta: Record<string, unknown>,
   ): void {
-    const { guard } = this.deps;
-    socket.on(event, (payload: unknown, maybeAck: unknown) => {
+    const own = { budget, handler, meta };
+    socket.on(
+      event,
+      this.guardedListener(
+        entry,
+        event,
+        () => own,
+        budget === null ? null : (o) => o.budget!,
+        (o, payload) => o.handler(payload),
+        (o) => o.meta,
+      ),
+    );
+  }
+
+  /**
+   * A listener for `event` behind the guard, shareable by every socket (Socket.IO calls it with the
+   * socket as `this`; `contextOf` finds that socket's state): an optional per-connection budget,
+   * inbound normalisation, a typed answer for any throw. The handler's return value is the ack.
+   */
+  private guardedListener<C>(
+    entry: string,
+    event: string,
+    contextOf: (socket: Socket) => C | undefined,
+    budgetOf: ((c: C) => TokenBucket) | null,
+    handler: (c: C, payload: unknown) => unknown,
+    metaOf: (c: C) => Record<string, unknown>,
+  ): (this: Socket, payload: unknown, maybeAck: unknown) => void {
+    const { guard, log } = this.deps;
+    return function guarded(this: Socket, payload: unknown, maybeAck: unknown) {
+      const c = contextOf(this);
+      if (c === undefined) return;
+      const meta = metaOf(c);
+      const budget = budgetOf?.(c) ?? null;
       const ack = asAck(maybeAck);
       const answer = (r: unknown) => {
         if (!ack || r === undefined) return;
         try {
           ack(r);
         } catch (err) {
-          this.deps.log.warn({ err, entry, event }, 'ack failed');
+          log.warn({ err, entry, event }, 'ack failed');
         }
       };
       if (budget && !budget.take()) return answer(failure(rateLimited(`too many ${event} requests; slow down`, budget.retryAfterMs())));
       guard
-        .handle(`${entry}:${event}`, payload, handler, meta)
+        .handle(`${entry}:${event}`, payload, (p) => handler(c, p), meta)
         .then(answer)
         .catch((err: unknown) => answer(guard.failureOf(err, `${entry}:${event}`, meta)));
-    });
+    };
   }
 
   /**
@@ -444,7 +493,7 @@ export class Realtime implements ChangeNotifier {
   // /live ---------------------------------------------------------------------------------------
 
   private setupLive(): void {
-    const { tokens, users, fusion, store, log, guard, limits } = this.deps;
+    const { tokens, users, store, log, guard, limits } = this.deps;
     this.live.use(
       this.guardedMiddleware('live:handshake', async (socket, auth) => {
         const source = socketSource(socket);
@@ -468,6 +517,21 @@ export class Realtime implements ChangeNotifier {
       }),
     );
 
+    // one shared listener per event for every connection, not a closure per connection and event (issue 15: heap per connection)
+    const listeners = this.liveHandlers().map(
+      ([event, budget, handler]) =>
+        [
+          event,
+          this.guardedListener(
+            'live',
+            event,
+            (s) => this.liveConnections.get(s),
+            budget === null ? null : (c) => c[budget],
+            handler,
+            (c) => c.who,
+          ),
+        ] as const,
+    );
     this.live.on('connection', (socket: Socket) => {
       releaseUpgradeRequest(socket);
       const me = socket.data as LiveSocketData;
@@ -476,11 +540,6 @@ export class Realtime implements ChangeNotifier {
       // a recovered connection skipped the handshake middleware: check its session now
       if (socket.recovered) void this.recheckSocket(socket);
       this.throttleConnection(socket, limits.liveEventRatePerS, limits.liveEventBurst, limits.liveMaxRefusedEvents, who);
-      const joins = new TokenBucket(limits.liveJoinRatePerS, limits.liveJoinBurst);
-      const queries = new TokenBucket(limits.liveQueryRatePerS, limits.liveQueryBurst);
-      const replays = new TokenBucket(limits.liveReplayRatePerS, limits.liveReplayBurst);
-      const on = (event: string, budget: TokenBucket | null, handler: (payload: unknown) => unknown) =>
-        this.onGuarded(socket, 'live', event, budget, handler, who);
 
       socket.on('error', (err: unknown) => {
         if (err instanceof RefusedMessageError) {
@@ -505,154 +564,217 @@ export class Realtime implements ChangeNotifier {
           log.warn({ ...who, err }, 'live client dropped: its data scope could not be read');
           socket.disconnect(true);
         });
-      /** handlers see their own incidents only: no scene models, no event log (least privilege) */
-      const forbidHandler = (what: string) => {
-        if (me.role !== 'handler') return null;
-        const denied = iocError('E_FORBIDDEN', `field handlers may not use ${what}; their tasks come with incidents:list`);
-        this.deps.audit
-          ?.record({
-            actor: me.username,
-            role: me.role,
-            source: socketSource(socket),
-            userAgent: userAgentOf(socket.handshake.headers['user-agent']),
-            action: 'access.denied',
-            target: `live:${what}`,
-            outcome: 'denied',
-            reason: denied.code,
-          })
-          .catch((err: unknown) => log.warn({ ...who, err }, 'audit of a permission denial failed'));
-        return failure(denied);
+      const c: LiveConnection = {
+        socket,
+        me,
+        who,
+        scopeReady,
+        joins: new TokenBucket(limits.liveJoinRatePerS, limits.liveJoinBurst),
+        queries: new TokenBucket(limits.liveQueryRatePerS, limits.liveQueryBurst),
+        replays: new TokenBucket(limits.liveReplayRatePerS, limits.liveReplayBurst),
       };
+      this.liveConnections.set(socket, c);
+      for (const [event, listener] of listeners) socket.on(event, listener);
+    });
+  }
 
-      on('scene:join', joins, async (payload) => {
-        const refused = forbidHandler('scene:join');
-        if (refused) return refused;
-        const p = safeValidate(SceneJoinSchema, payload, 'scene:join');
-        if (!p.ok) return p;
-        const scope = await scopeReady;
-        // answer first, then enter the room: a frame emitted while answering is in the answer
-        const answer = this.hub.join(p.data.scene, p.data.sinceRev, scope);
-        void socket.join(sceneRoom(p.data.scene, scope));
-        return answer;
-      });
+  /** handlers see their own incidents only: no scene models, no event log (least privilege) */
+  private forbidHandler(c: LiveConnection, what: string) {
+    const { me } = c;
+    if (me.role !== 'handler') return null;
+    const denied = iocError('E_FORBIDDEN', `field handlers may not use ${what}; their tasks come with incidents:list`);
+    this.deps.audit
+      ?.record({
+        actor: me.username,
+        role: me.role,
+        source: socketSource(c.socket),
+        userAgent: userAgentOf(c.socket.handshake.headers['user-agent']),
+        action: 'access.denied',
+        target: `live:${what}`,
+        outcome: 'denied',
+        reason: denied.code,
+      })
+      .catch((err: unknown) => this.deps.log.warn({ ...c.who, err }, 'audit of a permission denial failed'));
+    return failure(denied);
+  }
 
-      on('scene:leave', null, async (payload) => {
-        const p = safeValidate(SceneLeaveSchema, payload, 'scene:leave');
-        if (p.ok) void socket.leave(sceneRoom(p.data.scene, await scopeReady));
-        return undefined;
-      });
+  /** What each `/live` event does for the connection `c`; the budget named is taken first (guardedListener). */
+  private liveHandlers(): LiveHandler[] {
+    const { users, fusion, store, guard, limits } = this.deps;
+    return [
+      [
+        'scene:join',
+        'joins',
+        async (c, payload) => {
+          const refused = this.forbidHandler(c, 'scene:join');
+          if (refused) return refused;
+          const p = safeValidate(SceneJoinSchema, payload, 'scene:join');
+          if (!p.ok) return p;
+          const scope = await c.scopeReady;
+          // answer first, then enter the room: a frame emitted while answering is in the answer
+          const answer = this.hub.join(p.data.scene, p.data.sinceRev, scope);
+          void c.socket.join(sceneRoom(p.data.scene, scope));
+          return answer;
+        },
+      ],
 
-      on('command', null, async (payload) => {
-        const limited = guard.takeCommand(me.username);
-        if (limited) return failure(limited);
-        // a command acts: its session must still stand at this moment, not only at the handshake
-        const revoked = await users.sessionRefusal({ username: me.username, role: me.role, displayName: me.displayName, sid: me.sid });
-        if (revoked) {
-          // after the answer is on its way: then cut the socket
-          setImmediate(() => void this.recheckSocket(socket));
-          return failure(revoked);
-        }
-        // validated (a payload that makes zod throw is E_VALIDATION) and audited by the service, refused ones too
-        return this.commands!.execute(
-          payload,
-          { username: me.username, role: me.role },
-          { source: socketSource(socket), userAgent: userAgentOf(socket.handshake.headers['user-agent']) },
-        );
-      });
+      [
+        'scene:leave',
+        null,
+        async (c, payload) => {
+          const p = safeValidate(SceneLeaveSchema, payload, 'scene:leave');
+          if (p.ok) void c.socket.leave(sceneRoom(p.data.scene, await c.scopeReady));
+          return undefined;
+        },
+      ],
 
-      on('device:detail', queries, async (payload) => {
-        const p = safeValidate(DeviceDetailRequestSchema, payload, 'device:detail');
-        if (!p.ok) return p;
-        const device = fusion.devices.get(p.data.deviceId);
-        if (!device) return failure(iocError('E_NOT_FOUND', `no device ${p.data.deviceId}`));
-        if (!placeInScope(await scopeReady, device)) return failure(iocError('E_FORBIDDEN', `device ${device.id} is outside your data scope`));
-        const series: Record<string, SeriesWindow> = {};
-        for (const m of DEVICE_CATALOGUE[device.kind].metrics) {
-          const w = fusion.seriesOf(device.id, m.name);
-          if (w) series[m.name] = w;
-        }
-        const detail: DeviceDetail = {
-          device,
-          state: fusion.deviceStates.get(device.id) ?? null,
-          series,
-          rules: [...fusion.rulesOf(device.id)],
-          alerts: fusion.openAlertsOf(device.id),
-        };
-        return { ok: true, detail };
-      });
-
-      on('handler:position', null, (payload) => {
-        if (me.role !== 'handler') return failure(iocError('E_FORBIDDEN', 'only field handlers report positions'));
-        const p = safeValidate(HandlerPositionSchema, payload, 'handler:position');
-        if (!p.ok) return p;
-        const ok = fusion.updateHandlerPosition(me.username, p.data.location, Date.now(), p.data.simulated === true);
-        if (!ok) return failure(iocError('E_NOT_FOUND', `no handler profile for ${me.username}`));
-        return ok === 'ignored' ? { ok: true, ignored: true } : { ok: true };
-      });
-
-      on('replay:range', replays, async (payload) => {
-        const refused = forbidHandler('replay:range');
-        if (refused) return refused;
-        const p = safeValidate(ReplayRequestSchema, payload, 'replay:range');
-        if (!p.ok) return p;
-        const scope = await scopeReady;
-        const release = guard.beginReplay(me.username);
-        if (!release)
-          return failure(rateLimited('a replay is already running for this account; wait for its answer', limits.liveBufferCheckIntervalMs));
-        try {
-          const scene: ScreenSceneId = p.data.scene;
-          return await readReplayPage(
-            store,
-            { scene: scene === 'overview' ? null : scene, fromTs: p.data.fromTs, toTs: p.data.toTs, cursor: p.data.cursor },
-            limits,
-            (e) => eventInScope(scope, e),
+      [
+        'command',
+        null,
+        async (c, payload) => {
+          const limited = guard.takeCommand(c.me.username);
+          if (limited) return failure(limited);
+          // a command acts: its session must still stand at this moment, not only at the handshake
+          const revoked = await users.sessionRefusal({ username: c.me.username, role: c.me.role, displayName: c.me.displayName, sid: c.me.sid });
+          if (revoked) {
+            // after the answer is on its way: then cut the c.socket
+            setImmediate(() => void this.recheckSocket(c.socket));
+            return failure(revoked);
+          }
+          // validated (a payload that makes zod throw is E_VALIDATION) and audited by the service, refused ones too
+          return this.commands!.execute(
+            payload,
+            { username: c.me.username, role: c.me.role },
+            { source: socketSource(c.socket), userAgent: userAgentOf(c.socket.handshake.headers['user-agent']) },
           );
-        } finally {
-          release();
-        }
-      });
+        },
+      ],
 
-      on('incident:readings', queries, async (payload) => {
-        const p = safeValidate(IncidentReadingsRequestSchema, payload, 'incident:readings');
-        if (!p.ok) return p;
-        const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
-        if (!incident) return failure(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`));
-        if (!incidentInScope(await scopeReady, incident)) return failure(iocError('E_FORBIDDEN', 'not your incident'));
-        return { ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) };
-      });
+      [
+        'device:detail',
+        'queries',
+        async (c, payload) => {
+          const p = safeValidate(DeviceDetailRequestSchema, payload, 'device:detail');
+          if (!p.ok) return p;
+          const device = fusion.devices.get(p.data.deviceId);
+          if (!device) return failure(iocError('E_NOT_FOUND', `no device ${p.data.deviceId}`));
+          if (!placeInScope(await c.scopeReady, device)) return failure(iocError('E_FORBIDDEN', `device ${device.id} is outside your data scope`));
+          const series: Record<string, SeriesWindow> = {};
+          for (const m of DEVICE_CATALOGUE[device.kind].metrics) {
+            const w = fusion.seriesOf(device.id, m.name);
+            if (w) series[m.name] = w;
+          }
+          const detail: DeviceDetail = {
+            device,
+            state: fusion.deviceStates.get(device.id) ?? null,
+            series,
+            rules: [...fusion.rulesOf(device.id)],
+            alerts: fusion.openAlertsOf(device.id),
+          };
+          return { ok: true, detail };
+        },
+      ],
 
-      on('incidents:list', queries, async () => {
-        const scope = await scopeReady;
-        const all = [...fusion.incidents.values()];
-        return { ok: true, incidents: all.filter((i) => incidentInScope(scope, i)) };
-      });
+      [
+        'handler:position',
+        null,
+        (c, payload) => {
+          if (c.me.role !== 'handler') return failure(iocError('E_FORBIDDEN', 'only field handlers report positions'));
+          const p = safeValidate(HandlerPositionSchema, payload, 'handler:position');
+          if (!p.ok) return p;
+          const ok = fusion.updateHandlerPosition(c.me.username, p.data.location, Date.now(), p.data.simulated === true);
+          if (!ok) return failure(iocError('E_NOT_FOUND', `no handler profile for ${c.me.username}`));
+          return ok === 'ignored' ? { ok: true, ignored: true } : { ok: true };
+        },
+      ],
+
+      [
+        'replay:range',
+        'replays',
+        async (c, payload) => {
+          const refused = this.forbidHandler(c, 'replay:range');
+          if (refused) return refused;
+          const p = safeValidate(ReplayRequestSchema, payload, 'replay:range');
+          if (!p.ok) return p;
+          const scope = await c.scopeReady;
+          const release = guard.beginReplay(c.me.username);
+          if (!release)
+            return failure(rateLimited('a replay is already running for this account; wait for its answer', limits.liveBufferCheckIntervalMs));
+          try {
+            const scene: ScreenSceneId = p.data.scene;
+            return await readReplayPage(
+              store,
+              { scene: scene === 'overview' ? null : scene, fromTs: p.data.fromTs, toTs: p.data.toTs, cursor: p.data.cursor },
+              limits,
+              (e) => eventInScope(scope, e),
+            );
+          } finally {
+            release();
+          }
+        },
+      ],
+
+      [
+        'incident:readings',
+        'queries',
+        async (c, payload) => {
+          const p = safeValidate(IncidentReadingsRequestSchema, payload, 'incident:readings');
+          if (!p.ok) return p;
+          const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
+          if (!incident) return failure(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`));
+          if (!incidentInScope(await c.scopeReady, incident)) return failure(iocError('E_FORBIDDEN', 'not your incident'));
+          return { ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) };
+        },
+      ],
+
+      [
+        'incidents:list',
+        'queries',
+        async (c) => {
+          const scope = await c.scopeReady;
+          const all = [...fusion.incidents.values()];
+          return { ok: true, incidents: all.filter((i) => incidentInScope(scope, i)) };
+        },
+      ],
 
       // remote control (issue 13): role, scope, idempotency and audit are the service's
-      on('device:command', null, async (payload) => {
-        if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
-        const limited = guard.takeCommand(me.username);
-        if (limited) return failure(limited);
-        // a command acts: its session must still stand at this moment, not only at the handshake
-        const revoked = await users.sessionRefusal({ username: me.username, role: me.role, displayName: me.displayName, sid: me.sid });
-        if (revoked) {
-          setImmediate(() => void this.recheckSocket(socket));
-          return failure(revoked);
-        }
-        return this.deviceControl.send({ username: me.username, role: me.role }, payload, {
-          source: socketSource(socket),
-          userAgent: userAgentOf(socket.handshake.headers['user-agent']),
-        });
-      });
+      [
+        'device:command',
+        null,
+        async (c, payload) => {
+          if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
+          const limited = guard.takeCommand(c.me.username);
+          if (limited) return failure(limited);
+          // a command acts: its session must still stand at this moment, not only at the handshake
+          const revoked = await users.sessionRefusal({ username: c.me.username, role: c.me.role, displayName: c.me.displayName, sid: c.me.sid });
+          if (revoked) {
+            setImmediate(() => void this.recheckSocket(c.socket));
+            return failure(revoked);
+          }
+          return this.deviceControl.send({ username: c.me.username, role: c.me.role }, payload, {
+            source: socketSource(c.socket),
+            userAgent: userAgentOf(c.socket.handshake.headers['user-agent']),
+          });
+        },
+      ],
 
-      on('device:commands', queries, async (payload) => {
-        const refused = forbidHandler('device:commands');
-        if (refused) return refused;
-        if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
-        const p = safeValidate(DeviceCommandsRequestSchema, payload, 'device:commands');
-        if (!p.ok) return p;
-        return this.deviceControl.list({ username: me.username, role: me.role }, p.data.deviceId, p.data.limit ?? DEVICE_COMMANDS_DEFAULT_LIMIT);
-      });
-    });
+      [
+        'device:commands',
+        'queries',
+        async (c, payload) => {
+          const refused = this.forbidHandler(c, 'device:commands');
+          if (refused) return refused;
+          if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
+          const p = safeValidate(DeviceCommandsRequestSchema, payload, 'device:commands');
+          if (!p.ok) return p;
+          return this.deviceControl.list(
+            { username: c.me.username, role: c.me.role },
+            p.data.deviceId,
+            p.data.limit ?? DEVICE_COMMANDS_DEFAULT_LIMIT,
+          );
+        },
+      ],
+    ];
   }
 
   // /device -------------------------------------------------------------------------------------
