@@ -22,7 +22,11 @@ import type { ServerConfig } from './config';
 import { DeviceTokenVerifier } from './device-token';
 import { DEFAULT_FUSION_OPTIONS, Fusion, type AlertChangeRecord } from './fusion';
 import { createHttpApp } from './http';
+import { historyReportSource } from './reports/report-source';
 import { IngestService } from './ingest';
+import { RollupAccumulator } from './rollups/rollup-accumulator';
+import { RollupFlusher } from './rollups/rollup-flusher';
+import { rollupStoreFor } from './store/rollup-store';
 import { IngestSpool, type SpooledBatch } from './ingest-spool';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, RateMeter } from './metrics';
@@ -45,6 +49,7 @@ import { DeviceCommandService } from './device-control/device-command-service';
 import { MQTT_VERDICTS } from './mqtt/payloads';
 import { startAreaWarnings, type AreaWarnings } from './storm/start-area-warnings';
 import { startPlans } from './plans/start-plans';
+import { startHistory, type StartedHistory } from './history/start-history';
 import type { PlanService } from './plans/plan-service';
 import { startNotifications } from './notify/start-notifications';
 import type { NotificationService } from './notify/notification-service';
@@ -56,6 +61,8 @@ import { createNodeFollower } from './cluster/node-follower';
 import { NodeReadiness, actingOnceStarted } from './cluster/node-readiness';
 import { startNodeTimers } from './node-timers';
 import { createClusterAdapter, createPubSubAdapter } from './cluster/socket-adapter';
+import { ApiKeyService } from './exports/api-keys';
+import { apiKeyStoreFor } from './store/api-key-store';
 
 export interface IocServer {
   url: string;
@@ -91,6 +98,8 @@ export interface IocServer {
   cluster: ClusterNode;
   /** issue 15: applies what other nodes accepted; null with the in-memory store (one node) */
   follower: LogFollower | null;
+  /** the long history (issue 16, server/history/): archive, feeder, search */
+  history: StartedHistory;
   close(): Promise<void>;
 }
 
@@ -374,7 +383,9 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   cluster.onLaneChanged((lane) => realtime.hub.setRevisionLane(lane));
   // notifications beyond the open page (issue 14, server/notify/): one hook around the realtime notifier
   const notifications = await startNotifications({ store, fusion, config: config.notify, audit, log, lease: actingLeases.escalation });
-  const commands = new CommandService(store, fusion, notifications.wrapNotifier(realtime), log, {
+  // the long history (issue 16, server/history/): every change this node makes is archived (one hook, origin node only)
+  const history = startHistory({ store, config, log, lease: actingLeases.housekeep });
+  const commands = new CommandService(store, fusion, history.feeder.wrap(notifications.wrapNotifier(realtime)), log, {
     commandTtlMs: config.commandTtlMs,
     commutativeRetries: config.commutativeRetries,
     audit,
@@ -401,6 +412,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     nodeId,
     version: SERVER_VERSION,
   });
+  history.feeder.registerMetrics(metrics.registry);
   const onAlertChanges = (changes: AlertChangeRecord[]) => {
     for (const c of changes) {
       metrics.alerts.inc({ level: c.alert.level, change: c.change });
@@ -426,7 +438,15 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     spooled = opened.batches;
     if (opened.skippedLines > 0) log.warn({ spool: spool.path, skippedLines: opened.skippedLines }, 'ingest spool: skipped torn or unreadable lines');
   }
+  // readings roll-ups (issue 16): this node accumulates what it accepted and flushes it; the store merges every node's flushes
+  const rollups = rollupStoreFor(store, store.kind === 'redis' ? config.rollups.store : config.rollups.memoryStore);
+  const rollupAccumulator = new RollupAccumulator();
+  const rollupFlusher = new RollupFlusher(rollups, rollupAccumulator, {
+    ...config.rollups,
+    onError: (err, pending) => log.warn({ err, pending }, 'roll-up flush failed; kept for retry'),
+  });
   const ingest = new IngestService(store, fusion, verifier, onAlertChanges, {
+    onStored: (readings) => rollupAccumulator.add(readings),
     maxClockSkewMs: config.maxClockSkewMs,
     maxDeferredReadings: config.maxDeferredReadings,
     spool,
@@ -501,8 +521,10 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     lease: actingLeases.plans,
   });
 
+  rollupFlusher.start();
   const app = createHttpApp({
     store,
+    rollups,
     fusion,
     tokens,
     users,
@@ -537,6 +559,17 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     nodeId,
     isReady,
     listNodes: () => cluster.nodes.list(),
+    // reports read the long history (issue 16): as far back as it keeps records
+    reports: { source: historyReportSource(history.history), horizonMs: config.historyRetentionMs },
+    history: history.routerDeps,
+    basemaps: config.basemaps,
+    // standard exports (issue 16): GeoJSON, CAP, OGC API – Features; machine clients' API keys beside the store
+    exports: {
+      registry,
+      fusion,
+      activeWarnings: () => areaWarnings.service.current().warnings,
+      apiKeys: new ApiKeyService(apiKeyStoreFor(store), config),
+    },
   });
   // engine.io answers its own path (its listener was attached with the IoServer): express must not
   // answer it too — its 404 to a long-poll made engine.io's later write throw ERR_HTTP_HEADERS_SENT,
@@ -609,6 +642,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       adapterTimeoutMs: CLUSTER_CONNECT_TIMEOUT_MS,
     });
   }
+  history.backfill();
   log.info({ url, store: store.kind, devices: devices.length }, 'City IOC server listening');
 
   let closed = false;
@@ -637,6 +671,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     io,
     cluster,
     follower,
+    history,
     async close() {
       if (closed) return;
       closed = true;
@@ -647,9 +682,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       areaWarnings.close();
       plans.close();
       await notifications.close();
+      await history.close();
       deviceControl.close();
       await timers.flushStates();
       await ingest.close();
+      await rollupFlusher.close();
       await follower?.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await clusterAdapter?.close();

@@ -13,6 +13,9 @@ import { DEV_CLIENT_ORIGINS, parseOriginList } from './security/origin-policy';
 import type { DedupConfig } from '../scenes/storm/incident-dedup';
 import { dedupConfigFromEnv } from './incident-dedup-config';
 import { notifyConfigFromEnv, type NotifyConfig } from './notify/notify-config';
+import { rollupConfigFromEnv, type RollupConfig } from './rollups/rollup-config';
+import { basemapsFromEnv } from './basemap-config';
+import type { BasemapSource } from '../scenes/geo/basemap-source';
 
 const intFromEnv = (def: number) => z.coerce.number().int().gte(0).default(def);
 
@@ -53,6 +56,8 @@ const EnvSchema = z.object({
   IOC_CLIENT_DIST: z.string().optional(),
   /** closed incidents and finished alerts are kept this many days (≥ 184: six months of audit trail) */
   IOC_RETENTION_DAYS: intFromEnv(184),
+  /** the long history (issue 16, server/history/): finished incidents and alerts are searchable this many days */
+  IOC_HISTORY_RETENTION_DAYS: intFromEnv(184),
   /** incident photos are kept this many days */
   IOC_PHOTO_RETENTION_DAYS: intFromEnv(184),
   /** total bytes of stored photos, MiB; an upload beyond it is refused with E_QUOTA */
@@ -200,6 +205,8 @@ export interface ServerConfig {
   housekeepIntervalMs: number;
   /** closed incidents and finished alerts are kept this long, ms */
   closedRetentionMs: number;
+  /** the long history (issue 16): finished incidents and alerts are kept this long after they finished, ms */
+  historyRetentionMs: number;
   /** photos are kept this long, ms */
   photoRetentionMs: number;
   /** total bytes of stored photos */
@@ -356,6 +363,10 @@ export interface ServerConfig {
   planTickIntervalMs: number;
   /** notifications beyond the open page: webhooks, Web Push, ladder and re-notify tick (server/notify/notify-config.ts) */
   notify: NotifyConfig;
+  /** readings roll-ups (issue 16, server/rollups/rollup-config.ts): retention, flush interval */
+  rollups: RollupConfig;
+  /** issue 17: raster basemaps from IOC_BASEMAP_URL / IOC_BASEMAPS (server/basemap-config.ts); empty = offline base only */
+  basemaps: BasemapSource[];
 }
 
 /** The embedded broker's port unless IOC_MQTT_PORT says otherwise: not 1883, so it never collides with a system broker. */
@@ -497,6 +508,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     storeCommandTimeoutMs: 2_000,
     housekeepIntervalMs: 3600_000,
     closedRetentionMs: e.IOC_RETENTION_DAYS * DAY_MS,
+    historyRetentionMs: e.IOC_HISTORY_RETENTION_DAYS * DAY_MS,
     photoRetentionMs: e.IOC_PHOTO_RETENTION_DAYS * DAY_MS,
     maxPhotoBytesTotal: e.IOC_PHOTO_QUOTA_MB * 1024 * 1024,
     offlineCheckIntervalMs: 5_000,
@@ -585,6 +597,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deviceCommandTimeoutMs: Math.max(1, e.IOC_DEVICE_COMMAND_TIMEOUT_MS),
     planTickIntervalMs: 3_000,
     notify: notifyConfigOrThrow(env, production),
+    rollups: rollupConfigFromEnv(env, (message) => new ConfigError(message)),
+    basemaps: basemapsFromEnv(env, (message) => new ConfigError(message)),
     ...overrides,
   };
 }

@@ -58,6 +58,13 @@ import type { PlanService } from './plans/plan-service';
 import { createNotifyRouter, type NotifyRouterDeps } from './notify/notify-router';
 import { DEFAULT_NODE_ID, SERVER_VERSION, type NodeInfo } from './cluster/node-info';
 import { createNodesRouter } from './cluster/nodes-router';
+import { createExportsRouters, type ExportsRouterDeps } from './exports/exports-router';
+import { createHistorySearchRouter, type HistorySearchRouterDeps } from './history/history-search-router';
+import { createHistoryRouter } from './rollups/history-router';
+import { createReportRouter, type ReportRouterDeps } from './reports/report-router';
+import type { RollupStore } from './store/rollup-store';
+import { basemapTileOrigins, createBasemapRouter } from './basemap-config';
+import type { BasemapSource } from '../scenes/geo/basemap-source';
 
 export interface HttpDeps {
   store: Store;
@@ -93,6 +100,8 @@ export interface HttpDeps {
   deviceControl?: DeviceCommandService;
   /** area warnings, decisions, the alert list (issue 14, server/storm/): `/api/warnings`, `/api/decisions`, `/api/alerts`, `/api/storm/area-warning-rules` */
   storm?: Omit<WarningRouterDeps, 'route' | 'auth' | 'scopeOf'>;
+  /** readings roll-ups (issue 16, server/rollups/): `GET /api/devices/:id/readings/history`; absent = no such route */
+  rollups?: RollupStore;
   /** contingency plans (issue 14, server/plans/): `/api/plans`, `/api/plans/instances`, `/api/plans/commands` */
   plans?: PlanService;
   /** notifications beyond the open page (issue 14, server/notify/): `/api/notifications`, `/api/webhooks`, `/api/push` */
@@ -108,6 +117,14 @@ export interface HttpDeps {
   isReady?: () => boolean;
   /** the live nodes of the cluster (server/cluster/node-registry.ts); default: this node alone */
   listNodes?: () => Promise<NodeInfo[]>;
+  /** reports (issue 16, server/reports/): where their records come from (`/api/reports`); absent = no such routes */
+  reports?: Pick<ReportRouterDeps, 'source' | 'horizonMs'>;
+  /** the long history (issue 16, server/history/): `/api/history/incidents`, `/api/history/alerts`; absent = no such routes */
+  history?: Pick<HistorySearchRouterDeps, 'history'>;
+  /** standard exports (issue 16, server/exports/): `/api/exports/*`, `/api/admin/api-keys`, `/ogc`; API keys count on these only */
+  exports?: Omit<ExportsRouterDeps, 'route' | 'auth' | 'scopeOf' | 'audit'>;
+  /** raster basemaps (issue 17, server/basemap-config.ts): `GET /api/basemaps`, their tile origins in the CSP; default none */
+  basemaps?: readonly BasemapSource[];
 }
 
 function sendError(res: Response, e: IocError): void {
@@ -140,6 +157,8 @@ const PHOTO_SIGNATURES: { type: string; magic: number[] }[] = [
 
 export function createHttpApp(d: HttpDeps): express.Express {
   const app = express();
+  // issue 17: the configured basemaps' tile hosts may be fetched and drawn (nothing else outside)
+  const tileOrigins = basemapTileOrigins(d.basemaps ?? []);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(
@@ -149,9 +168,9 @@ export function createHttpApp(d: HttpDeps): express.Express {
           defaultSrc: ["'self'"],
           scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
           styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:', 'blob:'],
+          imgSrc: ["'self'", 'data:', 'blob:', ...tileOrigins],
           workerSrc: ["'self'", 'blob:'],
-          connectSrc: ["'self'", 'ws:', 'wss:'],
+          connectSrc: ["'self'", 'ws:', 'wss:', ...tileOrigins],
           fontSrc: ["'self'", 'data:'],
           upgradeInsecureRequests: null,
         },
@@ -274,14 +293,20 @@ export function createHttpApp(d: HttpDeps): express.Express {
   // remote control (issue 13): POST/GET /devices/:deviceId/commands (server/device-control/)
   if (d.deviceControl) api.use(createDeviceCommandRouter({ deviceControl: d.deviceControl, guard: d.guard, route, auth }));
   if (d.storm) api.use(createWarningRouter({ ...d.storm, route, auth, scopeOf: scopeOfRequest }));
+  if (d.rollups) api.use(createHistoryRouter({ fusion: d.fusion, rollups: d.rollups, route, auth, scopeOf: scopeOfRequest }));
+  if (d.reports) api.use(createReportRouter({ ...d, ...d.reports, route, auth, scopeOf: scopeOfRequest }));
   if (d.plans) api.use(createPlanRouter({ plans: d.plans, store: d.store, guard: d.guard, route, auth }));
   if (d.notify) api.use(createNotifyRouter({ ...d.notify, route, auth, scopeOf: scopeOfRequest }));
+  const exportsRouters = d.exports ? createExportsRouters({ ...d.exports, audit: d.audit, route, auth, scopeOf: scopeOfRequest }) : null;
+  if (exportsRouters) api.use(exportsRouters.api);
   // before '/incidents/:id', which would take 'duplicates' for an id
   api.use(createIncidentDedupRouter({ fusion: d.fusion, dedup: d.dedup ?? DEFAULT_DEDUP_CONFIG, scopeOf: scopeOfRequest, route, auth }));
   // the audit log (issue 12): GET /api/audit, admins only
   api.use(createAuditRouter({ audit: d.audit, route, auth }));
   // the live server nodes (issue 15): GET /api/admin/nodes, admins only
   api.use(createNodesRouter({ nodeId, listNodes, route, auth }));
+  api.use(createBasemapRouter({ basemaps: d.basemaps ?? [], route, auth }));
+  if (d.history) api.use(createHistorySearchRouter({ ...d.history, audit: d.audit, log: d.log, route, auth, scopeOf: scopeOfRequest }));
 
   // sessions (issue 12): /auth/refresh, /auth/logout, /auth/logout-all, /auth/sessions, revoke, /screen-tokens
   // the second factor: TOTP login step, enrolment, disable, admin reset (issue 12)
@@ -587,6 +612,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
   );
 
   app.use('/api', api);
+  // OGC API – Features (issue 16) for GIS clients, outside /api like /healthz
+  if (exportsRouters) app.use('/ogc', exportsRouters.ogc);
 
   if (d.clientDist && existsSync(path.join(d.clientDist, 'index.html'))) {
     const dist = d.clientDist;

@@ -58,6 +58,8 @@ export interface IngestOptions {
   onFused?: () => void;
   /** called with every batch's outcome (metrics) */
   onBatch?: (result: IngestResult) => void;
+  /** called with a batch's fresh readings once they are in the store or durably deferred (roll-ups, issue 16) */
+  onStored?: (readings: readonly Reading[]) => void;
 }
 
 export interface IngestCounters {
@@ -284,6 +286,7 @@ export class IngestService {
     if (fresh.length > 0) {
       // one id per batch, kept through every retry: the store never appends it twice
       const batchId = this.newBatchId();
+      let kept = true;
       try {
         await this.store.appendReadings(fresh, batchId);
       } catch (err) {
@@ -292,6 +295,7 @@ export class IngestService {
         this.opts.onStoreError?.(err, this.deferredCount);
         if (durable) result.deferred = fresh.length;
         else {
+          kept = false;
           // fused and kept in memory for the store, but NOT acknowledged: nothing on disk holds it
           result.accepted = 0;
           result.outOfOrder = 0;
@@ -300,6 +304,7 @@ export class IngestService {
           result.rejected.sort((a, b) => a.index - b.index);
         }
       }
+      if (kept) this.opts.onStored?.(fresh);
     }
 
     this.totals.accepted += result.accepted;

@@ -21,6 +21,13 @@ export const PEOPLE_ROUTES: RouteRecordRaw[] = [
     component: () => import('./console/ConsolePage.vue'),
     meta: { requiresSession: true, roles: ['officer', 'admin'] },
   },
+  // issue 16: archived incidents and alerts (184 days); the server narrows every search to the person's scope
+  {
+    path: '/console/history',
+    name: 'console-history',
+    component: () => import('./console/HistoryPage.vue'),
+    meta: { requiresSession: true, roles: ['officer', 'leader', 'admin'] },
+  },
   {
     path: '/mobile',
     name: 'mobile',
@@ -32,6 +39,19 @@ export const PEOPLE_ROUTES: RouteRecordRaw[] = [
     name: 'brief',
     component: () => import('./brief/BriefPage.vue'),
     meta: { requiresSession: true, roles: ['leader', 'admin'] },
+  },
+  // issue 16: 日报/周报/月报 and the after-action summary (事件总结); the server scopes every figure
+  {
+    path: '/reports',
+    name: 'reports',
+    component: () => import('./reports/ReportsPage.vue'),
+    meta: { requiresSession: true, roles: ['leader', 'officer', 'admin'] },
+  },
+  {
+    path: '/reports/incident/:id',
+    name: 'incident-summary',
+    component: () => import('./reports/IncidentSummaryPage.vue'),
+    meta: { requiresSession: true, roles: ['leader', 'officer', 'admin'] },
   },
   {
     path: '/admin',

@@ -1,0 +1,111 @@
+/**
+ * API key store contract (server/store/api-key-store.ts): the same requirements against the memory
+ * store and the Redis one (a throwaway redis-server from tests/helpers, also through the app's ACL user).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../tests/helpers/redis-server';
+import { localRedisVersion } from '../../tests/helpers/acl-redis';
+import { aclSetUserArgs, appUserRules } from '../backup/redis-acl';
+import { MemoryStore } from '../store/memory-store';
+import { RedisStore, redisClientOptions } from '../store/redis-store';
+import { apiKeyStoreFor, type ApiKeyRecord } from '../store/api-key-store';
+import type { Store } from '../store/store';
+
+const redis = await startRedisServer();
+const FILE_PREFIX = `apikeys-${randomUUID().slice(0, 8)}`;
+let counter = 0;
+const opened: Store[] = [];
+const aclAdmin = redis === null ? null : new Redis(redis.url);
+afterAll(async () => {
+  for (const s of opened) await s.close().catch(() => undefined);
+  aclAdmin?.disconnect();
+  await redis?.stop();
+});
+
+function redisStore(): Store {
+  const s = new RedisStore(redis!.url, { prefix: `${FILE_PREFIX}-${++counter}` });
+  opened.push(s);
+  return s;
+}
+
+function aclStore(): Store {
+  const prefix = `${FILE_PREFIX}-${++counter}`;
+  const username = `ioc-app-keys-${counter}`;
+  const password = randomUUID();
+  const client = new Redis(redis!.url.replace('redis://', `redis://${username}:${password}@`), { ...redisClientOptions(), lazyConnect: true });
+  const rules = appUserRules({ prefix, password, redisVersion: localRedisVersion() });
+  void aclAdmin!
+    .call('ACL', ...aclSetUserArgs(username, rules))
+    .then(() => (client.status === 'wait' ? client.connect() : undefined))
+    .catch(() => {});
+  const s = new RedisStore(client, { prefix });
+  opened.push(s);
+  return s;
+}
+
+const implementations = [
+  { name: 'memory', available: true, make: (): Store => new MemoryStore() },
+  { name: 'redis', available: redis !== null, make: redisStore },
+  { name: 'redis as ioc-app (ACL)', available: redis !== null, make: aclStore },
+];
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function key(id: string, createdTs = T0): ApiKeyRecord {
+  return { id, name: `GIS ${id}`, keyHash: `hash-${id}`, keyPrefix: 'ioc_abcd', scope: 'read', createdBy: 'admin', createdTs };
+}
+
+describe.each(implementations)('$name API key store', ({ available, make }) => {
+  describe.skipIf(!available)('contract', () => {
+    it('stores a key once and finds it by hash, never by another hash', async () => {
+      const keys = apiKeyStoreFor(make());
+      expect(await keys.createApiKey(key('k1'))).toBe(true);
+      expect(await keys.createApiKey({ ...key('k1'), keyHash: 'other' })).toBe(false);
+      expect(await keys.createApiKey({ ...key('k2'), keyHash: 'hash-k1' })).toBe(false);
+      expect(await keys.findApiKeyByHash('hash-k1')).toEqual(key('k1'));
+      expect(await keys.findApiKeyByHash('hash-nope')).toBeNull();
+      expect(await keys.getApiKey('k2')).toBeNull();
+    });
+
+    it('lists keys newest first, revoked ones too', async () => {
+      const keys = apiKeyStoreFor(make());
+      await keys.createApiKey(key('old', T0));
+      await keys.createApiKey(key('new', T0 + 1000));
+      await keys.revokeApiKey('old', 'admin', T0 + 2000);
+      expect((await keys.listApiKeys()).map((k) => [k.id, k.revokedTs ?? null])).toEqual([
+        ['new', null],
+        ['old', T0 + 2000],
+      ]);
+    });
+
+    it('revokes once: a second revocation says so, an unknown id is not found', async () => {
+      const keys = apiKeyStoreFor(make());
+      await keys.createApiKey(key('k1'));
+      const first = await keys.revokeApiKey('k1', 'admin', T0 + 5);
+      expect(first).toEqual({ status: 'revoked', record: { ...key('k1'), revokedTs: T0 + 5, revokedBy: 'admin' } });
+      expect((await keys.revokeApiKey('k1', 'admin2', T0 + 9)).status).toBe('already_revoked');
+      expect((await keys.findApiKeyByHash('hash-k1'))?.revokedBy).toBe('admin');
+      expect(await keys.revokeApiKey('nope', 'admin', T0)).toEqual({ status: 'not_found' });
+    });
+
+    it('keeps the latest use and never lets a use undo a revocation', async () => {
+      const keys = apiKeyStoreFor(make());
+      await keys.createApiKey(key('k1'));
+      await keys.touchApiKey('k1', T0 + 100);
+      await keys.revokeApiKey('k1', 'admin', T0 + 150);
+      await keys.touchApiKey('k1', T0 + 50);
+      await keys.touchApiKey('k1', T0 + 200);
+      const r = await keys.getApiKey('k1');
+      expect(r).toMatchObject({ lastUsedTs: T0 + 200, revokedTs: T0 + 150 });
+    });
+
+    it('lets exactly one of two concurrent revocations win', async () => {
+      const keys = apiKeyStoreFor(make());
+      await keys.createApiKey(key('k1'));
+      const outcomes = await Promise.all([keys.revokeApiKey('k1', 'a', T0 + 1), keys.revokeApiKey('k1', 'b', T0 + 2)]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['already_revoked', 'revoked']);
+    });
+  });
+});
