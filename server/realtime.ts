@@ -5,70 +5,39 @@
  */
 import type { Server as IoServer, Namespace, Socket } from 'socket.io';
 import type { IncomingHttpHeaders } from 'node:http';
-import { DEVICE_CATALOGUE } from '../scenes/catalogue';
-import type { Alert, Incident, Role, ScreenSceneId } from '../scenes/domain';
+import type { Alert, Incident, Role } from '../scenes/domain';
 import { incidentAudience } from '../scenes/incident-rules';
-import { eventInScope, incidentInScope, incidentRoleRooms, placeInScope, roleRooms, type DataScope } from '../scenes/scope';
+import { incidentRoleRooms, roleRooms, type DataScope } from '../scenes/scope';
 import { DEVICE_COMMAND_ROLES, DeviceCommandAckSchema, type DeviceCommandMessage, type DeviceCommandRecord } from '../scenes/device-commands';
 import {
-  DeviceCommandsRequestSchema,
-  DeviceDetailRequestSchema,
   DeviceHandshakeSchema,
-  HandlerPositionSchema,
-  IncidentReadingsRequestSchema,
   IngestBatchSchema,
   LiveHandshakeSchema,
   PROTOCOL_VERSION,
-  ReplayRequestSchema,
-  SceneJoinSchema,
-  SceneLeaveSchema,
-  type DeviceDetail,
   type IocError,
   type SceneDeltaMessage,
 } from '../scenes/protocol';
 import type { ServerConfig } from './config';
 import { failure, rateLimited, safeValidate, sourceOf, TokenBucket, type EntryGuard } from './guard';
-import { readReplayPage } from './replay-page';
 import { RefusedMessageError } from './socket-encoder';
-import type { SeriesWindow } from '../scenes/scene-model';
 import type { TokenService } from './auth/tokens';
 import type { UserService } from './auth/users';
 import type { SessionService } from './auth/sessions';
 import type { ChangeNotifier, CommandService } from './commands';
 import type { DeviceTokenVerifier } from './device-token';
 import { iocError } from './errors';
-import { userAgentOf } from './audit/audit-request';
 import type { AuditRecorder } from './audit/audit';
 import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
-import { sceneRoom, SceneHub, type SceneSink } from './scene-hub';
-import { incidentReadings } from './incident-readings';
+import { SceneHub, type SceneSink } from './scene-hub';
+import { liveHandlers, socketSource, type LiveConnection } from './live-handlers';
 import { userScope } from './user-scope';
 import type { Store } from './store/store';
 import type { CommandChannel } from './device-control/channels';
 import type { DeviceCommandService } from './device-control/device-command-service';
 
-/** One `/live` connection as its handlers see it (kept beside the socket, not in `socket.data`, which adapters serialise). */
-interface LiveConnection {
-  socket: Socket;
-  me: LiveSocketData;
-  who: { user: string; role: Role };
-  /** the user's data scope, read in the handshake (or now, for a recovered connection) */
-  scopeReady: Promise<DataScope>;
-  joins: TokenBucket;
-  queries: TokenBucket;
-  replays: TokenBucket;
-}
-
-/** A `/live` event: its name, the connection's budget it takes first (or none), and what it answers. */
-type LiveHandler = readonly [
-  event: string,
-  budget: 'joins' | 'queries' | 'replays' | null,
-  handler: (c: LiveConnection, payload: unknown) => unknown,
-];
-
-interface LiveSocketData {
+export interface LiveSocketData {
   username: string;
   role: Role;
   displayName: string;
@@ -84,9 +53,6 @@ export const sessionRoom = (sid: string): string => `session:${sid}`;
 
 /** The room of a device's `/device` sockets: commands to it are emitted there. */
 export const deviceRoom = (deviceId: string): string => `device:${deviceId}`;
-
-/** Commands a device's recent list answers when the request names no limit. */
-const DEVICE_COMMANDS_DEFAULT_LIMIT = 20;
 
 /** The limits of server/config.ts that the socket entry points enforce. */
 export type RealtimeLimits = Pick<
@@ -170,10 +136,6 @@ function pendingOutput(conn: EngineConn, maxPackets: number): { bytes: number; p
  */
 function releaseUpgradeRequest(socket: Socket): void {
   (socket.conn as unknown as { request: unknown }).request = null;
-}
-
-function socketSource(socket: Socket): string {
-  return sourceOf(socket.handshake.address, (socket.handshake.headers as IncomingHttpHeaders)['x-forwarded-for']);
 }
 
 export class Realtime implements ChangeNotifier {
@@ -518,7 +480,13 @@ export class Realtime implements ChangeNotifier {
     );
 
     // one shared listener per event for every connection, not a closure per connection and event (issue 15: heap per connection)
-    const listeners = this.liveHandlers().map(
+    const listeners = liveHandlers({
+      ...this.deps,
+      hub: this.hub,
+      commands: () => this.commands,
+      deviceControl: () => this.deviceControl,
+      recheckSocket: (socket) => this.recheckSocket(socket),
+    }).map(
       ([event, budget, handler]) =>
         [
           event,
@@ -576,205 +544,6 @@ export class Realtime implements ChangeNotifier {
       this.liveConnections.set(socket, c);
       for (const [event, listener] of listeners) socket.on(event, listener);
     });
-  }
-
-  /** handlers see their own incidents only: no scene models, no event log (least privilege) */
-  private forbidHandler(c: LiveConnection, what: string) {
-    const { me } = c;
-    if (me.role !== 'handler') return null;
-    const denied = iocError('E_FORBIDDEN', `field handlers may not use ${what}; their tasks come with incidents:list`);
-    this.deps.audit
-      ?.record({
-        actor: me.username,
-        role: me.role,
-        source: socketSource(c.socket),
-        userAgent: userAgentOf(c.socket.handshake.headers['user-agent']),
-        action: 'access.denied',
-        target: `live:${what}`,
-        outcome: 'denied',
-        reason: denied.code,
-      })
-      .catch((err: unknown) => this.deps.log.warn({ ...c.who, err }, 'audit of a permission denial failed'));
-    return failure(denied);
-  }
-
-  /** What each `/live` event does for the connection `c`; the budget named is taken first (guardedListener). */
-  private liveHandlers(): LiveHandler[] {
-    const { users, fusion, store, guard, limits } = this.deps;
-    return [
-      [
-        'scene:join',
-        'joins',
-        async (c, payload) => {
-          const refused = this.forbidHandler(c, 'scene:join');
-          if (refused) return refused;
-          const p = safeValidate(SceneJoinSchema, payload, 'scene:join');
-          if (!p.ok) return p;
-          const scope = await c.scopeReady;
-          // answer first, then enter the room: a frame emitted while answering is in the answer
-          const answer = this.hub.join(p.data.scene, p.data.sinceRev, scope);
-          void c.socket.join(sceneRoom(p.data.scene, scope));
-          return answer;
-        },
-      ],
-
-      [
-        'scene:leave',
-        null,
-        async (c, payload) => {
-          const p = safeValidate(SceneLeaveSchema, payload, 'scene:leave');
-          if (p.ok) void c.socket.leave(sceneRoom(p.data.scene, await c.scopeReady));
-          return undefined;
-        },
-      ],
-
-      [
-        'command',
-        null,
-        async (c, payload) => {
-          const limited = guard.takeCommand(c.me.username);
-          if (limited) return failure(limited);
-          // a command acts: its session must still stand at this moment, not only at the handshake
-          const revoked = await users.sessionRefusal({ username: c.me.username, role: c.me.role, displayName: c.me.displayName, sid: c.me.sid });
-          if (revoked) {
-            // after the answer is on its way: then cut the c.socket
-            setImmediate(() => void this.recheckSocket(c.socket));
-            return failure(revoked);
-          }
-          // validated (a payload that makes zod throw is E_VALIDATION) and audited by the service, refused ones too
-          return this.commands!.execute(
-            payload,
-            { username: c.me.username, role: c.me.role },
-            { source: socketSource(c.socket), userAgent: userAgentOf(c.socket.handshake.headers['user-agent']) },
-          );
-        },
-      ],
-
-      [
-        'device:detail',
-        'queries',
-        async (c, payload) => {
-          const p = safeValidate(DeviceDetailRequestSchema, payload, 'device:detail');
-          if (!p.ok) return p;
-          const device = fusion.devices.get(p.data.deviceId);
-          if (!device) return failure(iocError('E_NOT_FOUND', `no device ${p.data.deviceId}`));
-          if (!placeInScope(await c.scopeReady, device)) return failure(iocError('E_FORBIDDEN', `device ${device.id} is outside your data scope`));
-          const series: Record<string, SeriesWindow> = {};
-          for (const m of DEVICE_CATALOGUE[device.kind].metrics) {
-            const w = fusion.seriesOf(device.id, m.name);
-            if (w) series[m.name] = w;
-          }
-          const detail: DeviceDetail = {
-            device,
-            state: fusion.deviceStates.get(device.id) ?? null,
-            series,
-            rules: [...fusion.rulesOf(device.id)],
-            alerts: fusion.openAlertsOf(device.id),
-          };
-          return { ok: true, detail };
-        },
-      ],
-
-      [
-        'handler:position',
-        null,
-        (c, payload) => {
-          if (c.me.role !== 'handler') return failure(iocError('E_FORBIDDEN', 'only field handlers report positions'));
-          const p = safeValidate(HandlerPositionSchema, payload, 'handler:position');
-          if (!p.ok) return p;
-          const ok = fusion.updateHandlerPosition(c.me.username, p.data.location, Date.now(), p.data.simulated === true);
-          if (!ok) return failure(iocError('E_NOT_FOUND', `no handler profile for ${c.me.username}`));
-          return ok === 'ignored' ? { ok: true, ignored: true } : { ok: true };
-        },
-      ],
-
-      [
-        'replay:range',
-        'replays',
-        async (c, payload) => {
-          const refused = this.forbidHandler(c, 'replay:range');
-          if (refused) return refused;
-          const p = safeValidate(ReplayRequestSchema, payload, 'replay:range');
-          if (!p.ok) return p;
-          const scope = await c.scopeReady;
-          const release = guard.beginReplay(c.me.username);
-          if (!release)
-            return failure(rateLimited('a replay is already running for this account; wait for its answer', limits.liveBufferCheckIntervalMs));
-          try {
-            const scene: ScreenSceneId = p.data.scene;
-            return await readReplayPage(
-              store,
-              { scene: scene === 'overview' ? null : scene, fromTs: p.data.fromTs, toTs: p.data.toTs, cursor: p.data.cursor },
-              limits,
-              (e) => eventInScope(scope, e),
-            );
-          } finally {
-            release();
-          }
-        },
-      ],
-
-      [
-        'incident:readings',
-        'queries',
-        async (c, payload) => {
-          const p = safeValidate(IncidentReadingsRequestSchema, payload, 'incident:readings');
-          if (!p.ok) return p;
-          const incident = fusion.incidents.get(p.data.incidentId) ?? (await store.getIncident(p.data.incidentId));
-          if (!incident) return failure(iocError('E_NOT_FOUND', `no incident ${p.data.incidentId}`));
-          if (!incidentInScope(await c.scopeReady, incident)) return failure(iocError('E_FORBIDDEN', 'not your incident'));
-          return { ok: true, readings: await incidentReadings(incident, fusion, store, Date.now()) };
-        },
-      ],
-
-      [
-        'incidents:list',
-        'queries',
-        async (c) => {
-          const scope = await c.scopeReady;
-          const all = [...fusion.incidents.values()];
-          return { ok: true, incidents: all.filter((i) => incidentInScope(scope, i)) };
-        },
-      ],
-
-      // remote control (issue 13): role, scope, idempotency and audit are the service's
-      [
-        'device:command',
-        null,
-        async (c, payload) => {
-          if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
-          const limited = guard.takeCommand(c.me.username);
-          if (limited) return failure(limited);
-          // a command acts: its session must still stand at this moment, not only at the handshake
-          const revoked = await users.sessionRefusal({ username: c.me.username, role: c.me.role, displayName: c.me.displayName, sid: c.me.sid });
-          if (revoked) {
-            setImmediate(() => void this.recheckSocket(c.socket));
-            return failure(revoked);
-          }
-          return this.deviceControl.send({ username: c.me.username, role: c.me.role }, payload, {
-            source: socketSource(c.socket),
-            userAgent: userAgentOf(c.socket.handshake.headers['user-agent']),
-          });
-        },
-      ],
-
-      [
-        'device:commands',
-        'queries',
-        async (c, payload) => {
-          const refused = this.forbidHandler(c, 'device:commands');
-          if (refused) return refused;
-          if (!this.deviceControl) return failure(iocError('E_UNAVAILABLE', 'remote control is not available on this server'));
-          const p = safeValidate(DeviceCommandsRequestSchema, payload, 'device:commands');
-          if (!p.ok) return p;
-          return this.deviceControl.list(
-            { username: c.me.username, role: c.me.role },
-            p.data.deviceId,
-            p.data.limit ?? DEVICE_COMMANDS_DEFAULT_LIMIT,
-          );
-        },
-      ],
-    ];
   }
 
   // /device -------------------------------------------------------------------------------------
