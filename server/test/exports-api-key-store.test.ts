@@ -2,54 +2,11 @@
  * API key store contract (server/store/api-key-store.ts): the same requirements against the memory
  * store and the Redis one (a throwaway redis-server from tests/helpers, also through the app's ACL user).
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedisServer } from '../../tests/helpers/redis-server';
-import { localRedisVersion } from '../../tests/helpers/acl-redis';
-import { aclSetUserArgs, appUserRules } from '../backup/redis-acl';
-import { MemoryStore } from '../store/memory-store';
-import { RedisStore, redisClientOptions } from '../store/redis-store';
+import { describe, expect, it } from 'vitest';
+import { storeImplementations } from '../../tests/helpers/store-contract';
 import { apiKeyStoreFor, type ApiKeyRecord } from '../store/api-key-store';
-import type { Store } from '../store/store';
 
-const redis = await startRedisServer();
-const FILE_PREFIX = `apikeys-${randomUUID().slice(0, 8)}`;
-let counter = 0;
-const opened: Store[] = [];
-const aclAdmin = redis === null ? null : new Redis(redis.url);
-afterAll(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  aclAdmin?.disconnect();
-  await redis?.stop();
-});
-
-function redisStore(): Store {
-  const s = new RedisStore(redis!.url, { prefix: `${FILE_PREFIX}-${++counter}` });
-  opened.push(s);
-  return s;
-}
-
-function aclStore(): Store {
-  const prefix = `${FILE_PREFIX}-${++counter}`;
-  const username = `ioc-app-keys-${counter}`;
-  const password = randomUUID();
-  const client = new Redis(redis!.url.replace('redis://', `redis://${username}:${password}@`), { ...redisClientOptions(), lazyConnect: true });
-  const rules = appUserRules({ prefix, password, redisVersion: localRedisVersion() });
-  void aclAdmin!
-    .call('ACL', ...aclSetUserArgs(username, rules))
-    .then(() => (client.status === 'wait' ? client.connect() : undefined))
-    .catch(() => {});
-  const s = new RedisStore(client, { prefix });
-  opened.push(s);
-  return s;
-}
-
-const implementations = [
-  { name: 'memory', available: true, make: (): Store => new MemoryStore() },
-  { name: 'redis', available: redis !== null, make: redisStore },
-  { name: 'redis as ioc-app (ACL)', available: redis !== null, make: aclStore },
-];
+const implementations = await storeImplementations('keys');
 
 const T0 = Date.UTC(2026, 0, 1);
 

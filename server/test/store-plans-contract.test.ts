@@ -3,56 +3,14 @@
  * the Redis one (a throwaway redis-server from tests/helpers, also through the app's ACL user).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedisServer } from '../../tests/helpers/redis-server';
-import { localRedisVersion } from '../../tests/helpers/acl-redis';
-import { aclSetUserArgs, appUserRules } from '../backup/redis-acl';
-import { MemoryStore } from '../store/memory-store';
-import { RedisStore, redisClientOptions } from '../store/redis-store';
+import { describe, expect, it } from 'vitest';
+import { storeImplementations } from '../../tests/helpers/store-contract';
 import { planStoreFor, type PlanStore } from '../store/plan-store';
 import { FLOOD_PLAN, GAS_PLAN } from '../../scenes/plans/demo-plans';
 import { applyPlanAction, proposePlan } from '../../scenes/plans/plan-instance';
 import { storedInstance, type StoredPlanInstance } from '../../scenes/plans/plan-protocol';
-import type { Store } from '../store/store';
 
-const redis = await startRedisServer();
-const FILE_PREFIX = `plans-${randomUUID().slice(0, 8)}`;
-let counter = 0;
-const opened: Store[] = [];
-const aclAdmin = redis === null ? null : new Redis(redis.url);
-afterAll(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  aclAdmin?.disconnect();
-  await redis?.stop();
-});
-
-function redisStore(): Store {
-  const s = new RedisStore(redis!.url, { prefix: `${FILE_PREFIX}-${++counter}` });
-  opened.push(s);
-  return s;
-}
-
-function aclStore(): Store {
-  const prefix = `${FILE_PREFIX}-${++counter}`;
-  const username = `ioc-app-plans-${counter}`;
-  const password = randomUUID();
-  const client = new Redis(redis!.url.replace('redis://', `redis://${username}:${password}@`), { ...redisClientOptions(), lazyConnect: true });
-  const rules = appUserRules({ prefix, password, redisVersion: localRedisVersion() });
-  void aclAdmin!
-    .call('ACL', ...aclSetUserArgs(username, rules))
-    .then(() => (client.status === 'wait' ? client.connect() : undefined))
-    .catch(() => {});
-  const s = new RedisStore(client, { prefix });
-  opened.push(s);
-  return s;
-}
-
-const implementations = [
-  { name: 'memory', available: true, make: (): Store => new MemoryStore() },
-  { name: 'redis', available: redis !== null, make: redisStore },
-  { name: 'redis as ioc-app (ACL)', available: redis !== null, make: aclStore },
-];
+const implementations = await storeImplementations('plans');
 
 const T0 = Date.now() - 60_000;
 const officer: { username: string; role: 'officer' | 'leader' } = { username: 'officer1', role: 'officer' };
