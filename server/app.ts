@@ -420,8 +420,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     }
   };
   // registry edits take effect live: map, KPIs, rules; alerts a change clears are handled like any other
+  // the MQTT endpoint (started below) closes at once the connections whose token a change revoked
+  const deviceChangeWatchers: { deviceChanged(deviceId: string): void }[] = [];
   registry.attach({
     deviceChanged: (device, origin) => {
+      for (const w of deviceChangeWatchers) w.deviceChanged(device.id);
       const changes = fusion.upsertDevice(device);
       // another node's edit (issue 15): that node persisted and notified the alerts it cleared; their events arrive through the log
       if (origin === 'local') onAlertChanges(changes);
@@ -725,6 +728,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   if (mqtt) {
     server.mqtt = mqtt;
     server.mqttPort = mqtt.port;
+    deviceChangeWatchers.push(mqtt);
     deviceControl.addChannel(mqtt.commandChannel);
     log.info({ mqtt: mqtt.url, mode: mqtt.mode }, mqtt.mode === 'embedded' ? 'MQTT broker listening' : 'MQTT: client of an external broker');
   }

@@ -51,6 +51,8 @@ export interface MqttBroker {
   connectedClients(): number;
   /** Publishes from the server (QoS 1, not retained) to the clients subscribed to `topic`; false on error. */
   deliver(topic: string, payload: string): Promise<boolean>;
+  /** The registry changed this device: its connections whose token no longer holds are closed now; how many. */
+  revalidateDevice(deviceId: string): number;
   close(): Promise<void>;
 }
 
@@ -111,7 +113,7 @@ export async function startMqttBroker(o: MqttBrokerOptions): Promise<MqttBroker 
     callback(null, allowed ? sub : null);
   };
   broker.on('unsubscribe', (_topics, client) => gate.stoppedListening(client));
-  broker.on('clientDisconnect', (client) => gate.stoppedListening(client));
+  broker.on('clientDisconnect', (client) => gate.disconnected(client));
 
   broker.authorizeForward = (client, packet) => (gate.mayReceive(client, packet.topic) ? packet : null);
 
@@ -175,6 +177,12 @@ export async function startMqttBroker(o: MqttBrokerOptions): Promise<MqttBroker 
           resolve(!err);
         });
       }),
+    revalidateDevice(deviceId) {
+      const ended = gate.revoked(deviceId);
+      // the gate forgot them first: their wills (a device dying) are not handled
+      for (const client of ended) (client as AedesClient).close();
+      return ended.length;
+    },
     async close() {
       if (closed) return;
       closed = true;

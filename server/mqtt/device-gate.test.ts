@@ -83,6 +83,24 @@ describe('MQTT device gate', () => {
     expect(r.counted).toEqual(['invalid', 'unauthorized']);
   });
 
+  it('hands back at once the open connections of a device whose token a registry change revoked, and only those', async () => {
+    const r = rig();
+    r.connect();
+    const other = {};
+    expect(r.gate.authenticate(other, '10.0.0.2', 'dev-2', TOKEN)).toBe('accepted');
+    // still valid: nothing to close
+    expect(r.gate.revoked('dev-1')).toEqual([]);
+    r.revoke();
+    expect(r.gate.revoked('dev-1')).toEqual([r.conn]);
+    expect(r.counted).toEqual(['unauthorized']);
+    // forgotten: asked again, nothing; a message from it is refused without being read
+    expect(r.gate.revoked('dev-1')).toEqual([]);
+    expect(r.gate.deviceOf(r.conn)).toBeUndefined();
+    // a connection that already ended is not handed back
+    r.gate.disconnected(other);
+    expect(r.gate.revoked('dev-2')).toEqual([]);
+  });
+
   it('handles nothing for a connection it does not know, nor after close()', async () => {
     const r = rig();
     expect(await r.gate.publish(null, { topic: statusTopic('dev-1'), payload: '{"online":false}', qos: 1, retain: false })).toBe('refuse');

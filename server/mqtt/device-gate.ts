@@ -102,6 +102,8 @@ export class MqttDeviceGate {
   private readonly connections = new WeakMap<object, DeviceConnection>();
   /** connections per device that subscribed to its `commands` topic (the embedded command channel's reach) */
   private readonly listening = new Map<string, Set<object>>();
+  /** open connections per device (embedded): a registry change re-checks exactly these */
+  private readonly open = new Map<string, Set<object>>();
   private readonly lastLogTs = new Map<string, number>();
   private readonly suppressed = new Map<string, number>();
   private readonly now: () => number;
@@ -136,6 +138,9 @@ export class MqttDeviceGate {
       return 'bad_credentials';
     }
     this.connections.set(conn, { deviceId: username, token, source });
+    let conns = this.open.get(username);
+    if (!conns) this.open.set(username, (conns = new Set()));
+    conns.add(conn);
     return 'accepted';
   }
 
@@ -190,10 +195,52 @@ export class MqttDeviceGate {
     return !this.closing && (this.listening.get(deviceId)?.size ?? 0) > 0;
   }
 
+  /** The connection ended (embedded broker's clientDisconnect): it no longer listens nor counts as open. */
+  disconnected(conn: object): void {
+    this.stoppedListening(conn);
+    this.forgetOpen(conn);
+  }
+
+  /**
+   * The registry changed a device (token rotated, device retired or deleted): its open connections
+   * whose credential no longer holds are answered here — audited, forgotten — and handed back for
+   * the broker to close now, not at their next message.
+   */
+  revoked(deviceId: string): object[] {
+    const conns = this.open.get(deviceId);
+    if (!conns || this.closing) return [];
+    const ended: object[] = [];
+    for (const conn of [...conns]) {
+      const c = this.connections.get(conn);
+      if (!c) {
+        conns.delete(conn);
+        continue;
+      }
+      if (this.credentialHolds({ deviceId, token: c.token, source: c.source, via: 'connection' })) continue;
+      this.d.count('unauthorized');
+      this.auditRevoked(c.source, deviceId);
+      this.stoppedListening(conn);
+      this.forgetOpen(conn);
+      this.connections.delete(conn);
+      ended.push(conn);
+    }
+    return ended;
+  }
+
+  private forgetOpen(conn: object): void {
+    const c = this.connections.get(conn);
+    if (!c) return;
+    const set = this.open.get(c.deviceId);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) this.open.delete(c.deviceId);
+  }
+
   /** From now on nothing is handled (shutdown: the broker closing connections is not devices dying). */
   close(): void {
     this.closing = true;
     this.listening.clear();
+    this.open.clear();
   }
 
   /**
@@ -209,6 +256,7 @@ export class MqttDeviceGate {
     const outcome = await this.handle(packet, c.source, c);
     if (outcome === 'refuse') {
       this.stoppedListening(conn);
+      this.forgetOpen(conn);
       this.connections.delete(conn);
     }
     return outcome;
@@ -307,6 +355,19 @@ export class MqttDeviceGate {
     return this.drop('invalid', about, `${first.code}: ${first.message}`);
   }
 
+  private auditRevoked(source: string, deviceId: string): void {
+    this.logLimited('credential_revoked', { deviceId }, 'MQTT connection closed: its device token no longer holds');
+    this.d.audit?.record(`closed|${source}|${deviceId}`, {
+      actor: `device:${deviceId}`,
+      source,
+      action: 'device.connection_closed',
+      target: `device:${deviceId}`,
+      outcome: 'denied',
+      reason: 'E_UNAUTHORIZED: the device token no longer holds (rotated, or the device retired)',
+      details: { transport: 'mqtt' },
+    });
+  }
+
   private credentialHolds(who: DeviceIdentity): boolean {
     return this.d.devices.has(who.deviceId) && this.d.verifier.verify(who.deviceId, who.token);
   }
@@ -318,16 +379,7 @@ export class MqttDeviceGate {
   private credentialFailed(who: DeviceIdentity, packet: InboundPublish): PublishOutcome {
     this.d.count('unauthorized');
     if (who.via === 'connection') {
-      this.logLimited('credential_revoked', { deviceId: who.deviceId }, 'MQTT connection closed: its device token no longer holds');
-      this.d.audit?.record(`closed|${who.source}|${who.deviceId}`, {
-        actor: `device:${who.deviceId}`,
-        source: who.source,
-        action: 'device.connection_closed',
-        target: `device:${who.deviceId}`,
-        outcome: 'denied',
-        reason: 'E_UNAUTHORIZED: the device token no longer holds (rotated, or the device retired)',
-        details: { transport: 'mqtt' },
-      });
+      this.auditRevoked(who.source, who.deviceId);
       return 'refuse';
     }
     this.logLimited(

@@ -27,6 +27,11 @@ export interface MqttEndpoint {
   /** where devices connect: mqtt://<host>:<port> (embedded) or the external broker's URL without credentials */
   url: string;
   commandChannel: CommandChannel;
+  /**
+   * The registry changed a device (token rotated, retired): embedded, its connections whose token
+   * no longer holds are closed at once; external, nothing to do (every message carries its token).
+   */
+  deviceChanged(deviceId: string): void;
   close(): Promise<void>;
 }
 
@@ -121,6 +126,7 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
         reaches: () => client.connected(),
         deliver: (m) => client.deliver(commandsTopic(m.deviceId), payloadOf(m)),
       },
+      deviceChanged: () => undefined,
       close: () => client.close(),
     };
   }
@@ -147,6 +153,9 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
       name: 'mqtt',
       reaches: (deviceId) => gate.reaches(deviceId),
       deliver: (m) => (gate.reaches(m.deviceId) ? broker.deliver(commandsTopic(m.deviceId), payloadOf(m)) : Promise.resolve(false)),
+    },
+    deviceChanged: (deviceId) => {
+      broker.revalidateDevice(deviceId);
     },
     close: () => broker.close(),
   };

@@ -122,6 +122,23 @@ describe('MQTT ingest (embedded broker)', () => {
     await expect(attempt({})).rejects.toMatchObject({ code: 4 });
   });
 
+  it('closes a connected device at once when an admin rotates its token, before it sends anything', async () => {
+    const d = deviceOf('strain-gauge', 10);
+    const c = await device(d.id);
+    let closed = false;
+    c.on('close', () => (closed = true));
+    const admin = await login(server, 'admin');
+    const r = await fetch(`${server.url}/api/devices/${d.id}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: '{}',
+    });
+    expect(r.status).toBe(200);
+    await waitUntil(() => closed, 5_000, 'the broker closing the revoked connection');
+    // the old token no longer opens a connection
+    await expect(device(d.id)).rejects.toThrow();
+  });
+
   it('drops a publish to another device’s topic, counts it, and leaves that device alone', async () => {
     const me = deviceOf('strain-gauge', 3);
     const victim = deviceOf('strain-gauge', 4);
