@@ -1,6 +1,7 @@
 /**
  * Fan-out peers, each alone in its own process like the server under test:
- * - `socketio`: a bare Socket.IO server doing `io.emit` of the pre-built frame;
+ * - `socketio`: a bare Socket.IO server doing `io.emit` of the pre-built frame (also the peer of
+ *   heap per connection: `gcHeap`, in a process started with --expose-gc);
  * - `ws`: a bare `ws` server sending one pre-serialised string to every client.
  * Both use the same closed-loop blast as City IOC (bench/blast.ts).
  */
@@ -60,6 +61,14 @@ const port = (http.address() as AddressInfo).port;
 const rpc = serveRpc(
   {
     clients: () => clients(),
+    /** heap after a full GC (needs --expose-gc), bytes: the heap-per-connection peer */
+    gcHeap: () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!gc) return null;
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    },
     blast: (p: BlastParams) => {
       acked.clear();
       return runBlast(p, emit, () => [...acked.values()]);

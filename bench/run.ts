@@ -4,7 +4,7 @@
  * Starts a throwaway redis-server, the City IOC server in its own process, and load generators
  * in their own processes; measures against peers run on the same machine in the same run; prints
  * a table and one JSON line; writes bench/results/latest.json and a dated copy.
- * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, render, console-click, flood, restart, registry, mqtt, mqtt-connections,
+ * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, heap (concurrency's heap figures alone), render, console-click, flood, restart, registry, demo-past, mqtt, mqtt-connections,
  * cluster-alarm, cluster-fanout, cluster-failover, cluster-concurrency, soak.
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -35,6 +35,7 @@ import { measureMqttIngest, type MqttBenchContext } from './mqtt-bench';
 import { measureMqttConnections } from './mqtt-connections';
 import { measureClusterAlarm, measureClusterFailover, measureClusterFanout, type ClusterBenchContext } from './cluster-bench';
 import { measureClusterConcurrency } from './cluster-concurrency';
+import { measureDemoPast } from './demo-past';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -46,11 +47,13 @@ const PARTS = [
   'fanout',
   'bytes',
   'concurrency',
+  'heap',
   'render',
   'console-click',
   'flood',
   'restart',
   'registry',
+  'demo-past',
   'mqtt',
   'mqtt-connections',
   'cluster-alarm',
@@ -79,7 +82,8 @@ const heapSnapshots = argv.includes('--heap-snapshots');
 const profDir = cpuProf ? `/tmp/ioc-bench-prof-${Date.now()}` : undefined;
 if (profDir) mkdirSync(profDir, { recursive: true });
 const P: BenchProfile = quick ? QUICK_PROFILE : FULL_PROFILE;
-const enabled = (part: Part) => (only ? only.has(part) : part === 'soak' ? soakMinutes > 0 : true);
+// soak runs only when asked (--soak); heap is part of concurrency and runs alone only with --only heap
+const enabled = (part: Part) => (only ? only.has(part) : part === 'soak' ? soakMinutes > 0 : part !== 'heap');
 
 // ---------------------------------------------------------------------------------------------
 // results
@@ -702,7 +706,34 @@ async function measureBytes(): Promise<void> {
   retire([ingest, ...swarms, server]);
 }
 
-async function measureConcurrency(): Promise<void> {
+/** Heap per connection of a bare Socket.IO server, measured like City IOC's (5 % warm-up, full GC before and after). */
+async function bareSocketIoHeapPerConnection(clients: number, connectConcurrency: number): Promise<number | null> {
+  const peer = await spawn<ServerInfo>('peer-socketio-heap', 'peer-server-process.ts', { kind: 'socketio' }, ['--expose-gc']);
+  const options = { kind: 'socketio' as const, url: peer.info.url, connectConcurrency, reporter: false };
+  const warm = await startSwarms('peer-heap-warm', Math.max(20, Math.round(clients * 0.05)), 1, options);
+  const heap0 = await peer.call<number | null>('gcHeap');
+  const measured = await startSwarms('peer-heap-clients', clients, 2, options);
+  const heap1 = await peer.call<number | null>('gcHeap');
+  const connected = (await swarmReports(measured)).clients;
+  await stopAll([...warm, ...measured, peer]);
+  return heap0 !== null && heap1 !== null && connected > 0 ? round((heap1 - heap0) / connected, 0) : null;
+}
+
+/**
+ * The concurrency server and its clients, connected, with the heap they cost: 9 in 10 clients are
+ * wall screens, 1 in 10 an officer console; scenes cycle over all five. Sets the heap figures and
+ * the bare Socket.IO peer's, measured in this run.
+ */
+async function connectConcurrencyClients(): Promise<{
+  server: BenchChild<ServerInfo>;
+  swarms: BenchChild[];
+  allConnected: number;
+  tokens: { officerToken: string; screenToken: string; handlerTokens: Record<string, string> };
+  probeIds: string[];
+  loadDevices: number;
+  connected: number;
+  connectMs: number;
+}> {
   const C = P.concurrency;
   const fleet = generateFleet({ count: C.fleetCount, seed: P.fleetSeed });
   const { loadDevices, probeIds } = reservedDevices(fleet, C.reservedDevices);
@@ -710,7 +741,6 @@ async function measureConcurrency(): Promise<void> {
   const [screenToken, officerToken] = await Promise.all([login(server.info.url, 'screen1'), login(server.info.url, 'officer1')]);
   const handlerTokens: Record<string, string> = {};
   for (const h of ['handler1', 'handler2', 'handler3', 'handler4']) handlerTokens[h] = await login(server.info.url, h);
-  // 9 in 10 clients are wall screens, 1 in 10 an officer console; scenes cycle over all five
   const tokens = [...Array(9).fill(screenToken), officerToken];
   const swarmOptions = {
     kind: 'ioc' as const,
@@ -751,6 +781,34 @@ async function measureConcurrency(): Promise<void> {
     'server not started with --expose-gc',
   );
   set('rss_bytes_per_connection', round((stats1.rssBytes - stats0.rssBytes) / connected, 0));
+  // the peer, measured in this run: a bare Socket.IO server (defaults: in-memory adapter, no
+  // middleware, no rooms but the socket's own) with the same number of WebSocket clients
+  set('heap_bytes_per_connection_socketio_peer', await bareSocketIoHeapPerConnection(C.clients, C.connectConcurrency));
+  return { server, swarms, allConnected, tokens: { officerToken, screenToken, handlerTokens }, probeIds, loadDevices, connected, connectMs };
+}
+
+/** `--only heap`: the heap figures of the concurrency part without its latency phase (≈ 1 min). */
+async function measureHeapPerConnection(): Promise<void> {
+  const { server, swarms } = await connectConcurrencyClients();
+  rows.push(heapRow());
+  await stopAll([...swarms, server]);
+}
+
+function heapRow(): Row {
+  return {
+    figure: 'heap per connection',
+    value: results.heap_bytes_per_connection as Figure,
+    unit: 'B',
+    peer: 'bare Socket.IO, same clients',
+    peerValue: results.heap_bytes_per_connection_socketio_peer as Figure,
+    ratio: ratio(results.heap_bytes_per_connection as Figure, results.heap_bytes_per_connection_socketio_peer as Figure),
+    goal: '≤ 10 KB',
+  };
+}
+
+async function measureConcurrency(): Promise<void> {
+  const C = P.concurrency;
+  const { server, swarms, allConnected, tokens, probeIds, loadDevices, connected, connectMs } = await connectConcurrencyClients();
 
   const ingest = await spawn('ingest-concurrency', 'ingest-process.ts', {
     url: server.info.url,
@@ -764,7 +822,7 @@ async function measureConcurrency(): Promise<void> {
   } satisfies IngestProcessOptions);
   await ingest.call('warmup', undefined, 120_000);
   await sleep(P.settleMs * 2);
-  const dispatch = await spawn('dispatch', 'dispatch-process.ts', { url: server.info.url, officerToken, screenToken, handlerTokens });
+  const dispatch = await spawn('dispatch', 'dispatch-process.ts', { url: server.info.url, ...tokens });
   await resetSwarms(swarms);
   await server.call('resetLoopDelay');
   const cpuDone = await cpuWindow([server, ingest, dispatch, ...swarms]);
@@ -827,15 +885,7 @@ async function measureConcurrency(): Promise<void> {
     ratio: null,
     goal: 'report',
   });
-  rows.push({
-    figure: 'heap per connection',
-    value: results.heap_bytes_per_connection as Figure,
-    unit: 'B',
-    peer: 'Socket.IO documented ≈ 9.8 KB',
-    peerValue: 9800,
-    ratio: ratio(results.heap_bytes_per_connection as Figure, 9800),
-    goal: '—',
-  });
+  rows.push(heapRow());
   rows.push({
     figure: `dispatch → handler p99 (${allConnected} clients)`,
     value: disp.dispatchToHandler.p99,
@@ -1572,6 +1622,7 @@ async function main(): Promise<void> {
     };
     if (enabled('bytes')) await settled().then(measureBytes);
     if (enabled('concurrency')) await settled().then(measureConcurrency);
+    else if (enabled('heap')) await settled().then(measureHeapPerConnection);
     if (enabled('render')) await settled().then(measureRender);
     if (enabled('console-click')) await settled().then(measureConsoleClick);
     if (enabled('flood')) await settled().then(measureFlood);
@@ -1593,6 +1644,8 @@ async function main(): Promise<void> {
       });
     }
     if (enabled('registry')) await settled().then(measureRegistry);
+    // issue 16: the demo's past backfill on both stores (peer: the raw write of the same records)
+    if (enabled('demo-past')) await settled().then(() => measureDemoPast({ redisUrl: redis?.url ?? null, set, row: (r) => rows.push(r), log }));
     if (enabled('mqtt')) await settled().then(() => measureMqttIngest(mqttContext(), true));
     if (enabled('mqtt-connections')) await settled().then(() => measureMqttConnections(mqttContext()));
     if (enabled('cluster-alarm')) await settled().then(() => measureClusterAlarm(clusterContext()));
@@ -1620,11 +1673,14 @@ async function main(): Promise<void> {
     'concurrent_clients',
     'concurrent_p99_ms',
     'heap_bytes_per_connection',
+    'heap_bytes_per_connection_socketio_peer',
     'render_update_ms',
     'render_rebuild_peer_ms',
     'console_click_p95_ms',
     'registry_import_devices_per_s',
     'registry_ingest_slowdown',
+    'demo_past_memory_ms',
+    'demo_past_redis_ms',
     'mqtt_embedded_readings_per_s',
     'mqtt_peer_readings_per_s',
     'mqtt_http_readings_per_s',
@@ -1650,6 +1706,7 @@ async function main(): Promise<void> {
       screen_bytes_per_s: 'B/s received by one screen',
       alarm_p99_ms: 'ms',
       heap_bytes_per_connection: 'B',
+      heap_bytes_per_connection_socketio_peer: 'B (bare Socket.IO server, same number of WebSocket clients, measured in this run)',
       render_update_ms: 'ms per frame',
       console_click_p95_ms: 'ms (click event → command frame sent, in the page)',
       registry_import_devices_per_s: 'devices/s (CSV import through the REST API)',

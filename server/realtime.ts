@@ -31,7 +31,7 @@ import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
 import { SceneHub, type SceneSink } from './scene-hub';
-import { liveHandlers, socketSource, type LiveConnection } from './live-handlers';
+import { liveHandlers, socketSource, type LiveConnection, type LiveHandler } from './live-handlers';
 import { userScope } from './user-scope';
 import type { Store } from './store/store';
 import type { CommandChannel } from './device-control/channels';
@@ -138,6 +138,49 @@ function releaseUpgradeRequest(socket: Socket): void {
   (socket.conn as unknown as { request: unknown }).request = null;
 }
 
+/**
+ * A `/live` connection's state for the shared dispatcher and handlers. Budgets a wall screen
+ * rarely or never uses (queries, replays) are made on first use: most of a large wall fleet never
+ * pays for them (issue 15: heap per connection).
+ */
+class LiveConn implements LiveConnection {
+  /** the budget every event takes first (liveEventRatePerS) */
+  readonly events: TokenBucket;
+  /** events refused in a row by that budget */
+  refused = 0;
+  private joinBudget: TokenBucket | null = null;
+  private queryBudget: TokenBucket | null = null;
+  private replayBudget: TokenBucket | null = null;
+
+  constructor(
+    readonly socket: Socket,
+    readonly me: LiveSocketData,
+    readonly scopeReady: Promise<DataScope>,
+    private readonly limits: RealtimeLimits,
+  ) {
+    this.events = new TokenBucket(limits.liveEventRatePerS, limits.liveEventBurst);
+  }
+
+  get who(): { user: string; role: Role } {
+    return { user: this.me.username, role: this.me.role };
+  }
+  get joins(): TokenBucket {
+    return (this.joinBudget ??= new TokenBucket(this.limits.liveJoinRatePerS, this.limits.liveJoinBurst));
+  }
+  get queries(): TokenBucket {
+    return (this.queryBudget ??= new TokenBucket(this.limits.liveQueryRatePerS, this.limits.liveQueryBurst));
+  }
+  get replays(): TokenBucket {
+    return (this.replayBudget ??= new TokenBucket(this.limits.liveReplayRatePerS, this.limits.liveReplayBurst));
+  }
+}
+
+/** A `/live` connection whose data scope is known: its role and user rooms, then `server:hello`. */
+function enterLive(socket: Socket, me: LiveSocketData, scope: DataScope): void {
+  void socket.join([...roleRooms(me.role, scope), `user:${me.username}`]);
+  socket.emit('server:hello', { protocol: PROTOCOL_VERSION, serverTs: Date.now(), role: me.role, username: me.username });
+}
+
 export class Realtime implements ChangeNotifier {
   readonly live: Namespace;
   readonly device: Namespace;
@@ -145,7 +188,9 @@ export class Realtime implements ChangeNotifier {
   /** consecutive buffer checks a live socket was found over the output bound */
   private readonly overLimitChecks = new WeakMap<Socket, number>();
   /** each `/live` socket's state for the shared listeners (liveHandlers) */
-  private readonly liveConnections = new WeakMap<Socket, LiveConnection>();
+  private readonly liveConnections = new WeakMap<Socket, LiveConn>();
+  /** the `/live` events' shared listeners, by event (liveHandlers, then addLiveHandlers) */
+  private readonly liveListeners = new Map<string, (this: Socket, payload: unknown, maybeAck: unknown) => void>();
   private commands: CommandService | null = null;
   private ingest: IngestService | null = null;
   private deviceControl: DeviceCommandService | null = null;
@@ -391,8 +436,8 @@ export class Realtime implements ChangeNotifier {
   }
 
   /**
-   * One budget for every event of a connection (known or not), checked before any handler. A
-   * client that keeps sending after `maxRefused` refusals in a row is dropped.
+   * `/device`: one budget for every event of a connection (known or not), checked before any
+   * handler. A client that keeps sending after `maxRefused` refusals in a row is dropped.
    */
   private throttleConnection(socket: Socket, ratePerS: number, burst: number, maxRefused: number, who: Record<string, unknown>): void {
     const bucket = new TokenBucket(ratePerS, burst);
@@ -480,70 +525,116 @@ export class Realtime implements ChangeNotifier {
     );
 
     // one shared listener per event for every connection, not a closure per connection and event (issue 15: heap per connection)
-    const listeners = liveHandlers({
-      ...this.deps,
-      hub: this.hub,
-      commands: () => this.commands,
-      deviceControl: () => this.deviceControl,
-      recheckSocket: (socket) => this.recheckSocket(socket),
-    }).map(
-      ([event, budget, handler]) =>
-        [
-          event,
-          this.guardedListener(
-            'live',
-            event,
-            (s) => this.liveConnections.get(s),
-            budget === null ? null : (c) => c[budget],
-            handler,
-            (c) => c.who,
-          ),
-        ] as const,
+    this.addLiveHandlers(
+      liveHandlers({
+        ...this.deps,
+        hub: this.hub,
+        commands: () => this.commands,
+        deviceControl: () => this.deviceControl,
+        recheckSocket: (socket) => this.recheckSocket(socket),
+      }),
     );
+    // one shared dispatcher and error listener for every connection (Socket.IO calls them with the
+    // socket as `this`), not a listener per event and connection nor a middleware closure per
+    // connection (issue 15: heap per connection)
+    const dispatch = this.liveDispatcher(this.liveListeners, limits.liveMaxRefusedEvents);
+    const onSocketError = function (this: Socket, err: unknown) {
+      const me = this.data as LiveSocketData;
+      const who = { user: me.username, role: me.role };
+      if (err instanceof RefusedMessageError) {
+        log.warn({ ...who, namespace: err.namespace, bytes: err.bytes, limitBytes: err.limitBytes }, `live client closed: ${err.message}`);
+        // queued before the close: engine.io sends what it holds, then closes
+        this.emit('server:error', iocError('E_PAYLOAD_TOO_LARGE', err.message));
+      } else log.warn({ ...who, err }, 'live socket error');
+    };
     this.live.on('connection', (socket: Socket) => {
       releaseUpgradeRequest(socket);
       const me = socket.data as LiveSocketData;
-      const who = { user: me.username, role: me.role };
       void socket.join(sessionRoom(me.sid));
       // a recovered connection skipped the handshake middleware: check its session now
       if (socket.recovered) void this.recheckSocket(socket);
-      this.throttleConnection(socket, limits.liveEventRatePerS, limits.liveEventBurst, limits.liveMaxRefusedEvents, who);
-
-      socket.on('error', (err: unknown) => {
-        if (err instanceof RefusedMessageError) {
-          log.warn({ ...who, namespace: err.namespace, bytes: err.bytes, limitBytes: err.limitBytes }, `live client closed: ${err.message}`);
-          // queued before the close: engine.io sends what it holds, then closes
-          socket.emit('server:error', iocError('E_PAYLOAD_TOO_LARGE', err.message));
-        } else log.warn({ ...who, err }, 'live socket error');
-      });
+      socket.on('error', onSocketError);
 
       // the data scope comes from the stored user (districts are never a token claim), read in the
       // handshake; a connection without it (recovered state from before) reads it now, and every
-      // handler below waits for it. The role rooms are joined (and hello said) once it is known.
+      // handler waits for it. The role rooms are joined (and hello said) once it is known.
       const known = (socket.data as ScopedSocketData).scope;
-      const scopeReady: Promise<DataScope> = known ? Promise.resolve(known) : userScope(store, me);
-      const enter = (scope: DataScope) => {
-        void socket.join([...roleRooms(me.role, scope), `user:${me.username}`]);
-        socket.emit('server:hello', { protocol: PROTOCOL_VERSION, serverTs: Date.now(), role: me.role, username: me.username });
-      };
-      if (known) enter(known);
+      const c = new LiveConn(socket, me, known ? Promise.resolve(known) : userScope(store, me), limits);
+      if (known) enterLive(socket, me, known);
       else
-        scopeReady.then(enter, (err: unknown) => {
-          log.warn({ ...who, err }, 'live client dropped: its data scope could not be read');
-          socket.disconnect(true);
-        });
-      const c: LiveConnection = {
-        socket,
-        me,
-        who,
-        scopeReady,
-        joins: new TokenBucket(limits.liveJoinRatePerS, limits.liveJoinBurst),
-        queries: new TokenBucket(limits.liveQueryRatePerS, limits.liveQueryBurst),
-        replays: new TokenBucket(limits.liveReplayRatePerS, limits.liveReplayBurst),
-      };
+        c.scopeReady.then(
+          (scope) => enterLive(socket, me, scope),
+          (err: unknown) => {
+            log.warn({ ...c.who, err }, 'live client dropped: its data scope could not be read');
+            socket.disconnect(true);
+          },
+        );
       this.liveConnections.set(socket, c);
-      for (const [event, listener] of listeners) socket.on(event, listener);
+      socket.onAny(dispatch);
     });
+  }
+
+  /**
+   * More `/live` events on the shared dispatcher (contingency plans, area warnings): each behind the
+   * guard and, when it names one, a budget of the connection — no listener per socket.
+   */
+  addLiveHandlers(handlers: readonly LiveHandler[]): void {
+    for (const [event, budget, handler] of handlers) {
+      if (this.liveListeners.has(event)) throw new Error(`/live event ${event} has a handler already`);
+      this.liveListeners.set(
+        event,
+        this.guardedListener(
+          'live',
+          event,
+          (s) => this.liveConnections.get(s),
+          budget === null ? null : (c) => c[budget],
+          handler,
+          (c) => c.who,
+        ),
+      );
+    }
+  }
+
+  /** The data scope of a `/live` socket of this node (read once per connection). */
+  liveScope(socket: Socket): Promise<DataScope> {
+    return this.liveConnections.get(socket)?.scopeReady ?? userScope(this.deps.store, socket.data as LiveSocketData);
+  }
+
+  /**
+   * The `/live` dispatcher every socket shares (its `onAny` listener, called with the socket as
+   * `this` before Socket.IO's own dispatch): one budget for every event of a connection, known or
+   * not, checked before any handler — a client that keeps sending after `maxRefused` refusals in a
+   * row is dropped — then the event's guarded listener, if it has one.
+   */
+  private liveDispatcher(
+    listeners: ReadonlyMap<string, (this: Socket, payload: unknown, maybeAck: unknown) => void>,
+    maxRefused: number,
+  ): (this: Socket, event: string, ...args: unknown[]) => void {
+    const connections = this.liveConnections;
+    const log = this.deps.log;
+    return function liveDispatch(this: Socket, event: string, ...args: unknown[]) {
+      const c = connections.get(this);
+      if (c === undefined) return;
+      if (!c.events.take()) {
+        c.refused++;
+        const last = args[args.length - 1];
+        if (typeof last === 'function') {
+          try {
+            (last as (r: unknown) => void)(failure(rateLimited('too many messages; slow down', c.events.retryAfterMs())));
+          } catch {
+            // the client is gone
+          }
+        }
+        if (c.refused === maxRefused) {
+          log.warn({ ...c.who, refused: c.refused }, 'connection dropped: it kept sending past its rate limit');
+          this.disconnect(true);
+        }
+        return;
+      }
+      c.refused = 0;
+      const listener = listeners.get(event);
+      if (listener) listener.call(this, args[0], args[1]);
+    };
   }
 
   // /device -------------------------------------------------------------------------------------

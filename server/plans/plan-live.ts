@@ -15,22 +15,22 @@ import { PLAN_VIEW_ROLES, type PlansMessage } from '../../scenes/plans/plan-prot
 import type { SessionClaims } from '../auth/tokens';
 import { userAgentOf } from '../audit/audit-request';
 import { iocError } from '../errors';
-import { failure, rateLimited, sourceOf, TokenBucket, type EntryGuard } from '../guard';
+import { failure, sourceOf, type EntryGuard } from '../guard';
 import type { Logger } from '../logger';
-import type { Store } from '../store/store';
-import { userScope } from '../user-scope';
+import type { LiveConnection, LiveHandler } from '../live-handlers';
 import type { PlanService } from './plan-service';
 
 export interface PlanLiveDeps {
   live: Namespace;
+  /** `/live`'s shared dispatcher (server/realtime.ts): handlers without a listener per socket, and each socket's scope */
+  dispatcher: {
+    addLiveHandlers(handlers: readonly LiveHandler[]): void;
+    liveScope(socket: Socket): Promise<DataScope>;
+  };
   plans: PlanService;
-  store: Pick<Store, 'getUser'>;
   users: { sessionRefusal(claims: SessionClaims, opts?: { touch?: boolean }): Promise<import('../../scenes/protocol').IocError | null> };
   guard: EntryGuard;
   log: Logger;
-  /** `plans:list` budget per connection (the query budget of config) */
-  queryRatePerS: number;
-  queryBurst: number;
 }
 
 interface LiveSocketData {
@@ -45,13 +45,18 @@ function mayView(role: Role): boolean {
 }
 
 export class PlanLive {
-  private readonly scopes = new WeakMap<Socket, Promise<DataScope>>();
-
   constructor(private readonly d: PlanLiveDeps) {}
 
-  /** Registers the handlers on every new `/live` connection. */
+  /** Sends its list to every new `/live` connection that may view plans; `plans:list` and `plan:command` on the shared dispatcher. */
   attach(): void {
-    this.d.live.on('connection', (socket: Socket) => this.setup(socket));
+    this.d.live.on('connection', (socket: Socket) => {
+      const me = socket.data as LiveSocketData | undefined;
+      if (me?.username && mayView(me.role)) void this.sendTo(socket);
+    });
+    this.d.dispatcher.addLiveHandlers([
+      ['plans:list', 'queries', (c) => this.list(c)],
+      ['plan:command', null, (c, payload) => this.command(c, payload)],
+    ]);
   }
 
   /** Sends every viewing socket of this node its current list. */
@@ -62,18 +67,8 @@ export class PlanLive {
     }
   }
 
-  private scopeOf(socket: Socket): Promise<DataScope> {
-    let s = this.scopes.get(socket);
-    if (!s) {
-      const me = socket.data as LiveSocketData;
-      s = userScope(this.d.store, me);
-      this.scopes.set(socket, s);
-    }
-    return s;
-  }
-
   private async message(socket: Socket): Promise<PlansMessage> {
-    return { ts: Date.now(), instances: this.d.plans.viewsFor(await this.scopeOf(socket)) };
+    return { ts: Date.now(), instances: this.d.plans.viewsFor(await this.d.dispatcher.liveScope(socket)) };
   }
 
   private async sendTo(socket: Socket): Promise<void> {
@@ -84,53 +79,27 @@ export class PlanLive {
     }
   }
 
-  private setup(socket: Socket): void {
-    const me = socket.data as LiveSocketData;
-    if (!me?.username) return;
-    const who = { user: me.username, role: me.role };
-    const { guard } = this.d;
-    const queries = new TokenBucket(this.d.queryRatePerS, this.d.queryBurst);
-    const on = (event: string, budget: TokenBucket | null, handler: (payload: unknown) => unknown) => {
-      socket.on(event, (payload: unknown, maybeAck: unknown) => {
-        const ack = typeof maybeAck === 'function' ? (maybeAck as (r: unknown) => void) : undefined;
-        const answer = (r: unknown) => {
-          try {
-            ack?.(r);
-          } catch (err) {
-            this.d.log.warn({ err, event }, 'ack failed');
-          }
-        };
-        if (budget && !budget.take()) return answer(failure(rateLimited(`too many ${event} requests; slow down`, budget.retryAfterMs())));
-        void guard
-          .handle(`live:${event}`, payload, handler, who)
-          .then(answer)
-          .catch((err: unknown) => answer(guard.failureOf(err, `live:${event}`, who)));
+  private async list(c: LiveConnection): Promise<unknown> {
+    if (!mayView(c.me.role)) return failure(iocError('E_FORBIDDEN', `role ${c.me.role} may not see contingency plans`));
+    return { ok: true, ...(await this.message(c.socket)) };
+  }
+
+  private async command(c: LiveConnection, payload: unknown): Promise<unknown> {
+    const { me, socket } = c;
+    const limited = this.d.guard.takeCommand(me.username);
+    if (limited) return failure(limited);
+    // a command acts: its session must still stand at this moment, not only at the handshake
+    const revoked = await this.d.users.sessionRefusal({ username: me.username, role: me.role, displayName: me.displayName, sid: me.sid });
+    if (revoked) {
+      setImmediate(() => {
+        socket.emit('server:error', revoked);
+        socket.disconnect(true);
       });
-    };
-
-    if (mayView(me.role)) void this.sendTo(socket);
-
-    on('plans:list', queries, async () => {
-      if (!mayView(me.role)) return failure(iocError('E_FORBIDDEN', `role ${me.role} may not see contingency plans`));
-      return { ok: true, ...(await this.message(socket)) };
-    });
-
-    on('plan:command', null, async (payload) => {
-      const limited = guard.takeCommand(me.username);
-      if (limited) return failure(limited);
-      // a command acts: its session must still stand at this moment, not only at the handshake
-      const revoked = await this.d.users.sessionRefusal({ username: me.username, role: me.role, displayName: me.displayName, sid: me.sid });
-      if (revoked) {
-        setImmediate(() => {
-          socket.emit('server:error', revoked);
-          socket.disconnect(true);
-        });
-        return failure(revoked);
-      }
-      return this.d.plans.execute({ username: me.username, role: me.role }, payload, {
-        source: sourceOf(socket.handshake.address, socket.handshake.headers['x-forwarded-for']),
-        userAgent: userAgentOf(socket.handshake.headers['user-agent']),
-      });
+      return failure(revoked);
+    }
+    return this.d.plans.execute({ username: me.username, role: me.role }, payload, {
+      source: sourceOf(socket.handshake.address, socket.handshake.headers['x-forwarded-for']),
+      userAgent: userAgentOf(socket.handshake.headers['user-agent']),
     });
   }
 }

@@ -32,6 +32,8 @@ export interface PlansDeps {
   store: Store;
   fusion: Pick<Fusion, 'fusedState' | 'devices'>;
   live: Namespace;
+  /** `/live`'s shared dispatcher (Realtime): the plan events' handlers, each socket's scope */
+  dispatcher: PlanLiveDeps['dispatcher'];
   users: PlanLiveDeps['users'];
   guard: EntryGuard;
   audit: AuditRecorder;
@@ -69,16 +71,7 @@ export async function startPlans(d: PlansDeps): Promise<Plans> {
     ...(d.onPlanStarted ? { onPlanStarted: d.onPlanStarted } : {}),
     ...(d.onPlanProposed ? { onPlanProposed: d.onPlanProposed } : {}),
   });
-  live = new PlanLive({
-    live: d.live,
-    plans: service,
-    store: d.store,
-    users: d.users,
-    guard: d.guard,
-    log: d.log,
-    queryRatePerS: d.config.liveQueryRatePerS,
-    queryBurst: d.config.liveQueryBurst,
-  });
+  live = new PlanLive({ live: d.live, dispatcher: d.dispatcher, plans: service, users: d.users, guard: d.guard, log: d.log });
   live.attach();
   d.onAlertChanged?.((alert) => service.alertChanged(alert));
   await service.start();

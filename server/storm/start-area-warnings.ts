@@ -28,6 +28,8 @@ export interface AreaWarningsDeps {
   store: Store;
   fusion: Fusion;
   live: Namespace;
+  /** `/live`'s shared dispatcher (Realtime): `warnings:get`, each socket's scope */
+  dispatcher: ConstructorParameters<typeof WarningDelivery>[1];
   hub: Pick<SceneHub, 'flushSoon'>;
   /** subscribes to every alert change (Realtime.onAlertChanged) */
   onAlertChanged: (listener: (alert: Alert) => void) => void;
@@ -42,7 +44,7 @@ export async function startAreaWarnings(d: AreaWarningsDeps): Promise<AreaWarnin
   const service = new WarningService({ fusion: d.fusion, rules, log: d.log, coalesceMs: d.config.warningsCoalesceMs });
   // the walls show warnings: their scenes go out at once, like alerts
   service.onChange(() => d.hub.flushSoon(['overview', 'emergency', 'water']));
-  new WarningDelivery(d.live, d.store, service, d.log).attach();
+  new WarningDelivery(d.live, d.dispatcher, service, d.log).attach();
   d.onAlertChanged((alert) => service.alertChanged(alert));
   // from the alerts fusion restored from the store: warnings survive a restart by recomputation
   service.start();

@@ -12,8 +12,9 @@ import type { Namespace, Socket } from 'socket.io';
 import type { Role } from '../../scenes/domain';
 import { scopeKey, type DataScope } from '../../scenes/scope';
 import type { Logger } from '../logger';
-import type { Store } from '../store/store';
-import { userScope } from '../user-scope';
+import { iocError } from '../errors';
+import { failure } from '../guard';
+import type { LiveHandler } from '../live-handlers';
 import type { WarningService } from './warning-service';
 import type { WarningsMessage } from '../../scenes/storm/warning-messages';
 
@@ -40,7 +41,11 @@ export class WarningDelivery {
 
   constructor(
     private readonly live: Namespace,
-    private readonly store: Store,
+    /** `/live`'s shared dispatcher (server/realtime.ts): `warnings:get` without a listener per socket, and each socket's scope */
+    private readonly dispatcher: {
+      addLiveHandlers(handlers: readonly LiveHandler[]): void;
+      liveScope(socket: Socket): Promise<DataScope>;
+    },
     private readonly warnings: WarningService,
     private readonly log: Logger,
   ) {}
@@ -48,6 +53,16 @@ export class WarningDelivery {
   /** After the `/live` handshake middleware is in place (Realtime.attach): its sockets carry username, role and scope. */
   attach(): void {
     this.live.on('connection', (socket: Socket) => void this.welcome(socket));
+    this.dispatcher.addLiveHandlers([
+      [
+        'warnings:get',
+        null,
+        async (c) =>
+          WARNING_ROLES.includes(c.me.role)
+            ? this.warnings.messageFor(await c.scopeReady)
+            : failure(iocError('E_FORBIDDEN', `role ${c.me.role} is not told about area warnings`)),
+      ],
+    ]);
     this.warnings.onChange(() => this.broadcast());
   }
 
@@ -56,14 +71,11 @@ export class WarningDelivery {
     if (!me?.username || !WARNING_ROLES.includes(me.role)) return;
     try {
       // the handshake read the scope from the stored user; a recovered connection reads it again
-      const scope = me.scope ?? (await userScope(this.store, { username: me.username, role: me.role }));
+      const scope = await this.dispatcher.liveScope(socket);
       if (!socket.connected) return;
       const room = warningsRoom(scope);
       this.scopes.set(room, scope);
       await socket.join(room);
-      socket.on('warnings:get', (_payload: unknown, ack: unknown) => {
-        if (typeof ack === 'function') (ack as (m: unknown) => void)(this.warnings.messageFor(scope));
-      });
       const message = this.warnings.messageFor(scope);
       // every member of the room has the current list now (a change is broadcast at once, in the same turn)
       this.lastSent.set(room, sentKey(message));
