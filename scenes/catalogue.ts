@@ -461,6 +461,15 @@ export const DEVICE_CATALOGUE: Record<DeviceKind, DeviceKindSpec> = {
     metrics: [flag('heldOpen', '门未关', 'Held open'), flag('released', '门禁释放', 'Door released')],
     intervalMs: REPORT_INTERVALS_MS.eventHeartbeat,
   },
+  // ---- video (视频联动): a camera reports a heartbeat so silence still means offline
+  camera: {
+    kind: 'camera',
+    scene: 'emergency',
+    label: '监控摄像头',
+    labelEn: 'Camera',
+    metrics: [flag('videoLoss', '视频丢失', 'Video loss')],
+    intervalMs: REPORT_INTERVALS_MS.eventHeartbeat,
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -886,6 +895,7 @@ export const CATEGORY_BY_KIND: Record<DeviceKind, IncidentCategory> = {
   'ev-charger': 'ev-charger',
   'fall-detector': 'elderly-care',
   'door-sensor': 'elderly-care',
+  camera: 'device-fault',
 };
 
 /** The incident category an alert from this rule belongs to; used to match handler skills. */

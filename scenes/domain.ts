@@ -6,6 +6,7 @@
  * mock-devices validate against the same definition.
  */
 import { z } from 'zod';
+import type { CameraSpec } from './cameras/camera-spec';
 
 /** The four operational scenarios. */
 export const SCENE_IDS = ['emergency', 'bridge', 'water', 'community'] as const;
@@ -59,6 +60,8 @@ export const DEVICE_KINDS = [
   'ev-charger',
   'fall-detector',
   'door-sensor',
+  // video (视频联动): a camera's stream and viewing direction live in Device.camera
+  'camera',
 ] as const;
 export const DeviceKindSchema = z.enum(DEVICE_KINDS);
 export type DeviceKind = z.infer<typeof DeviceKindSchema>;
@@ -148,6 +151,8 @@ export interface Device {
    * alerts; a retired one is off the map and its readings are refused.
    */
   status?: DeviceLifecycle;
+  /** kind `camera` only: its stream, heading and field of view */
+  camera?: CameraSpec;
 }
 
 export const DEVICE_LIFECYCLES = ['active', 'maintenance', 'retired'] as const;

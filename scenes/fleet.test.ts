@@ -1,3 +1,4 @@
+import { QINGDAO_CAMERAS } from './city/qingdao-cameras';
 import { describe, expect, it } from 'vitest';
 import { DEVICE_CATALOGUE } from './catalogue';
 import { QINGDAO_ASSETS } from './city/qingdao';
@@ -58,8 +59,8 @@ describe('demo fleet', () => {
     expect(share('community')).toBeCloseTo(0.2, 2);
   });
 
-  it('uses every device kind, each in its catalogue scene (the sensor fleet plus the control devices)', () => {
-    const all = [...fleet, ...generateControlDevices(DEFAULT_FLEET.seed)];
+  it('uses every device kind, each in its catalogue scene (the sensor fleet, the control devices and the demo cameras)', () => {
+    const all = [...fleet, ...generateControlDevices(DEFAULT_FLEET.seed), ...QINGDAO_CAMERAS];
     for (const d of all) expect(d.scene).toBe(DEVICE_CATALOGUE[d.kind].scene);
     expect(new Set(all.map((d) => d.kind)).size).toBe(Object.keys(DEVICE_CATALOGUE).length);
     for (const k of CONTROL_KINDS) expect(fleet.some((d) => d.kind === k)).toBe(false);

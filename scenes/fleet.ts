@@ -107,6 +107,7 @@ const SHORT_KIND: Record<DeviceKind, string> = {
   'ev-charger': 'ev',
   'fall-detector': 'fall',
   'door-sensor': 'door',
+  camera: 'cam',
 };
 
 const ASSETS_OF = (...kinds: Asset['kind'][]) => QINGDAO_ASSETS.filter((a) => kinds.includes(a.kind));
@@ -140,6 +141,8 @@ const MOUNTS: Record<DeviceKind, readonly Asset[]> = {
   'ev-charger': COMMUNITY_ASSETS,
   'fall-detector': COMMUNITY_ASSETS,
   'door-sensor': COMMUNITY_ASSETS,
+  // cameras are placed by hand (scenes/city/qingdao-cameras.ts), never generated
+  camera: [],
 };
 
 /** Short asset code used in device ids: 'bridge-jzwdq' → 'jzwdq', 'pipe-07' → 'p07', 'well-w012' → 'w012'.

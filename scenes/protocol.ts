@@ -349,10 +349,17 @@ export const SceneJoinSchema = z.object({
   scene: ScreenSceneIdSchema,
   /** last revision the client applied; the server answers with the missed deltas when it still has them */
   sinceRev: z.number().int().gte(0).optional(),
+  /**
+   * District drill-down (issue 17): the scene as seen in this district only — the viewer's scope
+   * narrowed to it on the server. A district outside the viewer's scope is refused (E_FORBIDDEN).
+   * Revisions count per (scene, district) view: `sinceRev` names a revision of the same view.
+   */
+  district: DistrictCodeSchema.optional(),
 });
 export type SceneJoin = z.infer<typeof SceneJoinSchema>;
 
-export const SceneLeaveSchema = z.object({ scene: ScreenSceneIdSchema });
+/** Leaves a view joined with `scene:join` (the same `district`, or none for the city view). */
+export const SceneLeaveSchema = z.object({ scene: ScreenSceneIdSchema, district: DistrictCodeSchema.optional() });
 
 /**
  * One ordered change of a scene. `rev` > `prevRev` (the step is the server's revision lane count,
@@ -360,6 +367,8 @@ export const SceneLeaveSchema = z.object({ scene: ScreenSceneIdSchema });
  */
 export interface SceneDeltaMessage {
   scene: z.infer<typeof ScreenSceneIdSchema>;
+  /** the drilled district of the view this delta belongs to; absent = the viewer's whole scope */
+  district?: DistrictCode;
   rev: number;
   prevRev: number;
   delta: SceneDelta;
@@ -367,6 +376,8 @@ export interface SceneDeltaMessage {
 
 export interface SceneSnapshotMessage {
   scene: z.infer<typeof ScreenSceneIdSchema>;
+  /** the drilled district of the view; absent = the viewer's whole scope */
+  district?: DistrictCode;
   rev: number;
   model: SceneModel;
 }

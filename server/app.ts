@@ -10,6 +10,7 @@ import { Server as IoServer } from 'socket.io';
 import type { Device } from '../scenes/domain';
 import { generateControlDevices, generateFleet } from '../scenes/fleet';
 import { DEMO_HANDLERS, QINGDAO_ASSETS, QINGDAO_RESOURCES, QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
+import { QINGDAO_CAMERAS } from '../scenes/city/qingdao-cameras';
 import { TokenService } from './auth/tokens';
 import { SessionService } from './auth/sessions';
 import { MemorySessionBackend, type SessionBackend } from './auth/session-store';
@@ -50,6 +51,7 @@ import { MQTT_VERDICTS } from './mqtt/payloads';
 import { startAreaWarnings, type AreaWarnings } from './storm/start-area-warnings';
 import { startPlans } from './plans/start-plans';
 import { startHistory, type StartedHistory } from './history/start-history';
+import { NO_DEMO_PAST, startDemoPast, type StartedDemoPast } from './demo-past/start-demo-past';
 import type { PlanService } from './plans/plan-service';
 import { startNotifications } from './notify/start-notifications';
 import type { NotificationService } from './notify/notification-service';
@@ -63,6 +65,9 @@ import { startNodeTimers } from './node-timers';
 import { createClusterAdapter, createPubSubAdapter } from './cluster/socket-adapter';
 import { ApiKeyService } from './exports/api-keys';
 import { apiKeyStoreFor } from './store/api-key-store';
+import { ResourceService } from './resources/resource-service';
+import { resourceAssignStoreFor } from './store/resource-assign-store';
+import { startReportSchedules, type StartedReportSchedules } from './report-schedules/start-report-schedules';
 
 export interface IocServer {
   url: string;
@@ -100,6 +105,10 @@ export interface IocServer {
   follower: LogFollower | null;
   /** the long history (issue 16, server/history/): archive, feeder, search */
   history: StartedHistory;
+  /** the demo's past (issue 16, server/demo-past/): written in the background on a store just seeded with the demo fleet */
+  demoPast: StartedDemoPast;
+  /** scheduled reports (issue 16, server/report-schedules/): schedules, the leased ticker, delivery */
+  reportSchedules: StartedReportSchedules;
   close(): Promise<void>;
 }
 
@@ -231,12 +240,15 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   // registry records only move forward)
   const logStart = redisOfStore ? await store.logCursor() : null;
   await Promise.all([registry.load(), rules.load()]);
+  // the demo's past (issue 16) is written only on a store seeded here with the demo fleet
+  let seededDemoFleet = false;
   if (registry.isEmpty()) {
-    // the sensor fleet, and the controllable devices (flood gates) its cycles do not produce
+    seededDemoFleet = options.devices === undefined && config.demoDevices > 0;
+    // the sensor fleet, the controllable devices (flood gates) its cycles do not produce, and the demo cameras (issue 17)
     const fleet =
       options.devices ??
       (config.demoDevices > 0
-        ? [...generateFleet({ count: config.demoDevices, seed: config.demoSeed }), ...generateControlDevices(config.demoSeed)]
+        ? [...generateFleet({ count: config.demoDevices, seed: config.demoSeed }), ...generateControlDevices(config.demoSeed), ...QINGDAO_CAMERAS]
         : []);
     log.info(await registry.seedDemo(fleet, QINGDAO_ASSETS, QINGDAO_RESOURCES), 'registry: empty store seeded with the demo fleet and assets');
     // each demo river's alarm ladder from its own warning/guarantee levels
@@ -385,12 +397,24 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   const notifications = await startNotifications({ store, fusion, config: config.notify, audit, log, lease: actingLeases.escalation });
   // the long history (issue 16, server/history/): every change this node makes is archived (one hook, origin node only)
   const history = startHistory({ store, config, log, lease: actingLeases.housekeep });
-  const commands = new CommandService(store, fusion, history.feeder.wrap(notifications.wrapNotifier(realtime)), log, {
+  // live emergency resources (issue 17, server/resources/): assignments to incidents, given back when one is resolved or closed
+  const resources = new ResourceService({
+    store: resourceAssignStoreFor(store),
+    incidents: fusion.incidents,
+    getAsset: (id) => registry.getAsset(id),
+    applyAssignments: (assigned) => fusion.setResourceAssignments(assigned),
+    audit,
+    log,
+  });
+  const commands = new CommandService(store, fusion, resources.wrapNotifier(history.feeder.wrap(notifications.wrapNotifier(realtime))), log, {
     commandTtlMs: config.commandTtlMs,
     commutativeRetries: config.commutativeRetries,
     audit,
     dedup: config.dedup,
   });
+  // assign/release are written to the incident's event log as notes; then the totals reach fusion
+  resources.useCommands((raw, actor, context) => commands.execute(raw, actor, context));
+  await resources.start();
   // remote control (issue 13): transports add their channels below (MQTT) and in realtime (/device)
   const deviceControl = new DeviceCommandService({
     store,
@@ -526,6 +550,17 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     lease: actingLeases.plans,
   });
 
+  // scheduled reports (issue 16): made once per cron slot cluster-wide (housekeeping lease + the store's slot claim)
+  const reportSource = historyReportSource(history.history);
+  const reportSchedules = startReportSchedules({
+    store,
+    generator: { source: reportSource, horizonMs: config.historyRetentionMs, fusion, registry },
+    log,
+    lease: actingLeases.housekeep,
+    live: realtime.live,
+    publish: (event) => notifications.service.publish(event),
+  });
+
   rollupFlusher.start();
   const app = createHttpApp({
     store,
@@ -565,8 +600,10 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     isReady,
     listNodes: () => cluster.nodes.list(),
     // reports read the long history (issue 16): as far back as it keeps records
-    reports: { source: historyReportSource(history.history), horizonMs: config.historyRetentionMs },
+    reports: { source: reportSource, horizonMs: config.historyRetentionMs },
+    reportSchedules: reportSchedules.service,
     history: history.routerDeps,
+    resources: { resources, fusedState: (nowTs) => fusion.fusedState(nowTs), incidents: fusion.incidents },
     basemaps: config.basemaps,
     // standard exports (issue 16): GeoJSON, CAP, OGC API – Features; machine clients' API keys beside the store
     exports: {
@@ -648,6 +685,22 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     });
   }
   history.backfill();
+  // the demo's past (issue 16, server/demo-past/): in the background, never in production (no demo accounts there)
+  const demoPast: StartedDemoPast =
+    seededDemoFleet && config.seedDemoUsers && config.demoPastDays > 0
+      ? startDemoPast({
+          store,
+          rollups,
+          history: history.history,
+          fusion,
+          devices: registry.liveDevices(),
+          assets: registry.listAssets(),
+          rulesFor: (device) => rules.effectiveFor(device),
+          seed: config.demoSeed,
+          days: config.demoPastDays,
+          log,
+        })
+      : NO_DEMO_PAST;
   log.info({ url, store: store.kind, devices: devices.length }, 'City IOC server listening');
 
   let closed = false;
@@ -677,17 +730,22 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     cluster,
     follower,
     history,
+    demoPast,
+    reportSchedules,
     async close() {
       if (closed) return;
       closed = true;
       // devices stop first: nothing is ingested while the rest shuts down
       await mqtt?.close();
+      await demoPast.close();
       timers.stop();
       realtime.stop();
       areaWarnings.close();
       plans.close();
       await notifications.close();
       await history.close();
+      resources.close();
+      await reportSchedules.close();
       deviceControl.close();
       await timers.flushStates();
       await ingest.close();

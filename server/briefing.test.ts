@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, Handler, Incident } from '../scenes/domain';
 import { slaCompliancePct as wallOnTimePct } from '../scenes/builders/build-overview-scene';
-import { BRIEFING_DAYS, briefingWindowStart, buildBriefing } from './briefing';
+import { WHOLE_CITY } from '../scenes/scope';
+import { BRIEFING_DAYS, briefingFor, briefingWindowStart, buildBriefing, type BriefingSources } from './briefing';
 
 const DAY_MS = 24 * 3600_000;
 /** 2025-06-15 12:00 Beijing time */
@@ -136,5 +137,77 @@ describe('buildBriefing', () => {
     }
     expect(wallOnTimePct(days[0]!, NOW)).toBeNull();
     expect(wallOnTimePct(days[1]!, NOW)).toBe(66.7);
+  });
+});
+
+describe('the briefing period selector (GET /api/briefing?period=…)', () => {
+  /** the working store holds the last week; the history what is older */
+  const recent = [
+    incident(NOW - 1000, { id: 'today' }),
+    incident(NOW - 3 * DAY_MS, { id: 'week', state: 'closed', resolvedTs: NOW - 3 * DAY_MS + 3600_000, closedTs: NOW - 3 * DAY_MS + 7200_000 }),
+  ];
+  const older = [incident(NOW - 20 * DAY_MS, { id: 'month', district: '370212' }), incident(NOW - 60 * DAY_MS, { id: 'quarter' })];
+  const seen: { store: number[]; history: [number, number][] } = { store: [], history: [] };
+  const sources: BriefingSources = {
+    store: {
+      loadAlerts: async () => [alert(NOW - 1000)],
+      loadIncidents: async (since: number) => {
+        seen.store.push(since);
+        return recent.filter((i) => i.createdTs >= since);
+      },
+    },
+    history: {
+      alerts: async () => [alert(NOW - 1000), alert(NOW - 20 * DAY_MS)],
+      incidents: async (fromTs, toTs) => {
+        seen.history.push([fromTs, toTs]);
+        return [...recent, ...older].filter((i) => i.createdTs >= fromTs && i.createdTs < toTs);
+      },
+    },
+    handlers: () => handlers,
+  };
+  const brief = async (query: Record<string, string>, scope = WHOLE_CITY) => {
+    const out = await briefingFor(sources, query, scope, NOW);
+    if (!out.ok) throw new Error(out.error.message);
+    return out.briefing;
+  };
+
+  it('answers the 7-day briefing without a period, as before, with its summary', async () => {
+    const b = await brief({});
+    expect(b.dayStartTs).toHaveLength(BRIEFING_DAYS);
+    expect(b.period).toMatchObject({ period: '7d', days: 7, incidentsCreated: 2, incidentsResolved: 1, incidentsClosed: 1, slaCompliancePct: 100 });
+    expect(b.today).toMatchObject({ incidentsCreated: 1, alertsRaised: 1 });
+  });
+
+  it('covers today only, or 30 days from the history joined with the working store (one record once)', async () => {
+    expect((await brief({ period: 'today' })).period).toMatchObject({ days: 1, incidentsCreated: 1, alertsRaised: 1 });
+    const month = await brief({ period: '30d' });
+    expect(month.dayStartTs).toHaveLength(30);
+    expect(month.period).toMatchObject({ period: '30d', incidentsCreated: 3, alertsRaised: 2 });
+    expect(month.incidents.byDistrict['370212'].reduce((a, b) => a + b, 0)).toBe(1);
+  });
+
+  it('takes a custom range of past days, and keeps a district-limited reader to their districts', async () => {
+    const from = new Date(NOW - 70 * DAY_MS + 8 * 3600_000).toISOString().slice(0, 10);
+    const to = new Date(NOW - 10 * DAY_MS + 8 * 3600_000).toISOString().slice(0, 10);
+    const b = await brief({ period: 'custom', from, to });
+    expect(b.period).toMatchObject({ period: 'custom', days: 61, incidentsCreated: 2 });
+    expect(b.dayStartTs).toHaveLength(61);
+    const scoped = await brief({ period: 'custom', from, to }, { kind: 'districts', districts: ['370212'] });
+    expect(scoped.period.incidentsCreated).toBe(1);
+  });
+
+  it('refuses a bad period with E_VALIDATION: unknown, no range, reversed, in the future, too long', async () => {
+    for (const query of [
+      { period: 'year' },
+      { period: 'custom' },
+      { period: 'custom', from: '2025-06-10', to: '2025-06-01' },
+      { period: 'custom', from: '2025-06-10', to: '2025-06-16' },
+      { period: 'custom', from: '2025-01-01', to: '2025-06-01' },
+      { period: '7d', extra: '1' },
+    ]) {
+      const out = await briefingFor(sources, query, WHOLE_CITY, NOW);
+      expect(out.ok, JSON.stringify(query)).toBe(false);
+      if (!out.ok) expect(out.error.code).toBe('E_VALIDATION');
+    }
   });
 });

@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   IOC_DEMO_PASSWORD: z.string().min(8).default('ioc-demo-2026'),
   IOC_DEMO_DEVICES: intFromEnv(2000),
   IOC_DEMO_SEED: intFromEnv(20261121),
+  /** days of demo past backfilled on a freshly seeded demo store (issue 16); 0 disables; default 7, 0 under NODE_ENV=test */
+  IOC_DEMO_PAST_DAYS: z.coerce.number().int().min(0).max(31).optional(),
   /** lifetime of an access token, s (short: the client renews it with its refresh token) */
   IOC_ACCESS_TTL_S: intFromEnv(900),
   /** a console session unused this long ends, minutes */
@@ -152,6 +154,8 @@ export interface ServerConfig {
   seedDemoUsers: boolean;
   demoDevices: number;
   demoSeed: number;
+  /** days of plausible past written on a store just seeded with the demo fleet (server/demo-past/); 0: none */
+  demoPastDays: number;
   /** lifetime of an access token, s (IOC_ACCESS_TTL_S) */
   tokenTtlS: number;
   // --- sessions (issue 12; server/auth/sessions.ts) ---
@@ -481,6 +485,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     seedDemoUsers: !production,
     demoDevices: e.IOC_DEMO_DEVICES,
     demoSeed: e.IOC_DEMO_SEED,
+    demoPastDays: e.IOC_DEMO_PAST_DAYS ?? (e.NODE_ENV === 'test' ? 0 : 7),
     tokenTtlS: Math.max(1, e.IOC_ACCESS_TTL_S),
     sessionIdleTimeoutMs: Math.max(1, e.IOC_IDLE_TIMEOUT_MIN) * 60_000,
     sessionMaxMs: Math.max(1, e.IOC_SESSION_MAX_H) * 3600_000,

@@ -39,6 +39,7 @@ import { DEFAULT_FUSION_OPTIONS, type FusionOptions } from './fusion/options';
 import { SceneChanges } from './fusion/scene-changes';
 import { SequenceWindows, type ReadingVerdict } from './fusion/sequence-window';
 import { SeriesWindows, type DeviceSeries } from './fusion/series-windows';
+import { AssignedResources } from './resources/resource-availability';
 
 export { DEFAULT_FUSION_OPTIONS, type FusionOptions, type AlertChangeRecord, type HandlerProfile, type ReadingVerdict, type RuleResolver };
 
@@ -61,6 +62,8 @@ export class Fusion {
   private readonly changes: SceneChanges;
   /** assets and resources on screen; the Qingdao demo's until the registry's are loaded (setAssets) */
   private readonly assets = new AssetBook(QINGDAO_ASSETS, QINGDAO_RESOURCES);
+  /** units of each resource held by incidents (issue 17, server/resources/): screens show what is left */
+  private readonly assignedResources = new AssignedResources();
   /** the live registry: active and maintenance devices (a retired device leaves it) */
   readonly devices: ReadonlyMap<string, Device>;
   readonly deviceStates: ReadonlyMap<string, DeviceState> = this.states.states;
@@ -152,6 +155,11 @@ export class Fusion {
   /** An asset or resource leaves the screens (its devices stay, unmounted on screen). */
   removeAsset(id: string): void {
     for (const scene of this.assets.remove(id)) this.changes.markDirty(scene);
+  }
+
+  /** Units assigned per resource id over all incidents (issue 17): the emergency scene shows what is left. */
+  setResourceAssignments(assigned: ReadonlyMap<string, number>): void {
+    if (this.assignedResources.set(assigned)) this.changes.markDirty('emergency');
   }
 
   /** Effective rules per device from now on (null: the catalogue's), in force from each device's next reading. */
@@ -384,7 +392,7 @@ export class Fusion {
       alerts: this.book.list(),
       incidents: [...this.incidents.values()],
       handlers: this.roster.list(),
-      ...this.assets.publish(),
+      ...this.assignedResources.applyTo(this.assets.publish()),
       series: this.series.published,
       alertTrend: this.book.trend,
       statusEpoch: this.changes.statusEpoch,

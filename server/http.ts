@@ -18,7 +18,7 @@ import {
   type IocError,
 } from '../scenes/protocol';
 import { ScreenSceneIdSchema, type Role } from '../scenes/domain';
-import { alertInScope, eventInScope, incidentInScope, type DataScope } from '../scenes/scope';
+import { eventInScope, incidentInScope, type DataScope } from '../scenes/scope';
 import { userScope } from './user-scope';
 import type { SessionClaims, TokenService } from './auth/tokens';
 import { CreateUserSchema, UpdateUserSchema, publicUser } from './auth/accounts';
@@ -28,7 +28,7 @@ import { contextOf, createSessionRouter } from './auth/session-router';
 import { createMfaRouter } from './auth/mfa-router';
 import type { CommandService } from './commands';
 import { recommendHandlers } from './dispatch';
-import { briefingWindowStart, buildBriefing } from './briefing';
+import { briefingFor } from './briefing';
 import type { ServerConfig } from './config';
 import { httpStatusOf, iocError } from './errors';
 import { safeValidate, sourceOf, type EntryGuard } from './guard';
@@ -61,9 +61,13 @@ import { createNodesRouter } from './cluster/nodes-router';
 import { createExportsRouters, type ExportsRouterDeps } from './exports/exports-router';
 import { createHistorySearchRouter, type HistorySearchRouterDeps } from './history/history-search-router';
 import { createHistoryRouter } from './rollups/history-router';
+import { createResourceRouter, type ResourceRouterDeps } from './resources/resource-router';
 import { createReportRouter, type ReportRouterDeps } from './reports/report-router';
+import { createReportScheduleRouter } from './report-schedules/report-schedule-router';
+import type { ReportScheduleService } from './report-schedules/report-schedule-service';
 import type { RollupStore } from './store/rollup-store';
 import { basemapTileOrigins, createBasemapRouter } from './basemap-config';
+import { createVideoRouter } from './video/video-router';
 import type { BasemapSource } from '../scenes/geo/basemap-source';
 
 export interface HttpDeps {
@@ -119,8 +123,12 @@ export interface HttpDeps {
   listNodes?: () => Promise<NodeInfo[]>;
   /** reports (issue 16, server/reports/): where their records come from (`/api/reports`); absent = no such routes */
   reports?: Pick<ReportRouterDeps, 'source' | 'horizonMs'>;
+  /** scheduled reports (issue 16, server/report-schedules/): `/api/reports/schedules`, `/api/reports/inbox`, `/api/reports/runs`; absent = no such routes */
+  reportSchedules?: ReportScheduleService;
   /** the long history (issue 16, server/history/): `/api/history/incidents`, `/api/history/alerts`; absent = no such routes */
   history?: Pick<HistorySearchRouterDeps, 'history'>;
+  /** impact ranges and live resources (issue 17, server/resources/): `/api/impact`, `/api/incidents/:id/impact|resources`; absent = no such routes */
+  resources?: Omit<ResourceRouterDeps, 'route' | 'auth' | 'scopeOf'>;
   /** standard exports (issue 16, server/exports/): `/api/exports/*`, `/api/admin/api-keys`, `/ogc`; API keys count on these only */
   exports?: Omit<ExportsRouterDeps, 'route' | 'auth' | 'scopeOf' | 'audit'>;
   /** raster basemaps (issue 17, server/basemap-config.ts): `GET /api/basemaps`, their tile origins in the CSP; default none */
@@ -170,6 +178,8 @@ export function createHttpApp(d: HttpDeps): express.Express {
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:', 'blob:', ...tileOrigins],
           workerSrc: ["'self'", 'blob:'],
+          // issue 17: the camera player feeds <video> through Media Source Extensions (a blob: URL)
+          mediaSrc: ["'self'", 'blob:'],
           connectSrc: ["'self'", 'ws:', 'wss:', ...tileOrigins],
           fontSrc: ["'self'", 'data:'],
           upgradeInsecureRequests: null,
@@ -295,6 +305,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
   if (d.storm) api.use(createWarningRouter({ ...d.storm, route, auth, scopeOf: scopeOfRequest }));
   if (d.rollups) api.use(createHistoryRouter({ fusion: d.fusion, rollups: d.rollups, route, auth, scopeOf: scopeOfRequest }));
   if (d.reports) api.use(createReportRouter({ ...d, ...d.reports, route, auth, scopeOf: scopeOfRequest }));
+  if (d.reportSchedules) api.use(createReportScheduleRouter({ service: d.reportSchedules, audit: d.audit, route, auth }));
   if (d.plans) api.use(createPlanRouter({ plans: d.plans, store: d.store, guard: d.guard, route, auth }));
   if (d.notify) api.use(createNotifyRouter({ ...d.notify, route, auth, scopeOf: scopeOfRequest }));
   const exportsRouters = d.exports ? createExportsRouters({ ...d.exports, audit: d.audit, route, auth, scopeOf: scopeOfRequest }) : null;
@@ -306,6 +317,9 @@ export function createHttpApp(d: HttpDeps): express.Express {
   // the live server nodes (issue 15): GET /api/admin/nodes, admins only
   api.use(createNodesRouter({ nodeId, listNodes, route, auth }));
   api.use(createBasemapRouter({ basemaps: d.basemaps ?? [], route, auth }));
+  // issue 17: cameras and their (demo) video, behind a session like the rest of /api
+  api.use(createVideoRouter({ registry: d.registry, route, auth, scopeOf: scopeOfRequest }));
+  if (d.resources) api.use(createResourceRouter({ ...d.resources, route, auth, scopeOf: scopeOfRequest }));
   if (d.history) api.use(createHistorySearchRouter({ ...d.history, audit: d.audit, log: d.log, route, auth, scopeOf: scopeOfRequest }));
 
   // sessions (issue 12): /auth/refresh, /auth/logout, /auth/logout-all, /auth/sessions, revoke, /screen-tokens
@@ -539,16 +553,11 @@ export function createHttpApp(d: HttpDeps): express.Express {
     '/briefing',
     auth('leader', 'officer', 'admin'),
     route('briefing', async (req, res) => {
-      const nowTs = Date.now();
-      const since = briefingWindowStart(nowTs);
-      const [alerts, incidents, scope] = await Promise.all([d.store.loadAlerts(since), d.store.loadIncidents(since), scopeOfRequest(req)]);
-      // a leader limited to districts is briefed on those districts only (handlers stay the city-wide pool)
-      const input = {
-        alerts: alerts.filter((a) => alertInScope(scope, a)),
-        incidents: incidents.filter((i) => incidentInScope(scope, i)),
-        handlers: d.fusion.listHandlers(),
-      };
-      res.json(buildBriefing(input, nowTs));
+      // ?period=today|7d|30d|custom&from=&to= (issue 16); without it the 7-day briefing, as before
+      const sources = { store: d.store, ...(d.reports ? { history: d.reports.source } : {}), handlers: () => d.fusion.listHandlers() };
+      const out = await briefingFor(sources, { ...(req.query as Record<string, unknown>) }, await scopeOfRequest(req), Date.now());
+      if (!out.ok) return sendError(res, out.error);
+      res.json(out.briefing);
     }),
   );
 

@@ -7,7 +7,8 @@
 import type { Socket } from 'socket.io';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DEVICE_CATALOGUE } from '../scenes/catalogue';
-import type { Role, ScreenSceneId } from '../scenes/domain';
+import type { DistrictCode, Role, ScreenSceneId } from '../scenes/domain';
+import { narrowScopeToDistrict } from '../scenes/drill-scope';
 import { eventInScope, incidentInScope, placeInScope, type DataScope } from '../scenes/scope';
 import {
   DeviceCommandsRequestSchema,
@@ -87,6 +88,25 @@ function forbidHandler(d: LiveHandlerDeps, c: LiveConnection, what: string) {
   return failure(denied);
 }
 
+/** A drill-down into a district outside the viewer's scope: refused with E_FORBIDDEN, and audited. */
+function refuseDrill(d: LiveHandlerDeps, c: LiveConnection, scene: ScreenSceneId, district: DistrictCode) {
+  const { me } = c;
+  const denied = iocError('E_FORBIDDEN', `district ${district} is outside your data scope`);
+  d.audit
+    ?.record({
+      actor: me.username,
+      role: me.role,
+      source: socketSource(c.socket),
+      userAgent: userAgentOf(c.socket.handshake.headers['user-agent']),
+      action: 'access.denied',
+      target: `live:scene:join:${scene}@${district}`,
+      outcome: 'denied',
+      reason: denied.code,
+    })
+    .catch((err: unknown) => d.log.warn({ ...c.who, err }, 'audit of a permission denial failed'));
+  return failure(denied);
+}
+
 /** What each `/live` event does for the connection `c`; the budget named is taken first (guardedListener). */
 export function liveHandlers(d: LiveHandlerDeps): LiveHandler[] {
   const { users, fusion, store, guard, limits } = d;
@@ -99,10 +119,13 @@ export function liveHandlers(d: LiveHandlerDeps): LiveHandler[] {
         if (refused) return refused;
         const p = safeValidate(SceneJoinSchema, payload, 'scene:join');
         if (!p.ok) return p;
-        const scope = await c.scopeReady;
+        const { scene, sinceRev, district } = p.data;
+        // a drill-down narrows the viewer's own scope (issue 17): never beyond the districts they may see
+        const drilled = narrowScopeToDistrict(await c.scopeReady, district);
+        if (!drilled.ok) return refuseDrill(d, c, scene, district!);
         // answer first, then enter the room: a frame emitted while answering is in the answer
-        const answer = d.hub.join(p.data.scene, p.data.sinceRev, scope);
-        void c.socket.join(sceneRoom(p.data.scene, scope));
+        const answer = d.hub.join(scene, sinceRev, drilled.scope, district);
+        void c.socket.join(sceneRoom(scene, drilled.scope, district));
         return answer;
       },
     ],
@@ -112,7 +135,9 @@ export function liveHandlers(d: LiveHandlerDeps): LiveHandler[] {
       null,
       async (c, payload) => {
         const p = safeValidate(SceneLeaveSchema, payload, 'scene:leave');
-        if (p.ok) void c.socket.leave(sceneRoom(p.data.scene, await c.scopeReady));
+        if (!p.ok) return undefined;
+        const drilled = narrowScopeToDistrict(await c.scopeReady, p.data.district);
+        if (drilled.ok) void c.socket.leave(sceneRoom(p.data.scene, drilled.scope, p.data.district));
         return undefined;
       },
     ],

@@ -11,8 +11,13 @@
  * viewers share today's channel and room `scene:<scene>`; officers and leaders limited to
  * districts share `scene:<scene>|<scopeKey>` with everyone of the same scope. A scoped channel is
  * built from the scoped fused state, and only while somebody watches it.
+ *
+ * District drill-down (issue 17, scenes/drill-scope.ts): a view of one district has its own
+ * channel and room `scene:<scene>@<district>`, built from the viewer's scope narrowed to that
+ * district, and its frames carry `district` — one socket may watch a scene's city view (e.g. the
+ * red-alert watcher) and a drilled view at once, and tells their frames apart by it.
  */
-import { SCREEN_SCENE_IDS, type ScreenSceneId } from '../scenes/domain';
+import { SCREEN_SCENE_IDS, type DistrictCode, type ScreenSceneId } from '../scenes/domain';
 import type { FusedState, SceneModel } from '../scenes/scene-model';
 import { isWholeCity, scopeFusedState, scopeKey, WHOLE_CITY, type DataScope } from '../scenes/scope';
 import type { SceneDeltaMessage, SceneJoinResult, SceneSnapshotMessage } from '../scenes/protocol';
@@ -24,6 +29,8 @@ import { encodeOnce } from './socket-encoder';
 interface Channel {
   scene: ScreenSceneId;
   scope: DataScope;
+  /** the drilled district of this view (its scope is narrowed to it); undefined = the scope's whole view */
+  district: DistrictCode | undefined;
   /** the Socket.IO room of its watchers */
   room: string;
   /**
@@ -75,8 +82,13 @@ export interface SceneHubStats {
 /** How often per coalescing interval the timer checks whether a tick is due. */
 const TICK_CHECKS_PER_INTERVAL = 5;
 
-/** The room of a scene as seen by a scope: whole-city viewers share `scene:<scene>`. */
-export function sceneRoom(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY): string {
+/**
+ * The room of a scene as seen by a scope: whole-city viewers share `scene:<scene>`; a view
+ * drilled into a district is `scene:<scene>@<district>` whoever drills (its narrowed scope is
+ * that district alone).
+ */
+export function sceneRoom(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY, district?: DistrictCode): string {
+  if (district !== undefined) return `scene:${scene}@${district}`;
   return isWholeCity(scope) ? `scene:${scene}` : `scene:${scene}|${scopeKey(scope)}`;
 }
 
@@ -137,14 +149,15 @@ export class SceneHub {
     }
   }
 
-  /** The channel of a scene as seen by a scope, made on first use. */
-  private channel(scene: ScreenSceneId, scope: DataScope): Channel {
-    const room = sceneRoom(scene, scope);
+  /** The channel of a scene as seen by a scope (narrowed to `district` when drilled), made on first use. */
+  private channel(scene: ScreenSceneId, scope: DataScope, district?: DistrictCode): Channel {
+    const room = sceneRoom(scene, scope, district);
     let ch = this.channels.get(room);
     if (!ch) {
       ch = {
         scene,
         scope,
+        district,
         room,
         stale: false,
         rev: Math.max(this.epochRev, this.laneRev(this.now())),
@@ -256,7 +269,7 @@ export class SceneHub {
     }
     const delta = diffScene(prev, next);
     if (!delta) return;
-    const msg: SceneDeltaMessage = { scene: ch.scene, rev: ch.rev + this.revStep, prevRev: ch.rev, delta };
+    const msg: SceneDeltaMessage = { scene: ch.scene, ...districtTag(ch.district), rev: ch.rev + this.revStep, prevRev: ch.rev, delta };
     ch.rev = msg.rev;
     ch.history.push(msg);
     ch.historyTs.push(this.now());
@@ -283,21 +296,24 @@ export class SceneHub {
     return model;
   }
 
-  /** Current snapshot of a scene as seen by `scope`, building it when needed. */
-  snapshot(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY): SceneSnapshotMessage {
-    const ch = this.channel(scene, scope);
+  /**
+   * Current snapshot of a scene as seen by `scope`, building it when needed. A drilled view passes
+   * the scope already narrowed to `district` (scenes/drill-scope.ts).
+   */
+  snapshot(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY, district?: DistrictCode): SceneSnapshotMessage {
+    const ch = this.channel(scene, scope, district);
     this.takeDirty([scene]);
     if (!ch.model || ch.stale) {
       ch.stale = false;
       // bring the channel up to date first so the snapshot and later deltas line up
       this.advance(ch, this.build(scene, scopeFusedState(this.fusion.fusedState(this.now()), scope)));
     }
-    return { scene, rev: ch.rev, model: ch.model! };
+    return { scene, ...districtTag(district), rev: ch.rev, model: ch.model! };
   }
 
   /** Answer to `scene:join` (as seen by `scope`): missed deltas when the history still covers them, else a snapshot. */
-  join(scene: ScreenSceneId, sinceRev: number | undefined, scope: DataScope = WHOLE_CITY): SceneJoinResult {
-    const ch = this.channel(scene, scope);
+  join(scene: ScreenSceneId, sinceRev: number | undefined, scope: DataScope = WHOLE_CITY, district?: DistrictCode): SceneJoinResult {
+    const ch = this.channel(scene, scope, district);
     const dirty = () => ch.stale || this.fusion.isSceneDirty(scene);
     // bring a dirty channel up to date first, so the answer covers everything up to now (the
     // caller adds the socket to the room only after this, so it does not get that frame twice)
@@ -312,7 +328,7 @@ export class SceneHub {
         return { ok: true, mode: 'deltas', deltas: ch.history.filter((d) => d.rev > sinceRev) };
       }
     }
-    const snapshot = this.snapshot(scene, scope);
+    const snapshot = this.snapshot(scene, scope, district);
     if (ch.snapshotAnswer?.rev !== snapshot.rev) {
       // encoded to JSON once for all screens joining at this revision (models are never mutated)
       ch.snapshotAnswer = { rev: snapshot.rev, answer: encodeOnce({ ok: true, mode: 'snapshot', snapshot }) };
@@ -320,7 +336,12 @@ export class SceneHub {
     return ch.snapshotAnswer.answer;
   }
 
-  rev(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY): number {
-    return this.channel(scene, scope).rev;
+  rev(scene: ScreenSceneId, scope: DataScope = WHOLE_CITY, district?: DistrictCode): number {
+    return this.channel(scene, scope, district).rev;
   }
+}
+
+/** `{ district }` for a drilled view's messages, nothing for a whole-scope view (its frames stay as before). */
+function districtTag(district: DistrictCode | undefined): { district?: DistrictCode } {
+  return district === undefined ? {} : { district };
 }

@@ -51,10 +51,12 @@ export const AGGREGATE_DATA_TICK_MS = 30_000;
 export function aggregateDataTs(nowTs: number): number {
   return Math.floor(nowTs / AGGREGATE_DATA_TICK_MS) * AGGREGATE_DATA_TICK_MS;
 }
-/** A time series is stale after this many device reporting intervals… */
-export const SERIES_STALE_INTERVALS = 3;
-/** …or this many series buckets, whichever is longer (dataTs is a bucket start). */
-export const SERIES_STALE_BUCKETS = 2;
+/**
+ * A closed chart bucket reaches a screen up to this long after it closed, ms: the server's
+ * housekeeping tick publishes closed buckets (every 1 s), the scene hub coalesces frames (250 ms
+ * by default) and the frame crosses the network.
+ */
+export const SERIES_PUBLICATION_SLACK_MS = 2_000;
 /** At most this many lines per time-series chart. */
 export const MAX_CHART_LINES = 10;
 
@@ -574,9 +576,28 @@ export function seriesLine(state: FusedState, deviceId: string, metric: string, 
   return { id: `${deviceId}.${metric}`, name, nameEn, points };
 }
 
-/** Staleness horizon of a series of this device kind and bucket width, ms. */
+/**
+ * Staleness horizon of a live series of this device kind and bucket width, ms: the longest a
+ * healthy chart's dataTs (the start of its newest CLOSED bucket) can age. A bucket is shown only
+ * once closed, so its start is one bucket old when it appears; the next bucket closes one bucket
+ * later; that bucket holds data only if a device reported in it (a kind reporting less often than
+ * once a bucket skips buckets: up to one reporting interval more); plus the publication slack.
+ * E.g. strain (5 s reports, 10 s buckets): 2 × 10 + 5 + 2 = 27 s.
+ */
 export function seriesExpectedIntervalMs(kind: DeviceKind, bucketMs: number): number {
-  return Math.max(SERIES_STALE_INTERVALS * DEVICE_CATALOGUE[kind].intervalMs, SERIES_STALE_BUCKETS * bucketMs);
+  return 2 * bucketMs + DEVICE_CATALOGUE[kind].intervalMs + SERIES_PUBLICATION_SLACK_MS;
+}
+
+/** Bucket width of a chart line: its series window's, else the smallest step between its points; ms (0 = unknown). */
+function lineBucketMs(state: FusedState, line: ChartLine): number {
+  const window = state.series.get(line.id);
+  if (window !== undefined) return window.bucketMs;
+  let step = 0;
+  for (let i = 1; i < line.points.length; i++) {
+    const d = line.points[i][0] - line.points[i - 1][0];
+    if (d > 0 && (step === 0 || d < step)) step = d;
+  }
+  return step;
 }
 
 /** A time-series chart; dataTs = newest point over all lines, or nowTs when there are none. */
@@ -590,8 +611,10 @@ export function timeseriesChart(
   for (const line of lines) {
     const last = line.points[line.points.length - 1];
     if (last !== undefined && last[0] > dataTs) dataTs = last[0];
-    if (line.points.length > 1) bucketMs = Math.max(bucketMs, line.points[1][0] - line.points[0][0]);
+    bucketMs = Math.max(bucketMs, lineBucketMs(state, line));
   }
+  // no line (e.g. a district without bridges): an empty chart ages like an aggregate, never "delayed"
+  const empty = lines.length === 0;
   return {
     kind: 'timeseries',
     title: opts.title,
@@ -599,8 +622,8 @@ export function timeseriesChart(
     unit: opts.unit,
     lines,
     marks: opts.marks ?? [],
-    dataTs: lines.length === 0 ? aggregateDataTs(state.nowTs) : dataTs,
-    expectedIntervalMs: seriesExpectedIntervalMs(opts.kind, bucketMs),
+    dataTs: empty ? aggregateDataTs(state.nowTs) : dataTs,
+    expectedIntervalMs: empty ? AGGREGATE_EXPECTED_INTERVAL_MS : seriesExpectedIntervalMs(opts.kind, bucketMs),
   };
 }
 

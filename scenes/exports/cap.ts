@@ -105,6 +105,7 @@ export const CAP_CATEGORY_OF_KIND: Record<DeviceKind, CapCategory> = {
   'ev-charger': 'Fire',
   'fall-detector': 'Health',
   'door-sensor': 'Security',
+  camera: 'Security',
 };
 
 const LEVEL_NAME: Record<AlertLevel, { zh: string; en: string }> = {

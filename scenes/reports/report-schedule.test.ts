@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReportScheduleSchema, dueRun, reportDateForRun } from './report-schedule';
+import { ReportScheduleSchema, dueRun, nextRuns, reportDateForRun } from './report-schedule';
 
 const bj = (iso: string): number => Date.parse(`${iso}+08:00`);
 
@@ -28,5 +28,14 @@ describe('scheduled reports', () => {
     expect(ReportScheduleSchema.safeParse({ ...ok, cron: 'every day' }).success).toBe(false);
     expect(ReportScheduleSchema.safeParse({ ...ok, kind: 'custom' }).success).toBe(false);
     expect(ReportScheduleSchema.safeParse({ ...ok, recipients: [] }).success).toBe(false);
+  });
+
+  it('previews the next runs in Beijing time, and none for a bad expression', () => {
+    expect(nextRuns('0 8 * * 1', bj('2026-12-01T09:00:00'), 3)).toEqual([
+      bj('2026-12-07T08:00:00'),
+      bj('2026-12-14T08:00:00'),
+      bj('2026-12-21T08:00:00'),
+    ]);
+    expect(nextRuns('nonsense', 0, 3)).toBeNull();
   });
 });

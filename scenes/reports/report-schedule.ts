@@ -1,8 +1,8 @@
 /**
  * Scheduled reports (issue 16), the pure part: what a schedule is, when it is next due (a cron
  * expression read in Beijing time, by croner) and which period a run reports on — the one just
- * completed (a daily report at 08:00 covers the day before). Not yet wired: storing schedules, the
- * admin API, the leased ticker and in-app delivery are the server's (see the README, Reports).
+ * completed (a daily report at 08:00 covers the day before). Storing schedules, the admin API, the
+ * leased ticker and in-app delivery are server/report-schedules/ (see the README, Reports).
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
@@ -73,4 +73,18 @@ export function reportDateForRun(kind: Exclude<ReportKind, 'custom'>, runTs: num
       return beijingDate(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), 0) - BEIJING_OFFSET_MS);
     }
   }
+}
+
+/**
+ * The next `count` runs of `cron` after `fromTs` (epoch ms), for the admin's preview; null when the
+ * expression is not one croner accepts.
+ */
+export function nextRuns(cron: string, fromTs: number, count: number): number[] | null {
+  let c: Cron;
+  try {
+    c = new Cron(cron, { paused: true, timezone: REPORT_SCHEDULE_TIMEZONE });
+  } catch {
+    return null;
+  }
+  return c.nextRuns(count, new Date(fromTs)).map((d) => d.getTime());
 }

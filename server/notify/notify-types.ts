@@ -16,6 +16,7 @@ export const NOTIFICATION_TYPES = [
   'alert.red',
   'plan.started',
   'plan.proposed',
+  'report.ready',
 ] as const;
 export const NotificationTypeSchema = z.enum(NOTIFICATION_TYPES);
 export type NotificationType = z.infer<typeof NotificationTypeSchema>;

@@ -113,6 +113,7 @@ function importableDevice(d: RegistryDevice | (DeviceInput & { district: Registr
     vendor: d.vendor,
     model: d.model,
     status: d.status,
+    camera: d.camera,
   };
 }
 
@@ -308,6 +309,7 @@ export class DeviceRegistry {
         district: d.district,
         assetId: d.assetId,
         status: d.status ?? 'active',
+        camera: d.camera,
         maintenance: [],
         createdTs: ts,
         updatedTs: ts,
@@ -436,7 +438,15 @@ export class DeviceRegistry {
   }
 
   /** The district of a device input, or the error why it has none / names an unknown asset. */
-  private checkDeviceRefs(d: { location: LngLat; district?: RegistryDevice['district']; assetId?: string }): RegistryDevice['district'] | IocError {
+  private checkDeviceRefs(d: {
+    kind: RegistryDevice['kind'];
+    camera?: unknown;
+    location: LngLat;
+    district?: RegistryDevice['district'];
+    assetId?: string;
+  }): RegistryDevice['district'] | IocError {
+    if (d.camera !== undefined && d.kind !== 'camera')
+      return iocError('E_VALIDATION', `only a camera has a stream (kind ${d.kind})`, { column: 'camera' });
     if (d.assetId !== undefined && !this.assets.has(d.assetId)) return iocError('E_VALIDATION', `unknown asset ${d.assetId}`, { column: 'assetId' });
     const district = d.district ?? districtOf(d.location);
     if (!district) return iocError('E_VALIDATION', `location ${d.location.join(',')} is in no district of the city`, { column: 'lng,lat' });
@@ -593,7 +603,7 @@ export class DeviceRegistry {
           continue;
         }
         const base: Record<string, unknown> = { ...current };
-        for (const k of ['assetId', 'installDate', 'vendor', 'model'] as const) delete base[k];
+        for (const k of ['assetId', 'installDate', 'vendor', 'model', 'camera'] as const) delete base[k];
         writes.push({ current, next: compact({ ...(base as unknown as RegistryDevice), ...fields, scene: DEVICE_CATALOGUE[input.kind].scene }) });
       } else {
         if (this.devices.size + creating >= this.limits.maxDevices) {
@@ -940,6 +950,7 @@ export function toLiveDevice(d: RegistryDevice): Device {
     district: d.district,
     assetId: d.assetId,
     status: d.status,
+    camera: d.camera,
   });
 }
 

@@ -15,6 +15,7 @@ import {
   type LngLat,
 } from '../../scenes/domain';
 import { isInQingdaoBounds } from '../../scenes/geo/districts';
+import { CameraSpecSchema, type CameraSpec } from '../../scenes/cameras/camera-spec';
 
 export const DEVICE_STATUSES = ['active', 'maintenance', 'retired'] as const;
 export const DeviceStatusSchema = z.enum(DEVICE_STATUSES);
@@ -62,6 +63,8 @@ export const DeviceInputSchema = z
     vendor: TextSchema.optional(),
     model: TextSchema.optional(),
     status: DeviceStatusSchema.default('active'),
+    /** kind `camera`: stream URL (http(s) or a server path; never javascript:), heading, field of view */
+    camera: CameraSpecSchema.optional(),
   })
   .strict();
 export type DeviceInput = z.infer<typeof DeviceInputSchema>;
@@ -84,6 +87,7 @@ export const PatchDeviceSchema = z
     model: TextSchema.nullable().optional(),
     status: DeviceStatusSchema.optional(),
     maintenance: z.array(MaintenanceRecordSchema).max(MAX_MAINTENANCE_RECORDS).optional(),
+    camera: CameraSpecSchema.nullable().optional(),
   })
   .strict();
 export type DevicePatch = z.infer<typeof PatchDeviceSchema>;
@@ -108,6 +112,8 @@ export interface RegistryDevice {
   vendor?: string;
   model?: string;
   status: RegistryDeviceStatus;
+  /** kind `camera` only */
+  camera?: CameraSpec;
   maintenance: MaintenanceRecord[];
   /** epoch ms */
   createdTs: number;

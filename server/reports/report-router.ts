@@ -54,16 +54,40 @@ function sendError(res: Response, e: IocError): void {
   res.status(httpStatusOf(e.code)).json({ error: e });
 }
 
+export type ReportGeneratorDeps = Pick<ReportRouterDeps, 'source' | 'horizonMs' | 'fusion' | 'registry'>;
+
+/**
+ * The report of a validated query in `scope` (the caller's, or a scheduled report's recipients'):
+ * the period, the one before (环比) and, within the source's horizon, the same period a year before (同比).
+ */
+export async function generateReport(d: ReportGeneratorDeps, query: ReportQuery, scope: DataScope, nowTs: number): Promise<Report> {
+  const recordsOf = async (period: ReportPeriod): Promise<{ period: ReportPeriod; incidents: Incident[]; alerts: Alert[] }> => {
+    const [incidents, alerts] = await Promise.all([d.source.incidents(period.fromTs, period.toTs), d.source.alerts(period.fromTs, period.toTs)]);
+    return { period, incidents: incidents.filter((i) => incidentInScope(scope, i)), alerts: alerts.filter((a) => alertInScope(scope, a)) };
+  };
+  const period = periodOfQuery(query);
+  const lastYear = samePeriodLastYear(period);
+  const [current, previous, previousYear] = await Promise.all([
+    recordsOf(period),
+    recordsOf(previousPeriod(period)),
+    nowTs - lastYear.fromTs <= d.horizonMs ? recordsOf(lastYear) : Promise.resolve(undefined),
+  ]);
+  return buildReport({
+    ...current,
+    ...(query.district !== undefined ? { district: query.district } : {}),
+    previous,
+    ...(previousYear ? { previousYear } : {}),
+    devices: [...d.fusion.devices.values()],
+    assets: d.registry.listAssets().map((a) => ({ id: a.id, name: a.name, nameEn: a.nameEn ?? a.name })),
+    handlers: d.fusion.listHandlers(),
+    generatedTs: nowTs,
+  });
+}
+
 export function createReportRouter(d: ReportRouterDeps): Router {
   const r = express.Router();
   const { route, auth } = d;
   const now = d.now ?? Date.now;
-
-  /** the records of a period in the caller's scope */
-  async function recordsOf(period: ReportPeriod, scope: DataScope): Promise<{ period: ReportPeriod; incidents: Incident[]; alerts: Alert[] }> {
-    const [incidents, alerts] = await Promise.all([d.source.incidents(period.fromTs, period.toTs), d.source.alerts(period.fromTs, period.toTs)]);
-    return { period, incidents: incidents.filter((i) => incidentInScope(scope, i)), alerts: alerts.filter((a) => alertInScope(scope, a)) };
-  }
 
   /** The validated query and the report, or the error to answer. */
   async function reportFor(
@@ -75,24 +99,7 @@ export function createReportRouter(d: ReportRouterDeps): Router {
     const scope = await d.scopeOf(req);
     if (q.data.district !== undefined && !districtInScope(scope, q.data.district as DistrictCode))
       return { ok: false, error: iocError('E_FORBIDDEN', `district ${q.data.district} is outside your districts`) };
-    const nowTs = now();
-    const period = periodOfQuery(q.data);
-    const lastYear = samePeriodLastYear(period);
-    const [current, previous, previousYear] = await Promise.all([
-      recordsOf(period, scope),
-      recordsOf(previousPeriod(period), scope),
-      nowTs - lastYear.fromTs <= d.horizonMs ? recordsOf(lastYear, scope) : Promise.resolve(undefined),
-    ]);
-    const report = buildReport({
-      ...current,
-      ...(q.data.district !== undefined ? { district: q.data.district } : {}),
-      previous,
-      ...(previousYear ? { previousYear } : {}),
-      devices: [...d.fusion.devices.values()],
-      assets: d.registry.listAssets().map((a) => ({ id: a.id, name: a.name, nameEn: a.nameEn ?? a.name })),
-      handlers: d.fusion.listHandlers(),
-      generatedTs: nowTs,
-    });
+    const report = await generateReport(d, q.data, scope, now());
     return { ok: true, report, query: q.data };
   }
 

@@ -4,6 +4,7 @@
  * appears in the wall's scene; rotating the token in the UI makes the old one fail at once. Every
  * tab is screenshotted at 1920×1080 (/tmp/admin-*.png) for a person to look at.
  */
+import { QINGDAO_CAMERAS } from '../../scenes/city/qingdao-cameras';
 import { describe, expect, it } from 'vitest';
 import { deviceToken, DEV_DEVICE_SECRET } from '../../server/device-token';
 import { login } from '../../server/test/helpers';
@@ -72,8 +73,10 @@ describe.skipIf(suite.skipped)('admin registry tabs', { timeout: 180_000 }, () =
 
       await page.locator('[data-testid=admin-tab-devices]').click();
       await page.locator('[data-testid=device-table] tbody tr[data-device-id]').first().waitFor({ timeout: 15_000 });
-      // the sensor fleet plus the demo's flood gates (scenes/fleet.ts generateControlDevices)
-      expect(await page.locator('[data-testid=device-count]').textContent()).toContain(String(FLEET_SIZE + generateControlDevices().length));
+      // the sensor fleet plus the demo's flood gates (scenes/fleet.ts generateControlDevices) and cameras (scenes/city/qingdao-cameras.ts)
+      expect(await page.locator('[data-testid=device-count]').textContent()).toContain(
+        String(FLEET_SIZE + generateControlDevices().length + QINGDAO_CAMERAS.length),
+      );
       await page.screenshot({ path: '/tmp/admin-devices.png' });
       expect((await overviewDeviceIds(screenToken)).has(DEVICE_ID)).toBe(false);
 

@@ -7,6 +7,7 @@
  *  - a GCJ-02 basemap, whose tiles draw the landmark at its GCJ-02 position, is shifted so the
  *    landmark still sits on the landmark's WGS84 position (and not where the unshifted tile would put it).
  */
+import { computeScreenLayout } from '../../client/src/layout/screen-layout';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { LngLat } from '../../scenes/domain';
@@ -75,7 +76,8 @@ async function openOverview(page: Page, basemap: string): Promise<MapFrame> {
   const map = page.locator('[data-testid=map]');
   await map.locator('canvas').first().waitFor({ timeout: 15_000 });
   const box = (await map.boundingBox())!;
-  return { box, view: initialQingdaoView(box.width, box.height) };
+  // the wall fits the urban area inside the part of the map the KPI strip and bottom bar leave free
+  return { box, view: initialQingdaoView(box.width, box.height, computeScreenLayout(VIEWPORT.width, VIEWPORT.height).mapFitPadding) };
 }
 
 /** Page px of a WGS84 point in the map's initial view. */

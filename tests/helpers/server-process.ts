@@ -122,6 +122,8 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     IOC_SPOOL_DIR: spoolDir,
     IOC_DEMO_DEVICES: String(options.devices ?? 200),
+    // no demo past (issue 16) unless a test opts in through `env`: tests count incidents and alerts exactly
+    IOC_DEMO_PAST_DAYS: '0',
     IOC_LOG_LEVEL: options.logLevel ?? 'warn',
     // explicit secrets (the ones tests sign with): a test run never reads or writes the
     // checkout's var/secrets.json (server/security/local-secrets.ts), whatever NODE_ENV it sets

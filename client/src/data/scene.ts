@@ -3,14 +3,17 @@
  * snapshot; a reconnect resumes from the last applied revision (`sinceRev`), and the server
  * answers with the missed deltas or a snapshot.
  *
- * Subscriptions are shared and ref-counted per scene: the second subscriber gets the current
- * model at once, and the last unsubscribe leaves the scene only after a grace period (so the
- * playlist hopping back and forth does not churn the server).
+ * Subscriptions are shared and ref-counted per view — a scene, or a scene drilled into one
+ * district (issue 17; the server builds that view from the viewer's scope narrowed to the
+ * district): the second subscriber gets the current model at once, and the last unsubscribe
+ * leaves the view only after a grace period (so the playlist hopping back and forth does not
+ * churn the server). Frames name their view (`district`), so a city view and a drilled view of
+ * one scene (e.g. the wall's red-alert watcher and the drilled overview) never mix.
  */
 import { applySceneDelta } from '@scenes/scene-diff';
 import type { SceneModel } from '@scenes/scene-model';
-import type { ScreenSceneId } from '@scenes/domain';
-import type { SceneDeltaMessage, SceneJoinResult, SceneSnapshotMessage } from '@scenes/protocol';
+import type { DistrictCode, ScreenSceneId } from '@scenes/domain';
+import type { IocError, SceneDeltaMessage, SceneJoinResult, SceneSnapshotMessage } from '@scenes/protocol';
 import { CLIENT_CONFIG } from '../client-config';
 import { currentLiveConnection } from '../connection';
 import type { LiveTransport } from '../connection';
@@ -18,6 +21,8 @@ import type { LiveTransport } from '../connection';
 /** What a subscriber receives on every change. */
 export interface SceneUpdate {
   scene: ScreenSceneId;
+  /** the drilled district of the view; undefined = the viewer's whole scope */
+  district: DistrictCode | undefined;
   model: SceneModel;
   /** revision of `model` */
   rev: number;
@@ -26,6 +31,24 @@ export interface SceneUpdate {
 }
 
 export type SceneListener = (update: SceneUpdate) => void;
+
+/** What a view is: a scene, optionally drilled into one district. */
+export interface SceneViewOptions {
+  district?: DistrictCode | undefined;
+  /**
+   * Told when the server refuses the view for good (a district outside the viewer's scope:
+   * E_FORBIDDEN; not a district: E_VALIDATION) — such a join is not retried.
+   */
+  onRefused?: (error: IocError) => void;
+}
+
+/** Join refusals that a retry cannot cure. */
+const FINAL_REFUSALS: ReadonlySet<string> = new Set(['E_FORBIDDEN', 'E_VALIDATION']);
+
+/** The feed's key of a view. */
+function viewKey(scene: ScreenSceneId, district: DistrictCode | undefined): string {
+  return district === undefined ? scene : `${scene}@${district}`;
+}
 
 export interface SceneFeedOptions {
   leaveGraceMs: number;
@@ -38,7 +61,12 @@ export interface SceneFeedOptions {
 
 interface SceneEntry {
   scene: ScreenSceneId;
+  district: DistrictCode | undefined;
+  key: string;
   listeners: Set<SceneListener>;
+  refusedListeners: Set<(error: IocError) => void>;
+  /** the server refused this view for good; no more joins */
+  refused: IocError | null;
   model: SceneModel | null;
   /** revision of `model`; -1 before the first snapshot */
   rev: number;
@@ -54,9 +82,9 @@ interface SceneEntry {
 }
 
 export interface SceneFeed {
-  subscribeScene(scene: ScreenSceneId, onModel: SceneListener): () => void;
-  /** revision currently held for `scene` (-1 = none); for diagnostics and tests */
-  revisionOf(scene: ScreenSceneId): number;
+  subscribeScene(scene: ScreenSceneId, onModel: SceneListener, view?: SceneViewOptions): () => void;
+  /** revision currently held for `scene` (drilled into `district`) (-1 = none); for diagnostics and tests */
+  revisionOf(scene: ScreenSceneId, district?: DistrictCode): number;
   /** stop everything (tests, logout) */
   dispose(): void;
 }
@@ -72,11 +100,12 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
     clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     ...options,
   };
-  const entries = new Map<ScreenSceneId, SceneEntry>();
+  /** by view key */
+  const entries = new Map<string, SceneEntry>();
 
   const notify = (entry: SceneEntry) => {
     if (!entry.model) return;
-    const update: SceneUpdate = { scene: entry.scene, model: entry.model, rev: entry.rev, receivedTs: entry.receivedTs };
+    const update: SceneUpdate = { scene: entry.scene, district: entry.district, model: entry.model, rev: entry.rev, receivedTs: entry.receivedTs };
     for (const l of [...entry.listeners]) l(update);
   };
 
@@ -103,6 +132,7 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
   };
 
   const join = (entry: SceneEntry, resume: boolean) => {
+    if (entry.refused) return;
     if (transport.getStatus().state !== 'connected') return; // onConnect will join
     opts.clearTimer(entry.retryTimer);
     entry.retryTimer = undefined;
@@ -110,11 +140,21 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
     entry.buffered = [];
     entry.bufferOverflow = false;
     const seq = ++entry.joinSeq;
-    const payload = resume && entry.rev >= 0 ? { scene: entry.scene, sinceRev: entry.rev } : { scene: entry.scene };
+    // the district travels with every join, reconnects included: a resumed revision is the view's
+    const payload = {
+      scene: entry.scene,
+      ...(entry.district !== undefined ? { district: entry.district } : {}),
+      ...(resume && entry.rev >= 0 ? { sinceRev: entry.rev } : {}),
+    };
     void transport.request('scene:join', payload).then((result: SceneJoinResult) => {
-      if (entries.get(entry.scene) !== entry || seq !== entry.joinSeq) return;
+      if (entries.get(entry.key) !== entry || seq !== entry.joinSeq) return;
       entry.joining = false;
       if (!result.ok) {
+        if (entry.district !== undefined && FINAL_REFUSALS.has(result.error.code)) {
+          entry.refused = result.error;
+          for (const l of [...entry.refusedListeners]) l(result.error);
+          return;
+        }
         entry.retryTimer = opts.setTimer(() => join(entry, true), opts.joinRetryMs);
         return;
       }
@@ -132,7 +172,7 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
   };
 
   const onDelta = (msg: SceneDeltaMessage) => {
-    const entry = entries.get(msg.scene);
+    const entry = entries.get(viewKey(msg.scene, msg.district));
     if (!entry) return;
     if (entry.joining) {
       if (entry.buffered.length >= opts.maxBufferedDeltas) entry.bufferOverflow = true;
@@ -145,7 +185,7 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
   };
 
   const onSnapshot = (snap: SceneSnapshotMessage) => {
-    const entry = entries.get(snap.scene);
+    const entry = entries.get(viewKey(snap.scene, snap.district));
     if (!entry) return;
     // a pushed snapshot replaces everything, including a join in flight
     entry.joinSeq++;
@@ -163,17 +203,25 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
 
   const leave = (entry: SceneEntry) => {
     opts.clearTimer(entry.retryTimer);
-    entries.delete(entry.scene);
-    if (transport.getStatus().state === 'connected') transport.send('scene:leave', { scene: entry.scene });
+    entries.delete(entry.key);
+    if (transport.getStatus().state === 'connected' && !entry.refused)
+      transport.send('scene:leave', { scene: entry.scene, ...(entry.district !== undefined ? { district: entry.district } : {}) });
   };
 
   return {
-    subscribeScene(scene, onModel) {
-      let entry = entries.get(scene);
+    subscribeScene(scene, onModel, view = {}) {
+      const district = view.district;
+      const key = viewKey(scene, district);
+      const onRefused = view.onRefused;
+      let entry = entries.get(key);
       if (!entry) {
         entry = {
           scene,
+          district,
+          key,
           listeners: new Set(),
+          refusedListeners: new Set(onRefused ? [onRefused] : []),
+          refused: null,
           model: null,
           rev: -1,
           receivedTs: 0,
@@ -184,14 +232,16 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
           retryTimer: undefined,
           joinSeq: 0,
         };
-        entries.set(scene, entry);
+        entries.set(key, entry);
         entry.listeners.add(onModel);
         join(entry, false);
       } else {
         opts.clearTimer(entry.leaveTimer);
         entry.leaveTimer = undefined;
         entry.listeners.add(onModel);
-        if (entry.model) onModel({ scene, model: entry.model, rev: entry.rev, receivedTs: entry.receivedTs });
+        if (onRefused) entry.refusedListeners.add(onRefused);
+        if (entry.model) onModel({ scene, district, model: entry.model, rev: entry.rev, receivedTs: entry.receivedTs });
+        if (entry.refused) onRefused?.(entry.refused);
       }
       const held = entry;
       let subscribed = true;
@@ -199,15 +249,19 @@ export function createSceneFeed(transport: LiveTransport, options: Partial<Scene
         if (!subscribed) return;
         subscribed = false;
         held.listeners.delete(onModel);
-        if (held.listeners.size === 0 && entries.get(scene) === held) {
-          held.leaveTimer = opts.setTimer(() => {
-            if (held.listeners.size === 0 && entries.get(scene) === held) leave(held);
-          }, opts.leaveGraceMs);
+        if (onRefused) held.refusedListeners.delete(onRefused);
+        if (held.listeners.size === 0 && entries.get(key) === held) {
+          // a refused view holds nothing on the server: forget it now, so a later try asks again
+          if (held.refused) entries.delete(key);
+          else
+            held.leaveTimer = opts.setTimer(() => {
+              if (held.listeners.size === 0 && entries.get(key) === held) leave(held);
+            }, opts.leaveGraceMs);
         }
       };
     },
-    revisionOf(scene) {
-      return entries.get(scene)?.rev ?? -1;
+    revisionOf(scene, district) {
+      return entries.get(viewKey(scene, district))?.rev ?? -1;
     },
     dispose() {
       for (const entry of [...entries.values()]) {
@@ -234,11 +288,11 @@ export function sceneFeedFor(transport: LiveTransport): SceneFeed {
 }
 
 /**
- * Subscribe to `scene` on the page's live connection; returns the unsubscribe.
- * Without a connection (not signed in) it does nothing and returns a no-op.
+ * Subscribe to `scene` (drilled into `view.district`, when given) on the page's live connection;
+ * returns the unsubscribe. Without a connection (not signed in) it does nothing and returns a no-op.
  */
-export function subscribeScene(scene: ScreenSceneId, onModel: SceneListener): () => void {
+export function subscribeScene(scene: ScreenSceneId, onModel: SceneListener, view?: SceneViewOptions): () => void {
   const conn = currentLiveConnection();
   if (!conn) return () => {};
-  return sceneFeedFor(conn).subscribeScene(scene, onModel);
+  return sceneFeedFor(conn).subscribeScene(scene, onModel, view);
 }

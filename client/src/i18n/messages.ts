@@ -96,6 +96,12 @@ export const zh = {
   'basemap.title': '底图',
   'basemap.offline': '离线',
   'basemap.failed': '底图加载失败，已切换离线底图',
+  // layer panel and legend (issue 17: client/src/map/LayerPanel.vue, MapLegend.vue)
+  'layers.title': '图层',
+  'layers.collapse': '收起图层',
+  'layers.reset': '恢复默认',
+  'layers.byScene': '按场景 / 类型',
+  'layers.legend': '图例',
   'replay.open': '回放',
   'replay.banner': '回放中 · {time}',
   'replay.live': '返回实时',
@@ -492,6 +498,7 @@ export const zh = {
   'notify.type.alert.red': '红色告警',
   'notify.type.plan.started': '预案启动',
   'notify.type.plan.proposed': '预案待决策',
+  'notify.type.report.ready': '定时报表已生成',
   'adm.tab.nodes': '节点',
   'adm.nodes.intro': '集群中运行的服务节点，每 {refreshS} 秒刷新；心跳超过 {lateS} 秒未更新的节点可能已退出，标为红色。',
   'adm.nodes.nodeId': '节点编号',
@@ -590,6 +597,7 @@ export const zh = {
   'history.error': '查询失败：{msg}',
   // --- issue 16: standard exports, API keys (admin tab 'apiKeys') ---
   'adm.tab.apiKeys': 'API 密钥',
+  'adm.tab.reportSchedules': '定时报表',
   'adm.apiKeys.intro':
     '为其他平台（城市 GIS、QGIS）创建只读 API 密钥：仅可读取 /ogc（OGC API – Features）与 /api/exports（GeoJSON、CAP 1.2）。密钥只在创建时显示一次。',
   'adm.apiKeys.ogcUrl': 'GIS 中添加的地址（QGIS：图层 → 添加 WFS / OGC API – Features 图层）：',
@@ -709,6 +717,12 @@ export const en: Record<MessageKey, string> = {
   'basemap.title': 'Basemap',
   'basemap.offline': 'Offline',
   'basemap.failed': 'Basemap tiles failed to load; switched to the offline basemap',
+  // layer panel and legend (issue 17: client/src/map/LayerPanel.vue, MapLegend.vue)
+  'layers.title': 'Layers',
+  'layers.collapse': 'Hide layers',
+  'layers.reset': 'Defaults',
+  'layers.byScene': 'By scene / kind',
+  'layers.legend': 'Legend',
   'replay.open': 'Replay',
   'replay.banner': 'REPLAY · {time}',
   'replay.live': 'Back to live',
@@ -1111,6 +1125,7 @@ export const en: Record<MessageKey, string> = {
   'notify.type.alert.red': 'Red alert',
   'notify.type.plan.started': 'Plan started',
   'notify.type.plan.proposed': 'Plan proposed',
+  'notify.type.report.ready': 'Scheduled report ready',
   'adm.tab.nodes': 'Nodes',
   'adm.nodes.intro':
     'Server nodes running in the cluster, refreshed every {refreshS} s; a node whose heartbeat is older than {lateS} s may be gone and is shown in red.',
@@ -1210,6 +1225,7 @@ export const en: Record<MessageKey, string> = {
   'history.error': 'Search failed: {msg}',
   // --- issue 16: standard exports, API keys (admin tab 'apiKeys') ---
   'adm.tab.apiKeys': 'API keys',
+  'adm.tab.reportSchedules': 'Scheduled reports',
   'adm.apiKeys.intro':
     'Read-only API keys for other platforms (a city GIS, QGIS): they may read /ogc (OGC API – Features) and /api/exports (GeoJSON, CAP 1.2) only. A key is shown once, when it is created.',
   'adm.apiKeys.ogcUrl': 'Address to add in a GIS (QGIS: Layer → Add WFS / OGC API – Features layer):',

@@ -34,6 +34,15 @@ describe('computeScreenLayout', () => {
     expect(l.mapBox.width).toBe(5760 - 2 * l.mapBox.left);
   });
 
+  it('pads a fit by the KPI strip on top and the bottom bar, scaled with the wall', () => {
+    const hd = computeScreenLayout(1920, 1080).mapFitPadding;
+    const uhd = computeScreenLayout(3840, 2160).mapFitPadding;
+    expect(hd.top).toBeGreaterThanOrEqual(SCREEN_DESIGN.mapCoveredTopPx);
+    expect(hd.bottom).toBeGreaterThanOrEqual(SCREEN_DESIGN.mapCoveredBottomPx);
+    expect(hd.top).toBeGreaterThan(hd.left);
+    expect(uhd.top).toBe(2 * hd.top);
+  });
+
   it('never returns a negative map box for a tiny window', () => {
     const l = computeScreenLayout(200, 100);
     expect(l.mapBox.width).toBeGreaterThanOrEqual(0);

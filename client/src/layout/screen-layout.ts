@@ -17,6 +17,15 @@ export const SCREEN_DESIGN = {
   /** gap between the side panels and the screen edge / map, design px */
   gutterPx: 12,
   tickerHeightPx: 56,
+  /**
+   * what the panel layer covers of the map box, design px from its top and bottom edges: the
+   * KPI strip (up to two rows of cards — the overview has nine — with the overlay's padding) and
+   * the bottom bar (reset view, replay); a fit frames the city inside the rest (issue 17)
+   */
+  mapCoveredTopPx: 192,
+  mapCoveredBottomPx: 64,
+  /** margin of a fit from the map box's sides, design px */
+  mapFitMarginPx: 16,
 } as const;
 
 export interface PixelBox {
@@ -34,6 +43,8 @@ export interface ScreenLayout {
   designHeightPx: number;
   /** real-pixel box of the map, between the side panels and below the header */
   mapBox: PixelBox;
+  /** real px of the map box covered by the KPI strip and bottom bar, plus a margin: a fit's padding */
+  mapFitPadding: { top: number; right: number; bottom: number; left: number };
 }
 
 /** Layout for a viewport of `viewportWidthPx` × `viewportHeightPx` CSS px. */
@@ -50,5 +61,12 @@ export function computeScreenLayout(viewportWidthPx: number, viewportHeightPx: n
     width: Math.max(0, Math.round(vw - 2 * side)),
     height: Math.max(0, Math.round(vh - top - bottom)),
   };
-  return { scale, designWidthPx: vw / scale, designHeightPx: vh / scale, mapBox };
+  const margin = Math.round(SCREEN_DESIGN.mapFitMarginPx * scale);
+  const mapFitPadding = {
+    top: Math.round(SCREEN_DESIGN.mapCoveredTopPx * scale) + margin,
+    right: margin,
+    bottom: Math.round(SCREEN_DESIGN.mapCoveredBottomPx * scale) + margin,
+    left: margin,
+  };
+  return { scale, designWidthPx: vw / scale, designHeightPx: vh / scale, mapBox, mapFitPadding };
 }

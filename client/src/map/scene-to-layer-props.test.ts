@@ -186,6 +186,15 @@ describe('sceneToLayerProps', () => {
     expect(layer(sceneToLayerProps(model(), opts), LAYER_IDS.devices).props.radiusScale).toBeUndefined();
   });
 
+  it('draws shelters in their own layer (a layer-panel group of their own), picked as resources', () => {
+    const shelter = { id: 's1', kind: 'shelter', name: '避难所', location: [120.4, 36.1] } as unknown as SceneModel['resources'][number];
+    const team = { id: 't1', kind: 'rescue-team', name: '救援队', location: [120.5, 36.2] } as unknown as SceneModel['resources'][number];
+    const layers = sceneToLayerProps(model({ resources: [shelter, team] }), opts);
+    expect(layer(layers, LAYER_IDS.shelters).props.data).toEqual([shelter]);
+    expect(layer(layers, LAYER_IDS.resources).props.data).toEqual([team]);
+    expect(selectionFromPick(LAYER_IDS.shelters, shelter)).toMatchObject({ kind: 'resource', id: 's1' });
+  });
+
   it('turns a pick on the devices or incident layers into a selection', () => {
     expect(selectionFromPick(LAYER_IDS.devices, dev('d7', 'red'))).toMatchObject({ kind: 'device', id: 'd7' });
     expect(selectionFromPick(LAYER_IDS.slaRing, incident('i9', 0, 1))).toMatchObject({ kind: 'incident', id: 'i9' });

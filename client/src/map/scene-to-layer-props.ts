@@ -22,6 +22,9 @@ import type { Rgb, Rgba } from '../theme/palette';
 import type { Lang } from '../i18n/i18n';
 import { MAP_CONFIG } from './map-config';
 import { slaArcPath, slaColor } from './sla-ring';
+import { labelCollisionProps } from './label-collisions';
+import type { CameraView } from '@scenes/cameras/camera-view';
+import { cameraSelectionFromPick } from './camera-layers';
 
 export type LayerType = 'GeoJsonLayer' | 'TextLayer' | 'PathLayer' | 'PolygonLayer' | 'ScatterplotLayer' | 'HexagonLayer';
 
@@ -45,6 +48,7 @@ export const LAYER_IDS = {
   slaRing: 'incident-sla-ring',
   incidents: 'incidents',
   resources: 'resources',
+  shelters: 'shelters',
   handlers: 'handlers',
   handlerLabels: 'handler-labels',
 } as const;
@@ -68,6 +72,11 @@ export interface LayerOptions {
    * position to the GPU.
    */
   deviceCache?: DeviceLayerCache;
+  /**
+   * false when the hexagon view is switched off in the layer panel: the device dots are drawn at
+   * every zoom. Default true (hexagons below MAP_CONFIG.aggregateBelowZoom with many devices).
+   */
+  aggregateDevices?: boolean;
 }
 
 /**
@@ -237,6 +246,8 @@ const lineAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => 
 const areaAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Polygon'));
 const maintenanceDevices = memoByIdentity((devices: readonly DevicePoint[]) => devices.filter((d) => d.m === true));
 const pointAssets = memoByIdentity((assets: AssetItem[]) => assets.filter((a) => a.geometry.type === 'Point'));
+const teamsAndDepots = memoByIdentity((resources: ResourceItem[]) => resources.filter((r) => r.kind !== 'shelter'));
+const shelters = memoByIdentity((resources: ResourceItem[]) => resources.filter((r) => r.kind === 'shelter'));
 const handlerCharacterSet = memoByIdentity((handlers: HandlerItem[]) => characterSetFor(handlers.map((h) => h.name)));
 
 interface DistrictLabel {
@@ -280,7 +291,7 @@ const HANDLER_COLOR: Record<HandlerItem['status'], Rgba> = {
 
 /** All layers of a scene, bottom to top. */
 export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerDescriptor[] {
-  const aggregate = shouldAggregateDevices(model.devices.length, opts.zoom);
+  const aggregate = opts.aggregateDevices !== false && shouldAggregateDevices(model.devices.length, opts.zoom);
   const dev = deviceLayerData(model.devices, opts.deviceCache ?? createDeviceLayerCache());
   const statusOf = (d: DevicePoint) => dev.status.get(d.id) ?? d.s;
   if (!aggregate) dev.dotsVersion = dev.version;
@@ -305,7 +316,8 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         id: LAYER_IDS.districts,
         data: districtsForZoom(opts.zoom),
         visible: true,
-        pickable: false,
+        // a click on a district's land drills into it (issue 17, district-layers.ts districtFromPick)
+        pickable: true,
         filled: true,
         stroked: true,
         getFillColor: MAP_RGBA.districtFill,
@@ -330,6 +342,7 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         fontFamily: CJK_FONT_STACK,
         fontWeight: 600,
         updateTriggers: { getText: opts.lang },
+        ...labelCollisionProps('district', opts.pixelScale ?? 1),
       },
     },
     {
@@ -518,23 +531,8 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         getRadius: MAP_CONFIG.incidentRadiusPixels,
       },
     },
-    {
-      type: 'ScatterplotLayer',
-      props: {
-        id: LAYER_IDS.resources,
-        data: model.resources,
-        visible: model.resources.length > 0,
-        pickable: true,
-        getPosition: (r: ResourceItem) => r.location,
-        getFillColor: (r: ResourceItem) => RESOURCE_COLOR[r.kind],
-        getLineColor: [10, 20, 30, 255],
-        stroked: true,
-        lineWidthUnits: 'pixels',
-        getLineWidth: 2,
-        radiusUnits: 'pixels',
-        getRadius: MAP_CONFIG.resourceRadiusPixels,
-      },
-    },
+    resourceLayer(LAYER_IDS.resources, teamsAndDepots(model.resources)),
+    resourceLayer(LAYER_IDS.shelters, shelters(model.resources)),
     {
       type: 'ScatterplotLayer',
       props: {
@@ -570,10 +568,32 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         outlineWidth: 2,
         outlineColor: [0, 0, 0, 255],
         fontSettings: { sdf: true },
+        ...labelCollisionProps('handler', opts.pixelScale ?? 1),
       },
     },
   );
   return applyPixelScale(layers, opts.pixelScale ?? 1);
+}
+
+/** Rescue teams and depots, or shelters: one layer each, so that the layer panel can switch them apart. */
+function resourceLayer(id: string, data: ResourceItem[]): LayerDescriptor {
+  return {
+    type: 'ScatterplotLayer',
+    props: {
+      id,
+      data,
+      visible: data.length > 0,
+      pickable: true,
+      getPosition: (r: ResourceItem) => r.location,
+      getFillColor: (r: ResourceItem) => RESOURCE_COLOR[r.kind],
+      getLineColor: [10, 20, 30, 255],
+      stroked: true,
+      lineWidthUnits: 'pixels',
+      getLineWidth: 2,
+      radiusUnits: 'pixels',
+      getRadius: MAP_CONFIG.resourceRadiusPixels,
+    },
+  };
 }
 
 /** deck.gl's own scale props per layer type (screen-px sizes are multiplied on the GPU). */
@@ -603,7 +623,8 @@ export type MapSelection =
   | { kind: 'incident'; id: string; item: IncidentItem }
   | { kind: 'asset'; id: string; item: AssetItem }
   | { kind: 'handler'; id: string; item: HandlerItem }
-  | { kind: 'resource'; id: string; item: ResourceItem };
+  | { kind: 'resource'; id: string; item: ResourceItem }
+  | { kind: 'camera'; id: string; item: CameraView };
 
 /** What a click on `layerId` picked, or null for the base map. */
 export function selectionFromPick(layerId: string | undefined, object: unknown): MapSelection | null {
@@ -623,8 +644,9 @@ export function selectionFromPick(layerId: string | undefined, object: unknown):
     case LAYER_IDS.handlers:
       return { kind: 'handler', id: (object as HandlerItem).id, item: object as HandlerItem };
     case LAYER_IDS.resources:
+    case LAYER_IDS.shelters:
       return { kind: 'resource', id: (object as ResourceItem).id, item: object as ResourceItem };
     default:
-      return null;
+      return cameraSelectionFromPick(layerId, object);
   }
 }

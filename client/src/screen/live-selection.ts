@@ -32,6 +32,9 @@ export function refreshSelection(selection: MapSelection, model: SceneModel | nu
       const item = model.resources.find((r) => r.id === selection.id);
       return item ? { ...selection, item } : selection;
     }
+    case 'camera':
+      // cameras come from the registry list, not the scene model
+      return selection;
     default: {
       const unknownSelection: never = selection;
       return unknownSelection;

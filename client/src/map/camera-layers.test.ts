@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { CameraView } from '@scenes/cameras/camera-view';
+import { layerGroupOf } from './layer-groups';
+import { CAMERA_LAYER_IDS, cameraLayers, cameraSelectionFromPick, cameraWedge } from './camera-layers';
+
+const camera: CameraView = {
+  id: 'cam-1',
+  name: '山东路下穿',
+  location: [120.38, 36.09],
+  district: '370203',
+  headingDeg: 90,
+  fovDeg: 60,
+  stream: null,
+};
+
+describe('camera layers', () => {
+  it('draws nothing without cameras, else a wedge layer and a dot layer in the cameras group', () => {
+    expect(cameraLayers([])).toEqual([]);
+    const layers = cameraLayers([camera]);
+    expect(layers.map((l) => l.props.id)).toEqual([CAMERA_LAYER_IDS.wedges, CAMERA_LAYER_IDS.points]);
+    for (const l of layers) expect(layerGroupOf(l.props.id)).toBe('cameras');
+  });
+
+  it('keeps the same data while the camera list is the same array', () => {
+    const list = [camera];
+    expect(cameraLayers(list)[0]!.props.data).toBe(cameraLayers(list)[0]!.props.data);
+    expect(cameraLayers([camera])[0]!.props.data).not.toBe(cameraLayers(list)[0]!.props.data);
+  });
+
+  it('points the wedge along the heading: east-looking camera, wedge east of it', () => {
+    const ring = cameraWedge(camera, 150);
+    expect(ring[0]).toEqual(camera.location);
+    expect(ring.at(-1)).toEqual(ring[0]);
+    const arc = ring.slice(1, -1);
+    for (const [lng] of arc) expect(lng).toBeGreaterThan(camera.location[0]);
+    const mid = arc[Math.floor(arc.length / 2)]!;
+    expect(mid[1]).toBeCloseTo(camera.location[1], 6);
+  });
+
+  it('turns a click on a camera into a camera selection', () => {
+    const mark = (cameraLayers([camera])[1]!.props.data as unknown[])[0];
+    expect(cameraSelectionFromPick(CAMERA_LAYER_IDS.points, mark)).toEqual({ kind: 'camera', id: 'cam-1', item: camera });
+    expect(cameraSelectionFromPick('devices', mark)).toBeNull();
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { TextLayer } from '@deck.gl/layers';
+import type { SceneModel } from '@scenes/scene-model';
+import { LABEL_COLLISION_GROUP, LABEL_PRIORITY, labelCollisionProps, withLabelCollisions } from './label-collisions';
+import { LAYER_IDS, sceneToLayerProps } from './scene-to-layer-props';
+import { createCoveredLabelFilter } from './covered-labels';
+
+const model: SceneModel = {
+  scene: 'overview',
+  generatedTs: 1,
+  kpis: [],
+  devices: [],
+  alerts: [],
+  incidents: [],
+  handlers: [{ id: 'h1', name: '王芳', team: 't', status: 'busy', p: [120.38, 36.09], locationTs: 0 }],
+  assets: [],
+  resources: [],
+  charts: {},
+};
+
+describe('label collisions', () => {
+  it('ranks district names over people over place names', () => {
+    expect(LABEL_PRIORITY.district).toBeGreaterThan(LABEL_PRIORITY.handler);
+    expect(LABEL_PRIORITY.handler).toBeGreaterThan(LABEL_PRIORITY.place);
+    for (const p of Object.values(LABEL_PRIORITY)) expect(Math.abs(p)).toBeLessThanOrEqual(1000);
+  });
+
+  it('puts the district and handler labels of a scene into one collision group with their priorities', () => {
+    const layers = sceneToLayerProps(model, { nowTs: 0, pulseTs: 0, zoom: 11, lang: 'zh', pixelScale: 2 });
+    const props = (id: string) => layers.find((l) => l.props.id === id)!.props;
+    expect(props(LAYER_IDS.districtLabels).collisionGroup).toBe(LABEL_COLLISION_GROUP);
+    expect(props(LAYER_IDS.handlerLabels).collisionGroup).toBe(LABEL_COLLISION_GROUP);
+    expect(props(LAYER_IDS.districtLabels).getCollisionPriority).toBe(LABEL_PRIORITY.district);
+    expect(props(LAYER_IDS.handlerLabels).getCollisionPriority).toBe(LABEL_PRIORITY.handler);
+    // the collision box follows the wall's label scale
+    expect((props(LAYER_IDS.handlerLabels).collisionTestProps as { sizeScale: number }).sizeScale).toBeGreaterThan(2);
+  });
+
+  it('hands deck.gl the same props objects on every render (no re-initialisation)', () => {
+    expect(labelCollisionProps('handler', 2)).toBe(labelCollisionProps('handler', 2));
+    expect(labelCollisionProps('handler', 2).extensions).toBe(labelCollisionProps('district', 1).extensions);
+  });
+
+  it('adds the offline base place names to the group at the lowest priority and leaves other layers alone', () => {
+    const place = new TextLayer({ id: 'offline-place-labels', data: [] });
+    const other = new TextLayer({ id: 'something', data: [] });
+    const [p, o] = withLabelCollisions([place, other]);
+    expect((p!.props as unknown as { collisionGroup: string }).collisionGroup).toBe(LABEL_COLLISION_GROUP);
+    expect((p!.props as unknown as { getCollisionPriority: number }).getCollisionPriority).toBe(LABEL_PRIORITY.place);
+    expect(o).toBe(other);
+  });
+});
+
+describe('labels under the KPI strip', () => {
+  const layers = sceneToLayerProps(model, { nowTs: 0, pulseTs: 0, zoom: 11, lang: 'zh' });
+  const districtData = (list: typeof layers) => list.find((l) => l.props.id === LAYER_IDS.districtLabels)!.props.data as { name: string }[];
+  /** a fake view: north of 36.2° is the top 100 px */
+  const project = (p: [number, number]) => [0, p[1] > 36.2 ? 50 : 500];
+
+  it('leaves out the district names the strip would cover, keeping the array while nothing moves', () => {
+    const filter = createCoveredLabelFilter();
+    const first = districtData(filter.apply(layers, project, 100));
+    const all = districtData(layers);
+    expect(first.length).toBeLessThan(all.length);
+    expect(first.map((d) => d.name)).toContain('市南区');
+    expect(districtData(filter.apply(layers, project, 100))).toBe(first);
+    expect(filter.changed(project, 100)).toBe(false);
+    expect(filter.changed(() => [0, 500], 100)).toBe(true);
+  });
+
+  it('changes nothing on a page that covers nothing', () => {
+    const filter = createCoveredLabelFilter();
+    filter.apply(layers, null, 0).forEach((d, i) => expect(d).toBe(layers[i]));
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * Scheduled reports in Redis (the ReportScheduleStore of report-schedule-store.ts), on the store's
+ * client and prefix. Keys, all under `${prefix}:` and bounded by the schedules admins keep and the
+ * run retention:
+ * - `rsched:schedules`    hash id → JSON StoredReportSchedule
+ * - `rsched:slots`        hash id → epoch ms of the newest claimed slot (advanced by a CAS script)
+ * - `rsched:runs`         hash runId → JSON ReportRunMeta
+ * - `rsched:run-reports`  hash runId → JSON Report
+ * - `rsched:reads`        hash `<runId>|<username>` → epoch ms read
+ *
+ * Only commands the app's ACL user already has (server/backup/redis-acl.ts): HGET HSET HDEL HGETALL
+ * HMGET, and EVAL/EVALSHA running HGET/HSET/HDEL.
+ */
+import type { Redis } from 'ioredis';
+import type { Report } from '../../scenes/reports/build-report';
+import { StoreUnavailableError } from './store';
+import { DEFAULT_COMMAND_TIMEOUT_MS, isRedisUnavailableError } from './redis-store';
+import {
+  type ReportRunMeta,
+  type ReportRunRetention,
+  type ReportScheduleStore,
+  type StoredReportSchedule,
+  runsToPrune,
+  sortRunsNewestFirst,
+} from './report-schedule-store';
+
+/** KEYS: slots; ARGV: id, slotTs → 1 claimed, 0 an equal or later slot was claimed before */
+const LUA_CLAIM_SLOT = `
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if prev and tonumber(prev) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+/** KEYS: schedules; ARGV: id, json, mode ('create' | 'replace') → 1 written, 0 refused */
+const LUA_PUT_SCHEDULE = `
+local exists = redis.call('HGET', KEYS[1], ARGV[1])
+if (ARGV[3] == 'create' and exists) or (ARGV[3] == 'replace' and not exists) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+interface ScheduleScripts {
+  iocClaimReportSlot(...args: string[]): Promise<number>;
+  iocPutReportSchedule(...args: string[]): Promise<number>;
+}
+
+export class RedisReportScheduleStore implements ReportScheduleStore {
+  private readonly scripts: ScheduleScripts;
+  private everReady = false;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+    private readonly retention: ReportRunRetention,
+  ) {
+    client.defineCommand('iocClaimReportSlot', { numberOfKeys: 1, lua: LUA_CLAIM_SLOT });
+    client.defineCommand('iocPutReportSchedule', { numberOfKeys: 1, lua: LUA_PUT_SCHEDULE });
+    this.scripts = client as unknown as ScheduleScripts;
+  }
+
+  private key(suffix: string): string {
+    return `${this.prefix}:rsched:${suffix}`;
+  }
+
+  createSchedule(s: StoredReportSchedule): Promise<boolean> {
+    return this.call(
+      'createSchedule',
+      async () => (await this.scripts.iocPutReportSchedule(this.key('schedules'), s.id, JSON.stringify(s), 'create')) === 1,
+    );
+  }
+
+  replaceSchedule(s: StoredReportSchedule): Promise<boolean> {
+    return this.call(
+      'replaceSchedule',
+      async () => (await this.scripts.iocPutReportSchedule(this.key('schedules'), s.id, JSON.stringify(s), 'replace')) === 1,
+    );
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return this.call('deleteSchedule', async () => {
+      const [removed] = await Promise.all([this.client.hdel(this.key('schedules'), id), this.client.hdel(this.key('slots'), id)]);
+      return removed === 1;
+    });
+  }
+
+  getSchedule(id: string): Promise<StoredReportSchedule | null> {
+    return this.call('getSchedule', async () => {
+      const json = await this.client.hget(this.key('schedules'), id);
+      return json === null ? null : (JSON.parse(json) as StoredReportSchedule);
+    });
+  }
+
+  listSchedules(): Promise<StoredReportSchedule[]> {
+    return this.call('listSchedules', async () =>
+      Object.values(await this.client.hgetall(this.key('schedules')))
+        .map((json) => JSON.parse(json) as StoredReportSchedule)
+        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+  }
+
+  lastSlot(id: string): Promise<number | null> {
+    return this.call('lastSlot', async () => {
+      const v = await this.client.hget(this.key('slots'), id);
+      return v === null ? null : Number(v);
+    });
+  }
+
+  claimSlot(id: string, slotTs: number): Promise<boolean> {
+    return this.call('claimSlot', async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), id, String(slotTs))) === 1);
+  }
+
+  saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {
+    return this.call('saveRun', async () => {
+      // the report first: a listed run always has its report
+      await this.client.hset(this.key('run-reports'), meta.id, JSON.stringify(report));
+      await this.client.hset(this.key('runs'), meta.id, JSON.stringify(meta));
+      const gone = runsToPrune(await this.readRuns(), this.retention, nowTs);
+      if (gone.length === 0) return;
+      // metadata first: a run half pruned is no longer listed
+      await this.client.hdel(this.key('runs'), ...gone.map((r) => r.id));
+      await this.client.hdel(this.key('run-reports'), ...gone.map((r) => r.id));
+      const reads = gone.flatMap((r) => r.recipients.map((u) => `${r.id}|${u}`));
+      if (reads.length > 0) await this.client.hdel(this.key('reads'), ...reads);
+    });
+  }
+
+  listRuns(): Promise<ReportRunMeta[]> {
+    return this.call('listRuns', async () => sortRunsNewestFirst(await this.readRuns()));
+  }
+
+  getRun(id: string): Promise<ReportRunMeta | null> {
+    return this.call('getRun', async () => {
+      const json = await this.client.hget(this.key('runs'), id);
+      return json === null ? null : (JSON.parse(json) as ReportRunMeta);
+    });
+  }
+
+  getRunReport(id: string): Promise<Report | null> {
+    return this.call('getRunReport', async () => {
+      const json = await this.client.hget(this.key('run-reports'), id);
+      return json === null ? null : (JSON.parse(json) as Report);
+    });
+  }
+
+  readRunIds(username: string, runIds: readonly string[]): Promise<Set<string>> {
+    return this.call('readRunIds', async () => {
+      if (runIds.length === 0) return new Set<string>();
+      const marks = await this.client.hmget(this.key('reads'), ...runIds.map((id) => `${id}|${username}`));
+      return new Set(runIds.filter((_, i) => marks[i] !== null));
+    });
+  }
+
+  markRead(username: string, runId: string, ts: number): Promise<void> {
+    return this.call('markRead', async () => {
+      if ((await this.client.hget(this.key('runs'), runId)) === null) return;
+      await this.client.hset(this.key('reads'), `${runId}|${username}`, String(ts));
+    });
+  }
+
+  private async readRuns(): Promise<ReportRunMeta[]> {
+    return Object.values(await this.client.hgetall(this.key('runs'))).map((json) => JSON.parse(json) as ReportRunMeta);
+  }
+
+  /** Before the client's first connection a call waits for it (the store's command deadline); later outages fail fast. */
+  private whenReady(): Promise<void> {
+    if (this.everReady || this.client.status === 'ready') {
+      this.everReady = true;
+      return Promise.resolve();
+    }
+    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis report schedule store: the client is closed'));
+    return new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        this.everReady = true;
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new StoreUnavailableError(`redis report schedule store: not connected within ${DEFAULT_COMMAND_TIMEOUT_MS} ms`));
+      }, DEFAULT_COMMAND_TIMEOUT_MS);
+      this.client.once('ready', onReady);
+    });
+  }
+
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      await this.whenReady();
+      return await run();
+    } catch (err) {
+      if (isRedisUnavailableError(err))
+        throw new StoreUnavailableError(`redis report schedule store: ${what} failed: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
+}

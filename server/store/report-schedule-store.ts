@@ -1,0 +1,196 @@
+/**
+ * Scheduled reports (issue 16) in the store, beside the main Store like the API keys: the schedules
+ * admins keep, the per-schedule slot marker the ticker claims, and the generated runs (metadata and
+ * the report JSON; files are rendered on download) with their readers' "read" marks. Two
+ * implementations, one contract (server/report-schedules/report-schedule-store.test.ts).
+ *
+ * Invariants both keep:
+ * - `claimSlot(id, slotTs)` succeeds once per (schedule, slot) and never for a slot at or before one
+ *   already claimed: two nodes (a lease handover) cannot both make the same scheduled report;
+ * - runs are kept at most `maxRuns` (newest) and at most `maxAgeMs` old; a pruned run's report and
+ *   read marks go with it.
+ */
+import type { Report } from '../../scenes/reports/build-report';
+import type { ReportSchedule } from '../../scenes/reports/report-schedule';
+import type { Store } from './store';
+import type { RedisStore } from './redis-store';
+import { RedisReportScheduleStore } from './redis-report-schedules';
+
+/** A schedule as stored: what the admin set plus who and when. */
+export interface StoredReportSchedule extends ReportSchedule {
+  createdBy: string;
+  /** epoch ms */
+  createdTs: number;
+  /** epoch ms */
+  updatedTs: number;
+  /** the newest run made of it (scheduled or by hand), for the admin list */
+  lastRun?: ReportRunOutcome;
+}
+
+export interface ReportRunOutcome {
+  runId: string;
+  status: 'ok' | 'failed';
+  /** epoch ms the run finished */
+  ts: number;
+  error?: string;
+}
+
+/** A generated report delivered to its recipients (the report itself is stored apart). */
+export interface ReportRunMeta {
+  id: string;
+  scheduleId: string;
+  kind: ReportSchedule['kind'];
+  /** the date (YYYY-MM-DD, Beijing) whose period the report covers */
+  date: string;
+  district?: ReportSchedule['district'];
+  recipients: string[];
+  /** 'schedule': made by the ticker for `slotTs`; 'manual': 运行 by an admin */
+  trigger: 'schedule' | 'manual';
+  /** epoch ms of the cron slot (scheduled) or of the request (manual) */
+  slotTs: number;
+  /** epoch ms */
+  generatedTs: number;
+  /** admin who ran it by hand */
+  by?: string;
+}
+
+export interface ReportRunRetention {
+  /** runs kept at most, count (the newest) */
+  maxRuns: number;
+  /** runs older than this are pruned, ms */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_REPORT_RUN_RETENTION: Readonly<ReportRunRetention> = { maxRuns: 90, maxAgeMs: 184 * 86_400_000 };
+
+export interface ReportScheduleStore {
+  /** false (nothing written) when the id exists */
+  createSchedule(s: StoredReportSchedule): Promise<boolean>;
+  /** false when there is no such schedule */
+  replaceSchedule(s: StoredReportSchedule): Promise<boolean>;
+  deleteSchedule(id: string): Promise<boolean>;
+  getSchedule(id: string): Promise<StoredReportSchedule | null>;
+  /** by id */
+  listSchedules(): Promise<StoredReportSchedule[]>;
+  /** the newest slot claimed of a schedule, epoch ms, or null */
+  lastSlot(id: string): Promise<number | null>;
+  /** true once per (id, slotTs), and only for a slot later than every slot claimed before */
+  claimSlot(id: string, slotTs: number): Promise<boolean>;
+  /** stores a run and prunes past retention (relative to `nowTs`) */
+  saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void>;
+  /** every kept run, newest first */
+  listRuns(): Promise<ReportRunMeta[]>;
+  getRun(id: string): Promise<ReportRunMeta | null>;
+  getRunReport(id: string): Promise<Report | null>;
+  /** run ids `username` has read, of those given */
+  readRunIds(username: string, runIds: readonly string[]): Promise<Set<string>>;
+  markRead(username: string, runId: string, ts: number): Promise<void>;
+}
+
+const newestFirst = (a: ReportRunMeta, b: ReportRunMeta): number => b.generatedTs - a.generatedTs || (a.id < b.id ? 1 : -1);
+
+/** Which runs fall out: past `maxRuns` (newest kept) or older than `maxAgeMs`. Shared by both stores. */
+export function runsToPrune(runs: readonly ReportRunMeta[], retention: ReportRunRetention, nowTs: number): ReportRunMeta[] {
+  return [...runs].sort(newestFirst).filter((r, i) => i >= retention.maxRuns || r.generatedTs < nowTs - retention.maxAgeMs);
+}
+
+export function sortRunsNewestFirst(runs: ReportRunMeta[]): ReportRunMeta[] {
+  return runs.sort(newestFirst);
+}
+
+export class MemoryReportScheduleStore implements ReportScheduleStore {
+  private readonly schedules = new Map<string, StoredReportSchedule>();
+  private readonly slots = new Map<string, number>();
+  private readonly runs = new Map<string, { meta: ReportRunMeta; report: Report }>();
+  /** `${runId}|${username}` → ts */
+  private readonly reads = new Map<string, number>();
+
+  constructor(private readonly retention: ReportRunRetention = DEFAULT_REPORT_RUN_RETENTION) {}
+
+  async createSchedule(s: StoredReportSchedule): Promise<boolean> {
+    if (this.schedules.has(s.id)) return false;
+    this.schedules.set(s.id, structuredClone(s));
+    return true;
+  }
+
+  async replaceSchedule(s: StoredReportSchedule): Promise<boolean> {
+    if (!this.schedules.has(s.id)) return false;
+    this.schedules.set(s.id, structuredClone(s));
+    return true;
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    this.slots.delete(id);
+    return this.schedules.delete(id);
+  }
+
+  async getSchedule(id: string): Promise<StoredReportSchedule | null> {
+    const s = this.schedules.get(id);
+    return s ? structuredClone(s) : null;
+  }
+
+  async listSchedules(): Promise<StoredReportSchedule[]> {
+    return [...this.schedules.values()].map((s) => structuredClone(s)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async lastSlot(id: string): Promise<number | null> {
+    return this.slots.get(id) ?? null;
+  }
+
+  async claimSlot(id: string, slotTs: number): Promise<boolean> {
+    if ((this.slots.get(id) ?? -Infinity) >= slotTs) return false;
+    this.slots.set(id, slotTs);
+    return true;
+  }
+
+  async saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {
+    this.runs.set(meta.id, structuredClone({ meta, report }));
+    for (const gone of runsToPrune(
+      [...this.runs.values()].map((r) => r.meta),
+      this.retention,
+      nowTs,
+    )) {
+      this.runs.delete(gone.id);
+      for (const u of gone.recipients) this.reads.delete(`${gone.id}|${u}`);
+    }
+  }
+
+  async listRuns(): Promise<ReportRunMeta[]> {
+    return sortRunsNewestFirst([...this.runs.values()].map((r) => structuredClone(r.meta)));
+  }
+
+  async getRun(id: string): Promise<ReportRunMeta | null> {
+    const r = this.runs.get(id);
+    return r ? structuredClone(r.meta) : null;
+  }
+
+  async getRunReport(id: string): Promise<Report | null> {
+    const r = this.runs.get(id);
+    return r ? structuredClone(r.report) : null;
+  }
+
+  async readRunIds(username: string, runIds: readonly string[]): Promise<Set<string>> {
+    return new Set(runIds.filter((id) => this.reads.has(`${id}|${username}`)));
+  }
+
+  async markRead(username: string, runId: string, ts: number): Promise<void> {
+    if (this.runs.has(runId)) this.reads.set(`${runId}|${username}`, ts);
+  }
+}
+
+/** One memory store per MemoryStore: a test that restarts a server on the same store keeps its schedules. */
+const memoryStores = new WeakMap<Store, MemoryReportScheduleStore>();
+
+/** The schedule store beside `store`: Redis keys under its prefix, or memory living as long as it does. */
+export function reportScheduleStoreFor(store: Store, retention: ReportRunRetention = DEFAULT_REPORT_RUN_RETENTION): ReportScheduleStore {
+  if (store.kind === 'redis') {
+    const redis = store as RedisStore;
+    return new RedisReportScheduleStore(redis.redisClient, redis.keyPrefix, retention);
+  }
+  let memory = memoryStores.get(store);
+  if (!memory) {
+    memory = new MemoryReportScheduleStore(retention);
+    memoryStores.set(store, memory);
+  }
+  return memory;
+}

@@ -1,0 +1,99 @@
+/**
+ * Cameras and video over REST (issue 17): the registry validates camera records (a stream URL is
+ * http(s) or a server path, never javascript:), GET /api/cameras lists them in scope, and the demo
+ * video is served as live HLS to signed-in sessions only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QINGDAO_CAMERAS } from '../../scenes/city/qingdao-cameras';
+import type { CameraView } from '../../scenes/cameras/camera-view';
+import type { Device } from '../../scenes/domain';
+import type { IocServer } from '../app';
+import { login, startTestServer } from '../test/helpers';
+
+const DETECTOR: Device = { id: 'gas-1', kind: 'gas-detector', scene: 'emergency', name: 'gas', location: [120.384, 36.093], district: '370203' };
+let server: IocServer;
+let admin: string;
+let officer: string;
+
+const get = (path: string, token?: string) => fetch(`${server.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+const post = (path: string, token: string, body: unknown) =>
+  fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  server = await startTestServer({}, { devices: [DETECTOR, ...QINGDAO_CAMERAS] });
+  [admin, officer] = await Promise.all([login(server, 'admin'), login(server, 'officer1')]);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const camera = (url: string) => ({
+  id: 'cam-test',
+  kind: 'camera',
+  name: '测试摄像头',
+  location: [120.38, 36.09],
+  camera: { stream: { url, format: 'hls' }, headingDeg: 45 },
+});
+
+describe('camera records in the registry', () => {
+  it('refuses a javascript: or relative stream URL with E_VALIDATION', async () => {
+    for (const url of ['javascript:alert(1)', 'cam.m3u8', '//evil.example/x.m3u8']) {
+      const r = await post('/api/devices', admin, camera(url));
+      expect(r.status, url).toBe(400);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('E_VALIDATION');
+    }
+  });
+
+  it('refuses a stream on a device that is not a camera', async () => {
+    const r = await post('/api/devices', admin, { ...camera('/api/video/clip-a/live.m3u8'), id: 'gas-x', kind: 'gas-detector' });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('E_VALIDATION');
+  });
+
+  it('keeps a valid camera record and lists it with its stream and heading', async () => {
+    const r = await post('/api/devices', admin, camera('https://nvr.example.cn/live/1.m3u8'));
+    expect(r.status).toBe(201);
+    const list = (await (await get('/api/cameras', officer)).json()) as { cameras: CameraView[] };
+    expect(list.cameras.find((c) => c.id === 'cam-test')).toMatchObject({
+      stream: { url: 'https://nvr.example.cn/live/1.m3u8', format: 'hls' },
+      headingDeg: 45,
+      fovDeg: 60,
+    });
+    expect(list.cameras.filter((c) => c.id.startsWith('cam-')).length).toBe(QINGDAO_CAMERAS.length + 1);
+    expect(list.cameras.some((c) => c.id === DETECTOR.id)).toBe(false);
+  });
+});
+
+describe('demo video', () => {
+  it('needs a signed-in session of a role that watches the city', async () => {
+    expect((await get('/api/video/clip-a/live.m3u8')).status).toBe(401);
+    expect((await get('/api/video/clip-a/seg0.m4s')).status).toBe(401);
+    expect((await get('/api/cameras')).status).toBe(401);
+    const handler = await login(server, 'handler1');
+    expect((await get('/api/cameras', handler)).status).toBe(403);
+  });
+
+  it('serves a live playlist and its segments, and nothing outside the clips', async () => {
+    const r = await get('/api/video/clip-a/live.m3u8', officer);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('mpegurl');
+    const text = await r.text();
+    expect(text).toContain('#EXT-X-MAP:URI="init.mp4"');
+    expect(text).not.toContain('#EXT-X-ENDLIST');
+    const segment = text.split('\n').find((l) => l.endsWith('.m4s'))!;
+    const seg = await get(`/api/video/clip-a/${segment}`, officer);
+    expect(seg.status).toBe(200);
+    expect((await seg.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    for (const bad of [
+      '/api/video/clip-z/live.m3u8',
+      '/api/video/clip-a/index.m3u8',
+      '/api/video/clip-a/..%2F..%2Fvideo-router.ts',
+      '/api/video/clip-a/seg99.m4s',
+    ])
+      expect((await get(bad, officer)).status, bad).toBe(404);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Cameras and their video (issue 17, 视频联动):
+ *   GET /api/cameras                    → { cameras: CameraView[] } in the caller's scope
+ *   GET /api/video/:clip/live.m3u8      → the demo clip as a live HLS playlist (live-playlist.ts)
+ *   GET /api/video/:clip/:segment       → its init segment and fMP4 segments
+ * Video of a city is sensitive: every path needs a signed-in session (Bearer, like the rest of
+ * /api; the player adds it to each playlist and segment request) of a role that watches the city
+ * — field handlers' phones see their own tasks only. Only the committed clips are served: the
+ * clip id and file name are checked against fixed patterns, so no path reaches outside them.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { camerasOf } from '../../scenes/cameras/camera-view';
+import { DEMO_CLIP_IDS, type DemoClipId } from '../../scenes/cameras/demo-streams';
+import type { Role } from '../../scenes/domain';
+import { placeInScope, type DataScope } from '../../scenes/scope';
+import type { SessionClaims } from '../auth/tokens';
+import type { IocError } from '../../scenes/protocol';
+import { httpStatusOf, iocError } from '../errors';
+import { toLiveDevice, type DeviceRegistry } from '../registry/device-registry';
+import { livePlaylist, parseVodPlaylist, type ClipPlaylist } from './live-playlist';
+
+type AuthedRequest = Request & { user?: SessionClaims };
+
+/** Roles that may list cameras and watch video (the wall, the duty room, admins). */
+export const VIDEO_ROLES: readonly Role[] = ['screen', 'officer', 'leader', 'admin'];
+/** The committed demo clips (scripts/make-demo-video.sh). */
+export const DEFAULT_CLIPS_DIR = path.resolve(import.meta.dirname, 'clips');
+/** How long a browser may keep a segment, s (segments never change; the playlist always does). */
+export const SEGMENT_MAX_AGE_S = 3600;
+
+const SEGMENT_FILE = /^(init\.mp4|seg\d{1,4}\.m4s)$/;
+
+function sendError(res: Response, e: IocError): void {
+  res.status(httpStatusOf(e.code)).json({ error: e });
+}
+
+export interface VideoRouterDeps {
+  registry: Pick<DeviceRegistry, 'listDevices'>;
+  route: (entry: string, handler: (req: AuthedRequest, res: Response) => unknown) => RequestHandler;
+  auth: (...roles: Role[]) => RequestHandler;
+  scopeOf: (req: AuthedRequest) => Promise<DataScope>;
+  clipsDir?: string;
+  now?: () => number;
+}
+
+export function createVideoRouter(d: VideoRouterDeps): Router {
+  const r = express.Router();
+  const clipsDir = d.clipsDir ?? DEFAULT_CLIPS_DIR;
+  const now = d.now ?? Date.now;
+  const playlists = new Map<DemoClipId, ClipPlaylist | null>();
+  /** the clip's VOD playlist, read once; null when the clip is not on disk */
+  const clipOf = (id: string): ClipPlaylist | null => {
+    if (!(DEMO_CLIP_IDS as readonly string[]).includes(id)) return null;
+    const clip = id as DemoClipId;
+    if (!playlists.has(clip)) {
+      try {
+        playlists.set(clip, parseVodPlaylist(readFileSync(path.join(clipsDir, clip, 'index.m3u8'), 'utf8')));
+      } catch {
+        playlists.set(clip, null);
+      }
+    }
+    return playlists.get(clip) ?? null;
+  };
+
+  r.get(
+    '/cameras',
+    d.auth(...VIDEO_ROLES),
+    d.route('cameras', async (req, res) => {
+      const scope = await d.scopeOf(req);
+      const devices = d.registry
+        .listDevices()
+        .filter((x) => x.kind === 'camera' && placeInScope(scope, x))
+        .map(toLiveDevice);
+      res.set('cache-control', 'no-store').json({ cameras: camerasOf(devices) });
+    }),
+  );
+
+  r.get(
+    '/video/:clip/live.m3u8',
+    d.auth(...VIDEO_ROLES),
+    d.route('video-playlist', (req, res) => {
+      const clip = clipOf(String(req.params.clip));
+      if (!clip) return sendError(res, iocError('E_NOT_FOUND', 'no such video stream'));
+      res.set('cache-control', 'no-store').type('application/vnd.apple.mpegurl').send(livePlaylist(clip, now()));
+    }),
+  );
+
+  r.get(
+    '/video/:clip/:file',
+    d.auth(...VIDEO_ROLES),
+    d.route('video-segment', (req, res) => {
+      const file = String(req.params.file);
+      if (!clipOf(String(req.params.clip)) || !SEGMENT_FILE.test(file)) return sendError(res, iocError('E_NOT_FOUND', 'no such video segment'));
+      res.set('cache-control', `private, max-age=${SEGMENT_MAX_AGE_S}, immutable`);
+      res.type(file.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment');
+      res.sendFile(path.join(clipsDir, String(req.params.clip), file), (err) => {
+        if (err && !res.headersSent) sendError(res, iocError('E_NOT_FOUND', 'no such video segment'));
+      });
+    }),
+  );
+  return r;
+}

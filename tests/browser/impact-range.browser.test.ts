@@ -1,0 +1,108 @@
+/**
+ * Impact range and live resources on the console (issue 17): the officer opens an incident → the
+ * impact panel lists the nearest rescue teams, depots and shelters with distances (nearest first)
+ * → assigning a team lowers its availability on the panel at once (and on the server's fused
+ * state, which every wall shows) → "随派单发送" puts the impact briefing into the dispatch note.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
+
+const SHOTS = process.env.IOC_SCREENSHOT_DIR ?? '/tmp';
+/** generous: headless chromium with software GL on a shared 2-core machine takes tens of seconds to first paint */
+const STEP_TIMEOUT_MS = 90_000;
+
+const suite = browserSuite();
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(SHOTS, `ioc-${name}.png`), timeout: 10_000 }).catch(() => undefined);
+}
+
+describe.skipIf(suite.skipped)('impact range on the console', () => {
+  it('lists the nearest resources with distances, assigns a team live, and sends the briefing with the dispatch', async () => {
+    const created = await suite.server.commands.execute(
+      {
+        type: 'incident.create',
+        commandId: 'impact-browser-create',
+        title: '市南区 燃气泄漏（影响范围测试）',
+        category: 'gas-leak',
+        scene: 'emergency',
+        location: [120.38, 36.07],
+        district: '370202',
+        priority: 'P2',
+      },
+      { username: 'officer1', role: 'officer' },
+    );
+    expect(created.ok).toBe(true);
+    const id = (created as { incident: { id: string } }).incident.id;
+    const fused = (rid: string) => suite.server.fusion.fusedState(Date.now()).resources.find((r) => r.id === rid)!.available;
+
+    const ctx = await signedInContext(suite.browser, suite.server, 'officer1', { viewport: VIEWPORTS.desktop });
+    const desk = await ctx.newPage();
+    const errors = collectConsoleErrors(desk);
+    await desk.goto('/console');
+    await desk
+      .getByTestId('console')
+      .waitFor({ timeout: STEP_TIMEOUT_MS })
+      .catch(async (e: Error) => {
+        await shot(desk, 'impact-console-missing');
+        throw new Error(`${e.message}\npage errors: ${errors.join('\n')}`);
+      });
+    await desk.locator(`[data-testid=incident-queue] li[data-incident-id="${id}"]`).click({ timeout: STEP_TIMEOUT_MS });
+
+    const panel = desk.getByTestId('impact-panel');
+    await panel.locator('[data-testid=impact-nearest]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await panel.getAttribute('data-radius-m')).toBe('500');
+    const rows = await panel.locator('[data-testid=impact-nearest]').evaluateAll((els) =>
+      els.map((e) => ({
+        id: e.getAttribute('data-resource-id'),
+        d: Number(e.getAttribute('data-distance-m')),
+        text: (e as HTMLElement).innerText,
+      })),
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(6);
+    // the nearest team to 市南区 (120.38, 36.07) is the Shinan fire station, ~450 m, shown with its distance and ETA
+    expect(rows[0]!.id).toBe('team-fire-shinan');
+    expect(rows[0]!.text).toMatch(/\d+ m/);
+    expect(rows[0]!.text).toMatch(/约 \d+ 分钟/);
+    const teams = rows.slice(0, 3).map((r) => r.d);
+    expect([...teams].sort((a, b) => a - b)).toEqual(teams);
+    // the console map draws the range (circle, lines to the nearest resources)
+    const mapLayerIds = () =>
+      desk.evaluate(() => (window as unknown as { __iocBench?: { mapLayerIds?: () => string[] } }).__iocBench?.mapLayerIds?.() ?? []);
+    await waitUntil(async () => (await mapLayerIds()).includes('impact-area'), STEP_TIMEOUT_MS, 'the impact range on the console map');
+    expect(await mapLayerIds()).toEqual(expect.arrayContaining(['impact-area', 'impact-links', 'impact-link-labels']));
+    await shot(desk, 'console-impact-panel');
+
+    const team = panel.locator('[data-testid=impact-nearest][data-resource-id="team-fire-shinan"]');
+    const before = Number(await team.getAttribute('data-available'));
+    expect(before).toBe(fused('team-fire-shinan'));
+    await team.getByTestId('impact-amount').fill('7');
+    await team.getByTestId('impact-assign').click();
+    await desk
+      .locator(`[data-testid=impact-nearest][data-resource-id="team-fire-shinan"][data-available="${before - 7}"]`)
+      .waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(fused('team-fire-shinan')).toBe(before - 7);
+    await panel.locator('[data-testid=impact-assignments] li[data-resource-id="team-fire-shinan"]').waitFor({ timeout: STEP_TIMEOUT_MS });
+    await shot(desk, 'console-impact-assigned');
+
+    // 随派单发送: the briefing rides in the dispatch note
+    await panel.getByTestId('impact-send-with-dispatch').check();
+    const firstRec = desk.locator('[data-testid=recommendations] li').first();
+    await firstRec.click({ timeout: STEP_TIMEOUT_MS });
+    await desk.getByTestId('dispatch-button').click();
+    await waitUntil(() => suite.server.fusion.incidents.get(id)?.state === 'dispatched', STEP_TIMEOUT_MS, 'dispatched');
+    const note = suite.server.fusion.incidents.get(id)!.history.find((h) => h.action === 'dispatch')!.note ?? '';
+    expect(note).toContain('【影响范围 500 米】');
+    expect(note).toContain('已调派：市南消防救援站 × 7');
+
+    // release gives the team back
+    await panel.getByTestId('impact-release').first().click();
+    await desk
+      .locator(`[data-testid=impact-nearest][data-resource-id="team-fire-shinan"][data-available="${before}"]`)
+      .waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(errors.filter((e) => !/favicon|net::ERR/.test(e))).toEqual([]);
+    await ctx.close();
+  }, 400_000);
+});
