@@ -89,6 +89,8 @@ describe.skipIf(suite.skipped)('camera linkage in the browser', () => {
       await shot(desk, 'camera-popup-failed');
       throw new Error(`${String(err)} — player ${shown}; page errors: ${errors.join(' | ')}`);
     };
+    // the console pops the camera up with a play button (the wall's pop-up plays by itself)
+    await players.first().locator('button.play').click({ timeout: STEP_TIMEOUT_MS });
     await waitUntil(async () => (first = await videoTime(desk, video)) > 0, STEP_TIMEOUT_MS, 'the video starts').catch(explain);
     await waitUntil(async () => (await videoTime(desk, video)) > first + 1, STEP_TIMEOUT_MS, 'the video advances').catch(explain);
     await players.first().locator('.live').waitFor({ timeout: STEP_TIMEOUT_MS });
