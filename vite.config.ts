@@ -24,18 +24,36 @@ export default defineConfig({
   },
   test: {
     root: '.',
-    include: [
-      'scenes/**/*.test.ts',
-      'server/**/*.test.ts',
-      'mock-devices/**/*.test.ts',
-      'client/src/**/*.test.ts',
-      'tests/**/*.test.ts',
-      'bench/**/*.test.ts',
-    ],
     exclude: ['node_modules/**', 'client/dist/**'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['tests/global-setup.ts'],
+    // `npm test` (scripts/test.mjs) runs the two projects side by side, one file at a time each
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: [
+            'scenes/**/*.test.ts',
+            'server/**/*.test.ts',
+            'mock-devices/**/*.test.ts',
+            'client/src/**/*.test.ts',
+            'tests/**/*.test.ts',
+            'bench/**/*.test.ts',
+          ],
+          exclude: ['node_modules/**', 'client/dist/**', 'tests/browser/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          // the browser tests need the built client: built once here when sources changed
+          globalSetup: ['tests/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -127,9 +127,16 @@ describe.skipIf(suite.skipped)('dispatch loop in the browser', () => {
     // the wall: no open incident left on the emergency scene
     const screenCtx = await signedInContext(suite.browser, suite.server, 'screen1', { viewport: VIEWPORTS.desktop });
     const wall = await screenCtx.newPage();
+    const wallErrors = collectConsoleErrors(wall);
     await wall.goto('/screen/emergency');
     const openKpi = wall.locator('.kpi', { hasText: '处置中事件' }).first();
-    await openKpi.waitFor({ timeout: STEP_TIMEOUT_MS });
+    // the wall is the third software-rendered map of this test: its first frame may be slow
+    await openKpi.waitFor({ timeout: 2 * STEP_TIMEOUT_MS }).catch(async (e: unknown) => {
+      await shot(wall, 'screen-emergency-failed');
+      const text = await wall.locator('body').innerText({ timeout: 5_000 }).catch(() => '(no body text)');
+      console.log('wall url', wall.url(), 'errors', wallErrors, 'text', text.slice(0, 600));
+      throw e;
+    });
     await waitUntil(async () => /^\s*0/.test(await openKpi.innerText()), STEP_TIMEOUT_MS, 'open incidents 0 on the wall');
     await shot(wall, 'screen-emergency-closed');
     await screenCtx.close();
