@@ -13,8 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Report } from '../../scenes/reports/build-report';
-import { StoreUnavailableError } from './store';
-import { DEFAULT_COMMAND_TIMEOUT_MS, isRedisUnavailableError } from './redis-store';
+import { defineScripts, RedisSideStore } from './redis-side-store';
 import {
   type ReportRunMeta,
   type ReportRunRetention,
@@ -46,17 +45,19 @@ interface ScheduleScripts {
 }
 
 export class RedisReportScheduleStore implements ReportScheduleStore {
+  private readonly side: RedisSideStore;
   private readonly scripts: ScheduleScripts;
-  private everReady = false;
 
   constructor(
     private readonly client: Redis,
     private readonly prefix: string,
     private readonly retention: ReportRunRetention,
   ) {
-    client.defineCommand('iocClaimReportSlot', { numberOfKeys: 1, lua: LUA_CLAIM_SLOT });
-    client.defineCommand('iocPutReportSchedule', { numberOfKeys: 1, lua: LUA_PUT_SCHEDULE });
-    this.scripts = client as unknown as ScheduleScripts;
+    this.side = new RedisSideStore(client, 'redis report schedule store');
+    this.scripts = defineScripts<ScheduleScripts>(client, {
+      iocClaimReportSlot: { numberOfKeys: 1, lua: LUA_CLAIM_SLOT },
+      iocPutReportSchedule: { numberOfKeys: 1, lua: LUA_PUT_SCHEDULE },
+    });
   }
 
   private key(suffix: string): string {
@@ -64,35 +65,35 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   createSchedule(s: StoredReportSchedule): Promise<boolean> {
-    return this.call(
+    return this.side.call(
       'createSchedule',
       async () => (await this.scripts.iocPutReportSchedule(this.key('schedules'), s.id, JSON.stringify(s), 'create')) === 1,
     );
   }
 
   replaceSchedule(s: StoredReportSchedule): Promise<boolean> {
-    return this.call(
+    return this.side.call(
       'replaceSchedule',
       async () => (await this.scripts.iocPutReportSchedule(this.key('schedules'), s.id, JSON.stringify(s), 'replace')) === 1,
     );
   }
 
   deleteSchedule(id: string): Promise<boolean> {
-    return this.call('deleteSchedule', async () => {
+    return this.side.call('deleteSchedule', async () => {
       const [removed] = await Promise.all([this.client.hdel(this.key('schedules'), id), this.client.hdel(this.key('slots'), id)]);
       return removed === 1;
     });
   }
 
   getSchedule(id: string): Promise<StoredReportSchedule | null> {
-    return this.call('getSchedule', async () => {
+    return this.side.call('getSchedule', async () => {
       const json = await this.client.hget(this.key('schedules'), id);
       return json === null ? null : (JSON.parse(json) as StoredReportSchedule);
     });
   }
 
   listSchedules(): Promise<StoredReportSchedule[]> {
-    return this.call('listSchedules', async () =>
+    return this.side.call('listSchedules', async () =>
       Object.values(await this.client.hgetall(this.key('schedules')))
         .map((json) => JSON.parse(json) as StoredReportSchedule)
         .sort((a, b) => (a.id < b.id ? -1 : 1)),
@@ -100,18 +101,18 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   lastSlot(id: string): Promise<number | null> {
-    return this.call('lastSlot', async () => {
+    return this.side.call('lastSlot', async () => {
       const v = await this.client.hget(this.key('slots'), id);
       return v === null ? null : Number(v);
     });
   }
 
   claimSlot(id: string, slotTs: number): Promise<boolean> {
-    return this.call('claimSlot', async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), id, String(slotTs))) === 1);
+    return this.side.call('claimSlot', async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), id, String(slotTs))) === 1);
   }
 
   saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {
-    return this.call('saveRun', async () => {
+    return this.side.call('saveRun', async () => {
       // the report first: a listed run always has its report
       await this.client.hset(this.key('run-reports'), meta.id, JSON.stringify(report));
       await this.client.hset(this.key('runs'), meta.id, JSON.stringify(meta));
@@ -126,25 +127,25 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   listRuns(): Promise<ReportRunMeta[]> {
-    return this.call('listRuns', async () => sortRunsNewestFirst(await this.readRuns()));
+    return this.side.call('listRuns', async () => sortRunsNewestFirst(await this.readRuns()));
   }
 
   getRun(id: string): Promise<ReportRunMeta | null> {
-    return this.call('getRun', async () => {
+    return this.side.call('getRun', async () => {
       const json = await this.client.hget(this.key('runs'), id);
       return json === null ? null : (JSON.parse(json) as ReportRunMeta);
     });
   }
 
   getRunReport(id: string): Promise<Report | null> {
-    return this.call('getRunReport', async () => {
+    return this.side.call('getRunReport', async () => {
       const json = await this.client.hget(this.key('run-reports'), id);
       return json === null ? null : (JSON.parse(json) as Report);
     });
   }
 
   readRunIds(username: string, runIds: readonly string[]): Promise<Set<string>> {
-    return this.call('readRunIds', async () => {
+    return this.side.call('readRunIds', async () => {
       if (runIds.length === 0) return new Set<string>();
       const marks = await this.client.hmget(this.key('reads'), ...runIds.map((id) => `${id}|${username}`));
       return new Set(runIds.filter((_, i) => marks[i] !== null));
@@ -152,7 +153,7 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   markRead(username: string, runId: string, ts: number): Promise<void> {
-    return this.call('markRead', async () => {
+    return this.side.call('markRead', async () => {
       if ((await this.client.hget(this.key('runs'), runId)) === null) return;
       await this.client.hset(this.key('reads'), `${runId}|${username}`, String(ts));
     });
@@ -160,37 +161,5 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
 
   private async readRuns(): Promise<ReportRunMeta[]> {
     return Object.values(await this.client.hgetall(this.key('runs'))).map((json) => JSON.parse(json) as ReportRunMeta);
-  }
-
-  /** Before the client's first connection a call waits for it (the store's command deadline); later outages fail fast. */
-  private whenReady(): Promise<void> {
-    if (this.everReady || this.client.status === 'ready') {
-      this.everReady = true;
-      return Promise.resolve();
-    }
-    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis report schedule store: the client is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        this.everReady = true;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new StoreUnavailableError(`redis report schedule store: not connected within ${DEFAULT_COMMAND_TIMEOUT_MS} ms`));
-      }, DEFAULT_COMMAND_TIMEOUT_MS);
-      this.client.once('ready', onReady);
-    });
-  }
-
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.whenReady();
-      return await run();
-    } catch (err) {
-      if (isRedisUnavailableError(err))
-        throw new StoreUnavailableError(`redis report schedule store: ${what} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
   }
 }
