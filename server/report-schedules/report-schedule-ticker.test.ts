@@ -62,13 +62,13 @@ function harness(startIso: string) {
   return { clock, schedules, delivered, node, daily };
 }
 
-const NOT_HELD: ClusterLease = { name: 'housekeep', isHeld: async () => false, fencingToken: () => null };
+const NOT_HELD: ClusterLease = { name: 'reports', isHeld: async () => false, fencingToken: () => null };
 
 describe('the scheduled reports ticker', () => {
   it('makes a due run once, for the day before, and nothing before its time', async () => {
     const h = harness('2026-12-01T07:00:00');
     await h.schedules.createSchedule(h.daily);
-    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
+    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     await ticker.tick();
     expect(h.delivered).toEqual([]);
     h.clock.nowTs = bj('2026-12-01T08:00:30');
@@ -90,8 +90,8 @@ describe('the scheduled reports ticker', () => {
   it('makes one report when two tickers on two lease holders pass at the same slot', async () => {
     const h = harness('2026-12-01T07:00:00');
     await h.schedules.createSchedule(h.daily);
-    const a = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
-    const b = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
+    const a = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
+    const b = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     h.clock.nowTs = bj('2026-12-01T08:00:05');
     await Promise.all([a.tick(), b.tick(), a.tick(), b.tick()]);
     expect(h.delivered).toHaveLength(1);
@@ -102,7 +102,7 @@ describe('the scheduled reports ticker', () => {
   it('after downtime makes only the newest missed run', async () => {
     const h = harness('2026-11-20T09:00:00');
     await h.schedules.createSchedule(h.daily);
-    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
+    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     h.clock.nowTs = bj('2026-12-01T10:00:00');
     await ticker.tick();
     await ticker.tick();
