@@ -573,6 +573,8 @@ export interface LiveServerEvents {
   plans: (msg: PlansMessage) => void;
   /** to officers, leaders, admins and screens: the area warnings in force in their scope (scenes/storm/warning-messages.ts) */
   warnings: (msg: import('./storm/warning-messages').WarningsMessage) => void;
+  /** to each recipient (leaders, officers, admins): a scheduled report was delivered to their inbox */
+  'report.ready': (msg: import('./reports/report-schedule').ReportReadyMessage) => void;
 }
 
 /** Client → server events on `/live`. Every payload is `unknown` until validated by its schema. */

@@ -4,6 +4,7 @@
  * run retention:
  * - `rsched:schedules`    hash id → JSON StoredReportSchedule
  * - `rsched:slots`        hash id → epoch ms of the newest claimed slot (advanced by a CAS script)
+ * - `rsched:attempts`     hash id → JSON PendingSlotAttempt of that slot (set with the claim, CAS per try)
  * - `rsched:runs`         hash runId → JSON ReportRunMeta
  * - `rsched:run-reports`  hash runId → JSON Report
  * - `rsched:reads`        hash `<runId>|<username>` → epoch ms read
@@ -15,6 +16,7 @@ import type { Redis } from 'ioredis';
 import type { Report } from '../../scenes/reports/build-report';
 import { defineScripts, RedisSideStore } from './redis-side-store';
 import {
+  type PendingSlotAttempt,
   type ReportRunMeta,
   type ReportRunRetention,
   type ReportScheduleStore,
@@ -23,11 +25,32 @@ import {
   sortRunsNewestFirst,
 } from './report-schedule-store';
 
-/** KEYS: slots; ARGV: id, slotTs → 1 claimed, 0 an equal or later slot was claimed before */
+/**
+ * KEYS: slots, attempts; ARGV: id, slotTs, pending attempt JSON ('' = none) → 1 claimed, 0 an equal
+ * or later slot was claimed before. The pending attempt is written in the same step as the claim.
+ */
 const LUA_CLAIM_SLOT = `
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 if prev and tonumber(prev) >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
+return 1
+`;
+
+/** KEYS: attempts; ARGV: id, slotTs, attempt, next JSON → 1 claimed, 0 the pending attempt is not (slotTs, attempt - 1) */
+const LUA_CLAIM_RETRY = `
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if not prev then return 0 end
+local p = cjson.decode(prev)
+if tonumber(p.slotTs) ~= tonumber(ARGV[2]) or tonumber(p.attempt) ~= tonumber(ARGV[3]) - 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+return 1
+`;
+
+/** KEYS: attempts; ARGV: id, slotTs → removes the pending attempt if it is that slot's */
+const LUA_SETTLE_SLOT = `
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if prev and tonumber(cjson.decode(prev).slotTs) == tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 1
 `;
 
@@ -41,6 +64,8 @@ return 1
 
 interface ScheduleScripts {
   iocClaimReportSlot(...args: string[]): Promise<number>;
+  iocClaimReportRetry(...args: string[]): Promise<number>;
+  iocSettleReportSlot(...args: string[]): Promise<number>;
   iocPutReportSchedule(...args: string[]): Promise<number>;
 }
 
@@ -55,7 +80,9 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   ) {
     this.side = new RedisSideStore(client, 'redis report schedule store');
     this.scripts = defineScripts<ScheduleScripts>(client, {
-      iocClaimReportSlot: { numberOfKeys: 1, lua: LUA_CLAIM_SLOT },
+      iocClaimReportSlot: { numberOfKeys: 2, lua: LUA_CLAIM_SLOT },
+      iocClaimReportRetry: { numberOfKeys: 1, lua: LUA_CLAIM_RETRY },
+      iocSettleReportSlot: { numberOfKeys: 1, lua: LUA_SETTLE_SLOT },
       iocPutReportSchedule: { numberOfKeys: 1, lua: LUA_PUT_SCHEDULE },
     });
   }
@@ -80,7 +107,11 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
 
   deleteSchedule(id: string): Promise<boolean> {
     return this.side.call('deleteSchedule', async () => {
-      const [removed] = await Promise.all([this.client.hdel(this.key('schedules'), id), this.client.hdel(this.key('slots'), id)]);
+      const [removed] = await Promise.all([
+        this.client.hdel(this.key('schedules'), id),
+        this.client.hdel(this.key('slots'), id),
+        this.client.hdel(this.key('attempts'), id),
+      ]);
       return removed === 1;
     });
   }
@@ -107,8 +138,33 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
     });
   }
 
-  claimSlot(id: string, slotTs: number): Promise<boolean> {
-    return this.side.call('claimSlot', async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), id, String(slotTs))) === 1);
+  claimSlot(id: string, slotTs: number, retryTs?: number | null): Promise<boolean> {
+    const pending = retryTs === undefined ? '' : JSON.stringify({ slotTs, attempt: 1, retryTs } satisfies PendingSlotAttempt);
+    return this.side.call(
+      'claimSlot',
+      async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), this.key('attempts'), id, String(slotTs), pending)) === 1,
+    );
+  }
+
+  pendingAttempt(id: string): Promise<PendingSlotAttempt | null> {
+    return this.side.call('pendingAttempt', async () => {
+      const json = await this.client.hget(this.key('attempts'), id);
+      return json === null ? null : (JSON.parse(json) as PendingSlotAttempt);
+    });
+  }
+
+  claimRetry(id: string, slotTs: number, attempt: number, retryTs: number | null): Promise<boolean> {
+    const next = JSON.stringify({ slotTs, attempt, retryTs } satisfies PendingSlotAttempt);
+    return this.side.call(
+      'claimRetry',
+      async () => (await this.scripts.iocClaimReportRetry(this.key('attempts'), id, String(slotTs), String(attempt), next)) === 1,
+    );
+  }
+
+  settleSlot(id: string, slotTs: number): Promise<void> {
+    return this.side.call('settleSlot', async () => {
+      await this.scripts.iocSettleReportSlot(this.key('attempts'), id, String(slotTs));
+    });
   }
 
   saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {
