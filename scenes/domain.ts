@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { CameraSpec } from './cameras/camera-spec';
+import type { DispatchImpact } from './impact/dispatch-impact';
 
 /** The four operational scenarios. */
 export const SCENE_IDS = ['emergency', 'bridge', 'water', 'community'] as const;
@@ -367,6 +368,11 @@ export interface IncidentTransition {
   /** assignees after this step, when it changed them */
   assignees?: string[];
   location?: LngLat;
+  /**
+   * dispatch and reassign (issue 17, 随派单发送): the impact range and assigned resources the officer
+   * sent with it, display only; absent on entries stored before it and when not sent
+   */
+  impact?: DispatchImpact;
 }
 
 export interface Incident {

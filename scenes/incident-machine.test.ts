@@ -13,6 +13,7 @@ import {
 } from './incident-machine';
 import type { Actor, CreateIncidentInput, IncidentCommand, IncidentTransitionCommand } from './incident-machine';
 import { DEFAULT_SLA, priorityForLevel, slaDeadlines, slaProgress } from './sla';
+import type { DispatchImpact } from './impact/dispatch-impact';
 
 const T0 = 1_700_000_000_000;
 const MINUTE_MS = 60_000;
@@ -138,6 +139,16 @@ function apply(
   ts = T0 + MINUTE_MS,
 ) {
   return applyIncidentCommand(incident, commandFor(action, extra), actor, ts);
+}
+
+/** What the console sends with 随派单发送: a 500 m range and one assigned team. */
+function sampleDispatchImpact(): DispatchImpact {
+  return {
+    radiusM: 500,
+    center: [120.38, 36.07],
+    counts: { communities: 2, shelters: 1, shelterFreePlaces: 300, facilities: null, otherAssets: 4, devices: 12, alertingDevices: 2 },
+    resources: [{ name: '市南消防救援站', nameEn: 'Shinan Fire Station', quantity: 7, unit: 'member' }],
+  };
 }
 
 function must(r: ReturnType<typeof applyIncidentCommand>): Incident {
@@ -372,6 +383,23 @@ describe('dispatch and reassign', () => {
     expect(inc.history.at(-1)).toMatchObject({ action: 'reassign', from: 'on_site', to: 'dispatched', assignees: ['h2', 'h3'] });
     expect(canPerform(h1, 'accept', inc)).toBe(false);
     expect(canPerform(h3, 'accept', inc)).toBe(true);
+  });
+
+  it('keeps the impact block sent with a dispatch or reassignment on its history entry, leaving the note as typed', () => {
+    const impact = sampleDispatchImpact();
+    const dispatched = must(apply(inState('reported', { assignees: [] }), 'dispatch', officer, { note: '带上燃气检测仪', impact }));
+    expect(dispatched.history.at(-1)).toMatchObject({ action: 'dispatch', note: '带上燃气检测仪', impact });
+    // the stored block shares nothing with the command (inputs are never aliased into the state)
+    impact.resources[0]!.quantity = 99;
+    expect(dispatched.history.at(-1)!.impact!.resources[0]!.quantity).toBe(7);
+    const reassigned = must(apply(dispatched, 'reassign', officer, { assignees: ['h2'], impact: sampleDispatchImpact() }));
+    expect(reassigned.history.at(-1)).toMatchObject({ action: 'reassign', impact: { radiusM: 500 } });
+  });
+
+  it('dispatches without an impact block as before: the history entry has no impact key', () => {
+    const inc = must(apply(inState('reported', { assignees: [] }), 'dispatch', officer));
+    expect(inc.state).toBe('dispatched');
+    expect('impact' in inc.history.at(-1)!).toBe(false);
   });
 });
 

@@ -26,6 +26,7 @@ import { STORM_INCIDENT_ACTIONS } from './storm/storm-incident';
 import type { StormIncidentAction } from './storm/storm-incident';
 import { DEFAULT_SLA, priorityForLevel, raisePriority, slaDeadlines } from './sla';
 import type { SlaPolicy } from './sla';
+import { copyDispatchImpact } from './impact/dispatch-impact';
 
 /** Who performs a command, as verified from their token (never from the payload). */
 export interface Actor {
@@ -340,7 +341,7 @@ export function applyIncidentCommand(incident: Incident, cmd: IncidentCommand, a
   return { ok: true, incident: stamped };
 }
 
-type TransitionOutcome = { next: Incident; entryExtra: Partial<Pick<IncidentTransition, 'assignees' | 'location'>> } | { error: IocError };
+type TransitionOutcome = { next: Incident; entryExtra: Partial<Pick<IncidentTransition, 'assignees' | 'location' | 'impact'>> } | { error: IocError };
 
 /** The state-specific part of a command, after permission, version and state checks passed. */
 function transition(incident: Incident, cmd: MachineIncidentCommand, actor: Actor): TransitionOutcome {
@@ -350,7 +351,11 @@ function transition(incident: Incident, cmd: MachineIncidentCommand, actor: Acto
       const invalid = checkAssignees(cmd.assignees);
       if (invalid) return { error: invalid };
       const assignees = [...cmd.assignees];
-      return { next: { ...incident, state: 'dispatched', assignees }, entryExtra: { assignees: [...assignees] } };
+      // the impact block rides on the history entry as sent (display only); the note stays the officer's text
+      return {
+        next: { ...incident, state: 'dispatched', assignees },
+        entryExtra: { assignees: [...assignees], ...(cmd.impact ? { impact: copyDispatchImpact(cmd.impact) } : {}) },
+      };
     }
     case 'incident.accept':
       return { next: { ...incident, state: 'accepted' }, entryExtra: {} };

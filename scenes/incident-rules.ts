@@ -10,7 +10,7 @@ import { isIncidentInProgress } from './incident-states';
 import { incidentInScope, scopeOf } from './scope';
 
 // "open" and "in progress" live in the leaf module incident-states.ts (sla.ts needs them too)
-export { IN_PROGRESS_INCIDENT_STATES, OPEN_INCIDENT_STATES, isIncidentInProgress, isIncidentOpen } from './incident-states';
+export { IN_PROGRESS_INCIDENT_STATES, OPEN_INCIDENT_STATES, isIncidentBeingWorked, isIncidentInProgress, isIncidentOpen } from './incident-states';
 
 /** States before anyone accepted the task: the response deadline applies. */
 const AWAITING_RESPONSE_STATES: readonly IncidentState[] = ['reported', 'dispatched'];

@@ -20,3 +20,11 @@ export function isIncidentOpen(incident: Pick<Incident, 'state'>): boolean {
 export function isIncidentInProgress(incident: Pick<Incident, 'state'>): boolean {
   return IN_PROGRESS_INCIDENT_STATES.includes(incident.state);
 }
+
+/**
+ * Its assignees are at work on it: someone dispatched it and it is not yet resolved (a reported
+ * incident has no one at work yet). The roster's 'busy' and a district's handler figures both read this.
+ */
+export function isIncidentBeingWorked(incident: Pick<Incident, 'state'>): boolean {
+  return incident.state !== 'reported' && isIncidentInProgress(incident);
+}

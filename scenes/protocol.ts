@@ -40,6 +40,7 @@ import type {
 import type { SceneDelta, SceneModel, SeriesWindow } from './scene-model';
 import type { DeviceCommandMessage, DeviceCommandRecord } from './device-commands';
 import type { PlansMessage } from './plans/plan-protocol';
+import { DispatchImpactSchema } from './impact/dispatch-impact';
 
 /** Bumped on any incompatible change; client and device send it in the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -267,6 +268,8 @@ const incidentBase = {
   note: z.string().max(2000).optional(),
 };
 const assigneesSchema = z.array(IdSchema).min(1).max(10);
+/** issue 17 (随派单发送): the impact range and assigned resources, display only, kept on the history entry */
+const dispatchImpactField = { impact: DispatchImpactSchema.optional() };
 
 export const CommandSchema = z.discriminatedUnion('type', [
   z.object({ ...commandBase, type: z.literal('alert.ack'), alertId: z.string().min(1).max(200) }),
@@ -283,7 +286,7 @@ export const CommandSchema = z.discriminatedUnion('type', [
     alertIds: z.array(z.string().min(1).max(200)).max(50).optional(),
     photos: z.array(IdSchema).max(3).optional(),
   }),
-  z.object({ ...incidentBase, type: z.literal('incident.dispatch'), assignees: assigneesSchema }),
+  z.object({ ...incidentBase, type: z.literal('incident.dispatch'), assignees: assigneesSchema, ...dispatchImpactField }),
   z.object({ ...incidentBase, type: z.literal('incident.accept') }),
   z.object({ ...incidentBase, type: z.literal('incident.reject'), note: z.string().min(1).max(2000) }),
   z.object({ ...incidentBase, type: z.literal('incident.en_route') }),
@@ -297,7 +300,7 @@ export const CommandSchema = z.discriminatedUnion('type', [
     summary: z.string().max(1000).optional(),
   }),
   z.object({ ...incidentBase, type: z.literal('incident.reopen'), note: z.string().min(1).max(2000) }),
-  z.object({ ...incidentBase, type: z.literal('incident.reassign'), assignees: assigneesSchema }),
+  z.object({ ...incidentBase, type: z.literal('incident.reassign'), assignees: assigneesSchema, ...dispatchImpactField }),
   z.object({ ...incidentBase, type: z.literal('incident.escalate'), note: z.string().min(1).max(2000) }),
   z.object({ ...incidentBase, type: z.literal('incident.approve_escalation') }),
   z.object({ ...incidentBase, type: z.literal('incident.return_escalation'), note: z.string().min(1).max(2000) }),
@@ -570,6 +573,8 @@ export interface LiveServerEvents {
   plans: (msg: PlansMessage) => void;
   /** to officers, leaders, admins and screens: the area warnings in force in their scope (scenes/storm/warning-messages.ts) */
   warnings: (msg: import('./storm/warning-messages').WarningsMessage) => void;
+  /** to each recipient (leaders, officers, admins): a scheduled report was delivered to their inbox */
+  'report.ready': (msg: import('./reports/report-schedule').ReportReadyMessage) => void;
 }
 
 /** Client → server events on `/live`. Every payload is `unknown` until validated by its schema. */

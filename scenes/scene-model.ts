@@ -33,7 +33,14 @@ export interface FusedState {
   alerts: readonly Alert[];
   /** open incidents plus incidents closed in the last 24 h */
   incidents: readonly Incident[];
+  /** the dispatch pool: every handler an officer of this view may send (city-wide) */
   handlers: readonly Handler[];
+  /**
+   * The handlers a district view's figures count (空闲/处置中/在岗, the status chart): those at
+   * work in, or standing in, its districts (scenes/handler-districts.ts). Absent = all of
+   * `handlers` (the city view).
+   */
+  localHandlers?: readonly Handler[];
   assets: readonly Asset[];
   resources: readonly EmergencyResource[];
   /** rolling chart windows per `${deviceId}.${metric}`, bucketed */

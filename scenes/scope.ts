@@ -13,6 +13,7 @@
 import type { Alert, Asset, Device, DeviceState, DistrictCode, EmergencyResource, Incident, Role, SceneId } from './domain';
 import type { AlertTrend, FusedState, SeriesWindow } from './scene-model';
 import type { LogEvent } from './protocol';
+import { handlersInDistricts } from './handler-districts';
 
 export type DataScope =
   | { kind: 'all' }
@@ -115,7 +116,8 @@ export function incidentRoleRooms(roles: readonly Role[], district: DistrictCode
  *   the last 24 h), so a scoped overview never counts another district's alerts;
  * - area warnings of in-scope districts (none for a handler);
  * - handlers unchanged: the dispatchable people are a city-wide pool an officer of any district
- *   may send (a handler scope gets none);
+ *   may send (a handler scope gets none); `localHandlers` names the ones at work in, or standing
+ *   in, the districts (scenes/handler-districts.ts), which the view's handler figures count;
  * - WITHOUT `statusEpoch`/`statusChangedSince`: builders reuse per-device results on those, and a
  *   scoped build must never pick up the whole city's points (or another scope's).
  * The whole-city scope returns the state itself.
@@ -133,6 +135,8 @@ export function scopeFusedState(state: FusedState, scope: DataScope): FusedState
     alerts,
     incidents: state.incidents.filter((i) => incidentInScope(scope, i)),
     handlers: scope.kind === 'handler' ? [] : state.handlers,
+    // from every incident, not the scoped ones: a handler at work in another district is not ours
+    ...(scope.kind === 'districts' ? { localHandlers: handlersInDistricts(state.handlers, state.incidents, scope.districts) } : {}),
     assets,
     resources: state.resources.filter((r) => placeInScope(scope, r)),
     series: new KeyFilteredMap(state.series, (k) => devices.has(deviceIdOfSeriesKey(k))),

@@ -391,6 +391,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     offline: actingOnceStarted(cluster.leases.offline, readiness),
     'state-flush': actingOnceStarted(cluster.leases['state-flush'], readiness),
     housekeep: actingOnceStarted(cluster.leases.housekeep, readiness),
+    reports: actingOnceStarted(cluster.leases.reports, readiness),
   };
   cluster.onLaneChanged((lane) => realtime.hub.setRevisionLane(lane));
   // notifications beyond the open page (issue 14, server/notify/): one hook around the realtime notifier
@@ -550,13 +551,14 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     lease: actingLeases.plans,
   });
 
-  // scheduled reports (issue 16): made once per cron slot cluster-wide (housekeeping lease + the store's slot claim)
+  // scheduled reports (issue 16): made once per cron slot cluster-wide (their own lease + the store's slot claim);
+  // a long report run does not hold up the hourly pruning, and the two may sit on different nodes
   const reportSource = historyReportSource(history.history);
   const reportSchedules = startReportSchedules({
     store,
     generator: { source: reportSource, horizonMs: config.historyRetentionMs, fusion, registry },
     log,
-    lease: actingLeases.housekeep,
+    lease: actingLeases.reports,
     live: realtime.live,
     publish: (event) => notifications.service.publish(event),
   });

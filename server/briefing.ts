@@ -25,6 +25,7 @@ import { isIncidentOpen, isResolutionOverdue } from '../scenes/incident-rules';
 import { outcomeOf, slaCompliance } from '../scenes/storm/close-unresolved';
 import type { IocError } from '../scenes/protocol';
 import { type DataScope, alertInScope, incidentInScope } from '../scenes/scope';
+import { handlersInDistricts } from '../scenes/handler-districts';
 import { ReportDateSchema, parseReportDate } from '../scenes/reports/report-period';
 import { iocError } from './errors';
 import { safeValidate } from './guard';
@@ -261,11 +262,14 @@ export async function briefingFor(
   const byId = <T extends { id: string }>(older: readonly T[], newer: readonly T[]): T[] => [
     ...new Map([...older, ...newer].map((x) => [x.id, x])).values(),
   ];
-  // a leader limited to districts is briefed on those districts only (handlers stay the city-wide pool)
+  // a leader limited to districts is briefed on those districts only; the handlers counted are the
+  // ones at work in, or standing in, those districts (the same rule as the drilled wall's KPIs)
+  const scopedIncidents = byId(oldIncidents, incidents).filter((i) => incidentInScope(scope, i));
+  const handlers = src.handlers();
   const input = {
     alerts: byId(oldAlerts, alerts).filter((a) => alertInScope(scope, a)),
-    incidents: byId(oldIncidents, incidents).filter((i) => incidentInScope(scope, i)),
-    handlers: src.handlers(),
+    incidents: scopedIncidents,
+    handlers: scope.kind === 'districts' ? handlersInDistricts(handlers, scopedIncidents, scope.districts) : handlers,
   };
   return { ok: true, briefing: buildBriefingFor(input, w.window, nowTs) };
 }

@@ -318,7 +318,7 @@ export function createHttpApp(d: HttpDeps): express.Express {
   api.use(createNodesRouter({ nodeId, listNodes, route, auth }));
   api.use(createBasemapRouter({ basemaps: d.basemaps ?? [], route, auth }));
   // issue 17: cameras and their (demo) video, behind a session like the rest of /api
-  api.use(createVideoRouter({ registry: d.registry, route, auth, scopeOf: scopeOfRequest }));
+  api.use(createVideoRouter({ registry: d.registry, audit: d.audit, log: d.log, route, auth, scopeOf: scopeOfRequest }));
   if (d.resources) api.use(createResourceRouter({ ...d.resources, route, auth, scopeOf: scopeOfRequest }));
   if (d.history) api.use(createHistorySearchRouter({ ...d.history, audit: d.audit, log: d.log, route, auth, scopeOf: scopeOfRequest }));
 

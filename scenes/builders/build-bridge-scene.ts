@@ -20,7 +20,7 @@ import {
   raisedToday,
   round1,
   ruleLimitMarks,
-  selectDevices,
+  selectSensors,
   seriesLine,
   timeseriesChart,
 } from './common';
@@ -109,7 +109,7 @@ function overloadsChart(ctx: BridgeContext, bridgeAlerts: readonly Alert[]): Cha
 
 export function buildBridgeScene(state: FusedState): SceneModel {
   const statuses = computeDeviceStatuses(state);
-  const bridgeDevices = selectDevices(state, 'bridge');
+  const bridgeDevices = selectSensors(state, 'bridge');
   const bridges = state.assets.filter((a) => a.kind === 'bridge').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const devicesByBridge = new Map<string, Device[]>();
   for (const device of bridgeDevices) {

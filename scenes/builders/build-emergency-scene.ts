@@ -11,7 +11,9 @@ import {
   MINUTE_MS,
   assetItems,
   byId,
+  cameraCounts,
   computeDeviceStatuses,
+  countedHandlers,
   countBarChart,
   countPieChart,
   devicePoints,
@@ -51,7 +53,9 @@ const HANDLER_STATUS_NAMES: Record<HandlerStatus, [string, string]> = {
 
 function emergencyKpis(state: FusedState): Kpi[] {
   const open = state.incidents.filter(isIncidentInProgress);
-  const handlersIn = (status: HandlerStatus): number => state.handlers.filter((h) => h.status === status).length;
+  const handlers = countedHandlers(state);
+  const handlersIn = (status: HandlerStatus): number => handlers.filter((h) => h.status === status).length;
+  const cameras = cameraCounts(state);
   const shelterAvailable = state.resources.filter((r) => r.kind === 'shelter').reduce((sum, r) => sum + r.available, 0);
   const gasAlerts = state.alerts.filter((a) => a.deviceKind === 'gas-detector' && isAlertOpen(a) && !isOfflineAlert(a)).length;
   return [
@@ -61,6 +65,8 @@ function emergencyKpis(state: FusedState): Kpi[] {
     kpi('handlersBusy', '处置中人员', 'Handlers busy', handlersIn('busy'), '人'),
     kpi('shelterAvailable', '避难场所可容纳', 'Shelter places available', shelterAvailable, '人'),
     kpi('gasAlerts', '燃气告警', 'Gas alerts', gasAlerts, '条'),
+    // cameras apart from the sensors: "9/12" reads at a glance; no cameras in the view = no data
+    kpi('camerasOnline', '视频监控在线', 'Cameras online', cameras.total === 0 ? null : cameras.online, `/${cameras.total}`),
   ];
 }
 
@@ -111,6 +117,7 @@ function resourcesChart(state: FusedState): ChartData {
 }
 
 function handlerStatusChart(state: FusedState): ChartData {
+  const handlers = countedHandlers(state);
   return countPieChart(state, {
     title: '处置人员状态',
     titleEn: 'Handler status',
@@ -119,7 +126,7 @@ function handlerStatusChart(state: FusedState): ChartData {
       id: s,
       name: HANDLER_STATUS_NAMES[s][0],
       nameEn: HANDLER_STATUS_NAMES[s][1],
-      value: state.handlers.filter((h) => h.status === s).length,
+      value: handlers.filter((h) => h.status === s).length,
     })),
   });
 }
@@ -163,6 +170,7 @@ export function buildEmergencyScene(state: FusedState): SceneModel {
     // area warnings (issue 14): count and list on the wall; the gauges stay in the console's detail
     warnings: warningItems(state),
     kpis: emergencyKpis(state),
+    // sensors only: the cameras (kind camera, scene emergency) are drawn by the camera layer
     devices: devicePoints(state, statuses, 'emergency'),
     alerts: openAlertItems(state, (a) => a.scene === 'emergency'),
     // the emergency desk sees every incident, whichever scene raised it

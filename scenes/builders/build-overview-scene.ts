@@ -13,10 +13,11 @@ import {
   alertLevelKpis,
   assetItems,
   computeDeviceStatuses,
-  countOnlineDevices,
+  countOnlineSensors,
   countBarChart,
   countOpenAlertsByLevel,
   countPieChart,
+  countedHandlers,
   devicePoints,
   districtCategories,
   handlerItems,
@@ -24,13 +25,14 @@ import {
   kpi,
   openAlertItems,
   percent,
+  selectSensors,
   startOfLocalDay,
 } from './common';
 import { isIncidentInProgress } from '../incident-rules';
 import { slaCompliance } from '../storm/close-unresolved';
 import { warningItems } from './warning-items';
 
-/** Online rate shown when there are no devices, %. */
+/** Online rate shown when there are no sensors, %. */
 export const ONLINE_RATE_WHEN_NONE_PCT = 100;
 
 /**
@@ -45,10 +47,12 @@ export function slaCompliancePct(incidents: readonly Incident[], nowTs: number):
 
 function overviewKpis(state: FusedState, onlineCount: number): Kpi[] {
   const openIncidents = state.incidents.filter(isIncidentInProgress).length;
-  const activeHandlers = state.handlers.filter((h) => h.status !== 'off_duty').length;
+  const activeHandlers = countedHandlers(state).filter((h) => h.status !== 'off_duty').length;
+  // sensors only: cameras are the camera layer's and the emergency scene's own figure (issue 17)
+  const sensorCount = selectSensors(state, 'all').length;
   return [
     kpi('devicesOnline', '在线设备', 'Devices online', onlineCount, '个'),
-    kpi('onlineRate', '设备在线率', 'Online rate', percent(onlineCount, state.devices.size, ONLINE_RATE_WHEN_NONE_PCT), '%'),
+    kpi('onlineRate', '设备在线率', 'Online rate', percent(onlineCount, sensorCount, ONLINE_RATE_WHEN_NONE_PCT), '%'),
     ...alertLevelKpis(countOpenAlertsByLevel(state.alerts), 'openAlerts'),
     kpi('openIncidents', '处置中事件', 'Open incidents', openIncidents, '件'),
     kpi('slaCompliance', '今日按时办结率', 'Resolved within SLA today', slaCompliancePct(state.incidents, state.nowTs), '%'),
@@ -109,7 +113,7 @@ function alertsByLevelChart(state: FusedState): ChartData {
 
 export function buildOverviewScene(state: FusedState): SceneModel {
   const statuses = computeDeviceStatuses(state);
-  const onlineCount = countOnlineDevices(state);
+  const onlineCount = countOnlineSensors(state);
   return {
     scene: 'overview',
     generatedTs: state.nowTs,

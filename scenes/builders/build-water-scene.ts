@@ -16,7 +16,7 @@ import {
   seriesKey,
   openAlertItems,
   ruleLimitMarks,
-  selectDevices,
+  selectSensors,
   seriesLine,
   thresholdRule,
   timeseriesChart,
@@ -221,7 +221,7 @@ function waterloggingChart(ctx: WaterContext, logging: readonly Reading[]): Char
 
 export function buildWaterScene(state: FusedState): SceneModel {
   const statuses = computeDeviceStatuses(state);
-  const waterDevices = selectDevices(state, 'water');
+  const waterDevices = selectSensors(state, 'water');
   const ctx: WaterContext = {
     state,
     devicesByKind: groupByKind(waterDevices),

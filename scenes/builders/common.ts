@@ -8,6 +8,7 @@ import type { Alert, AlertLevel, Asset, Device, DeviceKind, DeviceStatus, Handle
 import { isAlertOpen } from '../alert-lifecycle';
 import { isIncidentInProgress, isIncidentOpen } from '../incident-rules';
 import { DEFAULT_RULES, DEVICE_CATALOGUE } from '../catalogue';
+import { isCameraDevice } from '../cameras/camera-spec';
 import { districtName } from '../geo/districts';
 import type {
   AlertItem,
@@ -159,9 +160,16 @@ export function computeDeviceStatuses(state: FusedState): DeviceStatusLookup {
 /** A device subset of the registry: one scene, or every device. */
 export type DeviceScope = SceneId | 'all';
 
-const registryMemo = new WeakMap<ReadonlyMap<string, Device>, { sorted: Map<DeviceScope, Device[]>; byAsset?: Map<string, string[]> }>();
+interface RegistryEntry {
+  /** sensors per scope, sorted by id */
+  sorted: Map<DeviceScope, Device[]>;
+  byAsset?: Map<string, string[]>;
+  /** the cameras in service (not retired), sorted by id */
+  cameras?: Device[];
+}
+const registryMemo = new WeakMap<ReadonlyMap<string, Device>, RegistryEntry>();
 
-function registryEntry(state: FusedState) {
+function registryEntry(state: FusedState): RegistryEntry {
   let entry = registryMemo.get(state.devices);
   if (!entry) {
     entry = { sorted: new Map() };
@@ -197,20 +205,21 @@ function memoIncremental<T>(
   return value;
 }
 
-/** Devices that are online now (their state says so). */
-export function countOnlineDevices(state: FusedState): number {
+/** Sensors that are online now (their state says so); cameras are counted by cameraCounts. */
+export function countOnlineSensors(state: FusedState): number {
   const isOnline = (id: string) => state.deviceStates.get(id)?.online === true;
   return memoIncremental(
     state,
     'online',
     () => {
       const online = new Set<string>();
-      for (const id of state.devices.keys()) if (isOnline(id)) online.add(id);
+      for (const d of selectSensors(state, 'all')) if (isOnline(d.id)) online.add(d.id);
       return online;
     },
     (online, changed) => {
       for (const id of changed) {
-        if (!state.devices.has(id)) continue;
+        const device = state.devices.get(id);
+        if (device === undefined || isCameraDevice(device)) continue;
         if (isOnline(id)) online.add(id);
         else online.delete(id);
       }
@@ -233,14 +242,15 @@ function scopeIndex(state: FusedState, scope: DeviceScope): Map<string, number> 
   if (!byScope) scopeIndexMemo.set(state.devices, (byScope = new Map()));
   let index = byScope.get(scope);
   if (!index) {
-    index = new Map(selectDevices(state, scope).map((d, i) => [d.id, i]));
+    index = new Map(selectSensors(state, scope).map((d, i) => [d.id, i]));
     byScope.set(scope, index);
   }
   return index;
 }
 
 /**
- * Devices of a scope (a scene, or all) as map points sorted by id. With a status epoch the
+ * Sensors of a scope (a scene, or all) as map points sorted by id — cameras are not among them:
+ * the camera layer draws them (issue 17). With a status epoch the
  * previous build's points are reused: unchanged epoch → the same array; a few changed devices →
  * a copy with only those points replaced (unchanged points keep their identity, so the diff and
  * deck.gl skip them cheaply); otherwise a full rebuild.
@@ -249,17 +259,21 @@ export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, sc
   return memoIncremental(
     state,
     `points:${scope}`,
-    () => selectDevices(state, scope).map((d) => toDevicePoint(d, statuses.get(d.id))),
+    () => selectSensors(state, scope).map((d) => toDevicePoint(d, statuses.get(d.id))),
     (prev, changed) => {
-      const points = prev.slice();
+      // copied on the first real change only: a change outside the scope (another scene's device,
+      // a camera) keeps the very same array, which the diff and deck.gl skip in O(1)
+      let points: DevicePoint[] | null = null;
       const index = scopeIndex(state, scope);
       for (const id of changed) {
         const at = index.get(id);
         if (at === undefined) continue;
         const s = statuses.get(id);
-        if (points[at]!.s !== s) points[at] = toDevicePoint(state.devices.get(id)!, s);
+        if (prev[at]!.s === s) continue;
+        points ??= prev.slice();
+        points[at] = toDevicePoint(state.devices.get(id)!, s);
       }
-      return points;
+      return points ?? prev;
     },
   );
 }
@@ -267,17 +281,34 @@ export function devicePoints(state: FusedState, statuses: DeviceStatusLookup, sc
 /** Patch a previous result while at most 1/N of the devices changed; beyond that rebuild. */
 const INCREMENTAL_POINTS_MAX_FRACTION = 4;
 
-/** Devices of a scope, sorted by id (computed once per device registry; do not mutate). */
-export function selectDevices(state: FusedState, scope: DeviceScope): readonly Device[] {
+/**
+ * The sensors of a scope — every device but cameras (isCameraDevice) — sorted by id (computed once
+ * per device registry; do not mutate). Device dots, device counts and online rates read these.
+ */
+export function selectSensors(state: FusedState, scope: DeviceScope): readonly Device[] {
   const entry = registryEntry(state);
   let list = entry.sorted.get(scope);
   if (!list) {
     list = [];
-    for (const device of state.devices.values()) if (scope === 'all' || device.scene === scope) list.push(device);
+    for (const device of state.devices.values()) {
+      if (!isCameraDevice(device) && (scope === 'all' || device.scene === scope)) list.push(device);
+    }
     list.sort(byId);
     entry.sorted.set(scope, list);
   }
   return list;
+}
+
+/**
+ * The cameras in service (retired ones left out, as on the camera layer) and how many of them are
+ * online (a camera's heartbeat keeps it online, scenes/catalogue.ts).
+ */
+export function cameraCounts(state: FusedState): { online: number; total: number } {
+  const entry = registryEntry(state);
+  entry.cameras ??= [...state.devices.values()].filter((d) => isCameraDevice(d) && d.status !== 'retired').sort(byId);
+  let online = 0;
+  for (const camera of entry.cameras) if (state.deviceStates.get(camera.id)?.online === true) online++;
+  return { online, total: entry.cameras.length };
 }
 
 /** Latest value of a device metric, or undefined when the device never reported it. */
@@ -288,16 +319,20 @@ export function latestMetric(state: FusedState, deviceId: string, metric: string
 // ---------------------------------------------------------------------------------------------
 // Assets
 
-/** Device ids per asset id, each list sorted (computed once per device registry; do not mutate). */
-export function devicesByAsset(state: FusedState): ReadonlyMap<string, readonly string[]> {
+/**
+ * Sensor ids per asset id, each list sorted (computed once per device registry; do not mutate).
+ * A camera watching an asset says nothing of its condition: its outage must not grey an underpass
+ * or cost a bridge health points.
+ */
+export function sensorsByAsset(state: FusedState): ReadonlyMap<string, readonly string[]> {
   const entry = registryEntry(state);
-  entry.byAsset ??= groupDevicesByAsset(state);
+  entry.byAsset ??= groupSensorsByAsset(state);
   return entry.byAsset;
 }
 
-function groupDevicesByAsset(state: FusedState): Map<string, string[]> {
+function groupSensorsByAsset(state: FusedState): Map<string, string[]> {
   const byAsset = new Map<string, string[]>();
-  for (const device of state.devices.values()) {
+  for (const device of selectSensors(state, 'all')) {
     if (device.assetId === undefined) continue;
     const list = byAsset.get(device.assetId);
     if (list === undefined) byAsset.set(device.assetId, [device.id]);
@@ -321,8 +356,8 @@ export function bridgeHealthIndex(statuses: readonly DeviceStatus[]): number {
 }
 
 /**
- * Assets passing `include` as items sorted by id; status = worst status of their devices
- * ('normal' for an asset without devices); bridges carry a health index.
+ * Assets passing `include` as items sorted by id; status = worst status of their sensors
+ * ('normal' for an asset without sensors); bridges carry a health index.
  */
 export function assetItems(
   state: FusedState,
@@ -365,7 +400,7 @@ export function assetItems(
 }
 
 function assetItem(state: FusedState, statuses: DeviceStatusLookup, asset: Asset): AssetItem {
-  const deviceStatuses = (devicesByAsset(state).get(asset.id) ?? []).map((id) => statuses.get(id));
+  const deviceStatuses = (sensorsByAsset(state).get(asset.id) ?? []).map((id) => statuses.get(id));
   const item: AssetItem = {
     id: asset.id,
     kind: asset.kind,
@@ -517,6 +552,14 @@ export function toHandlerItem(handler: Handler): HandlerItem {
 /** All handlers, sorted by id. */
 export function handlerItems(state: FusedState): HandlerItem[] {
   return state.handlers.map(toHandlerItem).sort(byId);
+}
+
+/**
+ * The handlers a scene's KPIs and charts count: a district view's own people (FusedState.localHandlers),
+ * else everyone. The map and the dispatch list keep the whole pool (handlerItems).
+ */
+export function countedHandlers(state: FusedState): readonly Handler[] {
+  return state.localHandlers ?? state.handlers;
 }
 
 // ---------------------------------------------------------------------------------------------

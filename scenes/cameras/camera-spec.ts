@@ -3,6 +3,16 @@
  * where it looks. Pure schema; the registry validates it at the boundary.
  */
 import { z } from 'zod';
+import type { Device } from '../domain';
+
+/**
+ * A video camera (kind `camera`): the map draws it once, by the camera layer, and a scene counts
+ * it on its own (视频监控 在线) — never as a sensor dot, in a device count or online rate, or in an
+ * asset's status. A fire-lane camera is a sensor: it reports a blocked lane, not video.
+ */
+export function isCameraDevice(device: Pick<Device, 'kind'>): boolean {
+  return device.kind === 'camera';
+}
 
 /** Stream formats NVR and GB/T 28181 gateways publish: HLS (`.m3u8`) and HTTP-FLV. */
 export const CAMERA_STREAM_FORMATS = ['hls', 'flv'] as const;

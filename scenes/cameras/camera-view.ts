@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DistrictCodeSchema, IdSchema, LngLatSchema, type Device, type DistrictCode, type LngLat } from '../domain';
-import { CameraStreamSchema, DEFAULT_FOV_DEG, type CameraStream } from './camera-spec';
+import { CameraStreamSchema, DEFAULT_FOV_DEG, isCameraDevice, type CameraStream } from './camera-spec';
 
 export interface CameraView {
   id: string;
@@ -25,7 +25,7 @@ export interface CameraView {
 export function camerasOf(devices: readonly Device[]): CameraView[] {
   const out: CameraView[] = [];
   for (const d of devices) {
-    if (d.kind !== 'camera' || d.status === 'retired') continue;
+    if (!isCameraDevice(d) || d.status === 'retired') continue;
     out.push({
       id: d.id,
       name: d.name,

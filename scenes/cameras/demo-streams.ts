@@ -19,3 +19,12 @@ export function demoStreamUrl(clip: DemoClipId): string {
 export function isServerStream(url: string): boolean {
   return url.startsWith(VIDEO_API_PREFIX);
 }
+
+/**
+ * The URL a player loads for `cameraId`'s stream: a server stream names the camera it shows (the
+ * server audits who watched which camera, and several cameras share a demo clip); others as given.
+ */
+export function viewedStreamUrl(url: string, cameraId: string): string {
+  if (!isServerStream(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}camera=${encodeURIComponent(cameraId)}`;
+}

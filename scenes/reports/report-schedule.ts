@@ -40,6 +40,24 @@ export const ReportScheduleSchema = z.strictObject({
 export type ReportSchedule = z.infer<typeof ReportScheduleSchema>;
 
 /**
+ * `report.ready` on `/live` (server → each recipient's sockets, their `user:<username>` room): a
+ * scheduled or manual run was delivered. Readers' inboxes refetch on it; the inbox stays the truth.
+ */
+export const ReportReadyMessageSchema = z.object({
+  runId: z.string().min(1).max(200),
+  /** the schedule's id, which is its name in the admin list */
+  scheduleId: ReportScheduleSchema.shape.id,
+  kind: ReportScheduleSchema.shape.kind,
+  /** YYYY-MM-DD (Beijing): the date whose day, week or month the report covers */
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  /** absent = the whole city */
+  district: DistrictCodeSchema.optional(),
+  /** epoch ms the report was made (ready) */
+  generatedTs: z.number().int().nonnegative(),
+});
+export type ReportReadyMessage = z.infer<typeof ReportReadyMessageSchema>;
+
+/**
  * The newest run of `cron` after `lastRunTs` and at or before `nowTs` (epoch ms), or null when none
  * is due. Runs missed while no node held the timer are not made one by one: the newest stands for them.
  */

@@ -13,7 +13,7 @@ import { MemoryNodeRegistry, RedisNodeRegistry, type NodeRegistry, type NodeSelf
 import { RevisionLaneKeeper } from './revision-lane';
 
 /** The acting timers, one lease each. */
-export const CLUSTER_LEASE_NAMES = ['offline', 'escalation', 'plans', 'state-flush', 'housekeep'] as const;
+export const CLUSTER_LEASE_NAMES = ['offline', 'escalation', 'plans', 'state-flush', 'housekeep', 'reports'] as const;
 export type ClusterLeaseName = (typeof CLUSTER_LEASE_NAMES)[number];
 
 export interface ClusterNode {

@@ -4,7 +4,7 @@
  * roster reads them, it does not own them.
  */
 import type { Handler, HandlerStatus, Incident, LngLat } from '../../scenes/domain';
-import { isIncidentInProgress } from '../../scenes/incident-rules';
+import { isIncidentBeingWorked } from '../../scenes/incident-rules';
 
 export interface HandlerProfile {
   id: string;
@@ -59,8 +59,7 @@ export class HandlerRoster {
 
   private statusOf(id: string, locationTs: number, nowTs: number, incidents: Iterable<Incident>): HandlerStatus {
     for (const i of incidents) {
-      // busy: assigned to an incident still in progress that someone dispatched (a reported one has no assignee at work yet)
-      if (isIncidentInProgress(i) && i.state !== 'reported' && i.assignees.includes(id)) return 'busy';
+      if (isIncidentBeingWorked(i) && i.assignees.includes(id)) return 'busy';
     }
     return nowTs - locationTs > this.opts.handlerOffDutyAfterMs ? 'off_duty' : 'idle';
   }

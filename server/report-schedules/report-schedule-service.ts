@@ -15,7 +15,7 @@ import type { DistrictCode } from '../../scenes/domain';
 import type { IocError } from '../../scenes/protocol';
 import { WHOLE_CITY, districtInScope, isWholeCity } from '../../scenes/scope';
 import type { Report } from '../../scenes/reports/build-report';
-import { type ReportSchedule, ReportScheduleSchema, dueRun, reportDateForRun } from '../../scenes/reports/report-schedule';
+import { type ReportReadyMessage, type ReportSchedule, ReportScheduleSchema, dueRun, reportDateForRun } from '../../scenes/reports/report-schedule';
 import { beijingDate } from '../../scenes/reports/report-period';
 import { iocError } from '../errors';
 import { safeValidate } from '../guard';
@@ -36,13 +36,7 @@ export interface ReportInbox {
 }
 
 /** What a delivered run tells its recipients' open pages (`report.ready` on `/live`). */
-export interface ReportReadyEvent {
-  runId: string;
-  scheduleId: string;
-  kind: ReportSchedule['kind'];
-  date: string;
-  district?: DistrictCode;
-}
+export type ReportReadyEvent = ReportReadyMessage;
 
 export interface ReportScheduleServiceDeps {
   schedules: ReportScheduleStore;
@@ -52,10 +46,25 @@ export interface ReportScheduleServiceDeps {
   /** told once per delivered run: live sockets of the recipients, webhooks, push (best effort) */
   onDelivered?: (run: ReportRunMeta) => void;
   now?: () => number;
+  /** waits before the 2nd, 3rd … try of a failed scheduled run, ms (default REPORT_RETRY_DELAYS_MS) */
+  retryDelaysMs?: readonly number[];
 }
+
+/**
+ * A failed scheduled run is tried again after 1, 5 and 15 min (4 tries in all), then given up: long
+ * enough for a restarted store or a passing generator fault, short enough to finish well before the
+ * schedule's next slot (whose claim abandons an older slot's retries).
+ */
+export const REPORT_RETRY_DELAYS_MS: readonly number[] = [60_000, 300_000, 900_000];
 
 /** records the change in the audit log; throws (AuditUnavailableError) when it cannot */
 export type BeforeWrite = (schedule: StoredReportSchedule) => Promise<void>;
+
+/** which try of a scheduled slot this is, and when the next may start (null = none: the last) */
+interface SlotTry {
+  attempt: number;
+  retryTs: number | null;
+}
 
 export type ServiceResult<T> = { ok: true; value: T } | { ok: false; error: IocError };
 
@@ -64,9 +73,17 @@ const fail = <T>(error: IocError): ServiceResult<T> => ({ ok: false, error });
 
 export class ReportScheduleService {
   private readonly now: () => number;
+  private readonly retryDelaysMs: readonly number[];
 
   constructor(private readonly d: ReportScheduleServiceDeps) {
     this.now = d.now ?? Date.now;
+    this.retryDelaysMs = d.retryDelaysMs ?? REPORT_RETRY_DELAYS_MS;
+  }
+
+  /** when the try after `attempt` may start, or null when `attempt` is the last */
+  private retryTsAfter(attempt: number, nowTs: number): number | null {
+    const delay = this.retryDelaysMs[attempt - 1];
+    return delay === undefined ? null : nowTs + delay;
   }
 
   list(): Promise<StoredReportSchedule[]> {
@@ -140,24 +157,50 @@ export class ReportScheduleService {
   }
 
   /**
-   * One ticker pass: for each schedule, the newest cron slot after the last claimed one (or after its
-   * creation) and not after now; a slot is made only by whoever claims it in the store.
+   * One ticker pass: for each schedule, first a failed slot's next try when it is due, then the
+   * newest cron slot after the last claimed one (or after its creation) and not after now. A slot,
+   * and each of its retries, is made only by whoever claims it in the store; the claim records the
+   * pending try with it, so a try lost with the store or the process is retried too.
    * Returns the runs made.
    */
   async runDue(): Promise<ReportRunMeta[]> {
     const made: ReportRunMeta[] = [];
     for (const schedule of await this.d.schedules.listSchedules()) {
+      const pending = await this.d.schedules.pendingAttempt(schedule.id);
+      if (pending && pending.retryTs !== null && pending.retryTs <= this.now()) {
+        const attempt = pending.attempt + 1;
+        const retryTs = this.retryTsAfter(attempt, this.now());
+        if (await this.d.schedules.claimRetry(schedule.id, pending.slotTs, attempt, retryTs)) {
+          const run = await this.makeScheduledRun(schedule, pending.slotTs, { attempt, retryTs });
+          if (run) made.push(run);
+        }
+      }
       const nowTs = this.now();
       const since = (await this.d.schedules.lastSlot(schedule.id)) ?? schedule.createdTs;
       const slotTs = dueRun(schedule.cron, since, nowTs);
-      if (slotTs === null || !(await this.d.schedules.claimSlot(schedule.id, slotTs))) continue;
-      const run = await this.makeRun(schedule, { id: `${schedule.id}-${slotTs.toString(36)}`, trigger: 'schedule', slotTs });
+      const retryTs = this.retryTsAfter(1, nowTs);
+      if (slotTs === null || !(await this.d.schedules.claimSlot(schedule.id, slotTs, retryTs))) continue;
+      const run = await this.makeScheduledRun(schedule, slotTs, { attempt: 1, retryTs });
       if (run) made.push(run);
     }
     return made;
   }
 
-  private async makeRun(schedule: StoredReportSchedule, how: Pick<ReportRunMeta, 'id' | 'trigger' | 'slotTs' | 'by'>): Promise<ReportRunMeta | null> {
+  /** one try of a claimed slot; a made or finally failed slot is settled (a failed one keeps its pending retry) */
+  private async makeScheduledRun(schedule: StoredReportSchedule, slotTs: number, tries: SlotTry): Promise<ReportRunMeta | null> {
+    const run = await this.makeRun(schedule, { id: `${schedule.id}-${slotTs.toString(36)}`, trigger: 'schedule', slotTs }, tries);
+    if (run || tries.retryTs === null)
+      await this.d.schedules
+        .settleSlot(schedule.id, slotTs)
+        .catch((err: unknown) => this.d.log.warn({ err, scheduleId: schedule.id }, 'settling a report slot failed'));
+    return run;
+  }
+
+  private async makeRun(
+    schedule: StoredReportSchedule,
+    how: Pick<ReportRunMeta, 'id' | 'trigger' | 'slotTs' | 'by'>,
+    tries?: SlotTry,
+  ): Promise<ReportRunMeta | null> {
     const nowTs = this.now();
     try {
       const allowed = await Promise.all(schedule.recipients.map(async (u) => ((await this.recipientRefusal(u, schedule.district)) ? null : u)));
@@ -178,17 +221,22 @@ export class ReportScheduleService {
         generatedTs: nowTs,
       };
       await this.d.schedules.saveRun(meta, report, nowTs);
-      await this.noteLastRun(schedule.id, { runId: meta.id, status: 'ok', ts: nowTs });
+      await this.noteLastRun(schedule.id, { runId: meta.id, status: 'ok', ts: nowTs, ...(tries ? { attempt: tries.attempt } : {}) });
       this.d.log.info({ scheduleId: schedule.id, runId: meta.id, date, recipients: recipients.length }, 'scheduled report made');
       this.d.onDelivered?.(meta);
       return meta;
     } catch (err) {
-      this.d.log.error({ err, scheduleId: schedule.id, slot: beijingDate(how.slotTs) }, 'scheduled report failed');
+      this.d.log.error(
+        { err, scheduleId: schedule.id, slot: beijingDate(how.slotTs), attempt: tries?.attempt, retryTs: tries?.retryTs },
+        tries?.retryTs ? 'scheduled report failed; will retry' : 'scheduled report failed',
+      );
       await this.noteLastRun(schedule.id, {
         runId: how.id,
         status: 'failed',
         ts: nowTs,
         error: (err as Error).message?.slice(0, 200) ?? 'error',
+        ...(tries ? { attempt: tries.attempt } : {}),
+        ...(tries?.retryTs ? { retryTs: tries.retryTs } : {}),
       }).catch(() => undefined);
       return null;
     }

@@ -1,7 +1,8 @@
 /**
  * The scheduled reports' ticker with a fake clock: a due slot is made once, two tickers on two
  * lease holders (a handover, or two nodes each believing they hold it) make one report, a run
- * after downtime catches up only the newest missed slot, a node without the lease does nothing.
+ * after downtime catches up only the newest missed slot, a node without the lease does nothing;
+ * a failed slot is tried again after 1, 5 and 15 min, once cluster-wide, then given up.
  */
 import { describe, expect, it } from 'vitest';
 import { LOCAL_LEASE, type ClusterLease } from '../cluster/lease';
@@ -34,6 +35,8 @@ const USERS = new Map([
 
 function harness(startIso: string) {
   const clock = { nowTs: bj(startIso) };
+  /** the generator throws while `failing` */
+  const faults = { failing: false };
   const schedules = new MemoryReportScheduleStore();
   const delivered: string[] = [];
   const node = () =>
@@ -41,7 +44,13 @@ function harness(startIso: string) {
       schedules,
       users: { getUser: async (u: string) => USERS.get(u) ?? null },
       generator: {
-        source: { incidents: async () => [], alerts: async () => [] },
+        source: {
+          incidents: async () => {
+            if (faults.failing) throw new Error('history store unavailable');
+            return [];
+          },
+          alerts: async () => [],
+        },
         horizonMs: 0,
         fusion: { devices: new Map(), listHandlers: () => [] } as never,
         registry: { listAssets: () => [] },
@@ -59,16 +68,16 @@ function harness(startIso: string) {
     createdTs: clock.nowTs,
     updatedTs: clock.nowTs,
   };
-  return { clock, schedules, delivered, node, daily };
+  return { clock, faults, schedules, delivered, node, daily };
 }
 
-const NOT_HELD: ClusterLease = { name: 'housekeep', isHeld: async () => false, fencingToken: () => null };
+const NOT_HELD: ClusterLease = { name: 'reports', isHeld: async () => false, fencingToken: () => null };
 
 describe('the scheduled reports ticker', () => {
   it('makes a due run once, for the day before, and nothing before its time', async () => {
     const h = harness('2026-12-01T07:00:00');
     await h.schedules.createSchedule(h.daily);
-    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
+    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     await ticker.tick();
     expect(h.delivered).toEqual([]);
     h.clock.nowTs = bj('2026-12-01T08:00:30');
@@ -90,8 +99,8 @@ describe('the scheduled reports ticker', () => {
   it('makes one report when two tickers on two lease holders pass at the same slot', async () => {
     const h = harness('2026-12-01T07:00:00');
     await h.schedules.createSchedule(h.daily);
-    const a = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
-    const b = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
+    const a = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
+    const b = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     h.clock.nowTs = bj('2026-12-01T08:00:05');
     await Promise.all([a.tick(), b.tick(), a.tick(), b.tick()]);
     expect(h.delivered).toHaveLength(1);
@@ -102,7 +111,7 @@ describe('the scheduled reports ticker', () => {
   it('after downtime makes only the newest missed run', async () => {
     const h = harness('2026-11-20T09:00:00');
     await h.schedules.createSchedule(h.daily);
-    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('housekeep'), log, intervalMs: 3_600_000 });
+    const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     h.clock.nowTs = bj('2026-12-01T10:00:00');
     await ticker.tick();
     await ticker.tick();
@@ -127,5 +136,87 @@ describe('the scheduled reports ticker', () => {
     h.clock.nowTs = bj('2026-12-01T08:01:00');
     await h.node().runDue();
     expect((await h.schedules.listRuns())[0]?.recipients).toEqual(['leader1']);
+  });
+});
+
+describe('a failed scheduled run', () => {
+  const MIN = 60_000;
+
+  it('is tried again after 1 and 5 min and delivered once, the admin list showing each try', async () => {
+    const h = harness('2026-12-01T07:59:00');
+    await h.schedules.createSchedule(h.daily);
+    const service = h.node();
+    h.faults.failing = true;
+    h.clock.nowTs = bj('2026-12-01T08:00:10');
+    await service.runDue();
+    expect(h.delivered).toEqual([]);
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({
+      status: 'failed',
+      error: 'history store unavailable',
+      attempt: 1,
+      retryTs: h.clock.nowTs + MIN,
+    });
+    h.clock.nowTs += 30_000;
+    await service.runDue();
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun?.attempt).toBe(1);
+    h.clock.nowTs += 30_000;
+    await service.runDue();
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'failed', attempt: 2, retryTs: h.clock.nowTs + 5 * MIN });
+    h.faults.failing = false;
+    h.clock.nowTs += 5 * MIN;
+    await service.runDue();
+    await service.runDue();
+    expect(h.delivered).toHaveLength(1);
+    const [run] = await h.schedules.listRuns();
+    expect(run).toMatchObject({ date: '2026-11-30', slotTs: bj('2026-12-01T08:00:00') });
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toEqual({ runId: run!.id, status: 'ok', ts: h.clock.nowTs, attempt: 3 });
+    expect(await h.schedules.pendingAttempt('daily-city')).toBeNull();
+  });
+
+  it('is given up after the fourth try, shown as a final failure without a next try', async () => {
+    const h = harness('2026-12-01T07:59:00');
+    await h.schedules.createSchedule(h.daily);
+    const service = h.node();
+    h.faults.failing = true;
+    h.clock.nowTs = bj('2026-12-01T08:00:00');
+    const attempts: (number | undefined)[] = [];
+    for (const waitMin of [0, 1, 5, 15, 60]) {
+      h.clock.nowTs += waitMin * MIN;
+      await service.runDue();
+      attempts.push((await h.schedules.getSchedule('daily-city'))?.lastRun?.attempt);
+    }
+    expect(attempts).toEqual([1, 2, 3, 4, 4]);
+    const lastRun = (await h.schedules.getSchedule('daily-city'))?.lastRun;
+    expect(lastRun).toMatchObject({ status: 'failed', attempt: 4 });
+    expect(lastRun?.retryTs).toBeUndefined();
+    expect(await h.schedules.pendingAttempt('daily-city')).toBeNull();
+    expect(h.delivered).toEqual([]);
+  });
+
+  it('is retried by one of two nodes passing at the same time', async () => {
+    const h = harness('2026-12-01T07:59:00');
+    await h.schedules.createSchedule(h.daily);
+    const [a, b] = [h.node(), h.node()];
+    h.faults.failing = true;
+    h.clock.nowTs = bj('2026-12-01T08:00:00');
+    await Promise.all([a.runDue(), b.runDue()]);
+    h.faults.failing = false;
+    h.clock.nowTs += MIN;
+    await Promise.all([a.runDue(), b.runDue(), a.runDue(), b.runDue()]);
+    expect(h.delivered).toHaveLength(1);
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'ok', attempt: 2 });
+  });
+
+  it('is retried when the first try was lost with its node (claimed, never settled)', async () => {
+    const h = harness('2026-12-01T07:59:00');
+    await h.schedules.createSchedule(h.daily);
+    // a node claimed the slot and died before making it
+    await h.schedules.claimSlot('daily-city', bj('2026-12-01T08:00:00'), bj('2026-12-01T08:01:00'));
+    h.clock.nowTs = bj('2026-12-01T08:00:30');
+    await h.node().runDue();
+    expect(h.delivered).toEqual([]);
+    h.clock.nowTs = bj('2026-12-01T08:01:00');
+    await h.node().runDue();
+    expect(h.delivered).toHaveLength(1);
   });
 });

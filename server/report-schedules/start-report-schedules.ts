@@ -60,6 +60,7 @@ export function startReportSchedules(d: StartReportSchedulesDeps): StartedReport
       kind: run.kind,
       date: run.date,
       ...(run.district ? { district: run.district } : {}),
+      generatedTs: run.generatedTs,
     };
     for (const u of run.recipients) d.live.to(`user:${u}`).emit(REPORT_READY_EVENT, ready);
     if (d.publish && run.recipients.length > 0)

@@ -12,8 +12,7 @@
  * running HGET HSET, and HGET HGETALL HMGET directly).
  */
 import type { Redis } from 'ioredis';
-import { StoreUnavailableError } from './store';
-import { DEFAULT_COMMAND_TIMEOUT_MS, isRedisUnavailableError } from './redis-store';
+import { defineScripts, RedisSideStore } from './redis-side-store';
 import type { ApiKeyRecord, ApiKeyRevokeOutcome, ApiKeyStore } from './api-key-store';
 
 /** KEYS: records, by-hash; ARGV: id, hash, json */
@@ -51,17 +50,19 @@ interface ApiKeyScripts {
 }
 
 export class RedisApiKeyStore implements ApiKeyStore {
+  private readonly side: RedisSideStore;
   private readonly scripts: ApiKeyScripts;
-  private everReady = false;
 
   constructor(
     private readonly client: Redis,
     private readonly prefix: string,
   ) {
-    client.defineCommand('iocCreateApiKey', { numberOfKeys: 2, lua: LUA_CREATE_API_KEY });
-    client.defineCommand('iocRevokeApiKey', { numberOfKeys: 1, lua: LUA_REVOKE_API_KEY });
-    client.defineCommand('iocTouchApiKey', { numberOfKeys: 1, lua: LUA_TOUCH_API_KEY });
-    this.scripts = client as unknown as ApiKeyScripts;
+    this.side = new RedisSideStore(client, 'redis api key store');
+    this.scripts = defineScripts<ApiKeyScripts>(client, {
+      iocCreateApiKey: { numberOfKeys: 2, lua: LUA_CREATE_API_KEY },
+      iocRevokeApiKey: { numberOfKeys: 1, lua: LUA_REVOKE_API_KEY },
+      iocTouchApiKey: { numberOfKeys: 1, lua: LUA_TOUCH_API_KEY },
+    });
   }
 
   private key(suffix: string): string {
@@ -70,7 +71,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
 
   createApiKey(record: ApiKeyRecord): Promise<boolean> {
     const { lastUsedTs: _ignored, ...stored } = record;
-    return this.call('createApiKey', async () => {
+    return this.side.call('createApiKey', async () => {
       const r = await this.scripts.iocCreateApiKey(
         this.key('apikeys'),
         this.key('apikeys:by-hash'),
@@ -83,7 +84,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   listApiKeys(): Promise<ApiKeyRecord[]> {
-    return this.call('listApiKeys', async () => {
+    return this.side.call('listApiKeys', async () => {
       const [all, used] = await Promise.all([this.client.hgetall(this.key('apikeys')), this.client.hgetall(this.key('apikeys:used'))]);
       return Object.entries(all)
         .map(([id, json]) => withUse(JSON.parse(json) as ApiKeyRecord, used[id]))
@@ -92,18 +93,18 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   getApiKey(id: string): Promise<ApiKeyRecord | null> {
-    return this.call('getApiKey', () => this.read(id));
+    return this.side.call('getApiKey', () => this.read(id));
   }
 
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
-    return this.call('findApiKeyByHash', async () => {
+    return this.side.call('findApiKeyByHash', async () => {
       const id = await this.client.hget(this.key('apikeys:by-hash'), keyHash);
       return id === null ? null : this.read(id);
     });
   }
 
   revokeApiKey(id: string, by: string, ts: number): Promise<ApiKeyRevokeOutcome> {
-    return this.call('revokeApiKey', async () => {
+    return this.side.call('revokeApiKey', async () => {
       const [status, json] = await this.scripts.iocRevokeApiKey(this.key('apikeys'), id, String(ts), by);
       if (status === 'not_found') return { status };
       if (status !== 'revoked' && status !== 'already_revoked') throw new Error(`revokeApiKey: unexpected script reply '${status}'`);
@@ -113,7 +114,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   touchApiKey(id: string, ts: number): Promise<void> {
-    return this.call('touchApiKey', async () => {
+    return this.side.call('touchApiKey', async () => {
       await this.scripts.iocTouchApiKey(this.key('apikeys:used'), id, String(ts));
     });
   }
@@ -121,38 +122,6 @@ export class RedisApiKeyStore implements ApiKeyStore {
   private async read(id: string): Promise<ApiKeyRecord | null> {
     const [json, used] = await Promise.all([this.client.hget(this.key('apikeys'), id), this.client.hget(this.key('apikeys:used'), id)]);
     return json === null ? null : withUse(JSON.parse(json) as ApiKeyRecord, used ?? undefined);
-  }
-
-  /** Before the client's first connection a call waits for it (the store's command deadline); later outages fail fast. */
-  private whenReady(): Promise<void> {
-    if (this.everReady || this.client.status === 'ready') {
-      this.everReady = true;
-      return Promise.resolve();
-    }
-    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis api key store: the client is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        this.everReady = true;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new StoreUnavailableError(`redis api key store: not connected within ${DEFAULT_COMMAND_TIMEOUT_MS} ms`));
-      }, DEFAULT_COMMAND_TIMEOUT_MS);
-      this.client.once('ready', onReady);
-    });
-  }
-
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.whenReady();
-      return await run();
-    } catch (err) {
-      if (isRedisUnavailableError(err))
-        throw new StoreUnavailableError(`redis api key store: ${what} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
   }
 }
 

@@ -46,8 +46,8 @@ import {
   PRIORITY_RANK,
 } from '../../scenes/history/history-match';
 import { alertEndTs, alertRevision, incidentEndTs, incidentRevision } from '../../scenes/history/history-record';
-import { StoreUnavailableError } from './store';
-import { DEFAULT_COMMAND_TIMEOUT_MS, encodeStoredJson, isRedisUnavailableError } from './redis-store';
+import { encodeStoredJson } from './redis-store';
+import { defineScripts, RedisSideStore } from './redis-side-store';
 import { DEFAULT_HISTORY_OPTIONS, scanPages, type HistoryStore, type HistoryStoreOptions } from './history-store';
 
 /**
@@ -140,8 +140,6 @@ interface HistoryScripts {
   iocHistoryPrune(...args: string[]): Promise<number>;
 }
 
-/** How long a call made before the client's first connection waits for it, ms (the store's command deadline). */
-const FIRST_CONNECT_WAIT_MS = DEFAULT_COMMAND_TIMEOUT_MS;
 /** Records per MGET while searching. */
 const SEARCH_MGET_RECORDS = 250;
 /** Most buckets whose ids one round trip reads while a search walks its range. */
@@ -217,9 +215,8 @@ function recordOf<T>(value: string): T {
 }
 
 export class RedisHistoryStore implements HistoryStore {
+  private readonly side: RedisSideStore;
   private readonly scripts: HistoryScripts;
-  private everReady = false;
-  private firstReady: Promise<void> | null = null;
   private readonly options: HistoryStoreOptions;
 
   constructor(
@@ -227,10 +224,12 @@ export class RedisHistoryStore implements HistoryStore {
     private readonly prefix: string,
     options: Partial<HistoryStoreOptions> = {},
   ) {
+    this.side = new RedisSideStore(client, 'redis history store');
     this.options = { ...DEFAULT_HISTORY_OPTIONS, ...options };
-    client.defineCommand('iocHistoryUpsert', { numberOfKeys: 4, lua: LUA_UPSERT });
-    client.defineCommand('iocHistoryPrune', { numberOfKeys: 1, lua: LUA_PRUNE });
-    this.scripts = client as unknown as HistoryScripts;
+    this.scripts = defineScripts<HistoryScripts>(client, {
+      iocHistoryUpsert: { numberOfKeys: 4, lua: LUA_UPSERT },
+      iocHistoryPrune: { numberOfKeys: 1, lua: LUA_PRUNE },
+    });
   }
 
   private base(tag: 'i' | 'a'): string {
@@ -242,11 +241,11 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   upsertIncident(incident: Incident): Promise<void> {
-    return this.call('upsertIncident', () => this.upsert(INCIDENTS, incident));
+    return this.side.call('upsertIncident', () => this.upsert(INCIDENTS, incident));
   }
 
   upsertAlert(alert: Alert): Promise<void> {
-    return this.call('upsertAlert', () => this.upsert(ALERTS, alert));
+    return this.side.call('upsertAlert', () => this.upsert(ALERTS, alert));
   }
 
   private async upsert<T, Q>(spec: KindSpec<T, Q>, record: T): Promise<void> {
@@ -280,11 +279,11 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   getIncident(id: string): Promise<Incident | null> {
-    return this.call('getIncident', () => this.get<Incident>('i', id));
+    return this.side.call('getIncident', () => this.get<Incident>('i', id));
   }
 
   getAlert(id: string): Promise<Alert | null> {
-    return this.call('getAlert', () => this.get<Alert>('a', id));
+    return this.side.call('getAlert', () => this.get<Alert>('a', id));
   }
 
   private async get<T>(tag: 'i' | 'a', id: string): Promise<T | null> {
@@ -293,11 +292,11 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   searchIncidents(q: IncidentHistoryQuery): Promise<HistoryPage<Incident>> {
-    return this.call('searchIncidents', () => this.search(INCIDENTS, q));
+    return this.side.call('searchIncidents', () => this.search(INCIDENTS, q));
   }
 
   searchAlerts(q: AlertHistoryQuery): Promise<HistoryPage<Alert>> {
-    return this.call('searchAlerts', () => this.search(ALERTS, q));
+    return this.side.call('searchAlerts', () => this.search(ALERTS, q));
   }
 
   scanIncidents(q: IncidentHistoryQuery): AsyncGenerator<Incident> {
@@ -309,7 +308,7 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   prune(nowTs: number): Promise<{ removed: number }> {
-    return this.call('prune', async () => {
+    return this.side.call('prune', async () => {
       let removed = 0;
       const cutoff = nowTs - this.options.retentionMs;
       for (const tag of ['i', 'a'] as const) {
@@ -458,40 +457,5 @@ export class RedisHistoryStore implements HistoryStore {
       }
       return entries;
     });
-  }
-
-  /** Before the client's first connection a call waits for it (at most FIRST_CONNECT_WAIT_MS); later outages fail fast. */
-  private whenReady(): Promise<void> {
-    if (this.everReady || this.client.status === 'ready') {
-      this.everReady = true;
-      return Promise.resolve();
-    }
-    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis history store: the client is closed'));
-    // one wait shared by every early call (a backfill starts hundreds at once)
-    this.firstReady ??= new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        this.everReady = true;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        this.firstReady = null;
-        reject(new StoreUnavailableError(`redis history store: not connected within ${FIRST_CONNECT_WAIT_MS} ms`));
-      }, FIRST_CONNECT_WAIT_MS);
-      this.client.once('ready', onReady);
-    });
-    return this.firstReady;
-  }
-
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.whenReady();
-      return await run();
-    } catch (err) {
-      if (isRedisUnavailableError(err))
-        throw new StoreUnavailableError(`redis history store: ${what} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
   }
 }

@@ -14,7 +14,8 @@
  */
 import type { Redis } from 'ioredis';
 import { DEFAULT_STORE_OPTIONS, StoreUnavailableError } from './store';
-import { DEFAULT_COMMAND_TIMEOUT_MS, encodeStoredJson, isRedisUnavailableError } from './redis-store';
+import { encodeStoredJson } from './redis-store';
+import { defineScripts, RedisSideStore } from './redis-side-store';
 import { isPlanInstanceOpen, type StoredPlanInstance } from '../../scenes/plans/plan-protocol';
 import type { PlanCreateOutcome, PlanStore, PlanStoreOptions, PlanUpdateOutcome } from './plan-store';
 
@@ -69,12 +70,9 @@ interface PlanScripts {
   iocUpdatePlanInstance(...args: string[]): Promise<[string, string?]>;
 }
 
-/** How long a call made before the client's first connection waits for it, ms (the store's command deadline). */
-const FIRST_CONNECT_WAIT_MS = DEFAULT_COMMAND_TIMEOUT_MS;
-
 export class RedisPlanStore implements PlanStore {
+  private readonly side: RedisSideStore;
   private readonly scripts: PlanScripts;
-  private everReady = false;
   private readonly options: PlanStoreOptions;
 
   constructor(
@@ -83,10 +81,12 @@ export class RedisPlanStore implements PlanStore {
     options: Partial<PlanStoreOptions> = {},
     private readonly now: () => number = Date.now,
   ) {
+    this.side = new RedisSideStore(client, 'redis plan store');
     this.options = { closedRetentionMs: DEFAULT_STORE_OPTIONS.closedRetentionMs, commandTtlMs: DEFAULT_STORE_OPTIONS.commandTtlMs, ...options };
-    client.defineCommand('iocCreatePlanInstance', { numberOfKeys: 4, lua: LUA_CREATE_PLAN_INSTANCE });
-    client.defineCommand('iocUpdatePlanInstance', { numberOfKeys: 5, lua: LUA_UPDATE_PLAN_INSTANCE });
-    this.scripts = client as unknown as PlanScripts;
+    this.scripts = defineScripts<PlanScripts>(client, {
+      iocCreatePlanInstance: { numberOfKeys: 4, lua: LUA_CREATE_PLAN_INSTANCE },
+      iocUpdatePlanInstance: { numberOfKeys: 5, lua: LUA_UPDATE_PLAN_INSTANCE },
+    });
   }
 
   private key(suffix: string): string {
@@ -94,7 +94,7 @@ export class RedisPlanStore implements PlanStore {
   }
 
   createPlanInstance(instance: StoredPlanInstance, commandId?: string): Promise<PlanCreateOutcome> {
-    return this.call('createPlanInstance', async () => {
+    return this.side.call('createPlanInstance', async () => {
       const [status, id] = await this.scripts.iocCreatePlanInstance(
         this.key(`plancmd:${commandId ?? ''}`),
         this.key(`plan-slot:${instance.planId}`),
@@ -116,7 +116,7 @@ export class RedisPlanStore implements PlanStore {
 
   updatePlanInstance(next: StoredPlanInstance, expectedVersion: number, commandId?: string): Promise<PlanUpdateOutcome> {
     if (next.version !== expectedVersion + 1) throw new Error(`updatePlanInstance: version ${next.version} does not follow ${expectedVersion}`);
-    return this.call('updatePlanInstance', async () => {
+    return this.side.call('updatePlanInstance', async () => {
       const json = encodeStoredJson(next);
       const [status, reply] = await this.scripts.iocUpdatePlanInstance(
         this.key(`plancmd:${commandId ?? ''}`),
@@ -152,11 +152,11 @@ export class RedisPlanStore implements PlanStore {
   }
 
   getPlanInstance(id: string): Promise<StoredPlanInstance | null> {
-    return this.call('getPlanInstance', () => this.get(id));
+    return this.side.call('getPlanInstance', () => this.get(id));
   }
 
   loadPlanInstances(sinceTs: number): Promise<StoredPlanInstance[]> {
-    return this.call('loadPlanInstances', async () => {
+    return this.side.call('loadPlanInstances', async () => {
       const closedKey = this.key('plans:closed');
       const expired = await this.client.zrangebyscore(closedKey, '-inf', String(this.now() - this.options.closedRetentionMs));
       if (expired.length > 0) await this.client.zrem(closedKey, ...expired);
@@ -172,43 +172,11 @@ export class RedisPlanStore implements PlanStore {
   }
 
   planInstanceForCommand(commandId: string): Promise<string | null> {
-    return this.call('planInstanceForCommand', () => this.client.get(this.key(`plancmd:${commandId}`)));
-  }
-
-  /** Before the client's first connection a call waits for it (at most FIRST_CONNECT_WAIT_MS); later outages fail fast. */
-  private whenReady(): Promise<void> {
-    if (this.everReady || this.client.status === 'ready') {
-      this.everReady = true;
-      return Promise.resolve();
-    }
-    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis plan store: the client is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        this.everReady = true;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new StoreUnavailableError(`redis plan store: not connected within ${FIRST_CONNECT_WAIT_MS} ms`));
-      }, FIRST_CONNECT_WAIT_MS);
-      this.client.once('ready', onReady);
-    });
+    return this.side.call('planInstanceForCommand', () => this.client.get(this.key(`plancmd:${commandId}`)));
   }
 
   private async get(id: string): Promise<StoredPlanInstance | null> {
     const json = await this.client.get(this.key(`plan:${id}`));
     return json === null ? null : (JSON.parse(json) as StoredPlanInstance);
-  }
-
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.whenReady();
-      return await run();
-    } catch (err) {
-      if (isRedisUnavailableError(err))
-        throw new StoreUnavailableError(`redis plan store: ${what} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
   }
 }

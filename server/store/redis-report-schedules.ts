@@ -4,6 +4,7 @@
  * run retention:
  * - `rsched:schedules`    hash id → JSON StoredReportSchedule
  * - `rsched:slots`        hash id → epoch ms of the newest claimed slot (advanced by a CAS script)
+ * - `rsched:attempts`     hash id → JSON PendingSlotAttempt of that slot (set with the claim, CAS per try)
  * - `rsched:runs`         hash runId → JSON ReportRunMeta
  * - `rsched:run-reports`  hash runId → JSON Report
  * - `rsched:reads`        hash `<runId>|<username>` → epoch ms read
@@ -13,9 +14,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { Report } from '../../scenes/reports/build-report';
-import { StoreUnavailableError } from './store';
-import { DEFAULT_COMMAND_TIMEOUT_MS, isRedisUnavailableError } from './redis-store';
+import { defineScripts, RedisSideStore } from './redis-side-store';
 import {
+  type PendingSlotAttempt,
   type ReportRunMeta,
   type ReportRunRetention,
   type ReportScheduleStore,
@@ -24,11 +25,32 @@ import {
   sortRunsNewestFirst,
 } from './report-schedule-store';
 
-/** KEYS: slots; ARGV: id, slotTs → 1 claimed, 0 an equal or later slot was claimed before */
+/**
+ * KEYS: slots, attempts; ARGV: id, slotTs, pending attempt JSON ('' = none) → 1 claimed, 0 an equal
+ * or later slot was claimed before. The pending attempt is written in the same step as the claim.
+ */
 const LUA_CLAIM_SLOT = `
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 if prev and tonumber(prev) >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
+return 1
+`;
+
+/** KEYS: attempts; ARGV: id, slotTs, attempt, next JSON → 1 claimed, 0 the pending attempt is not (slotTs, attempt - 1) */
+const LUA_CLAIM_RETRY = `
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if not prev then return 0 end
+local p = cjson.decode(prev)
+if tonumber(p.slotTs) ~= tonumber(ARGV[2]) or tonumber(p.attempt) ~= tonumber(ARGV[3]) - 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+return 1
+`;
+
+/** KEYS: attempts; ARGV: id, slotTs → removes the pending attempt if it is that slot's */
+const LUA_SETTLE_SLOT = `
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if prev and tonumber(cjson.decode(prev).slotTs) == tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 1
 `;
 
@@ -42,21 +64,27 @@ return 1
 
 interface ScheduleScripts {
   iocClaimReportSlot(...args: string[]): Promise<number>;
+  iocClaimReportRetry(...args: string[]): Promise<number>;
+  iocSettleReportSlot(...args: string[]): Promise<number>;
   iocPutReportSchedule(...args: string[]): Promise<number>;
 }
 
 export class RedisReportScheduleStore implements ReportScheduleStore {
+  private readonly side: RedisSideStore;
   private readonly scripts: ScheduleScripts;
-  private everReady = false;
 
   constructor(
     private readonly client: Redis,
     private readonly prefix: string,
     private readonly retention: ReportRunRetention,
   ) {
-    client.defineCommand('iocClaimReportSlot', { numberOfKeys: 1, lua: LUA_CLAIM_SLOT });
-    client.defineCommand('iocPutReportSchedule', { numberOfKeys: 1, lua: LUA_PUT_SCHEDULE });
-    this.scripts = client as unknown as ScheduleScripts;
+    this.side = new RedisSideStore(client, 'redis report schedule store');
+    this.scripts = defineScripts<ScheduleScripts>(client, {
+      iocClaimReportSlot: { numberOfKeys: 2, lua: LUA_CLAIM_SLOT },
+      iocClaimReportRetry: { numberOfKeys: 1, lua: LUA_CLAIM_RETRY },
+      iocSettleReportSlot: { numberOfKeys: 1, lua: LUA_SETTLE_SLOT },
+      iocPutReportSchedule: { numberOfKeys: 1, lua: LUA_PUT_SCHEDULE },
+    });
   }
 
   private key(suffix: string): string {
@@ -64,35 +92,39 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   createSchedule(s: StoredReportSchedule): Promise<boolean> {
-    return this.call(
+    return this.side.call(
       'createSchedule',
       async () => (await this.scripts.iocPutReportSchedule(this.key('schedules'), s.id, JSON.stringify(s), 'create')) === 1,
     );
   }
 
   replaceSchedule(s: StoredReportSchedule): Promise<boolean> {
-    return this.call(
+    return this.side.call(
       'replaceSchedule',
       async () => (await this.scripts.iocPutReportSchedule(this.key('schedules'), s.id, JSON.stringify(s), 'replace')) === 1,
     );
   }
 
   deleteSchedule(id: string): Promise<boolean> {
-    return this.call('deleteSchedule', async () => {
-      const [removed] = await Promise.all([this.client.hdel(this.key('schedules'), id), this.client.hdel(this.key('slots'), id)]);
+    return this.side.call('deleteSchedule', async () => {
+      const [removed] = await Promise.all([
+        this.client.hdel(this.key('schedules'), id),
+        this.client.hdel(this.key('slots'), id),
+        this.client.hdel(this.key('attempts'), id),
+      ]);
       return removed === 1;
     });
   }
 
   getSchedule(id: string): Promise<StoredReportSchedule | null> {
-    return this.call('getSchedule', async () => {
+    return this.side.call('getSchedule', async () => {
       const json = await this.client.hget(this.key('schedules'), id);
       return json === null ? null : (JSON.parse(json) as StoredReportSchedule);
     });
   }
 
   listSchedules(): Promise<StoredReportSchedule[]> {
-    return this.call('listSchedules', async () =>
+    return this.side.call('listSchedules', async () =>
       Object.values(await this.client.hgetall(this.key('schedules')))
         .map((json) => JSON.parse(json) as StoredReportSchedule)
         .sort((a, b) => (a.id < b.id ? -1 : 1)),
@@ -100,18 +132,43 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   lastSlot(id: string): Promise<number | null> {
-    return this.call('lastSlot', async () => {
+    return this.side.call('lastSlot', async () => {
       const v = await this.client.hget(this.key('slots'), id);
       return v === null ? null : Number(v);
     });
   }
 
-  claimSlot(id: string, slotTs: number): Promise<boolean> {
-    return this.call('claimSlot', async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), id, String(slotTs))) === 1);
+  claimSlot(id: string, slotTs: number, retryTs?: number | null): Promise<boolean> {
+    const pending = retryTs === undefined ? '' : JSON.stringify({ slotTs, attempt: 1, retryTs } satisfies PendingSlotAttempt);
+    return this.side.call(
+      'claimSlot',
+      async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), this.key('attempts'), id, String(slotTs), pending)) === 1,
+    );
+  }
+
+  pendingAttempt(id: string): Promise<PendingSlotAttempt | null> {
+    return this.side.call('pendingAttempt', async () => {
+      const json = await this.client.hget(this.key('attempts'), id);
+      return json === null ? null : (JSON.parse(json) as PendingSlotAttempt);
+    });
+  }
+
+  claimRetry(id: string, slotTs: number, attempt: number, retryTs: number | null): Promise<boolean> {
+    const next = JSON.stringify({ slotTs, attempt, retryTs } satisfies PendingSlotAttempt);
+    return this.side.call(
+      'claimRetry',
+      async () => (await this.scripts.iocClaimReportRetry(this.key('attempts'), id, String(slotTs), String(attempt), next)) === 1,
+    );
+  }
+
+  settleSlot(id: string, slotTs: number): Promise<void> {
+    return this.side.call('settleSlot', async () => {
+      await this.scripts.iocSettleReportSlot(this.key('attempts'), id, String(slotTs));
+    });
   }
 
   saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {
-    return this.call('saveRun', async () => {
+    return this.side.call('saveRun', async () => {
       // the report first: a listed run always has its report
       await this.client.hset(this.key('run-reports'), meta.id, JSON.stringify(report));
       await this.client.hset(this.key('runs'), meta.id, JSON.stringify(meta));
@@ -126,25 +183,25 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   listRuns(): Promise<ReportRunMeta[]> {
-    return this.call('listRuns', async () => sortRunsNewestFirst(await this.readRuns()));
+    return this.side.call('listRuns', async () => sortRunsNewestFirst(await this.readRuns()));
   }
 
   getRun(id: string): Promise<ReportRunMeta | null> {
-    return this.call('getRun', async () => {
+    return this.side.call('getRun', async () => {
       const json = await this.client.hget(this.key('runs'), id);
       return json === null ? null : (JSON.parse(json) as ReportRunMeta);
     });
   }
 
   getRunReport(id: string): Promise<Report | null> {
-    return this.call('getRunReport', async () => {
+    return this.side.call('getRunReport', async () => {
       const json = await this.client.hget(this.key('run-reports'), id);
       return json === null ? null : (JSON.parse(json) as Report);
     });
   }
 
   readRunIds(username: string, runIds: readonly string[]): Promise<Set<string>> {
-    return this.call('readRunIds', async () => {
+    return this.side.call('readRunIds', async () => {
       if (runIds.length === 0) return new Set<string>();
       const marks = await this.client.hmget(this.key('reads'), ...runIds.map((id) => `${id}|${username}`));
       return new Set(runIds.filter((_, i) => marks[i] !== null));
@@ -152,7 +209,7 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
   }
 
   markRead(username: string, runId: string, ts: number): Promise<void> {
-    return this.call('markRead', async () => {
+    return this.side.call('markRead', async () => {
       if ((await this.client.hget(this.key('runs'), runId)) === null) return;
       await this.client.hset(this.key('reads'), `${runId}|${username}`, String(ts));
     });
@@ -160,37 +217,5 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
 
   private async readRuns(): Promise<ReportRunMeta[]> {
     return Object.values(await this.client.hgetall(this.key('runs'))).map((json) => JSON.parse(json) as ReportRunMeta);
-  }
-
-  /** Before the client's first connection a call waits for it (the store's command deadline); later outages fail fast. */
-  private whenReady(): Promise<void> {
-    if (this.everReady || this.client.status === 'ready') {
-      this.everReady = true;
-      return Promise.resolve();
-    }
-    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis report schedule store: the client is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        this.everReady = true;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new StoreUnavailableError(`redis report schedule store: not connected within ${DEFAULT_COMMAND_TIMEOUT_MS} ms`));
-      }, DEFAULT_COMMAND_TIMEOUT_MS);
-      this.client.once('ready', onReady);
-    });
-  }
-
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.whenReady();
-      return await run();
-    } catch (err) {
-      if (isRedisUnavailableError(err))
-        throw new StoreUnavailableError(`redis report schedule store: ${what} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
   }
 }

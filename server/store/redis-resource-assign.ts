@@ -13,8 +13,7 @@
  * (server/backup/redis-acl.ts: EVAL/EVALSHA running HGET HSET HDEL HGETALL; HGETALL directly).
  */
 import type { Redis } from 'ioredis';
-import { StoreUnavailableError } from './store';
-import { DEFAULT_COMMAND_TIMEOUT_MS, isRedisUnavailableError } from './redis-store';
+import { defineScripts, RedisSideStore } from './redis-side-store';
 import type { AssignOutcome, AssignRequest, ReleaseOutcome, ResourceAssignment, ResourceAssignStore } from './resource-assign-store';
 
 /** KEYS: totals, incident, commands; ARGV: resourceId, amount, limit, commandId, actor, ts, incidentId */
@@ -80,17 +79,19 @@ interface AssignScripts {
 const byResource = (a: ResourceAssignment, b: ResourceAssignment) => (a.resourceId < b.resourceId ? -1 : a.resourceId > b.resourceId ? 1 : 0);
 
 export class RedisResourceAssignStore implements ResourceAssignStore {
+  private readonly side: RedisSideStore;
   private readonly scripts: AssignScripts;
-  private everReady = false;
 
   constructor(
     private readonly client: Redis,
     private readonly prefix: string,
   ) {
-    client.defineCommand('iocAssignResource', { numberOfKeys: 3, lua: LUA_ASSIGN });
-    client.defineCommand('iocReleaseResource', { numberOfKeys: 2, lua: LUA_RELEASE });
-    client.defineCommand('iocReleaseIncidentResources', { numberOfKeys: 2, lua: LUA_RELEASE_ALL });
-    this.scripts = client as unknown as AssignScripts;
+    this.side = new RedisSideStore(client, 'redis resource assignments');
+    this.scripts = defineScripts<AssignScripts>(client, {
+      iocAssignResource: { numberOfKeys: 3, lua: LUA_ASSIGN },
+      iocReleaseResource: { numberOfKeys: 2, lua: LUA_RELEASE },
+      iocReleaseIncidentResources: { numberOfKeys: 2, lua: LUA_RELEASE_ALL },
+    });
   }
 
   private key(suffix: string): string {
@@ -98,7 +99,7 @@ export class RedisResourceAssignStore implements ResourceAssignStore {
   }
 
   assign(req: AssignRequest): Promise<AssignOutcome> {
-    return this.call('assign', async () => {
+    return this.side.call('assign', async () => {
       const [status, total, json] = await this.scripts.iocAssignResource(
         this.key('totals'),
         this.key(`inc:${req.incidentId}`),
@@ -120,7 +121,7 @@ export class RedisResourceAssignStore implements ResourceAssignStore {
   }
 
   release(incidentId: string, resourceId: string): Promise<ReleaseOutcome> {
-    return this.call('release', async () => {
+    return this.side.call('release', async () => {
       const [status, total, json] = await this.scripts.iocReleaseResource(this.key('totals'), this.key(`inc:${incidentId}`), resourceId);
       if (status === 'not_found') return { status };
       return { status: 'released', assignment: JSON.parse(json!) as ResourceAssignment, assignedTotal: Number(total) };
@@ -128,14 +129,14 @@ export class RedisResourceAssignStore implements ResourceAssignStore {
   }
 
   releaseIncident(incidentId: string): Promise<ResourceAssignment[]> {
-    return this.call('releaseIncident', async () => {
+    return this.side.call('releaseIncident', async () => {
       const released = await this.scripts.iocReleaseIncidentResources(this.key('totals'), this.key(`inc:${incidentId}`));
       return released.map((j) => JSON.parse(j) as ResourceAssignment).sort(byResource);
     });
   }
 
   listForIncident(incidentId: string): Promise<ResourceAssignment[]> {
-    return this.call('listForIncident', async () => {
+    return this.side.call('listForIncident', async () => {
       const all = await this.client.hgetall(this.key(`inc:${incidentId}`));
       return Object.values(all)
         .map((j) => JSON.parse(j) as ResourceAssignment)
@@ -144,41 +145,9 @@ export class RedisResourceAssignStore implements ResourceAssignStore {
   }
 
   assignedTotals(): Promise<Map<string, number>> {
-    return this.call('assignedTotals', async () => {
+    return this.side.call('assignedTotals', async () => {
       const all = await this.client.hgetall(this.key('totals'));
       return new Map(Object.entries(all).map(([id, n]) => [id, Number(n)] as [string, number]));
     });
-  }
-
-  /** Before the client's first connection a call waits for it (the store's command deadline); later outages fail fast. */
-  private whenReady(): Promise<void> {
-    if (this.everReady || this.client.status === 'ready') {
-      this.everReady = true;
-      return Promise.resolve();
-    }
-    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis resource assignments: the client is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        this.everReady = true;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new StoreUnavailableError(`redis resource assignments: not connected within ${DEFAULT_COMMAND_TIMEOUT_MS} ms`));
-      }, DEFAULT_COMMAND_TIMEOUT_MS);
-      this.client.once('ready', onReady);
-    });
-  }
-
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.whenReady();
-      return await run();
-    } catch (err) {
-      if (isRedisUnavailableError(err))
-        throw new StoreUnavailableError(`redis resource assignments: ${what} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
   }
 }

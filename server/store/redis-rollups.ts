@@ -19,8 +19,7 @@
  * app's ACL user already has (server/backup/redis-acl.ts `store`): GET SET HGET HSET HGETALL PEXPIRE.
  */
 import type { Redis } from 'ioredis';
-import { StoreUnavailableError } from './store';
-import { DEFAULT_COMMAND_TIMEOUT_MS, isRedisUnavailableError } from './redis-store';
+import { defineScripts, RedisSideStore } from './redis-side-store';
 import { HOUR_MS, RESOLUTION_BUCKET_MS, type RollupBucket, type RollupResolution } from '../../scenes/rollups/rollup-aggregate';
 import {
   DEFAULT_ROLLUP_STORE_OPTIONS,
@@ -83,10 +82,10 @@ export interface RedisRollupLayout {
 }
 
 export class RedisRollupStore implements RollupStore {
+  private readonly side: RedisSideStore;
   private readonly scripts: RollupScripts;
   private readonly options: RollupStoreOptions;
   private readonly layout: RedisRollupLayout;
-  private everReady = false;
 
   constructor(
     private readonly client: Redis,
@@ -95,11 +94,13 @@ export class RedisRollupStore implements RollupStore {
     private readonly now: () => number = Date.now,
     layout: Partial<RedisRollupLayout> = {},
   ) {
+    this.side = new RedisSideStore(client, 'redis roll-up store');
     this.options = { ...DEFAULT_ROLLUP_STORE_OPTIONS, ...options };
     this.layout = { keySpanMs: DEFAULT_ROLLUP_KEY_SPAN_MS, maxEntriesPerScript: DEFAULT_MAX_ENTRIES_PER_SCRIPT, ...layout };
-    // numberOfKeys varies per call: given as the first argument
-    client.defineCommand('iocMergeRollups', { lua: LUA_MERGE_ROLLUPS });
-    this.scripts = client as unknown as RollupScripts;
+    this.scripts = defineScripts<RollupScripts>(client, {
+      // numberOfKeys varies per call: given as the first argument
+      iocMergeRollups: { lua: LUA_MERGE_ROLLUPS },
+    });
   }
 
   private hashKey(resolution: RollupResolution, metric: string, span: number, deviceId: string): string {
@@ -107,7 +108,7 @@ export class RedisRollupStore implements RollupStore {
   }
 
   mergeRollups(flush: RollupFlush): Promise<RollupMergeOutcome> {
-    return this.call('mergeRollups', async () => {
+    return this.side.call('mergeRollups', async () => {
       const now = this.now();
       // chunked before filtering: a retry later (an entry past retention by then) keeps the chunk boundaries
       const chunks: RollupEntry[][] = [];
@@ -156,7 +157,7 @@ export class RedisRollupStore implements RollupStore {
   }
 
   readRollups(deviceId: string, metric: string, resolution: RollupResolution, fromTs: number, toTs: number): Promise<RollupBucket[]> {
-    return this.call('readRollups', async () => {
+    return this.side.call('readRollups', async () => {
       const oldest = this.now() - retentionOf(this.options, resolution);
       const bucketMs = RESOLUTION_BUCKET_MS[resolution];
       const spanMs = this.layout.keySpanMs[resolution];
@@ -187,37 +188,5 @@ export class RedisRollupStore implements RollupStore {
 
   private key(suffix: string): string {
     return `${this.prefix}:${suffix}`;
-  }
-
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.whenReady();
-      return await run();
-    } catch (err) {
-      if (isRedisUnavailableError(err))
-        throw new StoreUnavailableError(`redis roll-up store: ${what} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
-  }
-
-  /** Before the client's first connection a call waits for it (at most the store's command deadline); later outages fail fast. */
-  private whenReady(): Promise<void> {
-    if (this.everReady || this.client.status === 'ready') {
-      this.everReady = true;
-      return Promise.resolve();
-    }
-    if (this.client.status === 'end') return Promise.reject(new StoreUnavailableError('redis roll-up store: the client is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        this.everReady = true;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new StoreUnavailableError(`redis roll-up store: not connected within ${DEFAULT_COMMAND_TIMEOUT_MS} ms`));
-      }, DEFAULT_COMMAND_TIMEOUT_MS);
-      this.client.once('ready', onReady);
-    });
   }
 }

@@ -7,6 +7,10 @@
  * Invariants both keep:
  * - `claimSlot(id, slotTs)` succeeds once per (schedule, slot) and never for a slot at or before one
  *   already claimed: two nodes (a lease handover) cannot both make the same scheduled report;
+ * - a slot claimed with a `retryTs` keeps a pending attempt until it is settled: written in the same
+ *   atomic step as the claim, so a try that dies with the store or the process is still retried;
+ *   `claimRetry(id, slotTs, attempt)` succeeds once per attempt, and only for the newest slot's
+ *   pending attempt that is `attempt - 1` (a newer slot's claim abandons an older slot's retries);
  * - runs are kept at most `maxRuns` (newest) and at most `maxAgeMs` old; a pruned run's report and
  *   read marks go with it.
  */
@@ -33,6 +37,20 @@ export interface ReportRunOutcome {
   /** epoch ms the run finished */
   ts: number;
   error?: string;
+  /** which try of the slot this was, 1 = the first (scheduled runs; a manual run has none) */
+  attempt?: number;
+  /** epoch ms of the next try of a failed scheduled run; absent on a failure = given up (final) */
+  retryTs?: number;
+}
+
+/** The try of a claimed slot not yet settled (made or given up). */
+export interface PendingSlotAttempt {
+  /** epoch ms of the cron slot */
+  slotTs: number;
+  /** the try under way or failed, 1 = the first */
+  attempt: number;
+  /** epoch ms from which the next try may be claimed; null = this was the last try */
+  retryTs: number | null;
 }
 
 /** A generated report delivered to its recipients (the report itself is stored apart). */
@@ -74,8 +92,17 @@ export interface ReportScheduleStore {
   listSchedules(): Promise<StoredReportSchedule[]>;
   /** the newest slot claimed of a schedule, epoch ms, or null */
   lastSlot(id: string): Promise<number | null>;
-  /** true once per (id, slotTs), and only for a slot later than every slot claimed before */
-  claimSlot(id: string, slotTs: number): Promise<boolean>;
+  /**
+   * true once per (id, slotTs), and only for a slot later than every slot claimed before. With
+   * `retryTs` (epoch ms) the claim also records attempt 1 as pending until `settleSlot`.
+   */
+  claimSlot(id: string, slotTs: number, retryTs?: number | null): Promise<boolean>;
+  /** the newest claimed slot's unsettled attempt, or null */
+  pendingAttempt(id: string): Promise<PendingSlotAttempt | null>;
+  /** true once: when the pending attempt is (slotTs, attempt - 1); it becomes (slotTs, attempt, retryTs) */
+  claimRetry(id: string, slotTs: number, attempt: number, retryTs: number | null): Promise<boolean>;
+  /** the slot was made or given up: its pending attempt (if still that slot's) goes */
+  settleSlot(id: string, slotTs: number): Promise<void>;
   /** stores a run and prunes past retention (relative to `nowTs`) */
   saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void>;
   /** every kept run, newest first */
@@ -101,6 +128,7 @@ export function sortRunsNewestFirst(runs: ReportRunMeta[]): ReportRunMeta[] {
 export class MemoryReportScheduleStore implements ReportScheduleStore {
   private readonly schedules = new Map<string, StoredReportSchedule>();
   private readonly slots = new Map<string, number>();
+  private readonly attempts = new Map<string, PendingSlotAttempt>();
   private readonly runs = new Map<string, { meta: ReportRunMeta; report: Report }>();
   /** `${runId}|${username}` → ts */
   private readonly reads = new Map<string, number>();
@@ -121,6 +149,7 @@ export class MemoryReportScheduleStore implements ReportScheduleStore {
 
   async deleteSchedule(id: string): Promise<boolean> {
     this.slots.delete(id);
+    this.attempts.delete(id);
     return this.schedules.delete(id);
   }
 
@@ -137,10 +166,28 @@ export class MemoryReportScheduleStore implements ReportScheduleStore {
     return this.slots.get(id) ?? null;
   }
 
-  async claimSlot(id: string, slotTs: number): Promise<boolean> {
+  async claimSlot(id: string, slotTs: number, retryTs?: number | null): Promise<boolean> {
     if ((this.slots.get(id) ?? -Infinity) >= slotTs) return false;
     this.slots.set(id, slotTs);
+    if (retryTs === undefined) this.attempts.delete(id);
+    else this.attempts.set(id, { slotTs, attempt: 1, retryTs });
     return true;
+  }
+
+  async pendingAttempt(id: string): Promise<PendingSlotAttempt | null> {
+    const a = this.attempts.get(id);
+    return a ? { ...a } : null;
+  }
+
+  async claimRetry(id: string, slotTs: number, attempt: number, retryTs: number | null): Promise<boolean> {
+    const a = this.attempts.get(id);
+    if (!a || a.slotTs !== slotTs || a.attempt !== attempt - 1) return false;
+    this.attempts.set(id, { slotTs, attempt, retryTs });
+    return true;
+  }
+
+  async settleSlot(id: string, slotTs: number): Promise<void> {
+    if (this.attempts.get(id)?.slotTs === slotTs) this.attempts.delete(id);
   }
 
   async saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {

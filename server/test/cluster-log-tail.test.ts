@@ -232,9 +232,11 @@ describe.skipIf(redis === null)('shared log on Redis: two nodes, one prefix', ()
   it('answers a blocked tail with E_UNAVAILABLE at once when the store closes', async () => {
     const { b } = twoNodes();
     const pending = b.tailLog(await b.logCursor(), LONG_BLOCK_MS, LIMIT);
+    // the expectation is attached before the close: the tail may reject while close() is awaited
+    const refused = expect(pending).rejects.toBeInstanceOf(StoreUnavailableError);
     await blockedReads(1);
     await b.close();
-    await expect(pending).rejects.toBeInstanceOf(StoreUnavailableError);
+    await refused;
   }, 20_000);
 
   it('fails a tail Redis does not answer with E_UNAVAILABLE after blockMs plus the command deadline, and tails again on a fresh connection', async () => {

@@ -1,13 +1,15 @@
 /**
  * The dispatch loop over the real server without a browser: alert → auto incident →
- * recommendations → dispatch → the handler's socket hears of it → accept / en route / arrive →
- * photo upload + resolve → close; the briefing counts it; handler list and positions work.
+ * recommendations → dispatch with its impact block (随派单发送) → the handler's socket hears of it
+ * and reads the block back → accept / en route / arrive → photo upload + resolve → close; the
+ * briefing counts it; handler list and positions work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { IocServer } from '../app';
 import type { Device, Incident } from '../../scenes/domain';
 import type { CommandResult } from '../../scenes/protocol';
+import type { DispatchImpact } from '../../scenes/impact/dispatch-impact';
 import { emitAck, ingest, liveSocket, login, sign, startTestServer } from './helpers';
 
 let server: IocServer;
@@ -68,12 +70,38 @@ describe('dispatch loop (server)', () => {
         if (i.id === id && i.state === 'dispatched') resolve({ incident: i, ts: Date.now() });
       }),
     );
+    // 随派单发送: the impact block is a typed field; an oversize one is refused whole, before any state change
+    const impact: DispatchImpact = {
+      radiusM: 500,
+      center: detector.location,
+      counts: { communities: 2, shelters: 1, shelterFreePlaces: 300, facilities: null, otherAssets: 4, devices: 12, alertingDevices: 1 },
+      resources: [{ name: '市南消防救援站', nameEn: 'Shinan Fire Station', quantity: 7, unit: 'member' }],
+    };
+    const dispatchBody = {
+      type: 'incident.dispatch',
+      incidentId: id,
+      assignees: ['handler3'],
+      expectedVersion: incident!.version,
+      note: '带上燃气检测仪',
+    };
+    const oversize = await cmd(officer, { ...dispatchBody, impact: { ...impact, resources: Array.from({ length: 51 }, () => impact.resources[0]) } });
+    expect(!oversize.ok && oversize.error.code).toBe('E_VALIDATION');
+    const garbage = await cmd(officer, { ...dispatchBody, impact: { ...impact, radiusM: 'far' } });
+    expect(!garbage.ok && garbage.error.code).toBe('E_VALIDATION');
+    expect(server.fusion.incidents.get(id)!.state).toBe('reported');
+
     const sentTs = Date.now();
-    const d = await cmd(officer, { type: 'incident.dispatch', incidentId: id, assignees: ['handler3'], expectedVersion: incident!.version });
+    const d = await cmd(officer, { ...dispatchBody, impact });
     expect(d.ok).toBe(true);
     const push = await heard;
     console.log(`[dispatch-loop e2e] dispatch command → handler socket push: ${push.ts - sentTs} ms`);
     expect(push.incident.assignees).toEqual(['handler3']);
+    // the handler's phone reads it back from the incident, beside the note exactly as typed
+    const pushedStep = push.incident.history.find((h) => h.action === 'dispatch')!;
+    expect(pushedStep).toMatchObject({ note: '带上燃气检测仪', impact });
+    const listed = await emitAck<{ ok: true; incidents: Incident[] }>(phone, 'incidents:list', {});
+    expect(listed.incidents.find((i) => i.id === id)!.history.find((h) => h.action === 'dispatch')!.impact).toEqual(impact);
+    expect((await server.store.getIncident(id))!.history.find((h) => h.action === 'dispatch')).toMatchObject({ note: '带上燃气检测仪', impact });
     expect(server.fusion.getHandler('handler3')!.status).toBe('busy');
 
     expect((await cmd(phone, { type: 'incident.accept', incidentId: id })).ok).toBe(true);

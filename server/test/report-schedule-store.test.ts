@@ -1,6 +1,6 @@
 /**
  * Scheduled report store contract (server/store/report-schedule-store.ts): the same requirements
- * against the memory store and the Redis one (a throwaway redis-server, also through the app's ACL user).
+ * (slot claims and their retries) against the memory store and the Redis one (a throwaway redis-server, also through the app's ACL user).
  */
 import { describe, expect, it } from 'vitest';
 import { storeImplementations } from '../../tests/helpers/store-contract';
@@ -55,6 +55,47 @@ describe.each(implementations)('$name report schedule store', ({ available, make
       const store = make();
       const [x, y] = [reportScheduleStoreFor(store), reportScheduleStoreFor(store)];
       const results = await Promise.all([x.claimSlot('a', T0), y.claimSlot('a', T0), x.claimSlot('a', T0), y.claimSlot('a', T0)]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('keeps a claimed slot pending until settled, with the claim itself', async () => {
+      const s = reportScheduleStoreFor(make());
+      expect(await s.claimSlot('a', T0, T0 + 60_000)).toBe(true);
+      expect(await s.pendingAttempt('a')).toEqual({ slotTs: T0, attempt: 1, retryTs: T0 + 60_000 });
+      expect(await s.pendingAttempt('b')).toBeNull();
+      await s.settleSlot('a', T0 - DAY);
+      expect(await s.pendingAttempt('a')).not.toBeNull();
+      await s.settleSlot('a', T0);
+      expect(await s.pendingAttempt('a')).toBeNull();
+      // a claim without retryTs keeps nothing pending
+      expect(await s.claimSlot('a', T0 + DAY)).toBe(true);
+      expect(await s.pendingAttempt('a')).toBeNull();
+    });
+
+    it('claims each retry of the pending slot once, in order, and none of an abandoned slot', async () => {
+      const s = reportScheduleStoreFor(make());
+      await s.claimSlot('a', T0, T0 + 60_000);
+      expect(await s.claimRetry('a', T0, 3, null)).toBe(false);
+      expect(await s.claimRetry('a', T0 - DAY, 2, null)).toBe(false);
+      expect(await s.claimRetry('a', T0, 2, T0 + 300_000)).toBe(true);
+      expect(await s.claimRetry('a', T0, 2, T0 + 300_000)).toBe(false);
+      expect(await s.pendingAttempt('a')).toEqual({ slotTs: T0, attempt: 2, retryTs: T0 + 300_000 });
+      expect(await s.claimRetry('a', T0, 3, null)).toBe(true);
+      expect(await s.pendingAttempt('a')).toEqual({ slotTs: T0, attempt: 3, retryTs: null });
+      // the next slot's claim replaces the old slot's pending attempt
+      await s.claimSlot('a', T0 + DAY, T0 + DAY + 60_000);
+      expect(await s.claimRetry('a', T0, 4, null)).toBe(false);
+      expect(await s.pendingAttempt('a')).toMatchObject({ slotTs: T0 + DAY, attempt: 1 });
+      await s.createSchedule(schedule('a'));
+      await s.deleteSchedule('a');
+      expect(await s.pendingAttempt('a')).toBeNull();
+    });
+
+    it('gives a retry to exactly one of two concurrent claimers', async () => {
+      const store = make();
+      const [x, y] = [reportScheduleStoreFor(store), reportScheduleStoreFor(store)];
+      await x.claimSlot('a', T0, T0 + 60_000);
+      const results = await Promise.all([x.claimRetry('a', T0, 2, null), y.claimRetry('a', T0, 2, null), x.claimRetry('a', T0, 2, null)]);
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 

@@ -7,6 +7,7 @@
  */
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReportReadyMessageSchema } from '../../scenes/reports/report-schedule';
 import { SHINAN, collect, startScopeHarness, type ScopeHarness } from './scope-helpers';
 
 let h: ScopeHarness;
@@ -93,7 +94,10 @@ describe('running and delivering', () => {
     expect(run.status, JSON.stringify(run.body)).toBe(201);
     const runId = run.body.run.id as string;
     expect(run.body.run).toMatchObject({ scheduleId: 'shinan-daily', trigger: 'manual', district: SHINAN.district, recipients: ['leader1', SCOPED] });
-    expect((await ready.waitFor((x) => x.runId === runId)).runId).toBe(runId);
+    // what the server sends is what the protocol declares (the client validates it with this schema)
+    const message = ReportReadyMessageSchema.parse(await ready.waitFor((x) => x.runId === runId));
+    expect(message).toMatchObject({ runId, scheduleId: 'shinan-daily', kind: 'daily', district: SHINAN.district });
+    expect(message.generatedTs).toBe(run.body.run.generatedTs);
 
     const inbox = await call('GET', '/api/reports/inbox', SCOPED);
     expect(inbox.body.unread).toBe(1);

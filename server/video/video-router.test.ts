@@ -1,9 +1,17 @@
 /**
  * Cameras and video over REST (issue 17): the registry validates camera records (a stream URL is
  * http(s) or a server path, never javascript:), GET /api/cameras lists them in scope, and the demo
- * video is served as live HLS to signed-in sessions only.
+ * video is served as live HLS to signed-in sessions only, and who watched which camera is audited
+ * once per user and camera per window, never per segment.
  */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectingAudit } from '../audit/audit';
+import type { RegistryDevice } from '../registry/registry-schemas';
+import { WHOLE_CITY } from '../../scenes/scope';
+import { createVideoRouter } from './video-router';
+import { VIDEO_VIEW_AUDIT_WINDOW_MS } from './video-view-audit';
 import { QINGDAO_CAMERAS } from '../../scenes/city/qingdao-cameras';
 import type { CameraView } from '../../scenes/cameras/camera-view';
 import type { Device } from '../../scenes/domain';
@@ -95,5 +103,81 @@ describe('demo video', () => {
       '/api/video/clip-a/seg99.m4s',
     ])
       expect((await get(bad, officer)).status, bad).toBe(404);
+  });
+});
+
+describe('video viewing in the audit log', () => {
+  const CAM = QINGDAO_CAMERAS[0]!;
+  const OTHER_CLIP_CAM = QINGDAO_CAMERAS[1]!;
+
+  it('records one video.view for a playlist and its segments, with actor, camera and address', async () => {
+    const url = `${CAM.camera!.stream.url}?camera=${CAM.id}`;
+    const first = await get(url, admin);
+    expect(first.status).toBe(200);
+    const segment = (await first.text()).split('\n').find((l) => l.endsWith('.m4s'))!;
+    for (let i = 0; i < 5; i++) expect((await get(`/api/video/clip-a/${segment}`, admin)).status).toBe(200);
+    expect((await get(url, admin)).status).toBe(200);
+    const r = await get(`/api/audit?action=video.view&target=${encodeURIComponent(`camera:${CAM.id}`)}`, admin);
+    const { records } = (await r.json()) as { records: { actor: string; target: string; source?: string }[] };
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ actor: 'admin', target: `camera:${CAM.id}` });
+    expect(records[0]!.source).toMatch(/127\.0\.0\.1|::1/);
+  });
+
+  it('refuses a named camera that does not show this clip', async () => {
+    expect(OTHER_CLIP_CAM.camera!.stream.url).not.toContain('clip-a');
+    expect((await get(`/api/video/clip-a/live.m3u8?camera=${OTHER_CLIP_CAM.id}`, admin)).status).toBe(404);
+    expect((await get('/api/video/clip-a/live.m3u8?camera=no-such-cam', admin)).status).toBe(404);
+  });
+
+  it('records the same viewer and camera again only after the window', async () => {
+    const registryCameras: RegistryDevice[] = QINGDAO_CAMERAS.map((x) => ({
+      ...x,
+      status: 'active',
+      version: 1,
+      maintenance: [],
+      createdTs: 0,
+      updatedTs: 0,
+      updatedBy: 'seed',
+    }));
+    const clock = { nowTs: Date.UTC(2026, 11, 1) };
+    const audit = new CollectingAudit();
+    const app = express();
+    app.use(
+      createVideoRouter({
+        registry: { listDevices: () => registryCameras },
+        audit,
+        log: { warn: () => undefined },
+        route: (_entry, handler) => (req, res, next) => void Promise.resolve(handler(req, res)).catch(next),
+        auth: () => (req, _res, next) => {
+          (req as { user?: unknown }).user = { username: 'officer1', role: 'officer' };
+          next();
+        },
+        scopeOf: async () => WHOLE_CITY,
+        now: () => clock.nowTs,
+      }),
+    );
+    const http = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => http.once('listening', resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const playlist = () => fetch(`${base}/video/clip-a/live.m3u8?camera=${CAM.id}`).then((r) => r.status);
+    try {
+      expect(await playlist()).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await fetch(`${base}/video/clip-a/init.mp4`)).status).toBe(200);
+      clock.nowTs += VIDEO_VIEW_AUDIT_WINDOW_MS - 1;
+      expect(await playlist()).toBe(200);
+      expect(audit.entries.map((e) => [e.action, e.actor, e.target])).toEqual([['video.view', 'officer1', `camera:${CAM.id}`]]);
+      clock.nowTs += 1;
+      expect(await playlist()).toBe(200);
+      expect(audit.entries).toHaveLength(2);
+      // an audit log that cannot be written: the video is served, the next reload records it
+      clock.nowTs += VIDEO_VIEW_AUDIT_WINDOW_MS;
+      audit.failNext = true;
+      expect(await playlist()).toBe(200);
+      expect(await playlist()).toBe(200);
+      expect(audit.entries).toHaveLength(3);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 });

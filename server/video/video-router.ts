@@ -7,19 +7,29 @@
  * /api; the player adds it to each playlist and segment request) of a role that watches the city
  * — field handlers' phones see their own tasks only. Only the committed clips are served: the
  * clip id and file name are checked against fixed patterns, so no path reaches outside them.
+ *
+ * Watching is audited (`video.view`: actor, camera, source address) once per user and camera per
+ * VIDEO_VIEW_AUDIT_WINDOW_MS, on the playlist only — never per segment. The player names the
+ * camera it shows (`live.m3u8?camera=<id>`: several cameras share a demo clip); a named camera must
+ * be a camera in the caller's scope streaming this clip. Without a name the clip is the target.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { camerasOf } from '../../scenes/cameras/camera-view';
 import { DEMO_CLIP_IDS, type DemoClipId } from '../../scenes/cameras/demo-streams';
-import type { Role } from '../../scenes/domain';
+import { IdSchema, type Role } from '../../scenes/domain';
 import { placeInScope, type DataScope } from '../../scenes/scope';
 import type { SessionClaims } from '../auth/tokens';
 import type { IocError } from '../../scenes/protocol';
+import { demoStreamUrl } from '../../scenes/cameras/demo-streams';
+import type { AuditRecorder } from '../audit/audit';
+import { auditWho } from '../audit/audit-request';
 import { httpStatusOf, iocError } from '../errors';
+import type { Logger } from '../logger';
 import { toLiveDevice, type DeviceRegistry } from '../registry/device-registry';
 import { livePlaylist, parseVodPlaylist, type ClipPlaylist } from './live-playlist';
+import { createVideoViewGate, VIDEO_VIEW_AUDIT_WINDOW_MS } from './video-view-audit';
 
 type AuthedRequest = Request & { user?: SessionClaims };
 
@@ -41,8 +51,12 @@ export interface VideoRouterDeps {
   route: (entry: string, handler: (req: AuthedRequest, res: Response) => unknown) => RequestHandler;
   auth: (...roles: Role[]) => RequestHandler;
   scopeOf: (req: AuthedRequest) => Promise<DataScope>;
+  audit: AuditRecorder;
+  log: Pick<Logger, 'warn'>;
   clipsDir?: string;
   now?: () => number;
+  /** one `video.view` per (user, camera) per this, ms */
+  viewAuditWindowMs?: number;
 }
 
 export function createVideoRouter(d: VideoRouterDeps): Router {
@@ -50,6 +64,7 @@ export function createVideoRouter(d: VideoRouterDeps): Router {
   const clipsDir = d.clipsDir ?? DEFAULT_CLIPS_DIR;
   const now = d.now ?? Date.now;
   const playlists = new Map<DemoClipId, ClipPlaylist | null>();
+  const views = createVideoViewGate(d.viewAuditWindowMs ?? VIDEO_VIEW_AUDIT_WINDOW_MS);
   /** the clip's VOD playlist, read once; null when the clip is not on disk */
   const clipOf = (id: string): ClipPlaylist | null => {
     if (!(DEMO_CLIP_IDS as readonly string[]).includes(id)) return null;
@@ -62,6 +77,30 @@ export function createVideoRouter(d: VideoRouterDeps): Router {
       }
     }
     return playlists.get(clip) ?? null;
+  };
+
+  /** `camera:<id>` of a named camera in scope streaming this clip, `video:<clip>` unnamed; null = not one */
+  const viewTarget = async (req: AuthedRequest, clipId: string): Promise<string | null> => {
+    if (req.query.camera === undefined) return `video:${clipId}`;
+    const id = IdSchema.safeParse(req.query.camera);
+    if (!id.success) return null;
+    const camera = d.registry.listDevices().find((x) => x.id === id.data && x.kind === 'camera' && x.status !== 'retired');
+    if (!camera || camera.camera?.stream.url.split('?')[0] !== demoStreamUrl(clipId as DemoClipId)) return null;
+    return placeInScope(await d.scopeOf(req), camera) ? `camera:${camera.id}` : null;
+  };
+  /**
+   * A record that cannot be written is logged and tried again on the next playlist reload; the
+   * video is served meanwhile (a duty room must not go dark because the audit store is down).
+   */
+  const recordView = async (req: AuthedRequest, target: string, clipId: string): Promise<void> => {
+    const who = auditWho(req);
+    if (!views.admit(who.actor, target, now())) return;
+    try {
+      await d.audit.record({ ...who, action: 'video.view', target, outcome: 'success', details: { clip: clipId } });
+    } catch (err) {
+      views.forget(who.actor, target);
+      d.log.warn({ err, target }, 'video.view could not be audited');
+    }
   };
 
   r.get(
@@ -80,9 +119,13 @@ export function createVideoRouter(d: VideoRouterDeps): Router {
   r.get(
     '/video/:clip/live.m3u8',
     d.auth(...VIDEO_ROLES),
-    d.route('video-playlist', (req, res) => {
-      const clip = clipOf(String(req.params.clip));
+    d.route('video-playlist', async (req, res) => {
+      const clipId = String(req.params.clip);
+      const clip = clipOf(clipId);
       if (!clip) return sendError(res, iocError('E_NOT_FOUND', 'no such video stream'));
+      const target = await viewTarget(req, clipId);
+      if (!target) return sendError(res, iocError('E_NOT_FOUND', 'no such camera stream'));
+      await recordView(req, target, clipId);
       res.set('cache-control', 'no-store').type('application/vnd.apple.mpegurl').send(livePlaylist(clip, now()));
     }),
   );

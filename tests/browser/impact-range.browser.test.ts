@@ -2,7 +2,8 @@
  * Impact range and live resources on the console (issue 17): the officer opens an incident → the
  * impact panel lists the nearest rescue teams, depots and shelters with distances (nearest first)
  * → assigning a team lowers its availability on the panel at once (and on the server's fused
- * state, which every wall shows) → "随派单发送" puts the impact briefing into the dispatch note.
+ * state, which every wall shows) → "随派单发送" sends the impact block as the dispatch's typed
+ * `impact` field (the note stays as typed).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,15 +88,17 @@ describe.skipIf(suite.skipped)('impact range on the console', () => {
     await panel.locator('[data-testid=impact-assignments] li[data-resource-id="team-fire-shinan"]').waitFor({ timeout: STEP_TIMEOUT_MS });
     await shot(desk, 'console-impact-assigned');
 
-    // 随派单发送: the briefing rides in the dispatch note
+    // 随派单发送: the impact block rides on the dispatch as a typed field, not in the note
     await panel.getByTestId('impact-send-with-dispatch').check();
     const firstRec = desk.locator('[data-testid=recommendations] li').first();
     await firstRec.click({ timeout: STEP_TIMEOUT_MS });
     await desk.getByTestId('dispatch-button').click();
     await waitUntil(() => suite.server.fusion.incidents.get(id)?.state === 'dispatched', STEP_TIMEOUT_MS, 'dispatched');
-    const note = suite.server.fusion.incidents.get(id)!.history.find((h) => h.action === 'dispatch')!.note ?? '';
-    expect(note).toContain('【影响范围 500 米】');
-    expect(note).toContain('已调派：市南消防救援站 × 7');
+    const step = suite.server.fusion.incidents.get(id)!.history.find((h) => h.action === 'dispatch')!;
+    expect(step.note).toBeUndefined();
+    expect(step.impact).toMatchObject({ radiusM: 500, center: [120.38, 36.07] });
+    expect(step.impact!.resources).toEqual([{ name: '市南消防救援站', nameEn: expect.any(String), quantity: 7, unit: 'member' }]);
+    await desk.locator('[data-testid=timeline] [data-testid=timeline-impact]').waitFor({ timeout: STEP_TIMEOUT_MS });
 
     // release gives the team back
     await panel.getByTestId('impact-release').first().click();

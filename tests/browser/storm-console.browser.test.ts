@@ -48,8 +48,17 @@ describe.skipIf(suite.skipped)('storm operations on the console', () => {
     await desk.getByTestId('console').waitFor({ timeout: STEP_TIMEOUT_MS });
 
     expect((await ingest(suite.server, sign(stormReadings(storm)))).body).toMatchObject({ rejected: [] });
+    // the server's warning first (a failure below is then the page's, not the rules')
+    await waitUntil(() => suite.server.areaWarnings.service.current().warnings.length > 0, STEP_TIMEOUT_MS, 'the area warning on the server');
     const warning = desk.locator('[data-testid=warning]');
-    await warning.first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await warning
+      .first()
+      .waitFor({ timeout: STEP_TIMEOUT_MS })
+      .catch(async (e: unknown) => {
+        await shot(desk, 'storm-console-no-warning');
+        console.log('console errors', errors, 'warnings panel', await desk.getByTestId('warnings-panel').count());
+        throw e;
+      });
     expect(await warning.count()).toBe(1);
     // the three gauges' alerts are not rows of the queue: they are counted as grouped into the warning
     await desk.locator('[data-testid=covered-count][data-count="3"]').waitFor({ timeout: STEP_TIMEOUT_MS });

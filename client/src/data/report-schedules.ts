@@ -1,22 +1,66 @@
 /**
  * Scheduled reports (issue 16): the admin's schedules (`/api/reports/schedules`, 运行 now) and a
  * reader's inbox of delivered reports (`/api/reports/inbox`, files of `/api/reports/runs/:id/export`).
- * The inbox refreshes on the live `report.ready` event (see subscribeReportReady) and on demand.
+ * The inbox refreshes on the live `report.ready` event (watchReportInbox), after a reconnect and,
+ * as a fallback only, on a slow poll.
  */
-import type { ReportSchedule } from '@scenes/reports/report-schedule';
+import { ReportReadyMessageSchema, type ReportReadyMessage, type ReportSchedule } from '@scenes/reports/report-schedule';
 import type { IocError } from '@scenes/protocol';
 import type { ReportFormat } from '@scenes/reports/report-query';
 import { freshToken } from '../auth/session';
+import type { LiveTransport } from '../connection';
 import { call, jsonInit, type ApiResult } from './rest';
 import { fileNameOf } from './reports';
 
-export type { ReportSchedule };
+export type { ReportSchedule, ReportReadyMessage };
+
+/**
+ * The inbox is refetched this often without a live event, ms: only a fallback for an event lost
+ * (a socket down at delivery time and not reconnected since), so slow.
+ */
+export const INBOX_FALLBACK_REFRESH_MS = 5 * 60_000;
+
+/** Calls `onReady` for each valid `report.ready` (a malformed one is dropped). Returns the unsubscribe. */
+export function subscribeReportReady(transport: Pick<LiveTransport, 'on'>, onReady: (msg: ReportReadyMessage) => void): () => void {
+  return transport.on('report.ready', (msg: unknown) => {
+    const parsed = ReportReadyMessageSchema.safeParse(msg);
+    if (parsed.success) onReady(parsed.data);
+  });
+}
+
+/**
+ * Keeps an inbox current: `reload` at once on `report.ready`, after a reconnect (an event sent
+ * while the socket was away is lost: Socket.IO delivers at most once) and every `fallbackMs`.
+ * Without a live connection only the poll runs. Returns the stop.
+ */
+export function watchReportInbox(
+  transport: Pick<LiveTransport, 'on' | 'onConnect'> | null,
+  reload: (why: 'ready' | 'reconnect' | 'poll', msg?: ReportReadyMessage) => void,
+  fallbackMs: number = INBOX_FALLBACK_REFRESH_MS,
+): () => void {
+  const offReady = transport ? subscribeReportReady(transport, (msg) => reload('ready', msg)) : () => undefined;
+  const offConnect =
+    transport?.onConnect(({ reconnect }) => {
+      if (reconnect) reload('reconnect');
+    }) ?? (() => undefined);
+  const timer = setInterval(() => reload('poll'), fallbackMs);
+  return () => {
+    offReady();
+    offConnect();
+    clearInterval(timer);
+  };
+}
 
 export interface ReportRunOutcome {
   runId: string;
   status: 'ok' | 'failed';
+  /** epoch ms */
   ts: number;
   error?: string;
+  /** which try of a scheduled slot, 1 = the first */
+  attempt?: number;
+  /** epoch ms of the next try of a failed scheduled run; absent on a failure = given up */
+  retryTs?: number;
 }
 
 /** A schedule as the server answers it (server/store/report-schedule-store.ts StoredReportSchedule). */

@@ -523,6 +523,7 @@ export const zh = {
   'adm.nodes.lease.plans': '预案触发',
   'adm.nodes.lease.stateFlush': '设备状态快照',
   'adm.nodes.lease.housekeep': '过期数据清理',
+  'adm.nodes.lease.reports': '定时报表',
   // --- console history view (issue 16, H2: pages/console/HistoryPage.vue) ---
   'history.title': '历史查询',
   'history.back': '返回调度台',
@@ -1151,6 +1152,7 @@ export const en: Record<MessageKey, string> = {
   'adm.nodes.lease.plans': 'Plan triggers',
   'adm.nodes.lease.stateFlush': 'Device state snapshot',
   'adm.nodes.lease.housekeep': 'Retention housekeeping',
+  'adm.nodes.lease.reports': 'Scheduled reports',
   // --- console history view (issue 16, H2: pages/console/HistoryPage.vue) ---
   'history.title': 'History search',
   'history.back': 'Back to console',

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { CameraView } from '@scenes/cameras/camera-view';
+import { camerasOf, type CameraView } from '@scenes/cameras/camera-view';
+import { buildEmergencyScene } from '@scenes/builders/index';
+import { QINGDAO_CAMERAS } from '@scenes/city/qingdao-cameras';
+import { makeFusedState } from '@scenes/test-fixtures/fused-state';
 import { layerGroupOf } from './layer-groups';
-import { CAMERA_LAYER_IDS, cameraLayers, cameraSelectionFromPick, cameraWedge } from './camera-layers';
+import { CAMERA_LAYER_IDS, cameraLayers, cameraSelectionFromPick, cameraWedge, type CameraMark } from './camera-layers';
+import { sceneToLayerProps } from './scene-to-layer-props';
 
 const camera: CameraView = {
   id: 'cam-1',
@@ -41,5 +45,25 @@ describe('camera layers', () => {
     const mark = (cameraLayers([camera])[1]!.props.data as unknown[])[0];
     expect(cameraSelectionFromPick(CAMERA_LAYER_IDS.points, mark)).toEqual({ kind: 'camera', id: 'cam-1', item: camera });
     expect(cameraSelectionFromPick('devices', mark)).toBeNull();
+  });
+
+  it('draws each registry camera once: a camera dot, never also a device dot', () => {
+    const base = makeFusedState();
+    const devices = new Map(base.devices);
+    for (const c of QINGDAO_CAMERAS) devices.set(c.id, c);
+    const model = buildEmergencyScene({ ...base, devices });
+    const layers = [
+      ...sceneToLayerProps(model, { nowTs: base.nowTs, pulseTs: 0, zoom: 14, lang: 'zh' }),
+      ...cameraLayers(camerasOf([...devices.values()])),
+    ];
+    const pointIds = (layerId: string): string[] =>
+      layers
+        .filter((l) => l.props.id === layerId)
+        .flatMap((l) => l.props.data as readonly unknown[])
+        .map((x) => (layerId === CAMERA_LAYER_IDS.points ? (x as CameraMark).camera.id : (x as { id: string }).id));
+    const cameraIds = QINGDAO_CAMERAS.map((c) => c.id).sort();
+    expect(pointIds(CAMERA_LAYER_IDS.points).sort()).toEqual(cameraIds);
+    expect(pointIds('devices').filter((id) => cameraIds.includes(id))).toEqual([]);
+    expect(pointIds('devices').length).toBeGreaterThan(0);
   });
 });

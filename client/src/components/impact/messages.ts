@@ -35,11 +35,19 @@ export const zh = {
   'impact.assignedDone': '已调派 {name} × {n}',
   'impact.releasedDone': '已释放 {name} × {n}',
   'impact.sendWithDispatch': '随派单发送',
-  'impact.sendWithDispatchHint': '派单时把影响范围与资源清单写入派单说明，处置人员在手机任务中可见',
+  'impact.sendWithDispatchHint': '派单时随派单发送影响范围与已调派资源，处置人员在手机任务中可见（派单说明不变）',
   'impact.error': '操作失败：{message}',
-  'impact.briefing.head': '【影响范围 {m} 米】社区 {c} 个，避难场所 {s} 个（空余 {free} 人），设备 {d} 台（告警 {a} 台）',
-  'impact.briefing.nearest': '最近{kind}：{list}',
-  'impact.briefing.assigned': '已调派：{list}',
+  'impact.sent.range': '影响范围 半径 {m} 米',
+  'impact.sent.communities': '社区 {n}',
+  'impact.sent.shelters': '避难场所 {n}（空余 {free} 人）',
+  'impact.sent.facilities': '学校/医院 {n}',
+  'impact.sent.assets': '其他设施 {n}',
+  'impact.sent.devices': '设备 {n}',
+  'impact.sent.devicesAlerting': '设备 {n}（告警 {a}）',
+  'impact.sent.resources': '调派资源',
+  'impact.unit.member': '人',
+  'impact.unit.supply-unit': '件',
+  'impact.unit.place': '人',
 } as const;
 
 export type ImpactKey = keyof typeof zh;
@@ -75,11 +83,20 @@ export const en: Record<ImpactKey, string> = {
   'impact.assignedDone': 'Assigned {name} × {n}',
   'impact.releasedDone': 'Released {name} × {n}',
   'impact.sendWithDispatch': 'Send with dispatch',
-  'impact.sendWithDispatchHint': "The impact range and resource list go into the dispatch note, shown on the handler's task",
+  'impact.sendWithDispatchHint':
+    "The impact range and assigned resources go with the dispatch and show on the handler's task (the note is unchanged)",
   'impact.error': 'Failed: {message}',
-  'impact.briefing.head': '[Impact {m} m] {c} communities, {s} shelters ({free} places free), {d} devices ({a} alerting)',
-  'impact.briefing.nearest': 'Nearest {kind}: {list}',
-  'impact.briefing.assigned': 'Assigned: {list}',
+  'impact.sent.range': 'Impact radius {m} m',
+  'impact.sent.communities': 'Communities {n}',
+  'impact.sent.shelters': 'Shelters {n} ({free} places free)',
+  'impact.sent.facilities': 'Schools/hospitals {n}',
+  'impact.sent.assets': 'Other assets {n}',
+  'impact.sent.devices': 'Devices {n}',
+  'impact.sent.devicesAlerting': 'Devices {n} ({a} alerting)',
+  'impact.sent.resources': 'Resources assigned',
+  'impact.unit.member': 'members',
+  'impact.unit.supply-unit': 'units',
+  'impact.unit.place': 'places',
 };
 
 export const imt = translator<ImpactKey>({ zh, en });
