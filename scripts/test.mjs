@@ -41,6 +41,8 @@ const codes = args.length
   : await Promise.all([run(['--project', 'browser'], '[browser]'), run(['--project', 'unit'], '[unit]   ')]);
 const code = Math.max(...codes);
 if (!args.length) {
-  console.log(`\nnpm test: browser ${codes[0] === 0 ? 'passed' : 'FAILED'}, unit ${codes[1] === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(
+    `\nnpm test: browser ${codes[0] === 0 ? 'passed' : 'FAILED'}, unit ${codes[1] === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
 }
 process.exit(code);

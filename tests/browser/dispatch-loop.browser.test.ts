@@ -133,7 +133,10 @@ describe.skipIf(suite.skipped)('dispatch loop in the browser', () => {
     // the wall is the third software-rendered map of this test: its first frame may be slow
     await openKpi.waitFor({ timeout: 2 * STEP_TIMEOUT_MS }).catch(async (e: unknown) => {
       await shot(wall, 'screen-emergency-failed');
-      const text = await wall.locator('body').innerText({ timeout: 5_000 }).catch(() => '(no body text)');
+      const text = await wall
+        .locator('body')
+        .innerText({ timeout: 5_000 })
+        .catch(() => '(no body text)');
       console.log('wall url', wall.url(), 'errors', wallErrors, 'text', text.slice(0, 600));
       throw e;
     });
