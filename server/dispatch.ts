@@ -8,7 +8,7 @@
  *
  * Pure: the handler list and "now" come in as arguments.
  */
-import { distance } from '@turf/turf';
+import { distance } from '@turf/distance';
 import type { Handler, HandlerStatus, Incident, LngLat } from '../scenes/domain';
 
 export interface DispatchOptions {

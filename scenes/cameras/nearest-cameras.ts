@@ -2,7 +2,9 @@
  * 视频联动: the cameras nearest to a point (an alert's device, an incident), within a radius,
  * optionally preferring cameras that look towards it. Pure; geometry with turf (WGS84).
  */
-import { bearing, distance, point } from '@turf/turf';
+import { bearing } from '@turf/bearing';
+import { distance } from '@turf/distance';
+import { point } from '@turf/helpers';
 import type { LngLat } from '../domain';
 import type { CameraView } from './camera-view';
 

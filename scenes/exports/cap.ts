@@ -17,7 +17,7 @@
  *   wants) plus its GB/T 2260 geocode; a radius warning or a device's alert is a circle
  *   `lat,lon radius_km` around the place.
  */
-import { simplify } from '@turf/turf';
+import { simplify } from '@turf/simplify';
 import type { Polygon as GeoPolygon } from 'geojson';
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces';

@@ -9,7 +9,8 @@
  * - `priority`:  P1 (alerts: red, on the worst level reached) first, then newest first, then id descending.
  * A search on the closed time (`timeField: 'closed'`) sees only records that have one.
  */
-import { booleanPointInPolygon, polygon as turfPolygon } from '@turf/turf';
+import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
+import { polygon as turfPolygon } from '@turf/helpers';
 import type { Feature, Polygon } from 'geojson';
 import { ALERT_LEVEL_RANK, type Alert, type Incident, type LngLat, type Priority } from '../domain';
 import { alertInState } from '../storm/alert-filter';

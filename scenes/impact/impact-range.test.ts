@@ -1,4 +1,5 @@
-import { booleanClockwise, destination } from '@turf/turf';
+import { booleanClockwise } from '@turf/boolean-clockwise';
+import { destination } from '@turf/destination';
 import { describe, expect, it } from 'vitest';
 import type { Alert, Asset, Device, EmergencyResource, LngLat } from '../domain';
 import { generateFleet } from '../fleet';

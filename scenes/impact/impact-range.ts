@@ -8,7 +8,12 @@
  * (great-circle) only when it lies in the circle's bounding box, a cheap comparison of degrees,
  * so 100k devices cost 100k comparisons and a few hundred distances.
  */
-import { booleanIntersects, booleanPointInPolygon, circle, distance, lineString, nearestPointOnLine } from '@turf/turf';
+import { booleanIntersects } from '@turf/boolean-intersects';
+import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
+import { circle } from '@turf/circle';
+import { distance } from '@turf/distance';
+import { lineString } from '@turf/helpers';
+import { nearestPointOnLine } from '@turf/nearest-point-on-line';
 import { ALERT_LEVEL_RANK, RESOURCE_KINDS } from '../domain';
 import type { AlertLevel, Asset, AssetKind, DeviceKind, EmergencyResource, LngLat, ResourceKind } from '../domain';
 import type { FusedState } from '../scene-model';

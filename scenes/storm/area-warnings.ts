@@ -12,7 +12,7 @@
  *   id even when its earliest member has gone (the UI never sees a warning flicker to a new id);
  * - an alert belongs to at most one warning; only open alerts are aggregated.
  */
-import { distance } from '@turf/turf';
+import { distance } from '@turf/distance';
 import { z } from 'zod';
 import { ALERT_LEVEL_RANK, IdSchema } from '../domain';
 import type { Alert, AlertLevel, Device, DistrictCode, LngLat } from '../domain';

@@ -9,7 +9,7 @@
  * - a merge never lowers the survivor's priority and never loosens its deadlines;
  * - every alert stays reachable: merged alerts move to the survivor, a split alert gets its own incident.
  */
-import { distance } from '@turf/turf';
+import { distance } from '@turf/distance';
 import { z } from 'zod';
 import type { Alert, LngLat, Role } from '../domain';
 import type { Actor } from '../incident-machine';

@@ -14,7 +14,7 @@ import { ALERT_LEVEL_RANK } from '@scenes/domain';
 import type { AlertLevel, DeviceStatus, LngLat } from '@scenes/domain';
 import type { AlertItem, AssetItem, DevicePoint, HandlerItem, IncidentItem, ResourceItem, SceneModel } from '@scenes/scene-model';
 import { QINGDAO_DISTRICTS } from '@scenes/geo/districts';
-import { simplify } from '@turf/turf';
+import { simplify } from '@turf/simplify';
 import { slaProgress } from '@scenes/sla';
 import { isIncidentInProgress, isResolutionOverdue } from '@scenes/incident-rules';
 import { CJK_FONT_STACK, MAP_RGBA, STATUS_RGB } from '../theme/palette';

@@ -5,7 +5,7 @@
  * is asked first ("可能重复: INC-… 350 m": link the alert to it, or create anyway).
  */
 import { ref, shallowRef, type Ref } from 'vue';
-import { distance } from '@turf/turf';
+import { distance } from '@turf/distance';
 import type { Incident } from '@scenes/domain';
 import type { AlertItem } from '@scenes/scene-model';
 import { fetchDuplicateCandidates, type DuplicateCandidate } from '../../data/storm';
