@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { CommandSchema } from '../protocol';
 import { DISPATCH_IMPACT_LIMITS, DispatchImpactSchema, dispatchImpactOf, type DispatchImpact } from './dispatch-impact';
 import type { ImpactRange, ImpactResource } from './impact-types';
+import { SAMPLE_DISPATCH_IMPACT } from './dispatch-impact.fixture';
 
-const impact: DispatchImpact = {
-  radiusM: 500,
-  center: [120.38, 36.07],
-  counts: { communities: 2, shelters: 1, shelterFreePlaces: 300, facilities: null, otherAssets: 4, devices: 12, alertingDevices: 2 },
-  resources: [
-    { name: '市南消防救援站', nameEn: 'Shinan Fire Station', quantity: 7, unit: 'member' },
-    { name: 'depot-x', quantity: 40 },
-  ],
-};
+const impact: DispatchImpact = SAMPLE_DISPATCH_IMPACT;
 
 const dispatch = (extra: Record<string, unknown>) => ({
   type: 'incident.dispatch',
