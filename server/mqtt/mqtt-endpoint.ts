@@ -15,7 +15,6 @@ import type { Logger } from '../logger';
 import { AuditLimiter } from './audit-limiter';
 import { startMqttBroker } from './broker';
 import { MqttDeviceGate, type ConnectRefusal, type MqttGateDeps } from './device-gate';
-import { startExternalMqtt } from './external-client';
 import type { MqttVerdict } from './payloads';
 import { commandsTopic } from './topics';
 import { TelemetryBatcher, type MergingIngest } from './telemetry-batcher';
@@ -100,6 +99,8 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
         { broker: config.mqttUrl.replace(/\/\/[^@]*@/, '//***@') },
         'MQTT: IOC_MQTT_URL is plain mqtt:// — device tokens cross the network unencrypted; use mqtts://',
       );
+    // the mqtt client package (~0.14 s to import) is loaded only when an external broker is configured
+    const { startExternalMqtt } = await import('./external-client');
     const client = await startExternalMqtt({
       url: config.mqttUrl,
       ...(config.mqttUsername !== null ? { username: config.mqttUsername } : {}),
