@@ -35,8 +35,17 @@ export const DISTRICT_SCOPED_ROLES: readonly Role[] = ['officer', 'leader'];
 
 export function scopeOf(user: ScopeSubject): DataScope {
   if (user.role === 'handler') return { kind: 'handler', username: user.username };
-  if (!DISTRICT_SCOPED_ROLES.includes(user.role) || !user.districts || user.districts.length === 0) return WHOLE_CITY;
-  return { kind: 'districts', districts: [...new Set(user.districts)].sort() };
+  if (!DISTRICT_SCOPED_ROLES.includes(user.role)) return WHOLE_CITY;
+  return districtsScope(user.districts);
+}
+
+/**
+ * The scope of a district list, whoever holds it (a scoped officer or leader, a district's API key):
+ * none or an empty list is the whole city; otherwise the districts, sorted and without duplicates.
+ */
+export function districtsScope(districts: readonly DistrictCode[] | undefined): DataScope {
+  if (!districts || districts.length === 0) return WHOLE_CITY;
+  return { kind: 'districts', districts: [...new Set(districts)].sort() };
 }
 
 /** A stable name of a scope: equal scopes have equal keys, whatever order the districts came in. */

@@ -6,11 +6,15 @@
  * - a key is `ioc_` + 32 random bytes (base64url); only its SHA-256 is stored (server/store/api-key-store.ts);
  * - failed key checks are rate limited per source address with the guard's authentication-failure
  *   budget (the same burst and refill as logins and device tokens, server/config.ts);
- * - `lastUsedTs` is written at most once per `touchIntervalMs` per key and node, not per request.
+ * - `lastUsedTs` is written at most once per `touchIntervalMs` per key and node, not per request;
+ * - a key made for some districts reads only them, like a district-scoped officer (`apiKeyScope`);
+ *   the scope is fixed at creation.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { DISTRICT_CODES, DistrictCodeSchema } from '../../scenes/domain';
 import type { IocError } from '../../scenes/protocol';
+import { districtsScope, type DataScope } from '../../scenes/scope';
 import { iocError } from '../errors';
 import { KeyedBuckets, rateLimited, type GuardLimits } from '../guard';
 import type { ApiKeyRecord, ApiKeyStore } from '../store/api-key-store';
@@ -28,7 +32,15 @@ const API_KEY_MAX_CHARS = 100;
 
 export const CreateApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(API_KEY_NAME_MAX_CHARS),
+  /** the districts the key reads (stored sorted, without duplicates); absent = the whole city, empty is refused */
+  districts: z.array(DistrictCodeSchema).min(1).max(DISTRICT_CODES.length).optional(),
 });
+export type CreateApiKeyInput = z.infer<typeof CreateApiKeySchema>;
+
+/** What a request presenting this key may read: its districts, or the whole city. */
+export function apiKeyScope(key: Pick<ApiKeyRecord, 'districts'>): DataScope {
+  return districtsScope(key.districts);
+}
 
 /** What an admin sees of a key: never the hash. */
 export type PublicApiKey = Omit<ApiKeyRecord, 'keyHash'>;
@@ -61,14 +73,16 @@ export class ApiKeyService {
   }
 
   /** A new key: the record is stored, the key itself is returned once and kept nowhere. */
-  async create(name: string, createdBy: string): Promise<{ key: string; record: ApiKeyRecord }> {
+  async create(input: CreateApiKeyInput, createdBy: string): Promise<{ key: string; record: ApiKeyRecord }> {
     const key = `${API_KEY_PREFIX}${randomBytes(API_KEY_BYTES).toString('base64url')}`;
+    const scope = districtsScope(input.districts);
     const record: ApiKeyRecord = {
       id: `ak-${randomUUID()}`,
-      name,
+      name: input.name,
       keyHash: hashApiKey(key),
       keyPrefix: key.slice(0, API_KEY_SHOWN_CHARS),
       scope: 'read',
+      ...(scope.kind === 'districts' ? { districts: scope.districts } : {}),
       createdBy,
       createdTs: this.now(),
     };

@@ -10,8 +10,9 @@
  * - admins: `GET/POST /api/admin/api-keys`, `DELETE /api/admin/api-keys/:id` (revoke), audited.
  *
  * Who reads: officers, leaders and admins with their session (handlers see their own tasks only;
- * wall screens show, they do not export), and machine clients with an API key (whole city, read
- * only, these routes only — every other route wants a session and answers a key with 401).
+ * wall screens show, they do not export), and machine clients with an API key (the whole city or
+ * the key's districts, read only, these routes only — every other route wants a session and
+ * answers a key with 401).
  * A person's data export is audited before it leaves (`export`, like the registry's); a key's use
  * is audited once per key and interval (`api_key.use`), a refused key each time (rate limited).
  */
@@ -19,7 +20,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { z } from 'zod';
 import { IdSchema, type Role } from '../../scenes/domain';
 import type { IocError } from '../../scenes/protocol';
-import { alertInScope, districtInScope, incidentInScope, placeInScope, scopeKey, WHOLE_CITY, type DataScope } from '../../scenes/scope';
+import { alertInScope, districtInScope, incidentInScope, placeInScope, scopeKey, type DataScope } from '../../scenes/scope';
 import type { AreaWarning } from '../../scenes/storm/area-warnings';
 import {
   buildCapMessages,
@@ -51,7 +52,7 @@ import type { Fusion } from '../fusion';
 import { safeValidate, sourceOf } from '../guard';
 import type { DeviceRegistry } from '../registry/device-registry';
 import type { ApiKeyRecord } from '../store/api-key-store';
-import { CreateApiKeySchema, presentedApiKey, publicApiKey, type ApiKeyService } from './api-keys';
+import { apiKeyScope, CreateApiKeySchema, presentedApiKey, publicApiKey, type ApiKeyService } from './api-keys';
 
 type ExportRequest = Request & { user?: SessionClaims; apiKey?: ApiKeyRecord };
 type RouteHandler = (req: ExportRequest, res: Response, next: () => void) => unknown;
@@ -145,7 +146,8 @@ export function createExportsRouters(d: ExportsRouterDeps): { api: Router; ogc: 
     next();
   });
 
-  const scopeOf = async (req: ExportRequest): Promise<DataScope> => (req.apiKey ? WHOLE_CITY : d.scopeOf(req));
+  /** The one place a caller becomes a scope: a key's from its stored record (never from the request), a person's from the stored user. */
+  const scopeOf = async (req: ExportRequest): Promise<DataScope> => (req.apiKey ? apiKeyScope(req.apiKey) : d.scopeOf(req));
 
   /** A person's data export is recorded before it leaves; a key's use was recorded at the check. */
   const auditExport = async (req: ExportRequest, target: string, details: Record<string, unknown>): Promise<IocError | null> => {
@@ -265,13 +267,13 @@ export function createExportsRouters(d: ExportsRouterDeps): { api: Router; ogc: 
     route('exports:api-key-create', async (req, res) => {
       const p = safeValidate(CreateApiKeySchema, req.body, 'api key');
       if (!p.ok) return sendError(res, p.error);
-      const { key, record } = await d.apiKeys.create(p.data.name, req.user!.username);
+      const { key, record } = await d.apiKeys.create(p.data, req.user!.username);
       const entry: AuditEntry = {
         ...auditWho(req),
         action: 'api_key.create',
         target: `api_key:${record.id}`,
         outcome: 'success',
-        details: { name: record.name, scope: record.scope },
+        details: { name: record.name, scope: record.scope, ...(record.districts ? { districts: record.districts } : {}) },
       };
       try {
         await d.audit.record(entry);

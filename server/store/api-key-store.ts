@@ -7,8 +7,10 @@
  * - only the SHA-256 of a key is stored, never the key (it is shown once, at creation);
  * - a hash names at most one key; a revoked key stays listed (who made it, when it was revoked)
  *   and is never found as valid again;
- * - `lastUsedTs` is kept apart from the record, so a late "used" write can never undo a revocation.
+ * - `lastUsedTs` is kept apart from the record, so a late "used" write can never undo a revocation;
+ * - `districts` is written once, at creation, and never changed (a different scope is a new key).
  */
+import type { DistrictCode } from '../../scenes/domain';
 import type { Store } from './store';
 import type { RedisStore } from './redis-store';
 import { RedisApiKeyStore } from './redis-api-keys';
@@ -24,6 +26,11 @@ export interface ApiKeyRecord {
   /** the key's first characters, to tell keys apart in a list (not enough to use it) */
   keyPrefix: string;
   scope: ApiKeyScope;
+  /**
+   * The districts it reads (sorted, without duplicates, never empty); absent = the whole city
+   * (so are records stored before keys had a scope).
+   */
+  districts?: readonly DistrictCode[];
   /** username of the admin who created it */
   createdBy: string;
   /** epoch ms */

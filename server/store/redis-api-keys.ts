@@ -23,7 +23,10 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 return 1
 `;
 
-/** KEYS: records; ARGV: id, revokedTs, revokedBy → {status, json} */
+/**
+ * KEYS: records; ARGV: id, revokedTs, revokedBy → {status, json}. The decode/encode round trip
+ * keeps `districts` a JSON array because it is never empty (cjson writes an empty table as `{}`).
+ */
 const LUA_REVOKE_API_KEY = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return {'not_found'} end

@@ -26,6 +26,22 @@ describe.each(implementations)('$name API key store', ({ available, make }) => {
       expect(await keys.getApiKey('k2')).toBeNull();
     });
 
+    it("keeps a district key's districts through listing and revocation, and a whole-city key without any", async () => {
+      const keys = apiKeyStoreFor(make());
+      const scoped: ApiKeyRecord = { ...key('d1'), districts: ['370202', '370212'] };
+      await keys.createApiKey(scoped);
+      await keys.createApiKey(key('city', T0 - 1));
+      expect(await keys.findApiKeyByHash('hash-d1')).toEqual(scoped);
+      expect((await keys.listApiKeys()).map((k) => [k.id, k.districts ?? null])).toEqual([
+        ['d1', ['370202', '370212']],
+        ['city', null],
+      ]);
+      const revoked = await keys.revokeApiKey('d1', 'admin', T0 + 5);
+      expect(revoked.status === 'revoked' && revoked.record.districts).toEqual(['370202', '370212']);
+      expect((await keys.getApiKey('d1'))?.districts).toEqual(['370202', '370212']);
+      expect(await keys.getApiKey('city')).not.toHaveProperty('districts');
+    });
+
     it('lists keys newest first, revoked ones too', async () => {
       const keys = apiKeyStoreFor(make());
       await keys.createApiKey(key('old', T0));

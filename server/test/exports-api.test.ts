@@ -1,7 +1,7 @@
 /**
  * Standard exports through a real server (issue 16): API keys created and revoked by an admin, an
- * OGC API – Features client paging a bbox to the end with its key (header and `?apiKey=`), the key
- * refused everywhere else, people's sessions by role and district scope, typed OGC errors, the
+ * OGC API – Features client paging a bbox to the end with its key (header and `?apiKey=`), a
+ * district's key seeing its district only, the key refused everywhere else, people's sessions by role and district scope, typed OGC errors, the
  * GeoJSON and CAP endpoints, and the audit records of it all.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,8 +37,8 @@ async function call(method: string, url: string, authorization?: string, body?: 
   return { status: r.status, type: r.headers.get('content-type') ?? '', text, body: json };
 }
 
-async function createKey(name: string): Promise<{ key: string; id: string }> {
-  const r = await call('POST', '/api/admin/api-keys', `Bearer ${admin}`, { name });
+async function createKey(name: string, districts?: string[]): Promise<{ key: string; id: string }> {
+  const r = await call('POST', '/api/admin/api-keys', `Bearer ${admin}`, { name, ...(districts ? { districts } : {}) });
   expect(r.status).toBe(201);
   return { key: r.body.key, id: r.body.apiKey.id };
 }
@@ -123,6 +123,45 @@ describe('API keys for machine clients', () => {
     expect((await call('DELETE', '/api/admin/api-keys/ak-nope', `Bearer ${admin}`)).status).toBe(404);
   });
 
+  it("limits a district's key to its district: items, exports, and 404 for another district's feature", async () => {
+    const SHINAN = '370202';
+    const { key, id } = await createKey('市南区 GIS', [SHINAN, SHINAN]);
+    const listed = (await call('GET', '/api/admin/api-keys', `Bearer ${admin}`)).body.keys.find((k: { id: string }) => k.id === id);
+    expect(listed.districts).toEqual([SHINAN]);
+
+    const mine = await call('GET', '/ogc/collections/devices/items?limit=1000', `ApiKey ${key}`);
+    expect(mine.body.features.length).toBeGreaterThan(0);
+    expect(new Set(mine.body.features.map((f: any) => f.properties.district))).toEqual(new Set([SHINAN]));
+    const exported = await call('GET', '/api/exports/geojson/devices', `ApiKey ${key}`);
+    expect(exported.status).toBe(200);
+    expect(exported.body.features.map((f: { id: string }) => f.id).sort()).toEqual(mine.body.features.map((f: { id: string }) => f.id).sort());
+    const assets = await call('GET', '/ogc/collections/assets/items?limit=1000', `ApiKey ${key}`);
+    expect(assets.body.features.every((f: any) => f.properties.district === SHINAN)).toBe(true);
+
+    const city = (await createKey('全市 GIS')).key;
+    const all = await call('GET', '/ogc/collections/devices/items?limit=1000', `ApiKey ${city}`);
+    const elsewhere = all.body.features.find((f: any) => f.properties.district !== SHINAN);
+    expect(elsewhere).toBeDefined();
+    expect((await call('GET', `/ogc/collections/devices/items/${encodeURIComponent(elsewhere.id)}`, `ApiKey ${city}`)).status).toBe(200);
+    const hidden = await call('GET', `/ogc/collections/devices/items/${encodeURIComponent(elsewhere.id)}`, `ApiKey ${key}`);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.code).toBe('E_NOT_FOUND');
+    const own = mine.body.features[0].id;
+    expect((await call('GET', `/ogc/collections/devices/items/${encodeURIComponent(own)}`, `ApiKey ${key}`)).status).toBe(200);
+  });
+
+  it.each([
+    ['an unknown district code', ['110101']],
+    ['an empty district list', []],
+    ['a district list that is not a list', '370202'],
+  ])('refuses a key with %s: 400 E_VALIDATION', async (_what, districts) => {
+    const r = await call('POST', '/api/admin/api-keys', `Bearer ${admin}`, { name: 'bad scope', districts });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('E_VALIDATION');
+    const keys = (await call('GET', '/api/admin/api-keys', `Bearer ${admin}`)).body.keys;
+    expect(keys.some((k: { name: string }) => k.name === 'bad scope')).toBe(false);
+  });
+
   it('records key creation, revocation and use in the audit log', async () => {
     const { key, id } = await createKey('audited');
     await call('GET', '/ogc/conformance', `ApiKey ${key}`);
@@ -132,6 +171,13 @@ describe('API keys for machine clients', () => {
     const records: { action: string; target?: string; actor: string }[] = audit.body.records ?? audit.body.entries ?? [];
     const mine = records.filter((r) => r.target === `api_key:${id}` || r.actor === `api_key:${id}`).map((r) => r.action);
     expect(mine).toEqual(expect.arrayContaining(['api_key.create', 'api_key.use', 'api_key.revoke']));
+
+    const scoped = await createKey('audited 崂山', ['370212']);
+    const after = await call('GET', '/api/audit?limit=200', `Bearer ${admin}`);
+    const created = (after.body.records ?? after.body.entries ?? []).find(
+      (r: { action: string; target?: string }) => r.action === 'api_key.create' && r.target === `api_key:${scoped.id}`,
+    );
+    expect(created?.details).toMatchObject({ scope: 'read', districts: ['370212'] });
   });
 });
 

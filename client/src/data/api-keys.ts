@@ -2,6 +2,7 @@
  * API keys of machine clients (issue 16), admin only: `/api/admin/api-keys`. The key itself is
  * answered once, at creation; the list never carries it (nor its hash).
  */
+import type { DistrictCode } from '@scenes/domain';
 import { call, jsonInit, type ApiResult } from './rest';
 
 export interface ApiKey {
@@ -10,6 +11,8 @@ export interface ApiKey {
   /** the key's first characters, to tell keys apart */
   keyPrefix: string;
   scope: 'read';
+  /** the districts it reads (fixed at creation); absent = the whole city */
+  districts?: DistrictCode[];
   createdBy: string;
   /** epoch ms */
   createdTs: number;
@@ -24,7 +27,11 @@ export function listApiKeys(token: string): Promise<ApiResult<{ keys: ApiKey[] }
   return call(token, '/api/admin/api-keys');
 }
 
-export function createApiKey(token: string, input: { name: string }): Promise<ApiResult<{ key: string; apiKey: ApiKey }>> {
+/** `districts` omitted = a whole-city key; the server refuses an empty list. */
+export function createApiKey(
+  token: string,
+  input: { name: string; districts?: DistrictCode[] },
+): Promise<ApiResult<{ key: string; apiKey: ApiKey }>> {
   return call(token, '/api/admin/api-keys', jsonInit(input));
 }
 

@@ -619,6 +619,10 @@ export const zh = {
   'adm.apiKeys.revoke': '吊销',
   'adm.apiKeys.revokeConfirm': '吊销后使用此密钥的平台将立即无法读取数据，确定吊销“{name}”吗？',
   'adm.apiKeys.revoked': '已吊销“{name}”',
+  'adm.apiKeys.districts': '数据范围',
+  'adm.apiKeys.districtsHint': '不选即全市；选定辖区的密钥只能读取这些辖区的数据。创建后不可更改（需更改请新建密钥）。',
+  'adm.apiKeys.colScope': '范围',
+  'adm.apiKeys.wholeCity': '全市',
   'adm.audit.act.api_key.create': '创建 API 密钥',
   'adm.audit.act.api_key.revoke': '吊销 API 密钥',
 } as const;
@@ -1249,6 +1253,11 @@ export const en: Record<MessageKey, string> = {
   'adm.apiKeys.revoke': 'Revoke',
   'adm.apiKeys.revokeConfirm': 'Platforms using this key will lose access at once. Revoke “{name}”?',
   'adm.apiKeys.revoked': 'Revoked “{name}”',
+  'adm.apiKeys.districts': 'Data scope',
+  'adm.apiKeys.districtsHint':
+    'None selected = the whole city; a key for some districts reads only their data. Fixed once created (for another scope, create a new key).',
+  'adm.apiKeys.colScope': 'Scope',
+  'adm.apiKeys.wholeCity': 'Whole city',
   'adm.audit.act.api_key.create': 'API key created',
   'adm.audit.act.api_key.revoke': 'API key revoked',
 };
