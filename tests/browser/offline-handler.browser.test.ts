@@ -9,7 +9,8 @@ import type { Incident } from '../../scenes/domain';
 import { login } from '../../server/test/helpers';
 import { browserSuite, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
-const STEP_TIMEOUT_MS = 20_000;
+/** a step, page loads included: software GL on 2 cores shared with the unit tests */
+const STEP_TIMEOUT_MS = 30_000;
 
 let officerToken: string;
 let n = 0;

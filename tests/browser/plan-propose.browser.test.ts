@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS } from '../helpers/browser';
 
-const STEP_TIMEOUT_MS = 20_000;
+/** a step, page loads included: software GL on 2 cores shared with the unit tests */
+const STEP_TIMEOUT_MS = 30_000;
 const SHINAN = '370202';
 
 const suite = browserSuite();

@@ -13,7 +13,8 @@ import { login } from '../../server/test/helpers';
 import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS } from '../helpers/browser';
 
 const SHOTS = process.env.IOC_SCREENSHOT_DIR ?? '/tmp';
-const STEP_TIMEOUT_MS = 20_000;
+/** a step, page loads included: software GL on 2 cores shared with the unit tests */
+const STEP_TIMEOUT_MS = 30_000;
 const HOUR_MS = 3_600_000;
 
 async function shot(page: Page, name: string) {
