@@ -12,7 +12,9 @@
  *    never reported this is the home district;
  * 3. no work and no known position (or one outside Qingdao): no district — counted in the city view only.
  *
- * Pure; the one memo (district of a position) is keyed by the position's identity and transparent.
+ * Pure; the memos (district of a position; work districts of an incidents array, shared by every
+ * district-scoped view built from one fused state) are keyed by identity and transparent: callers
+ * never mutate a position or an incidents array they passed in.
  */
 import type { DistrictCode, Handler, Incident, LngLat } from './domain';
 import { districtOf } from './geo/districts';
@@ -48,8 +50,12 @@ export function handlerDistricts(handler: Pick<Handler, 'id' | 'location'>, work
   return here ? [here] : [];
 }
 
+const workOfIncidents = new WeakMap<readonly Incident[], Map<string, Set<DistrictCode>>>();
+
 /** The handlers that count for any of `districts`, in their given order. */
 export function handlersInDistricts(handlers: readonly Handler[], incidents: readonly Incident[], districts: readonly DistrictCode[]): Handler[] {
-  const work = workDistrictsByHandler(incidents);
-  return handlers.filter((h) => handlerDistricts(h, work).some((d) => districts.includes(d)));
+  let work = workOfIncidents.get(incidents);
+  if (!work) workOfIncidents.set(incidents, (work = workDistrictsByHandler(incidents)));
+  const byHandler = work;
+  return handlers.filter((h) => handlerDistricts(h, byHandler).some((d) => districts.includes(d)));
 }

@@ -7,14 +7,13 @@
  * With the in-memory store there is one node: every lease is held, one lane, the list is this node.
  */
 import type { Redis } from 'ioredis';
+import { CLUSTER_LEASE_NAMES, type ClusterLeaseName } from '../../scenes/cluster-leases';
 import type { Logger } from '../logger';
 import { LOCAL_LEASE, RedisLeaseKeeper, type ClusterLease, type LeaseOptions } from './lease';
 import { MemoryNodeRegistry, RedisNodeRegistry, type NodeRegistry, type NodeSelfInfo } from './node-registry';
 import { RevisionLaneKeeper } from './revision-lane';
 
-/** The acting timers, one lease each. */
-export const CLUSTER_LEASE_NAMES = ['offline', 'escalation', 'plans', 'state-flush', 'housekeep', 'reports'] as const;
-export type ClusterLeaseName = (typeof CLUSTER_LEASE_NAMES)[number];
+export { CLUSTER_LEASE_NAMES, type ClusterLeaseName };
 
 export interface ClusterNode {
   readonly nodeId: string;

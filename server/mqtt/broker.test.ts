@@ -9,7 +9,7 @@ import { connect, connectAsync, type MqttClient } from 'mqtt';
 import type { DeviceCommandAck } from '../../scenes/device-commands';
 import { CollectingAudit } from '../audit/audit';
 import { createLogger } from '../logger';
-import { AuditLimiter } from './audit-limiter';
+import { AuditLimiter } from '../audit/audit-limiter';
 import { startMqttBroker, type MqttBroker } from './broker';
 import { MqttDeviceGate, type ConnectRefusal } from './device-gate';
 import type { MqttVerdict } from './payloads';

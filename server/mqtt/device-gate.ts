@@ -26,7 +26,7 @@ import type { IngestVerdicts } from './telemetry-batcher';
 import type { CommandAckSink } from '../device-control/channels';
 import type { AuthEntry } from '../guard';
 import type { Logger } from '../logger';
-import type { AuditLimiter } from './audit-limiter';
+import type { AuditLimiter } from '../audit/audit-limiter';
 import { commandAckOf, decodeJson, payloadToken, statusOf, telemetryReadings, type MqttVerdict } from './payloads';
 import { parseDeviceTopic } from './topics';
 

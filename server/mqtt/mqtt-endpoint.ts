@@ -12,7 +12,7 @@ import type { AuditRecorder } from '../audit/audit';
 import type { CommandAckSink, CommandChannel } from '../device-control/channels';
 import type { ServerConfig } from '../config';
 import type { Logger } from '../logger';
-import { AuditLimiter } from './audit-limiter';
+import { AuditLimiter } from '../audit/audit-limiter';
 import { startMqttBroker } from './broker';
 import { MqttDeviceGate, type ConnectRefusal, type MqttGateDeps } from './device-gate';
 import type { MqttVerdict } from './payloads';
@@ -81,7 +81,7 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
     acknowledge: deps.acknowledge,
     count: deps.countMessage,
     countRefusedConnect: deps.countRefusedConnect,
-    audit: new AuditLimiter({ audit: deps.audit, log: deps.log, intervalMs: config.mqttAuditIntervalMs, maxKeys: MAX_AUDIT_KEYS }),
+    audit: new AuditLimiter({ audit: deps.audit, log: deps.log, intervalMs: config.mqttAuditIntervalMs, maxKeys: MAX_AUDIT_KEYS, what: 'MQTT audit record' }),
     log: deps.log,
     limits: {
       maxPayloadBytes: config.mqttMaxPayloadBytes,

@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingAudit } from '../audit/audit';
 import type { RegistryDevice } from '../registry/registry-schemas';
 import { WHOLE_CITY } from '../../scenes/scope';
-import { createVideoRouter } from './video-router';
-import { VIDEO_VIEW_AUDIT_WINDOW_MS } from './video-view-audit';
+import { createVideoRouter, VIDEO_VIEW_AUDIT_WINDOW_MS } from './video-router';
 import { QINGDAO_CAMERAS } from '../../scenes/city/qingdao-cameras';
 import type { CameraView } from '../../scenes/cameras/camera-view';
 import type { Device } from '../../scenes/domain';
@@ -147,7 +146,7 @@ describe('video viewing in the audit log', () => {
       createVideoRouter({
         registry: { listDevices: () => registryCameras },
         audit,
-        log: { warn: () => undefined },
+        log: { warn: () => undefined, error: () => undefined },
         route: (_entry, handler) => (req, res, next) => void Promise.resolve(handler(req, res)).catch(next),
         auth: () => (req, _res, next) => {
           (req as { user?: unknown }).user = { username: 'officer1', role: 'officer' };

@@ -17,7 +17,7 @@ import { slaDeadlines } from '../../scenes/sla';
 import { DRILL_TAIL_MS, runDrill } from '../../mock-devices/drill';
 import { DRILLS } from '../../mock-devices/drills';
 import { MemoryStore } from '../../server/store/memory-store';
-import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS } from '../helpers/browser';
+import { browserSuite, collectConsoleErrors, PAGE_LOAD_MS, signedInContext, VIEWPORTS } from '../helpers/browser';
 
 const SHOTS = process.env.IOC_SCREENSHOT_DIR ?? '/tmp';
 const STEP_TIMEOUT_MS = 30_000;
@@ -78,7 +78,7 @@ describe.skipIf(suite.skipped)('the rainstorm drill in the browser', () => {
     const desk = await deskCtx.newPage();
     const deskErrors = collectConsoleErrors(desk);
     await desk.goto('/console');
-    await desk.getByTestId('console').waitFor({ timeout: STEP_TIMEOUT_MS });
+    await desk.getByTestId('console').waitFor({ timeout: PAGE_LOAD_MS });
     await desk.locator('[data-testid=warning]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
     const count = desk.getByTestId('decisions-count');
     await count.waitFor({ timeout: STEP_TIMEOUT_MS });
@@ -99,11 +99,13 @@ describe.skipIf(suite.skipped)('the rainstorm drill in the browser', () => {
     const wall = await wallCtx.newPage();
     const wallErrors = collectConsoleErrors(wall);
     await wall.goto('/screen/water');
+    await wall.locator('[data-testid=screen][data-scene=water]').waitFor({ timeout: PAGE_LOAD_MS });
     const banner = wall.getByTestId('plan-banner');
     await banner.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await banner.textContent()).toMatch(/级响应/);
     expect(await wall.getByTestId('plan-banner-steps').textContent()).toMatch(/\d+\s*\/\s*\d+/);
-    await wall.goto('/screen/overview');
+    // switched with the wall's own tabs: a second software-GL page load costs seconds
+    await wall.locator('nav.tabs a[href^="/screen/overview"]').click({ timeout: STEP_TIMEOUT_MS });
     const red = wall.locator(`[data-testid=overdue-incident][data-incident-id="${OVERDUE}"]`);
     await red.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await red.evaluate((el) => getComputedStyle(el).borderLeftColor)).toMatch(/^rgb\(2[0-9]{2}, /);
@@ -121,7 +123,7 @@ describe.skipIf(suite.skipped)('the rainstorm drill in the browser', () => {
     const phoneCtx = await signedInContext(browser, server, 'handler1', { viewport: VIEWPORTS.phone, isMobile: true, hasTouch: true });
     const phone = await phoneCtx.newPage();
     await phone.goto('/mobile');
-    await phone.getByTestId('mobile').waitFor({ timeout: STEP_TIMEOUT_MS });
+    await phone.getByTestId('mobile').waitFor({ timeout: PAGE_LOAD_MS });
     await desk.locator(`[data-testid=incident-queue] li[data-incident-id="${incident!.id}"]`).click();
     const rec = desk.locator('[data-testid=recommendations] li[data-handler-id="handler1"]');
     await rec.waitFor({ timeout: STEP_TIMEOUT_MS });

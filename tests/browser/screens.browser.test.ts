@@ -19,13 +19,13 @@ import {
   waitUntil,
   type TestBrowser,
   browserTestsSkipped,
+  PAGE_LOAD_MS,
 } from '../helpers/browser';
 
 /** A WebGL map that drew something compresses to far more than a blank or single-colour box. */
 const MIN_RENDERED_MAP_PNG_BYTES = 20_000;
 const FLEET_SIZE = 300;
 /** a software-GL page load while the unit tests share the 2 cores: 5–11 s alone, up to ~40 s loaded */
-const PAGE_LOAD_MS = 60_000;
 
 let tb: TestBrowser;
 let server: IocServer;

@@ -38,6 +38,12 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-swiftshader',
 ];
 
+/**
+ * How long a page load may take here: a software-GL (swiftshader) page with the map costs 5–11 s on
+ * a quiet machine, several times that with the unit tests on the other core.
+ */
+export const PAGE_LOAD_MS = 60_000;
+
 /** Real device sizes the pages are designed for, CSS px. */
 export const VIEWPORTS = {
   phone: { width: 390, height: 844 },
