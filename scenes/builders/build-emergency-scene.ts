@@ -86,7 +86,7 @@ function incidentFunnelChart(state: FusedState): ChartData {
   }
   return countBarChart(state, {
     title: '今日事件处置漏斗',
-    titleEn: 'Today’s incidents by stage reached',
+    titleEn: "Today's incidents by stage reached",
     unit: '件',
     categories: INCIDENT_STATES.map((s) => STATE_NAMES[s][0]),
     categoriesEn: INCIDENT_STATES.map((s) => STATE_NAMES[s][1]),

@@ -81,7 +81,13 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
     acknowledge: deps.acknowledge,
     count: deps.countMessage,
     countRefusedConnect: deps.countRefusedConnect,
-    audit: new AuditLimiter({ audit: deps.audit, log: deps.log, intervalMs: config.mqttAuditIntervalMs, maxKeys: MAX_AUDIT_KEYS, what: 'MQTT audit record' }),
+    audit: new AuditLimiter({
+      audit: deps.audit,
+      log: deps.log,
+      intervalMs: config.mqttAuditIntervalMs,
+      maxKeys: MAX_AUDIT_KEYS,
+      what: 'MQTT audit record',
+    }),
     log: deps.log,
     limits: {
       maxPayloadBytes: config.mqttMaxPayloadBytes,

@@ -39,6 +39,7 @@ import {
   type StoredDeviceCredential,
 } from '../store/store';
 import { IMPORT_CHUNK_ROWS, toCsv, yieldToEventLoop, type ImportRow } from './import-format';
+import { CAMERA_COLUMNS, cameraCandidate, cameraCells } from './camera-columns';
 import {
   ASSET_COLUMNS,
   AssetInputSchema,
@@ -175,6 +176,10 @@ function columnOf(path: readonly PropertyKey[], format: 'device' | 'asset'): str
   if (path.length === 0) return undefined;
   const [head, next] = path;
   if (format === 'device' && head === 'location') return next === 0 ? 'lng' : next === 1 ? 'lat' : 'lng,lat';
+  if (format === 'device' && head === 'camera') {
+    const leaf = path[path.length - 1];
+    return next === 'stream' ? (leaf === 'format' ? 'streamFormat' : 'streamUrl') : leaf === 'headingDeg' || leaf === 'fovDeg' ? leaf : 'camera';
+  }
   return String(head);
 }
 
@@ -574,6 +579,8 @@ export class DeviceRegistry {
       const current = id !== undefined ? this.devices.get(id) : undefined;
       // an update names only the columns it changes: the others keep their values
       const merged: Record<string, unknown> = current ? { ...importableDevice(current), ...candidate } : candidate;
+      const camera = cameraCandidate(values, numberCell, current?.camera);
+      if (camera !== undefined) merged.camera = camera;
       if (current && candidate.location && !candidate.district && !sameJson(candidate.location, current.location)) delete merged.district;
       if (current && merged.assetId === undefined) delete merged.assetId;
       for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
@@ -674,9 +681,10 @@ export class DeviceRegistry {
   private deviceCandidate(values: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(values)) {
-      if (k === 'lng' || k === 'lat' || k === 'geometry') continue;
+      if (k === 'lng' || k === 'lat' || k === 'geometry' || (CAMERA_COLUMNS as readonly string[]).includes(k)) continue;
       out[k] = values[k];
     }
+
     const geometry = values.geometry as { type?: unknown; coordinates?: unknown } | undefined;
     if (geometry !== undefined) {
       if (geometry && typeof geometry === 'object' && geometry.type === 'Point') out.location = geometry.coordinates;
@@ -690,7 +698,20 @@ export class DeviceRegistry {
     if (format === 'csv')
       return toCsv(
         DEVICE_COLUMNS,
-        devices.map((d) => [d.id, d.kind, d.name, d.location[0], d.location[1], d.district, d.assetId, d.installDate, d.vendor, d.model, d.status]),
+        devices.map((d) => [
+          d.id,
+          d.kind,
+          d.name,
+          d.location[0],
+          d.location[1],
+          d.district,
+          d.assetId,
+          d.installDate,
+          d.vendor,
+          d.model,
+          d.status,
+          ...cameraCells(d.camera),
+        ]),
       );
     return JSON.stringify({
       type: 'FeatureCollection',
@@ -707,6 +728,7 @@ export class DeviceRegistry {
           vendor: d.vendor,
           model: d.model,
           status: d.status,
+          camera: d.camera,
         }),
       })),
     });

@@ -16,6 +16,7 @@ import {
 } from '../../scenes/domain';
 import { isInQingdaoBounds } from '../../scenes/geo/districts';
 import { CameraSpecSchema, type CameraSpec } from '../../scenes/cameras/camera-spec';
+import { CAMERA_COLUMNS } from './camera-columns';
 
 export const DEVICE_STATUSES = ['active', 'maintenance', 'retired'] as const;
 export const DeviceStatusSchema = z.enum(DEVICE_STATUSES);
@@ -122,8 +123,21 @@ export interface RegistryDevice {
   updatedBy: string;
 }
 
-/** Fields an import or export carries for a device, in column order (CSV header). */
-export const DEVICE_COLUMNS = ['id', 'kind', 'name', 'lng', 'lat', 'district', 'assetId', 'installDate', 'vendor', 'model', 'status'] as const;
+/** Fields an import or export carries for a device, in column order (CSV header); a camera's video last (camera-columns.ts). */
+export const DEVICE_COLUMNS = [
+  'id',
+  'kind',
+  'name',
+  'lng',
+  'lat',
+  'district',
+  'assetId',
+  'installDate',
+  'vendor',
+  'model',
+  'status',
+  ...CAMERA_COLUMNS,
+] as const;
 export type DeviceColumn = (typeof DEVICE_COLUMNS)[number];
 
 // ---------------------------------------------------------------------------------------------

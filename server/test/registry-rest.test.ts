@@ -241,6 +241,36 @@ describe('devices: import and export', () => {
     expect(proto.body.error.code).toBe('E_VALIDATION');
   });
 
+  it("imports and exports a camera's video as four CSV columns; an update row may name only one", async () => {
+    const header = `${HEADER},streamUrl,streamFormat,headingDeg,fovDeg`;
+    const row = 'cam-csv-1,camera,测试摄像机,120.385,36.062,,,,,,active';
+    const created = await api('POST', '/devices/import', admin, `${header}\n${row},https://nvr.example/cam1.flv,,90,\n`, 'text/csv');
+    expect(created.body).toMatchObject({ created: 1, rejected: [] });
+    expect((await api('GET', '/devices/cam-csv-1', admin)).body.device.camera).toEqual({
+      stream: { url: 'https://nvr.example/cam1.flv', format: 'flv' },
+      headingDeg: 90,
+      fovDeg: 60,
+    });
+    const turned = await api('POST', '/devices/import', admin, 'id,headingDeg\ncam-csv-1,270\n', 'text/csv');
+    expect(turned.body).toMatchObject({ updated: 1, rejected: [] });
+    expect((await api('GET', '/devices/cam-csv-1', admin)).body.device.camera).toMatchObject({ stream: { format: 'flv' }, headingDeg: 270 });
+
+    const exported = await api('GET', '/devices/export?format=csv', admin);
+    const line = exported.text.split('\r\n').find((l: string) => l.startsWith('cam-csv-1,'));
+    expect(line).toMatch(/,https:\/\/nvr\.example\/cam1\.flv,flv,270,60$/);
+
+    const bad = await api(
+      'POST',
+      '/devices/import',
+      admin,
+      `${header}\ncam-csv-2,camera,坏摄像机,120.385,36.062,,,,,,active,javascript:alert(1),,400,\nwl-csv-9,water-level,水位计,120.385,36.062,,,,,,active,https://x.example/a.m3u8,,0,\n`,
+      'text/csv',
+    );
+    expect(bad.body.applied).toBe(false);
+    const columns = bad.body.rejected.map((r: { row: number; column?: string }) => `${r.row}:${r.column}`).sort();
+    expect(columns).toEqual(['2:headingDeg', '2:streamUrl', '3:camera']);
+  });
+
   it('imports the example files shipped in examples/', async () => {
     const { readFileSync } = await import('node:fs');
     const csv = readFileSync(new URL('../../examples/devices-sample.csv', import.meta.url), 'utf8');

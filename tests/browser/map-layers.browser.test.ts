@@ -71,9 +71,12 @@ describe.skipIf(suite.skipped)('map layers', { timeout: 480_000 }, () => {
       expect(ids).not.toContain('district-labels');
       expect(ids).toContain('devices');
 
-      // the legend explains what is drawn
+      // the wall's legend starts folded (it would cover part of the city); unfolded, it explains what is drawn
       const legend = page.locator('[data-testid=map-legend]');
       await legend.waitFor({ timeout: 10_000 });
+      expect(await legend.locator('[data-testid=legend-entry]').count()).toBe(0);
+      await legend.locator('[data-testid=legend-toggle]').click();
+      await waitUntil(() => new URL(page.url()).searchParams.get('legend') === '1', 10_000, 'legend=1 in the URL');
       expect(await legend.locator('[data-testid=legend-entry]').count()).toBeGreaterThan(3);
       expect(await legend.locator('[data-legend-group=devices]').count()).toBe(1);
       expect(await legend.locator('[data-legend-group=handlers]').count()).toBe(0);
@@ -88,6 +91,7 @@ describe.skipIf(suite.skipped)('map layers', { timeout: 480_000 }, () => {
       const url = new URL(page.url());
       expect(url.searchParams.get('layers')?.split(',').sort()).toEqual(['-devices', '-districts', '-handlers']);
       expect(url.searchParams.get('rotate')).toBe('600');
+      expect(url.searchParams.get('legend')).toBe('1');
       await waitUntil(async () => (await legend.locator('[data-legend-group=devices]').count()) === 0, 10_000, 'devices out of the legend');
 
       // and back: the defaults drop the parameter

@@ -17,7 +17,7 @@ export type DrillKey = keyof typeof zh;
 export const en: Record<DrillKey, string> = {
   'drill.city': 'Qingdao',
   'drill.label': 'Area',
-  'drill.pick': 'Pick a district',
+  'drill.pick': 'District',
   'drill.backTitle': 'Back to the whole city',
   'drill.pickTitle': 'Pick a district: the screen then shows that district only',
 };
