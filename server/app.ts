@@ -613,6 +613,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       fusion,
       activeWarnings: () => areaWarnings.service.current().warnings,
       apiKeys: new ApiKeyService(apiKeyStoreFor(store), config),
+      capSender: config.capSender,
     },
   });
   // engine.io answers its own path (its listener was attached with the IoServer): express must not

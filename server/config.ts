@@ -16,6 +16,8 @@ import { notifyConfigFromEnv, type NotifyConfig } from './notify/notify-config';
 import { rollupConfigFromEnv, type RollupConfig } from './rollups/rollup-config';
 import { basemapsFromEnv } from './basemap-config';
 import type { BasemapSource } from '../scenes/geo/basemap-source';
+import type { CapSender } from '../scenes/exports/cap';
+import { capSenderFromEnv } from './exports/cap-sender-config';
 
 const intFromEnv = (def: number) => z.coerce.number().int().gte(0).default(def);
 
@@ -371,6 +373,8 @@ export interface ServerConfig {
   rollups: RollupConfig;
   /** issue 17: raster basemaps from IOC_BASEMAP_URL / IOC_BASEMAPS (server/basemap-config.ts); empty = offline base only */
   basemaps: BasemapSource[];
+  /** issue 16: who the CAP 1.2 feed names as sender (IOC_CAP_SENDER, IOC_CAP_SENDER_NAME[_EN], IOC_CAP_IDENTIFIER_PREFIX; server/exports/cap-sender-config.ts) */
+  capSender: CapSender;
 }
 
 /** The embedded broker's port unless IOC_MQTT_PORT says otherwise: not 1883, so it never collides with a system broker. */
@@ -604,6 +608,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     notify: notifyConfigOrThrow(env, production),
     rollups: rollupConfigFromEnv(env, (message) => new ConfigError(message)),
     basemaps: basemapsFromEnv(env, (message) => new ConfigError(message)),
+    capSender: capSenderFromEnv(env, (message) => new ConfigError(message)),
     ...overrides,
   };
 }

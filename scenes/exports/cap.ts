@@ -21,6 +21,7 @@ import { simplify } from '@turf/simplify';
 import type { Polygon as GeoPolygon } from 'geojson';
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces';
+import { z } from 'zod';
 import type { Alert, AlertLevel, DeviceKind, DistrictCode, LngLat } from '../domain';
 import { districtFeature, districtName } from '../geo/districts';
 import type { AreaWarning } from '../storm/area-warnings';
@@ -31,12 +32,16 @@ export const CAP_MEDIA_TYPE = 'application/cap+xml';
 export const ATOM_NAMESPACE = 'http://www.w3.org/2005/Atom';
 export const ATOM_MEDIA_TYPE = 'application/atom+xml';
 
-/** Who issues the messages (configurable per deployment; these are the demo's). */
+/**
+ * Who issues the messages: per deployment (server/config.ts `capSender`, IOC_CAP_*); the default
+ * is the Qingdao demo's.
+ */
 export interface CapSender {
-  /** CAP `sender`: a unique name of the originator, e.g. an e-mail-like address */
+  /** CAP `sender`: a globally unique name of the originator, e.g. based on a domain name (CAP_TOKEN_RULE) */
   sender: string;
-  /** identifier prefix: a unique name of this system */
+  /** start of every message's `identifier`: a unique name of this system (CAP_TOKEN_RULE) */
   identifierPrefix: string;
+  /** CAP `senderName` of the zh-CN and en-US info blocks (free text, CAP_NAME_MAX_CHARS at most) */
   senderName: { zh: string; en: string };
 }
 
@@ -45,6 +50,40 @@ export const DEFAULT_CAP_SENDER: CapSender = {
   identifierPrefix: 'cn.qingdao.city-ioc',
   senderName: { zh: '青岛市城市运行管理中心', en: 'Qingdao City Operations Centre' },
 };
+
+/**
+ * CAP 1.2 §3.2.1: `identifier` and `sender` "MUST NOT include spaces, commas or restricted
+ * characters (< and &)" — `references` joins them with commas and separates triples with spaces.
+ * Control characters are refused too (XML 1.0 cannot carry most of them).
+ */
+const CAP_TOKEN_FORBIDDEN = /[\s,<&\u0000-\u001F\u007F]/;
+const CAP_TOKEN_FORBIDDEN_ALL = new RegExp(CAP_TOKEN_FORBIDDEN.source, 'g');
+export const CAP_TOKEN_RULE = 'no spaces, commas, < or & (CAP 1.2 §3.2.1) and no control characters';
+/** longest `sender` / identifier prefix we accept, characters (an identifier adds ids and levels to the prefix) */
+export const CAP_TOKEN_MAX_CHARS = 120;
+/** longest `senderName`, characters (a display name) */
+export const CAP_NAME_MAX_CHARS = 200;
+
+/** CAP `sender` or identifier prefix (CAP_TOKEN_RULE). */
+export const CapTokenSchema = z
+  .string()
+  .min(1)
+  .max(CAP_TOKEN_MAX_CHARS)
+  .refine((s) => !CAP_TOKEN_FORBIDDEN.test(s), CAP_TOKEN_RULE);
+
+/** CAP `senderName`: free text on one line. */
+export const CapNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(CAP_NAME_MAX_CHARS)
+  .refine((s) => !/[\u0000-\u001F\u007F]/.test(s), 'no control characters');
+
+export const CapSenderSchema = z.strictObject({
+  sender: CapTokenSchema,
+  identifierPrefix: CapTokenSchema,
+  senderName: z.strictObject({ zh: CapNameSchema, en: CapNameSchema }),
+}) satisfies z.ZodType<CapSender>;
 
 /** Geometry limits of CAP areas (no magic numbers in the logic). */
 export interface CapAreaOptions {
@@ -157,7 +196,7 @@ export interface CapMessage {
 
 /** CAP identifiers: our ids with `|` and `:` as `.`, and nothing CAP forbids (space , < &). */
 function idPart(id: string): string {
-  return id.replace(/[|:]/g, '.').replace(/[\s,<&]/g, '_');
+  return id.replace(/[|:]/g, '.').replace(CAP_TOKEN_FORBIDDEN_ALL, '_');
 }
 
 function fixed(n: number, decimals: number): string {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportFeature } from './geojson';
 import { featureCandidate } from './ogc-candidates';
-import {
-  buildOgcCollection,
-  buildOgcConformance,
-  buildOgcItem,
-  buildOgcItemsPage,
-  parseOgcItemsQuery,
-  OGC_CONFORMANCE_CLASSES,
-} from './ogc-features';
+import { buildOgcCollection, buildOgcConformance, buildOgcItem, buildOgcItemsPage, buildOgcLanding, parseOgcItemsQuery } from './ogc-features';
 
 const BASE = 'https://ioc.example/ogc';
 const T = Date.UTC(2025, 6, 15, 0, 0, 0);
@@ -31,8 +24,24 @@ function query(raw: Record<string, string>) {
 }
 
 describe('OGC API – Features items', () => {
-  it('declares the core and GeoJSON conformance classes', () => {
-    expect(buildOgcConformance().conformsTo).toEqual([...OGC_CONFORMANCE_CLASSES]);
+  it('declares the Core, GeoJSON and OpenAPI 3.0 conformance classes', () => {
+    expect(buildOgcConformance().conformsTo).toEqual([
+      'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
+      'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+      'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
+    ]);
+  });
+
+  it('links the OpenAPI 3.0 definition from the landing page as service-desc, keeping an apiKey', () => {
+    const desc = buildOgcLanding(BASE, 'ioc_k').links.find((l) => l.rel === 'service-desc');
+    expect(desc).toEqual({
+      href: `${BASE}/api?apiKey=ioc_k`,
+      rel: 'service-desc',
+      type: 'application/vnd.oai.openapi+json;version=3.0',
+      title: expect.any(String),
+    });
+    // no HTML rendering of it is served: no service-doc link
+    expect(buildOgcLanding(BASE).links.map((l) => l.rel)).not.toContain('service-doc');
   });
 
   it('pages with next/prev/self links until the last page, which has no next', () => {

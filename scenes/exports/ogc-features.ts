@@ -1,6 +1,6 @@
 /**
- * OGC API – Features, Part 1 (Core + GeoJSON) as pure functions: the landing page, conformance,
- * collection descriptions, and the items query (`bbox`, `datetime`, `limit`, `offset`) with its
+ * OGC API – Features, Part 1 (Core, GeoJSON; the OpenAPI 3.0 definition is ogc-openapi.ts) as pure
+ * functions: the landing page, conformance, collection descriptions, and the items query (`bbox`, `datetime`, `limit`, `offset`) with its
  * paging links. The server only supplies the base URL, the features in the caller's scope and "now".
  *
  * Invariants:
@@ -25,10 +25,14 @@ export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
 const GREGORIAN_TRS = 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian';
 export const GEOJSON_MEDIA_TYPE = 'application/geo+json';
 const JSON_MEDIA_TYPE = 'application/json';
+/** the API definition's media type (OGC API – Features /req/oas30) */
+export const OPENAPI_MEDIA_TYPE = 'application/vnd.oai.openapi+json;version=3.0';
 
 export const OGC_CONFORMANCE_CLASSES = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+  // the definition at /api (scenes/exports/ogc-openapi.ts)
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
 ] as const;
 
 export interface OgcLink {
@@ -231,6 +235,7 @@ export function buildOgcLanding(baseUrl: string, apiKey?: string): { title: stri
     description: 'City IOC (城市运行管理中心) layers: devices, assets, open incidents, active alerts. WGS84 (CRS84), times ISO 8601 +08:00.',
     links: [
       { href: keyed(baseUrl, apiKey), rel: 'self', type: JSON_MEDIA_TYPE, title: 'this document' },
+      { href: keyed(`${baseUrl}/api`, apiKey), rel: 'service-desc', type: OPENAPI_MEDIA_TYPE, title: 'the API definition (OpenAPI 3.0)' },
       { href: keyed(`${baseUrl}/conformance`, apiKey), rel: 'conformance', type: JSON_MEDIA_TYPE, title: 'conformance classes' },
       { href: keyed(`${baseUrl}/collections`, apiKey), rel: 'data', type: JSON_MEDIA_TYPE, title: 'collections' },
     ],

@@ -5,7 +5,8 @@
  *   (Atom is the one format of the list: a bare list of CAP documents is not one XML document);
  * - `GET /api/exports/cap/:identifier` → that CAP 1.2 `<alert>` document;
  * - OGC API – Features under `/ogc` (scenes/exports/ogc-features.ts): landing, conformance,
- *   collections, items with bbox/datetime/limit/offset, one item. Errors there are OGC style
+ *   collections, items with bbox/datetime/limit/offset, one item, and `/ogc/api`, the OpenAPI 3.0
+ *   definition of them (scenes/exports/ogc-openapi.ts). Errors there are OGC style
  *   `{ code, description }`; elsewhere the house `{ error: { code, message } }`.
  * - admins: `GET/POST /api/admin/api-keys`, `DELETE /api/admin/api-keys/:id` (revoke), audited.
  *
@@ -41,9 +42,11 @@ import {
   buildOgcItemsPage,
   buildOgcLanding,
   GEOJSON_MEDIA_TYPE,
+  OPENAPI_MEDIA_TYPE,
   parseOgcItemsQuery,
   type OgcError,
 } from '../../scenes/exports/ogc-features';
+import { buildOgcOpenApi } from '../../scenes/exports/ogc-openapi';
 import type { AuditEntry, AuditRecorder } from '../audit/audit';
 import { auditWho } from '../audit/audit-request';
 import type { SessionClaims } from '../auth/tokens';
@@ -325,6 +328,13 @@ export function createExportsRouters(d: ExportsRouterDeps): { api: Router; ogc: 
     '/',
     reader,
     route('ogc:landing', (req, res) => res.json(buildOgcLanding(ogcBase(req), keyOf(req)))),
+  );
+  ogc.get(
+    '/api',
+    reader,
+    route('ogc:api', (req, res) => {
+      res.type(OPENAPI_MEDIA_TYPE).send(JSON.stringify(buildOgcOpenApi(ogcBase(req), EXPORT_LAYERS)));
+    }),
   );
   ogc.get(
     '/conformance',

@@ -21,7 +21,13 @@ import { iocError } from '../errors';
 import { safeValidate } from '../guard';
 import type { Logger } from '../logger';
 import { REPORT_READERS, generateReport, type ReportGeneratorDeps } from '../reports/report-router';
-import type { ReportRunMeta, ReportScheduleStore, StoredReportSchedule } from '../store/report-schedule-store';
+import {
+  nextTryTs,
+  type ReportRunMeta,
+  type ReportScheduleStore,
+  type SlotTryTimes,
+  type StoredReportSchedule,
+} from '../store/report-schedule-store';
 import type { Store } from '../store/store';
 import { userScope } from '../user-scope';
 
@@ -48,6 +54,8 @@ export interface ReportScheduleServiceDeps {
   now?: () => number;
   /** waits before the 2nd, 3rd … try of a failed scheduled run, ms (default REPORT_RETRY_DELAYS_MS) */
   retryDelaysMs?: readonly number[];
+  /** a scheduled try holds its slot this long unless it ends first, ms (default REPORT_TRY_LEASE_MS) */
+  tryLeaseMs?: number;
 }
 
 /**
@@ -56,6 +64,14 @@ export interface ReportScheduleServiceDeps {
  * schedule's next slot (whose claim abandons an older slot's retries).
  */
 export const REPORT_RETRY_DELAYS_MS: readonly number[] = [60_000, 300_000, 900_000];
+
+/**
+ * A scheduled try is taken to be running this long after its claim, ms: no retry of its slot starts
+ * before it ends (a failure ends it at once) or this runs out (its node died). Well above a report's
+ * generation time (seconds); a try slower still may race its retry, and the store's once-per-run
+ * write (ReportScheduleStore.saveRun) keeps that to one delivery.
+ */
+export const REPORT_TRY_LEASE_MS = 5 * 60_000;
 
 /** records the change in the audit log; throws (AuditUnavailableError) when it cannot */
 export type BeforeWrite = (schedule: StoredReportSchedule) => Promise<void>;
@@ -66,6 +82,9 @@ interface SlotTry {
   retryTs: number | null;
 }
 
+/** what one try came to: a run it delivered, a run another try had delivered, or a failure */
+type RunOutcome = { status: 'delivered'; run: ReportRunMeta } | { status: 'delivered_before' } | { status: 'failed' };
+
 export type ServiceResult<T> = { ok: true; value: T } | { ok: false; error: IocError };
 
 const ok = <T>(value: T): ServiceResult<T> => ({ ok: true, value });
@@ -74,16 +93,18 @@ const fail = <T>(error: IocError): ServiceResult<T> => ({ ok: false, error });
 export class ReportScheduleService {
   private readonly now: () => number;
   private readonly retryDelaysMs: readonly number[];
+  private readonly tryLeaseMs: number;
 
   constructor(private readonly d: ReportScheduleServiceDeps) {
     this.now = d.now ?? Date.now;
     this.retryDelaysMs = d.retryDelaysMs ?? REPORT_RETRY_DELAYS_MS;
+    this.tryLeaseMs = d.tryLeaseMs ?? REPORT_TRY_LEASE_MS;
   }
 
-  /** when the try after `attempt` may start, or null when `attempt` is the last */
-  private retryTsAfter(attempt: number, nowTs: number): number | null {
+  /** the times of try `attempt` claimed at `nowTs`: when the next may start (null when it is the last), how long it holds the slot */
+  private tryTimes(attempt: number, nowTs: number): SlotTryTimes {
     const delay = this.retryDelaysMs[attempt - 1];
-    return delay === undefined ? null : nowTs + delay;
+    return { retryTs: delay === undefined ? null : nowTs + delay, runningUntilTs: nowTs + this.tryLeaseMs };
   }
 
   list(): Promise<StoredReportSchedule[]> {
@@ -147,68 +168,90 @@ export class ReportScheduleService {
     if (!schedule) return fail(iocError('E_NOT_FOUND', `no schedule ${id}`));
     await audit(schedule);
     const nowTs = this.now();
-    const run = await this.makeRun(schedule, {
+    const out = await this.makeRun(schedule, {
       id: `${id}-m${nowTs.toString(36)}-${randomUUID().slice(0, 6)}`,
       trigger: 'manual',
       slotTs: nowTs,
       by,
     });
-    return run ? ok(run) : fail(iocError('E_INTERNAL', 'the report could not be made (see the server log)'));
+    return out.status === 'delivered' ? ok(out.run) : fail(iocError('E_INTERNAL', 'the report could not be made (see the server log)'));
   }
 
   /**
    * One ticker pass: for each schedule, first a failed slot's next try when it is due, then the
    * newest cron slot after the last claimed one (or after its creation) and not after now. A slot,
    * and each of its retries, is made only by whoever claims it in the store; the claim records the
-   * pending try with it, so a try lost with the store or the process is retried too.
+   * pending try with it, so a try lost with the store or the process is retried too — once its lease
+   * is over, never while it may still be generating. A slot is delivered once whatever the tries:
+   * only the try whose run the store wrote first notifies (ReportScheduleStore.saveRun).
    * Returns the runs made.
    */
   async runDue(): Promise<ReportRunMeta[]> {
     const made: ReportRunMeta[] = [];
     for (const schedule of await this.d.schedules.listSchedules()) {
       const pending = await this.d.schedules.pendingAttempt(schedule.id);
-      if (pending && pending.retryTs !== null && pending.retryTs <= this.now()) {
+      const retryAt = pending ? nextTryTs(pending) : null;
+      if (pending && retryAt !== null && retryAt <= this.now()) {
         const attempt = pending.attempt + 1;
-        const retryTs = this.retryTsAfter(attempt, this.now());
-        if (await this.d.schedules.claimRetry(schedule.id, pending.slotTs, attempt, retryTs)) {
-          const run = await this.makeScheduledRun(schedule, pending.slotTs, { attempt, retryTs });
+        const nowTs = this.now();
+        const times = this.tryTimes(attempt, nowTs);
+        if (await this.d.schedules.claimRetry(schedule.id, pending.slotTs, attempt, times, nowTs)) {
+          const run = await this.makeScheduledRun(schedule, pending.slotTs, { attempt, retryTs: times.retryTs });
           if (run) made.push(run);
         }
       }
       const nowTs = this.now();
       const since = (await this.d.schedules.lastSlot(schedule.id)) ?? schedule.createdTs;
       const slotTs = dueRun(schedule.cron, since, nowTs);
-      const retryTs = this.retryTsAfter(1, nowTs);
-      if (slotTs === null || !(await this.d.schedules.claimSlot(schedule.id, slotTs, retryTs))) continue;
-      const run = await this.makeScheduledRun(schedule, slotTs, { attempt: 1, retryTs });
+      const times = this.tryTimes(1, nowTs);
+      if (slotTs === null || !(await this.d.schedules.claimSlot(schedule.id, slotTs, times))) continue;
+      const run = await this.makeScheduledRun(schedule, slotTs, { attempt: 1, retryTs: times.retryTs });
       if (run) made.push(run);
     }
     return made;
   }
 
-  /** one try of a claimed slot; a made or finally failed slot is settled (a failed one keeps its pending retry) */
+  /**
+   * One try of a claimed slot (its run id is the schedule's and the slot's, the same for every try).
+   * A slot delivered (now or by an earlier try) or finally failed is settled; a failed try ends its
+   * hold on the slot, so its retry comes at the retry time rather than after the lease.
+   */
   private async makeScheduledRun(schedule: StoredReportSchedule, slotTs: number, tries: SlotTry): Promise<ReportRunMeta | null> {
-    const run = await this.makeRun(schedule, { id: `${schedule.id}-${slotTs.toString(36)}`, trigger: 'schedule', slotTs }, tries);
-    if (run || tries.retryTs === null)
-      await this.d.schedules
+    const id = `${schedule.id}-${slotTs.toString(36)}`;
+    const settle = () =>
+      this.d.schedules
         .settleSlot(schedule.id, slotTs)
         .catch((err: unknown) => this.d.log.warn({ err, scheduleId: schedule.id }, 'settling a report slot failed'));
-    return run;
+    // a try whose slot was delivered (a settle lost with the store, a slow try) makes nothing
+    if (await this.d.schedules.getRun(id).catch(() => null)) {
+      await settle();
+      return null;
+    }
+    const out = await this.makeRun(schedule, { id, trigger: 'schedule', slotTs }, tries);
+    if (out.status !== 'failed' || tries.retryTs === null) await settle();
+    else
+      await this.d.schedules
+        .endTry(schedule.id, slotTs, tries.attempt)
+        .catch((err: unknown) =>
+          this.d.log.warn({ err, scheduleId: schedule.id }, 'ending a failed report try failed; its retry waits for the lease'),
+        );
+    return out.status === 'delivered' ? out.run : null;
   }
 
   private async makeRun(
     schedule: StoredReportSchedule,
     how: Pick<ReportRunMeta, 'id' | 'trigger' | 'slotTs' | 'by'>,
     tries?: SlotTry,
-  ): Promise<ReportRunMeta | null> {
+  ): Promise<RunOutcome> {
     const nowTs = this.now();
+    let meta: ReportRunMeta;
     try {
       const allowed = await Promise.all(schedule.recipients.map(async (u) => ((await this.recipientRefusal(u, schedule.district)) ? null : u)));
       const recipients = allowed.filter((u): u is string => u !== null);
       const date = reportDateForRun(schedule.kind, how.slotTs);
       const query = { kind: schedule.kind, date, ...(schedule.district ? { district: schedule.district } : {}) };
       const report: Report = await generateReport(this.d.generator, query, WHOLE_CITY, nowTs);
-      const meta: ReportRunMeta = {
+      meta = {
         id: how.id,
         trigger: how.trigger,
         slotTs: how.slotTs,
@@ -220,11 +263,10 @@ export class ReportScheduleService {
         recipients,
         generatedTs: nowTs,
       };
-      await this.d.schedules.saveRun(meta, report, nowTs);
-      await this.noteLastRun(schedule.id, { runId: meta.id, status: 'ok', ts: nowTs, ...(tries ? { attempt: tries.attempt } : {}) });
-      this.d.log.info({ scheduleId: schedule.id, runId: meta.id, date, recipients: recipients.length }, 'scheduled report made');
-      this.d.onDelivered?.(meta);
-      return meta;
+      if (!(await this.d.schedules.saveRun(meta, report, nowTs))) {
+        this.d.log.info({ scheduleId: schedule.id, runId: meta.id, attempt: tries?.attempt }, 'scheduled report was delivered by another try');
+        return { status: 'delivered_before' };
+      }
     } catch (err) {
       this.d.log.error(
         { err, scheduleId: schedule.id, slot: beijingDate(how.slotTs), attempt: tries?.attempt, retryTs: tries?.retryTs },
@@ -238,8 +280,15 @@ export class ReportScheduleService {
         ...(tries ? { attempt: tries.attempt } : {}),
         ...(tries?.retryTs ? { retryTs: tries.retryTs } : {}),
       }).catch(() => undefined);
-      return null;
+      return { status: 'failed' };
     }
+    // delivered: announced whatever happens to the admin list's note
+    this.d.log.info({ scheduleId: schedule.id, runId: meta.id, date: meta.date, recipients: meta.recipients.length }, 'scheduled report made');
+    this.d.onDelivered?.(meta);
+    await this.noteLastRun(schedule.id, { runId: meta.id, status: 'ok', ts: nowTs, ...(tries ? { attempt: tries.attempt } : {}) }).catch(
+      (err: unknown) => this.d.log.warn({ err, scheduleId: schedule.id }, 'noting a delivered report run failed'),
+    );
+    return { status: 'delivered', run: meta };
   }
 
   /** the admin list's "last run"; a schedule deleted meanwhile stays deleted */

@@ -6,70 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LOCAL_LEASE, type ClusterLease } from '../cluster/lease';
-import { createLogger } from '../logger';
-import { MemoryReportScheduleStore, type StoredReportSchedule } from '../store/report-schedule-store';
-import type { StoredUser } from '../store/store';
-import { ReportScheduleService } from './report-schedule-service';
+import { bj, reportScheduleHarness as harness, silentLog as log } from '../test/report-schedule-helpers';
 import { startReportScheduleTicker } from './report-schedule-ticker';
-
-const bj = (iso: string): number => Date.parse(`${iso}+08:00`);
-const log = createLogger('silent');
-
-const user = (username: string, role: StoredUser['role'], districts?: string[]): StoredUser =>
-  ({
-    username,
-    displayName: username,
-    role,
-    passwordHash: 'x',
-    disabled: false,
-    failedLogins: 0,
-    lockedUntil: 0,
-    createdTs: 0,
-    ...(districts ? { districts } : {}),
-  }) as StoredUser;
-
-const USERS = new Map([
-  ['leader1', user('leader1', 'leader')],
-  ['officer1', user('officer1', 'officer', ['370202'])],
-]);
-
-function harness(startIso: string) {
-  const clock = { nowTs: bj(startIso) };
-  /** the generator throws while `failing` */
-  const faults = { failing: false };
-  const schedules = new MemoryReportScheduleStore();
-  const delivered: string[] = [];
-  const node = () =>
-    new ReportScheduleService({
-      schedules,
-      users: { getUser: async (u: string) => USERS.get(u) ?? null },
-      generator: {
-        source: {
-          incidents: async () => {
-            if (faults.failing) throw new Error('history store unavailable');
-            return [];
-          },
-          alerts: async () => [],
-        },
-        horizonMs: 0,
-        fusion: { devices: new Map(), listHandlers: () => [] } as never,
-        registry: { listAssets: () => [] },
-      },
-      log,
-      onDelivered: (run) => delivered.push(run.id),
-      now: () => clock.nowTs,
-    });
-  const daily: StoredReportSchedule = {
-    id: 'daily-city',
-    cron: '0 8 * * *',
-    kind: 'daily',
-    recipients: ['leader1'],
-    createdBy: 'admin',
-    createdTs: clock.nowTs,
-    updatedTs: clock.nowTs,
-  };
-  return { clock, faults, schedules, delivered, node, daily };
-}
 
 const NOT_HELD: ClusterLease = { name: 'reports', isHeld: async () => false, fencingToken: () => null };
 
@@ -207,16 +145,22 @@ describe('a failed scheduled run', () => {
     expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'ok', attempt: 2 });
   });
 
-  it('is retried when the first try was lost with its node (claimed, never settled)', async () => {
+  it('is retried when the first try was lost with its node (claimed, never settled), once its lease is over', async () => {
     const h = harness('2026-12-01T07:59:00');
     await h.schedules.createSchedule(h.daily);
     // a node claimed the slot and died before making it
-    await h.schedules.claimSlot('daily-city', bj('2026-12-01T08:00:00'), bj('2026-12-01T08:01:00'));
-    h.clock.nowTs = bj('2026-12-01T08:00:30');
-    await h.node().runDue();
-    expect(h.delivered).toEqual([]);
-    h.clock.nowTs = bj('2026-12-01T08:01:00');
+    await h.schedules.claimSlot('daily-city', bj('2026-12-01T08:00:00'), {
+      retryTs: bj('2026-12-01T08:01:00'),
+      runningUntilTs: bj('2026-12-01T08:05:00'),
+    });
+    for (const iso of ['2026-12-01T08:00:30', '2026-12-01T08:01:00', '2026-12-01T08:04:59']) {
+      h.clock.nowTs = bj(iso);
+      await h.node().runDue();
+      expect(h.delivered, iso).toEqual([]);
+    }
+    h.clock.nowTs = bj('2026-12-01T08:05:00');
     await h.node().runDue();
     expect(h.delivered).toHaveLength(1);
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'ok', attempt: 2 });
   });
 });

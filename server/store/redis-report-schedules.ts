@@ -5,7 +5,7 @@
  * - `rsched:schedules`    hash id → JSON StoredReportSchedule
  * - `rsched:slots`        hash id → epoch ms of the newest claimed slot (advanced by a CAS script)
  * - `rsched:attempts`     hash id → JSON PendingSlotAttempt of that slot (set with the claim, CAS per try)
- * - `rsched:runs`         hash runId → JSON ReportRunMeta
+ * - `rsched:runs`         hash runId → JSON ReportRunMeta (written once per id by a CAS script: the delivered mark)
  * - `rsched:run-reports`  hash runId → JSON Report
  * - `rsched:reads`        hash `<runId>|<username>` → epoch ms read
  *
@@ -20,6 +20,7 @@ import {
   type ReportRunMeta,
   type ReportRunRetention,
   type ReportScheduleStore,
+  type SlotTryTimes,
   type StoredReportSchedule,
   runsToPrune,
   sortRunsNewestFirst,
@@ -37,13 +38,32 @@ if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET
 return 1
 `;
 
-/** KEYS: attempts; ARGV: id, slotTs, attempt, next JSON → 1 claimed, 0 the pending attempt is not (slotTs, attempt - 1) */
+/**
+ * KEYS: attempts; ARGV: id, slotTs, attempt, next JSON, nowTs → 1 claimed, 0 the pending attempt is
+ * not (slotTs, attempt - 1), or its next try is not due (nextTryTs of report-schedule-store.ts: the
+ * retry time, and not while the try may still run). JSON null is cjson.null, not nil.
+ */
 const LUA_CLAIM_RETRY = `
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 if not prev then return 0 end
 local p = cjson.decode(prev)
 if tonumber(p.slotTs) ~= tonumber(ARGV[2]) or tonumber(p.attempt) ~= tonumber(ARGV[3]) - 1 then return 0 end
+if p.retryTs == nil or p.retryTs == cjson.null then return 0 end
+local due = tonumber(p.retryTs)
+if p.runningUntilTs ~= nil and p.runningUntilTs ~= cjson.null and tonumber(p.runningUntilTs) > due then due = tonumber(p.runningUntilTs) end
+if due > tonumber(ARGV[5]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+return 1
+`;
+
+/** KEYS: attempts; ARGV: id, slotTs, attempt → the pending attempt, if it is (slotTs, attempt), no longer runs */
+const LUA_END_TRY = `
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if not prev then return 0 end
+local p = cjson.decode(prev)
+if tonumber(p.slotTs) ~= tonumber(ARGV[2]) or tonumber(p.attempt) ~= tonumber(ARGV[3]) then return 0 end
+p.runningUntilTs = cjson.null
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(p))
 return 1
 `;
 
@@ -51,6 +71,18 @@ return 1
 const LUA_SETTLE_SLOT = `
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 if prev and tonumber(cjson.decode(prev).slotTs) == tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1
+`;
+
+/**
+ * KEYS: runs, run-reports; ARGV: run id, meta JSON, report JSON → 1 written (report first, in one
+ * step), 0 a run with that id exists. A reply lost and the script replayed by ioredis answers 0: that
+ * run is in the inbox but not announced (at most one announcement, never two).
+ */
+const LUA_SAVE_RUN_ONCE = `
+if redis.call('HGET', KEYS[1], ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
 
@@ -65,7 +97,9 @@ return 1
 interface ScheduleScripts {
   iocClaimReportSlot(...args: string[]): Promise<number>;
   iocClaimReportRetry(...args: string[]): Promise<number>;
+  iocEndReportTry(...args: string[]): Promise<number>;
   iocSettleReportSlot(...args: string[]): Promise<number>;
+  iocSaveReportRunOnce(...args: string[]): Promise<number>;
   iocPutReportSchedule(...args: string[]): Promise<number>;
 }
 
@@ -82,7 +116,9 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
     this.scripts = defineScripts<ScheduleScripts>(client, {
       iocClaimReportSlot: { numberOfKeys: 2, lua: LUA_CLAIM_SLOT },
       iocClaimReportRetry: { numberOfKeys: 1, lua: LUA_CLAIM_RETRY },
+      iocEndReportTry: { numberOfKeys: 1, lua: LUA_END_TRY },
       iocSettleReportSlot: { numberOfKeys: 1, lua: LUA_SETTLE_SLOT },
+      iocSaveReportRunOnce: { numberOfKeys: 2, lua: LUA_SAVE_RUN_ONCE },
       iocPutReportSchedule: { numberOfKeys: 1, lua: LUA_PUT_SCHEDULE },
     });
   }
@@ -138,8 +174,8 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
     });
   }
 
-  claimSlot(id: string, slotTs: number, retryTs?: number | null): Promise<boolean> {
-    const pending = retryTs === undefined ? '' : JSON.stringify({ slotTs, attempt: 1, retryTs } satisfies PendingSlotAttempt);
+  claimSlot(id: string, slotTs: number, times?: SlotTryTimes): Promise<boolean> {
+    const pending = times === undefined ? '' : JSON.stringify({ slotTs, attempt: 1, ...times } satisfies PendingSlotAttempt);
     return this.side.call(
       'claimSlot',
       async () => (await this.scripts.iocClaimReportSlot(this.key('slots'), this.key('attempts'), id, String(slotTs), pending)) === 1,
@@ -153,12 +189,18 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
     });
   }
 
-  claimRetry(id: string, slotTs: number, attempt: number, retryTs: number | null): Promise<boolean> {
-    const next = JSON.stringify({ slotTs, attempt, retryTs } satisfies PendingSlotAttempt);
+  claimRetry(id: string, slotTs: number, attempt: number, times: SlotTryTimes, nowTs: number): Promise<boolean> {
+    const next = JSON.stringify({ slotTs, attempt, ...times } satisfies PendingSlotAttempt);
     return this.side.call(
       'claimRetry',
-      async () => (await this.scripts.iocClaimReportRetry(this.key('attempts'), id, String(slotTs), String(attempt), next)) === 1,
+      async () => (await this.scripts.iocClaimReportRetry(this.key('attempts'), id, String(slotTs), String(attempt), next, String(nowTs))) === 1,
     );
+  }
+
+  endTry(id: string, slotTs: number, attempt: number): Promise<void> {
+    return this.side.call('endTry', async () => {
+      await this.scripts.iocEndReportTry(this.key('attempts'), id, String(slotTs), String(attempt));
+    });
   }
 
   settleSlot(id: string, slotTs: number): Promise<void> {
@@ -167,18 +209,25 @@ export class RedisReportScheduleStore implements ReportScheduleStore {
     });
   }
 
-  saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {
+  saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<boolean> {
     return this.side.call('saveRun', async () => {
       // the report first: a listed run always has its report
-      await this.client.hset(this.key('run-reports'), meta.id, JSON.stringify(report));
-      await this.client.hset(this.key('runs'), meta.id, JSON.stringify(meta));
+      const written = await this.scripts.iocSaveReportRunOnce(
+        this.key('runs'),
+        this.key('run-reports'),
+        meta.id,
+        JSON.stringify(meta),
+        JSON.stringify(report),
+      );
+      if (written !== 1) return false;
       const gone = runsToPrune(await this.readRuns(), this.retention, nowTs);
-      if (gone.length === 0) return;
+      if (gone.length === 0) return true;
       // metadata first: a run half pruned is no longer listed
       await this.client.hdel(this.key('runs'), ...gone.map((r) => r.id));
       await this.client.hdel(this.key('run-reports'), ...gone.map((r) => r.id));
       const reads = gone.flatMap((r) => r.recipients.map((u) => `${r.id}|${u}`));
       if (reads.length > 0) await this.client.hdel(this.key('reads'), ...reads);
+      return true;
     });
   }
 

@@ -7,10 +7,16 @@
  * Invariants both keep:
  * - `claimSlot(id, slotTs)` succeeds once per (schedule, slot) and never for a slot at or before one
  *   already claimed: two nodes (a lease handover) cannot both make the same scheduled report;
- * - a slot claimed with a `retryTs` keeps a pending attempt until it is settled: written in the same
+ * - a slot claimed with try times keeps a pending attempt until it is settled: written in the same
  *   atomic step as the claim, so a try that dies with the store or the process is still retried;
- *   `claimRetry(id, slotTs, attempt)` succeeds once per attempt, and only for the newest slot's
- *   pending attempt that is `attempt - 1` (a newer slot's claim abandons an older slot's retries);
+ *   `claimRetry(id, slotTs, attempt, …, nowTs)` succeeds once per attempt, only for the newest
+ *   slot's pending attempt that is `attempt - 1` (a newer slot's claim abandons an older slot's
+ *   retries), and only from `nextTryTs` of it on: a try is "running" from its claim until it ends
+ *   (`endTry`, a failure) or its lease (`runningUntilTs`) runs out — a slow try is not retried
+ *   under it, a crashed one is once the lease is over;
+ * - delivery is once per run id (a scheduled run's id is its schedule and slot): `saveRun` writes
+ *   only when no run with that id exists, in one atomic step, and only the try whose write it was
+ *   notifies — a try that outlived its lease and raced its retry delivers nothing twice;
  * - runs are kept at most `maxRuns` (newest) and at most `maxAgeMs` old; a pruned run's report and
  *   read marks go with it.
  */
@@ -43,6 +49,14 @@ export interface ReportRunOutcome {
   retryTs?: number;
 }
 
+/** When a claimed try's successor may start. */
+export interface SlotTryTimes {
+  /** epoch ms from which the next try may be claimed (once this one ended); null = this is the last try */
+  retryTs: number | null;
+  /** epoch ms until which this try is taken to be running (its lease): no retry starts before, unless it ends */
+  runningUntilTs: number;
+}
+
 /** The try of a claimed slot not yet settled (made or given up). */
 export interface PendingSlotAttempt {
   /** epoch ms of the cron slot */
@@ -51,6 +65,14 @@ export interface PendingSlotAttempt {
   attempt: number;
   /** epoch ms from which the next try may be claimed; null = this was the last try */
   retryTs: number | null;
+  /** epoch ms until which the try is taken to be still running; null = it ended (failed) */
+  runningUntilTs: number | null;
+}
+
+/** When the try after `p` may be claimed, epoch ms: its retry time, but not while it may still run; null = none. */
+export function nextTryTs(p: PendingSlotAttempt): number | null {
+  if (p.retryTs === null) return null;
+  return p.runningUntilTs === null ? p.retryTs : Math.max(p.retryTs, p.runningUntilTs);
 }
 
 /** A generated report delivered to its recipients (the report itself is stored apart). */
@@ -94,17 +116,25 @@ export interface ReportScheduleStore {
   lastSlot(id: string): Promise<number | null>;
   /**
    * true once per (id, slotTs), and only for a slot later than every slot claimed before. With
-   * `retryTs` (epoch ms) the claim also records attempt 1 as pending until `settleSlot`.
+   * `times` the claim also records attempt 1 as pending (and running) until `settleSlot`.
    */
-  claimSlot(id: string, slotTs: number, retryTs?: number | null): Promise<boolean>;
+  claimSlot(id: string, slotTs: number, times?: SlotTryTimes): Promise<boolean>;
   /** the newest claimed slot's unsettled attempt, or null */
   pendingAttempt(id: string): Promise<PendingSlotAttempt | null>;
-  /** true once: when the pending attempt is (slotTs, attempt - 1); it becomes (slotTs, attempt, retryTs) */
-  claimRetry(id: string, slotTs: number, attempt: number, retryTs: number | null): Promise<boolean>;
+  /**
+   * true once: when the pending attempt is (slotTs, attempt - 1) and its `nextTryTs` is not after
+   * `nowTs` (epoch ms); it becomes (slotTs, attempt, times)
+   */
+  claimRetry(id: string, slotTs: number, attempt: number, times: SlotTryTimes, nowTs: number): Promise<boolean>;
+  /** try `attempt` of the slot failed: it no longer holds its slot (its retry may start at its retryTs) */
+  endTry(id: string, slotTs: number, attempt: number): Promise<void>;
   /** the slot was made or given up: its pending attempt (if still that slot's) goes */
   settleSlot(id: string, slotTs: number): Promise<void>;
-  /** stores a run and prunes past retention (relative to `nowTs`) */
-  saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void>;
+  /**
+   * stores a run and prunes past retention (relative to `nowTs`); false (nothing written) when a
+   * run with its id exists: it was delivered already, by another try
+   */
+  saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<boolean>;
   /** every kept run, newest first */
   listRuns(): Promise<ReportRunMeta[]>;
   getRun(id: string): Promise<ReportRunMeta | null>;
@@ -166,11 +196,11 @@ export class MemoryReportScheduleStore implements ReportScheduleStore {
     return this.slots.get(id) ?? null;
   }
 
-  async claimSlot(id: string, slotTs: number, retryTs?: number | null): Promise<boolean> {
+  async claimSlot(id: string, slotTs: number, times?: SlotTryTimes): Promise<boolean> {
     if ((this.slots.get(id) ?? -Infinity) >= slotTs) return false;
     this.slots.set(id, slotTs);
-    if (retryTs === undefined) this.attempts.delete(id);
-    else this.attempts.set(id, { slotTs, attempt: 1, retryTs });
+    if (times === undefined) this.attempts.delete(id);
+    else this.attempts.set(id, { slotTs, attempt: 1, ...times });
     return true;
   }
 
@@ -179,18 +209,26 @@ export class MemoryReportScheduleStore implements ReportScheduleStore {
     return a ? { ...a } : null;
   }
 
-  async claimRetry(id: string, slotTs: number, attempt: number, retryTs: number | null): Promise<boolean> {
+  async claimRetry(id: string, slotTs: number, attempt: number, times: SlotTryTimes, nowTs: number): Promise<boolean> {
     const a = this.attempts.get(id);
     if (!a || a.slotTs !== slotTs || a.attempt !== attempt - 1) return false;
-    this.attempts.set(id, { slotTs, attempt, retryTs });
+    const next = nextTryTs(a);
+    if (next === null || next > nowTs) return false;
+    this.attempts.set(id, { slotTs, attempt, ...times });
     return true;
+  }
+
+  async endTry(id: string, slotTs: number, attempt: number): Promise<void> {
+    const a = this.attempts.get(id);
+    if (a && a.slotTs === slotTs && a.attempt === attempt) this.attempts.set(id, { ...a, runningUntilTs: null });
   }
 
   async settleSlot(id: string, slotTs: number): Promise<void> {
     if (this.attempts.get(id)?.slotTs === slotTs) this.attempts.delete(id);
   }
 
-  async saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<void> {
+  async saveRun(meta: ReportRunMeta, report: Report, nowTs: number): Promise<boolean> {
+    if (this.runs.has(meta.id)) return false;
     this.runs.set(meta.id, structuredClone({ meta, report }));
     for (const gone of runsToPrune(
       [...this.runs.values()].map((r) => r.meta),
@@ -200,6 +238,7 @@ export class MemoryReportScheduleStore implements ReportScheduleStore {
       this.runs.delete(gone.id);
       for (const u of gone.recipients) this.reads.delete(`${gone.id}|${u}`);
     }
+    return true;
   }
 
   async listRuns(): Promise<ReportRunMeta[]> {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCapMessages, capAlertXml, capMessageOfAlert } from '../../scenes/exports/cap';
 import { CAP_FIXTURE_ALERTS, CAP_FIXTURE_WARNINGS, ESCAPING_ALERT } from '../../scenes/exports/export-fixtures';
+import { capSenderFromEnv } from '../exports/cap-sender-config';
 
 const XSD = path.resolve(import.meta.dirname, '../../tests/fixtures/standards/CAP-v1.2.xsd');
 
@@ -54,6 +55,26 @@ describe.skipIf(!available)('CAP 1.2 documents against the OASIS schema', () => 
   it('validates a message whose text needs escaping', () => {
     const r = validate('escaping', capAlertXml(capMessageOfAlert(ESCAPING_ALERT)));
     expect(r.ok, r.output).toBe(true);
+  });
+
+  it('validates the messages of a configured sender (IOC_CAP_*), which name it', () => {
+    const sender = capSenderFromEnv({
+      IOC_CAP_SENDER: 'ioc@yantai.example',
+      IOC_CAP_SENDER_NAME: '烟台市城市运行管理中心',
+      IOC_CAP_SENDER_NAME_EN: 'Yantai City Operations Centre',
+      IOC_CAP_IDENTIFIER_PREFIX: 'cn.yantai.ioc',
+    });
+    const configured = buildCapMessages({ warnings: CAP_FIXTURE_WARNINGS, alerts: CAP_FIXTURE_ALERTS, kindOf: () => 'rain-gauge', sender });
+    for (const [i, m] of configured.entries()) {
+      const xml = capAlertXml(m);
+      expect(xml).toContain('<sender>ioc@yantai.example</sender>');
+      expect(xml).toContain('<identifier>cn.yantai.ioc.');
+      expect(xml).toContain('<senderName>烟台市城市运行管理中心</senderName>');
+      expect(xml).toContain('<senderName>Yantai City Operations Centre</senderName>');
+      if (m.references) expect(m.references.startsWith('ioc@yantai.example,cn.yantai.ioc.')).toBe(true);
+      const r = validate(`configured-${i}`, xml);
+      expect(r.ok, r.output).toBe(true);
+    }
   });
 
   it('refuses a document that breaks the schema (the check is real)', () => {

@@ -243,3 +243,36 @@ describe('GeoJSON and CAP endpoints', () => {
     expect((await call('GET', '/api/exports/cap/cn.nope', `Bearer ${officer}`)).status).toBe(404);
   });
 });
+
+describe('the OGC API definition (OpenAPI 3.0)', () => {
+  it('is linked from the landing page, declared in conformance, and describes only paths that are served', async () => {
+    const { key } = await createKey('OpenAPI 测试');
+    const landing = await call('GET', `/ogc?apiKey=${key}`);
+    expect(landing.status, landing.text).toBe(200);
+    const desc = landing.body.links.find((l: { rel: string }) => l.rel === 'service-desc');
+    expect(desc.type).toBe('application/vnd.oai.openapi+json;version=3.0');
+    expect(new URL(desc.href).searchParams.get('apiKey')).toBe(key);
+    const api = await call('GET', desc.href);
+    expect(api.status, api.text).toBe(200);
+    expect(api.type).toContain('application/vnd.oai.openapi+json');
+    expect(api.body.openapi).toMatch(/^3\.0\.\d+$/);
+    const base: string = api.body.servers[0].url;
+    expect(base).toBe(`${server.url}/ogc`);
+    const conf = await call('GET', '/ogc/conformance', `ApiKey ${key}`);
+    expect(conf.body.conformsTo).toContain('http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30');
+    const feature = (await call('GET', '/ogc/collections/assets/items?limit=1', `ApiKey ${key}`)).body.features[0];
+    for (const path of Object.keys(api.body.paths)) {
+      const url = `${base}${path === '/' ? '' : path}`.replace('{collectionId}', 'assets').replace('{featureId}', encodeURIComponent(feature.id));
+      expect((await call('GET', url, `ApiKey ${key}`)).status, path).toBe(200);
+    }
+  });
+
+  it('is read with the same credentials as the rest of /ogc', async () => {
+    for (const path of ['/ogc', '/ogc/api']) {
+      expect((await call('GET', path)).status, path).toBe(401);
+      expect((await call('GET', path, 'ApiKey ioc_not-a-key')).status, path).toBe(401);
+      expect((await call('GET', path, `Bearer ${await login(server, 'handler1')}`)).status, path).toBe(403);
+      expect((await call('GET', path, `Bearer ${officer}`)).status, path).toBe(200);
+    }
+  });
+});

@@ -3,7 +3,8 @@
  * raises gauge alerts and a district warning on a real server; the CAP feed then carries both, each
  * standalone CAP document it links validates against the OASIS schema (xmllint, Debian
  * `libxml2-utils`: a loud skip outside CI, a failure in CI), and the OGC `alerts` collection holds
- * the gauges' alerts, findable by bbox and datetime.
+ * the gauges' alerts, findable by bbox and datetime. The server runs with a configured CAP sender
+ * (IOC_CAP_*), which every document names.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +15,19 @@ import { create } from 'xmlbuilder2';
 import type { IocServer } from '../app';
 import type { Device, Reading } from '../../scenes/domain';
 import { ATOM_NAMESPACE, CAP_NAMESPACE } from '../../scenes/exports/cap';
+import { capSenderFromEnv } from '../exports/cap-sender-config';
 import { ingest, login, sign, startTestServer } from './helpers';
 
 const XSD = path.resolve(import.meta.dirname, '../../tests/fixtures/standards/CAP-v1.2.xsd');
 /** how long the server may take to raise the alerts and aggregate the warning */
 const WARNING_WAIT_MS = 15_000;
 const POLL_MS = 100;
+const CAP_SENDER = capSenderFromEnv({
+  IOC_CAP_SENDER: 'ioc@yantai.example',
+  IOC_CAP_SENDER_NAME: '烟台市城市运行管理中心',
+  IOC_CAP_SENDER_NAME_EN: 'Yantai City Operations Centre',
+  IOC_CAP_IDENTIFIER_PREFIX: 'cn.yantai.ioc',
+});
 
 function xmllintAvailable(): boolean {
   if (spawnSync('xmllint', ['--version']).status === 0) return true;
@@ -59,7 +67,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null>): Promise
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ capSender: CAP_SENDER });
   officer = await login(server, 'officer1');
   const byDistrict = new Map<string, Device[]>();
   for (const d of server.fusion.devices.values()) if (d.kind === 'rain-gauge') byDistrict.set(d.district, [...(byDistrict.get(d.district) ?? []), d]);
@@ -90,6 +98,12 @@ describe('exports of live warnings and alerts', () => {
       expect(one.type).toContain('application/cap+xml');
       const alert = create(one.text).node as unknown as Document;
       expect(alert.documentElement.namespaceURI).toBe(CAP_NAMESPACE);
+      expect(alert.getElementsByTagNameNS(CAP_NAMESPACE, 'sender')[0]?.textContent).toBe('ioc@yantai.example');
+      expect(alert.getElementsByTagNameNS(CAP_NAMESPACE, 'identifier')[0]?.textContent).toMatch(/^cn\.yantai\.ioc\./);
+      expect(Array.from(alert.getElementsByTagNameNS(CAP_NAMESPACE, 'senderName')).map((e) => e.textContent)).toEqual([
+        '烟台市城市运行管理中心',
+        'Yantai City Operations Centre',
+      ]);
       if (!xmllint) continue;
       const file = path.join(dir, `cap-${i}.xml`);
       writeFileSync(file, one.text, 'utf8');
