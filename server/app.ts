@@ -544,6 +544,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     log,
     config,
     deviceControl,
+    resources,
     warnings: { activeWarnings: () => areaWarnings.service.current().warnings },
     onAlertChanged: (l) => realtime.onAlertChanged(l),
     onPlanStarted: (instance, plan) => notifications.planStarted(instance, plan),

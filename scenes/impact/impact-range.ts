@@ -117,6 +117,18 @@ function resourceAt(center: LngLat, r: EmergencyResource, config: ImpactConfig):
   };
 }
 
+/**
+ * Every resource measured from `center`, nearest first (ties by id), with its free units and
+ * travel time: the impact range's "nearest" lists and the resources a plan takes (scenes/plans).
+ */
+export function rankResources(
+  center: LngLat,
+  resources: readonly EmergencyResource[],
+  config: ImpactConfig = DEFAULT_IMPACT_CONFIG,
+): ImpactResource[] {
+  return resources.map((r) => resourceAt(center, r, config)).sort(byDistance);
+}
+
 function facilityOf(a: Asset): FacilityKind | null {
   const f = a.props.facility;
   return typeof f === 'string' && (FACILITY_KINDS as readonly string[]).includes(f) ? (f as FacilityKind) : null;
@@ -186,7 +198,7 @@ export function impactRange(query: ImpactQuery, state: ImpactState, config: Impa
   alerting.sort((a, b) => ALERT_LEVEL_RANK[a.level] - ALERT_LEVEL_RANK[b.level] || (a.id < b.id ? -1 : 1));
 
   // resources: every one measured (tens), the nearest of each kind, and the shelters inside
-  const measured = state.resources.map((r) => resourceAt(center, r, config)).sort(byDistance);
+  const measured = rankResources(center, state.resources, config);
   const nearest = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, measured.filter((r) => r.kind === k).slice(0, config.nearestPerKind)])) as Record<
     ResourceKind,
     ImpactResource[]

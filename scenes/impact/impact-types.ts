@@ -2,7 +2,10 @@
  * The impact range of an incident or a point (issue 17) as the server answers it
  * (`GET /api/incidents/:id/impact`, `GET /api/impact`) and the console and map draw it.
  */
-import type { AlertLevel, AssetKind, DeviceKind, DistrictCode, LngLat, ResourceKind } from '../domain';
+import type { AlertLevel, AssetKind, DeviceKind, DistrictCode, LngLat, ResourceKind, Role } from '../domain';
+
+/** Who may look at impact ranges and resource assignments (the server's check; the console hides the tools from others). */
+export const IMPACT_VIEW_ROLES: readonly Role[] = ['officer', 'leader', 'admin'];
 
 /** A place inside the range (asset, facility). */
 export interface ImpactPlace {

@@ -98,6 +98,12 @@ export const FLOOD_PLAN: ContingencyPlan = {
     },
   ],
   resourceIds: ['team-drainage', 'team-municipal', 'depot-licang', 'depot-shibei', 'shelter-licunpark', 'shelter-zhongshan'],
+  resourceNeeds: [
+    { kind: 'rescue-team', count: 2, amountEach: 10, from: 'designated', fromLevel: 'IV' },
+    { kind: 'supply-depot', count: 1, amountEach: 200, from: 'designated', fromLevel: 'IV' },
+    // 开放应急避难场所 (step open-shelters): from level II, in the affected districts first
+    { kind: 'shelter', count: 2, amountEach: 1000, from: 'area', fromLevel: 'II' },
+  ],
   notify: { roles: ['officer', 'leader'], groups: ['市防汛抗旱指挥部', '市水务管理局', '市公安局交警支队'] },
   deviceCommands: [
     {
@@ -191,6 +197,7 @@ export const BRIDGE_PLAN: ContingencyPlan = {
     },
   ],
   resourceIds: ['team-bridge', 'team-municipal'],
+  resourceNeeds: [{ kind: 'rescue-team', count: 1, amountEach: 8, from: 'designated', fromLevel: 'III' }],
   notify: { roles: ['officer', 'leader'], groups: ['市交通运输局', '交通执法支队'] },
   deviceCommands: [],
   districts: [],
@@ -272,6 +279,10 @@ export const GAS_PLAN: ContingencyPlan = {
     },
   ],
   resourceIds: ['team-gas', 'team-fire-shinan', 'shelter-wusi'],
+  resourceNeeds: [
+    { kind: 'rescue-team', count: 1, amountEach: 10, from: 'designated', fromLevel: 'III' },
+    { kind: 'shelter', count: 1, amountEach: 500, from: 'area', fromLevel: 'II' },
+  ],
   notify: { roles: ['officer', 'leader'], groups: ['市城市管理局', '燃气公司调度中心'] },
   deviceCommands: [],
   districts: [],
@@ -355,7 +366,11 @@ export const FIRE_PLAN: ContingencyPlan = {
       fromLevel: 'II',
     },
   ],
-  resourceIds: ['team-fire-shinan', 'shelter-wusi'],
+  resourceIds: ['team-fire-shinan', 'team-fire-licang', 'team-fire-huangdao', 'shelter-wusi'],
+  resourceNeeds: [
+    { kind: 'rescue-team', count: 1, amountEach: 15, from: 'designated', fromLevel: 'III' },
+    { kind: 'shelter', count: 1, amountEach: 300, from: 'area', fromLevel: 'II' },
+  ],
   notify: { roles: ['officer', 'leader'], groups: ['消防救援支队', '街道办事处'] },
   deviceCommands: [
     {

@@ -11,6 +11,7 @@ import type { DataScope } from '../scope';
 import { planChecklist, proposePlan, PLAN_ACTION_ROLES, type ChecklistItem, type PlanAction, type PlanInstance } from './plan-instance';
 import { ResponseLevelSchema, type ContingencyPlan, type HazardType, type ResponseLevel } from './plan-schema';
 import type { PlanProposal, ProposedDeviceCommand } from './plan-triggers';
+import type { PlanResourceHolding, PlanResourceShortfall } from './plan-resources';
 
 /** Same idempotency key rule as incident commands (scenes/protocol.ts commandBase). */
 const CommandIdSchema = z
@@ -98,6 +99,10 @@ export interface StoredPlanInstance extends PlanInstance {
   focus: PlanProposal['focus'];
   /** deviceCommandId → who confirmed it and when (epoch ms) */
   sentDeviceCommands: Record<string, { by: string; ts: number }>;
+  /** live resources the instance holds since it started (plan-resources.ts); absent: its plan needs none */
+  resources?: PlanResourceHolding[];
+  /** what its needs called for that was not free when it started or was raised */
+  resourceShortfalls?: PlanResourceShortfall[];
 }
 
 /** A fresh stored instance from the pure one. */

@@ -18,6 +18,25 @@ describe('contingency plans as data', () => {
     for (const plan of DEMO_PLANS) for (const id of plan.resourceIds) expect(known.has(id), `${plan.id}: ${id}`).toBe(true);
   });
 
+  it('designates enough registry resources of each kind for the needs drawn from them', () => {
+    const kindOf = new Map(QINGDAO_RESOURCES.map((r) => [r.id, r.kind]));
+    for (const plan of DEMO_PLANS)
+      for (const need of plan.resourceNeeds ?? []) {
+        if (need.from !== 'designated') continue;
+        const designated = plan.resourceIds.filter((id) => kindOf.get(id) === need.kind).length;
+        expect(designated, `${plan.id}: ${need.kind}`).toBeGreaterThanOrEqual(need.count);
+      }
+    expect(FLOOD_PLAN.resourceNeeds?.map((n) => n.kind)).toEqual(['rescue-team', 'supply-depot', 'shelter']);
+  });
+
+  it('refuses a resource need without a positive count or amount', () => {
+    const need = { kind: 'rescue-team', count: 1, amountEach: 5, from: 'designated', fromLevel: 'IV' };
+    expect(ContingencyPlanSchema.safeParse({ ...FLOOD_PLAN, resourceNeeds: [need] }).success).toBe(true);
+    expect(ContingencyPlanSchema.safeParse({ ...FLOOD_PLAN, resourceNeeds: [{ ...need, count: 0 }] }).success).toBe(false);
+    expect(ContingencyPlanSchema.safeParse({ ...FLOOD_PLAN, resourceNeeds: [{ ...need, amountEach: 0 }] }).success).toBe(false);
+    expect(ContingencyPlanSchema.safeParse({ ...FLOOD_PLAN, resourceNeeds: [{ ...need, kind: 'helicopter' }] }).success).toBe(false);
+  });
+
   it('refuses a device command the catalogue does not know for the kind', () => {
     const bad = {
       ...FLOOD_PLAN,

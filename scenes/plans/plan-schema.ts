@@ -5,7 +5,7 @@
  * Pure; no I/O.
  */
 import { z } from 'zod';
-import { AlertLevelSchema, DeviceKindSchema, DistrictCodeSchema, IdSchema, RoleSchema } from '../domain';
+import { AlertLevelSchema, DeviceKindSchema, DistrictCodeSchema, IdSchema, RESOURCE_KINDS, RoleSchema } from '../domain';
 import { DeviceCommandNameSchema, commandsOf } from '../device-commands';
 
 /** Hazard types the demo covers: 防汛/暴雨, 桥梁超载, 燃气泄漏, 社区火灾. */
@@ -84,6 +84,26 @@ export const PlanDeviceCommandSchema = z.strictObject({
 });
 export type PlanDeviceCommand = z.infer<typeof PlanDeviceCommandSchema>;
 
+/**
+ * Where a need's resources come from, nearest to the plan's area first: `designated` the plan's
+ * `resourceIds`; `area` the instance's districts first, then the nearest outside them; `nearest`
+ * any registry resource.
+ */
+export const PLAN_RESOURCE_POOLS = ['designated', 'area', 'nearest'] as const;
+
+/** What a started plan takes of the live resources, e.g. 2 rescue teams of 10 members each. */
+export const PlanResourceNeedSchema = z.strictObject({
+  kind: z.enum(RESOURCE_KINDS),
+  /** how many resources of the kind */
+  count: z.number().int().min(1).max(20),
+  /** units taken of each (team members, supply units, shelter places); what is free when less */
+  amountEach: z.number().int().min(1).max(1_000_000),
+  from: z.enum(PLAN_RESOURCE_POOLS),
+  /** the need applies at this level and every more severe one */
+  fromLevel: ResponseLevelSchema,
+});
+export type PlanResourceNeed = z.infer<typeof PlanResourceNeedSchema>;
+
 export const ContingencyPlanSchema = z
   .strictObject({
     id: IdSchema,
@@ -96,6 +116,8 @@ export const ContingencyPlanSchema = z
     steps: z.array(PlanStepSchema).min(1),
     /** resource ids from the registry (teams, depots, shelters) */
     resourceIds: z.array(IdSchema),
+    /** what starting the plan (or raising its level) takes of the live resources; absent = nothing */
+    resourceNeeds: z.array(PlanResourceNeedSchema).max(20).optional(),
     notify: z.strictObject({ roles: z.array(RoleSchema), groups: z.array(z.string().min(1).max(40)) }),
     deviceCommands: z.array(PlanDeviceCommandSchema),
     /** districts the plan covers; empty = the whole city */

@@ -19,7 +19,8 @@ export type AuditOutcome = 'success' | 'failure' | 'denied';
  * device.retire, device.token_rotate, device.token_read, device.import, asset.create, asset.update,
  * asset.remove, asset.import, rule.update, rule.override_set, rule.override_remove, export, audit.read,
  * audit.export, backup.create, api_key.use, device.command (a command to a device: the send and its outcome,
- * server/device-control/device-command-audit.ts).
+ * server/device-control/device-command-audit.ts), plan.command, plan.proposed, plan.resources
+ * (server/plans/plan-audit.ts), resource.assign, resource.release.
  */
 export type AuditAction = string;
 

@@ -13,6 +13,8 @@
  * - `viewsFor(scope)`, `definitions()`: what people see;
  * - hooks: `onChange()` after any instance changed (the `/live` push), `onPlanStarted(instance)`
  *   once per start on the node that started it (notifications, H4).
+ * Starting an instance (or raising its level) takes the live resources its plan's needs call for
+ * and records them on it; ending or dismissing it gives them back (plan-resources.ts).
  * Device commands a plan proposes are sent only when a person confirms them
  * (`plan.send_device_commands`), through remote control's `send` as that person: its role, scope,
  * online/maintenance checks, idempotency (the command id is deterministic) and audit apply.
@@ -23,6 +25,7 @@ import type { Actor } from '../../scenes/incident-machine';
 import type { IocError } from '../../scenes/protocol';
 import type { ContingencyPlan } from '../../scenes/plans/plan-schema';
 import { applyPlanAction, proposePlan } from '../../scenes/plans/plan-instance';
+import { planTakesResources } from '../../scenes/plans/plan-resources';
 import { evaluatePlanTriggers, resolvePlanDeviceCommands, type PlanSituation } from '../../scenes/plans/plan-triggers';
 import {
   comparePlanViews,
@@ -43,13 +46,14 @@ import {
 import { DISCARD_AUDIT, type AuditRecorder } from '../audit/audit';
 import { iocError, validationError } from '../errors';
 import type { Logger } from '../logger';
-import type { PlanStore } from '../store/plan-store';
+import type { PlanCreateOutcome, PlanStore } from '../store/plan-store';
 import type { Store } from '../store/store';
 import { userScope } from '../user-scope';
 import type { DeviceCommandService } from '../device-control/device-command-service';
 import { planCommandAuditEntry, planProposedAuditEntry, type PlanCommandContext } from './plan-audit';
 import { focusWithDeviceDistricts } from './plan-situation';
 import { sendPlanDeviceCommands, type PlanDeviceCommandAnswer } from './plan-device-commands';
+import { PLAN_SYSTEM_ACTOR, type PlanResources } from './plan-resources';
 
 export type PlanCommandResult =
   | {
@@ -73,6 +77,8 @@ export interface PlanServiceDeps {
   log: Logger;
   /** remote control; absent: device commands are refused E_UNAVAILABLE */
   deviceControl?: Pick<DeviceCommandService, 'send'>;
+  /** live resources a started instance takes and gives back (plan-resources.ts); absent: none are taken */
+  resources?: Pick<PlanResources, 'take' | 'settle' | 'giveBack' | 'reconcile'>;
   tickIntervalMs: number;
   /** alert-driven evaluations begin at most this often, ms (default DEFAULT_EVALUATION_MIN_INTERVAL_MS) */
   evaluationMinIntervalMs?: number;
@@ -225,12 +231,14 @@ export class PlanService {
     const activeIds = new Set(live.alerts.map((a) => a.id));
     const situation: PlanSituation = { ...live, alerts: [...live.alerts, ...seen.filter((a) => !activeIds.has(a.id))] };
     await this.refresh();
+    await this.d.resources?.reconcile(this.instances.values());
     if (this.d.lease && !(await this.d.lease.isHeld())) return this.changedMaybe();
     const proposals = evaluatePlanTriggers(this.d.definitions, situation, [...this.instances.values()], nowTs);
     for (const p of proposals) {
       const plan = this.byId.get(p.planId)!;
-      const instance = storedInstance(proposePlan(plan, p, nowTs), focusWithDeviceDistricts(p.focus, this.d.live.devices));
-      const out = await this.d.plans.createPlanInstance(instance);
+      const proposed = storedInstance(proposePlan(plan, p, nowTs), focusWithDeviceDistricts(p.focus, this.d.live.devices));
+      const out = await this.createWithResources(proposed, plan, PLAN_SYSTEM_ACTOR, {});
+      const instance = out.instance;
       this.remember(out.instance);
       if (out.status !== 'created') continue;
       this.d.log.info({ planId: plan.id, level: instance.level, state: instance.state }, 'contingency plan proposed by its triggers');
@@ -346,7 +354,25 @@ export class PlanService {
     const scope = await userScope(this.d.store, actor);
     const prior = await this.d.plans.planInstanceForCommand(commandId);
     if (prior !== null) return this.duplicateAnswer(prior, scope, commandId);
-    if (command.type === 'plan.propose') return this.proposeByHand(command, actor, scope);
+    if (command.type === 'plan.propose') return this.proposeByHand(command, actor, scope, context);
+    // resources taken for a start or a raise that was not stored as this instance are settled on every way out
+    const taking: { instance: StoredPlanInstance | null } = { instance: null };
+    try {
+      return await this.onInstance(command, actor, scope, context, taking);
+    } finally {
+      if (taking.instance) await this.settleTake(taking.instance, actor, context);
+    }
+  }
+
+  /** An instance command, re-run on a compare-and-set conflict; `taking` holds a take not (yet) stored. */
+  private async onInstance(
+    command: Exclude<PlanCommand, { type: 'plan.propose' }>,
+    actor: Actor,
+    scope: DataScope,
+    context: PlanCommandContext,
+    taking: { instance: StoredPlanInstance | null },
+  ): Promise<PlanCommandResult> {
+    const { commandId } = command;
     let current = await this.d.plans.getPlanInstance(command.instanceId);
     for (let attempt = 0; ; attempt++) {
       if (!current) return fail(iocError('E_NOT_FOUND', `no plan instance ${command.instanceId}`), commandId);
@@ -366,10 +392,15 @@ export class PlanService {
             )
           : this.applied(command, current, plan, actor);
       if (!next.ok) return fail(next.error, commandId);
-      const out = await this.d.plans.updatePlanInstance(next.instance, current.version, commandId);
+      let nextInstance = next.instance;
+      if (this.d.resources && planTakesResources(current, next.instance))
+        nextInstance = taking.instance = await this.d.resources.take(next.instance, plan, actor, context);
+      const out = await this.d.plans.updatePlanInstance(nextInstance, current.version, commandId);
       switch (out.status) {
         case 'applied':
+          taking.instance = null;
           this.remember(out.instance);
+          if (isPlanInstanceOpen(current) && !isPlanInstanceOpen(out.instance)) await this.d.resources?.giveBack(out.instance, actor, context);
           if (command.type === 'plan.start') this.started(out.instance, plan);
           return {
             ok: true,
@@ -416,15 +447,45 @@ export class PlanService {
     return r.ok ? { ok: true, instance: r.instance as StoredPlanInstance } : r;
   }
 
-  private async proposeByHand(command: Extract<PlanCommand, { type: 'plan.propose' }>, actor: Actor, scope: DataScope): Promise<PlanCommandResult> {
+  /** Stores a new instance; one that starts at once takes its resources first (settled when it was not created). */
+  private async createWithResources(
+    instance: StoredPlanInstance,
+    plan: ContingencyPlan,
+    actor: { username: string; role: string },
+    context: PlanCommandContext,
+    commandId?: string,
+  ): Promise<PlanCreateOutcome> {
+    if (!this.d.resources || instance.state !== 'active') return this.d.plans.createPlanInstance(instance, commandId);
+    const taken = await this.d.resources.take(instance, plan, actor, context);
+    let created = false;
+    try {
+      const out = await this.d.plans.createPlanInstance(taken, commandId);
+      created = out.status === 'created';
+      return out;
+    } finally {
+      if (!created) await this.settleTake(taken, actor, context);
+    }
+  }
+
+  /** A take whose instance was not stored as taken: give back what the stored one does not record. */
+  private settleTake(taken: StoredPlanInstance, actor: { username: string; role: string }, context: PlanCommandContext): Promise<void> {
+    return this.d.resources!.settle(taken, () => this.d.plans.getPlanInstance(taken.id), actor, context);
+  }
+
+  private async proposeByHand(
+    command: Extract<PlanCommand, { type: 'plan.propose' }>,
+    actor: Actor,
+    scope: DataScope,
+    context: PlanCommandContext,
+  ): Promise<PlanCommandResult> {
     const { commandId } = command;
     const plan = this.byId.get(command.planId);
     if (!plan) return fail(iocError('E_NOT_FOUND', `no plan ${command.planId}`), commandId);
     const nowTs = this.now();
     const made = manualProposal(plan, command, actor, scope, nowTs);
     if (!made.ok) return fail(made.error, commandId);
-    const { instance } = made;
-    const out = await this.d.plans.createPlanInstance(instance, commandId);
+    const out = await this.createWithResources(made.instance, plan, actor, context, commandId);
+    const instance = out.instance;
     this.remember(out.instance);
     if (out.status === 'blocked')
       return fail(

@@ -1,7 +1,8 @@
 /**
  * Wires contingency plans (应急预案, issue 14) into a server: the plan store beside the main
  * store, the service (trigger tick, commands), the `/live` delivery (`plans`, `plans:list`,
- * `plan:command`). One call in app.ts; REST takes `service` (http.ts → plan-router.ts).
+ * `plan:command`) and the live resources a started plan takes (plan-resources.ts). One call in
+ * app.ts; REST takes `service` (http.ts → plan-router.ts).
  * Plan definitions are the four demo plans (scenes/plans/demo-plans.ts) until plans are edited
  * by admins (not built yet).
  */
@@ -19,6 +20,7 @@ import type { Logger } from '../logger';
 import { planStoreFor } from '../store/plan-store';
 import type { Store } from '../store/store';
 import { PlanLive, type PlanLiveDeps } from './plan-live';
+import { PlanResources, type PlanResourcesDeps } from './plan-resources';
 import { PlanService } from './plan-service';
 import { buildPlanSituation, type AreaWarningSource } from './plan-situation';
 
@@ -40,6 +42,8 @@ export interface PlansDeps {
   log: Logger;
   config: Pick<ServerConfig, 'planTickIntervalMs' | 'closedRetentionMs' | 'commandTtlMs' | 'liveQueryRatePerS' | 'liveQueryBurst'>;
   deviceControl?: Pick<DeviceCommandService, 'send'>;
+  /** issue 17: live resources (server/resources/); absent: starting a plan takes none */
+  resources?: PlanResourcesDeps['resources'];
   /** subscribes to every alert change (Realtime.onAlertChanged): triggers are evaluated at once */
   onAlertChanged?: (listener: (alert: Alert) => void) => void;
   /** the storm service's area warnings (server/storm/); absent: area-warning triggers never fire */
@@ -65,6 +69,17 @@ export async function startPlans(d: PlansDeps): Promise<Plans> {
     audit: d.audit,
     log: d.log,
     ...(d.deviceControl ? { deviceControl: d.deviceControl } : {}),
+    ...(d.resources
+      ? {
+          resources: new PlanResources({
+            resources: d.resources,
+            liveResources: () => d.fusion.fusedState(Date.now()).resources,
+            devices: d.fusion.devices,
+            audit: d.audit,
+            log: d.log,
+          }),
+        }
+      : {}),
     tickIntervalMs: d.config.planTickIntervalMs,
     ...(d.lease ? { lease: d.lease } : {}),
     onChange: () => live?.push(),

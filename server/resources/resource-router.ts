@@ -13,6 +13,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { z } from 'zod';
 import { LngLatSchema, type Role } from '../../scenes/domain';
 import { impactRange } from '../../scenes/impact/impact-range';
+import { IMPACT_VIEW_ROLES } from '../../scenes/impact/impact-types';
 import { DEFAULT_IMPACT_CONFIG, type ImpactConfig } from '../../scenes/impact/impact-config';
 import type { IocError } from '../../scenes/protocol';
 import { scopeFusedState, districtInScope, type DataScope } from '../../scenes/scope';
@@ -26,9 +27,6 @@ import { RESOURCE_ASSIGN_ROLES, type ResourceService } from './resource-service'
 
 type AuthedRequest = Request & { user?: SessionClaims };
 type RouteHandler = (req: AuthedRequest, res: Response) => unknown;
-
-/** Who may look at impact ranges and assignments. */
-export const IMPACT_VIEW_ROLES: readonly Role[] = ['officer', 'leader', 'admin'];
 
 export interface ResourceRouterDeps {
   resources: ResourceService;

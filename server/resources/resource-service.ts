@@ -12,6 +12,9 @@
  * - every assign/release is audited (`resource.assign`, `resource.release`) and written to the
  *   incident's event log as a note (`incident.note`).
  *
+ * A started contingency plan holds resources the same way under its own holder id
+ * (`holdFor` / `releaseHolder`; server/plans/plan-resources.ts decides, records and audits).
+ *
  * Other nodes' assignments reach this node's fusion at the next refresh (refreshIntervalMs).
  */
 import { createHash } from 'node:crypto';
@@ -27,7 +30,7 @@ import type { CommandContext } from '../command-audit';
 import { iocError, validationError } from '../errors';
 import type { Logger } from '../logger';
 import type { RegistryAsset } from '../registry/registry-schemas';
-import type { ResourceAssignment, ResourceAssignStore } from '../store/resource-assign-store';
+import type { AssignOutcome, ResourceAssignment, ResourceAssignStore } from '../store/resource-assign-store';
 
 /** Who may assign and release resources. */
 export const RESOURCE_ASSIGN_ROLES: readonly Role[] = ['officer', 'admin'];
@@ -166,6 +169,48 @@ export class ResourceService {
     const found = this.incidentFor(scope, incidentId);
     if (!found.ok) return found;
     return { ok: true, assignments: await this.d.store.listForIncident(incidentId) };
+  }
+
+  // --- holders other than incidents (a started plan instance: scenes/plans planResourceHolderId) ---
+  // no incident or scope checks and no event-log note: the plan service authorises, records and audits
+
+  /** What a holder holds, by resource id. */
+  heldBy(holderId: string): Promise<ResourceAssignment[]> {
+    return this.d.store.listForIncident(holderId);
+  }
+
+  /**
+   * Takes `amount` units of a resource for a holder, within what the registry lets be assigned;
+   * idempotent by `commandId` per holder. Fusion sees the new totals at once (the screens' live
+   * availability), like an incident's assignment.
+   */
+  async holdFor(
+    holderId: string,
+    resourceId: string,
+    amount: number,
+    commandId: string,
+    actor: string,
+  ): Promise<AssignOutcome | { status: 'unknown' }> {
+    const resource = registered(this.d.getAsset(resourceId));
+    if (!resource) return { status: 'unknown' };
+    const outcome = await this.d.store.assign({ incidentId: holderId, resourceId, amount, commandId, actor, ts: this.now(), limit: resource.limit });
+    this.setTotal(resource.id, outcome.assignedTotal);
+    return outcome;
+  }
+
+  /** Gives back one resource a holder holds (null: it held none). */
+  async releaseFrom(holderId: string, resourceId: string): Promise<ResourceAssignment | null> {
+    const outcome = await this.d.store.release(holderId, resourceId);
+    if (outcome.status === 'not_found') return null;
+    this.setTotal(resourceId, outcome.assignedTotal);
+    return outcome.assignment;
+  }
+
+  /** Gives back everything a holder holds; answers what was released. */
+  async releaseHolder(holderId: string): Promise<ResourceAssignment[]> {
+    const released = await this.d.store.releaseIncident(holderId);
+    if (released.length > 0) await this.refresh();
+    return released;
   }
 
   async assign(

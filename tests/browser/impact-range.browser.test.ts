@@ -3,7 +3,8 @@
  * impact panel lists the nearest rescue teams, depots and shelters with distances (nearest first)
  * → assigning a team lowers its availability on the panel at once (and on the server's fused
  * state, which every wall shows) → "随派单发送" sends the impact block as the dispatch's typed
- * `impact` field (the note stays as typed).
+ * `impact` field (the note stays as typed) → a right-click anywhere on the map shows the impact
+ * range of that point.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +106,23 @@ describe.skipIf(suite.skipped)('impact range on the console', () => {
     await desk
       .locator(`[data-testid=impact-nearest][data-resource-id="team-fire-shinan"][data-available="${before}"]`)
       .waitFor({ timeout: STEP_TIMEOUT_MS });
+
+    // a right-click anywhere on the map: the impact range of that point (no browser menu), closable
+    const map = desk.locator('.center .map');
+    const box = (await map.boundingBox())!;
+    await map.click({ button: 'right', position: { x: box.width / 2, y: box.height / 2 } });
+    const point = desk.getByTestId('point-impact-panel');
+    await point.locator('[data-testid=impact-nearest]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await point.getAttribute('data-radius-m')).toBe('500');
+    const distances = await point
+      .locator('[data-testid=impact-nearest]')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-distance-m'))));
+    expect(distances.length).toBeGreaterThan(0);
+    expect(distances.every((d) => Number.isFinite(d) && d >= 0)).toBe(true);
+    await shot(desk, 'console-point-impact');
+    await point.getByTestId('point-impact-close').click();
+    await waitUntil(async () => (await desk.getByTestId('point-impact-panel').count()) === 0, STEP_TIMEOUT_MS, 'the point panel closed');
+
     expect(errors.filter((e) => !/favicon|net::ERR/.test(e))).toEqual([]);
     await ctx.close();
   }, 400_000);

@@ -48,6 +48,11 @@ export const zh = {
   'impact.unit.member': '人',
   'impact.unit.supply-unit': '件',
   'impact.unit.place': '人',
+  'impact.pointTitle': '影响范围（地图选点）',
+  'impact.pointAt': '中心 {at}',
+  'impact.radiusDefaultPoint': '默认（{m} 米）',
+  'impact.close': '关闭',
+  'impact.pointHint': '在地图上右键点击任意位置，可查看该点的影响范围',
 } as const;
 
 export type ImpactKey = keyof typeof zh;
@@ -97,6 +102,11 @@ export const en: Record<ImpactKey, string> = {
   'impact.unit.member': 'members',
   'impact.unit.supply-unit': 'units',
   'impact.unit.place': 'places',
+  'impact.pointTitle': 'Impact range (point on the map)',
+  'impact.pointAt': 'Centre {at}',
+  'impact.radiusDefaultPoint': 'Default ({m} m)',
+  'impact.close': 'Close',
+  'impact.pointHint': 'Right-click anywhere on the map to see the impact range around that point',
 };
 
 export const imt = translator<ImpactKey>({ zh, en });

@@ -42,6 +42,8 @@ export const zh = {
   'plan.noteRequired': '请填写理由',
   'plan.proposeByHand': '手动启动预案',
   'plan.proposeNote': '启动理由',
+  'plan.resources': '已调用资源',
+  'plan.resourceShort': '缺 {n} 个{kind}（无空闲）',
 } as const;
 
 export type PlanMessageKey = keyof typeof zh;
@@ -83,6 +85,8 @@ export const en: Record<PlanMessageKey, string> = {
   'plan.noteRequired': 'Please give a reason',
   'plan.proposeByHand': 'Start a plan by hand',
   'plan.proposeNote': 'Why',
+  'plan.resources': 'Resources taken',
+  'plan.resourceShort': '{n} × {kind} missing (none free)',
 };
 
 /** Translate a plan key in the current language, filling `{name}` placeholders. */
