@@ -493,6 +493,12 @@ export const ReplayRequestSchema = z.object({
   toTs: z.number().int().gte(0),
   /** the `next` of the previous page (answers are paged, each bounded in events and bytes) */
   cursor: z.string().max(40).optional(),
+  /**
+   * District drill-down (issue 17): only the events of this district — the viewer's scope narrowed
+   * to it on the server, as `scene:join` does. A district outside the viewer's scope is refused
+   * (E_FORBIDDEN). Every page of one range names the same district.
+   */
+  district: DistrictCodeSchema.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------

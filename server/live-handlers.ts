@@ -88,8 +88,11 @@ function forbidHandler(d: LiveHandlerDeps, c: LiveConnection, what: string) {
   return failure(denied);
 }
 
-/** A drill-down into a district outside the viewer's scope: refused with E_FORBIDDEN, and audited. */
-function refuseDrill(d: LiveHandlerDeps, c: LiveConnection, scene: ScreenSceneId, district: DistrictCode) {
+/**
+ * A drill-down into a district outside the viewer's scope: refused with E_FORBIDDEN, and audited
+ * (`live:<event>:<scene>@<district>`).
+ */
+function refuseDrill(d: LiveHandlerDeps, c: LiveConnection, event: 'scene:join' | 'replay:range', scene: ScreenSceneId, district: DistrictCode) {
   const { me } = c;
   const denied = iocError('E_FORBIDDEN', `district ${district} is outside your data scope`);
   d.audit
@@ -99,7 +102,7 @@ function refuseDrill(d: LiveHandlerDeps, c: LiveConnection, scene: ScreenSceneId
       source: socketSource(c.socket),
       userAgent: userAgentOf(c.socket.handshake.headers['user-agent']),
       action: 'access.denied',
-      target: `live:scene:join:${scene}@${district}`,
+      target: `live:${event}:${scene}@${district}`,
       outcome: 'denied',
       reason: denied.code,
     })
@@ -122,7 +125,7 @@ export function liveHandlers(d: LiveHandlerDeps): LiveHandler[] {
         const { scene, sinceRev, district } = p.data;
         // a drill-down narrows the viewer's own scope (issue 17): never beyond the districts they may see
         const drilled = narrowScopeToDistrict(await c.scopeReady, district);
-        if (!drilled.ok) return refuseDrill(d, c, scene, district!);
+        if (!drilled.ok) return refuseDrill(d, c, 'scene:join', scene, district!);
         // answer first, then enter the room: a frame emitted while answering is in the answer
         const answer = d.hub.join(scene, sinceRev, drilled.scope, district);
         void c.socket.join(sceneRoom(scene, drilled.scope, district));
@@ -212,12 +215,15 @@ export function liveHandlers(d: LiveHandlerDeps): LiveHandler[] {
         if (refused) return refused;
         const p = safeValidate(ReplayRequestSchema, payload, 'replay:range');
         if (!p.ok) return p;
-        const scope = await c.scopeReady;
+        const { scene, district } = p.data;
+        // a drilled wall replays its district: the viewer's scope narrowed to it, as scene:join does
+        const drilled = narrowScopeToDistrict(await c.scopeReady, district);
+        if (!drilled.ok) return refuseDrill(d, c, 'replay:range', scene, district!);
+        const scope = drilled.scope;
         const release = guard.beginReplay(c.me.username);
         if (!release)
           return failure(rateLimited('a replay is already running for this account; wait for its answer', limits.liveBufferCheckIntervalMs));
         try {
-          const scene: ScreenSceneId = p.data.scene;
           return await readReplayPage(
             store,
             { scene: scene === 'overview' ? null : scene, fromTs: p.data.fromTs, toTs: p.data.toTs, cursor: p.data.cursor },

@@ -2,14 +2,17 @@
  * District drill-down (issue 17): `scene:join` with a district answers the scene built from the
  * viewer's scope narrowed to that district — on the server, for every screen scene — and refuses
  * a district outside the viewer's scope, a code that is no district, and a field handler.
+ * `replay:range` with a district answers that district's events only, under the same rule.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRICT_CODES, SCREEN_SCENE_IDS, type DistrictCode } from '../../scenes/domain';
-import type { SceneJoinResult, SceneSnapshotMessage } from '../../scenes/protocol';
+import type { LogEvent, SceneJoinResult, SceneSnapshotMessage } from '../../scenes/protocol';
+import { districtOf } from '../../scenes/geo/districts';
+import { waitUntil } from '../../tests/helpers/cluster-clients';
 import { QINGDAO_ASSETS } from '../../scenes/city/qingdao';
 import type { SceneDeltaMessage } from '../../scenes/protocol';
 import { ingest, sign } from './helpers';
-import { ask, collect, SHINAN, startScopeHarness, type ScopeHarness } from './scope-helpers';
+import { ask, collect, incidentAt, LAOSHAN, SHINAN, startScopeHarness, type ScopeHarness } from './scope-helpers';
 
 let h: ScopeHarness;
 /** officer1 is limited to 市南区; officer2 sees the whole city */
@@ -127,5 +130,91 @@ describe('scene:join with a district', () => {
     const r = await ask(s, 'scene:join', { scene: 'water', district: SHIBEI });
     expect(r.ok).toBe(false);
     expect(r.error.code).toBe('E_FORBIDDEN');
+  });
+});
+
+describe('replay:range with a district', () => {
+  /** 台东 in 市北区 */
+  const SHIBEI_AT = [120.3525, 36.0885] as const;
+  let startTs: number;
+  let shibeiIncident: string;
+  let others: string[];
+  let shibeiAlert: string;
+
+  type Page = { ok: boolean; events: LogEvent[]; next?: string; error?: { code: string } };
+  async function replayAll(username: string, district?: DistrictCode): Promise<LogEvent[]> {
+    const s = await h.socket(username);
+    const events: LogEvent[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 1000; pages++) {
+      const r = await ask<Page>(s, 'replay:range', {
+        scene: 'overview',
+        fromTs: startTs,
+        toTs: Date.now() + 1000,
+        ...(district ? { district } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      if (!r.ok) throw new Error(JSON.stringify(r));
+      events.push(...r.events);
+      if (r.next === undefined) return events;
+      cursor = r.next;
+    }
+    throw new Error('replay did not end');
+  }
+  const districtOfEvent = (e: LogEvent) => (e.incident ?? e.alert)?.district ?? e.deviceCommand?.district;
+
+  beforeAll(async () => {
+    startTs = Date.now();
+    expect(districtOf([...SHIBEI_AT])).toBe(SHIBEI);
+    const shibei = await h.must('admin', { ...incidentAt(SHINAN, '市北区 回放事件'), location: [...SHIBEI_AT], district: SHIBEI });
+    shibeiIncident = shibei.id;
+    others = [(await h.must('admin', incidentAt(SHINAN, '市南区 回放事件'))).id, (await h.must('admin', incidentAt(LAOSHAN, '崂山区 回放事件'))).id];
+    // an alert in 市北区: a strain gauge far over its red limit for longer than the rule's minimum duration
+    const gauge = [...h.server.fusion.devices.values()].filter((d) => d.kind === 'strain-gauge' && d.district === SHIBEI).at(-1)!;
+    expect(gauge).toBeDefined();
+    const now = Date.now();
+    const over = (seq: number, ts: number) => ({ deviceId: gauge.id, ts, seq, metrics: { strain: 900 } });
+    expect((await ingest(h.server, sign([over(1_000, now - 11_000), over(1_001, now)]))).status).toBe(200);
+    const logged = await waitUntil(
+      'the 市北区 alert in the event log',
+      async () => (await h.server.store.readEvents(startTs, Date.now() + 1000, 10_000)).find((e) => e.alert?.deviceId === gauge.id),
+      10_000,
+    );
+    shibeiAlert = logged.alert!.id;
+  });
+
+  it('answers the events of 市北区 only: its incidents and alerts, exactly the city replay’s 市北区 events', async () => {
+    const drilled = await replayAll(CITY, SHIBEI);
+    const city = await replayAll(CITY);
+    const incidentIds = new Set(drilled.flatMap((e) => (e.incident ? [e.incident.id] : [])));
+    expect(incidentIds.has(shibeiIncident)).toBe(true);
+    for (const id of others) expect(incidentIds.has(id)).toBe(false);
+    expect(drilled.some((e) => e.alert?.id === shibeiAlert)).toBe(true);
+    expect(drilled.every((e) => districtOfEvent(e) === SHIBEI)).toBe(true);
+    // the city replay holds the others too; the drilled one is its 市北区 part, in order
+    expect(city.some((e) => e.incident && others.includes(e.incident.id))).toBe(true);
+    expect(drilled.map((e) => e.id)).toEqual(city.filter((e) => districtOfEvent(e) === SHIBEI).map((e) => e.id));
+  });
+
+  it('lets an officer limited to 市南区 replay 市南区, and refuses 市北区 with E_FORBIDDEN, no events, audited', async () => {
+    const inside = await replayAll(SCOPED, SHINAN.district);
+    expect(inside.some((e) => e.incident?.id === others[0])).toBe(true);
+    expect(inside.every((e) => districtOfEvent(e) === SHINAN.district)).toBe(true);
+    const s = await h.socket(SCOPED);
+    const outside = await ask<Page>(s, 'replay:range', { scene: 'overview', fromTs: startTs, toTs: Date.now() + 1000, district: SHIBEI });
+    expect(outside.ok).toBe(false);
+    expect(outside.error?.code).toBe('E_FORBIDDEN');
+    expect(outside.events).toBeUndefined();
+    const audit = await h.get('/api/audit?action=access.denied&actor=officer1', 'admin');
+    expect(JSON.stringify(audit.body)).toContain(`live:replay:range:overview@${SHIBEI}`);
+  });
+
+  it('refuses a code that is no district with E_VALIDATION, and a field handler any replay', async () => {
+    const s = await h.socket(CITY);
+    const bad = await ask<Page>(s, 'replay:range', { scene: 'overview', fromTs: startTs, toTs: Date.now(), district: '999999' });
+    expect(bad.error?.code).toBe('E_VALIDATION');
+    const handler = await h.socket('handler1');
+    const r = await ask<Page>(handler, 'replay:range', { scene: 'overview', fromTs: startTs, toTs: Date.now(), district: SHIBEI });
+    expect(r.error?.code).toBe('E_FORBIDDEN');
   });
 });

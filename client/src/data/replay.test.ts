@@ -30,17 +30,26 @@ function pagedTransport(total: number, pageSize: number) {
 describe('fetchReplayRange', () => {
   it('follows the server pages (next → cursor) and returns every event once, in order', async () => {
     const { transport, asked } = pagedTransport(25, 10);
-    const r = await fetchReplayRange('water', 0, 100, transport);
+    const r = await fetchReplayRange({ scene: 'water', fromTs: 0, toTs: 100 }, transport);
     expect(r.ok && r.events.map((e) => e.ts)).toEqual(Array.from({ length: 25 }, (_, i) => i));
     // 3 pages plus one ask refused with E_RATE_LIMIT and asked again
     expect(asked).toHaveLength(4);
+  });
+
+  it('names the drilled district on every page, and none for the city view', async () => {
+    const drilled = pagedTransport(25, 10);
+    await fetchReplayRange({ scene: 'water', fromTs: 0, toTs: 100, district: '370203' }, drilled.transport);
+    expect(drilled.asked.every((p) => (p as { district?: string }).district === '370203')).toBe(true);
+    const city = pagedTransport(5, 10);
+    await fetchReplayRange({ scene: 'water', fromTs: 0, toTs: 100, district: null }, city.transport);
+    expect(city.asked).toEqual([{ scene: 'water', fromTs: 0, toTs: 100 }]);
   });
 
   it('gives up with the error after repeated refusals', async () => {
     const transport = {
       request: async () => ({ ok: false, error: { code: 'E_RATE_LIMIT', message: 'no', details: { retryAfterMs: 1 } } }),
     } as unknown as LiveTransport;
-    const r = await fetchReplayRange('water', 0, 100, transport);
+    const r = await fetchReplayRange({ scene: 'water', fromTs: 0, toTs: 100 }, transport);
     expect(r).toMatchObject({ ok: false, error: { code: 'E_RATE_LIMIT' } });
   });
 });
