@@ -141,14 +141,16 @@ const TimeSchema = z.preprocess(
 const LngSchema = z.number().gte(-180).lte(180);
 const LatSchema = z.number().gte(-90).lte(90);
 
-const BboxSchema = z.preprocess(
+/** `bbox=minLng,minLat,maxLng,maxLat` of a URL query (also the console's deep link of a drawn area). */
+export const HistoryBboxSchema = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x))) : v),
   z
     .tuple([LngSchema, LatSchema, LngSchema, LatSchema], { error: 'must be minLng,minLat,maxLng,maxLat' })
     .refine(([w, s, e, n]) => w <= e && s <= n, 'min must not exceed max'),
 );
 
-const PolygonSchema = z.preprocess(
+/** `polygon=lng,lat;lng,lat;…` of a URL query, 3 to `HISTORY_POLYGON_MAX_VERTICES` vertices (also the console's deep link). */
+export const HistoryPolygonSchema = z.preprocess(
   (v) =>
     typeof v === 'string'
       ? v
@@ -171,8 +173,8 @@ const CommonFields = {
   scene: commaList(SceneIdSchema).optional(),
   district: commaList(DistrictCodeSchema).optional(),
   text: z.string().trim().min(1).max(HISTORY_TEXT_MAX_CHARS).optional(),
-  bbox: BboxSchema.optional(),
-  polygon: PolygonSchema.optional(),
+  bbox: HistoryBboxSchema.optional(),
+  polygon: HistoryPolygonSchema.optional(),
   sort: z.enum(HISTORY_SORTS).default('time_desc'),
   limit: z.coerce.number().int().min(1).max(HISTORY_PAGE_MAX_LIMIT).default(HISTORY_PAGE_DEFAULT_LIMIT),
   cursor: z.string().min(1).max(500).optional(),

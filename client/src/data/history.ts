@@ -4,7 +4,7 @@
  * The form below is the page's state; `historyQueryString` turns it into the query the server
  * validates (scenes/history/history-query.ts), and the server narrows it to the caller's scope.
  */
-import type { AlertLevel, DistrictCode, IncidentState, Priority, SceneId } from '@scenes/domain';
+import type { AlertLevel, DistrictCode, IncidentState, LngLat, Priority, SceneId } from '@scenes/domain';
 import type { AlertHistoryAnswer, IncidentHistoryAnswer, IncidentHistoryDetail } from '@scenes/history/history-answers';
 import type { Bbox, HistorySort, HistoryTimeField } from '@scenes/history/history-query';
 import type { AlertStateFilter } from '@scenes/storm/alert-filter';
@@ -39,6 +39,8 @@ export interface HistoryFilterForm {
   person: string;
   text: string;
   bbox: Bbox | null;
+  /** an open ring of [lng, lat] (the server closes it), 3 to HISTORY_POLYGON_MAX_VERTICES vertices */
+  polygon: LngLat[] | null;
   sort: HistorySort;
 }
 
@@ -58,6 +60,7 @@ export const EMPTY_HISTORY_FILTER: HistoryFilterForm = {
   person: '',
   text: '',
   bbox: null,
+  polygon: null,
   sort: 'time_desc',
 };
 
@@ -90,6 +93,16 @@ export function parseBbox(text: string): Bbox | null {
   return w <= e && s <= n && Math.abs(w) <= 180 && Math.abs(e) <= 180 && Math.abs(s) <= 90 && Math.abs(n) <= 90 ? [w, s, e, n] : null;
 }
 
+/** A bbox as the server reads it: `minLng,minLat,maxLng,maxLat`. */
+export function bboxParam(b: Bbox): string {
+  return b.join(',');
+}
+
+/** A ring as the server reads it: `lng,lat;lng,lat;…`. */
+export function polygonParam(ring: readonly LngLat[]): string {
+  return ring.map((p) => p.join(',')).join(';');
+}
+
 /** The query string of the filled-in filters for the form's kind. */
 export function historyQueryString(f: HistoryFilterForm, nowTs: number, extra: { cursor?: string; limit?: number } = {}): string {
   const q = new URLSearchParams();
@@ -102,7 +115,8 @@ export function historyQueryString(f: HistoryFilterForm, nowTs: number, extra: {
   if (f.level) q.set('level', f.level);
   const text = f.text.trim();
   if (text) q.set('text', text);
-  if (f.bbox) q.set('bbox', f.bbox.join(','));
+  if (f.bbox) q.set('bbox', bboxParam(f.bbox));
+  if (f.polygon) q.set('polygon', polygonParam(f.polygon));
   if (f.sort !== 'time_desc') q.set('sort', f.sort);
   const person = f.person.trim();
   const category = f.category.trim();
