@@ -1,12 +1,13 @@
 /**
  * Scheduled reports in headless Chromium (issue 16): the admin creates a schedule in /admin 定时报表
  * (the cron preview shows the next runs), clicks 立即运行; the officer recipient sees it unread in
- * /reports 已订阅报表 and downloads the XLSX, which exceljs reads back, and the badge clears; a
- * leader's /brief switches to 近30天.
+ * /reports 已订阅报表 and downloads the XLSX, which exceljs reads back, and the badge clears; the
+ * next run appears in the open inbox live (report.ready); a leader's /brief switches to 近30天.
  */
 import { readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { login } from '../../server/test/helpers';
 import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 
 const suite = browserSuite();
@@ -52,6 +53,16 @@ describe.skipIf(suite.skipped)('scheduled reports', () => {
     await wb.xlsx.load(readFileSync((await file.path())!) as unknown as ArrayBuffer);
     expect(wb.getWorksheet('概况')).toBeDefined();
     await waitUntil(async () => (await unread.count()) === 0, 10_000, 'the badge to clear');
+
+    // live: the next run reaches the open inbox by report.ready (the fallback poll is 5 min away)
+    const adminToken = await login(suite.server, 'admin');
+    const ran = await fetch(`${suite.server.url}/api/reports/schedules/daily-browser/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(ran.status).toBe(201);
+    await waitUntil(async () => (await unread.count()) === 1, 15_000, 'the second run in the open inbox, unread');
+    expect(await reports.locator('[data-testid=report-inbox-xlsx]').count()).toBe(2);
     await officer.close();
 
     // /brief's period selector (issue 16): 近30天 re-labels the tiles and draws 30 days
