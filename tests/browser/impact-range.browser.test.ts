@@ -3,7 +3,7 @@
  * impact panel lists the nearest rescue teams, depots and shelters with distances (nearest first)
  * → assigning a team lowers its availability on the panel at once (and on the server's fused
  * state, which every wall shows) → "随派单发送" sends the impact block as the dispatch's typed
- * `impact` field (the note stays as typed) → a right-click anywhere on the map shows the impact
+ * `impact` field (the note stays as typed), which the handler's phone shows under the task → a right-click anywhere on the map shows the impact
  * range of that point.
  */
 import path from 'node:path';
@@ -100,6 +100,20 @@ describe.skipIf(suite.skipped)('impact range on the console', () => {
     expect(step.impact).toMatchObject({ radiusM: 500, center: [120.38, 36.07] });
     expect(step.impact!.resources).toEqual([{ name: '市南消防救援站', nameEn: expect.any(String), quantity: 7, unit: 'member' }]);
     await desk.locator('[data-testid=timeline] [data-testid=timeline-impact]').waitFor({ timeout: STEP_TIMEOUT_MS });
+
+    // the handler's phone shows the block under the task: radius and the team sent along
+    const handlerId = suite.server.fusion.incidents.get(id)!.assignees[0]!;
+    const phoneCtx = await signedInContext(suite.browser, suite.server, handlerId, { viewport: VIEWPORTS.phone, isMobile: true, hasTouch: true });
+    const phone = await phoneCtx.newPage();
+    await phone.goto('/mobile');
+    const task = phone.locator(`[data-testid=task][data-incident-id="${id}"]`);
+    await task.waitFor({ timeout: STEP_TIMEOUT_MS });
+    const block = task.getByTestId('task-impact');
+    await block.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await block.getAttribute('data-radius-m')).toBe('500');
+    expect(await block.getByTestId('task-impact-resource').allTextContents()).toEqual([expect.stringContaining('市南消防救援站')]);
+    await shot(phone, 'phone-task-impact');
+    await phoneCtx.close();
 
     // release gives the team back
     await panel.getByTestId('impact-release').first().click();
