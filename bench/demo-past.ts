@@ -6,8 +6,9 @@
  *   npm run bench -- --only demo-past                             (as a part of the bench)
  *
  * Peer: the raw time to write the very same records (roll-up buckets, alerts, incidents, their
- * history copies) into a fresh store of the same kind, generated beforehand — the part of the
- * backfill that is I/O; the rest is the simulator's physics and the rule engine per sample.
+ * history copies, plan instances) into a fresh store of the same kind, generated beforehand, one
+ * after the other — the part of the backfill that is I/O; the rest is the simulator's physics and
+ * the rule engine per sample (the backfill overlaps the two).
  */
 import { pathToFileURL } from 'node:url';
 import type { Alert, Device, Incident } from '../scenes/domain';
@@ -17,7 +18,10 @@ import { QINGDAO_ASSETS } from '../scenes/city/qingdao';
 import { devicePast } from '../scenes/demo-past/device-past';
 import { demoPastFromTs, demoPastIncidents, demoPastWeather } from '../scenes/demo-past/demo-past';
 import { DEFAULT_DEMO_PAST_CONFIG } from '../scenes/demo-past/demo-past-config';
-import { writeDemoPast, type DemoPastReport } from '../server/demo-past/demo-past-writer';
+import { demoPastPlans, type DemoPastPlan } from '../scenes/demo-past/plan-past';
+import { DEMO_PLANS } from '../scenes/plans/demo-plans';
+import { writeDemoPast, writePlanInstance, type DemoPastReport } from '../server/demo-past/demo-past-writer';
+import { planStoreFor } from '../server/store/plan-store';
 import { MemoryStore } from '../server/store/memory-store';
 import { RedisStore } from '../server/store/redis-store';
 import type { Store } from '../server/store/store';
@@ -53,6 +57,7 @@ interface Generated {
   entries: RollupEntry[];
   alerts: Alert[];
   incidents: Incident[];
+  plans: DemoPastPlan[];
   ms: number;
 }
 
@@ -80,7 +85,8 @@ function generate(devices: readonly Device[], nowTs: number, days: number): Gene
     raw.push(...past.alerts);
   }
   const { alerts, incidents } = demoPastIncidents({ devices, rulesFor, seed: SEED, nowTs, days }, raw);
-  return { entries, alerts, incidents, ms: performance.now() - t0 };
+  const plans = demoPastPlans({ plans: DEMO_PLANS, alerts, incidents, seed: SEED, nowTs });
+  return { entries, alerts, incidents, plans, ms: performance.now() - t0 };
 }
 
 async function inBatches<T>(items: readonly T[], write: (item: T) => Promise<unknown>): Promise<void> {
@@ -98,6 +104,8 @@ async function rawWrite(store: Store, g: Generated): Promise<number> {
   await inBatches(g.alerts, (x) => store.saveAlert(x));
   await inBatches(g.incidents, (x) => history.upsertIncident(x));
   await inBatches(g.alerts, (x) => history.upsertAlert(x));
+  const plans = planStoreFor(store);
+  for (const p of g.plans) await writePlanInstance(plans, p);
   return performance.now() - t0;
 }
 
@@ -106,6 +114,7 @@ async function backfill(store: Store, devices: readonly Device[], nowTs: number,
     store,
     rollups: rollupStoreFor(store, DEFAULT_ROLLUP_STORE_OPTIONS),
     history: historyStoreFor(store),
+    plans: { store: planStoreFor(store), definitions: DEMO_PLANS },
     restore: () => undefined,
     devices,
     assets: QINGDAO_ASSETS,
@@ -127,6 +136,7 @@ export async function measureDemoPast(ctx: DemoPastBenchContext): Promise<void> 
     rollup_buckets: g.entries.length,
     alerts: g.alerts.length,
     incidents: g.incidents.length,
+    plans: g.plans.length,
     generate_ms: Math.round(g.ms),
   });
 

@@ -696,6 +696,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
           store,
           rollups,
           history: history.history,
+          plans: { store: plans.store, definitions: plans.service.definitions() },
           fusion,
           devices: registry.liveDevices(),
           assets: registry.listAssets(),

@@ -4,6 +4,7 @@
  * it errs. Values carry their unit in their name; the generator reads nothing else.
  */
 import type { DistrictCode, Priority, ResolutionCategory } from '../domain';
+import type { ResponseLevel } from '../plans/plan-schema';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -13,6 +14,8 @@ export const DEMO_ID_PREFIX = 'demo-';
 
 /** The demo duty officer (dispatches and closes) and the alert acknowledger; demo accounts of server/auth/accounts.ts. */
 export const DEMO_OFFICERS = ['officer1', 'officer2'] as const;
+/** The demo leader who ends a contingency response (only leaders and admins may); a demo account of server/auth/accounts.ts. */
+export const DEMO_LEADER = 'leader1';
 
 export interface DemoPastConfig {
   /** signal samples this far apart in the last `fineWindowMs` (the device card's 24 h view draws 5-minute points), ms */
@@ -50,6 +53,18 @@ export interface DemoPastConfig {
   closedBeforeNowMs: number;
   /** after-action category of a normal close, by incident category (default 'repaired') */
   resolutionByCategory: Readonly<Record<string, ResolutionCategory>>;
+  /** a proposed contingency plan waits this long for the duty officer's start (or dismissal, when its triggers no longer hold), ms */
+  planDecisionDelayMs: readonly [number, number];
+  /**
+   * Plans the duty officer started by hand for an incident of a category that the plan's own
+   * triggers do not reach (e.g. a smoke alarm: the fire plan's level IV, 烟感报警，网格员现场核实):
+   * once in the past, for the incident of the category that took longest to resolve.
+   */
+  manualPlanResponses: readonly { planId: string; category: string; level: ResponseLevel }[];
+  /** a checklist step is ticked off this share of its expected duration after the start (> 1: late) */
+  planStepDurationShare: readonly [number, number];
+  /** the leader ends a response this long after its triggers stopped holding (and its last step was ticked), ms */
+  planEndDelayMs: readonly [number, number];
 }
 
 export const DEFAULT_DEMO_PAST_CONFIG: DemoPastConfig = {
@@ -96,4 +111,8 @@ export const DEFAULT_DEMO_PAST_CONFIG: DemoPastConfig = {
     elevator: 'repaired',
     'device-fault': 'repaired',
   },
+  planDecisionDelayMs: [2 * MINUTE_MS, 9 * MINUTE_MS],
+  manualPlanResponses: [{ planId: 'plan-community-fire', category: 'fire', level: 'IV' }],
+  planStepDurationShare: [0.4, 1.3],
+  planEndDelayMs: [20 * MINUTE_MS, 50 * MINUTE_MS],
 };

@@ -1,46 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert, Device, Incident } from '../domain';
-import { DEFAULT_RULES } from '../catalogue';
-import { generateControlDevices, generateFleet } from '../fleet';
-import { QINGDAO_ASSETS } from '../city/qingdao';
+import type { Incident } from '../domain';
 import { INCIDENT_TRANSITIONS } from '../incident-machine';
 import { startOfLocalDay } from '../builders/common';
-import { devicePast, type DemoRollupBucket } from './device-past';
-import { demoPastFromTs, demoPastIncidents, demoPastWeather, demoStormStartTs, type DemoPastInput } from './demo-past';
+import { demoPastFromTs, demoStormStartTs } from './demo-past';
 import { DEFAULT_DEMO_PAST_CONFIG, DEMO_ID_PREFIX } from './demo-past-config';
+import { DAYS, FLEET, NOW, runPast } from './demo-past.fixture';
 
-const SEED = 20261121;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const DAYS = 7;
-/** a Tuesday noon in Beijing */
-const NOW = Date.UTC(2026, 11, 1, 4, 0, 0);
-const FLEET: Device[] = [...generateFleet({ count: 300, seed: SEED }), ...generateControlDevices(SEED)];
-const rulesFor = (d: Device) => DEFAULT_RULES.filter((r) => r.deviceKind === d.kind);
-const assets = new Map(QINGDAO_ASSETS.map((a) => [a.id, a]));
-
-function runPast(nowTs = NOW, devices: readonly Device[] = FLEET): { alerts: Alert[]; incidents: Incident[]; buckets: DemoRollupBucket[] } {
-  const weather = demoPastWeather(SEED, nowTs);
-  const raw: Alert[] = [];
-  const buckets: DemoRollupBucket[] = [];
-  for (const device of devices) {
-    const asset = device.assetId ? assets.get(device.assetId) : undefined;
-    const past = devicePast({
-      device,
-      ...(asset ? { asset } : {}),
-      rules: rulesFor(device),
-      weather,
-      seed: SEED,
-      fromTs: demoPastFromTs(nowTs, DAYS),
-      nowTs,
-      config: DEFAULT_DEMO_PAST_CONFIG,
-    });
-    raw.push(...past.alerts);
-    buckets.push(...past.buckets);
-  }
-  const input: DemoPastInput = { devices, rulesFor, seed: SEED, nowTs, days: DAYS };
-  return { ...demoPastIncidents(input, raw), buckets };
-}
 
 const PAST = runPast();
 

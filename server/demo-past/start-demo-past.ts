@@ -12,12 +12,16 @@ import type { Logger } from '../logger';
 import type { Store } from '../store/store';
 import type { HistoryStore } from '../store/history-store';
 import type { RollupStore } from '../store/rollup-store';
+import type { PlanStore } from '../store/plan-store';
+import type { ContingencyPlan } from '../../scenes/plans/plan-schema';
 import { writeDemoPast, type DemoPastReport } from './demo-past-writer';
 
 export interface StartDemoPastDeps {
   store: Store;
   rollups: RollupStore;
   history: HistoryStore;
+  /** the plan service's store and definitions: the past's plan instances */
+  plans: { store: PlanStore; definitions: readonly ContingencyPlan[] };
   fusion: Pick<Fusion, 'restore'>;
   devices: readonly Device[];
   /** the registry's asset records (the signals follow e.g. a river's own levels) */
@@ -50,6 +54,7 @@ export function startDemoPast(d: StartDemoPastDeps): StartedDemoPast {
     store: d.store,
     rollups: d.rollups,
     history: d.history,
+    plans: d.plans,
     restore: (alerts, incidents) => d.fusion.restore([], alerts, incidents),
     devices: d.devices,
     assets: simulatedAssets(d.assets),

@@ -17,7 +17,7 @@ import type { DeviceCommandService } from '../device-control/device-command-serv
 import type { Fusion } from '../fusion';
 import type { EntryGuard } from '../guard';
 import type { Logger } from '../logger';
-import { planStoreFor } from '../store/plan-store';
+import { planStoreFor, type PlanStore } from '../store/plan-store';
 import type { Store } from '../store/store';
 import { PlanLive, type PlanLiveDeps } from './plan-live';
 import { PlanResources, type PlanResourcesDeps } from './plan-resources';
@@ -26,6 +26,8 @@ import { buildPlanSituation, type AreaWarningSource } from './plan-situation';
 
 export interface Plans {
   service: PlanService;
+  /** the instances' store (the demo past writes its past instances here) */
+  store: PlanStore;
   live: PlanLive;
   close(): void;
 }
@@ -58,8 +60,9 @@ export interface PlansDeps {
 
 export async function startPlans(d: PlansDeps): Promise<Plans> {
   let live: PlanLive | null = null;
+  const store = planStoreFor(d.store, { closedRetentionMs: d.config.closedRetentionMs, commandTtlMs: d.config.commandTtlMs });
   const service = new PlanService({
-    plans: planStoreFor(d.store, { closedRetentionMs: d.config.closedRetentionMs, commandTtlMs: d.config.commandTtlMs }),
+    plans: store,
     definitions: d.definitions ?? DEMO_PLANS,
     live: {
       situation: (nowTs) => buildPlanSituation(d.fusion.fusedState(nowTs), d.warnings?.activeWarnings() ?? []),
@@ -90,5 +93,5 @@ export async function startPlans(d: PlansDeps): Promise<Plans> {
   live.attach();
   d.onAlertChanged?.((alert) => service.alertChanged(alert));
   await service.start();
-  return { service, live, close: () => service.close() };
+  return { service, store, live, close: () => service.close() };
 }

@@ -1,8 +1,9 @@
 /**
  * The demo's past (issue 16, "A demo with a past") through the real server, on both stores: a
  * fresh start on an empty store writes 7 days of closed incidents, alerts and roll-ups that the
- * history search, the reports, the device card's history and the briefing read; nothing is left
- * open; a second start on the same store writes nothing again.
+ * history search, the reports, the device card's history and the briefing read, and the closed
+ * contingency responses of the past in the plan store; nothing is left open; a second start on the
+ * same store writes nothing again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IocServer } from '../app';
@@ -14,6 +15,8 @@ import { RedisStore } from '../store/redis-store';
 import type { Store } from '../store/store';
 import { startRedisServer, type TestRedisServer } from '../../tests/helpers/redis-server';
 import { claimDemoPast } from '../demo-past/demo-past-writer';
+import { planStoreFor } from '../store/plan-store';
+import { FLOOD_PLAN } from '../../scenes/plans/demo-plans';
 import { login, startTestServer } from './helpers';
 
 const DAY_MS = 24 * 3_600_000;
@@ -116,6 +119,24 @@ for (const c of CASES) {
       expect(day.points.filter((p: unknown[]) => p[1] !== null).length).toBeGreaterThanOrEqual(24 * 12 - 2);
     });
 
+    it("keeps the past's contingency responses in the plan store: the rainstorm's flood plan, closed, naming its incidents", async () => {
+      if (!server) return;
+      const instances = (await planStoreFor(server.store).loadPlanInstances(Date.now() - (DAYS + 1) * DAY_MS)).filter((i) =>
+        i.id.startsWith('demo-'),
+      );
+      expect(instances.length).toBeGreaterThanOrEqual(2);
+      expect(instances.every((i) => (i.state === 'ended' || i.state === 'dismissed') && i.closedTs! < Date.now())).toBe(true);
+      const flood = instances.find((i) => i.planId === FLOOD_PLAN.id && i.state === 'ended')!;
+      expect(Object.keys(flood.ticked).length).toBeGreaterThan(0);
+      const evidence = flood.reasons.find((r) => r.trigger === 'incidents')?.evidence ?? [];
+      expect(evidence.length).toBeGreaterThanOrEqual(2);
+      const storm = new Map((await closedIncidents()).map((i) => [i.id, i]));
+      for (const id of evidence) expect(storm.get(id)?.category, id).toBe('waterlogging');
+      // nothing of the past is open: the console and the wall list no demo plan
+      const open = (await get('/api/plans/instances', 'officer1')) as { instances: { instance: { id: string } }[] };
+      expect(open.instances.filter((v) => v.instance.id.startsWith('demo-'))).toEqual([]);
+    });
+
     it('leaves no open work in the live console and seeds the overview trend', async () => {
       if (!server) return;
       const live = (await get('/api/incidents', 'officer1')) as { incidents?: Incident[] } | Incident[];
@@ -129,6 +150,7 @@ for (const c of CASES) {
     it('writes nothing again when the server starts again on the same store', async () => {
       if (!server) return;
       const before = await closedIncidents();
+      const plansBefore = await planStoreFor(server.store).loadPlanInstances(0);
       await server.close();
       server = await startTestServer({ demoPastDays: DAYS }, { store: c.reopen() });
       tokens.clear();
@@ -136,6 +158,9 @@ for (const c of CASES) {
       expect(await server.demoPast.done).toBeNull();
       expect(await claimDemoPast(server.store, { nowTs: Date.now(), days: DAYS, seed: 1 })).toBe(false);
       expect((await closedIncidents()).map((i) => i.id).sort()).toEqual(before.map((i) => i.id).sort());
+      const plans = await planStoreFor(server.store).loadPlanInstances(0);
+      const versions = (list: typeof plans) => list.flatMap((i) => (i.id.startsWith('demo-') ? [`${i.id}@${i.version}`] : [])).sort();
+      expect(versions(plans)).toEqual(versions(plansBefore));
     }, 60_000);
   });
 }

@@ -94,6 +94,23 @@ describe.each(implementations)('$name roll-up store', ({ available, make }) => {
       expect(await rollups.readRollups('wl-1', 'waterLevel', 'hour', T0, T0 + DAY_MS)).toEqual([]);
     });
 
+    it('merges entries of one bucket that arrive in the same flush, side by side or apart', async () => {
+      const clock = { now: T0 + DAY_MS };
+      const rollups = make(clock);
+      const ts = T0 + 3 * HOUR_MS;
+      const entries = [
+        entry('dup', 'v', ts, { min: 2, max: 5, sum: 7, count: 2 }),
+        entry('dup', 'v', ts, { min: 1, max: 4, sum: 5, count: 2 }),
+        entry('dup', 'v', ts + MINUTE_MS, aggregateOf(9)),
+        entry('dup', 'v', ts, { min: 3, max: 8, sum: 11, count: 2 }),
+      ];
+      await rollups.mergeRollups({ flushId: 'd-1', entries });
+      expect(await rollups.readRollups('dup', 'v', 'minute', T0, T0 + DAY_MS)).toEqual([
+        { ts, aggregate: { min: 1, max: 8, sum: 23, count: 6 } },
+        { ts: ts + MINUTE_MS, aggregate: aggregateOf(9) },
+      ]);
+    });
+
     it('applies a retried flush once (same flush id: duplicate, nothing changes)', async () => {
       const clock = { now: T0 + DAY_MS };
       const rollups = make(clock);
