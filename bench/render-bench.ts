@@ -165,7 +165,7 @@ export async function runRenderBench(o: RenderBenchOptions): Promise<RenderBench
   const last = perPoints.at(-1) as { update_ms_per_frame: number | null; rebuild_ms_per_frame: number | null; points: number } | undefined;
   if (!hookSeen) {
     reasons.render_rebuild_peer_ms =
-      'the page exposes no window.__iocBench.setMode("rebuild") hook, so the full-rebuild peer cannot be driven from outside; add the hook in client/src/map/DeckMap.vue';
+      'the page exposes no window.__iocBench.setMode("rebuild") hook, so the full-rebuild peer cannot be driven from outside; add the hook in client/src/map/map-bench-hooks.ts';
   }
   if (last && last.update_ms_per_frame === null) reasons.render_update_ms ??= 'no frames rendered in the live window';
   return {

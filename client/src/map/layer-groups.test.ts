@@ -8,6 +8,8 @@ import {
   LAYER_GROUP_IDS,
   LAYER_GROUP_LABELS,
   layerGroupOf,
+  presentLayerGroups,
+  sameLayerGroups,
   visibleDescriptors,
   withToggle,
 } from './layer-groups';
@@ -165,5 +167,28 @@ describe('legend', () => {
     const sections = legendSections(vis, new Set<LayerGroupId>(['devices', 'handlers', 'alerts']));
     expect(sections.map((s) => s.group)).toEqual(['devices', 'alerts']);
     expect(sections[0]!.entries.map((e) => e.label.zh)).toContain('维护中');
+  });
+});
+
+describe('groups present on the map', () => {
+  const d = (id: string, data: unknown, visible = true) => ({ props: { id, data, visible } });
+
+  it('counts a group only when one of its layers is visible and has something to draw', () => {
+    const present = presentLayerGroups(
+      [d('devices', [1]), d('handlers', []), d('incidents', [1], false), d('districts', { type: 'FeatureCollection' }), d('sea', [1])],
+      false,
+    );
+    expect([...present].sort()).toEqual(['devices', 'districts']);
+  });
+
+  it('counts the basemap while it is shown', () => {
+    expect(presentLayerGroups([], true)).toEqual(new Set(['basemap']));
+    expect(presentLayerGroups([], false).size).toBe(0);
+  });
+
+  it('compares group sets by their members', () => {
+    expect(sameLayerGroups(new Set<LayerGroupId>(['devices', 'alerts']), new Set<LayerGroupId>(['alerts', 'devices']))).toBe(true);
+    expect(sameLayerGroups(new Set<LayerGroupId>(['devices']), new Set<LayerGroupId>(['devices', 'alerts']))).toBe(false);
+    expect(sameLayerGroups(new Set<LayerGroupId>(['devices', 'handlers']), new Set<LayerGroupId>(['devices', 'alerts']))).toBe(false);
   });
 });

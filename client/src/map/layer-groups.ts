@@ -3,7 +3,7 @@
  * the `layers=` URL parameter that keeps a wall's choice in its kiosk/playlist URL. Pure.
  *
  * A layer belongs to a group by its id (`layerGroupOf`): descriptors and base layers need not know
- * about visibility — DeckMap filters the assembled list with `visibleDescriptors`.
+ * about visibility — map-layer-builder.ts filters the assembled list with `visibleDescriptors`.
  *
  * `layers=` grammar (comma separated, order free, unknown tokens ignored):
  *   `-heat,-handlers`   hide these, on top of the page's defaults (what the panel writes);
@@ -187,6 +187,29 @@ export function visibleDescriptors<D extends { props: { id: string; data?: unkno
     } else out.push(d);
   }
   return out;
+}
+
+/**
+ * The groups that have something drawn (the legend explains only those): a descriptor counts when
+ * it is visible and its data, if a list, is not empty; the basemap counts while it is shown.
+ */
+export function presentLayerGroups<D extends { props: { id: string; data?: unknown; visible?: unknown } }>(
+  descriptors: readonly D[],
+  basemapShown: boolean,
+): Set<LayerGroupId> {
+  const groups = new Set<LayerGroupId>();
+  for (const d of descriptors) {
+    const group = layerGroupOf(d.props.id);
+    const data = d.props.data;
+    if (group && d.props.visible !== false && (!Array.isArray(data) || data.length > 0)) groups.add(group);
+  }
+  if (basemapShown) groups.add('basemap');
+  return groups;
+}
+
+/** Whether two group sets hold the same groups (a legend keeps its set while nothing changed). */
+export function sameLayerGroups(a: ReadonlySet<LayerGroupId>, b: ReadonlySet<LayerGroupId>): boolean {
+  return a.size === b.size && [...a].every((g) => b.has(g));
 }
 
 // ---------------------------------------------------------------------------------------------

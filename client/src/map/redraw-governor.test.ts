@@ -41,7 +41,7 @@ function fakeClock() {
   return { clock, advance, now: () => t, pendingTimers: () => timers.size };
 }
 
-/** A governor whose due callback draws the way DeckMap does: ask again, draw when allowed. */
+/** A governor whose due callback draws the way map-redraw.ts does: ask again, draw when allowed. */
 function rig(policy = POLICY) {
   const c = fakeClock();
   const drawnAt: number[] = [];

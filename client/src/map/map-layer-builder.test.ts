@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { DevicePoint, SceneModel } from '@scenes/scene-model';
+import { DRILL_LAYER_IDS } from './district-layers';
+import { defaultVisibility, layerGroupOf, withToggle } from './layer-groups';
+import { createMapLayerBuilder } from './map-layer-builder';
+import type { MapLayerInput } from './map-layer-builder';
+
+const device = (id: string): DevicePoint => ({ id, kind: 'water-level', p: [120.4, 36.1], s: 'normal' });
+const model: SceneModel = {
+  scene: 'overview',
+  generatedTs: 1,
+  kpis: [],
+  devices: [device('d1'), device('d2')],
+  alerts: [],
+  incidents: [],
+  handlers: [],
+  assets: [],
+  resources: [],
+  charts: {},
+};
+const input = (over: Partial<MapLayerInput> = {}): MapLayerInput => ({
+  model,
+  nowTs: 0,
+  zoom: 12,
+  lang: 'zh',
+  pixelScale: 1,
+  visibility: defaultVisibility('wall'),
+  cameras: [],
+  district: null,
+  impact: null,
+  project: null,
+  coveredTopPx: 0,
+  ...over,
+});
+const dataOf = (layers: { id: string; props: { data?: unknown } }[], id: string) => layers.find((l) => l.id === id)?.props.data;
+
+describe('map layer builder', () => {
+  it('keeps the device data identity across renders, and hands fresh copies in the rebuild peer', () => {
+    const builder = createMapLayerBuilder();
+    const first = dataOf(builder.build(input()).layers, 'devices');
+    expect(Array.isArray(first)).toBe(true);
+    expect(dataOf(builder.build(input()).layers, 'devices')).toBe(first);
+    builder.setRenderMode('rebuild');
+    const rebuilt = dataOf(builder.build(input()).layers, 'devices');
+    expect(rebuilt).not.toBe(first);
+    expect(rebuilt).toEqual(first);
+  });
+
+  it('leaves out the base’s own layers and the basemap from the legend when the basemap is off', () => {
+    const builder = createMapLayerBuilder();
+    const on = builder.build(input());
+    expect(on.present.has('basemap')).toBe(true);
+    expect(on.present.has('devices')).toBe(true);
+    expect(on.layers.some((l) => layerGroupOf(l.id) === 'basemap')).toBe(true);
+    const off = builder.build(input({ visibility: withToggle(defaultVisibility('wall'), 'basemap', false) }));
+    expect(off.present.has('basemap')).toBe(false);
+    expect(off.layers.some((l) => layerGroupOf(l.id) === 'basemap')).toBe(false);
+    expect(off.layers.some((l) => l.id === 'devices')).toBe(true);
+  });
+
+  it('draws the drilled district’s highlight over the scene', () => {
+    const builder = createMapLayerBuilder();
+    const city = builder.build(input()).layers.map((l) => l.id);
+    const drilled = builder.build(input({ district: '370202' })).layers.map((l) => l.id);
+    expect(city).not.toContain(DRILL_LAYER_IDS.outline);
+    expect(drilled.indexOf(DRILL_LAYER_IDS.outline)).toBeGreaterThan(drilled.indexOf('devices'));
+  });
+});
