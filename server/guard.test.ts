@@ -1,9 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { StoreUnavailableError } from './store/store';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { IngestBatchSchema } from '../scenes/protocol';
 import { createLogger } from './logger';
-import { EntryGuard, IocFailure, KeyedBuckets, normaliseInbound, safeValidate, sourceOf, TokenBucket } from './guard';
+import { EntryGuard, IocFailure, KeyedBuckets, normaliseInbound, safeValidate, sourceOf, TokenBucket, type PendingConnection } from './guard';
 import { iocError } from './errors';
 
 const MAX_DEPTH = 8;
@@ -91,15 +92,24 @@ describe('the entry guard', () => {
   });
 
   it('counts unauthenticated connections per source until they authenticate or close', () => {
-    const listeners: (() => void)[] = [];
-    const conn = { once: (_e: 'close', l: () => void) => listeners.push(l) };
+    const closable = () => new EventEmitter() as EventEmitter & PendingConnection;
+    const conn = closable();
     expect(guard.allowConnection('203.0.113.1')).toBe(true);
     guard.trackPending(conn, '203.0.113.1');
     expect(guard.allowConnection('203.0.113.1')).toBe(false);
     guard.authenticated(conn);
     expect(guard.allowConnection('203.0.113.1')).toBe(true);
-    listeners.forEach((l) => l());
+    // an authenticated connection keeps no listener of the guard for the rest of its life
+    expect(conn.listenerCount('close')).toBe(0);
+    conn.emit('close');
     expect(guard.pendingConnections('203.0.113.1')).toBe(0);
+
+    const closed = closable();
+    guard.trackPending(closed, '203.0.113.2');
+    expect(guard.pendingConnections('203.0.113.2')).toBe(1);
+    closed.emit('close');
+    expect(guard.pendingConnections('203.0.113.2')).toBe(0);
+    expect(closed.listenerCount('close')).toBe(0);
   });
 });
 

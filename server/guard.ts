@@ -232,9 +232,10 @@ export interface GuardLimits {
 /** Which entry point a failure of authentication is counted for. */
 export type AuthEntry = 'live' | 'device' | 'ingest' | 'mqtt';
 
-/** A connection that has not authenticated yet (engine.io's socket, or anything closable). */
+/** A connection that has not authenticated yet (engine.io's socket, or anything closable that calls its listeners with itself as `this`). */
 export interface PendingConnection {
-  once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: (this: PendingConnection) => void): unknown;
+  off(event: 'close', listener: (this: PendingConnection) => void): unknown;
 }
 
 /**
@@ -246,6 +247,12 @@ export class EntryGuard {
   private readonly authFailures: KeyedBuckets;
   private readonly pendingBySource = new Map<string, number>();
   private readonly pending = new WeakMap<object, string>();
+  /**
+   * The close listener of every pending connection, removed once it authenticates: one function
+   * for all of them (no closure per connection), and an authenticated connection holds nothing of
+   * the guard for its life (issue 15: heap per connection)
+   */
+  private readonly onPendingClose: (this: PendingConnection) => void;
   private readonly replaysInFlight = new Set<string>();
 
   constructor(
@@ -255,6 +262,10 @@ export class EntryGuard {
   ) {
     this.commandBuckets = new KeyedBuckets({ ratePerS: limits.commandRatePerS, burst: limits.commandBurst }, limits.rateLimitMaxKeys, now);
     this.authFailures = new KeyedBuckets({ ratePerS: limits.authFailureRefillPerS, burst: limits.authFailureBurst }, limits.rateLimitMaxKeys, now);
+    const release = (conn: PendingConnection) => this.release(conn);
+    this.onPendingClose = function onPendingClose(this: PendingConnection) {
+      release(this);
+    };
   }
 
   /** Normalises an inbound payload (see `normaliseInbound`) with the configured depth. */
@@ -335,7 +346,7 @@ export class EntryGuard {
     if (this.pending.has(conn)) return;
     this.pending.set(conn, source);
     this.pendingBySource.set(source, (this.pendingBySource.get(source) ?? 0) + 1);
-    conn.once('close', () => this.release(conn));
+    conn.on('close', this.onPendingClose);
   }
 
   /** The connection proved an identity on some namespace: it no longer counts as unauthenticated. */
@@ -347,6 +358,8 @@ export class EntryGuard {
     const source = this.pending.get(conn);
     if (source === undefined) return;
     this.pending.delete(conn);
+    // tracked, so a PendingConnection (trackPending)
+    (conn as PendingConnection).off('close', this.onPendingClose);
     const n = (this.pendingBySource.get(source) ?? 1) - 1;
     if (n <= 0) this.pendingBySource.delete(source);
     else this.pendingBySource.set(source, n);

@@ -66,6 +66,8 @@ export interface LiveHandlerDeps extends Pick<RealtimeDeps, 'users' | 'fusion' |
   deviceControl(): DeviceCommandService | null;
   /** re-checks a socket's session and cuts it when it no longer stands */
   recheckSocket(socket: Socket): Promise<void>;
+  /** puts a socket in rooms (Realtime.joinLiveRooms: one string per room name) */
+  joinRooms(socket: Socket, rooms: readonly string[]): Promise<void> | void;
 }
 
 /** handlers see their own incidents only: no scene models, no event log (least privilege) */
@@ -128,7 +130,7 @@ export function liveHandlers(d: LiveHandlerDeps): LiveHandler[] {
         if (!drilled.ok) return refuseDrill(d, c, 'scene:join', scene, district!);
         // answer first, then enter the room: a frame emitted while answering is in the answer
         const answer = d.hub.join(scene, sinceRev, drilled.scope, district);
-        void c.socket.join(sceneRoom(scene, drilled.scope, district));
+        void d.joinRooms(c.socket, [sceneRoom(scene, drilled.scope, district)]);
         return answer;
       },
     ],

@@ -18,7 +18,7 @@ import {
   type SceneDeltaMessage,
 } from '../scenes/protocol';
 import type { ServerConfig } from './config';
-import { failure, rateLimited, safeValidate, sourceOf, TokenBucket, type EntryGuard } from './guard';
+import { failure, rateLimited, safeValidate, sourceOf, TokenBucket, type EntryGuard, type PendingConnection } from './guard';
 import { RefusedMessageError } from './socket-encoder';
 import type { TokenService } from './auth/tokens';
 import type { UserService } from './auth/users';
@@ -31,7 +31,10 @@ import type { Fusion } from './fusion';
 import type { IngestService } from './ingest';
 import type { Logger } from './logger';
 import { SceneHub, type SceneSink } from './scene-hub';
-import { liveHandlers, socketSource, type LiveConnection, type LiveHandler } from './live-handlers';
+import { RoomNames } from './room-names';
+import { slimHandshake } from './slim-handshake';
+import { liveHandlers, socketSource, type LiveHandler } from './live-handlers';
+import { LiveConnections, type ScopedSocketData } from './live-connections';
 import { userScope } from './user-scope';
 import type { Store } from './store/store';
 import type { CommandChannel } from './device-control/channels';
@@ -44,9 +47,6 @@ export interface LiveSocketData {
   /** the session (server/auth/sessions.ts): the socket is in room `session:<sid>` and dies with it */
   sid: string;
 }
-
-/** A `/live` socket's data scope (scenes/scope.ts), set by the handshake. */
-type ScopedSocketData = LiveSocketData & { scope?: DataScope };
 
 /** The room of every `/live` socket of one session: revoking the session cuts them all. */
 export const sessionRoom = (sid: string): string => `session:${sid}`;
@@ -127,58 +127,31 @@ function pendingOutput(conn: EngineConn, maxPackets: number): { bytes: number; p
 }
 
 /**
- * Engine.IO keeps the first HTTP request of every connection (the IncomingMessage with its raw
- * headers and parser state, ≈ 4 KB) for the connection's whole life. Once a namespace accepted the
- * handshake everything read from it is in `socket.handshake` (headers, address, query), so it is
- * dropped, as Socket.IO's memory-usage guide suggests (issue 15: heap per connection). A second
- * namespace opened on the same connection would see a handshake without headers; our clients open
- * one namespace each.
+ * The shared `/live` dispatcher as `socket`'s one catch-all listener (what `socket.onAny` does).
+ * `onAny` pushes onto an empty array, which V8 grows to 17 slots (≈ 150 bytes per connection); a
+ * one-slot array holds the same listener (issue 15: heap per connection). Socket.IO reads the
+ * array through `listenersAny()`: when it does not see the listener there (another Socket.IO
+ * version), `onAny` registers it.
  */
-function releaseUpgradeRequest(socket: Socket): void {
-  (socket.conn as unknown as { request: unknown }).request = null;
+function listenToAny(socket: Socket, listener: (this: Socket, event: string, ...args: unknown[]) => void): void {
+  const own = socket as unknown as { _anyListeners?: unknown[] };
+  if (own._anyListeners === undefined) {
+    own._anyListeners = [listener];
+    if (socket.listenersAny()[0] === listener) return;
+    delete own._anyListeners;
+  }
+  socket.onAny(listener);
 }
 
 /**
- * A `/live` connection's state for the shared dispatcher and handlers. Budgets a wall screen
- * rarely or never uses (queries, replays) are made on first use: most of a large wall fleet never
- * pays for them (issue 15: heap per connection).
+ * `listener` as `socket`'s `error` listener. Socket.IO gives every socket a no-op one, `noop` (an
+ * `error` emitted without a listener would throw); ours takes its place rather than joining it in
+ * a two-listener array (≈ 60 bytes per connection, issue 15). Any other listener stays.
  */
-class LiveConn implements LiveConnection {
-  /** the budget every event takes first (liveEventRatePerS) */
-  readonly events: TokenBucket;
-  /** events refused in a row by that budget */
-  refused = 0;
-  private joinBudget: TokenBucket | null = null;
-  private queryBudget: TokenBucket | null = null;
-  private replayBudget: TokenBucket | null = null;
-
-  constructor(
-    readonly socket: Socket,
-    readonly me: LiveSocketData,
-    readonly scopeReady: Promise<DataScope>,
-    private readonly limits: RealtimeLimits,
-  ) {
-    this.events = new TokenBucket(limits.liveEventRatePerS, limits.liveEventBurst);
-  }
-
-  get who(): { user: string; role: Role } {
-    return { user: this.me.username, role: this.me.role };
-  }
-  get joins(): TokenBucket {
-    return (this.joinBudget ??= new TokenBucket(this.limits.liveJoinRatePerS, this.limits.liveJoinBurst));
-  }
-  get queries(): TokenBucket {
-    return (this.queryBudget ??= new TokenBucket(this.limits.liveQueryRatePerS, this.limits.liveQueryBurst));
-  }
-  get replays(): TokenBucket {
-    return (this.replayBudget ??= new TokenBucket(this.limits.liveReplayRatePerS, this.limits.liveReplayBurst));
-  }
-}
-
-/** A `/live` connection whose data scope is known: its role and user rooms, then `server:hello`. */
-function enterLive(socket: Socket, me: LiveSocketData, scope: DataScope): void {
-  void socket.join([...roleRooms(me.role, scope), `user:${me.username}`]);
-  socket.emit('server:hello', { protocol: PROTOCOL_VERSION, serverTs: Date.now(), role: me.role, username: me.username });
+function replaceErrorListener(socket: Socket, listener: (this: Socket, err: unknown) => void): void {
+  const placeholder = socket.listeners('error').find((l) => l.name === 'noop');
+  socket.on('error', listener);
+  if (placeholder) socket.off('error', placeholder as (err: unknown) => void);
 }
 
 export class Realtime implements ChangeNotifier {
@@ -187,8 +160,10 @@ export class Realtime implements ChangeNotifier {
   readonly hub: SceneHub;
   /** consecutive buffer checks a live socket was found over the output bound */
   private readonly overLimitChecks = new WeakMap<Socket, number>();
-  /** each `/live` socket's state for the shared listeners (liveHandlers) */
-  private readonly liveConnections = new WeakMap<Socket, LiveConn>();
+  /** each `/live` socket's state for the shared listeners (liveHandlers), while it is not idle */
+  private readonly liveConnections: LiveConnections;
+  /** one string per `/live` room name, whatever number of sockets joined it */
+  private readonly liveRooms: RoomNames;
   /** the `/live` events' shared listeners, by event (liveHandlers, then addLiveHandlers) */
   private readonly liveListeners = new Map<string, (this: Socket, payload: unknown, maybeAck: unknown) => void>();
   private commands: CommandService | null = null;
@@ -204,6 +179,8 @@ export class Realtime implements ChangeNotifier {
   constructor(private readonly deps: RealtimeDeps) {
     this.live = deps.io.of('/live');
     this.device = deps.io.of('/device');
+    this.liveRooms = new RoomNames(this.live.adapter);
+    this.liveConnections = new LiveConnections(deps.limits, (me) => userScope(deps.store, me));
     const live = this.live;
     const sink: SceneSink = {
       watchers: (room) => live.adapter.rooms.get(room)?.size ?? 0,
@@ -226,7 +203,10 @@ export class Realtime implements ChangeNotifier {
     this.setupLive();
     this.setupDevice();
     this.hub.start();
-    this.bufferTimer = setInterval(() => this.dropStalledReaders(), this.deps.limits.liveBufferCheckIntervalMs);
+    this.bufferTimer = setInterval(() => {
+      this.dropStalledReaders();
+      this.liveConnections.forgetIdle(this.live.sockets.values());
+    }, this.deps.limits.liveBufferCheckIntervalMs);
     this.bufferTimer.unref();
     // revoked here: cut at once; revoked on another node (or its record expired): the sweep finds it
     this.stopRevocations = this.deps.sessions.onRevoked((r) =>
@@ -351,13 +331,10 @@ export class Realtime implements ChangeNotifier {
    */
   private setupConnectionGuard(): void {
     const { io, guard } = this.deps;
-    io.engine.on(
-      'connection',
-      (conn: { remoteAddress: string; request?: { headers: IncomingHttpHeaders }; once(e: 'close', l: () => void): unknown }) => {
-        // keyed by the engine.io socket itself: a namespace handshake releases it through `socket.conn`
-        guard.trackPending(conn, sourceOf(conn.remoteAddress, conn.request?.headers['x-forwarded-for']));
-      },
-    );
+    io.engine.on('connection', (conn: PendingConnection & { remoteAddress: string; request?: { headers: IncomingHttpHeaders } }) => {
+      // keyed by the engine.io socket itself: a namespace handshake releases it through `socket.conn`
+      guard.trackPending(conn, sourceOf(conn.remoteAddress, conn.request?.headers['x-forwarded-for']));
+    });
   }
 
   /** Runs a connection middleware through the guard: a throw refuses the connection with E_INTERNAL. */
@@ -517,9 +494,16 @@ export class Realtime implements ChangeNotifier {
         // disabled accounts, and sessions that must change the password first (E_PASSWORD_CHANGE_REQUIRED)
         const refused = await users.sessionRefusal(claims);
         if (refused) return refused.code === 'E_UNAUTHORIZED' ? refuse(refused) : refused;
-        (socket.data as LiveSocketData) = { username: claims.username, role: claims.role, displayName: claims.displayName, sid: claims.sid };
         // the data scope, known before the connection opens so its rooms are joined at once (issue 12)
-        (socket.data as ScopedSocketData).scope = await userScope(store, claims);
+        const scope = await userScope(store, claims);
+        // one object with every field at once: a field added later costs the object a second store
+        socket.data = {
+          username: claims.username,
+          role: claims.role,
+          displayName: claims.displayName,
+          sid: claims.sid,
+          scope,
+        } satisfies ScopedSocketData;
         return null;
       }),
     );
@@ -532,6 +516,7 @@ export class Realtime implements ChangeNotifier {
         commands: () => this.commands,
         deviceControl: () => this.deviceControl,
         recheckSocket: (socket) => this.recheckSocket(socket),
+        joinRooms: (socket, rooms) => this.joinLiveRooms(socket, rooms),
       }),
     );
     // one shared dispatcher and error listener for every connection (Socket.IO calls them with the
@@ -548,30 +533,42 @@ export class Realtime implements ChangeNotifier {
       } else log.warn({ ...who, err }, 'live socket error');
     };
     this.live.on('connection', (socket: Socket) => {
-      releaseUpgradeRequest(socket);
+      slimHandshake(socket);
       const me = socket.data as LiveSocketData;
-      void socket.join(sessionRoom(me.sid));
+      void this.joinLiveRooms(socket, [sessionRoom(me.sid)]);
       // a recovered connection skipped the handshake middleware: check its session now
       if (socket.recovered) void this.recheckSocket(socket);
-      socket.on('error', onSocketError);
+      replaceErrorListener(socket, onSocketError);
 
       // the data scope comes from the stored user (districts are never a token claim), read in the
       // handshake; a connection without it (recovered state from before) reads it now, and every
       // handler waits for it. The role rooms are joined (and hello said) once it is known.
       const known = (socket.data as ScopedSocketData).scope;
-      const c = new LiveConn(socket, me, known ? Promise.resolve(known) : userScope(store, me), limits);
-      if (known) enterLive(socket, me, known);
+      if (known) this.enterLive(socket, me, known);
       else
-        c.scopeReady.then(
-          (scope) => enterLive(socket, me, scope),
+        this.liveConnections.scopeOf(socket).then(
+          (scope) => this.enterLive(socket, me, scope),
           (err: unknown) => {
-            log.warn({ ...c.who, err }, 'live client dropped: its data scope could not be read');
+            log.warn({ user: me.username, role: me.role, err }, 'live client dropped: its data scope could not be read');
             socket.disconnect(true);
           },
         );
-      this.liveConnections.set(socket, c);
-      socket.onAny(dispatch);
+      listenToAny(socket, dispatch);
     });
+  }
+
+  /** A `/live` connection whose data scope is known: its role and user rooms, then `server:hello`. */
+  private enterLive(socket: Socket, me: LiveSocketData, scope: DataScope): void {
+    void this.joinLiveRooms(socket, [...roleRooms(me.role, scope), `user:${me.username}`]);
+    socket.emit('server:hello', { protocol: PROTOCOL_VERSION, serverTs: Date.now(), role: me.role, username: me.username });
+  }
+
+  /**
+   * Puts a `/live` socket of this node in `rooms`, with the string each room already has (RoomNames:
+   * one copy of a room's name, not one per member).
+   */
+  joinLiveRooms(socket: Socket, rooms: readonly string[]): Promise<void> | void {
+    return socket.join(rooms.map((room) => this.liveRooms.canonical(room)));
   }
 
   /**
@@ -586,7 +583,7 @@ export class Realtime implements ChangeNotifier {
         this.guardedListener(
           'live',
           event,
-          (s) => this.liveConnections.get(s),
+          (s) => this.liveConnections.of(s),
           budget === null ? null : (c) => c[budget],
           handler,
           (c) => c.who,
@@ -597,7 +594,7 @@ export class Realtime implements ChangeNotifier {
 
   /** The data scope of a `/live` socket of this node (read once per connection). */
   liveScope(socket: Socket): Promise<DataScope> {
-    return this.liveConnections.get(socket)?.scopeReady ?? userScope(this.deps.store, socket.data as LiveSocketData);
+    return this.liveConnections.scopeOf(socket);
   }
 
   /**
@@ -613,8 +610,7 @@ export class Realtime implements ChangeNotifier {
     const connections = this.liveConnections;
     const log = this.deps.log;
     return function liveDispatch(this: Socket, event: string, ...args: unknown[]) {
-      const c = connections.get(this);
-      if (c === undefined) return;
+      const c = connections.of(this);
       if (!c.events.take()) {
         c.refused++;
         const last = args[args.length - 1];
@@ -660,7 +656,7 @@ export class Realtime implements ChangeNotifier {
       }),
     );
     this.device.on('connection', (socket) => {
-      releaseUpgradeRequest(socket);
+      slimHandshake(socket);
       const { deviceId, source } = socket.data as { deviceId: string; source: string };
       const who = { deviceId, source };
       this.throttleConnection(socket, limits.deviceEventRatePerS, limits.deviceEventBurst, limits.liveMaxRefusedEvents, who);

@@ -85,4 +85,19 @@ describe('LimitedDecoder', () => {
     const d = new parser.Decoder();
     expect(() => d.add(Buffer.from([1, 2, 3]))).toThrow(RefusedMessageError);
   });
+
+  it('hands each decoded packet to every listener, and to none once removed (as Socket.IO’s client adds and removes its one)', () => {
+    const d = new parser.Decoder();
+    const first: unknown[] = [];
+    const second: unknown[] = [];
+    const onFirst = (p: Packet) => first.push(p.data);
+    d.on('decoded', onFirst);
+    d.on('decoded', (p: Packet) => second.push(p.data));
+    d.add('2/live,["a"]');
+    d.removeListener('decoded', onFirst);
+    d.add('2/live,["b"]');
+    expect(first).toEqual([['a']]);
+    expect(second).toEqual([['a'], ['b']]);
+    expect(d.listeners('decoded')).toHaveLength(1);
+  });
 });

@@ -117,6 +117,23 @@ export function createIocSocketParser(limits: MessageLimits): typeof iocSocketPa
       if (bytes !== null) throw new RefusedMessageError(`message of ${bytes} bytes on ${nsp} exceeds its limit of ${limit} bytes`, nsp, bytes, limit);
       super.add(obj);
     }
+
+    /**
+     * Socket.IO's client gives every connection's decoder one `decoded` listener; the emitter
+     * pushes it onto an empty array, which V8 grows to 17 slots (≈ 150 bytes per connection,
+     * issue 15). The decoder's first listener gets an exact one-slot array instead; when the
+     * emitter does not read it back (another emitter version), the emitter registers it.
+     */
+    override on(...args: Parameters<ParserModule.Decoder['on']>): this {
+      const [event, listener] = args;
+      const own = this as unknown as { _callbacks?: Record<string, unknown[]> };
+      if (own._callbacks === undefined) {
+        own._callbacks = { [`$${event}`]: [listener] };
+        if (this.listeners(event)[0] === listener) return this;
+        delete own._callbacks;
+      }
+      return super.on(...args);
+    }
   }
   return { ...parser, Encoder: JsonEncoder, Decoder: LimitedDecoder };
 }

@@ -45,6 +45,8 @@ export class WarningDelivery {
     private readonly dispatcher: {
       addLiveHandlers(handlers: readonly LiveHandler[]): void;
       liveScope(socket: Socket): Promise<DataScope>;
+      /** puts a socket in rooms, with one string per room name (Realtime.joinLiveRooms) */
+      joinLiveRooms(socket: Socket, rooms: readonly string[]): Promise<void> | void;
     },
     private readonly warnings: WarningService,
     private readonly log: Logger,
@@ -75,7 +77,7 @@ export class WarningDelivery {
       if (!socket.connected) return;
       const room = warningsRoom(scope);
       this.scopes.set(room, scope);
-      await socket.join(room);
+      await this.dispatcher.joinLiveRooms(socket, [room]);
       const message = this.warnings.messageFor(scope);
       // every member of the room has the current list now (a change is broadcast at once, in the same turn)
       this.lastSent.set(room, sentKey(message));
