@@ -554,7 +554,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
 
   // scheduled reports (issue 16): made once per cron slot cluster-wide (their own lease + the store's slot claim);
   // a long report run does not hold up the hourly pruning, and the two may sit on different nodes
-  const reportSource = historyReportSource(history.history);
+  const reportSource = historyReportSource(history.history, { store: plans.store, definitions: plans.service.definitions() });
   const reportSchedules = startReportSchedules({
     store,
     generator: { source: reportSource, horizonMs: config.historyRetentionMs, fusion, registry },

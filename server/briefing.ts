@@ -29,7 +29,9 @@ import { handlersInDistricts } from '../scenes/handler-districts';
 import { ReportDateSchema, parseReportDate } from '../scenes/reports/report-period';
 import { iocError } from './errors';
 import { safeValidate } from './guard';
-import type { ReportSource } from './reports/report-source';
+import type { PlanInstanceRecords, ReportSource } from './reports/report-source';
+import { buildPlanResponses, type PlanResponseRow } from '../scenes/reports/plan-responses';
+import { planInstancesInScope } from '../scenes/plans/plan-range';
 import type { Store } from './store/store';
 
 /** Days covered by the trend charts (today included). */
@@ -181,7 +183,21 @@ export interface BriefingPeriodSummary extends BriefingWindow {
   slaCompliancePct: number | null;
 }
 
-export type BriefingAnswer = Briefing & { period: BriefingPeriodSummary };
+/** Most recent contingency responses the briefing lists. */
+export const BRIEFING_PLAN_RESPONSES_LISTED = 5;
+
+/** 预案响应 N 次: the responses that ran in the window (scenes/reports/plan-responses.ts). */
+export interface BriefingPlanResponses {
+  count: number;
+  /** ms of response inside the window, summed */
+  responseMsInPeriod: number;
+  /** proposals dismissed in the window without being started */
+  dismissed: number;
+  /** newest start first, at most BRIEFING_PLAN_RESPONSES_LISTED */
+  recent: PlanResponseRow[];
+}
+
+export type BriefingAnswer = Briefing & { period: BriefingPeriodSummary; planResponses: BriefingPlanResponses };
 
 /** The window of a validated query at `nowTs`, or why not. */
 export function briefingWindow(q: BriefingQuery, nowTs: number): { ok: true; window: BriefingWindow } | { ok: false; error: IocError } {
@@ -200,9 +216,15 @@ export function briefingWindow(q: BriefingQuery, nowTs: number): { ok: true; win
   return { ok: true, window: { period: 'custom', days, firstDayTs: first } };
 }
 
-/** Pure: the briefing of `window` with its period summary. */
+/** Pure: the briefing of `window` with its period summary and its contingency responses. */
 export function buildBriefingFor(
-  input: { alerts: readonly Alert[]; incidents: readonly Incident[]; handlers: readonly Handler[] },
+  input: {
+    alerts: readonly Alert[];
+    incidents: readonly Incident[];
+    handlers: readonly Handler[];
+    /** plan instances overlapping the window, in the reader's scope; absent: none */
+    plans?: PlanInstanceRecords;
+  },
   window: BriefingWindow,
   nowTs: number,
 ): BriefingAnswer {
@@ -218,8 +240,20 @@ export function buildBriefingFor(
   }
   const sla = slaCompliance(input.incidents, window.firstDayTs, toTs - 1);
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const responses = buildPlanResponses({
+    instances: input.plans?.instances ?? [],
+    plans: input.plans?.plans ?? [],
+    period: { fromTs: window.firstDayTs, toTs },
+    generatedTs: nowTs,
+  });
   return {
     ...briefing,
+    planResponses: {
+      count: responses.count,
+      responseMsInPeriod: responses.responseMsInPeriod,
+      dismissed: responses.dismissed,
+      recent: [...responses.rows].reverse().slice(0, BRIEFING_PLAN_RESPONSES_LISTED),
+    },
     period: {
       ...window,
       toTs,
@@ -235,7 +269,7 @@ export function buildBriefingFor(
 
 export interface BriefingSources {
   store: Pick<Store, 'loadAlerts' | 'loadIncidents'>;
-  /** the long history; absent = the working store only */
+  /** the long history (and the plan store's instances of the window); absent = the working store only */
   history?: ReportSource;
   handlers: () => readonly Handler[];
 }
@@ -253,11 +287,12 @@ export async function briefingFor(
   if (!w.ok) return w;
   const { firstDayTs, days } = w.window;
   const endTs = firstDayTs + days * DAY_MS;
-  const [alerts, incidents, oldAlerts, oldIncidents] = await Promise.all([
+  const [alerts, incidents, oldAlerts, oldIncidents, plans] = await Promise.all([
     src.store.loadAlerts(firstDayTs),
     src.store.loadIncidents(firstDayTs),
     src.history ? src.history.alerts(firstDayTs, endTs) : Promise.resolve([]),
     src.history ? src.history.incidents(firstDayTs, endTs) : Promise.resolve([]),
+    src.history?.planInstances?.(firstDayTs, Math.min(endTs, nowTs + 1)),
   ]);
   const byId = <T extends { id: string }>(older: readonly T[], newer: readonly T[]): T[] => [
     ...new Map([...older, ...newer].map((x) => [x.id, x])).values(),
@@ -270,6 +305,7 @@ export async function briefingFor(
     alerts: byId(oldAlerts, alerts).filter((a) => alertInScope(scope, a)),
     incidents: scopedIncidents,
     handlers: scope.kind === 'districts' ? handlersInDistricts(handlers, scopedIncidents, scope.districts) : handlers,
+    ...(plans ? { plans: { instances: planInstancesInScope(plans.instances, plans.plans, scope), plans: plans.plans } } : {}),
   };
   return { ok: true, briefing: buildBriefingFor(input, w.window, nowTs) };
 }

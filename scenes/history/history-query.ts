@@ -127,8 +127,8 @@ function commaList<T extends z.ZodType>(item: T) {
   );
 }
 
-/** epoch ms, or an ISO 8601 date-time (with its offset, e.g. +08:00). */
-const TimeSchema = z.preprocess(
+/** epoch ms, or an ISO 8601 date-time (with its offset, e.g. +08:00); also the plan instances' range query. */
+export const HistoryTimeSchema = z.preprocess(
   (v) => {
     if (typeof v !== 'string') return v;
     if (/^\d{1,15}$/.test(v)) return Number(v);
@@ -167,8 +167,8 @@ export const HistoryPolygonSchema = z.preprocess(
 const UsernameSchema = z.string().min(1).max(64);
 
 const CommonFields = {
-  from: TimeSchema.optional(),
-  to: TimeSchema.optional(),
+  from: HistoryTimeSchema.optional(),
+  to: HistoryTimeSchema.optional(),
   timeField: z.enum(HISTORY_TIME_FIELDS).default('created'),
   scene: commaList(SceneIdSchema).optional(),
   district: commaList(DistrictCodeSchema).optional(),

@@ -25,6 +25,8 @@ export const ResponseLevelSchema = z.enum(RESPONSE_LEVELS);
 export type ResponseLevel = z.infer<typeof ResponseLevelSchema>;
 /** Lower is more severe, like ALERT_LEVEL_RANK. */
 export const RESPONSE_LEVEL_RANK: Readonly<Record<ResponseLevel, 1 | 2 | 3 | 4>> = { I: 1, II: 2, III: 3, IV: 4 };
+/** Roman numerals of the levels as the Chinese UI, reports and notices show them (Ⅱ级响应). */
+export const RESPONSE_LEVEL_NUMERALS: Readonly<Record<ResponseLevel, string>> = { I: 'Ⅰ', II: 'Ⅱ', III: 'Ⅲ', IV: 'Ⅳ' };
 
 /** `a` is at least as severe as `b`. */
 export function isAtLeastLevel(a: ResponseLevel, b: ResponseLevel): boolean {

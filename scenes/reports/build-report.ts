@@ -7,6 +7,7 @@
  * - incidents created in the period: counts by scene, category, level, outcome, and their timings;
  * - incidents resolved in the period: SLA compliance (the one rule of scenes/incident-rules.ts);
  * - alerts first raised in the period: counts, top devices and places;
+ * - contingency responses that ran in the period (plan-responses.ts);
  * - outcomes are as the records stand when the report is built (an incident still open then is `open`).
  */
 import { ALERT_LEVELS, PRIORITIES, SCENE_IDS } from '../domain';
@@ -16,6 +17,9 @@ import { onTimeRate, wasResolvedOnTime } from '../incident-rules';
 import { DEFAULT_REPORT_LIMITS, type ReportLimits } from './report-config';
 import { type ReportPeriod, DAY_MS, periodDayStarts } from './report-period';
 import { type Change, type DurationStats, change, durationStats } from './report-stats';
+import type { StoredPlanInstance } from '../plans/plan-protocol';
+import type { ContingencyPlan } from '../plans/plan-schema';
+import { type PlanResponses, buildPlanResponses } from './plan-responses';
 
 /** How an incident stands: closed with its outcome, resolved (awaiting close), or still open. */
 export const REPORT_OUTCOMES = ['resolved', 'false_alarm', 'duplicate', 'cancelled', 'open'] as const;
@@ -121,6 +125,11 @@ export interface Report {
   trend: TrendDay[];
   /** incidents created in the period and closed since, newest close first, at most `closedListCount` */
   closed: ClosedIncidentRow[];
+  /**
+   * 应急预案响应: the contingency responses that ran in the period (always built; absent only in
+   * scheduled reports stored before the section existed)
+   */
+  planResponses?: PlanResponses;
   comparison: { previous: Record<HeadlineKey, Change>; previousYear: Record<HeadlineKey, Change> | null };
 }
 
@@ -143,6 +152,10 @@ export interface ReportInput extends PeriodRecords {
   assets?: readonly Pick<Asset, 'id' | 'name' | 'nameEn'>[];
   /** names and teams of handlers */
   handlers?: readonly Pick<Handler, 'id' | 'name' | 'team'>[];
+  /** plan instances overlapping the period, in the reader's scope (absent: no responses) */
+  planInstances?: readonly StoredPlanInstance[];
+  /** the plan definitions, for names, districts and checklists */
+  planDefinitions?: readonly ContingencyPlan[];
   generatedTs: number;
   limits?: ReportLimits;
 }
@@ -387,6 +400,14 @@ export function buildReport(input: ReportInput): Report {
         outcome: incidentOutcome(i),
         closedTs: i.closedTs!,
       })),
+    planResponses: buildPlanResponses({
+      instances: input.planInstances ?? [],
+      plans: input.planDefinitions ?? [],
+      period,
+      ...(district !== undefined ? { district } : {}),
+      generatedTs: input.generatedTs,
+      listCount: limits.planResponsesListCount,
+    }),
     comparison: { previous: compare(headline, previous), previousYear: lastYear ? compare(headline, lastYear) : null },
   };
 }

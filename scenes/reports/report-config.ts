@@ -8,6 +8,8 @@ export interface ReportLimits {
   topHandlersCount: number;
   /** closed incidents of the period listed (newest first), each linking to its after-action summary */
   closedListCount: number;
+  /** contingency responses of the period listed (oldest start first; the totals count them all) */
+  planResponsesListCount: number;
   /** longest custom period a report may cover, days */
   customPeriodMaxDays: number;
 }
@@ -17,5 +19,6 @@ export const DEFAULT_REPORT_LIMITS: ReportLimits = {
   topPlacesCount: 10,
   topHandlersCount: 10,
   closedListCount: 50,
+  planResponsesListCount: 50,
   customPeriodMaxDays: 92,
 };

@@ -2,7 +2,10 @@
  * REST of contingency plans, the same service as `/live` `plan:command` / `plans:list`:
  * - `GET /api/plans` (officer, leader, admin) → `{plans}`: the plan definitions;
  * - `GET /api/plans/instances` (officer, leader, admin, screen) → `{instances}`: open instances in
- *   the caller's data scope (PlanInstanceView);
+ *   the caller's data scope (PlanInstanceView); with `?from=&to=` (epoch ms or ISO 8601, both
+ *   included) → `{from, to, instances}`: the instances overlapping that range, closed ones too, in
+ *   the caller's scope, newest proposal first (not paged, like the open list: a range holds the
+ *   responses of at most the plan store's retention);
  * - `POST /api/plans/commands` body a PlanCommand → `{ok: true, instance, …}` or `{error}` with the
  *   typed error's HTTP status. Any signed-in role reaches the service, which decides (role, data
  *   scope) and audits, so a refusal is recorded like one over the socket.
@@ -11,10 +14,11 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { Role } from '../../scenes/domain';
 import type { IocError } from '../../scenes/protocol';
 import { PLAN_DEFINITION_ROLES, PLAN_VIEW_ROLES } from '../../scenes/plans/plan-protocol';
+import { PlanInstanceRangeQuerySchema } from '../../scenes/plans/plan-range';
 import type { SessionClaims } from '../auth/tokens';
 import { userAgentOf } from '../audit/audit-request';
 import { httpStatusOf } from '../errors';
-import { sourceOf, type EntryGuard } from '../guard';
+import { safeValidate, sourceOf, type EntryGuard } from '../guard';
 import type { Store } from '../store/store';
 import { userScope } from '../user-scope';
 import type { PlanService } from './plan-service';
@@ -54,7 +58,13 @@ export function createPlanRouter(d: PlanRouterDeps): Router {
     '/plans/instances',
     d.auth(...PLAN_VIEW_ROLES),
     d.route('plan-instances', async (req, res) => {
-      res.json({ instances: d.plans.viewsFor(await userScope(d.store, actorOf(req))) });
+      const query = req.query as Record<string, unknown>;
+      const scope = await userScope(d.store, actorOf(req));
+      if (query.from === undefined && query.to === undefined) return res.json({ instances: d.plans.viewsFor(scope) });
+      const range = safeValidate(PlanInstanceRangeQuerySchema, { ...query }, 'plan instances range');
+      if (!range.ok) return sendError(res, range.error);
+      const { from, to } = range.data;
+      res.json({ from, to, instances: await d.plans.viewsBetween(scope, from, to + 1) });
     }),
   );
 

@@ -10,7 +10,8 @@
  *   now), compare-and-set on the instance's version (a concurrent change is re-read and the action
  *   applied again, or refused when it no longer fits), audited applied or refused (an applied
  *   command whose audit record cannot be written answers E_UNAVAILABLE: the retry is audited);
- * - `viewsFor(scope)`, `definitions()`: what people see;
+ * - `viewsFor(scope)`, `definitions()`: what people see; `viewsBetween(scope, fromTs, toTs)` the
+ *   instances of a period, closed ones too, read from the store (`/api/plans/instances?from=&to=`);
  * - hooks: `onChange()` after any instance changed (the `/live` push), `onPlanStarted(instance)`
  *   once per start on the node that started it (notifications, H4).
  * Starting an instance (or raising its level) takes the live resources its plan's needs call for
@@ -43,6 +44,7 @@ import {
   type PlanInstanceView,
   type StoredPlanInstance,
 } from '../../scenes/plans/plan-protocol';
+import { planInstancesInScope } from '../../scenes/plans/plan-range';
 import { DISCARD_AUDIT, type AuditRecorder } from '../audit/audit';
 import { iocError, validationError } from '../errors';
 import type { Logger } from '../logger';
@@ -164,6 +166,18 @@ export class PlanService {
       out.push(this.viewOf(i, plan, nowTs));
     }
     return out.sort(comparePlanViews);
+  }
+
+  /** Instances overlapping `[fromTs, toTs)` (epoch ms) in `scope`, closed ones too, newest proposal first. */
+  async viewsBetween(scope: DataScope, fromTs: number, toTs: number): Promise<PlanInstanceView[]> {
+    const nowTs = this.now();
+    const loaded = planInstancesInScope(await this.d.plans.loadPlanInstancesOverlapping(fromTs, toTs), this.d.definitions, scope);
+    const out: PlanInstanceView[] = [];
+    for (const i of loaded.reverse()) {
+      const plan = this.byId.get(i.planId);
+      if (plan) out.push(this.viewOf(i, plan, nowTs));
+    }
+    return out;
   }
 
   /** One trigger evaluation (the timer's job; tests call it directly). Never rejects; one at a time. */

@@ -42,7 +42,10 @@ export interface PlansDeps {
   guard: EntryGuard;
   audit: AuditRecorder;
   log: Logger;
-  config: Pick<ServerConfig, 'planTickIntervalMs' | 'closedRetentionMs' | 'commandTtlMs' | 'liveQueryRatePerS' | 'liveQueryBurst'>;
+  config: Pick<
+    ServerConfig,
+    'planTickIntervalMs' | 'closedRetentionMs' | 'historyRetentionMs' | 'commandTtlMs' | 'liveQueryRatePerS' | 'liveQueryBurst'
+  >;
   deviceControl?: Pick<DeviceCommandService, 'send'>;
   /** issue 17: live resources (server/resources/); absent: starting a plan takes none */
   resources?: PlanResourcesDeps['resources'];
@@ -60,7 +63,10 @@ export interface PlansDeps {
 
 export async function startPlans(d: PlansDeps): Promise<Plans> {
   let live: PlanLive | null = null;
-  const store = planStoreFor(d.store, { closedRetentionMs: d.config.closedRetentionMs, commandTtlMs: d.config.commandTtlMs });
+  // the plan store is the only home of closed instances: the reports' and the briefing's record of
+  // past responses, kept as long as the long history keeps incidents and alerts (issue 16)
+  const closedRetentionMs = Math.max(d.config.closedRetentionMs, d.config.historyRetentionMs);
+  const store = planStoreFor(d.store, { closedRetentionMs, commandTtlMs: d.config.commandTtlMs });
   const service = new PlanService({
     plans: store,
     definitions: d.definitions ?? DEMO_PLANS,

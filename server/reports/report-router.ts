@@ -14,6 +14,7 @@ import { type DataScope, alertInScope, districtInScope, incidentInScope } from '
 import { type Report, buildReport } from '../../scenes/reports/build-report';
 import { type ReportIncidentSummaryLimits, DEFAULT_SUMMARY_LIMITS } from './report-router-config';
 import { buildIncidentSummary } from '../../scenes/reports/incident-summary';
+import { planInstancesInScope } from '../../scenes/plans/plan-range';
 import { type ReportQuery, ReportFormatSchema, ReportQuerySchema, periodOfQuery } from '../../scenes/reports/report-query';
 import { type ReportPeriod, previousPeriod, samePeriodLastYear } from '../../scenes/reports/report-period';
 import type { AuditRecorder } from '../audit/audit';
@@ -58,7 +59,8 @@ export type ReportGeneratorDeps = Pick<ReportRouterDeps, 'source' | 'horizonMs' 
 
 /**
  * The report of a validated query in `scope` (the caller's, or a scheduled report's recipients'):
- * the period, the one before (环比) and, within the source's horizon, the same period a year before (同比).
+ * the period, the one before (环比) and, within the source's horizon, the same period a year before (同比);
+ * the period's contingency responses in `scope` (planInstancesInScope: the plan's districts).
  */
 export async function generateReport(d: ReportGeneratorDeps, query: ReportQuery, scope: DataScope, nowTs: number): Promise<Report> {
   const recordsOf = async (period: ReportPeriod): Promise<{ period: ReportPeriod; incidents: Incident[]; alerts: Alert[] }> => {
@@ -67,13 +69,15 @@ export async function generateReport(d: ReportGeneratorDeps, query: ReportQuery,
   };
   const period = periodOfQuery(query);
   const lastYear = samePeriodLastYear(period);
-  const [current, previous, previousYear] = await Promise.all([
+  const [current, previous, previousYear, plans] = await Promise.all([
     recordsOf(period),
     recordsOf(previousPeriod(period)),
     nowTs - lastYear.fromTs <= d.horizonMs ? recordsOf(lastYear) : Promise.resolve(undefined),
+    d.source.planInstances?.(period.fromTs, period.toTs),
   ]);
   return buildReport({
     ...current,
+    ...(plans ? { planInstances: planInstancesInScope(plans.instances, plans.plans, scope), planDefinitions: plans.plans } : {}),
     ...(query.district !== undefined ? { district: query.district } : {}),
     previous,
     ...(previousYear ? { previousYear } : {}),

@@ -1,6 +1,7 @@
 /**
  * A report as tables with Chinese headers — one per sheet of the XLSX and one block of the CSV:
- * 概况, 按场景, 按类别, 按级别, 按结果, SLA, 时效, 告警设备, 告警地点, 处置人员, 班组, 每日趋势.
+ * 概况, 按场景, 按类别, 按级别, 按结果, SLA, 时效, 告警设备, 告警地点, 处置人员, 班组, 每日趋势,
+ * 应急预案响应, 预案响应汇总.
  */
 import type { SceneId } from '../../scenes/domain';
 import { districtName } from '../../scenes/geo/districts';
@@ -15,6 +16,9 @@ import {
 } from '../../scenes/reports/build-report';
 import { type ReportKind, beijingDate } from '../../scenes/reports/report-period';
 import { type Change, formatChangePct, formatDelta } from '../../scenes/reports/report-stats';
+import type { PlanResponseRow, PlanResponses } from '../../scenes/reports/plan-responses';
+import { RESPONSE_LEVEL_NUMERALS } from '../../scenes/plans/plan-schema';
+import { isoWithOffset } from '../../scenes/exports/iso-time';
 
 export type Cell = string | number | null;
 
@@ -53,6 +57,8 @@ const HEADLINE_NAMES: Record<HeadlineKey, string> = {
   mttrMs: '平均办结时长(分钟)',
 };
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const PLAN_STATE_NAMES: Record<PlanResponseRow['state'], string> = { active: '响应中', ended: '已结束' };
 const WIDE = 24;
 const NARROW = 12;
 
@@ -75,7 +81,54 @@ export function reportTitle(report: Pick<Report, 'period' | 'district'>): string
   return `城市运行${KIND_NAMES[report.period.kind]} ${periodLabel(report)}${where}`;
 }
 
+/** ms → hours with one decimal */
+export const hours = (ms: number): number => Math.round((ms / HOUR_MS) * 10) / 10;
+
 const col = (header: string, widthChars = NARROW) => ({ header, widthChars });
+
+/** 应急预案响应 (one row per response) and 预案响应汇总 (per plan, total, dismissed proposals). */
+export function planResponseTables(p: PlanResponses): ReportTable[] {
+  return [
+    {
+      name: '应急预案响应',
+      columns: [
+        col('预案', WIDE),
+        col('响应级别'),
+        col('区域', WIDE),
+        col('启动时间', WIDE),
+        col('结束时间', WIDE),
+        col('持续时长(小时)', 16),
+        col('已完成步骤'),
+        col('步骤总数'),
+        col('启动人'),
+        col('结束人'),
+        col('状态'),
+      ],
+      rows: p.rows.map((r): Cell[] => [
+        r.planName,
+        `${RESPONSE_LEVEL_NUMERALS[r.level]}级`,
+        r.districts.length === 0 ? '全市' : r.districts.map((d) => districtName(d, 'zh')).join('、'),
+        isoWithOffset(r.startedTs),
+        r.endedTs === null ? '—' : isoWithOffset(r.endedTs),
+        hours(r.durationMs),
+        r.stepsDone,
+        r.stepsTotal ?? '—',
+        r.startedBy,
+        r.endedBy ?? '—',
+        PLAN_STATE_NAMES[r.state],
+      ]),
+    },
+    {
+      name: '预案响应汇总',
+      columns: [col('预案', WIDE), col('响应次数'), col('本期响应时长(小时)', 18)],
+      rows: [
+        ...p.byPlan.map((b): Cell[] => [b.name, b.count, hours(b.responseMsInPeriod)]),
+        ['合计', p.count, hours(p.responseMsInPeriod)],
+        ['提议未启动(已撤销)', p.dismissed, null],
+      ],
+    },
+  ];
+}
 
 export function reportTables(report: Report): ReportTable[] {
   const prev = report.comparison.previous;
@@ -164,5 +217,6 @@ export function reportTables(report: Report): ReportTable[] {
       columns: [col('日期', WIDE), col('告警数'), col('新增事件'), col('办结事件')],
       rows: report.trend.map((d) => [beijingDate(d.dayStartTs), d.alerts, d.incidents, d.resolved]),
     },
+    ...(report.planResponses ? planResponseTables(report.planResponses) : []),
   ];
 }

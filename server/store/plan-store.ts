@@ -10,13 +10,15 @@
  *   and idempotent by `commandId`: a retried command answers `duplicate` with the instance as it
  *   is now and writes nothing. A command id used by a create is answered `duplicate` the same way.
  * - Closing an instance (dismissed/ended) frees its plan's slot in the same step; a closed
- *   instance is kept `closedRetentionMs` (cool-downs and the briefing read it), open ones forever.
+ *   instance is kept `closedRetentionMs` (cool-downs, the reports and the briefing read it), open
+ *   ones forever.
  * - Everything in and out is a copy with well-formed strings.
  */
 import type { Store } from './store';
 import { DEFAULT_STORE_OPTIONS, wellFormedCopy, type StoreOptions } from './store';
 import type { RedisStore } from './redis-store';
 import { isPlanInstanceOpen, type StoredPlanInstance } from '../../scenes/plans/plan-protocol';
+import { comparePlanInstancesByTime, planInstanceOverlaps } from '../../scenes/plans/plan-range';
 import { RedisPlanStore } from './redis-plans';
 
 export type PlanCreateOutcome =
@@ -40,6 +42,12 @@ export interface PlanStore {
   getPlanInstance(id: string): Promise<StoredPlanInstance | null>;
   /** Open instances and those closed at or after `sinceTs` (epoch ms), in no particular order. */
   loadPlanInstances(sinceTs: number): Promise<StoredPlanInstance[]>;
+  /**
+   * Instances that overlap `[fromTs, toTs)` (epoch ms; planInstanceOverlaps): proposed before
+   * `toTs` and closed at or after `fromTs`, or still open; oldest proposal first. Closed ones as
+   * far back as `closedRetentionMs` keeps them.
+   */
+  loadPlanInstancesOverlapping(fromTs: number, toTs: number): Promise<StoredPlanInstance[]>;
   /** The instance id a command id created or changed, or null (unknown or expired). */
   planInstanceForCommand(commandId: string): Promise<string | null>;
 }
@@ -102,6 +110,14 @@ export class MemoryPlanStore implements PlanStore {
   async loadPlanInstances(sinceTs: number): Promise<StoredPlanInstance[]> {
     this.sweep();
     return [...this.instances.values()].filter((i) => isPlanInstanceOpen(i) || (i.closedTs ?? 0) >= sinceTs).map((i) => wellFormedCopy(i));
+  }
+
+  async loadPlanInstancesOverlapping(fromTs: number, toTs: number): Promise<StoredPlanInstance[]> {
+    this.sweep();
+    return [...this.instances.values()]
+      .filter((i) => planInstanceOverlaps(i, fromTs, toTs))
+      .sort(comparePlanInstancesByTime)
+      .map((i) => wellFormedCopy(i));
   }
 
   async planInstanceForCommand(commandId: string): Promise<string | null> {

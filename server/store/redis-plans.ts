@@ -6,6 +6,12 @@
  * - `plan-slot:<planId>`    id of the plan's open (proposed/active) instance: at most one per plan
  * - `plans:open`            set of open instance ids (bounded by the number of plans)
  * - `plans:closed`          zset instance id → closedTs; ids older than `closedRetentionMs` leave on read
+ * - `plans:start`           zset instance id → proposedTs, written on create; ids leave with their
+ *                           `plans:closed` entry (bounded like it). A range read
+ *                           (`loadPlanInstancesOverlapping`) takes the open ids and those closed
+ *                           since the range began, less those proposed after it ended, and reads
+ *                           only those records; an instance stored before this index existed has no
+ *                           entry and is read and judged by its record (planInstanceOverlaps).
  * - `plancmd:<commandId>`   instance id the command created or changed, PX `commandTtlMs`
  *
  * Create and update are one Lua script each (slot check / compare-and-set on `version`,
@@ -17,11 +23,12 @@ import { DEFAULT_STORE_OPTIONS, StoreUnavailableError } from './store';
 import { encodeStoredJson } from './redis-store';
 import { defineScripts, RedisSideStore } from './redis-side-store';
 import { isPlanInstanceOpen, type StoredPlanInstance } from '../../scenes/plans/plan-protocol';
+import { comparePlanInstancesByTime, planInstanceOverlaps } from '../../scenes/plans/plan-range';
 import type { PlanCreateOutcome, PlanStore, PlanStoreOptions, PlanUpdateOutcome } from './plan-store';
 
 /**
- * KEYS: command record, plan slot, instance record, open set
- * ARGV: json, instanceId, hasCommand '1'|'0', commandTtlMs, isOpen '1'|'0'
+ * KEYS: command record, plan slot, instance record, open set, start zset
+ * ARGV: json, instanceId, hasCommand '1'|'0', commandTtlMs, isOpen '1'|'0', proposedTs
  */
 const LUA_CREATE_PLAN_INSTANCE = `
 if ARGV[3] == '1' then
@@ -32,6 +39,7 @@ local slot = redis.call('GET', KEYS[2])
 if slot then return {'blocked', slot} end
 if redis.call('GET', KEYS[3]) then return {'duplicate', ARGV[2]} end
 redis.call('SET', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[6], ARGV[2])
 if ARGV[5] == '1' then
   redis.call('SET', KEYS[2], ARGV[2])
   redis.call('SADD', KEYS[4], ARGV[2])
@@ -84,7 +92,7 @@ export class RedisPlanStore implements PlanStore {
     this.side = new RedisSideStore(client, 'redis plan store');
     this.options = { closedRetentionMs: DEFAULT_STORE_OPTIONS.closedRetentionMs, commandTtlMs: DEFAULT_STORE_OPTIONS.commandTtlMs, ...options };
     this.scripts = defineScripts<PlanScripts>(client, {
-      iocCreatePlanInstance: { numberOfKeys: 4, lua: LUA_CREATE_PLAN_INSTANCE },
+      iocCreatePlanInstance: { numberOfKeys: 5, lua: LUA_CREATE_PLAN_INSTANCE },
       iocUpdatePlanInstance: { numberOfKeys: 5, lua: LUA_UPDATE_PLAN_INSTANCE },
     });
   }
@@ -100,11 +108,13 @@ export class RedisPlanStore implements PlanStore {
         this.key(`plan-slot:${instance.planId}`),
         this.key(`plan:${instance.id}`),
         this.key('plans:open'),
+        this.key('plans:start'),
         encodeStoredJson(instance),
         instance.id,
         commandId === undefined ? '0' : '1',
         String(this.options.commandTtlMs),
         isPlanInstanceOpen(instance) ? '1' : '0',
+        String(instance.proposedTs),
       );
       if (status === 'created') return { status, instance: JSON.parse(encodeStoredJson(instance)) as StoredPlanInstance };
       if (status !== 'blocked' && status !== 'duplicate') throw new Error(`createPlanInstance: unexpected script reply '${status}'`);
@@ -157,18 +167,41 @@ export class RedisPlanStore implements PlanStore {
 
   loadPlanInstances(sinceTs: number): Promise<StoredPlanInstance[]> {
     return this.side.call('loadPlanInstances', async () => {
-      const closedKey = this.key('plans:closed');
-      const expired = await this.client.zrangebyscore(closedKey, '-inf', String(this.now() - this.options.closedRetentionMs));
-      if (expired.length > 0) await this.client.zrem(closedKey, ...expired);
+      await this.pruneClosed();
       const [open, closed] = await Promise.all([
         this.client.smembers(this.key('plans:open')),
-        this.client.zrangebyscore(closedKey, String(sinceTs), '+inf'),
+        this.client.zrangebyscore(this.key('plans:closed'), String(sinceTs), '+inf'),
       ]);
-      const ids = [...new Set([...open, ...closed])];
-      if (ids.length === 0) return [];
-      const values = await this.client.mget(ids.map((id) => this.key(`plan:${id}`)));
-      return values.flatMap((json) => (json === null ? [] : [JSON.parse(json) as StoredPlanInstance]));
+      return this.read([...new Set([...open, ...closed])]);
     });
+  }
+
+  loadPlanInstancesOverlapping(fromTs: number, toTs: number): Promise<StoredPlanInstance[]> {
+    return this.side.call('loadPlanInstancesOverlapping', async () => {
+      await this.pruneClosed();
+      const [open, closed, later] = await Promise.all([
+        this.client.smembers(this.key('plans:open')),
+        this.client.zrangebyscore(this.key('plans:closed'), String(fromTs), '+inf'),
+        this.client.zrangebyscore(this.key('plans:start'), String(toTs), '+inf'),
+      ]);
+      const proposedLater = new Set(later);
+      const ids = [...new Set([...open, ...closed])].filter((id) => !proposedLater.has(id));
+      return (await this.read(ids)).filter((i) => planInstanceOverlaps(i, fromTs, toTs)).sort(comparePlanInstancesByTime);
+    });
+  }
+
+  /** Closed ids past retention leave both indexes (their records expire by their own TTL). */
+  private async pruneClosed(): Promise<void> {
+    const closedKey = this.key('plans:closed');
+    const expired = await this.client.zrangebyscore(closedKey, '-inf', String(this.now() - this.options.closedRetentionMs));
+    if (expired.length === 0) return;
+    await Promise.all([this.client.zrem(closedKey, ...expired), this.client.zrem(this.key('plans:start'), ...expired)]);
+  }
+
+  private async read(ids: readonly string[]): Promise<StoredPlanInstance[]> {
+    if (ids.length === 0) return [];
+    const values = await this.client.mget(ids.map((id) => this.key(`plan:${id}`)));
+    return values.flatMap((json) => (json === null ? [] : [JSON.parse(json) as StoredPlanInstance]));
   }
 
   planInstanceForCommand(commandId: string): Promise<string | null> {

@@ -135,6 +135,20 @@ for (const c of CASES) {
       // nothing of the past is open: the console and the wall list no demo plan
       const open = (await get('/api/plans/instances', 'officer1')) as { instances: { instance: { id: string } }[] };
       expect(open.instances.filter((v) => v.instance.id.startsWith('demo-'))).toEqual([]);
+      // …and the leader's reading of the week names them: the range API, the briefing, a week's report
+      const week = (await get(`/api/plans/instances?from=${Date.now() - DAYS * DAY_MS}&to=${Date.now()}`, 'leader1')) as {
+        instances: { instance: { id: string } }[];
+      };
+      expect(week.instances.map((v) => v.instance.id)).toEqual(expect.arrayContaining([flood.id]));
+      const briefing = await get('/api/briefing?period=7d', 'leader1');
+      const inWindow = instances.filter((i) => i.state === 'ended' && i.closedTs! >= briefing.period.firstDayTs);
+      expect(briefing.planResponses.count).toBe(inWindow.length);
+      expect(briefing.planResponses.recent.map((r: { instanceId: string }) => r.instanceId)).toContain(flood.id);
+      const report = await get(
+        `/api/reports?kind=custom&from=${beijingDate(Date.now() - (DAYS - 1) * DAY_MS)}&to=${beijingDate(Date.now())}`,
+        'leader1',
+      );
+      expect(report.planResponses.rows.map((r: { instanceId: string }) => r.instanceId)).toContain(flood.id);
     });
 
     it('leaves no open work in the live console and seeds the overview trend', async () => {

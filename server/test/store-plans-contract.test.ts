@@ -1,14 +1,20 @@
 /**
  * Plan store contract (plan-store.ts): the same requirements against the memory plan store and
- * the Redis one (a throwaway redis-server from tests/helpers, also through the app's ACL user).
+ * the Redis one (a throwaway redis-server from tests/helpers, also through the app's ACL user),
+ * including the range read of a period's instances (issue 16) and its Redis index.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { storeImplementations } from '../../tests/helpers/store-contract';
-import { planStoreFor, type PlanStore } from '../store/plan-store';
-import { FLOOD_PLAN, GAS_PLAN } from '../../scenes/plans/demo-plans';
-import { applyPlanAction, proposePlan } from '../../scenes/plans/plan-instance';
+import { MemoryPlanStore, planStoreFor, type PlanStore } from '../store/plan-store';
+import { RedisPlanStore } from '../store/redis-plans';
+import type { RedisStore } from '../store/redis-store';
+import type { Store } from '../store/store';
+import { BRIDGE_PLAN, FLOOD_PLAN, GAS_PLAN } from '../../scenes/plans/demo-plans';
+import { applyPlanAction, proposePlan, type PlanAction } from '../../scenes/plans/plan-instance';
 import { storedInstance, type StoredPlanInstance } from '../../scenes/plans/plan-protocol';
+import type { ContingencyPlan } from '../../scenes/plans/plan-schema';
+import type { DistrictCode } from '../../scenes/domain';
 
 const implementations = await storeImplementations('plans');
 
@@ -26,7 +32,34 @@ function next(instance: StoredPlanInstance, action: Parameters<typeof applyPlanA
   return r.instance as StoredPlanInstance;
 }
 
-describe.each(implementations)('$name plan store', ({ available, make }) => {
+/** Proposes `plan` at `proposedTs` and stores every version as the plan service would (create, then one update per step). */
+async function played(
+  plans: PlanStore,
+  plan: ContingencyPlan,
+  proposedTs: number,
+  steps: [PlanAction, number][],
+  districts: DistrictCode[] = ['370203'],
+): Promise<StoredPlanInstance> {
+  let instance = storedInstance(proposePlan(plan, { level: 'IV', reasons: [] }, proposedTs), { districts, deviceIds: [] });
+  expect((await plans.createPlanInstance(instance)).status).toBe('created');
+  for (const [action, ts] of steps) {
+    const r = applyPlanAction(instance, plan, action, action.type === 'end' ? leader : officer, ts);
+    if (!r.ok) throw new Error(r.error.message);
+    const nextVersion = { ...instance, ...r.instance };
+    expect((await plans.updatePlanInstance(nextVersion, instance.version)).status).toBe('applied');
+    instance = nextVersion;
+  }
+  return instance;
+}
+
+/** A plan store on `store` with its own clock and retention (the shared one reads Date.now). */
+function clockedPlanStore(store: Store, closedRetentionMs: number, now: () => number): PlanStore {
+  if (store.kind !== 'redis') return new MemoryPlanStore({ closedRetentionMs }, now);
+  const redis = store as RedisStore;
+  return new RedisPlanStore(redis.redisClient, redis.keyPrefix, { closedRetentionMs }, now);
+}
+
+describe.each(implementations)('$name plan store', ({ name, available, make }) => {
   describe.skipIf(!available)('contract', () => {
     it('creates one open instance per plan and answers the open one to a second proposal', async () => {
       const plans: PlanStore = planStoreFor(make());
@@ -96,6 +129,55 @@ describe.each(implementations)('$name plan store', ({ available, make }) => {
       const first = proposed(T0);
       await planStoreFor(store).createPlanInstance(first);
       expect(await planStoreFor(store).getPlanInstance(first.id)).toEqual(first);
+    });
+
+    it('reads the instances overlapping a range, closed and open, oldest proposal first', async () => {
+      const plans = planStoreFor(make());
+      const x = await played(plans, FLOOD_PLAN, T0, [
+        [{ type: 'start' }, T0 + 1_000],
+        [{ type: 'end', note: '雨停' }, T0 + 5_000],
+      ]);
+      const y = await played(plans, GAS_PLAN, T0 + 2_000, [[{ type: 'dismiss', note: '误报' }, T0 + 3_000]]);
+      const z = await played(plans, BRIDGE_PLAN, T0 + 6_000, [[{ type: 'start' }, T0 + 6_000]]);
+      const w = await played(plans, FLOOD_PLAN, T0 + 10_000, [[{ type: 'start' }, T0 + 10_000]]);
+      const ids = async (fromTs: number, toTs: number) => (await plans.loadPlanInstancesOverlapping(fromTs, toTs)).map((i) => i.id);
+      // y closed before the range; w proposed after it
+      expect(await ids(T0 + 4_000, T0 + 7_000)).toEqual([x.id, z.id]);
+      expect(await ids(T0 + 2_500, T0 + 2_600)).toEqual([x.id, y.id]);
+      expect(await ids(T0 + 10_000, T0 + 20_000)).toEqual([z.id, w.id]);
+      expect(await ids(T0 - 10_000, T0)).toEqual([]);
+      // whole records, as stored
+      expect((await plans.loadPlanInstancesOverlapping(T0, T0 + 1)).find((i) => i.id === x.id)).toEqual(x);
+    });
+
+    it('forgets closed instances past retention in the range read, open ones never', async () => {
+      let nowTs = T0 + 20_000;
+      const plans = clockedPlanStore(make(), 60_000, () => nowTs);
+      const closed = await played(plans, GAS_PLAN, T0, [[{ type: 'dismiss', note: '误报' }, T0 + 1_000]]);
+      const open = await played(plans, BRIDGE_PLAN, T0, [[{ type: 'start' }, T0 + 500]]);
+      expect((await plans.loadPlanInstancesOverlapping(T0, T0 + 2_000)).map((i) => i.id)).toEqual([closed.id, open.id].sort());
+      nowTs = T0 + 1_000 + 60_001;
+      expect((await plans.loadPlanInstancesOverlapping(T0, T0 + 2_000)).map((i) => i.id)).toEqual([open.id]);
+    });
+
+    it.skipIf(name === 'memory')('indexes instances by proposal time on create, and drops the index entry with the closed one', async () => {
+      let nowTs = T0 + 20_000;
+      const store = make() as RedisStore;
+      const plans = clockedPlanStore(store, 60_000, () => nowTs);
+      const redis = store.redisClient;
+      const startKey = `${store.keyPrefix}:plans:start`;
+      const index = async () => redis.zrangebyscore(startKey, '-inf', '+inf', 'WITHSCORES');
+      const early = await played(plans, GAS_PLAN, T0, [[{ type: 'dismiss', note: '误报' }, T0 + 1_000]]);
+      const late = await played(plans, BRIDGE_PLAN, T0 + 5_000, [[{ type: 'start' }, T0 + 5_000]]);
+      expect(await index()).toEqual([early.id, String(T0), late.id, String(T0 + 5_000)]);
+      // an instance stored before the index existed (no entry) is still found, judged by its record
+      await redis.zrem(startKey, late.id);
+      expect((await plans.loadPlanInstancesOverlapping(T0 + 4_000, T0 + 6_000)).map((i) => i.id)).toEqual([late.id]);
+      expect((await plans.loadPlanInstancesOverlapping(T0, T0 + 2_000)).map((i) => i.id)).toEqual([early.id]);
+      await redis.zadd(startKey, String(T0 + 5_000), late.id);
+      nowTs = T0 + 1_000 + 60_001;
+      await plans.loadPlanInstancesOverlapping(T0, T0 + 1);
+      expect(await index()).toEqual([late.id, String(T0 + 5_000)]);
     });
   });
 });

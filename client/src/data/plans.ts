@@ -10,7 +10,7 @@ import type { PlanCommand, PlanInstanceView, PlansMessage } from '@scenes/plans/
 import { PLAN_COMMAND_ROLES } from '@scenes/plans/plan-protocol';
 import type { ResponseLevel } from '@scenes/plans/plan-schema';
 import type { LiveTransport } from '../connection';
-import type { ContingencyPlan } from '@scenes/plans/plan-schema';
+import { RESPONSE_LEVEL_NUMERALS, type ContingencyPlan } from '@scenes/plans/plan-schema';
 import { call, type ApiResult } from './rest';
 
 export type PlanCommandAnswer =
@@ -34,8 +34,8 @@ export function fetchPlanDefinitions(token: string): Promise<ApiResult<{ plans: 
   return call<{ plans: ContingencyPlan[] }>(token, '/api/plans');
 }
 
-/** Roman numerals of the response levels as the wall shows them (Ⅱ级响应). */
-export const LEVEL_NUMERALS: Readonly<Record<ResponseLevel, string>> = { I: 'Ⅰ', II: 'Ⅱ', III: 'Ⅲ', IV: 'Ⅳ' };
+/** Roman numerals of the response levels as the wall shows them (Ⅱ级响应): the one table in scenes/. */
+export const LEVEL_NUMERALS: Readonly<Record<ResponseLevel, string>> = RESPONSE_LEVEL_NUMERALS;
 
 /** What the wall's banner shows: the most severe active response, and how many more are active. */
 export interface PlanBanner {

@@ -21,6 +21,10 @@ export const zh = {
   'bp.trendIncidents': '{p}事件（按场景）',
   'bp.byDistrict': '{p}事件（按区域）',
   'bp.slaTrend': '{p}按时办结率',
+  'bp.plans': '{p}预案响应 {n} 次',
+  'bp.plansNone': '本期没有启动应急预案',
+  'bp.plansHours': '期内累计响应 {h} 小时',
+  'bp.plansDismissed': '另有 {n} 次建议未启动',
 } as const;
 
 type BriefPeriodKey = keyof typeof zh;
@@ -42,6 +46,10 @@ export const en: Record<BriefPeriodKey, string> = {
   'bp.trendIncidents': 'Incidents by scene · {p}',
   'bp.byDistrict': 'Incidents by district · {p}',
   'bp.slaTrend': 'Within SLA · {p}',
+  'bp.plans': 'Contingency responses · {p}: {n}',
+  'bp.plansNone': 'No contingency plan was started in this period',
+  'bp.plansHours': '{h} h of response within the period',
+  'bp.plansDismissed': '{n} more proposals not started',
 };
 
 export const bpt = translator<BriefPeriodKey>({ zh, en });

@@ -36,6 +36,7 @@ function answer(days: number, over: Partial<BriefingAnswer['period']> = {}): Bri
     alerts: counts(days),
     incidents: counts(days),
     slaCompliancePct: zeros(days).map(() => null),
+    planResponses: { count: 0, responseMsInPeriod: 0, dismissed: 0, recent: [] },
     period: {
       period: '30d',
       firstDayTs: START,

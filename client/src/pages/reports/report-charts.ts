@@ -77,9 +77,14 @@ export function levelOption(report: Report, lang: Lang): EChartsOption {
   };
 }
 
+/**
+ * The period's days as lines; a day that had not begun when the report was made (the rest of this
+ * week or month) has no point, rather than a fall to 0 that reads as a quiet day.
+ */
 export function trendOption(report: Report, lang: Lang): EChartsOption {
   const days = report.trend.map((d) => beijingDate(d.dayStartTs).slice(5));
-  const line = (key: keyof typeof SERIES_COLOURS, data: number[]) => ({
+  const begun = (d: Report['trend'][number]) => d.dayStartTs <= report.generatedTs;
+  const line = (key: keyof typeof SERIES_COLOURS, data: (number | null)[]) => ({
     id: key,
     name: rt(`rep.series.${key}`, undefined, lang),
     type: 'line' as const,
@@ -96,15 +101,15 @@ export function trendOption(report: Report, lang: Lang): EChartsOption {
     series: [
       line(
         'alerts',
-        report.trend.map((d) => d.alerts),
+        report.trend.map((d) => (begun(d) ? d.alerts : null)),
       ),
       line(
         'incidents',
-        report.trend.map((d) => d.incidents),
+        report.trend.map((d) => (begun(d) ? d.incidents : null)),
       ),
       line(
         'resolved',
-        report.trend.map((d) => d.resolved),
+        report.trend.map((d) => (begun(d) ? d.resolved : null)),
       ),
     ],
   };
