@@ -22,9 +22,12 @@ export function isServerStream(url: string): boolean {
 
 /**
  * The URL a player loads for `cameraId`'s stream: a server stream names the camera it shows (the
- * server audits who watched which camera, and several cameras share a demo clip); others as given.
+ * server audits who watched which camera, and several cameras share a demo clip) and, with
+ * `sinceS` (epoch seconds, when the player started), anchors the live playlist's numbering there
+ * (server/video/live-playlist.ts: small discontinuity numbers); others as given.
  */
-export function viewedStreamUrl(url: string, cameraId: string): string {
+export function viewedStreamUrl(url: string, cameraId: string, sinceS?: number): string {
   if (!isServerStream(url)) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}camera=${encodeURIComponent(cameraId)}`;
+  const since = sinceS === undefined ? '' : `&since=${Math.floor(sinceS)}`;
+  return `${url}${url.includes('?') ? '&' : '?'}camera=${encodeURIComponent(cameraId)}${since}`;
 }

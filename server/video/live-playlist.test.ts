@@ -41,4 +41,21 @@ describe('live playlist of a demo clip', () => {
     expect(lines[at + 3]).toBe(CLIP.segments[0]!.uri);
     expect(lines.filter((l) => l === '#EXT-X-DISCONTINUITY')).toHaveLength(1);
   });
+
+  it('counts from its anchor: small discontinuity numbers, the same picture at the same time, the same numbers on every reload', () => {
+    const n = CLIP.segments.length;
+    const t = 1_796_000_000_000;
+    const anchor = t - 3_600_000;
+    const a = livePlaylist(CLIP, t, LIVE_WINDOW_SEGMENTS, anchor);
+    const unanchored = livePlaylist(CLIP, t);
+    // an hour of a short clip: hundreds of wraps, not the 1e8 counted from 1970
+    expect(tag(unanchored, 'EXT-X-DISCONTINUITY-SEQUENCE')).toBeGreaterThan(1e7);
+    expect(tag(a, 'EXT-X-DISCONTINUITY-SEQUENCE')).toBeLessThanOrEqual(Math.ceil(3_600_000 / (n * SEGMENT_MS)));
+    // same segments and wall-clock times as counted from 1970
+    const body = (text: string) => text.split('\n').filter((l) => l.startsWith('#EXT-X-PROGRAM-DATE-TIME') || l.endsWith('.m4s'));
+    expect(body(a)).toEqual(body(unanchored));
+    // a reload three segments later continues the numbering
+    const b = livePlaylist(CLIP, t + 3 * SEGMENT_MS, LIVE_WINDOW_SEGMENTS, anchor);
+    expect(tag(b, 'EXT-X-MEDIA-SEQUENCE') - tag(a, 'EXT-X-MEDIA-SEQUENCE')).toBe(3);
+  });
 });

@@ -40,13 +40,21 @@ export function parseVodPlaylist(text: string): ClipPlaylist {
 
 /**
  * The live playlist at `nowMs`: the last `windowSegments` segments of an endless repetition of
- * the clip. Segments are taken as equally long (the clip is cut at fixed key frames); the media
- * sequence number of segment k is k, and its discontinuity sequence ⌊k / n⌋.
+ * the clip. Segments are taken as equally long (the clip is cut at fixed key frames); counted from
+ * `anchorMs` (rounded down to a whole clip, so every viewer sees the same picture at the same
+ * time), the media sequence number of segment k is k, and its discontinuity sequence ⌊k / n⌋.
+ *
+ * The anchor keeps those numbers small: hls.js keeps its timestamp offsets in an array indexed by
+ * the discontinuity sequence and scans it on every playlist reload, so counted from 1970 (≈ 1.8e8
+ * wraps of a 10-s clip) each reload cost a wall PC ≈ 10 s of main thread per player. A player
+ * anchors at the moment it starts (`since`); the anchor of one URL never changes, so its numbers
+ * stay consistent across reloads, and on every node.
  */
-export function livePlaylist(clip: ClipPlaylist, nowMs: number, windowSegments = LIVE_WINDOW_SEGMENTS): string {
+export function livePlaylist(clip: ClipPlaylist, nowMs: number, windowSegments = LIVE_WINDOW_SEGMENTS, anchorMs = 0): string {
   const n = clip.segments.length;
   const segmentMs = Math.round(clip.segments[0]!.durationS * 1000);
-  const newest = Math.floor(nowMs / segmentMs);
+  const base = Math.floor(Math.max(0, Math.min(anchorMs, nowMs)) / (n * segmentMs)) * n * segmentMs;
+  const newest = Math.floor((nowMs - base) / segmentMs);
   const first = Math.max(0, newest - windowSegments + 1);
   const targetS = Math.ceil(Math.max(...clip.segments.map((s) => s.durationS)));
   const out = [
@@ -61,7 +69,7 @@ export function livePlaylist(clip: ClipPlaylist, nowMs: number, windowSegments =
     const seg = clip.segments[k % n]!;
     if (k % n === 0 && k !== first) out.push('#EXT-X-DISCONTINUITY');
     // the wall-clock time of the segment's first frame: the player's "live" clock (hls.js playingDate)
-    out.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * segmentMs).toISOString()}`);
+    out.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(base + k * segmentMs).toISOString()}`);
     out.push(`#EXTINF:${seg.durationS.toFixed(3)},`, seg.uri);
   }
   return out.join('\n') + '\n';

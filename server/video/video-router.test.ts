@@ -175,6 +175,15 @@ describe('video viewing in the audit log', () => {
       expect(await playlist()).toBe(200);
       expect(await playlist()).toBe(200);
       expect(audit.entries).toHaveLength(3);
+      // a player's anchor (when it started): small numbers; one from the future or too old is refused
+      const withSince = (s: number) => fetch(`${base}/video/clip-a/live.m3u8?camera=${CAM.id}&since=${s}`);
+      const nowS = Math.floor(clock.nowTs / 1000);
+      const anchored = await withSince(nowS - 3600);
+      expect(anchored.status).toBe(200);
+      expect(Number(/#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/.exec(await anchored.text())![1])).toBeLessThan(1000);
+      expect((await withSince(nowS + 3600)).status).toBe(400);
+      expect((await withSince(nowS - 8 * 86_400)).status).toBe(400);
+      expect((await fetch(`${base}/video/clip-a/live.m3u8?camera=${CAM.id}&since=abc`)).status).toBe(400);
     } finally {
       await new Promise((resolve) => http.close(resolve));
     }

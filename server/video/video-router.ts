@@ -45,6 +45,19 @@ export const VIDEO_VIEW_AUDIT_WINDOW_MS = 10 * 60_000;
 /** (user, camera) viewings remembered within one window, at most */
 const MAX_VIEW_KEYS = 10_000;
 
+/** Without `since` (a player other than ours) the playlist counts from here: small numbers still. */
+export const DEFAULT_PLAYLIST_ANCHOR_MS = Date.UTC(2026, 0, 1);
+/** How old a player's `since` may be (a camera shown for days gets a fresh start from its retry). */
+const MAX_ANCHOR_AGE_MS = 7 * 24 * 3_600_000;
+
+/** The playlist anchor of `?since=<epoch s>` (live-playlist.ts), the default without one; null when not acceptable. */
+function anchorOf(raw: unknown, nowMs: number): number | null {
+  if (raw === undefined) return DEFAULT_PLAYLIST_ANCHOR_MS;
+  if (typeof raw !== 'string' || !/^\d{1,12}$/.test(raw)) return null;
+  const ms = Number(raw) * 1000;
+  return ms > nowMs + 60_000 || ms < nowMs - MAX_ANCHOR_AGE_MS ? null : ms;
+}
+
 const SEGMENT_FILE = /^(init\.mp4|seg\d{1,4}\.m4s)$/;
 
 function sendError(res: Response, e: IocError): void {
@@ -134,8 +147,14 @@ export function createVideoRouter(d: VideoRouterDeps): Router {
       if (!clip) return sendError(res, iocError('E_NOT_FOUND', 'no such video stream'));
       const target = await viewTarget(req, clipId);
       if (!target) return sendError(res, iocError('E_NOT_FOUND', 'no such camera stream'));
+      const nowMs = now();
+      const anchor = anchorOf(req.query.since, nowMs);
+      if (anchor === null) return sendError(res, iocError('E_VALIDATION', 'since: epoch seconds within the last 7 days'));
       recordView(req, target, clipId);
-      res.set('cache-control', 'no-store').type('application/vnd.apple.mpegurl').send(livePlaylist(clip, now()));
+      res
+        .set('cache-control', 'no-store')
+        .type('application/vnd.apple.mpegurl')
+        .send(livePlaylist(clip, nowMs, undefined, anchor));
     }),
   );
 
