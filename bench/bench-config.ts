@@ -43,7 +43,14 @@ export interface BenchProfile {
     dispatchIterations: number;
     dispatchPauseMs: number;
   };
-  render: { pointCounts: number[]; sampleMs: number; updatesPerS: number; updateFraction: number };
+  render: {
+    pointCounts: number[];
+    sampleMs: number;
+    updatesPerS: number;
+    updateFraction: number;
+    /** the wall with 4 cameras playing (render-cameras.ts): its points (live updates as above) and each CPU window, ms */
+    cameras: { points: number; windowMs: number };
+  };
   /** one device floods while the fleet reports at catalogue rate (server with production rate limits) */
   flood: {
     fleetCount: number;
@@ -122,7 +129,13 @@ export const FULL_PROFILE: BenchProfile = {
     dispatchIterations: 100,
     dispatchPauseMs: 100,
   },
-  render: { pointCounts: [10_000, 50_000, 100_000], sampleMs: 5_000, updatesPerS: 4, updateFraction: 0.01 },
+  render: {
+    pointCounts: [10_000, 50_000, 100_000],
+    sampleMs: 5_000,
+    updatesPerS: 4,
+    updateFraction: 0.01,
+    cameras: { points: 10_000, windowMs: 10_000 },
+  },
   flood: { fleetCount: 20_000, gateways: 4, tickMs: 100, windowMs: 8_000, rounds: 4, rateMultiple: 100, batchSize: 1000, maxInFlight: 4 },
   registry: { importSizes: [10_000, 100_000], baseRegistered: 20_000, largeRegistered: 100_000, rounds: 2 },
   settleMs: 600,
@@ -154,7 +167,7 @@ export const QUICK_PROFILE: BenchProfile = {
   // quick: a 20k fleet (the full run uses the 100k); the JSON records bytes_fleet_count
   bytes: { ...FULL_PROFILE.bytes, fleetCount: 20_000, deviceRateFractions: [0.1, 0.05, 0.025], windowMs: 2_500 },
   concurrency: { ...FULL_PROFILE.concurrency, clients: 500, connectConcurrency: 100, windowMs: 5_000, dispatchIterations: 20 },
-  render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_000 },
+  render: { ...FULL_PROFILE.render, pointCounts: [10_000], sampleMs: 2_000, cameras: { points: 2_000, windowMs: 5_000 } },
   flood: { ...FULL_PROFILE.flood, fleetCount: 10_000, windowMs: 4_000, rounds: 2 },
   // quick: the 10k import only; the ceiling at the quick ingest fleet (10k) against 100k registered
   registry: { importSizes: [10_000], baseRegistered: 10_000, largeRegistered: 100_000, rounds: 1 },

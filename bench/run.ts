@@ -4,8 +4,11 @@
  * Starts a throwaway redis-server, the City IOC server in its own process, and load generators
  * in their own processes; measures against peers run on the same machine in the same run; prints
  * a table and one JSON line; writes bench/results/latest.json and a dated copy.
- * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, heap (concurrency's heap figures alone), render, console-click, flood, restart, registry, demo-past, mqtt, mqtt-connections,
+ * Parts (for --only): xadd, ingest, alarm, fanout, bytes, concurrency, heap (concurrency's heap figures alone), render, render-cameras, console-click, flood, restart, registry, demo-past, mqtt, mqtt-connections,
  * cluster-alarm, cluster-fanout, cluster-failover, cluster-concurrency, soak.
+ * `render` measures the wall as a kiosk opens it and with the layer panel and legend open
+ * (render-variants.ts); `render-cameras` the wall's CPU with 4 camera players playing against none
+ * (render-cameras.ts).
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -29,6 +32,7 @@ import { measureRestart } from './restart';
 import type { DispatchRunResult } from './dispatch-process';
 import { median, probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
 import { runRenderBench, type RenderBenchResult } from './render-bench';
+import { runCameraCpuBench } from './render-cameras';
 import { runConsoleClickBench } from './console-click';
 import { measureImport, type ImportBenchResult } from './registry-bench';
 import { measureMqttIngest, type MqttBenchContext } from './mqtt-bench';
@@ -49,6 +53,7 @@ const PARTS = [
   'concurrency',
   'heap',
   'render',
+  'render-cameras',
   'console-click',
   'flood',
   'restart',
@@ -1008,64 +1013,106 @@ async function measureFlood(): Promise<void> {
   );
 }
 
+/** The render benchmarks' server: the built client, N device points, memory store. */
+async function startRenderServer(devices: number, dist: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const s = await startServer(`server-render-${devices}`, { store: 'memory', devices, coalesceIntervalMs: 250, clientDist: dist });
+  return { url: s.info.url, stop: () => stopAll([s]) };
+}
+
+/** The render benchmarks' live updates: `updateFraction` of the fleet `updatesPerS` times a second. */
+async function startRenderLoad(url: string, devices: number): Promise<{ stop(): Promise<void> }> {
+  const ing = await spawn(`ingest-render-${devices}`, 'ingest-process.ts', {
+    url,
+    fleetCount: devices,
+    fleetSeed: P.fleetSeed,
+    loadDevices: devices,
+    probeDeviceIds: [],
+    alarmDeviceIds: [],
+    batchSize: P.ingest.batchSize,
+    maxInFlight: 2,
+  } satisfies IngestProcessOptions);
+  // no warm-up: the round-robin load brings devices online one by one, so frames carry real changes
+  let running = true;
+  const loop = (async () => {
+    while (running)
+      await ing.call('run', {
+        mode: 'rate',
+        ratePerS: Math.round(devices * P.render.updateFraction * P.render.updatesPerS),
+        durationMs: 1000,
+      } satisfies IngestRunParams);
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop.catch(() => undefined);
+      await stopAll([ing]);
+    },
+  };
+}
+
 async function measureRender(): Promise<void> {
   const dist = path.join(ROOT, 'client', 'dist');
   if (!existsSync(path.join(dist, 'index.html'))) {
-    set('render_update_ms', null, 'client/dist is not built (npm run build)');
-    set('render_rebuild_peer_ms', null, 'client/dist is not built (npm run build)');
+    for (const k of ['render_update_ms', 'render_rebuild_peer_ms', 'render_layers_update_ms', 'render_layers_rebuild_peer_ms'])
+      set(k, null, 'client/dist is not built (npm run build)');
     return;
   }
   const r: RenderBenchResult = await runRenderBench({
     pointCounts: P.render.pointCounts,
     sampleMs: P.render.sampleMs,
     fleetSeed: P.fleetSeed,
-    startServer: async (devices) => {
-      const s = await startServer(`server-render-${devices}`, { store: 'memory', devices, coalesceIntervalMs: 250, clientDist: dist });
-      return { url: s.info.url, stop: () => stopAll([s]) };
-    },
-    startLoad: async (url, devices) => {
-      const ing = await spawn(`ingest-render-${devices}`, 'ingest-process.ts', {
-        url,
-        fleetCount: devices,
-        fleetSeed: P.fleetSeed,
-        loadDevices: devices,
-        probeDeviceIds: [],
-        alarmDeviceIds: [],
-        batchSize: P.ingest.batchSize,
-        maxInFlight: 2,
-      } satisfies IngestProcessOptions);
-      // no warm-up: the round-robin load brings devices online one by one, so frames carry real changes
-      let running = true;
-      const loop = (async () => {
-        while (running)
-          await ing.call('run', {
-            mode: 'rate',
-            ratePerS: Math.round(devices * P.render.updateFraction * P.render.updatesPerS),
-            durationMs: 1000,
-          } satisfies IngestRunParams);
-      })();
-      return {
-        stop: async () => {
-          running = false;
-          await loop.catch(() => undefined);
-          await stopAll([ing]);
-        },
-      };
-    },
+    startServer: (devices) => startRenderServer(devices, dist),
+    startLoad: startRenderLoad,
     login: (url) => login(url, 'screen1'),
   });
   for (const [k, v] of Object.entries(r.figures)) set(k, v, r.reasons[k]);
-  set('render_by_points', r.perPoints);
+  set('render_by_points', r.perPoints.wall);
+  set('render_layers_by_points', r.perPoints.layers);
   set('render_ratio', ratio(r.figures.render_update_ms, r.figures.render_rebuild_peer_ms));
+  set('render_layers_ratio', ratio(r.figures.render_layers_update_ms, r.figures.render_layers_rebuild_peer_ms));
   for (const [k, v] of Object.entries(r.reasons)) notes[k] ??= v;
+  const points = r.figures.render_points === null ? '' : ` (${fmt(r.figures.render_points)} points)`;
+  for (const [prefix, figure] of [
+    ['render', `render: update work per frame${points}`],
+    ['render_layers', `render: same, layer panel + legend open${points}`],
+  ] as const) {
+    rows.push({
+      figure,
+      value: r.figures[`${prefix}_update_ms`] ?? null,
+      unit: 'ms',
+      peer: 'full rebuild of every layer',
+      peerValue: r.figures[`${prefix}_rebuild_peer_ms`] ?? null,
+      ratio: ratio(r.figures[`${prefix}_update_ms`], r.figures[`${prefix}_rebuild_peer_ms`]),
+      goal: '≤ 0.2×',
+    });
+  }
+}
+
+/** The wall's Chromium CPU with 4 camera players playing, against none (bench/render-cameras.ts). */
+async function measureRenderCameras(): Promise<void> {
+  const dist = path.join(ROOT, 'client', 'dist');
+  if (!existsSync(path.join(dist, 'index.html'))) {
+    for (const k of ['render_cameras4_cpu_pct', 'render_cameras0_cpu_pct']) set(k, null, 'client/dist is not built (npm run build)');
+    return;
+  }
+  const r = await runCameraCpuBench({
+    ...P.render.cameras,
+    startServer: (devices) => startRenderServer(devices, dist),
+    startLoad: startRenderLoad,
+    login,
+    log,
+  });
+  for (const [k, v] of Object.entries(r.figures)) set(k, v, r.reasons[k]);
+  for (const [k, v] of Object.entries(r.reasons)) notes[k] ??= v;
+  set('render_cameras', r.detail);
   rows.push({
-    figure: 'render: update work per frame',
-    value: r.figures.render_update_ms ?? null,
-    unit: 'ms',
-    peer: 'full rebuild of every layer',
-    peerValue: r.figures.render_rebuild_peer_ms ?? null,
-    ratio: ratio(r.figures.render_update_ms, r.figures.render_rebuild_peer_ms),
-    goal: '≤ 0.2×',
+    figure: `render: wall with 4 cameras playing, Chromium CPU (${fmt(P.render.cameras.points)} points)`,
+    value: r.figures.render_cameras4_cpu_pct,
+    unit: '% of a core',
+    peer: 'same wall, no camera playing',
+    peerValue: r.figures.render_cameras0_cpu_pct,
+    ratio: ratio(r.figures.render_cameras4_cpu_pct, r.figures.render_cameras0_cpu_pct),
+    goal: '< 50 %',
   });
 }
 
@@ -1624,6 +1671,7 @@ async function main(): Promise<void> {
     if (enabled('concurrency')) await settled().then(measureConcurrency);
     else if (enabled('heap')) await settled().then(measureHeapPerConnection);
     if (enabled('render')) await settled().then(measureRender);
+    if (enabled('render-cameras')) await settled().then(measureRenderCameras);
     if (enabled('console-click')) await settled().then(measureConsoleClick);
     if (enabled('flood')) await settled().then(measureFlood);
     if (enabled('restart')) {
@@ -1676,6 +1724,10 @@ async function main(): Promise<void> {
     'heap_bytes_per_connection_socketio_peer',
     'render_update_ms',
     'render_rebuild_peer_ms',
+    'render_layers_update_ms',
+    'render_layers_rebuild_peer_ms',
+    'render_cameras4_cpu_pct',
+    'render_cameras0_cpu_pct',
     'console_click_p95_ms',
     'registry_import_devices_per_s',
     'registry_ingest_slowdown',
@@ -1708,6 +1760,9 @@ async function main(): Promise<void> {
       heap_bytes_per_connection: 'B',
       heap_bytes_per_connection_socketio_peer: 'B (bare Socket.IO server, same number of WebSocket clients, measured in this run)',
       render_update_ms: 'ms per frame',
+      render_layers_update_ms: 'ms per frame (layer panel and legend open)',
+      render_cameras4_cpu_pct: '% of one core (Chromium renderers + GPU + utility processes, 4 camera players playing on the wall)',
+      render_cameras0_cpu_pct: '% of one core (the same wall, no camera playing)',
       console_click_p95_ms: 'ms (click event → command frame sent, in the page)',
       registry_import_devices_per_s: 'devices/s (CSV import through the REST API)',
       registry_ingest_slowdown: 'ceiling with the base registry / ceiling with the large one (×)',
