@@ -50,7 +50,7 @@ function appErrors(errors: string[]): string[] {
   return errors.filter((e) => !/GPU stall|GL Driver Message/.test(e));
 }
 
-describe.skipIf(skipped)('big screens', { timeout: 180_000 }, () => {
+describe.skipIf(skipped)('big screens', { timeout: 360_000 }, () => {
   for (const size of [
     { width: 1920, height: 1080 },
     { width: 3840, height: 2160 },
