@@ -12,12 +12,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Alert, Device, Incident } from '../scenes/domain';
-import { DEFAULT_RULES } from '../scenes/catalogue';
 import { generateControlDevices, generateFleet } from '../scenes/fleet';
 import { QINGDAO_ASSETS } from '../scenes/city/qingdao';
-import { devicePast } from '../scenes/demo-past/device-past';
-import { demoPastFromTs, demoPastIncidents, demoPastWeather } from '../scenes/demo-past/demo-past';
-import { DEFAULT_DEMO_PAST_CONFIG } from '../scenes/demo-past/demo-past-config';
+import { rulesFor, runPast, SEED } from '../scenes/demo-past/demo-past.fixture';
 import { demoPastPlans, type DemoPastPlan } from '../scenes/demo-past/plan-past';
 import { DEMO_PLANS } from '../scenes/plans/demo-plans';
 import { writeDemoPast, writePlanInstance, type DemoPastReport } from '../server/demo-past/demo-past-writer';
@@ -29,7 +26,6 @@ import { historyStoreFor } from '../server/store/history-store';
 import { rollupStoreFor, DEFAULT_ROLLUP_STORE_OPTIONS, type RollupEntry } from '../server/store/rollup-store';
 import { startRedisServer } from '../tests/helpers/redis-server';
 
-const SEED = 20261121;
 /** roll-up entries per raw merge call (the writer flushes per chunk of 5 devices: about as many) */
 const RAW_FLUSH_ENTRIES = 3_000;
 const WRITE_CONCURRENCY = 32;
@@ -61,32 +57,12 @@ interface Generated {
   ms: number;
 }
 
-const rulesFor = (d: Device) => DEFAULT_RULES.filter((r) => r.deviceKind === d.kind);
-
 function generate(devices: readonly Device[], nowTs: number, days: number): Generated {
   const t0 = performance.now();
-  const weather = demoPastWeather(SEED, nowTs);
-  const assets = new Map(QINGDAO_ASSETS.map((a) => [a.id, a]));
-  const entries: RollupEntry[] = [];
-  const raw: Alert[] = [];
-  for (const device of devices) {
-    const asset = device.assetId ? assets.get(device.assetId) : undefined;
-    const past = devicePast({
-      device,
-      ...(asset ? { asset } : {}),
-      rules: rulesFor(device),
-      weather,
-      seed: SEED,
-      fromTs: demoPastFromTs(nowTs, days),
-      nowTs,
-      config: DEFAULT_DEMO_PAST_CONFIG,
-    });
-    for (const b of past.buckets) entries.push(b);
-    raw.push(...past.alerts);
-  }
-  const { alerts, incidents } = demoPastIncidents({ devices, rulesFor, seed: SEED, nowTs, days }, raw);
+  // the same walk the scenes' tests take (the writer's, without the stores)
+  const { alerts, incidents, buckets } = runPast(nowTs, devices, days);
   const plans = demoPastPlans({ plans: DEMO_PLANS, alerts, incidents, seed: SEED, nowTs });
-  return { entries, alerts, incidents, plans, ms: performance.now() - t0 };
+  return { entries: buckets, alerts, incidents, plans, ms: performance.now() - t0 };
 }
 
 async function inBatches<T>(items: readonly T[], write: (item: T) => Promise<unknown>): Promise<void> {

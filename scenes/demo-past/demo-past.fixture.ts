@@ -18,8 +18,12 @@ export const FLEET: Device[] = [...generateFleet({ count: 300, seed: SEED }), ..
 export const rulesFor = (d: Device) => DEFAULT_RULES.filter((r) => r.deviceKind === d.kind);
 const assets = new Map(QINGDAO_ASSETS.map((a) => [a.id, a]));
 
-/** Every device's past, then the incidents: what the writer computes, without the stores. */
-export function runPast(nowTs = NOW, devices: readonly Device[] = FLEET): { alerts: Alert[]; incidents: Incident[]; buckets: DemoRollupBucket[] } {
+/** Every device's past, then the incidents: what the writer computes, without the stores (also bench/demo-past.ts). */
+export function runPast(
+  nowTs = NOW,
+  devices: readonly Device[] = FLEET,
+  days = DAYS,
+): { alerts: Alert[]; incidents: Incident[]; buckets: DemoRollupBucket[] } {
   const weather = demoPastWeather(SEED, nowTs);
   const raw: Alert[] = [];
   const buckets: DemoRollupBucket[] = [];
@@ -31,13 +35,13 @@ export function runPast(nowTs = NOW, devices: readonly Device[] = FLEET): { aler
       rules: rulesFor(device),
       weather,
       seed: SEED,
-      fromTs: demoPastFromTs(nowTs, DAYS),
+      fromTs: demoPastFromTs(nowTs, days),
       nowTs,
       config: DEFAULT_DEMO_PAST_CONFIG,
     });
     raw.push(...past.alerts);
     buckets.push(...past.buckets);
   }
-  const input: DemoPastInput = { devices, rulesFor, seed: SEED, nowTs, days: DAYS };
+  const input: DemoPastInput = { devices, rulesFor, seed: SEED, nowTs, days };
   return { ...demoPastIncidents(input, raw), buckets };
 }

@@ -6,38 +6,16 @@ import { createLogger } from '../logger';
 import { MemoryStore } from '../store/memory-store';
 import type { StoredUser } from '../store/store';
 import type { CommandChannel } from './channels';
+import { TestTimerClock } from '../test/test-clock';
 import { DeviceCommandService, type DeviceCommandClock } from './device-command-service';
 
 const TIMEOUT_MS = 10_000;
 
 /** Time and timers that move only when the test says so. */
-class FakeClock implements DeviceCommandClock {
-  ts = 1_700_000_000_000;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; run: () => void }>();
-  now = () => this.ts;
-  setTimeout = (run: () => void, ms: number): unknown => {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.ts + ms, run });
-    return id;
-  };
-  clearTimeout = (handle: unknown): void => {
-    this.pending.delete(handle as number);
-  };
-  /** moves time on and runs the timers that fell due, then lets their store calls settle */
-  async advance(ms: number): Promise<void> {
-    this.ts += ms;
-    for (const [id, t] of [...this.pending].sort((a, b) => a[1].at - b[1].at)) {
-      if (t.at > this.ts) continue;
-      this.pending.delete(id);
-      t.run();
-    }
-    await settleMicrotasks();
+class FakeClock extends TestTimerClock implements DeviceCommandClock {
+  constructor() {
+    super(1_700_000_000_000);
   }
-}
-
-async function settleMicrotasks(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 class FakeChannel implements CommandChannel {
@@ -218,7 +196,7 @@ describe('DeviceCommandService', () => {
     const events = await store.readEvents(0, Number.MAX_SAFE_INTEGER, 10);
     expect(events.map((e) => e.deviceCommand?.status)).toEqual(['sent', 'acknowledged']);
     // the timer was cleared: the deadline passing changes nothing
-    await clock.advance(TIMEOUT_MS);
+    await clock.advanceTimers(TIMEOUT_MS);
     expect((await store.getDeviceCommand('c1'))?.status).toBe('acknowledged');
   });
 
@@ -239,12 +217,12 @@ describe('DeviceCommandService', () => {
 
   it('times out a command the device never acknowledged, audited as system, and keeps a late ack for the record', async () => {
     await send({ commandId: 'c1', deviceId: 'pump-1', name: 'start' });
-    await clock.advance(TIMEOUT_MS - 1);
+    await clock.advanceTimers(TIMEOUT_MS - 1);
     expect((await store.getDeviceCommand('c1'))?.status).toBe('sent');
-    await clock.advance(1);
+    await clock.advanceTimers(1);
     expect(await store.getDeviceCommand('c1')).toMatchObject({ status: 'timed_out', settledAt: clock.ts });
     expect(audit.entries.at(-1)).toMatchObject({ actor: 'system', outcome: 'failure', details: expect.objectContaining({ status: 'timed_out' }) });
-    await clock.advance(500);
+    await clock.advanceTimers(500);
     await service.acknowledge('pump-1', { commandId: 'c1', status: 'ok' });
     expect(await store.getDeviceCommand('c1')).toMatchObject({ status: 'timed_out', lateAck: { status: 'ok', ts: clock.ts } });
     expect(changes.map((c) => [c.status, c.lateAck?.status])).toEqual([
@@ -289,7 +267,7 @@ describe('DeviceCommandService', () => {
     await service.start();
     expect((await store.getDeviceCommand('overdue'))?.status).toBe('timed_out');
     expect((await store.getDeviceCommand('waiting'))?.status).toBe('sent');
-    await clock.advance(5_000);
+    await clock.advanceTimers(5_000);
     expect((await store.getDeviceCommand('waiting'))?.status).toBe('timed_out');
     service.close();
   });

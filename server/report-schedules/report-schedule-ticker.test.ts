@@ -18,7 +18,7 @@ describe('the scheduled reports ticker', () => {
     const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     await ticker.tick();
     expect(h.delivered).toEqual([]);
-    h.clock.nowTs = bj('2026-12-01T08:00:30');
+    h.clock.ts = bj('2026-12-01T08:00:30');
     await ticker.tick();
     await ticker.tick();
     expect(h.delivered).toHaveLength(1);
@@ -39,7 +39,7 @@ describe('the scheduled reports ticker', () => {
     await h.schedules.createSchedule(h.daily);
     const a = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
     const b = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
-    h.clock.nowTs = bj('2026-12-01T08:00:05');
+    h.clock.ts = bj('2026-12-01T08:00:05');
     await Promise.all([a.tick(), b.tick(), a.tick(), b.tick()]);
     expect(h.delivered).toHaveLength(1);
     expect(await h.schedules.listRuns()).toHaveLength(1);
@@ -50,7 +50,7 @@ describe('the scheduled reports ticker', () => {
     const h = harness('2026-11-20T09:00:00');
     await h.schedules.createSchedule(h.daily);
     const ticker = startReportScheduleTicker({ service: h.node(), lease: LOCAL_LEASE('reports'), log, intervalMs: 3_600_000 });
-    h.clock.nowTs = bj('2026-12-01T10:00:00');
+    h.clock.ts = bj('2026-12-01T10:00:00');
     await ticker.tick();
     await ticker.tick();
     const runs = await h.schedules.listRuns();
@@ -62,7 +62,7 @@ describe('the scheduled reports ticker', () => {
     const h = harness('2026-12-01T07:00:00');
     await h.schedules.createSchedule(h.daily);
     const ticker = startReportScheduleTicker({ service: h.node(), lease: NOT_HELD, log, intervalMs: 3_600_000 });
-    h.clock.nowTs = bj('2026-12-02T09:00:00');
+    h.clock.ts = bj('2026-12-02T09:00:00');
     await ticker.tick();
     expect(h.delivered).toEqual([]);
     await ticker.stop();
@@ -71,7 +71,7 @@ describe('the scheduled reports ticker', () => {
   it('skips at run time a recipient whose districts no longer cover the report', async () => {
     const h = harness('2026-12-01T07:00:00');
     await h.schedules.createSchedule({ ...h.daily, recipients: ['leader1', 'officer1'] });
-    h.clock.nowTs = bj('2026-12-01T08:01:00');
+    h.clock.ts = bj('2026-12-01T08:01:00');
     await h.node().runDue();
     expect((await h.schedules.listRuns())[0]?.recipients).toEqual(['leader1']);
   });
@@ -85,29 +85,29 @@ describe('a failed scheduled run', () => {
     await h.schedules.createSchedule(h.daily);
     const service = h.node();
     h.faults.failing = true;
-    h.clock.nowTs = bj('2026-12-01T08:00:10');
+    h.clock.ts = bj('2026-12-01T08:00:10');
     await service.runDue();
     expect(h.delivered).toEqual([]);
     expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({
       status: 'failed',
       error: 'history store unavailable',
       attempt: 1,
-      retryTs: h.clock.nowTs + MIN,
+      retryTs: h.clock.ts + MIN,
     });
-    h.clock.nowTs += 30_000;
+    h.clock.ts += 30_000;
     await service.runDue();
     expect((await h.schedules.getSchedule('daily-city'))?.lastRun?.attempt).toBe(1);
-    h.clock.nowTs += 30_000;
+    h.clock.ts += 30_000;
     await service.runDue();
-    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'failed', attempt: 2, retryTs: h.clock.nowTs + 5 * MIN });
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'failed', attempt: 2, retryTs: h.clock.ts + 5 * MIN });
     h.faults.failing = false;
-    h.clock.nowTs += 5 * MIN;
+    h.clock.ts += 5 * MIN;
     await service.runDue();
     await service.runDue();
     expect(h.delivered).toHaveLength(1);
     const [run] = await h.schedules.listRuns();
     expect(run).toMatchObject({ date: '2026-11-30', slotTs: bj('2026-12-01T08:00:00') });
-    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toEqual({ runId: run!.id, status: 'ok', ts: h.clock.nowTs, attempt: 3 });
+    expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toEqual({ runId: run!.id, status: 'ok', ts: h.clock.ts, attempt: 3 });
     expect(await h.schedules.pendingAttempt('daily-city')).toBeNull();
   });
 
@@ -116,10 +116,10 @@ describe('a failed scheduled run', () => {
     await h.schedules.createSchedule(h.daily);
     const service = h.node();
     h.faults.failing = true;
-    h.clock.nowTs = bj('2026-12-01T08:00:00');
+    h.clock.ts = bj('2026-12-01T08:00:00');
     const attempts: (number | undefined)[] = [];
     for (const waitMin of [0, 1, 5, 15, 60]) {
-      h.clock.nowTs += waitMin * MIN;
+      h.clock.ts += waitMin * MIN;
       await service.runDue();
       attempts.push((await h.schedules.getSchedule('daily-city'))?.lastRun?.attempt);
     }
@@ -136,10 +136,10 @@ describe('a failed scheduled run', () => {
     await h.schedules.createSchedule(h.daily);
     const [a, b] = [h.node(), h.node()];
     h.faults.failing = true;
-    h.clock.nowTs = bj('2026-12-01T08:00:00');
+    h.clock.ts = bj('2026-12-01T08:00:00');
     await Promise.all([a.runDue(), b.runDue()]);
     h.faults.failing = false;
-    h.clock.nowTs += MIN;
+    h.clock.ts += MIN;
     await Promise.all([a.runDue(), b.runDue(), a.runDue(), b.runDue()]);
     expect(h.delivered).toHaveLength(1);
     expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'ok', attempt: 2 });
@@ -154,11 +154,11 @@ describe('a failed scheduled run', () => {
       runningUntilTs: bj('2026-12-01T08:05:00'),
     });
     for (const iso of ['2026-12-01T08:00:30', '2026-12-01T08:01:00', '2026-12-01T08:04:59']) {
-      h.clock.nowTs = bj(iso);
+      h.clock.ts = bj(iso);
       await h.node().runDue();
       expect(h.delivered, iso).toEqual([]);
     }
-    h.clock.nowTs = bj('2026-12-01T08:05:00');
+    h.clock.ts = bj('2026-12-01T08:05:00');
     await h.node().runDue();
     expect(h.delivered).toHaveLength(1);
     expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'ok', attempt: 2 });

@@ -70,13 +70,7 @@ export async function startReceiver(): Promise<Receiver> {
 }
 
 /** A clock the test moves by hand. */
-export class TestClock {
-  constructor(public ts = Date.UTC(2026, 6, 1, 2, 0, 0)) {}
-  readonly now = (): number => this.ts;
-  advance(ms: number): void {
-    this.ts += ms;
-  }
-}
+export { TestClock } from './test-clock';
 
 export function testNotifyConfig(overrides: Partial<NotifyConfig> = {}): NotifyConfig {
   return { ...notifyConfigFromEnv({ NODE_ENV: 'test' }, false), retryBaseMs: 1_000, retryMaxMs: 8_000, maxAttempts: 4, ...overrides };

@@ -7,6 +7,7 @@ import { createLogger } from '../logger';
 import { ReportScheduleService } from '../report-schedules/report-schedule-service';
 import { MemoryReportScheduleStore, type ReportScheduleStore, type StoredReportSchedule } from '../store/report-schedule-store';
 import type { StoredUser } from '../store/store';
+import { TestClock } from './test-clock';
 
 /** epoch ms of a Beijing wall-clock time `YYYY-MM-DDTHH:mm:ss` */
 export const bj = (iso: string): number => Date.parse(`${iso}+08:00`);
@@ -43,7 +44,7 @@ export interface GenerationHold {
 }
 
 export function reportScheduleHarness(startIso: string, schedules: ReportScheduleStore = new MemoryReportScheduleStore()) {
-  const clock = { nowTs: bj(startIso) };
+  const clock = new TestClock(bj(startIso));
   /** the generator throws while `failing` */
   const faults = { failing: false };
   /** the hold in force: a generation counts itself in (`enter`) and waits for `released` */
@@ -72,7 +73,7 @@ export function reportScheduleHarness(startIso: string, schedules: ReportSchedul
       },
       log: silentLog,
       onDelivered: (run) => delivered.push(run.id),
-      now: () => clock.nowTs,
+      now: clock.now,
       ...options,
     });
   /** From now on every generation waits (a slow run) until `release()`. */
@@ -103,8 +104,8 @@ export function reportScheduleHarness(startIso: string, schedules: ReportSchedul
     kind: 'daily',
     recipients: ['leader1'],
     createdBy: 'admin',
-    createdTs: clock.nowTs,
-    updatedTs: clock.nowTs,
+    createdTs: clock.ts,
+    updatedTs: clock.ts,
   };
   return { clock, faults, schedules, delivered, node, daily, holdGenerations };
 }

@@ -176,11 +176,11 @@ describe.each(implementations)('$name report schedule store', ({ available, make
       await h.schedules.createSchedule(h.daily);
       const [a, b] = [h.node(), h.node()];
       const hold = h.holdGenerations();
-      h.clock.nowTs = bj(SLOT);
+      h.clock.ts = bj(SLOT);
       const first = a.runDue();
       await hold.waitForEntered(1);
       // past the 1-minute retry time, within the try's lease: another node's pass makes nothing
-      h.clock.nowTs = bj(SLOT) + 2 * MIN;
+      h.clock.ts = bj(SLOT) + 2 * MIN;
       const afterFirst = hold.entered;
       expect(await b.runDue()).toEqual([]);
       expect(hold.entered).toBe(afterFirst);
@@ -188,7 +188,7 @@ describe.each(implementations)('$name report schedule store', ({ available, make
       expect((await first).map((r) => r.slotTs)).toEqual([bj(SLOT)]);
       // nothing is left to retry later either
       for (const minutes of [6, 20, 60]) {
-        h.clock.nowTs = bj(SLOT) + minutes * MIN;
+        h.clock.ts = bj(SLOT) + minutes * MIN;
         await b.runDue();
       }
       expect(h.delivered).toHaveLength(1);
@@ -201,12 +201,12 @@ describe.each(implementations)('$name report schedule store', ({ available, make
       await h.schedules.createSchedule(h.daily);
       const [a, b] = [h.node({ tryLeaseMs: 2 * MIN }), h.node({ tryLeaseMs: 2 * MIN })];
       const hold = h.holdGenerations();
-      h.clock.nowTs = bj(SLOT);
+      h.clock.ts = bj(SLOT);
       const first = a.runDue();
       await hold.waitForEntered(1);
       const afterFirst = hold.entered;
       // the first try looks dead (lease over): the retry is claimed and generates beside it
-      h.clock.nowTs = bj(SLOT) + 2 * MIN;
+      h.clock.ts = bj(SLOT) + 2 * MIN;
       const retry = b.runDue();
       await hold.waitForEntered(afterFirst + 1);
       hold.release();
@@ -215,7 +215,7 @@ describe.each(implementations)('$name report schedule store', ({ available, make
       expect(h.delivered).toEqual([made[0]!.id]);
       expect(await h.schedules.listRuns()).toHaveLength(1);
       expect(await h.schedules.pendingAttempt('daily-city')).toBeNull();
-      h.clock.nowTs = bj(SLOT) + 30 * MIN;
+      h.clock.ts = bj(SLOT) + 30 * MIN;
       await Promise.all([a.runDue(), b.runDue()]);
       expect(h.delivered).toHaveLength(1);
     });
@@ -225,10 +225,10 @@ describe.each(implementations)('$name report schedule store', ({ available, make
       await h.schedules.createSchedule(h.daily);
       const node = h.node();
       h.faults.failing = true;
-      h.clock.nowTs = bj(SLOT);
+      h.clock.ts = bj(SLOT);
       await node.runDue();
       h.faults.failing = false;
-      h.clock.nowTs = bj(SLOT) + MIN;
+      h.clock.ts = bj(SLOT) + MIN;
       await node.runDue();
       expect(h.delivered).toHaveLength(1);
       expect((await h.schedules.getSchedule('daily-city'))?.lastRun).toMatchObject({ status: 'ok', attempt: 2 });

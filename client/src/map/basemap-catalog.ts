@@ -7,6 +7,7 @@ import { ref, shallowRef } from 'vue';
 import { BasemapsResponseSchema, OFFLINE_BASEMAP_ID, type BasemapSource } from '@scenes/geo/basemap-source';
 import { loadSession } from '../auth/session';
 import { call } from '../data/rest';
+import { urlParam, writeUrlParam } from './url-params';
 
 /** The URL query parameter that holds the choice. */
 export const BASEMAP_QUERY_PARAM = 'basemap';
@@ -27,11 +28,6 @@ export function resolveBasemapChoice(queryValue: string | null, basemaps: readon
   return basemaps[0]?.id ?? OFFLINE_BASEMAP_ID;
 }
 
-function queryChoice(): string | null {
-  if (typeof location === 'undefined') return null;
-  return new URLSearchParams(location.search).get(BASEMAP_QUERY_PARAM);
-}
-
 /** Loads the catalogue once per page (every map shares it) and applies the URL's choice. */
 export function loadBasemapCatalog(): Promise<void> {
   loading ??= (async () => {
@@ -40,7 +36,7 @@ export function loadBasemapCatalog(): Promise<void> {
     // a failed request is asked again by the next map that mounts; until then: offline base
     if (!r.ok) loading = null;
     basemapCatalog.value = parsed?.success ? parsed.data.basemaps : [];
-    chosenBasemapId.value = resolveBasemapChoice(queryChoice(), basemapCatalog.value);
+    chosenBasemapId.value = resolveBasemapChoice(urlParam(BASEMAP_QUERY_PARAM), basemapCatalog.value);
   })().catch(() => {
     loading = null;
     basemapCatalog.value = [];
@@ -53,10 +49,7 @@ export function loadBasemapCatalog(): Promise<void> {
 export function chooseBasemap(id: string): void {
   failedBasemapId.value = null;
   chosenBasemapId.value = resolveBasemapChoice(id, basemapCatalog.value);
-  if (typeof location === 'undefined' || typeof history === 'undefined') return;
-  const url = new URL(location.href);
-  url.searchParams.set(BASEMAP_QUERY_PARAM, chosenBasemapId.value);
-  history.replaceState(history.state, '', url);
+  writeUrlParam(BASEMAP_QUERY_PARAM, chosenBasemapId.value);
 }
 
 /** The basemap to draw: the chosen one unless it failed; null = the offline base. */
