@@ -134,6 +134,8 @@ interface CpuWindow {
   /** the page's main thread: all tasks / script alone (DevTools Performance metrics), % of one core */
   mainThreadPct: number;
   scriptPct: number;
+  /** frames the wall's map drew per second in the window (DeckMap's bench hook) */
+  mapFramesPerS: number | null;
   windowMs: number;
 }
 
@@ -150,6 +152,9 @@ async function cpuWindow(cdp: CDPSession, pageCdp: CDPSession, page: Page, ms: n
   const main0 = await mainThreadS(pageCdp);
   const t0 = performance.now();
   await page.waitForTimeout(ms);
+  const mapFrames = (await page
+    .evaluate(`(window.__iocBench?.mapFrames?.() ?? []).filter((t) => t > performance.now() - ${ms}).length`)
+    .catch(() => null)) as number | null;
   const after = await processCpu(cdp);
   const main1 = await mainThreadS(pageCdp);
   const windowS = (performance.now() - t0) / 1000;
@@ -166,6 +171,7 @@ async function cpuWindow(cdp: CDPSession, pageCdp: CDPSession, page: Page, ms: n
     byType: Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, pct(v)])),
     mainThreadPct: pct(main1.task - main0.task),
     scriptPct: pct(main1.script - main0.script),
+    mapFramesPerS: mapFrames === null ? null : round(mapFrames / (ms / 1000), 1)!,
     windowMs: Math.round(windowS * 1000),
   };
 }

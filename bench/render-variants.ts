@@ -22,7 +22,7 @@ export interface RenderVariant {
 }
 
 /** Layers of the offline base that are drawn at the wall's zoom (offline-base.ts). */
-const OFFLINE_BASE_LAYER_IDS = ['offline-sea', 'offline-coast', 'offline-rivers', 'offline-bridges'];
+const OFFLINE_BASE_LAYER_IDS = ['offline-sea', 'offline-rivers', 'offline-bridges'];
 
 /** Every layer id the page's map draws (DeckMap.vue's bench hook). */
 export function mapLayerIds(page: Page): Promise<string[]> {

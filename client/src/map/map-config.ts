@@ -20,6 +20,12 @@ export const MAP_CONFIG = {
   /** alert pulse animation frame, ms (≤ 10 fps) */
   pulseFrameMs: 100,
   /**
+   * On software GL, a page's ungoverned map (wall, briefing) updates its layers at most this
+   * often, ms (map-redraw.ts). Measured (bench render-cameras, 2 cores, SwiftShader): ≈ 0.25 s of
+   * GPU-process time per wall frame, so 1 frame/s keeps the map near a quarter of a core.
+   */
+  softwareGlMinFrameMs: 1_000,
+  /**
    * The console's map yields to the officer (redraw-governor.ts): with software GL one frame
    * blocks the main thread for up to a second, so frames are coalesced to ≤ 4/s and to ≤ 25 % of
    * the main thread, held while the officer clicks on the panels, and skipped while hidden.

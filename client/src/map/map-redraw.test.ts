@@ -31,6 +31,29 @@ describe('map redraw', () => {
     expect(frames).toHaveLength(2);
   });
 
+  it('on software GL, coalesces layer updates off the console to one per softwareGlMinFrameMs', () => {
+    const { calls, redraw } = rig(false);
+    redraw.setSoftwareGl(true);
+    redraw.requestLayers();
+    expect(calls).toEqual(['layers']);
+    redraw.requestLayers();
+    redraw.requestLayers();
+    expect(calls).toEqual(['layers']);
+    vi.advanceTimersByTime(MAP_CONFIG.softwareGlMinFrameMs - 1);
+    expect(calls).toEqual(['layers']);
+    vi.advanceTimersByTime(1);
+    expect(calls).toEqual(['layers', 'layers']);
+    // nothing waiting: the timer does not build again
+    vi.advanceTimersByTime(5 * MAP_CONFIG.softwareGlMinFrameMs);
+    expect(calls).toEqual(['layers', 'layers']);
+    // a GPU again: every change at once
+    redraw.setSoftwareGl(false);
+    redraw.requestLayers();
+    redraw.requestLayers();
+    expect(calls).toEqual(['layers', 'layers', 'layers', 'layers']);
+    redraw.dispose();
+  });
+
   it('draws nothing while off and draws the waiting layers once when switched back', () => {
     const { calls, redraw } = rig(false);
     redraw.setRedrawMode('off');

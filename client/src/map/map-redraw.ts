@@ -4,6 +4,13 @@
  * officer's clicks never queue behind a map frame; other pages draw every change at once. The bench
  * and tests switch the mode (map-bench-probe.ts): 'off' draws nothing and remembers that layers
  * are waiting, for the next mode to draw them.
+ *
+ * Software GL (a wall PC without a GPU: SwiftShader, llvmpipe): a map frame costs the GPU process
+ * a quarter of a second and more, so a wall asking for 10 frames/s (the alert pulse, live updates)
+ * keeps a core saturated and starves the camera players. There (`setSoftwareGl(true)`), layer
+ * updates outside the governor are coalesced to at most one per `softwareGlMinFrameMs`: the
+ * pulse steps instead of gliding, the data is as fresh (at most that much later). Panning and
+ * zooming are deck.gl's own frames and are not held.
  */
 import type { Deck } from '@deck.gl/core';
 import type { RedrawMode } from './map-bench-probe';
@@ -49,6 +56,8 @@ export interface MapRedraw {
   /** deck.gl's `_customRender`: its draw, through the governor */
   customRender(reason: string): void;
   setRedrawMode(mode: RedrawMode): void;
+  /** the deck runs on software GL (deck.gl's device info): coalesce ungoverned layer updates */
+  setSoftwareGl(software: boolean): void;
   dispose(): void;
 }
 
@@ -68,12 +77,33 @@ export function createMapRedraw(governed: boolean, target: MapRedrawTarget, env:
     target.renderLayers();
   }
 
+  /** ungoverned maps on software GL: the earliest clock time of the next layer update, and its timer */
+  let minLayersIntervalMs = 0;
+  let lastLayersTs = -Infinity;
+  let layersTimer: unknown = null;
+
+  function renderCoalesced() {
+    const now = env.clock.now();
+    const dueTs = lastLayersTs + minLayersIntervalMs;
+    if (now >= dueTs) {
+      lastLayersTs = now;
+      renderNow();
+      return;
+    }
+    layersDirty = true;
+    layersTimer ??= env.clock.setTimer(() => {
+      layersTimer = null;
+      if (layersDirty && redrawMode !== 'off') renderCoalesced();
+    }, dueTs - now);
+  }
+
   function requestLayers() {
     if (!mayDraw()) {
       layersDirty = true;
       return;
     }
-    renderNow();
+    if (!governor && minLayersIntervalMs > 0) renderCoalesced();
+    else renderNow();
   }
 
   function customRender(reason: string) {
@@ -114,6 +144,13 @@ export function createMapRedraw(governed: boolean, target: MapRedrawTarget, env:
     renderNow,
     customRender,
     setRedrawMode,
-    dispose: () => governor?.dispose(),
+    setSoftwareGl(software) {
+      minLayersIntervalMs = software ? MAP_CONFIG.softwareGlMinFrameMs : 0;
+    },
+    dispose: () => {
+      governor?.dispose();
+      if (layersTimer !== null) env.clock.clearTimer(layersTimer);
+      layersTimer = null;
+    },
   };
 }

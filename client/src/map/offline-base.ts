@@ -2,8 +2,10 @@
  * The offline base (issue 17): what every map draws when no raster basemap is configured, chosen,
  * or loading — built only from data the app ships, so it never requests anything.
  *
- *  - sea: a flat sea colour under everything; land: the scene's own district fill, with a faint
- *    coastline glow. Outside Qingdao we have no
+ *  - sea: a flat sea colour under everything; land: the scene's own district fill and outlines.
+ *    (A 6-px coastline glow along the full 14k-vertex boundaries was dropped: on a software-GL wall
+ *    it cost the GPU process 0.6–0.9 s per map frame — PathLayer vertex work is what SwiftShader is
+ *    slowest at — for a line the district outlines already draw.) Outside Qingdao we have no
  *    coastline data, so neighbouring land reads as "sea colour" — honest about what we know.
  *  - the registry seed's rivers and reservoirs (water), bridges, and the pipe network as dim lines;
  *  - place labels (rivers, reservoirs, bridges) from zoom `OFFLINE_BASE_STYLE.placeLabelMinZoom`.
@@ -12,18 +14,15 @@
  * The data is module-level and never changes, so deck.gl keeps every attribute across renders.
  */
 import type { Layer } from '@deck.gl/core';
-import { GeoJsonLayer, PathLayer, ScatterplotLayer, SolidPolygonLayer, TextLayer } from '@deck.gl/layers';
+import { PathLayer, ScatterplotLayer, SolidPolygonLayer, TextLayer } from '@deck.gl/layers';
 import type { Asset, LngLat } from '@scenes/domain';
 import { QINGDAO_ASSETS } from '@scenes/city/qingdao';
-import { QINGDAO_DISTRICTS } from '@scenes/geo/districts';
 import type { Lang } from '../i18n/i18n';
 import { CJK_FONT_STACK, type Rgba } from '../theme/palette';
 import { characterSetFor } from './scene-to-layer-props';
 
 export const OFFLINE_BASE_STYLE = {
   sea: [5, 14, 28, 255] as Rgba,
-  coastGlow: [40, 90, 140, 70] as Rgba,
-  coastGlowWidthPixels: 6,
   water: [30, 80, 130, 150] as Rgba,
   waterWidthPixels: 2.5,
   reservoirRadiusM: 600,
@@ -100,16 +99,6 @@ export function offlineDetailLayers(opts: OfflineBaseOptions): Layer[] {
   const showDetail = opts.zoom >= s.placeLabelMinZoom;
   const k = opts.pixelScale ?? 1;
   return [
-    new GeoJsonLayer({
-      id: 'offline-coast',
-      data: QINGDAO_DISTRICTS,
-      filled: false,
-      stroked: true,
-      getLineColor: s.coastGlow,
-      lineWidthUnits: 'pixels',
-      getLineWidth: s.coastGlowWidthPixels * k,
-      pickable: false,
-    }),
     new PathLayer<Asset>({
       id: 'offline-pipes',
       data: PIPES,
