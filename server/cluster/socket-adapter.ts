@@ -30,6 +30,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createAdapter as createPubSubAdapterFactory } from '@socket.io/redis-adapter';
+import { DEFAULT_MAX_RECOVERY_ENTRIES, withBoundedRecovery } from './bounded-recovery';
 
 /** Tunables of the adapter; defaults in DEFAULT_CLUSTER_ADAPTER_OPTIONS. */
 export interface ClusterAdapterOptions {
@@ -45,6 +46,8 @@ export interface ClusterAdapterOptions {
   blockTimeMs: number;
   /** deadline of one publisher command (XADD, PUBLISH, SET), ms: a broadcast waits at most this for Redis */
   publishTimeoutMs: number;
+  /** a recovering client further behind than this gets a new session (bounded-recovery.ts), stream entries */
+  maxRecoveryEntries: number;
 }
 
 export const DEFAULT_CLUSTER_ADAPTER_OPTIONS: ClusterAdapterOptions = {
@@ -52,6 +55,7 @@ export const DEFAULT_CLUSTER_ADAPTER_OPTIONS: ClusterAdapterOptions = {
   readCount: 100,
   blockTimeMs: 5_000,
   publishTimeoutMs: 1_000,
+  maxRecoveryEntries: DEFAULT_MAX_RECOVERY_ENTRIES,
 };
 
 /** Told when a publish fails (once per outage for the connection errors). */
@@ -124,7 +128,7 @@ export function createClusterAdapter(
     duplicate: (override: Partial<RedisOptions> = {}) => readers.create(override),
   });
 
-  const adapter = createAdapter(publisher, {
+  const streamsAdapter = createAdapter(publisher, {
     streamName: streamKey,
     channelPrefix,
     sessionKeyPrefix,
@@ -135,6 +139,7 @@ export function createClusterAdapter(
     // hasBinary walk over every broadcast (a 20k-device snapshot is ~100k nodes)
     onlyPlaintext: true,
   });
+  const adapter = withBoundedRecovery(streamsAdapter, publisher, streamKey, o.maxRecoveryEntries);
 
   return {
     adapter,
