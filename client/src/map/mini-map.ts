@@ -9,16 +9,10 @@
  * moved further than `CLICK_MAX_MOVE_PX` is a pan of the map, not a click.
  */
 import { Deck, MapView, type LayersList, type PickingInfo } from '@deck.gl/core';
-import { MAX_ZOOM, MIN_ZOOM } from './view-state';
+import { MAX_ZOOM, MIN_ZOOM, type MapViewState } from './view-state';
 
 /** A press that moved further than this is a pan of the map, not a click, CSS px. */
 export const CLICK_MAX_MOVE_PX = 4;
-
-export interface MiniMapView {
-  longitude: number;
-  latitude: number;
-  zoom: number;
-}
 
 /** A click on the map: its point in the map's box (CSS px) and where that is on the ground. */
 export interface MiniMapClick {
@@ -29,7 +23,7 @@ export interface MiniMapClick {
 
 export interface MiniMapOptions {
   container: HTMLDivElement;
-  view: MiniMapView;
+  view: MapViewState;
   layers: LayersList;
   onClick(click: MiniMapClick, deck: Deck<MapView>): void;
   onHover?(info: PickingInfo): void;
