@@ -61,6 +61,14 @@ export interface DemoPastConfig {
    * once in the past, for the incident of the category that took longest to resolve.
    */
   manualPlanResponses: readonly { planId: string; category: string; level: ResponseLevel }[];
+  /**
+   * When the week's draws left no resolved incident of a manual response's category (a smoke alarm
+   * is rare, and half of them are false), the duty officer takes such a call by phone (incident-
+   * lifecycle.ts MANUAL_PLAN_CALLS) this many local days ago at this Beijing hour, so the demo
+   * always shows a hand-started response.
+   */
+  manualPlanCallDaysAgo: number;
+  manualPlanCallHourBeijing: number;
   /** a checklist step is ticked off this share of its expected duration after the start (> 1: late) */
   planStepDurationShare: readonly [number, number];
   /** the leader ends a response this long after its triggers stopped holding (and its last step was ticked), ms */
@@ -113,6 +121,8 @@ export const DEFAULT_DEMO_PAST_CONFIG: DemoPastConfig = {
   },
   planDecisionDelayMs: [2 * MINUTE_MS, 9 * MINUTE_MS],
   manualPlanResponses: [{ planId: 'plan-community-fire', category: 'fire', level: 'IV' }],
+  manualPlanCallDaysAgo: 2,
+  manualPlanCallHourBeijing: 10,
   planStepDurationShare: [0.4, 1.3],
   planEndDelayMs: [20 * MINUTE_MS, 50 * MINUTE_MS],
 };

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Incident } from '../domain';
 import { INCIDENT_TRANSITIONS } from '../incident-machine';
 import { startOfLocalDay } from '../builders/common';
-import { demoPastFromTs, demoStormStartTs } from './demo-past';
+import { demoPastFromTs, demoPastIncidents, demoStormStartTs } from './demo-past';
 import { DEFAULT_DEMO_PAST_CONFIG, DEMO_ID_PREFIX } from './demo-past-config';
-import { DAYS, FLEET, NOW, runPast } from './demo-past.fixture';
+import { DAYS, FLEET, NOW, rulesFor, runPast, SEED } from './demo-past.fixture';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -106,5 +106,19 @@ describe('the demo past (pure generator)', () => {
     expect(Math.min(...minutes.map((b) => b.bucketTs))).toBeGreaterThanOrEqual(NOW - DAY_MS - HOUR_MS);
     for (const b of hours)
       expect(b.aggregate.min <= b.aggregate.sum / b.aggregate.count && b.aggregate.sum / b.aggregate.count <= b.aggregate.max).toBe(true);
+  });
+
+  it('always holds a resolved incident of each hand-started response category: a phoned-in call when the week drew none', () => {
+    // the fixture's week draws a single smoke alarm (at this NOW, resolved): without any alert, the call is taken
+    const { incidents } = demoPastIncidents({ devices: FLEET, rulesFor, seed: SEED, nowTs: NOW, days: DAYS }, []);
+    const callTs =
+      startOfLocalDay(NOW) - DEFAULT_DEMO_PAST_CONFIG.manualPlanCallDaysAgo * DAY_MS + DEFAULT_DEMO_PAST_CONFIG.manualPlanCallHourBeijing * HOUR_MS;
+    const fires = incidents.filter((i) => i.category === 'fire');
+    expect(fires).toHaveLength(1);
+    expect(fires[0]).toMatchObject({ createdTs: callTs, outcome: 'resolved', source: 'manual', priority: 'P2' });
+    expect(lifecycleProblems(fires[0]!)).toEqual([]);
+    // …and a week that has one resolved gets none added
+    expect(PAST.incidents.filter((i) => i.category === 'fire' && i.createdTs === callTs)).toEqual([]);
+    expect(PAST.incidents.filter((i) => i.category === 'fire' && i.outcome === 'resolved')).toHaveLength(1);
   });
 });

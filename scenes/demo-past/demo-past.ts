@@ -24,7 +24,8 @@ import { startOfLocalDay } from '../builders/common';
 import { DEMO_HANDLERS } from '../city/qingdao';
 import type { WeatherState } from '../../mock-devices/weather';
 import { DEFAULT_DEMO_PAST_CONFIG, DEMO_ID_PREFIX, DEMO_OFFICERS, type DemoPastConfig } from './demo-past-config';
-import { MANUAL_INCIDENT_KINDS, playLifecycle, spliceAlertLink } from './incident-lifecycle';
+import { MANUAL_INCIDENT_KINDS, MANUAL_PLAN_CALLS, playLifecycle, spliceAlertLink } from './incident-lifecycle';
+import type { ManualIncidentKind } from './incident-lifecycle';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -72,8 +73,7 @@ function poisson(rng: () => number, mean: number): number {
 }
 
 /** A ticket to open: from an alert (the automation) or by hand. */
-type Opening =
-  { ts: number; alert: Alert; rule: Rule } | { ts: number; manual: (typeof MANUAL_INCIDENT_KINDS)[number]; device: Device; byHandler: boolean };
+type Opening = { ts: number; alert: Alert; rule: Rule } | { ts: number; manual: ManualIncidentKind; device: Device; byHandler: boolean };
 
 function manualOpenings(input: DemoPastInput, rng: () => number, config: DemoPastConfig): Opening[] {
   const out: Opening[] = [];
@@ -88,6 +88,31 @@ function manualOpenings(input: DemoPastInput, rng: () => number, config: DemoPas
       if (ts < fromTs || ts >= input.nowTs || !device) continue;
       out.push({ ts, manual, device, byHandler: rng() < 0.4 });
     }
+  }
+  return out;
+}
+
+/**
+ * Per manual contingency response whose category has no resolved incident among `incidents`: the
+ * call the duty officer took for it (`manualPlanCallDaysAgo`, MANUAL_PLAN_CALLS), handled to its
+ * end without a false alarm or an overrun. Its own random stream: the week's draws stay as they are.
+ */
+function manualPlanCalls(input: DemoPastInput, incidents: readonly Incident[], config: DemoPastConfig): Incident[] {
+  const ts = startOfLocalDay(input.nowTs) - config.manualPlanCallDaysAgo * DAY_MS + config.manualPlanCallHourBeijing * HOUR_MS;
+  if (ts < demoPastFromTs(input.nowTs, input.days)) return [];
+  const out: Incident[] = [];
+  for (const m of config.manualPlanResponses) {
+    const call = MANUAL_PLAN_CALLS[m.category as keyof typeof MANUAL_PLAN_CALLS];
+    if (!call || incidents.some((i) => i.category === m.category && i.outcome === 'resolved')) continue;
+    const rng = createRng(deriveSeed(input.seed, `demo-past-call:${m.category}`));
+    const near = input.devices.filter((d) => d.kind === call.kind);
+    const device = near[Math.floor(rng() * near.length)];
+    if (!device) continue;
+    const officer = DEMO_OFFICERS[Math.floor(rng() * DEMO_OFFICERS.length)]!;
+    const id = `${DEMO_ID_PREFIX}INC-${ts.toString(36).toUpperCase()}-${incidents.length + out.length}`;
+    const lifecycle = { falseAlarm: false, overdue: false, officer, nowTs: input.nowTs };
+    const played = playLifecycle(openIncident({ ts, manual: call, device, byHandler: false }, id, officer), lifecycle, DEMO_HANDLERS, rng, config);
+    if (played) out.push(played);
   }
   return out;
 }
@@ -109,7 +134,7 @@ function openIncident(o: Opening, id: string, officer: string): Incident {
     scene: o.device.scene,
     location: o.device.location,
     district: o.device.district,
-    priority: o.manual.category === 'elderly-care' ? 'P2' : 'P3',
+    priority: o.manual.category === 'elderly-care' || o.manual.category === 'fire' ? 'P2' : 'P3',
     level: null,
     source: o.byHandler ? 'field_report' : 'manual',
     alertIds: [],
@@ -165,6 +190,8 @@ export function demoPastIncidents(input: DemoPastInput, alerts: readonly Alert[]
     incidents.push(played);
     if ('alert' in o) linkOf.set(o.alert.id, id);
   }
+  incidents.push(...manualPlanCalls(input, incidents, config));
+  incidents.sort((a, b) => a.createdTs - b.createdTs);
   const linked = alerts.map((a) => {
     const incidentId = linkOf.get(a.id);
     return incidentId ? { ...a, incidentId } : a;

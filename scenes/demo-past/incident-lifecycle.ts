@@ -130,8 +130,16 @@ export function spliceAlertLink(incident: Incident, alertId: string, ts: number,
   return { ...incident, alertIds: [...incident.alertIds, alertId], history, version: incident.version + 1 };
 }
 
+/** A kind of manual ticket: its category, the device kind it is placed near, its title. */
+export interface ManualIncidentKind {
+  category: IncidentCategory;
+  kind: string;
+  title: string;
+  titleEn: string;
+}
+
 /** Categories the manual and field-report incidents of the demo use, with the device kind they are placed near. */
-export const MANUAL_INCIDENT_KINDS: readonly { category: IncidentCategory; kind: string; title: string; titleEn: string }[] = [
+export const MANUAL_INCIDENT_KINDS: readonly ManualIncidentKind[] = [
   { category: 'manhole', kind: 'manhole-cover', title: '井盖破损（市民来电）', titleEn: 'Broken manhole cover (citizen call)' },
   { category: 'pipe-burst', kind: 'pipe-pressure', title: '路面渗水，疑似管道漏损', titleEn: 'Water seeping through the road, suspected pipe leak' },
   { category: 'waterlogging', kind: 'waterlogging', title: '路口积水（巡查上报）', titleEn: 'Standing water at a junction (patrol report)' },
@@ -139,3 +147,11 @@ export const MANUAL_INCIDENT_KINDS: readonly { category: IncidentCategory; kind:
   { category: 'elderly-care', kind: 'fall-detector', title: '独居老人求助', titleEn: 'Call for help from an elderly resident' },
   { category: 'device-fault', kind: 'gas-detector', title: '监测设备外观损坏（巡查上报）', titleEn: 'Damaged monitoring device (patrol report)' },
 ];
+
+/**
+ * The call the duty officer takes for a manual contingency response's category when the week's
+ * draws left no resolved incident of it (demo-past.ts `manualPlanCalls`), by category.
+ */
+export const MANUAL_PLAN_CALLS: Readonly<Partial<Record<IncidentCategory, ManualIncidentKind>>> = {
+  fire: { category: 'fire', kind: 'smoke-detector', title: '居民楼楼道冒烟（市民来电）', titleEn: 'Smoke in a residential stairwell (citizen call)' },
+};

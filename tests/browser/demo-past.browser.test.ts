@@ -17,8 +17,6 @@ const suite = browserSuite({ demoPastDays: 7 });
 /** how long a step may take on a loaded machine before the test gives up, ms (not a performance goal) */
 const STEP_TIMEOUT_MS = 90_000;
 const DAY_MS = 24 * 3_600_000;
-/** the funnel counts today's incidents: right after local midnight the past has none yet to show */
-const FUNNEL_NEEDS_DAY_MS = 2 * 3_600_000;
 const SHOTS_DIR = '/tmp';
 
 /** Sum of every number a chart of the page's current scene model draws (null: the chart is not there yet). */
@@ -51,7 +49,11 @@ describe.skipIf(suite.skipped)('a demo that starts with a past', () => {
     await page.goto('/screen/emergency');
     await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: STEP_TIMEOUT_MS });
     await waitUntil(async () => (await chartTotal(page, 'incidentFunnel')) !== null, STEP_TIMEOUT_MS, 'the funnel');
-    if (Date.now() - startOfLocalDay(Date.now()) > FUNNEL_NEEDS_DAY_MS) {
+    // the funnel counts today's incidents: in the small hours the past may have none yet (the manual
+    // tickets start at 7:00, storms are drawn), so it must show them when the server holds some
+    await suite.server.demoPast.done;
+    const dayStart = startOfLocalDay(Date.now());
+    if ([...suite.server.fusion.incidents.values()].some((i) => i.createdTs >= dayStart)) {
       await waitUntil(async () => ((await chartTotal(page, 'incidentFunnel')) ?? 0) > 0, STEP_TIMEOUT_MS, "today's incidents in the funnel");
     }
     await page.screenshot({ path: `${SHOTS_DIR}/demo-past-emergency.png` });
