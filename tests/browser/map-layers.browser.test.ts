@@ -4,6 +4,8 @@
  *  - switching a group off in the panel takes its layers off the map, writes it into the URL
  *    (keeping the other query keys) and takes it out of the legend;
  *  - a kiosk wall (a `screen` account) shows the legend but no panel unless `?layerPanel=1`;
+ *  - on software GL the wall's static base is drawn on a canvas of its own (base-deck.ts) and
+ *    drawn again when the view moves, not with every live frame;
  *  - no district name is drawn under a KPI card at 1920×1080 or 3840×2160.
  */
 import { describe, expect, it } from 'vitest';
@@ -113,6 +115,38 @@ describe.skipIf(suite.skipped)('map layers', { timeout: 480_000 }, () => {
       expect(await page.locator('[data-testid=layer-panel]').count()).toBe(0);
       await openWall(page, '/screen/water?layerPanel=1');
       await page.locator('[data-testid=layer-panel]').waitFor({ timeout: 10_000 });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('draws a software-GL wall’s static base on a canvas of its own, again only when the view moves', async () => {
+    const context = await signedInContext(suite.browser, suite.server, 'screen1', { viewport: { width: 1920, height: 1080 } });
+    try {
+      const page = await context.newPage();
+      await openWall(page, '/screen/water?rotate=off');
+      expect(await page.locator('[data-testid=map] canvas').count()).toBe(2);
+      const count = (probe: 'mapFrames' | 'mapBaseFrames') =>
+        page.evaluate((name) => ((window as unknown as { __iocBench: Record<string, () => number[]> }).__iocBench[name]!() ?? []).length, probe);
+      // the live layers go on drawing (new data, the clock) while the base stays as it was drawn
+      let seen = { base: -1, live: -1 };
+      await waitUntil(
+        async () => {
+          const [base, live] = [await count('mapBaseFrames'), await count('mapFrames')];
+          if (base !== seen.base) seen = { base, live };
+          return base > 0 && live - seen.live >= 3;
+        },
+        MAP_WAIT_MS,
+        'three live map frames without a base frame',
+      );
+      const box = (await page.locator('[data-testid=map]').boundingBox())!;
+      const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+      const before = await count('mapBaseFrames');
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + 160, y + 80, { steps: 4 });
+      await page.mouse.up();
+      await waitUntil(async () => (await count('mapBaseFrames')) > before, MAP_WAIT_MS, 'the base following the pan');
     } finally {
       await context.close();
     }

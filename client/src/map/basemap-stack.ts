@@ -5,10 +5,16 @@
  *   devices, alerts, incidents, handlers).
  * The district fill is nearly opaque on the offline base; over a raster basemap it becomes a
  * light tint so that the tiles show through.
+ *
+ * The stack comes in two parts: the static `base` (everything up to the offline detail, but no
+ * label: labels must share one deck to avoid each other, label-collisions.ts) and the `live`
+ * rest. A map on software GL draws the base on a deck of its own that redraws only when the view
+ * or the base changes (base-deck.ts); anywhere else the two are drawn as one list.
  */
 import type { Layer } from '@deck.gl/core';
 import { SolidPolygonLayer } from '@deck.gl/layers';
 import type { LayerDescriptor } from './scene-to-layer-props';
+import { LABEL_ROLE_BY_LAYER_ID } from './label-collisions';
 import { LAYER_IDS } from './scene-to-layer-props';
 import type { Rgba } from '../theme/palette';
 
@@ -29,27 +35,44 @@ export function adaptSceneToRaster(descriptors: LayerDescriptor[], raster: boole
   );
 }
 
-const TINT_EXTENT: [number, number][] = [
-  [60, -10],
-  [160, -10],
-  [160, 70],
-  [60, 70],
+const TINT = [
+  {
+    polygon: [
+      [60, -10],
+      [160, -10],
+      [160, 70],
+      [60, 70],
+    ] as [number, number][],
+  },
 ];
+const polygonOf = (d: { polygon: [number, number][] }) => d.polygon;
 
-/** The veil drawn over raster tiles. */
+/** The veil drawn over raster tiles (the same props every time: the base deck sees no change). */
 export function rasterTintLayer(): Layer {
   return new SolidPolygonLayer<{ polygon: [number, number][] }>({
     id: 'basemap-tint',
-    data: [{ polygon: TINT_EXTENT }],
-    getPolygon: (d) => d.polygon,
+    data: TINT,
+    getPolygon: polygonOf,
     getFillColor: RASTER_BASE_STYLE.tint,
     pickable: false,
   });
 }
 
-/** under + scene layers with `detail` inserted right above the district fill. */
-export function stackMapLayers(under: Layer[], detail: Layer[], scene: Layer[]): Layer[] {
+/** A map's layers in drawing order, `base` below `live`. */
+export interface StackedLayers {
+  /** the static base: sea, tiles, the district fill, the offline detail without its labels */
+  base: Layer[];
+  /** the rest: labels and the scene's live layers */
+  live: Layer[];
+}
+
+const isLabel = (l: Layer) => l.id in LABEL_ROLE_BY_LAYER_ID;
+
+/** under + scene layers with `detail` inserted right above the district fill, split into base and live. */
+export function stackMapLayers(under: Layer[], detail: Layer[], scene: Layer[]): StackedLayers {
   const at = scene.findIndex((l) => l.id === LAYER_IDS.districts);
-  if (at < 0) return [...under, ...detail, ...scene];
-  return [...under, ...scene.slice(0, at + 1), ...detail, ...scene.slice(at + 1)];
+  const detailBase = detail.filter((l) => !isLabel(l));
+  const detailLabels = detail.filter(isLabel);
+  if (at < 0) return { base: [...under, ...detailBase], live: [...detailLabels, ...scene] };
+  return { base: [...under, ...scene.slice(0, at + 1), ...detailBase], live: [...detailLabels, ...scene.slice(at + 1)] };
 }

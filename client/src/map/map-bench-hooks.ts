@@ -42,6 +42,8 @@ export function labelTextsOf(layers: unknown, layerId: string): string[] | null 
 export interface BenchedMap {
   /** the map's deck, null before mount and after unmount */
   deck(): Deck<MapView> | null;
+  /** every layer the map draws, bottom to top (with a base deck: its layers, then the map deck's) */
+  layers(): unknown[];
   setRenderMode(mode: RenderMode): void;
 }
 
@@ -56,8 +58,8 @@ export function installMapBenchHooks(map: BenchedMap): void {
     /** canvas px of a [lng, lat] in the current view (tests: what the KPI strip would cover) */
     mapProject: (p: [number, number]) => map.deck()?.getViewports()[0]?.project(p) ?? null,
     /** names in a label layer's data (tests: which labels are drawn), or null when it is not on the map */
-    mapLabelTexts: (layerId: string) => labelTextsOf(map.deck()?.props.layers, layerId),
+    mapLabelTexts: (layerId: string) => labelTextsOf(map.layers(), layerId),
     /** ids of the layers the map draws now (tests: a layer switched off is not among them) */
-    mapLayerIds: () => layerIdsOf(map.deck()?.props.layers),
+    mapLayerIds: () => layerIdsOf(map.layers()),
   };
 }

@@ -20,12 +20,21 @@ interface ProbeTarget {
 
 let target: ProbeTarget | null = null;
 const frames: number[] = [];
+const baseFrames: number[] = [];
+
+function remember(list: number[], ts: number): void {
+  list.push(ts);
+  if (list.length > MAX_FRAMES_KEPT) list.splice(0, list.length - MAX_FRAMES_KEPT);
+}
 
 export const mapBenchProbe = {
   /** a map frame was drawn at `ts` (performance.now()) */
   noteFrame(ts: number): void {
-    frames.push(ts);
-    if (frames.length > MAX_FRAMES_KEPT) frames.splice(0, frames.length - MAX_FRAMES_KEPT);
+    remember(frames, ts);
+  },
+  /** a software-GL map's base deck drew a frame at `ts` (base-deck.ts) */
+  noteBaseFrame(ts: number): void {
+    remember(baseFrames, ts);
   },
   attach(t: ProbeTarget): void {
     target = t;
@@ -38,8 +47,10 @@ export const mapBenchProbe = {
 const w = window as unknown as { __iocBench?: Record<string, unknown> };
 w.__iocBench = {
   ...w.__iocBench,
-  /** performance.now() of the console map's frames (newest last) */
+  /** performance.now() of the map's frames (newest last) */
   mapFrames: () => [...frames],
+  /** performance.now() of the frames of a software-GL map's base deck (newest last) */
+  mapBaseFrames: () => [...baseFrames],
   mapStats: () => target?.stats() ?? null,
   setRedraw: (mode: RedrawMode) => {
     if (!target) return false;

@@ -43,7 +43,12 @@ export interface MapLayerInput {
 }
 
 export interface MapLayers {
+  /** every layer in drawing order: `base` then `live` (a map drawn on one deck) */
   layers: Layer[];
+  /** the static base (basemap-stack.ts): what a software-GL map's base deck draws (base-deck.ts) */
+  base: Layer[];
+  /** the rest, labels in deck.gl's collision group */
+  live: Layer[];
   /** groups that have something drawn (the legend explains only those) */
   present: Set<LayerGroupId>;
 }
@@ -87,14 +92,16 @@ export function createMapLayerBuilder(): MapLayerBuilder {
       const basemapShown = isToggleOn(visibility, 'basemap');
       const present = presentLayerGroups(all, basemapShown);
       const descriptors = coveredLabels.apply(visibleDescriptors(all, visibility), input.project, input.coveredTopPx);
-      const layers = mapBase.layers(renderMode === 'rebuild' ? forRebuild(descriptors) : descriptors, {
+      const stacked = mapBase.layers(renderMode === 'rebuild' ? forRebuild(descriptors) : descriptors, {
         zoom: input.zoom,
         lang: input.lang,
         pixelScale,
       });
       // the base's own layers (offline detail, raster tiles) follow the basemap toggle
-      const shown = basemapShown ? layers : layers.filter((l) => layerGroupOf(l.id) !== 'basemap');
-      return { layers: withLabelCollisions(shown), present };
+      const shown = (layers: Layer[]) => (basemapShown ? layers : layers.filter((l) => layerGroupOf(l.id) !== 'basemap'));
+      const base = shown(stacked.base);
+      const live = withLabelCollisions(shown(stacked.live));
+      return { layers: [...base, ...live], base, live, present };
     },
     coveredLabelsChanged: (project, coveredTopPx) => coveredLabels.changed(project, coveredTopPx),
     setRenderMode(mode) {

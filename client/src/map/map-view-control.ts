@@ -41,6 +41,8 @@ export interface MapViewSource {
 export interface MapViewControl {
   /** zoom of the view now (during a fly-to: its target) */
   zoom(): number;
+  /** the view the map last came to or passed through (during a fly-to: its step now) */
+  viewState(): MapViewState | null;
   /** canvas px of a [lng, lat] in the view now; null when the page covers nothing or before mount */
   project(): Project | null;
   /** the deck's first view: home, within the zoom limits */
@@ -101,6 +103,7 @@ export function createMapViewControl(source: MapViewSource): MapViewControl {
 
   return {
     zoom: () => zoom,
+    viewState: () => lastViewState,
     project,
     initialViewState() {
       const view = homeView();

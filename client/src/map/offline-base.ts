@@ -55,6 +55,7 @@ const RESERVOIRS = ofKinds('reservoir');
 const BRIDGES = ofKinds('bridge');
 const PIPES = ofKinds('pipe-segment');
 const SEA = [{ polygon: SEA_EXTENT }];
+const polygonOf = (d: { polygon: LngLat[] }) => d.polygon;
 
 interface PlaceLabel {
   position: LngLat;
@@ -79,12 +80,16 @@ export interface OfflineBaseOptions {
   pixelScale?: number;
 }
 
-/** The sea fill alone: the bottom of every map, also under a raster basemap while its tiles load. */
+/**
+ * The sea fill alone: the bottom of every map, also under a raster basemap while its tiles load.
+ * Base layers keep the same props for the same options (module-level data and accessors): the
+ * base deck redraws only when they change (base-deck.ts).
+ */
 export function seaLayer(): Layer {
   return new SolidPolygonLayer<{ polygon: LngLat[] }>({
     id: 'offline-sea',
     data: SEA,
-    getPolygon: (d) => d.polygon,
+    getPolygon: polygonOf,
     getFillColor: OFFLINE_BASE_STYLE.sea,
     pickable: false,
   });
