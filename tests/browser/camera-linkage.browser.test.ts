@@ -2,7 +2,8 @@
  * 视频联动弹屏 in a real browser (issue 17): a gas detector goes red → the officer's console pops
  * up the camera 200 m away, whose <video> plays the demo stream (live HLS, VP9 in fMP4, fetched
  * with the session's token) and advances; the camera is on the map; a click on it opens its card
- * with a player.
+ * with a player. A wall with `?cameraPopup=1` showing another scene is taken to the alert's scene
+ * and pops the camera up there, playing by itself.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,8 +40,10 @@ const CAMERA: Device = {
   camera: { stream: { url: demoStreamUrl('clip-a'), format: 'hls' }, headingDeg: 0, fovDeg: 70 },
 };
 const FAR_CAMERA: Device = { ...CAMERA, id: 'cam-far', name: '崂山水库', location: [120.5545, 36.1895], district: '370212' };
+/** a second detector by the same camera, for the wall's test */
+const DETECTOR_2: Device = { ...DETECTOR, id: 'gas-cam-test-2', location: [120.3845, 36.0925] };
 
-const suite = browserSuite({}, { devices: [DETECTOR, CAMERA, FAR_CAMERA] });
+const suite = browserSuite({}, { devices: [DETECTOR, DETECTOR_2, CAMERA, FAR_CAMERA] });
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `ioc-${name}.png`), timeout: 60_000 }).catch(() => undefined);
@@ -102,6 +105,32 @@ describe.skipIf(suite.skipped)('camera linkage in the browser', () => {
     expect(await desk.locator('video').count()).toBe(0);
 
     expect(errors.filter((e) => !/favicon/.test(e))).toEqual([]);
+    await ctx.close();
+  });
+
+  it('takes a wall showing another scene to the red alert and pops its camera up there, playing', { timeout: 4 * STEP_TIMEOUT_MS }, async () => {
+    const ctx = await signedInContext(suite.browser, suite.server, 'screen1', { viewport: VIEWPORT });
+    const wall = await ctx.newPage();
+    await wall.goto('/screen/water?cameraPopup=1&rotate=off');
+    await wall.waitForFunction(
+      () => ((window as unknown as { __iocBench?: { mapLayerIds?: () => string[] } }).__iocBench?.mapLayerIds?.() ?? []).includes('camera-points'),
+      undefined,
+      { timeout: STEP_TIMEOUT_MS },
+    );
+    await wall.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: STEP_TIMEOUT_MS });
+    // the first test's alert was open before the wall started: no pop-up for it
+    expect(await wall.getByTestId('camera-popup').count()).toBe(0);
+
+    const r = await ingest(suite.server, sign([{ deviceId: DETECTOR_2.id, ts: Date.now(), seq: 1, metrics: { lel: 60 } }]));
+    expect(r.body.accepted).toBe(1);
+    await waitUntil(() => new URL(wall.url()).pathname === '/screen/emergency', STEP_TIMEOUT_MS, 'the wall on the alert’s scene');
+    const popup = wall.getByTestId('camera-popup');
+    await popup.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await popup.getAttribute('data-alert-id')).toContain(DETECTOR_2.id);
+    expect(await popup.getByTestId('camera-player').first().getAttribute('data-camera-id')).toBe(CAMERA.id);
+    const video = '[data-testid=camera-popup] [data-testid=camera-player] video';
+    await waitUntil(async () => (await videoTime(wall, video)) > 0, STEP_TIMEOUT_MS, 'the wall’s video plays by itself');
+    await shot(wall, 'camera-popup-wall');
     await ctx.close();
   });
 });
