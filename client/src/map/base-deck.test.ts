@@ -3,8 +3,7 @@ import { PathLayer, ScatterplotLayer } from '@deck.gl/layers';
 import type { Layer } from '@deck.gl/core';
 import { sameLayers } from './base-deck';
 import { createMapLayerBuilder } from './map-layer-builder';
-import type { MapLayerInput } from './map-layer-builder';
-import type { DevicePoint, SceneModel } from '@scenes/scene-model';
+import { MAP_TEST_MODEL, mapLayerInput as input, mapTestDevice } from './map-layer-input.fixture';
 import { defaultVisibility, withToggle } from './layer-groups';
 import { LABEL_ROLE_BY_LAYER_ID } from './label-collisions';
 
@@ -18,37 +17,6 @@ const DATA: { path: [number, number][] }[] = [
 ];
 const pathOf = (d: { path: [number, number][] }) => d.path;
 const path = (props: Record<string, unknown> = {}) => new PathLayer({ id: 'p', data: DATA, getPath: pathOf, getWidth: 2, ...props });
-
-const device = (id: string): DevicePoint => ({ id, kind: 'water-level', p: [120.4, 36.1], s: 'normal' });
-const model: SceneModel = {
-  scene: 'overview',
-  generatedTs: 1,
-  kpis: [],
-  devices: [device('d1'), device('d2')],
-  alerts: [],
-  incidents: [],
-  handlers: [],
-  assets: [],
-  resources: [],
-  charts: {},
-};
-
-function input(over: Partial<MapLayerInput> = {}): MapLayerInput {
-  return {
-    model,
-    nowTs: 0,
-    zoom: 10,
-    lang: 'zh',
-    pixelScale: 1,
-    visibility: defaultVisibility('wall'),
-    cameras: [],
-    district: null,
-    impact: null,
-    project: null,
-    coveredTopPx: 0,
-    ...over,
-  };
-}
 
 describe('the base deck’s change test', () => {
   it('takes freshly built layers with the same props for the same layers, and any changed prop, data or class for a change', () => {
@@ -65,7 +33,7 @@ describe('the base deck’s change test', () => {
     const first = builder.build(input());
     expect(first.base.map((l) => l.id)).toContain('districts');
     expect(first.live.map((l) => l.id)).toContain('devices');
-    const next = builder.build(input({ nowTs: 60_000, model: { ...model, devices: [device('d1')] } }));
+    const next = builder.build(input({ nowTs: 60_000, model: { ...MAP_TEST_MODEL, devices: [mapTestDevice('d1')] } }));
     expect(sameLayers(first.base, next.base)).toBe(true);
     const off = builder.build(input({ visibility: withToggle(defaultVisibility('wall'), 'basemap', false) }));
     expect(sameLayers(first.base, off.base)).toBe(false);

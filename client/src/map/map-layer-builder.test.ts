@@ -1,37 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { DevicePoint, SceneModel } from '@scenes/scene-model';
 import { DRILL_LAYER_IDS } from './district-layers';
 import { defaultVisibility, layerGroupOf, withToggle } from './layer-groups';
 import { createMapLayerBuilder } from './map-layer-builder';
-import type { MapLayerInput } from './map-layer-builder';
+import { mapLayerInput } from './map-layer-input.fixture';
 
-const device = (id: string): DevicePoint => ({ id, kind: 'water-level', p: [120.4, 36.1], s: 'normal' });
-const model: SceneModel = {
-  scene: 'overview',
-  generatedTs: 1,
-  kpis: [],
-  devices: [device('d1'), device('d2')],
-  alerts: [],
-  incidents: [],
-  handlers: [],
-  assets: [],
-  resources: [],
-  charts: {},
-};
-const input = (over: Partial<MapLayerInput> = {}): MapLayerInput => ({
-  model,
-  nowTs: 0,
-  zoom: 12,
-  lang: 'zh',
-  pixelScale: 1,
-  visibility: defaultVisibility('wall'),
-  cameras: [],
-  district: null,
-  impact: null,
-  project: null,
-  coveredTopPx: 0,
-  ...over,
-});
+const input = mapLayerInput;
 const dataOf = (layers: { id: string; props: { data?: unknown } }[], id: string) => layers.find((l) => l.id === id)?.props.data;
 
 describe('map layer builder', () => {

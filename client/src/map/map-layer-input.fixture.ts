@@ -1,0 +1,35 @@
+/** A small scene and the layer builder's input around it, for the map's unit tests. */
+import type { DevicePoint, SceneModel } from '@scenes/scene-model';
+import { defaultVisibility } from './layer-groups';
+import type { MapLayerInput } from './map-layer-builder';
+
+export const mapTestDevice = (id: string): DevicePoint => ({ id, kind: 'water-level', p: [120.4, 36.1], s: 'normal' });
+
+export const MAP_TEST_MODEL: SceneModel = {
+  scene: 'overview',
+  generatedTs: 1,
+  kpis: [],
+  devices: [mapTestDevice('d1'), mapTestDevice('d2')],
+  alerts: [],
+  incidents: [],
+  handlers: [],
+  assets: [],
+  resources: [],
+  charts: {},
+};
+
+/** A wall's input at zoom 12 over MAP_TEST_MODEL, with `over` applied. */
+export const mapLayerInput = (over: Partial<MapLayerInput> = {}): MapLayerInput => ({
+  model: MAP_TEST_MODEL,
+  nowTs: 0,
+  zoom: 12,
+  lang: 'zh',
+  pixelScale: 1,
+  visibility: defaultVisibility('wall'),
+  cameras: [],
+  district: null,
+  impact: null,
+  project: null,
+  coveredTopPx: 0,
+  ...over,
+});
