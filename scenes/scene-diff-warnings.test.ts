@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { applySceneDelta, diffScene, isEmptyDelta } from './scene-diff';
 import type { SceneDelta, SceneModel, WarningItem } from './scene-model';
+import { sceneModelFixture } from './scene-model.fixture';
 
 function warning(id: string, alertCount: number, level: WarningItem['level'] = 'orange'): WarningItem {
   return {
@@ -22,19 +23,7 @@ function warning(id: string, alertCount: number, level: WarningItem['level'] = '
 }
 
 function model(warnings?: WarningItem[]): SceneModel {
-  return {
-    scene: 'water',
-    generatedTs: 1,
-    kpis: [],
-    devices: [],
-    alerts: [],
-    incidents: [],
-    handlers: [],
-    assets: [],
-    resources: [],
-    charts: {},
-    ...(warnings ? { warnings } : {}),
-  };
+  return sceneModelFixture({ scene: 'water', ...(warnings ? { warnings } : {}) });
 }
 
 const viaWire = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;

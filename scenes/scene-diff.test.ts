@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applySceneDelta, diffScene, isEmptyDelta, jsonValueEqual } from './scene-diff';
 import type { AlertItem, ChartData, DevicePoint, IncidentItem, Kpi, SceneDelta, SceneModel } from './scene-model';
 import type { AlertLevel, DeviceStatus } from './domain';
+import { sceneModelFixture } from './scene-model.fixture';
 
 /** Small deterministic PRNG (mulberry32) so the property test is reproducible. */
 function makeRandom(seed: number): () => number {
@@ -111,22 +112,14 @@ function viaWire<T>(value: T): T {
 }
 
 function emptyModel(): SceneModel {
-  return {
+  return sceneModelFixture({
     scene: 'bridge',
-    generatedTs: 1,
-    kpis: [],
     devices: [
       { id: 'd1', kind: 'strain-gauge', p: [120.1, 36.1], s: 'normal' },
       { id: 'd2', kind: 'strain-gauge', p: [120.2, 36.2], s: 'normal', a: 'b1' },
       { id: 'd3', kind: 'deflection', p: [120.3, 36.3], s: 'normal' },
     ],
-    alerts: [],
-    incidents: [],
-    handlers: [],
-    assets: [],
-    resources: [],
-    charts: {},
-  };
+  });
 }
 
 describe('diffScene / applySceneDelta', () => {

@@ -6,20 +6,10 @@ import { createSceneFeed } from './scene';
 import type { SceneUpdate } from './scene';
 import { createFakeTransport } from './fake-transport';
 import { useSceneStore } from '../stores/scene-store';
+import { sceneModelFixture } from '@scenes/scene-model.fixture';
 
 const device = (id: string): DevicePoint => ({ id, kind: 'water-level', p: [120.36, 36.09], s: 'normal' });
-const model = (ids: string[]): SceneModel => ({
-  scene: 'water',
-  generatedTs: 1,
-  kpis: [],
-  devices: ids.map(device),
-  alerts: [],
-  incidents: [],
-  handlers: [],
-  assets: [],
-  resources: [],
-  charts: {},
-});
+const model = (ids: string[]): SceneModel => sceneModelFixture({ scene: 'water', devices: ids.map(device) });
 const flush = () => new Promise((r) => setTimeout(r, 0));
 const delta = (prevRev: number, rev: number, id: string, district?: '370203'): SceneDeltaMessage => ({
   scene: 'water',

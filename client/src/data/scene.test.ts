@@ -6,22 +6,12 @@ import { createSceneFeed } from './scene';
 import type { SceneUpdate } from './scene';
 import { createFakeTransport } from './fake-transport';
 import { useSceneStore } from '../stores/scene-store';
+import { sceneModelFixture } from '@scenes/scene-model.fixture';
 
 const device = (id: string, s: DevicePoint['s'] = 'normal'): DevicePoint => ({ id, kind: 'strain-gauge', p: [120.3, 36.1], s });
 
 function model(devices: DevicePoint[] = [device('d1')]): SceneModel {
-  return {
-    scene: 'bridge',
-    generatedTs: 1,
-    kpis: [],
-    devices,
-    alerts: [],
-    incidents: [],
-    handlers: [],
-    assets: [],
-    resources: [],
-    charts: {},
-  };
+  return sceneModelFixture({ scene: 'bridge', devices });
 }
 
 const delta = (prevRev: number, rev: number, id: string): SceneDeltaMessage => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DevicePoint, SceneModel } from '@scenes/scene-model';
+import type { DevicePoint } from '@scenes/scene-model';
 import {
   decodeVisibility,
   defaultVisibility,
@@ -16,6 +16,7 @@ import {
 import type { LayerGroupId, MapPageKind } from './layer-groups';
 import { LEGEND_BY_GROUP, legendSections } from './layer-legend';
 import { createDeviceLayerCache, LAYER_IDS, sceneToLayerProps } from './scene-to-layer-props';
+import { sceneModelFixture } from '@scenes/scene-model.fixture';
 
 const PAGES: MapPageKind[] = ['wall', 'console', 'brief'];
 
@@ -38,21 +39,7 @@ const EXPECTED_GROUP: Record<(typeof LAYER_IDS)[keyof typeof LAYER_IDS], LayerGr
   'handler-labels': 'handlers',
 };
 
-function model(partial: Partial<SceneModel> = {}): SceneModel {
-  return {
-    scene: 'overview',
-    generatedTs: 1,
-    kpis: [],
-    devices: [],
-    alerts: [],
-    incidents: [],
-    handlers: [],
-    assets: [],
-    resources: [],
-    charts: {},
-    ...partial,
-  };
-}
+const model = sceneModelFixture;
 const device = (id: string, kind: DevicePoint['kind']): DevicePoint => ({ id, kind, p: [120.4, 36.1], s: 'normal' });
 
 describe('layer groups', () => {

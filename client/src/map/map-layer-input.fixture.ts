@@ -2,21 +2,11 @@
 import type { DevicePoint, SceneModel } from '@scenes/scene-model';
 import { defaultVisibility } from './layer-groups';
 import type { MapLayerInput } from './map-layer-builder';
+import { sceneModelFixture } from '@scenes/scene-model.fixture';
 
 export const mapTestDevice = (id: string): DevicePoint => ({ id, kind: 'water-level', p: [120.4, 36.1], s: 'normal' });
 
-export const MAP_TEST_MODEL: SceneModel = {
-  scene: 'overview',
-  generatedTs: 1,
-  kpis: [],
-  devices: [mapTestDevice('d1'), mapTestDevice('d2')],
-  alerts: [],
-  incidents: [],
-  handlers: [],
-  assets: [],
-  resources: [],
-  charts: {},
-};
+export const MAP_TEST_MODEL: SceneModel = sceneModelFixture({ devices: [mapTestDevice('d1'), mapTestDevice('d2')] });
 
 /** A wall's input at zoom 12 over MAP_TEST_MODEL, with `over` applied. */
 export const mapLayerInput = (over: Partial<MapLayerInput> = {}): MapLayerInput => ({

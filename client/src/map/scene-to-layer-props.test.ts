@@ -18,24 +18,11 @@ import type { LayerDescriptor, LayerOptions } from './scene-to-layer-props';
 import { MAP_CONFIG } from './map-config';
 import { slaArcPath, slaColor } from './sla-ring';
 import { STATUS_RGB } from '../theme/palette';
+import { sceneModelFixture } from '@scenes/scene-model.fixture';
 
 const opts: LayerOptions = { nowTs: 1_000_000, pulseTs: 0, zoom: 10, lang: 'zh' };
 
-function model(partial: Partial<SceneModel> = {}): SceneModel {
-  return {
-    scene: 'overview',
-    generatedTs: 1,
-    kpis: [],
-    devices: [],
-    alerts: [],
-    incidents: [],
-    handlers: [],
-    assets: [],
-    resources: [],
-    charts: {},
-    ...partial,
-  };
-}
+const model = sceneModelFixture;
 
 const dev = (id: string, s: DeviceStatus): DevicePoint => ({ id, kind: 'water-level', p: [120.4, 36.1], s });
 

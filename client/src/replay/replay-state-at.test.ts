@@ -3,6 +3,7 @@ import type { Alert, Incident } from '@scenes/domain';
 import type { LogEvent } from '@scenes/protocol';
 import { modelWithReplay, replayStateAt } from './replay-state-at';
 import type { SceneModel } from '@scenes/scene-model';
+import { sceneModelFixture } from '@scenes/scene-model.fixture';
 
 const alert = (id: string, patch: Partial<Alert> = {}): Alert => ({
   id,
@@ -93,18 +94,7 @@ describe('replayStateAt', () => {
   });
 
   it('puts the replayed alerts and incidents into the live model as map items', () => {
-    const live: SceneModel = {
-      scene: 'water',
-      generatedTs: 1,
-      kpis: [],
-      devices: [],
-      alerts: [],
-      incidents: [],
-      handlers: [],
-      assets: [],
-      resources: [],
-      charts: {},
-    };
+    const live: SceneModel = sceneModelFixture({ scene: 'water' });
     const m = modelWithReplay(live, replayStateAt(events, 300));
     expect(m.alerts[0]).toMatchObject({ id: 'a1', p: [120.4, 36.1], level: 'red' });
     expect(m.incidents[0]).toMatchObject({ id: 'i1', p: [120.4, 36.1], state: 'dispatched' });
