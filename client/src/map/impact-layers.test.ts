@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ImpactRange, ImpactResource } from '@scenes/impact/impact-types';
 import { layerGroupOf } from './layer-groups';
-import { IMPACT_LAYER_IDS, impactLayers, linkLabel, type ImpactLink, type ImpactMark } from './impact-layers';
+import { IMPACT_LAYER_IDS, impactLabelZoomKey, impactLayers, linkLabel, placeLinkLabels, type ImpactLink, type ImpactMark } from './impact-layers';
 
 const res = (id: string, kind: ImpactResource['kind'], distanceM: number, etaMin: number, location: [number, number]): ImpactResource => ({
   id,
@@ -90,5 +90,46 @@ describe('impact layers', () => {
     expect(b[IMPACT_LAYER_IDS.links]!.props.data).toBe(a[IMPACT_LAYER_IDS.links]!.props.data);
     expect((a[IMPACT_LAYER_IDS.links]!.props.data as ImpactLink[])[0]!.label).toBe('1.2 km · 4 min');
     expect(byId(impactLayers({ ...RANGE }, { lang: 'en' }))[IMPACT_LAYER_IDS.links]!.props.data).not.toBe(a[IMPACT_LAYER_IDS.links]!.props.data);
+  });
+
+  describe('distance labels at the city zoom (they crowd the centre)', () => {
+    const labelIds = (zoom: number | undefined) =>
+      (
+        byId(impactLayers(RANGE, { lang: 'zh', ...(zoom !== undefined ? { zoom } : {}) }))[IMPACT_LAYER_IDS.linkLabels]!.props.data as ImpactLink[]
+      ).map((l) => l.id);
+
+    it('draws none where every line is a few px long, all at the incident zoom', () => {
+      // 270 m – 1.4 km lines: at zoom 10 (the whole city) 4–23 px long, at 16 ≈ 280–1,480 px
+      expect(labelIds(10)).toEqual([]);
+      expect(labelIds(16)).toEqual(['t1', 'dep', 'sh1']);
+      // without a zoom (a caller that does not know it) every label is drawn, as before
+      expect(labelIds(undefined)).toEqual(['t1', 'dep', 'sh1']);
+    });
+
+    it('leaves out a label that would overlap one already placed, nearest first', () => {
+      const c: [number, number] = [120.38, 36.07];
+      const link = (id: string, to: [number, number]): ImpactLink => ({
+        id,
+        kind: 'rescue-team',
+        path: [c, to],
+        labelAt: [(c[0] + to[0]) / 2, (c[1] + to[1]) / 2],
+        label: '1.2 km · 4 分',
+      });
+      // two resources almost in one direction: their midpoints' labels overlap; the third lies opposite
+      const near = link('near', [120.39, 36.0705]);
+      const far = link('far', [120.3905, 36.0705]);
+      const west = link('west', [120.37, 36.07]);
+      const kept = placeLinkLabels([far, west, near], c, 16, 15);
+      expect(kept.map((l) => l.id)).toEqual(['west', 'near']);
+      // zoomed in far enough, the two midpoints stand apart
+      expect(placeLinkLabels([far, west, near], c, 20, 15).map((l) => l.id)).toEqual(['far', 'west', 'near']);
+    });
+
+    it('keeps the same label data within one zoom step (deck.gl does not re-lay the text while panning)', () => {
+      const at = (zoom: number) => byId(impactLayers(RANGE, { lang: 'zh', zoom }))[IMPACT_LAYER_IDS.linkLabels]!.props.data;
+      expect(impactLabelZoomKey(16.1)).toBe(impactLabelZoomKey(16.2));
+      expect(at(16.1)).toBe(at(16.2));
+      expect(at(16.3)).not.toBe(at(16.1));
+    });
   });
 });

@@ -1,7 +1,10 @@
 /**
  * The impact range on the map (issue 17): the circle (fill and outline), the places inside it
  * highlighted (alerting devices, shelters, communities), lines from the centre to the nearest
- * rescue teams, depots and shelters, each labelled with its distance and travel time. Pure
+ * rescue teams, depots and shelters, each labelled with its distance and travel time. At the
+ * city's zoom the lines are short and their midpoints crowd the centre: a label is drawn only
+ * where its line is long enough to be read beside it and it overlaps no label already placed
+ * (nearest resources first; `placeLinkLabels`, per quarter zoom step). Pure
  * descriptor builder; ids start with `impact-` (the `impact` layer group). Descriptors are built
  * once per range object: the same `data` goes to deck.gl until a new range arrives.
  */
@@ -54,6 +57,62 @@ export interface ImpactLayerOptions {
   lang: Lang;
   /** screen-px multiplier (the wall's panel scale); default 1 */
   pixelScale?: number;
+  /** the map's zoom: labels that would crowd at it are left out; without it every label is drawn */
+  zoom?: number;
+}
+
+/** a line shorter than this on screen gets no label (the label would cover the line and its end), px at scale 1 */
+const MIN_LABELLED_LINE_PX = 70;
+/** air around a label's box when testing overlaps, px at scale 1 */
+const LABEL_GAP_PX = 4;
+/** labels are placed again only when the zoom moves by this much (the data keeps its identity in between) */
+const ZOOM_STEP = 0.25;
+/** deck.gl's web-mercator world is 512 px wide at zoom 0 */
+const WORLD_PX_AT_ZOOM_0 = 512;
+const EARTH_CIRCUMFERENCE_M = 40_075_016.686;
+const DEG = Math.PI / 180;
+
+/** The zoom step labels are placed for (a view change within one step keeps the placement). */
+export function impactLabelZoomKey(zoom: number): number {
+  return Math.floor(zoom / ZOOM_STEP) * ZOOM_STEP;
+}
+
+/** Width of a label in em: CJK characters are about 1 em, the rest about 0.6. */
+function labelWidthEm(text: string): number {
+  let w = 0;
+  for (const ch of text) w += ch.charCodeAt(0) > 0x2e80 ? 1 : 0.6;
+  return w;
+}
+
+/**
+ * The links whose labels can be drawn at `zoom` around `center` without crowding: a line at least
+ * MIN_LABELLED_LINE_PX long on screen, and a label box that overlaps none placed before it
+ * (shorter lines — the nearest resources — first). Local mercator around the centre: exact enough
+ * for a range of a few km.
+ */
+export function placeLinkLabels(links: readonly ImpactLink[], center: LngLat, zoom: number, sizePx: number, scale = 1): ImpactLink[] {
+  const pxPerM = (WORLD_PX_AT_ZOOM_0 * 2 ** zoom) / (EARTH_CIRCUMFERENCE_M * Math.cos(center[1] * DEG));
+  const mPerDegLng = (EARTH_CIRCUMFERENCE_M / 360) * Math.cos(center[1] * DEG);
+  const mPerDegLat = EARTH_CIRCUMFERENCE_M / 360;
+  const px = (p: LngLat): [number, number] => [(p[0] - center[0]) * mPerDegLng * pxPerM, -(p[1] - center[1]) * mPerDegLat * pxPerM];
+  const measured = links.map((l) => {
+    const [x1, y1] = px(l.path[1]);
+    const [cx, cy] = px(l.labelAt);
+    const halfW = (labelWidthEm(l.label) * sizePx) / 2 + LABEL_GAP_PX * scale;
+    const halfH = (sizePx * 1.2) / 2 + LABEL_GAP_PX * scale;
+    return { l, length: Math.hypot(x1, y1), box: [cx - halfW, cy - halfH, cx + halfW, cy + halfH] as const };
+  });
+  measured.sort((a, b) => a.length - b.length);
+  const kept: (typeof measured)[number][] = [];
+  for (const m of measured) {
+    if (m.length < MIN_LABELLED_LINE_PX * scale) continue;
+    const [ax0, ay0, ax1, ay1] = m.box;
+    if (kept.some(({ box: [bx0, by0, bx1, by1] }) => ax0 < bx1 && bx0 < ax1 && ay0 < by1 && by0 < ay1)) continue;
+    kept.push(m);
+  }
+  // in the links' own order (stable data for deck.gl)
+  const keep = new Set(kept.map((k) => k.l));
+  return links.filter((l) => keep.has(l));
 }
 
 /** "850 m · 3 分" / "1.2 km · 3 min" */
@@ -86,7 +145,11 @@ interface Built {
   links: ImpactLink[];
   areas: { polygon: LngLat[][] }[];
   characterSet: string;
+  /** the labelled links per zoom step and scale (a handful: the view's steps while this range is shown) */
+  labelled: Map<string, ImpactLink[]>;
 }
+/** zoom steps remembered per range before the oldest is dropped */
+const MAX_LABEL_PLACEMENTS = 16;
 const built = new WeakMap<ImpactRange, Built>();
 
 function build(range: ImpactRange, lang: Lang): Built {
@@ -99,9 +162,23 @@ function build(range: ImpactRange, lang: Lang): Built {
     links,
     areas: [{ polygon: range.polygon.coordinates }],
     characterSet: characterSetFor(links.map((l) => l.label)),
+    labelled: new Map(),
   };
   built.set(range, b);
   return b;
+}
+
+function labelledLinks(b: Built, center: LngLat, zoom: number | undefined, scale: number): ImpactLink[] {
+  if (zoom === undefined) return b.links;
+  const step = impactLabelZoomKey(zoom);
+  const key = `${step}|${scale}`;
+  let out = b.labelled.get(key);
+  if (!out) {
+    out = placeLinkLabels(b.links, center, step, LABEL_SIZE_PX * scale, scale);
+    if (b.labelled.size >= MAX_LABEL_PLACEMENTS) b.labelled.delete(b.labelled.keys().next().value!);
+    b.labelled.set(key, out);
+  }
+  return out;
 }
 
 /** Descriptors for an impact range (none without one). */
@@ -109,6 +186,7 @@ export function impactLayers(range: ImpactRange | null | undefined, opts: Impact
   if (!range) return [];
   const b = build(range, opts.lang);
   const scale = opts.pixelScale ?? 1;
+  const labelled = labelledLinks(b, range.center, opts.zoom, scale);
   return [
     {
       type: 'PolygonLayer',
@@ -177,7 +255,7 @@ export function impactLayers(range: ImpactRange | null | undefined, opts: Impact
       type: 'TextLayer',
       props: {
         id: IMPACT_LAYER_IDS.linkLabels,
-        data: b.links,
+        data: labelled,
         visible: true,
         pickable: false,
         getPosition: (l: ImpactLink) => l.labelAt,

@@ -88,7 +88,7 @@ export function createMapLayerBuilder(): MapLayerBuilder {
       const all = [...scene];
       all.push(...cameraLayers(input.cameras, { pixelScale }));
       all.push(...districtHighlightLayers(input.district, { pixelScale }));
-      all.push(...impactLayers(input.impact, { lang: input.lang, pixelScale }));
+      all.push(...impactLayers(input.impact, { lang: input.lang, pixelScale, zoom: input.zoom }));
       const basemapShown = isToggleOn(visibility, 'basemap');
       const present = presentLayerGroups(all, basemapShown);
       const descriptors = coveredLabels.apply(visibleDescriptors(all, visibility), input.project, input.coveredTopPx);
