@@ -18,7 +18,7 @@ import type { MqttConnectResult, MqttPublisherOptions, MqttRunResult } from './m
 import type { MqttPeerReport } from './mqtt-peer-process';
 import { startMosquitto, type BenchMosquitto } from './mosquitto';
 import { runCommandRoundTrips } from './mqtt-command';
-import { MQTT_FULL, MQTT_QUICK, searchCeiling, type MqttProfile, type StepOutcome } from './mqtt-search';
+import { MQTT_FULL, MQTT_QUICK, searchCeiling, type MqttProfile, type SearchResult, type StepOutcome } from './mqtt-search';
 import { generateFleet } from '../scenes/fleet';
 import type { Device } from '../scenes/domain';
 import { loadConfig, type ServerConfig } from '../server/config';
@@ -64,6 +64,13 @@ export interface MqttBenchContext {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Development only: IOC_BENCH_MQTT_CONTENDERS=external,peer measures just those contenders
+ * (embedded, http, external, peer; the command round trip runs with embedded). A result file from
+ * such a run lacks the others' figures and ratios: do not quote it as a full run.
+ */
+const CONTENDERS = new Set((process.env.IOC_BENCH_MQTT_CONTENDERS ?? 'embedded,http,external,peer').split(',').map((s) => s.trim()));
+const SKIPPED: SearchResult = { ceiling: null, best: undefined, steps: [] };
 /** after the warm-up readings, time for the server to work off what it queued, ms */
 const WARMUP_SETTLE_MS = 3_000;
 
@@ -270,61 +277,10 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
     .map((d) => d.id);
 
   // (a) embedded broker and (d) HTTP ingest: one server, the same screens and load devices
-  const server = await ctx.startServer('server-mqtt', {
-    store: ctx.store,
-    devices: M.fleetCount,
-    coalesceIntervalMs: ctx.P.ingest.coalesceIntervalMs,
-    config: { mqttPort: 0, mqttPortExplicit: true, ...raisedConnectLimits() },
-  });
-  const mqttUrl = `mqtt://127.0.0.1:${server.info.mqttPort}`;
-  if (!server.info.mqttPort) throw new Error('the bench server started without its embedded MQTT broker');
-  const screenToken = await ctx.login(server.info.url, 'screen1');
-  const swarms = await ctx.startSwarms('screens-mqtt', M.screens, 2, {
-    kind: 'ioc',
-    url: server.info.url,
-    tokens: [screenToken],
-    scenes: ['overview'],
-    connectConcurrency: 25,
-    reporter: false,
-    probeDeviceIds: tail,
-  });
-  const pubs = await startPublishers(ctx, M, 'mqtt-devices', mqttUrl, 'connection', mqttProbes, commandIds, fleet);
-  await sleep(ctx.P.settleMs * 2);
-  const embedded = await searchCeiling('mqtt/embedded', M, ctx.log, (rate) =>
-    iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
-  );
-
-  if (withCommands) await measureCommands(ctx, M, server, pubs, commandIds, embedded.ceiling);
-  await ctx.stopAll(pubs);
-
-  const ingest = await ctx.spawn('ingest-http', 'ingest-process.ts', {
-    url: server.info.url,
-    fleetCount: M.fleetCount,
-    fleetSeed: ctx.P.fleetSeed,
-    loadDevices: M.loadDevices,
-    probeDeviceIds: httpProbes,
-    alarmDeviceIds: [],
-    batchSize: ctx.P.ingest.batchSize,
-    maxInFlight: ctx.P.ingest.maxInFlight,
-  } satisfies IngestProcessOptions);
-  const http = await searchCeiling('mqtt/http-peer', M, ctx.log, (rate) =>
-    iocStep(ctx, M, { server, swarms, loaders: [ingest] }, rate, async (r) => {
-      const run = await ingest.call<IngestRunResult>(
-        'run',
-        { mode: 'rate', ratePerS: r, durationMs: M.stepMs, probesPerS: M.probesPerS } satisfies IngestRunParams,
-        M.stepMs + 120_000,
-      );
-      return {
-        offered: run.offered,
-        elapsedMs: run.elapsedMs,
-        errors: run.httpErrors,
-        firstError: run.firstError,
-        probeSent: run.probeSent,
-        pubackP99Ms: run.batchP99Ms,
-      };
-    }),
-  );
-  await ctx.stopAll([ingest, ...swarms, server]);
+  const [embedded, http] =
+    CONTENDERS.has('embedded') || CONTENDERS.has('http')
+      ? await measureEmbeddedAndHttp(ctx, M, fleet, tail, mqttProbes, httpProbes, commandIds, withCommands)
+      : [SKIPPED, SKIPPED];
 
   // (b) the server as a client of a throwaway Mosquitto, and (c) the bare subscriber on it
   const mosq = await startMosquitto();
@@ -335,11 +291,13 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
     ctx.set('mqtt_peer_readings_per_s', null, 'mosquitto not installed (Debian package `mosquitto`)');
   } else {
     try {
-      if (!externalNote) external = await measureExternal(ctx, M, mosq, fleet, mqttProbes);
-      const extPubs = await startPublishers(ctx, M, 'mqtt-peer-devices', mosq.url, 'payload', [], [], fleet);
-      const sub = await ctx.spawn('mqtt-peer', 'mqtt-peer-process.ts', { url: mosq.url, topic: 'ioc/v1/+/telemetry' });
-      peer = await searchCeiling('mqtt/peer', M, ctx.log, (rate) => peerStep(ctx, M, sub, extPubs, mosq, rate));
-      await ctx.stopAll([sub, ...extPubs]);
+      if (!externalNote && CONTENDERS.has('external')) external = await measureExternal(ctx, M, mosq, fleet, mqttProbes);
+      if (CONTENDERS.has('peer')) {
+        const extPubs = await startPublishers(ctx, M, 'mqtt-peer-devices', mosq.url, 'payload', [], [], fleet);
+        const sub = await ctx.spawn('mqtt-peer', 'mqtt-peer-process.ts', { url: mosq.url, topic: 'ioc/v1/+/telemetry' });
+        peer = await searchCeiling('mqtt/peer', M, ctx.log, (rate) => peerStep(ctx, M, sub, extPubs, mosq, rate));
+        await ctx.stopAll([sub, ...extPubs]);
+      }
     } finally {
       await mosq.stop();
     }
@@ -416,6 +374,81 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
   ctx.log(
     `mqtt: embedded ${embedded.ceiling}/s, external ${external?.ceiling ?? externalNote}/s, peer ${peer?.ceiling}/s, HTTP ${http.ceiling}/s; per core ${embeddedPerCore} vs HTTP ${httpPerCore}`,
   );
+}
+
+/** (a) the embedded broker and (d) HTTP ingest on one server with the same screens and load devices. */
+async function measureEmbeddedAndHttp(
+  ctx: MqttBenchContext,
+  M: MqttProfile,
+  fleet: Device[],
+  tail: string[],
+  mqttProbes: string[],
+  httpProbes: string[],
+  commandIds: string[],
+  withCommands: boolean,
+): Promise<[SearchResult, SearchResult]> {
+  const server = await ctx.startServer('server-mqtt', {
+    store: ctx.store,
+    devices: M.fleetCount,
+    coalesceIntervalMs: ctx.P.ingest.coalesceIntervalMs,
+    config: { mqttPort: 0, mqttPortExplicit: true, ...raisedConnectLimits() },
+  });
+  const mqttUrl = `mqtt://127.0.0.1:${server.info.mqttPort}`;
+  if (!server.info.mqttPort) throw new Error('the bench server started without its embedded MQTT broker');
+  const screenToken = await ctx.login(server.info.url, 'screen1');
+  const swarms = await ctx.startSwarms('screens-mqtt', M.screens, 2, {
+    kind: 'ioc',
+    url: server.info.url,
+    tokens: [screenToken],
+    scenes: ['overview'],
+    connectConcurrency: 25,
+    reporter: false,
+    probeDeviceIds: tail,
+  });
+  let embedded = SKIPPED;
+  if (CONTENDERS.has('embedded')) {
+    const pubs = await startPublishers(ctx, M, 'mqtt-devices', mqttUrl, 'connection', mqttProbes, commandIds, fleet);
+    await sleep(ctx.P.settleMs * 2);
+    embedded = await searchCeiling('mqtt/embedded', M, ctx.log, (rate) =>
+      iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
+    );
+    if (withCommands) await measureCommands(ctx, M, server, pubs, commandIds, embedded.ceiling);
+    await ctx.stopAll(pubs);
+  }
+  if (!CONTENDERS.has('http')) {
+    await ctx.stopAll([...swarms, server]);
+    return [embedded, SKIPPED];
+  }
+
+  const ingest = await ctx.spawn('ingest-http', 'ingest-process.ts', {
+    url: server.info.url,
+    fleetCount: M.fleetCount,
+    fleetSeed: ctx.P.fleetSeed,
+    loadDevices: M.loadDevices,
+    probeDeviceIds: httpProbes,
+    alarmDeviceIds: [],
+    batchSize: ctx.P.ingest.batchSize,
+    maxInFlight: ctx.P.ingest.maxInFlight,
+  } satisfies IngestProcessOptions);
+  const http = await searchCeiling('mqtt/http-peer', M, ctx.log, (rate) =>
+    iocStep(ctx, M, { server, swarms, loaders: [ingest] }, rate, async (r) => {
+      const run = await ingest.call<IngestRunResult>(
+        'run',
+        { mode: 'rate', ratePerS: r, durationMs: M.stepMs, probesPerS: M.probesPerS } satisfies IngestRunParams,
+        M.stepMs + 120_000,
+      );
+      return {
+        offered: run.offered,
+        elapsedMs: run.elapsedMs,
+        errors: run.httpErrors,
+        firstError: run.firstError,
+        probeSent: run.probeSent,
+        pubackP99Ms: run.batchP99Ms,
+      };
+    }),
+  );
+  await ctx.stopAll([ingest, ...swarms, server]);
+  return [embedded, http];
 }
 
 async function measureExternal(ctx: MqttBenchContext, M: MqttProfile, mosq: BenchMosquitto, fleet: Device[], probes: string[]) {

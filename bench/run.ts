@@ -10,7 +10,7 @@
  * (render-variants.ts); `render-cameras` the wall's CPU with 4 camera players playing against none
  * (render-cameras.ts).
  */
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -140,12 +140,31 @@ function retire(list: BenchChild[]): void {
   retiring.push(stopAll(list));
 }
 
-/** CPU % of each child over a window: call before, run, call the returned function after. */
+/** busy and total jiffies of the whole machine (all cores) from /proc/stat; null where there is none */
+function machineJiffies(): { busy: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    // idle and iowait are not busy
+    return { busy: total - f[3]! - (f[4] ?? 0), total };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU % of each child over a window: call before, run, call the returned function after. The key
+ * `machine` is the whole machine's busy share (% of ALL cores, so 100 = saturated): on this
+ * 2-core machine a step that fails with the server well under one core was the machine's limit.
+ */
 async function cpuWindow(list: BenchChild[]): Promise<() => Promise<Record<string, number | null>>> {
   const before = await Promise.all(list.map((c) => c.sample().catch(() => null)));
+  const m0 = machineJiffies();
   return async () => {
     const after = await Promise.all(list.map((c) => c.sample().catch(() => null)));
+    const m1 = machineJiffies();
     const out: Record<string, number | null> = {};
+    out.machine = m0 && m1 && m1.total > m0.total ? round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100, 0) : null;
     list.forEach((c, i) => {
       const a = before[i] as ProcessSample | null;
       const b = after[i] as ProcessSample | null;
