@@ -1,8 +1,10 @@
 /**
  * The order of a map's layers with its base (issue 17), bottom to top:
  *   under (sea, raster tiles, tint) → the scene's district fill → the offline base's detail
- *   (water, bridges, pipes, place names) → every other scene layer (district names, assets,
- *   devices, alerts, incidents, handlers).
+ *   (water, bridges, pipes) → the scene's assets and device dots → the map's names (place names,
+ *   district names) → alerts, incidents, resources, handlers and their names.
+ * Names lie above the device dots (a wall's "市北区" was hidden under a cluster of dots) but under
+ * what the officer acts on: an alert's pulse or an incident is never covered by a name.
  * The district fill is nearly opaque on the offline base; over a raster basemap it becomes a
  * light tint so that the tiles show through.
  *
@@ -67,12 +69,33 @@ export interface StackedLayers {
 }
 
 const isLabel = (l: Layer) => l.id in LABEL_ROLE_BY_LAYER_ID;
+/** the map's names (not people's: a handler's name stays with its dot, above everything) */
+const isMapName = (l: Layer) => l.id === LAYER_IDS.districtLabels || (isLabel(l) && l.id !== LAYER_IDS.handlerLabels);
+/** the device layers the map's names are drawn above */
+const DEVICE_LAYER_IDS: ReadonlySet<string> = new Set([LAYER_IDS.devices, LAYER_IDS.devicesHexagon, LAYER_IDS.devicesMaintenance]);
+
+/** `live` with the map's names moved right above the last device layer (where there is one). */
+function namesOverDevices(live: Layer[]): Layer[] {
+  let lastDevice = -1;
+  live.forEach((l, i) => {
+    if (DEVICE_LAYER_IDS.has(l.id)) lastDevice = i;
+  });
+  if (lastDevice < 0) return live;
+  const names = live.filter(isMapName);
+  if (names.length === 0) return live;
+  const out: Layer[] = [];
+  live.forEach((l, i) => {
+    if (!isMapName(l)) out.push(l);
+    if (i === lastDevice) out.push(...names);
+  });
+  return out;
+}
 
 /** under + scene layers with `detail` inserted right above the district fill, split into base and live. */
 export function stackMapLayers(under: Layer[], detail: Layer[], scene: Layer[]): StackedLayers {
   const at = scene.findIndex((l) => l.id === LAYER_IDS.districts);
   const detailBase = detail.filter((l) => !isLabel(l));
   const detailLabels = detail.filter(isLabel);
-  if (at < 0) return { base: [...under, ...detailBase], live: [...detailLabels, ...scene] };
-  return { base: [...under, ...scene.slice(0, at + 1), ...detailBase], live: [...detailLabels, ...scene.slice(at + 1)] };
+  if (at < 0) return { base: [...under, ...detailBase], live: namesOverDevices([...detailLabels, ...scene]) };
+  return { base: [...under, ...scene.slice(0, at + 1), ...detailBase], live: namesOverDevices([...detailLabels, ...scene.slice(at + 1)]) };
 }
