@@ -19,54 +19,29 @@
  * Device commands a plan proposes are sent only when a person confirms them
  * (`plan.send_device_commands`), through remote control's `send` as that person: its role, scope,
  * online/maintenance checks, idempotency (the command id is deterministic) and audit apply.
+ * Parts: this file is the trigger loop and the public surface; plan-instances.ts what the node
+ * knows of the instances (views, hooks, storing a new one with its resources); plan-commands.ts
+ * the commands.
  */
 import type { Alert, Device } from '../../scenes/domain';
 import type { DataScope } from '../../scenes/scope';
 import type { Actor } from '../../scenes/incident-machine';
-import type { IocError } from '../../scenes/protocol';
 import type { ContingencyPlan } from '../../scenes/plans/plan-schema';
-import { applyPlanAction, proposePlan } from '../../scenes/plans/plan-instance';
-import { planTakesResources } from '../../scenes/plans/plan-resources';
-import { evaluatePlanTriggers, resolvePlanDeviceCommands, type PlanSituation } from '../../scenes/plans/plan-triggers';
-import {
-  comparePlanViews,
-  instanceDistricts,
-  isPlanInstanceOpen,
-  manualProposal,
-  planActionOf,
-  planActionRefusal,
-  PlanCommandSchema,
-  PLAN_COMMAND_ROLES,
-  planInstanceView,
-  planInstanceVisible,
-  storedInstance,
-  type PlanCommand,
-  type PlanInstanceView,
-  type StoredPlanInstance,
-} from '../../scenes/plans/plan-protocol';
-import { planInstancesInScope } from '../../scenes/plans/plan-range';
+import { proposePlan } from '../../scenes/plans/plan-instance';
+import { evaluatePlanTriggers, type PlanSituation } from '../../scenes/plans/plan-triggers';
+import { storedInstance, type PlanInstanceView, type StoredPlanInstance } from '../../scenes/plans/plan-protocol';
 import { DISCARD_AUDIT, type AuditRecorder } from '../audit/audit';
-import { iocError, validationError } from '../errors';
 import type { Logger } from '../logger';
-import type { PlanCreateOutcome, PlanStore } from '../store/plan-store';
+import type { PlanStore } from '../store/plan-store';
 import type { Store } from '../store/store';
-import { userScope } from '../user-scope';
 import type { DeviceCommandService } from '../device-control/device-command-service';
-import { planCommandAuditEntry, planProposedAuditEntry, type PlanCommandContext } from './plan-audit';
+import { planProposedAuditEntry, type PlanCommandContext } from './plan-audit';
 import { focusWithDeviceDistricts } from './plan-situation';
-import { sendPlanDeviceCommands, type PlanDeviceCommandAnswer } from './plan-device-commands';
 import { PLAN_SYSTEM_ACTOR, type PlanResources } from './plan-resources';
+import { PlanCommands, type PlanCommandResult } from './plan-commands';
+import { PlanInstances } from './plan-instances';
 
-export type PlanCommandResult =
-  | {
-      ok: true;
-      commandId: string;
-      instance: PlanInstanceView;
-      duplicate?: boolean;
-      /** plan.send_device_commands: each command's answer from remote control */
-      deviceCommands?: PlanDeviceCommandAnswer[];
-    }
-  | { ok: false; commandId?: string; error: IocError };
+export type { PlanCommandResult } from './plan-commands';
 
 export interface PlanServiceDeps {
   plans: PlanStore;
@@ -99,31 +74,16 @@ export interface PlanServiceDeps {
   onPlanProposed?: (instance: StoredPlanInstance, plan: ContingencyPlan) => void;
 }
 
-const DEFAULT_CONFLICT_RETRIES = 3;
 /**
  * Alert-driven trigger evaluations begin at most this often, ms: a proposal still reaches the
  * officer within a fraction of a second, and a storm of alert changes costs a few store reads per
  * second instead of one per change.
  */
 export const DEFAULT_EVALUATION_MIN_INTERVAL_MS = 300;
-const fail = (error: IocError, commandId?: string): { ok: false; commandId?: string; error: IocError } => ({
-  ok: false,
-  ...(commandId !== undefined ? { commandId } : {}),
-  error,
-});
-
-function storeFailure(err: unknown): IocError {
-  return (err as { code?: unknown } | null)?.code === 'E_UNAVAILABLE'
-    ? iocError('E_UNAVAILABLE', 'the store is unavailable; retry with the same commandId')
-    : iocError('E_INTERNAL', 'the plan command could not be handled; retry with the same commandId');
-}
-
 export class PlanService {
-  private readonly byId: ReadonlyMap<string, ContingencyPlan>;
   private readonly now: () => number;
-  /** open instances and those closed within the longest cool-down, by id */
-  private instances = new Map<string, StoredPlanInstance>();
-  private signature = '';
+  private readonly known: PlanInstances;
+  private readonly commands: PlanCommands;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   /** an evaluation is scheduled (evaluateSoon) / another must follow the running one */
@@ -136,12 +96,13 @@ export class PlanService {
   private lastEvaluationTs = 0;
 
   constructor(private readonly d: PlanServiceDeps) {
-    this.byId = new Map(d.definitions.map((p) => [p.id, p]));
     this.now = d.now ?? Date.now;
+    this.known = new PlanInstances({ ...d, now: this.now });
+    this.commands = new PlanCommands({ ...d, now: this.now }, this.known);
   }
 
   async start(): Promise<void> {
-    await this.refresh().catch((err: unknown) => this.d.log.warn({ err }, 'plan instances could not be loaded; will retry'));
+    await this.known.refresh().catch((err: unknown) => this.d.log.warn({ err }, 'plan instances could not be loaded; will retry'));
     this.timer = setInterval(() => void this.tick(), this.d.tickIntervalMs);
     this.timer.unref();
   }
@@ -158,26 +119,12 @@ export class PlanService {
 
   /** Open instances in `scope`, active first, most severe first. */
   viewsFor(scope: DataScope): PlanInstanceView[] {
-    const nowTs = this.now();
-    const out: PlanInstanceView[] = [];
-    for (const i of this.instances.values()) {
-      const plan = this.byId.get(i.planId);
-      if (!plan || !isPlanInstanceOpen(i) || !planInstanceVisible(scope, instanceDistricts(i, plan))) continue;
-      out.push(this.viewOf(i, plan, nowTs));
-    }
-    return out.sort(comparePlanViews);
+    return this.known.viewsFor(scope);
   }
 
   /** Instances overlapping `[fromTs, toTs)` (epoch ms) in `scope`, closed ones too, newest proposal first. */
-  async viewsBetween(scope: DataScope, fromTs: number, toTs: number): Promise<PlanInstanceView[]> {
-    const nowTs = this.now();
-    const loaded = planInstancesInScope(await this.d.plans.loadPlanInstancesOverlapping(fromTs, toTs), this.d.definitions, scope);
-    const out: PlanInstanceView[] = [];
-    for (const i of loaded.reverse()) {
-      const plan = this.byId.get(i.planId);
-      if (plan) out.push(this.viewOf(i, plan, nowTs));
-    }
-    return out;
+  viewsBetween(scope: DataScope, fromTs: number, toTs: number): Promise<PlanInstanceView[]> {
+    return this.known.viewsBetween(scope, fromTs, toTs);
   }
 
   /** One trigger evaluation (the timer's job; tests call it directly). Never rejects; one at a time. */
@@ -244,269 +191,29 @@ export class PlanService {
     this.seenActive.clear();
     const activeIds = new Set(live.alerts.map((a) => a.id));
     const situation: PlanSituation = { ...live, alerts: [...live.alerts, ...seen.filter((a) => !activeIds.has(a.id))] };
-    await this.refresh();
-    await this.d.resources?.reconcile(this.instances.values());
-    if (this.d.lease && !(await this.d.lease.isHeld())) return this.changedMaybe();
-    const proposals = evaluatePlanTriggers(this.d.definitions, situation, [...this.instances.values()], nowTs);
+    await this.known.refresh();
+    await this.d.resources?.reconcile(this.known.list());
+    if (this.d.lease && !(await this.d.lease.isHeld())) return this.known.changedMaybe();
+    const proposals = evaluatePlanTriggers(this.d.definitions, situation, this.known.list(), nowTs);
     for (const p of proposals) {
-      const plan = this.byId.get(p.planId)!;
+      const plan = this.known.byId.get(p.planId)!;
       const proposed = storedInstance(proposePlan(plan, p, nowTs), focusWithDeviceDistricts(p.focus, this.d.live.devices));
-      const out = await this.createWithResources(proposed, plan, PLAN_SYSTEM_ACTOR, {});
+      const out = await this.known.createWithResources(proposed, plan, PLAN_SYSTEM_ACTOR, {});
       const instance = out.instance;
-      this.remember(out.instance);
+      this.known.remember(out.instance);
       if (out.status !== 'created') continue;
       this.d.log.info({ planId: plan.id, level: instance.level, state: instance.state }, 'contingency plan proposed by its triggers');
       await (this.d.audit ?? DISCARD_AUDIT)
         .record(planProposedAuditEntry(instance))
         .catch((err: unknown) => this.d.log.warn({ err }, 'audit of a plan proposal failed'));
-      if (instance.state === 'active') this.started(instance, plan);
-      else this.proposed(instance, plan);
+      if (instance.state === 'active') this.known.started(instance, plan);
+      else this.known.proposed(instance, plan);
     }
-    this.changedMaybe();
+    this.known.changedMaybe();
   }
 
-  /** Re-reads the instances from the store (another node's changes). */
-  private async refresh(): Promise<void> {
-    const longestCoolDownMs = Math.max(0, ...this.d.definitions.map((p) => p.coolDownMs));
-    const loaded = await this.d.plans.loadPlanInstances(this.now() - longestCoolDownMs);
-    // a command of this node may have stored a newer version while the store was read
-    this.instances = new Map(
-      loaded.map((i) => {
-        const known = this.instances.get(i.id);
-        return [i.id, known && known.version > i.version ? known : i];
-      }),
-    );
-  }
-
-  private remember(instance: StoredPlanInstance): void {
-    const known = this.instances.get(instance.id);
-    if (!known || known.version <= instance.version) this.instances.set(instance.id, instance);
-  }
-
-  /** Tells onChange when the open instances (or their versions) changed since last told. */
-  private changedMaybe(): void {
-    const signature = [...this.instances.values()]
-      .filter(isPlanInstanceOpen)
-      .map((i) => `${i.id}@${i.version}`)
-      .sort()
-      .join(',');
-    if (signature === this.signature) return;
-    this.signature = signature;
-    this.d.onChange?.();
-  }
-
-  private proposed(instance: StoredPlanInstance, plan: ContingencyPlan): void {
-    try {
-      this.d.onPlanProposed?.(instance, plan);
-    } catch (err) {
-      this.d.log.warn({ err, instanceId: instance.id }, 'onPlanProposed hook threw');
-    }
-  }
-
-  private started(instance: StoredPlanInstance, plan: ContingencyPlan): void {
-    try {
-      this.d.onPlanStarted?.(instance, plan);
-    } catch (err) {
-      this.d.log.warn({ err, instanceId: instance.id }, 'onPlanStarted hook threw');
-    }
-  }
-
-  private viewOf(instance: StoredPlanInstance, plan: ContingencyPlan, nowTs: number): PlanInstanceView {
-    const devices = [...this.d.live.devices.values()];
-    const commands =
-      instance.state === 'ended' || instance.state === 'dismissed'
-        ? []
-        : resolvePlanDeviceCommands(plan, instance.level, instance.id, devices, instance.focus);
-    return planInstanceView(instance, plan, commands, nowTs);
-  }
-
-  // --- commands ----------------------------------------------------------------------------
-
-  /** Never throws: refusals and failures are typed results; every outcome is audited. */
-  async execute(actor: Actor, raw: unknown, context: PlanCommandContext = {}): Promise<PlanCommandResult> {
-    let result: PlanCommandResult;
-    try {
-      result = await this.executeChecked(actor, raw, context);
-    } catch (err) {
-      this.d.log.error({ err, actor: actor.username }, 'plan command failed');
-      result = fail(storeFailure(err));
-    }
-    try {
-      await (this.d.audit ?? DISCARD_AUDIT).record(
-        planCommandAuditEntry(
-          raw,
-          actor,
-          context,
-          result.ok
-            ? {
-                instance: result.instance.instance,
-                duplicate: result.duplicate,
-                ...(result.deviceCommands ? { sentDeviceCommands: result.deviceCommands.flatMap((c) => (c.ok ? [c.command.commandId] : [])) } : {}),
-              }
-            : { error: result.error },
-        ),
-      );
-    } catch {
-      return fail(iocError('E_UNAVAILABLE', 'the audit log could not be written; retry with the same commandId'), result.commandId);
-    }
-    if (result.ok && !result.duplicate) this.changedMaybe();
-    return result;
-  }
-
-  private async executeChecked(actor: Actor, raw: unknown, context: PlanCommandContext): Promise<PlanCommandResult> {
-    let parsed: ReturnType<typeof PlanCommandSchema.safeParse>;
-    try {
-      parsed = PlanCommandSchema.safeParse(raw);
-    } catch {
-      return fail(iocError('E_VALIDATION', 'invalid plan command: the payload could not be read'));
-    }
-    if (!parsed.success) return fail(validationError(parsed.error, 'plan command'));
-    const command = parsed.data;
-    const { commandId } = command;
-    if (!PLAN_COMMAND_ROLES[command.type].includes(actor.role))
-      return fail(iocError('E_FORBIDDEN', `role ${actor.role} may not send ${command.type}`), commandId);
-    const scope = await userScope(this.d.store, actor);
-    const prior = await this.d.plans.planInstanceForCommand(commandId);
-    if (prior !== null) return this.duplicateAnswer(prior, scope, commandId);
-    if (command.type === 'plan.propose') return this.proposeByHand(command, actor, scope, context);
-    // resources taken for a start or a raise that was not stored as this instance are settled on every way out
-    const taking: { instance: StoredPlanInstance | null } = { instance: null };
-    try {
-      return await this.onInstance(command, actor, scope, context, taking);
-    } finally {
-      if (taking.instance) await this.settleTake(taking.instance, actor, context);
-    }
-  }
-
-  /** An instance command, re-run on a compare-and-set conflict; `taking` holds a take not (yet) stored. */
-  private async onInstance(
-    command: Exclude<PlanCommand, { type: 'plan.propose' }>,
-    actor: Actor,
-    scope: DataScope,
-    context: PlanCommandContext,
-    taking: { instance: StoredPlanInstance | null },
-  ): Promise<PlanCommandResult> {
-    const { commandId } = command;
-    let current = await this.d.plans.getPlanInstance(command.instanceId);
-    for (let attempt = 0; ; attempt++) {
-      if (!current) return fail(iocError('E_NOT_FOUND', `no plan instance ${command.instanceId}`), commandId);
-      const plan = this.byId.get(current.planId);
-      if (!plan) return fail(iocError('E_NOT_FOUND', `plan ${current.planId} is no longer defined`), commandId);
-      const refused = planActionRefusal(scope, instanceDistricts(current, plan), command.type);
-      if (refused) return fail(refused, commandId);
-      const next =
-        command.type === 'plan.send_device_commands'
-          ? await sendPlanDeviceCommands(
-              { deviceControl: this.d.deviceControl, devices: this.d.live.devices, now: this.now },
-              command,
-              current,
-              plan,
-              actor,
-              context,
-            )
-          : this.applied(command, current, plan, actor);
-      if (!next.ok) return fail(next.error, commandId);
-      let nextInstance = next.instance;
-      if (this.d.resources && planTakesResources(current, next.instance))
-        nextInstance = taking.instance = await this.d.resources.take(next.instance, plan, actor, context);
-      const out = await this.d.plans.updatePlanInstance(nextInstance, current.version, commandId);
-      switch (out.status) {
-        case 'applied':
-          taking.instance = null;
-          this.remember(out.instance);
-          if (isPlanInstanceOpen(current) && !isPlanInstanceOpen(out.instance)) await this.d.resources?.giveBack(out.instance, actor, context);
-          if (command.type === 'plan.start') this.started(out.instance, plan);
-          return {
-            ok: true,
-            commandId,
-            instance: this.viewOf(out.instance, plan, this.now()),
-            ...(next.deviceCommands ? { deviceCommands: next.deviceCommands } : {}),
-          };
-        case 'duplicate':
-          return { ok: true, commandId, duplicate: true, instance: this.viewOf(out.instance, plan, this.now()) };
-        case 'not_found':
-          current = null;
-          continue;
-        case 'conflict':
-          if (attempt >= (this.d.conflictRetries ?? DEFAULT_CONFLICT_RETRIES))
-            return fail(iocError('E_CONFLICT', 'the plan changed meanwhile; look again and retry'), commandId);
-          current = out.current;
-          continue;
-        default: {
-          const unreachable: never = out;
-          return unreachable;
-        }
-      }
-    }
-  }
-
-  private async duplicateAnswer(instanceId: string, scope: DataScope, commandId: string): Promise<PlanCommandResult> {
-    const instance = await this.d.plans.getPlanInstance(instanceId);
-    const plan = instance ? this.byId.get(instance.planId) : undefined;
-    if (!instance || !plan) return fail(iocError('E_NOT_FOUND', `the instance of command ${commandId} is gone`), commandId);
-    if (!planInstanceVisible(scope, instanceDistricts(instance, plan)))
-      return fail(iocError('E_FORBIDDEN', 'this plan is outside your data scope'), commandId);
-    return { ok: true, commandId, duplicate: true, instance: this.viewOf(instance, plan, this.now()) };
-  }
-
-  private applied(
-    command: Exclude<PlanCommand, { type: 'plan.propose' | 'plan.send_device_commands' }>,
-    current: StoredPlanInstance,
-    plan: ContingencyPlan,
-    actor: Actor,
-  ): { ok: true; instance: StoredPlanInstance; deviceCommands?: undefined } | { ok: false; error: IocError } {
-    const action = planActionOf(command)!;
-    const r = applyPlanAction(current, plan, action, actor, this.now());
-    // applyPlanAction spreads the instance: focus and sent device commands come along
-    return r.ok ? { ok: true, instance: r.instance as StoredPlanInstance } : r;
-  }
-
-  /** Stores a new instance; one that starts at once takes its resources first (settled when it was not created). */
-  private async createWithResources(
-    instance: StoredPlanInstance,
-    plan: ContingencyPlan,
-    actor: { username: string; role: string },
-    context: PlanCommandContext,
-    commandId?: string,
-  ): Promise<PlanCreateOutcome> {
-    if (!this.d.resources || instance.state !== 'active') return this.d.plans.createPlanInstance(instance, commandId);
-    const taken = await this.d.resources.take(instance, plan, actor, context);
-    let created = false;
-    try {
-      const out = await this.d.plans.createPlanInstance(taken, commandId);
-      created = out.status === 'created';
-      return out;
-    } finally {
-      if (!created) await this.settleTake(taken, actor, context);
-    }
-  }
-
-  /** A take whose instance was not stored as taken: give back what the stored one does not record. */
-  private settleTake(taken: StoredPlanInstance, actor: { username: string; role: string }, context: PlanCommandContext): Promise<void> {
-    return this.d.resources!.settle(taken, () => this.d.plans.getPlanInstance(taken.id), actor, context);
-  }
-
-  private async proposeByHand(
-    command: Extract<PlanCommand, { type: 'plan.propose' }>,
-    actor: Actor,
-    scope: DataScope,
-    context: PlanCommandContext,
-  ): Promise<PlanCommandResult> {
-    const { commandId } = command;
-    const plan = this.byId.get(command.planId);
-    if (!plan) return fail(iocError('E_NOT_FOUND', `no plan ${command.planId}`), commandId);
-    const nowTs = this.now();
-    const made = manualProposal(plan, command, actor, scope, nowTs);
-    if (!made.ok) return fail(made.error, commandId);
-    const out = await this.createWithResources(made.instance, plan, actor, context, commandId);
-    const instance = out.instance;
-    this.remember(out.instance);
-    if (out.status === 'blocked')
-      return fail(
-        iocError('E_CONFLICT', `plan ${plan.id} already has an open instance (${out.instance.state})`, { instanceId: out.instance.id }),
-        commandId,
-      );
-    if (out.status === 'created' && instance.state === 'active') this.started(out.instance, plan);
-    return { ok: true, commandId, instance: this.viewOf(out.instance, plan, nowTs), ...(out.status === 'duplicate' ? { duplicate: true } : {}) };
+  /** Never throws: refusals and failures are typed results; every outcome is audited (plan-commands.ts). */
+  execute(actor: Actor, raw: unknown, context: PlanCommandContext = {}): Promise<PlanCommandResult> {
+    return this.commands.execute(actor, raw, context);
   }
 }
