@@ -43,8 +43,8 @@ export interface MapLayerInput {
 }
 
 export interface MapLayers {
-  /** every layer in drawing order: `base` then `live` (a map drawn on one deck) */
-  layers: Layer[];
+  /** every layer in drawing order: `base` then `live` (a map drawn on one deck; made when read) */
+  readonly layers: Layer[];
   /** the static base (basemap-stack.ts): what a software-GL map's base deck draws (base-deck.ts) */
   base: Layer[];
   /** the rest, labels in deck.gl's collision group */
@@ -101,7 +101,15 @@ export function createMapLayerBuilder(): MapLayerBuilder {
       const shown = (layers: Layer[]) => (basemapShown ? layers : layers.filter((l) => layerGroupOf(l.id) !== 'basemap'));
       const base = shown(stacked.base);
       const live = withLabelCollisions(shown(stacked.live));
-      return { layers: [...base, ...live], base, live, present };
+      return {
+        // concatenated only for a map drawn on one deck (one array per frame saved on a base-deck map)
+        get layers() {
+          return [...base, ...live];
+        },
+        base,
+        live,
+        present,
+      };
     },
     coveredLabelsChanged: (project, coveredTopPx) => coveredLabels.changed(project, coveredTopPx),
     setRenderMode(mode) {
