@@ -44,6 +44,12 @@ describe.skipIf(suite.skipped)('the console history view', () => {
     await page.goto('/console');
     await page.locator('[data-testid=open-history]').click();
     await waitUntil(() => new URL(page.url()).pathname === '/console/history', 10_000, 'the history route');
+    // the page opens with the default search (last 7 days) done, not an empty "no records" table
+    await waitUntil(
+      async () => (await page.locator('[data-testid=history-row]').filter({ hasText: '香港中路历史测试积水' }).count()) === 1,
+      10_000,
+      'the last 7 days listed without a click',
+    );
     await page.locator('[data-testid=history-text]').fill('历史测试');
     await page.locator('[data-testid=history-search]').click();
     const row = page.locator('[data-testid=history-row]').filter({ hasText: '香港中路历史测试积水' });
