@@ -33,7 +33,7 @@ export function demoAccounts(): DemoAccount[] {
     { username: 'officer2', displayName: '值班员 李娜', role: 'officer' },
     ...DEMO_HANDLERS.map((h) => ({ username: h.id, displayName: h.name, role: 'handler' as const, team: h.team, skills: h.skills })),
     { username: 'screen1', displayName: '指挥大屏 1', role: 'screen' },
-    { username: 'leader1', displayName: '分管领导 张伟', role: 'leader' },
+    { username: 'leader1', displayName: '分管领导 陈刚', role: 'leader' },
   ];
 }
 
