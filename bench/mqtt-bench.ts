@@ -138,6 +138,20 @@ async function startPublishers(
   return list;
 }
 
+/** The overview screens of a City IOC rig (M.screens over 2 processes), watching for the probe devices. */
+async function startScreens(ctx: MqttBenchContext, M: MqttProfile, name: string, url: string, probeDeviceIds: string[]): Promise<BenchChild[]> {
+  const token = await ctx.login(url, 'screen1');
+  return ctx.startSwarms(name, M.screens, 2, {
+    kind: 'ioc',
+    url,
+    tokens: [token],
+    scenes: ['overview'],
+    connectConcurrency: 25,
+    reporter: false,
+    probeDeviceIds,
+  });
+}
+
 /** Open-loop MQTT load over all publishers for one step. */
 async function driveMqtt(pubs: BenchChild[], rate: number, M: MqttProfile): Promise<MqttRunResult> {
   const rs = await Promise.all(
@@ -395,16 +409,7 @@ async function measureEmbeddedAndHttp(
   });
   const mqttUrl = `mqtt://127.0.0.1:${server.info.mqttPort}`;
   if (!server.info.mqttPort) throw new Error('the bench server started without its embedded MQTT broker');
-  const screenToken = await ctx.login(server.info.url, 'screen1');
-  const swarms = await ctx.startSwarms('screens-mqtt', M.screens, 2, {
-    kind: 'ioc',
-    url: server.info.url,
-    tokens: [screenToken],
-    scenes: ['overview'],
-    connectConcurrency: 25,
-    reporter: false,
-    probeDeviceIds: tail,
-  });
+  const swarms = await startScreens(ctx, M, 'screens-mqtt', server.info.url, tail);
   let embedded = SKIPPED;
   if (CONTENDERS.has('embedded')) {
     const pubs = await startPublishers(ctx, M, 'mqtt-devices', mqttUrl, 'connection', mqttProbes, commandIds, fleet);
@@ -458,16 +463,7 @@ async function measureExternal(ctx: MqttBenchContext, M: MqttProfile, mosq: Benc
     coalesceIntervalMs: ctx.P.ingest.coalesceIntervalMs,
     env: { IOC_MQTT_URL: mosq.url },
   });
-  const token = await ctx.login(server.info.url, 'screen1');
-  const swarms = await ctx.startSwarms('screens-mqtt-external', M.screens, 2, {
-    kind: 'ioc',
-    url: server.info.url,
-    tokens: [token],
-    scenes: ['overview'],
-    connectConcurrency: 25,
-    reporter: false,
-    probeDeviceIds: probes,
-  });
+  const swarms = await startScreens(ctx, M, 'screens-mqtt-external', server.info.url, probes);
   const pubs = await startPublishers(ctx, M, 'mqtt-ext-devices', mosq.url, 'payload', probes, [], fleet);
   try {
     await sleep(ctx.P.settleMs * 2);
