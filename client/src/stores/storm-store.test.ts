@@ -55,6 +55,22 @@ describe('storm store', () => {
     expect(store.warnings).toEqual([]);
   });
 
+  it('keeps a pushed warning when a fetch started before the push answers after it (stale answer)', async () => {
+    const store = useStormStore();
+    const t = createFakeTransport();
+    let answer: (r: typeof result) => void = () => undefined;
+    const api = { ...fakeApi(), fetchWarnings: () => new Promise<typeof result>((r) => (answer = r)) };
+    store.bind(t, api);
+    // the storm's warning is pushed while the page's first fetch is still in flight
+    emit(t, result);
+    expect(store.warnings).toHaveLength(1);
+    // that fetch was answered before the warning existed
+    answer({ warnings: [], coveredBy: {} });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.warnings).toHaveLength(1);
+    expect(Object.keys(store.coveredBy)).toHaveLength(3);
+  });
+
   it('asks for decisions at most once per interval however many pushes arrive', async () => {
     const store = useStormStore();
     const t = createFakeTransport();

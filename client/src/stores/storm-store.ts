@@ -86,11 +86,17 @@ export const useStormStore = defineStore('storm', () => {
     }, waitMs);
   }
 
+  /** warnings pushes received: a fetch answered after a push is older than it */
+  let pushes = 0;
+
   async function load() {
     const current = api;
     if (!current) return;
+    const pushesBefore = pushes;
     const w = await current.fetchWarnings();
-    if (w && api === current) setWarnings(w);
+    // a push that arrived while the fetch was in flight is newer than its answer: the answer would
+    // take back a warning the officer had just been shown (and no push follows while it holds)
+    if (w && api === current && pushes === pushesBefore) setWarnings(w);
     refreshDecisions();
   }
 
@@ -101,6 +107,7 @@ export const useStormStore = defineStore('storm', () => {
     api = restApi;
     offs.push(
       subscribeWarnings(t, (r) => {
+        pushes++;
         setWarnings(r);
         refreshDecisions();
       }),
