@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { TextLayer } from '@deck.gl/layers';
 import type { SceneModel } from '@scenes/scene-model';
+import { sceneModelFixture } from '@scenes/scene-model.fixture';
 import { LABEL_COLLISION_GROUP, LABEL_PRIORITY, labelCollisionProps, withLabelCollisions } from './label-collisions';
 import { LAYER_IDS, sceneToLayerProps } from './scene-to-layer-props';
 import { createCoveredLabelFilter } from './covered-labels';
 
-const model: SceneModel = {
-  scene: 'overview',
-  generatedTs: 1,
-  kpis: [],
-  devices: [],
-  alerts: [],
-  incidents: [],
+const model: SceneModel = sceneModelFixture({
   handlers: [{ id: 'h1', name: '王芳', team: 't', status: 'busy', p: [120.38, 36.09], locationTs: 0 }],
-  assets: [],
-  resources: [],
-  charts: {},
-};
+});
 
 describe('label collisions', () => {
   it('ranks district names over people over place names', () => {
