@@ -133,6 +133,23 @@ describe('embedded MQTT broker', () => {
     await waitUntil(() => !channel.reaches('dev-a'), 3_000, 'the disconnect to clear the reach');
   });
 
+  it('routes nothing a device publishes: a command forged on its own commands topic never reaches a subscriber, the server’s does', async () => {
+    const r = await rig();
+    const listener = await device(r, 'dev-a');
+    await listener.subscribeAsync(commandsTopic('dev-a'), { qos: 1 });
+    const got: string[] = [];
+    listener.on('message', (_t, payload) => got.push(payload.toString()));
+    // the same device on a second connection, and the listener itself, publish a "command"
+    const forger = await device(r, 'dev-a');
+    await forger.publishAsync(commandsTopic('dev-a'), '{"commandId":"forged-1"}', { qos: 1 });
+    await listener.publishAsync(commandsTopic('dev-a'), '{"commandId":"forged-2"}', { qos: 1 });
+    expect(r.counted).toEqual(['foreign_topic', 'foreign_topic']);
+    // the server's command, routed after the forgeries were acknowledged, is the first message heard
+    expect(await r.broker.deliver(commandsTopic('dev-a'), '{"commandId":"c-1"}')).toBe(true);
+    await waitUntil(() => got.length >= 1, 3_000, 'the server command');
+    expect(got[0]).toBe('{"commandId":"c-1"}');
+  });
+
   it('hands a valid acknowledgement from the device’s own connection to the sink, without its token, and drops a bad one', async () => {
     const r = await rig();
     const c = await device(r, 'dev-a');

@@ -106,6 +106,20 @@ export async function startMqttBroker(o: MqttBrokerOptions): Promise<MqttBroker 
       });
   };
 
+  // What a device publishes (telemetry, status, acks, its last will) ends at the gate: no client may
+  // ever receive it (authorizeForward passes a device its own `commands` topic only, and only the
+  // server publishes there). So aedes' routing of such a publish — its packet copy, the offline
+  // enqueue and topic-tree matches, the 'publish' event — is skipped; the PUBACK is written as
+  // before (handlers/publish.js writes it before calling broker.publish). The one thing routed is
+  // what the server sends (`deliver`, no client).
+  // (aedes' types declare publish(packet, done); at run time it is publish(packet, client?, done))
+  type RawPublish = (packet: unknown, client: unknown, done?: (err?: Error) => void) => void;
+  const route = (broker.publish as unknown as RawPublish).bind(broker);
+  (broker as unknown as { publish: RawPublish }).publish = (packet, client, done) => {
+    if (client !== null && typeof client === 'object') return done?.();
+    route(packet, client, done);
+  };
+
   broker.authorizeSubscribe = (client, sub, callback) => {
     // negated (SUBACK 0x80), not an error: the connection stays up
     const allowed = gate.maySubscribe(client, sub.topic);
