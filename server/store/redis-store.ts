@@ -56,7 +56,8 @@
  * `commandTimeoutMs`; a read that overruns it drops that connection (a late reply must not be taken
  * for the next read's) and the next tail opens a fresh one. A hole (entries after the cursor
  * trimmed by MAXLEN before they were read) is told by the cursor's own entry being gone (see
- * `tailGap`; Redis 7.0 does not count trimmed entries in `max-deleted-entry-id`).
+ * `tailGap`; Redis 7.0 does not count trimmed entries in `max-deleted-entry-id`), looked up by an
+ * XRANGE pipelined behind the XREAD, so a read costs one round trip, not two.
  *
  * Deadlines (issue 10, defect #6): every call settles. Clients built here (from a URL, or by
  * openStore) reconnect forever with ioredis' default strategy, but have no offline queue
@@ -812,13 +813,17 @@ export class RedisStore implements Store {
       const eventsKey = this.key('events');
       // BLOCK 0 would wait forever: no wait asked for, no BLOCK sent
       const block = Math.floor(blockMs) > 0 ? ['BLOCK', String(Math.floor(blockMs))] : [];
-      const reply = await this.blockingRead(
+      // the cursors' own entries are looked up in the same round trip, right after XREAD answers
+      const checks = [readingsKey, eventsKey].map((key, i) => [key, i === 0 ? cursor.readings : cursor.events] as const);
+      const { reply, cursorEntryGone } = await this.blockingRead(
         [...block, 'COUNT', String(limit), 'STREAMS', readingsKey, eventsKey, cursor.readings, cursor.events],
         blockMs,
+        checks.filter(([, c]) => c !== EMPTY_READINGS_CURSOR),
       );
       const tail: LogTail = { readings: [], events: [], cursor: { ...cursor } };
-      /** one hole check per stream that answered entries (both in flight together) */
-      const holes: Promise<boolean>[] = [];
+      /** one hole check per stream that answered entries (only an empty cursor needs a round trip of its own) */
+      const holes: (boolean | Promise<boolean>)[] = [];
+      const hole = (key: string, from: string): boolean | Promise<boolean> => cursorEntryGone.get(key) ?? this.tailGap(key, from);
       for (const [key, entries] of reply ?? []) {
         if (entries.length === 0) continue;
         const last = entries[entries.length - 1][0];
@@ -830,14 +835,14 @@ export class RedisStore implements Store {
             const fields = fieldsToMap(rawFields);
             tail.readings.push({ reading: decodeReading(fields), node: fields.get('n') ?? '' });
           }
-          holes.push(this.tailGap(key, cursor.readings));
+          holes.push(hole(key, cursor.readings));
           tail.cursor.readings = last;
         } else if (key === eventsKey) {
           for (const [id, rawFields] of entries) {
             const json = fieldsToMap(rawFields).get('e');
             if (json !== undefined) tail.events.push(decodeEvent(id, json));
           }
-          holes.push(this.tailGap(key, cursor.events));
+          holes.push(hole(key, cursor.events));
           tail.cursor.events = last;
         }
       }
@@ -1155,8 +1160,17 @@ export class RedisStore implements Store {
     return ready;
   }
 
-  /** XREAD on the tail connection with a deadline of the block time plus the command deadline. */
-  private async blockingRead(args: string[], blockMs: number): Promise<[key: string, entries: StreamEntry[]][] | null> {
+  /**
+   * XREAD on the tail connection with a deadline of the block time plus the command deadline,
+   * pipelined with `XRANGE key cursor cursor` for each of `cursorChecks`: Redis runs those after
+   * the blocked XREAD answered, so `cursorEntryGone` tells, in the same round trip, what `tailGap`
+   * would (is the cursor's own entry gone, i.e. may entries after it have been trimmed?).
+   */
+  private async blockingRead(
+    args: string[],
+    blockMs: number,
+    cursorChecks: (readonly [key: string, cursor: string])[],
+  ): Promise<{ reply: [key: string, entries: StreamEntry[]][] | null; cursorEntryGone: Map<string, boolean> }> {
     const tail = await this.tailConnection();
     const deadlineMs = Math.max(0, blockMs) + this.config.commandTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -1168,7 +1182,13 @@ export class RedisStore implements Store {
       }, deadlineMs);
     });
     try {
-      return (await Promise.race([tail.call('XREAD', ...args), overrun])) as [string, StreamEntry[]][] | null;
+      const pipeline = tail.pipeline().call('XREAD', ...args);
+      for (const [key, cursor] of cursorChecks) pipeline.xrange(key, cursor, cursor);
+      const results = await Promise.race([pipeline.exec(), overrun]);
+      throwOnExecErrors(results, 'XREAD');
+      const cursorEntryGone = new Map<string, boolean>();
+      cursorChecks.forEach(([key], i) => cursorEntryGone.set(key, (results![i + 1]![1] as StreamEntry[]).length === 0));
+      return { reply: results![0]![1] as [string, StreamEntry[]][] | null, cursorEntryGone };
     } finally {
       clearTimeout(timer);
     }
