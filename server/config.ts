@@ -113,6 +113,8 @@ const EnvSchema = z.object({
   IOC_MQTT_CONNECT_RATE_PER_S: intFromEnv(1000),
   /** embedded broker: connections one address may open at once before the rate applies (bucket size) */
   IOC_MQTT_CONNECT_BURST: intFromEnv(5000),
+  /** MQTT telemetry arriving within this many ms is ingested in one call (one store append, one log read-back), ms; 0: per event-loop turn */
+  IOC_MQTT_BATCH_WINDOW_MS: z.coerce.number().int().gte(0).lte(1000).default(5),
   /** a device that has not acknowledged a command within this is answered `timed_out` (remote control, issue 13), ms */
   IOC_DEVICE_COMMAND_TIMEOUT_MS: intFromEnv(DEFAULT_DEVICE_COMMAND_TIMEOUT_MS),
   // --- 查重 (issue 14; server/incident-dedup-config.ts) ---
@@ -340,6 +342,8 @@ export interface ServerConfig {
   mqttLogIntervalMs: number;
   /** MQTT telemetry of one event-loop turn is ingested in one call; a call starts early at this many readings */
   mqttMaxBatchReadings: number;
+  /** MQTT telemetry of this window is ingested in one call (IOC_MQTT_BATCH_WINDOW_MS), ms; 0: of one event-loop turn */
+  mqttBatchWindowMs: number;
   /** external broker: unacknowledged QoS 1 messages it may send the server at once (MQTT 5 Receive Maximum) */
   mqttReceiveMaximum: number;
   /** external broker (IOC_MQTT_URL); null: the embedded broker (or none) */
@@ -590,6 +594,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mqttConnectTimeoutMs: 10_000,
     mqttLogIntervalMs: 10_000,
     mqttMaxBatchReadings: 2_000,
+    mqttBatchWindowMs: e.IOC_MQTT_BATCH_WINDOW_MS,
     mqttReceiveMaximum: 1_000,
     mqttUrl: e.IOC_MQTT_URL ?? null,
     mqttUsername: e.IOC_MQTT_USERNAME ?? null,

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { IngestResult } from '../../scenes/protocol';
 import type { AuthEntry } from '../guard';
 import { createLogger } from '../logger';
 import { MqttDeviceGate, type MqttGateDeps } from './device-gate';
 import type { MqttVerdict } from './payloads';
-import { statusTopic, telemetryTopic } from './topics';
+import { TelemetryBatcher } from './telemetry-batcher';
+import { commandsAckTopic, statusTopic, telemetryTopic } from './topics';
 
 const TOKEN = 'k'.repeat(43);
 const OK: IngestResult = { accepted: 1, duplicates: 0, outOfOrder: 0, rejected: [] };
@@ -122,5 +123,48 @@ describe('MQTT device gate', () => {
     await r.gate.publish(r.conn, { topic: 'elsewhere', payload: 'x', qos: 0, retain: false });
     expect(r.logged.filter((l) => l.includes('unknown_topic'))).toHaveLength(2);
     expect(r.counted.filter((v) => v === 'unknown_topic')).toHaveLength(6);
+  });
+});
+
+describe('MQTT device gate with the telemetry batcher', () => {
+  it('fuses what a device sent before its `{"online": false}` or command ack first (per-connection order survives the batch window)', async () => {
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const batcher = new TelemetryBatcher(
+      {
+        ingest: (raw) =>
+          new Promise((resolve) => {
+            release = () => {
+              order.push(`ingested ${raw.length}`);
+              resolve({ accepted: raw.length, duplicates: 0, outOfOrder: 0, rejected: [] });
+            };
+            order.push('ingest called');
+          }),
+      },
+      // a window far longer than the test: only drain() can start the call
+      { maxBatchReadings: 1000, windowMs: 60_000 },
+    );
+    const gate = new MqttDeviceGate({
+      devices: { has: (id) => id === 'dev-1' },
+      verifier: { verify: (_id, token) => token === TOKEN },
+      ingest: batcher,
+      guard: { authBlocked: () => null, noteAuthFailure: () => undefined },
+      markOffline: (id) => void order.push(`offline ${id}`),
+      acknowledge: (id, ack) => void order.push(`ack ${id} ${ack.commandId}`),
+      count: () => undefined,
+      log: createLogger('silent'),
+      limits: { maxPayloadBytes: 1024, maxDepth: 8, maxReadings: 10, logIntervalMs: 10_000 },
+    });
+    const conn = {};
+    expect(gate.authenticate(conn, '10.0.0.1', 'dev-1', TOKEN)).toBe('accepted');
+    const publish = (topic: string, payload: string) => gate.publish(conn, { topic, payload, qos: 1, retain: false });
+
+    const telemetry = publish(telemetryTopic('dev-1'), reading(1));
+    const ack = publish(commandsAckTopic('dev-1'), JSON.stringify({ commandId: 'cmd-00000001', status: 'ok' }));
+    const offline = publish(statusTopic('dev-1'), '{"online":false}');
+    await vi.waitFor(() => expect(order).toEqual(['ingest called']));
+    release();
+    expect(await Promise.all([telemetry, ack, offline])).toEqual(['ack', 'ack', 'ack']);
+    expect(order).toEqual(['ingest called', 'ingested 1', 'ack dev-1 cmd-00000001', 'offline dev-1']);
   });
 });

@@ -50,7 +50,11 @@ export interface MqttGateDeps {
   /** the same token check as HTTP ingest (DeviceTokenVerifier) */
   verifier: { verify(deviceId: string, token: string): boolean };
   /** the ingest path; only the refusals matter to a message's PUBACK (TelemetryBatcher answers just those) */
-  ingest: { ingest(raw: readonly unknown[], source?: string): Promise<IngestVerdicts> };
+  ingest: {
+    ingest(raw: readonly unknown[], source?: string): Promise<IngestVerdicts>;
+    /** resolves once the telemetry handed in so far has been ingested (TelemetryBatcher.drain) */
+    drain?(): Promise<void>;
+  };
   guard: { authBlocked(entry: AuthEntry, source: string): unknown; noteAuthFailure(entry: AuthEntry, source: string): void };
   /** `{"online": false}` (or the last will): the device is offline now, not after the silence timeout */
   markOffline(deviceId: string, ts: number): void;
@@ -291,7 +295,11 @@ export class MqttDeviceGate {
         const s = statusOf(json.value);
         if (!s.ok) return this.drop(s.verdict, about, s.reason);
         if (!this.credentialHolds(who)) return this.credentialFailed(who, packet);
-        if (!s.value.online) this.d.markOffline(who.deviceId, this.now());
+        // the device's earlier readings first: one fused after this would bring it back online
+        if (!s.value.online) {
+          await this.d.ingest.drain?.();
+          this.d.markOffline(who.deviceId, this.now());
+        }
         this.d.count('ok');
         return 'ack';
       }
@@ -302,6 +310,8 @@ export class MqttDeviceGate {
         // the token proved who sent it; it goes no further
         const { token: _token, ...ack } = a.value;
         void _token;
+        // the readings the device sent before its ack (the command's effect) are fused first
+        await this.d.ingest.drain?.();
         this.acknowledge(who.deviceId, ack);
         this.d.count('ok');
         return 'ack';

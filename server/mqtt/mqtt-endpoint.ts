@@ -75,7 +75,7 @@ export async function startMqtt(config: ServerConfig, deps: MqttEndpointDeps): P
   const gate = new MqttDeviceGate({
     devices: deps.devices,
     verifier: deps.verifier,
-    ingest: new TelemetryBatcher(deps.ingest, { maxBatchReadings: config.mqttMaxBatchReadings }),
+    ingest: new TelemetryBatcher(deps.ingest, { maxBatchReadings: config.mqttMaxBatchReadings, windowMs: config.mqttBatchWindowMs }),
     guard: deps.guard,
     markOffline: deps.markOffline,
     acknowledge: deps.acknowledge,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { IngestResult } from '../../scenes/protocol';
 import { TelemetryBatcher, type MergingIngest } from './telemetry-batcher';
 
@@ -57,6 +57,38 @@ describe('TelemetryBatcher', () => {
     const later = b.ingest([{ n: 4 }], 's');
     await Promise.all([...pending, later]);
     expect(target.calls.map((c) => c.raw.length)).toEqual([3, 1]);
+  });
+
+  it('with a window, merges the messages of several event-loop turns into one call, and a full batch ends the window early', async () => {
+    vi.useFakeTimers();
+    try {
+      const target = fakeIngest();
+      const b = new TelemetryBatcher(target, { maxBatchReadings: 4, windowMs: 5 });
+      const first = b.ingest([{ n: 1 }], 's');
+      await vi.advanceTimersByTimeAsync(2);
+      const second = b.ingest([{ n: 2 }], 's');
+      await vi.advanceTimersByTimeAsync(2);
+      // two turns later, still inside the window: nothing called yet
+      expect(target.calls).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      await Promise.all([first, second]);
+      expect(target.calls.map((c) => c.raw)).toEqual([[{ n: 1 }, { n: 2 }]]);
+      // four readings reach the bound: called at once, and the cancelled window does not fire an empty call
+      const full = [b.ingest([{ n: 3 }], 's'), b.ingest([{ n: 4 }, { n: 5 }, { n: 6 }], 's')];
+      expect(target.calls).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(10);
+      await Promise.all(full);
+      expect(target.calls.map((c) => c.raw.length)).toEqual([2, 4]);
+      // the next message opens a new window
+      const next = b.ingest([{ n: 7 }], 's');
+      await vi.advanceTimersByTimeAsync(4);
+      expect(target.calls).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      await next;
+      expect(target.calls).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('fails every message of a call that threw, and the next turn works again', async () => {
