@@ -3,6 +3,7 @@
  * forked process (so its CPU is measured separately) and answers small RPC calls over the IPC
  * channel. Every forked child is tracked and killed when the parent exits, errs or is interrupted.
  */
+import { readFileSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -47,6 +48,23 @@ export function sampleProcess(): ProcessSample {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
   return { pid: process.pid, cpuMicros: cpu.user + cpu.system, wallMs: performance.now(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed };
+}
+
+/** Linux clock ticks per second of /proc/<pid>/stat (USER_HZ) */
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * User + system CPU so far of a process the benchmark did not fork with RPC (Mosquitto,
+ * redis-server), from /proc, µs; null when it is gone or there is no /proc.
+ */
+export function procCpuMicros(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // after "pid (comm) ": state is field 3, utime 14, stime 15 → indices 11 and 12 here
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S) * 1e6;
+  } catch {
+    return null;
+  }
 }
 
 /** CPU share of one core between two samples of the same process, % (100 = one full core). */

@@ -20,8 +20,10 @@ export interface IngestProcessOptions {
   url: string;
   fleetCount: number;
   fleetSeed: number;
-  /** devices [0, loadDevices) of the fleet carry the background load */
+  /** devices [loadFrom, loadFrom + loadDevices) of the fleet carry the background load */
   loadDevices: number;
+  /** first load device (default 0): another sender on the same server takes fresh devices, its seq starting at 1 */
+  loadFrom?: number;
   /** devices reserved for telemetry probes (never in the load) */
   probeDeviceIds: string[];
   /** devices reserved for alarm probes (kind of instantRedRule) */
@@ -72,7 +74,7 @@ const PROBE_SOCKETS = 8;
 const opts = childOptions<IngestProcessOptions>();
 const fleet: Device[] = generateFleet({ count: opts.fleetCount, seed: opts.fleetSeed });
 const byId = new Map(fleet.map((d) => [d.id, d]));
-const load = fleet.slice(0, opts.loadDevices);
+const load = fleet.slice(opts.loadFrom ?? 0, (opts.loadFrom ?? 0) + opts.loadDevices);
 const metricsOf = load.map((d) => safeMetrics(d.kind));
 const prefixes = load.map((d, i) => signedReadingPrefix(d.id, deviceToken(DEV_DEVICE_SECRET, d.id), metricsOf[i]));
 const seqs = new Uint32Array(load.length);

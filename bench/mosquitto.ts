@@ -6,16 +6,15 @@
  * CPU of the broker is read from /proc, to count it in "per core" figures.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../tests/helpers/free-port';
+import { procCpuMicros } from './child-rpc';
 
 export const MOSQUITTO_BINARY = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? null;
 const START_TIMEOUT_MS = 5_000;
-/** Linux clock ticks per second of /proc/<pid>/stat (USER_HZ) */
-const CLOCK_TICKS_PER_S = 100;
 
 export interface BenchMosquitto {
   url: string;
@@ -65,11 +64,7 @@ export async function startMosquitto(): Promise<BenchMosquitto | null> {
     url: `mqtt://127.0.0.1:${port}`,
     port,
     pid,
-    cpuMicros() {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      // after "pid (comm) ": state is field 3, utime 14, stime 15 → indices 11 and 12 here
-      return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S) * 1e6;
-    },
+    cpuMicros: () => procCpuMicros(pid) ?? 0,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

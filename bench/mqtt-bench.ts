@@ -3,8 +3,9 @@
  * - `mqtt`: the ingest ceiling (readings/s with device→screen p99 < 250 ms and ≥ 95 % of the
  *   offered readings ingested, 100 screens) of (a) the embedded broker, (b) the server as a client
  *   of a throwaway Mosquitto (when the server has IOC_MQTT_URL), (c) the peer: a bare `mqtt`
- *   subscriber on that Mosquitto, and (d) today's HTTP ingest on the same server and load devices
- *   as (a); then the command round trip at 80 % of (a)'s ceiling;
+ *   subscriber on that Mosquitto, and (d) today's HTTP ingest on the same server and number of
+ *   devices as (a), in batches of 1,000 and with one reading per POST (the like-for-like unit of
+ *   one MQTT message); then the command round trip at 80 % of (a)'s ceiling;
  * - `mqtt-connections`: N device connections held on one server (embedded broker).
  * Every ceiling comes from the same search: open-loop steps up from a start rate by a factor until
  * one fails, then one step between the last pass and the failure (bench/mqtt-search.ts).
@@ -66,10 +67,10 @@ export interface MqttBenchContext {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Development only: IOC_BENCH_MQTT_CONTENDERS=external,peer measures just those contenders
- * (embedded, http, external, peer; the command round trip runs with embedded). A result file from
+ * (embedded, http, http-single, external, peer; the command round trip runs with embedded). A result file from
  * such a run lacks the others' figures and ratios: do not quote it as a full run.
  */
-const CONTENDERS = new Set((process.env.IOC_BENCH_MQTT_CONTENDERS ?? 'embedded,http,external,peer').split(',').map((s) => s.trim()));
+const CONTENDERS = new Set((process.env.IOC_BENCH_MQTT_CONTENDERS ?? 'embedded,http,http-single,external,peer').split(',').map((s) => s.trim()));
 const SKIPPED: SearchResult = { ceiling: null, best: undefined, steps: [] };
 /** after the warm-up readings, time for the server to work off what it queued, ms */
 const WARMUP_SETTLE_MS = 3_000;
@@ -84,6 +85,12 @@ export function raisedConnectLimits(): Partial<ServerConfig> {
   const out: Record<string, unknown> = { unauthConnectionsPerSource: 1_000_000 };
   for (const [k, v] of Object.entries(base)) if (typeof v === 'number' && /^mqtt.*connect/i.test(k) && /(PerS|Rate|Burst)/.test(k)) out[k] = 1e9;
   return out as Partial<ServerConfig>;
+}
+
+/** Development only: IOC_BENCH_MQTT_BATCH_WINDOW_MS overrides the servers' MQTT batch window (config.mqttBatchWindowMs). */
+function batchWindow(): Partial<ServerConfig> {
+  const v = process.env.IOC_BENCH_MQTT_BATCH_WINDOW_MS;
+  return v === undefined ? {} : ({ mqttBatchWindowMs: Number(v) } as Partial<ServerConfig>);
 }
 
 /** Whether this server can be a client of an external broker (IOC_MQTT_URL, issue 13). */
@@ -280,8 +287,9 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
   const M = { ...(ctx.quick ? MQTT_QUICK : MQTT_FULL) };
   M.loadFrom = M.loadDevices;
   const fleet = generateFleet({ count: M.fleetCount, seed: ctx.P.fleetSeed });
-  const tail = fleet.slice(fleet.length - 2 * M.probesPerRig).map((d) => d.id);
+  const tail = fleet.slice(fleet.length - 3 * M.probesPerRig).map((d) => d.id);
   const mqttProbes = tail.slice(0, M.probesPerRig);
+  // HTTP in batches, then HTTP one reading per POST: each probe device is fresh only once
   const httpProbes = tail.slice(M.probesPerRig);
   // MQTT load devices follow the HTTP ones: both run on one server, and each sender numbers its own seq from 1
   const commandIds = fleet
@@ -291,10 +299,10 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
     .map((d) => d.id);
 
   // (a) embedded broker and (d) HTTP ingest: one server, the same screens and load devices
-  const [embedded, http] =
-    CONTENDERS.has('embedded') || CONTENDERS.has('http')
+  const [embedded, http, httpSingle] =
+    CONTENDERS.has('embedded') || CONTENDERS.has('http') || CONTENDERS.has('http-single')
       ? await measureEmbeddedAndHttp(ctx, M, fleet, tail, mqttProbes, httpProbes, commandIds, withCommands)
-      : [SKIPPED, SKIPPED];
+      : [SKIPPED, SKIPPED, SKIPPED];
 
   // (b) the server as a client of a throwaway Mosquitto, and (c) the bare subscriber on it
   const mosq = await startMosquitto();
@@ -319,6 +327,7 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
 
   const embeddedPerCore = perCore(embedded.best, ['server-mqtt']);
   const httpPerCore = perCore(http.best, ['server-mqtt']);
+  const httpSinglePerCore = perCore(httpSingle.best, ['server-mqtt']);
   ctx.set('mqtt_embedded_readings_per_s', embedded.ceiling, 'no step passed through the embedded broker');
   ctx.set('mqtt_embedded_steps', embedded.steps);
   ctx.set(
@@ -331,17 +340,22 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
   ctx.set('mqtt_peer_steps', peer?.steps ?? null);
   ctx.set('mqtt_http_readings_per_s', http.ceiling, 'no HTTP step passed');
   ctx.set('mqtt_http_steps', http.steps);
+  ctx.set('mqtt_http_single_readings_per_s', httpSingle.ceiling, 'no step passed for HTTP with one reading per POST');
+  ctx.set('mqtt_http_single_steps', httpSingle.steps);
   ctx.set('mqtt_embedded_per_core', embeddedPerCore);
   ctx.set('mqtt_external_per_core', perCore(external?.best, ['server-mqtt-external', 'mosquitto']));
   ctx.set('mqtt_peer_per_core', perCore(peer?.best, ['mqtt-peer', 'mosquitto']));
   ctx.set('mqtt_http_per_core', httpPerCore);
+  ctx.set('mqtt_http_single_per_core', httpSinglePerCore);
   ctx.set('mqtt_embedded_vs_peer', ratio(embedded.ceiling, peer?.ceiling));
   ctx.set('mqtt_external_vs_peer', ratio(external?.ceiling, peer?.ceiling));
   ctx.set('mqtt_embedded_vs_http_per_core', ratio(embeddedPerCore, httpPerCore));
+  ctx.set('mqtt_embedded_vs_http_single_per_core', ratio(embeddedPerCore, httpSinglePerCore));
   ctx.set('mqtt_profile', M);
   for (const [k, s] of [
     ['embedded', embedded.best],
     ['http', http.best],
+    ['http_single', httpSingle.best],
     ['external', external?.best],
     ['peer', peer?.best],
   ] as const)
@@ -376,6 +390,15 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
       goal: '≥ 1×',
     },
     {
+      figure: 'MQTT (embedded) ingest per server core, like for like',
+      value: embeddedPerCore,
+      unit: 'readings/s/core',
+      peer: 'HTTP ingest per core (1 reading/POST)',
+      peerValue: httpSinglePerCore,
+      ratio: ratio(embeddedPerCore, httpSinglePerCore),
+      goal: '≥ 1×',
+    },
+    {
       figure: 'MQTT (embedded) ingest ceiling',
       value: embedded.ceiling,
       unit: 'readings/s',
@@ -386,7 +409,7 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
     },
   );
   ctx.log(
-    `mqtt: embedded ${embedded.ceiling}/s, external ${external?.ceiling ?? externalNote}/s, peer ${peer?.ceiling}/s, HTTP ${http.ceiling}/s; per core ${embeddedPerCore} vs HTTP ${httpPerCore}`,
+    `mqtt: embedded ${embedded.ceiling}/s, external ${external?.ceiling ?? externalNote}/s, peer ${peer?.ceiling}/s, HTTP ${http.ceiling}/s (1/POST: ${httpSingle.ceiling}/s); per core ${embeddedPerCore} vs HTTP ${httpPerCore} (1/POST: ${httpSinglePerCore})`,
   );
 }
 
@@ -400,12 +423,12 @@ async function measureEmbeddedAndHttp(
   httpProbes: string[],
   commandIds: string[],
   withCommands: boolean,
-): Promise<[SearchResult, SearchResult]> {
+): Promise<[SearchResult, SearchResult, SearchResult]> {
   const server = await ctx.startServer('server-mqtt', {
     store: ctx.store,
     devices: M.fleetCount,
     coalesceIntervalMs: ctx.P.ingest.coalesceIntervalMs,
-    config: { mqttPort: 0, mqttPortExplicit: true, ...raisedConnectLimits() },
+    config: { mqttPort: 0, mqttPortExplicit: true, ...raisedConnectLimits(), ...batchWindow() },
   });
   const mqttUrl = `mqtt://127.0.0.1:${server.info.mqttPort}`;
   if (!server.info.mqttPort) throw new Error('the bench server started without its embedded MQTT broker');
@@ -420,40 +443,65 @@ async function measureEmbeddedAndHttp(
     if (withCommands) await measureCommands(ctx, M, server, pubs, commandIds, embedded.ceiling);
     await ctx.stopAll(pubs);
   }
-  if (!CONTENDERS.has('http')) {
-    await ctx.stopAll([...swarms, server]);
-    return [embedded, SKIPPED];
-  }
+  const half = Math.floor(httpProbes.length / 2);
+  const http = CONTENDERS.has('http')
+    ? await httpCeiling(ctx, M, 'http-peer', { server, swarms }, httpProbes.slice(0, half), ctx.P.ingest.batchSize, ctx.P.ingest.maxInFlight)
+    : SKIPPED;
+  // what a device that posts each reading as it takes it costs (the same unit of work as one MQTT
+  // message); devices after the MQTT ones (fresh seq)
+  const httpSingle = CONTENDERS.has('http-single')
+    ? await httpCeiling(ctx, M, 'http-single', { server, swarms }, httpProbes.slice(half), 1, HTTP_SINGLE_IN_FLIGHT, 2 * M.loadDevices)
+    : SKIPPED;
+  await ctx.stopAll([...swarms, server]);
+  return [embedded, http, httpSingle];
+}
 
-  const ingest = await ctx.spawn('ingest-http', 'ingest-process.ts', {
-    url: server.info.url,
+/** POSTs in flight of the one-reading-per-POST contender: enough keep-alive sockets that latency does not cap its rate. */
+const HTTP_SINGLE_IN_FLIGHT = 64;
+
+/** The ingest ceiling of HTTP devices posting `batchSize` readings per request to the rig's server. */
+async function httpCeiling(
+  ctx: MqttBenchContext,
+  M: MqttProfile,
+  name: string,
+  rig: { server: BenchChild<ServerInfo>; swarms: BenchChild[] },
+  probeDeviceIds: string[],
+  batchSize: number,
+  maxInFlight: number,
+  loadFrom = 0,
+): Promise<SearchResult> {
+  const ingest = await ctx.spawn(`ingest-${name}`, 'ingest-process.ts', {
+    url: rig.server.info.url,
     fleetCount: M.fleetCount,
     fleetSeed: ctx.P.fleetSeed,
     loadDevices: M.loadDevices,
-    probeDeviceIds: httpProbes,
+    loadFrom,
+    probeDeviceIds,
     alarmDeviceIds: [],
-    batchSize: ctx.P.ingest.batchSize,
-    maxInFlight: ctx.P.ingest.maxInFlight,
+    batchSize,
+    maxInFlight,
   } satisfies IngestProcessOptions);
-  const http = await searchCeiling('mqtt/http-peer', M, ctx.log, (rate) =>
-    iocStep(ctx, M, { server, swarms, loaders: [ingest] }, rate, async (r) => {
-      const run = await ingest.call<IngestRunResult>(
-        'run',
-        { mode: 'rate', ratePerS: r, durationMs: M.stepMs, probesPerS: M.probesPerS } satisfies IngestRunParams,
-        M.stepMs + 120_000,
-      );
-      return {
-        offered: run.offered,
-        elapsedMs: run.elapsedMs,
-        errors: run.httpErrors,
-        firstError: run.firstError,
-        probeSent: run.probeSent,
-        pubackP99Ms: run.batchP99Ms,
-      };
-    }),
-  );
-  await ctx.stopAll([ingest, ...swarms, server]);
-  return [embedded, http];
+  try {
+    return await searchCeiling(`mqtt/${name}`, M, ctx.log, (rate) =>
+      iocStep(ctx, M, { ...rig, loaders: [ingest] }, rate, async (r) => {
+        const run = await ingest.call<IngestRunResult>(
+          'run',
+          { mode: 'rate', ratePerS: r, durationMs: M.stepMs, probesPerS: M.probesPerS } satisfies IngestRunParams,
+          M.stepMs + 120_000,
+        );
+        return {
+          offered: run.offered,
+          elapsedMs: run.elapsedMs,
+          errors: run.httpErrors,
+          firstError: run.firstError,
+          probeSent: run.probeSent,
+          pubackP99Ms: run.batchP99Ms,
+        };
+      }),
+    );
+  } finally {
+    await ctx.stopAll([ingest]);
+  }
 }
 
 async function measureExternal(ctx: MqttBenchContext, M: MqttProfile, mosq: BenchMosquitto, fleet: Device[], probes: string[]) {
@@ -462,6 +510,7 @@ async function measureExternal(ctx: MqttBenchContext, M: MqttProfile, mosq: Benc
     devices: M.fleetCount,
     coalesceIntervalMs: ctx.P.ingest.coalesceIntervalMs,
     env: { IOC_MQTT_URL: mosq.url },
+    config: batchWindow(),
   });
   const swarms = await startScreens(ctx, M, 'screens-mqtt-external', server.info.url, probes);
   const pubs = await startPublishers(ctx, M, 'mqtt-ext-devices', mosq.url, 'payload', probes, [], fleet);

@@ -22,7 +22,7 @@ import type { Device, ScreenSceneId } from '../scenes/domain';
 import type { DevicePoint } from '../scenes/scene-model';
 import { instantRedRule } from './bench-readings';
 import { FULL_PROFILE, QUICK_PROFILE, type BenchProfile } from './bench-config';
-import { cpuPercent, forkChild, installChildCleanup, type BenchChild, type ProcessSample } from './child-rpc';
+import { cpuPercent, forkChild, installChildCleanup, procCpuMicros, type BenchChild, type ProcessSample } from './child-rpc';
 import type { ClientSwarmOptions, SwarmReport } from './client-swarm-process';
 import type { IngestProcessOptions, IngestRunParams, IngestRunResult } from './ingest-process';
 import type { ServerProcessOptions } from './server-process';
@@ -156,15 +156,22 @@ function machineJiffies(): { busy: number; total: number } | null {
  * CPU % of each child over a window: call before, run, call the returned function after. The key
  * `machine` is the whole machine's busy share (% of ALL cores, so 100 = saturated): on this
  * 2-core machine a step that fails with the server well under one core was the machine's limit.
+ * `redis` is the throwaway redis-server's share of one core (whichever part uses it).
  */
 async function cpuWindow(list: BenchChild[]): Promise<() => Promise<Record<string, number | null>>> {
   const before = await Promise.all(list.map((c) => c.sample().catch(() => null)));
   const m0 = machineJiffies();
+  // the throwaway redis-server too, when the window's processes use it
+  const redisPid = redis?.pid();
+  const r0 = redisPid === undefined ? null : procCpuMicros(redisPid);
+  const t0 = performance.now();
   return async () => {
     const after = await Promise.all(list.map((c) => c.sample().catch(() => null)));
     const m1 = machineJiffies();
+    const r1 = redisPid === undefined ? null : procCpuMicros(redisPid);
     const out: Record<string, number | null> = {};
     out.machine = m0 && m1 && m1.total > m0.total ? round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100, 0) : null;
+    if (r0 !== null && r1 !== null) out.redis = round(((r1 - r0) / ((performance.now() - t0) * 1000)) * 100, 0);
     list.forEach((c, i) => {
       const a = before[i] as ProcessSample | null;
       const b = after[i] as ProcessSample | null;

@@ -33,6 +33,8 @@ export interface TestRedisServer {
   port: number;
   /** the server's `--dir` (where BGSAVE writes dump.rdb) */
   dir: string;
+  /** process id of the running redis-server (changes on restart; the benchmark reads its CPU from /proc) */
+  pid(): number | undefined;
   /** Graceful shutdown (SIGTERM, SIGKILL after a grace period) and temp dir removal. */
   stop(): Promise<void>;
   /** Simulate a crash: SIGKILL, no waiting. */
@@ -185,6 +187,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
     url: `redis://127.0.0.1:${fixedPort}`,
     port: fixedPort,
     dir,
+    pid: () => child.pid,
     kill(): void {
       child.kill('SIGKILL');
     },
