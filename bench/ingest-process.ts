@@ -66,7 +66,7 @@ export interface IngestRunResult {
 
 /** Scheduler tick of the open-loop sender, ms. */
 const TICK_MS = 10;
-/** An open-loop sender never owes more than this many batches (the rest is dropped, counted). */
+/** An open-loop sender never owes more than this many batches, or ticks of readings when batches are small (the rest is dropped, counted). */
 const MAX_BACKLOG_BATCHES = 4;
 /** Probe requests in flight at most. */
 const PROBE_SOCKETS = 8;
@@ -224,7 +224,8 @@ async function run(p: IngestRunParams): Promise<IngestRunResult> {
       const offered = due(p.ratePerS, elapsed);
       owed += offered - r.offered;
       r.offered = offered;
-      owed = Math.min(owed, opts.batchSize * MAX_BACKLOG_BATCHES);
+      // small batches: at least what 4 ticks offer, or one-reading POSTs could never exceed 4 per tick
+      owed = Math.min(owed, Math.max(opts.batchSize * MAX_BACKLOG_BATCHES, Math.ceil((p.ratePerS! * TICK_MS * MAX_BACKLOG_BATCHES) / 1000)));
       while (owed > 0 && inFlight < opts.maxInFlight) {
         const n = Math.min(opts.batchSize, owed);
         owed -= n;

@@ -46,6 +46,25 @@ describe('searchCeiling', () => {
     expect(none.rates).toEqual([1000, 500, 250, 125]);
   });
 
+  it('runs a failing step above the first pass again (failedStepRetries), so one noisy run does not end the search', async () => {
+    const c = contender(5000);
+    // the first run at 4000 fails on noise, its second run passes
+    let noisy = true;
+    const step = async (rate: number) => {
+      const s = await c.step(rate);
+      if (rate === 4000 && noisy) {
+        noisy = false;
+        return { ...s, passed: false, latency: { ...s.latency, p99: 900 } };
+      }
+      return s;
+    };
+    const r = await searchCeiling('t', { ...M, failedStepRetries: 1 }, () => undefined, step);
+    // 8000 fails twice (over the limit), the step between too
+    expect(c.rates).toEqual([1000, 2000, 4000, 4000, 8000, 8000, 5657, 5657]);
+    expect(r.ceiling).toBe(4000);
+    expect(r.steps.filter((s) => !s.passed)).toHaveLength(5);
+  });
+
   it('stops at maxSteps when nothing fails', async () => {
     const c = contender(1e9);
     const r = await searchCeiling('t', M, () => undefined, c.step);
