@@ -24,6 +24,8 @@ export interface CommandRunResult {
 }
 
 const ANSWER_TIMEOUT_MS = 5_000;
+/** how long the first (probe) command is retried while the server answers nothing or an error, ms */
+const PROBE_PATIENCE_MS = 30_000;
 /** a command not settled by this long after its emit is counted as timed out here, ms */
 const SETTLE_TIMEOUT_MS = 15_000;
 
@@ -100,11 +102,20 @@ export async function runCommandRoundTrips(
     }
   };
   try {
-    // one probe command first: a server without the command path answers nothing or an error
-    await send(deviceIds[0]!);
-    if (r.refused) {
-      r.skipped = `the server did not take a device:command (${r.firstError}); the command path (issue 13) has not landed`;
-      return r;
+    // one probe command first: a server without the command path answers nothing or an error. A
+    // server still working off the overload of the search's last steps may not answer at once:
+    // the probe is tried again for PROBE_PATIENCE_MS before the part is skipped.
+    const probeUntil = Date.now() + PROBE_PATIENCE_MS;
+    for (;;) {
+      await send(deviceIds[0]!);
+      if (!r.refused) break;
+      if (Date.now() > probeUntil) {
+        r.skipped = `the server did not take a device:command within ${PROBE_PATIENCE_MS / 1000} s (${r.firstError})`;
+        return r;
+      }
+      // the unanswered probe stays counted as sent: the server may still carry it out
+      r.refused = 0;
+      r.firstError = null;
     }
     const t0 = performance.now();
     let next = 1;

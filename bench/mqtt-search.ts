@@ -4,9 +4,11 @@
  * `maxSteps`), then one step at the geometric mean of the last pass and that failure. A first step
  * that fails halves the rate (at most 3 times). The ceiling is the highest accepted rate of a step
  * that passed. After a failing step the machine gets `recoverMs` to drain. Above the first pass,
- * a failing step is run again up to `failedStepRetries` times and counts as passed if any run
- * passed: on a shared 2-core machine one probe held up by another process' pause fails a whole
- * step (p99 of ~50 probes is nearly their max), while a contender over its ceiling fails every run.
+ * a step that failed narrowly (everything offered taken, no errors, p99 under twice the budget) is
+ * run again up to `failedStepRetries` times and counts as passed if any run passed: on a shared
+ * 2-core machine one probe held up by another process' pause fails a whole step (p99 of ~50
+ * probes is nearly their max). A step far over (a contender past its ceiling) is not run again:
+ * a second overload would only deepen the backlog the next part starts on.
  */
 import type { LatencySummary } from './stats';
 
@@ -114,7 +116,8 @@ export interface SearchResult {
 
 export async function searchCeiling(
   label: string,
-  M: Pick<MqttProfile, 'startRatePerS' | 'stepFactor' | 'maxSteps' | 'recoverMs' | 'failedStepRetries'>,
+  M: Pick<MqttProfile, 'startRatePerS' | 'stepFactor' | 'maxSteps' | 'recoverMs' | 'failedStepRetries'> &
+    Partial<Pick<MqttProfile, 'latencyBudgetMs' | 'minAcceptedFraction'>>,
   log: (msg: string) => void,
   step: (ratePerS: number) => Promise<StepOutcome>,
 ): Promise<SearchResult> {
@@ -129,8 +132,13 @@ export async function searchCeiling(
     return s.passed;
   };
   /** a step above the first pass, run again while it fails, up to failedStepRetries times */
+  const narrowMiss = (s: StepOutcome) =>
+    s.errors === 0 &&
+    s.latency.p99 !== null &&
+    s.latency.p99 < 2 * (M.latencyBudgetMs ?? Infinity) &&
+    s.acceptedPerS >= (M.minAcceptedFraction ?? 0) * s.offeredPerS;
   const runAgainOnFailure = async (rate: number) => {
-    for (let i = 0; i < (M.failedStepRetries ?? 0); i++) if (await run(rate)) return true;
+    for (let i = 0; i < (M.failedStepRetries ?? 0) && narrowMiss(steps[steps.length - 1]!); i++) if (await run(rate)) return true;
     return false;
   };
   let rate = M.startRatePerS;
