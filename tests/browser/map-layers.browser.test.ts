@@ -168,7 +168,9 @@ describe.skipIf(suite.skipped)('map layers', { timeout: 480_000 }, () => {
             await page.locator(`nav.tabs a[href^="/screen/${scene}"]`).click();
             await page.locator(`[data-testid=screen][data-scene=${scene}]`).waitFor({ timeout: MAP_WAIT_MS });
           }
-          await page.locator('.kpi').first().waitFor({ timeout: 10_000 });
+          // the cards come with the scene's first frame; a 3840×2160 software-GL wall on a loaded
+          // machine can hold the page's thread longer than 10 s (seen in CI)
+          await page.locator('.kpi').first().waitFor({ timeout: 60_000 });
           let covered: string[] = [];
           // the map re-fits to its box after the resize: poll until it settles without covered names
           await waitUntil(
