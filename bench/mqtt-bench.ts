@@ -43,6 +43,15 @@ interface ServerStats {
   rssBytes: number;
   heapUsedBytes: number;
   ingestTotals: { accepted: number };
+  loop?: { idle: number; active: number };
+}
+
+/** Share of the window the server's main thread was busy (event-loop utilisation), %: 100 = saturated whatever its CPU % says. */
+function loopBusy(before: ServerStats, after: ServerStats): number | null {
+  if (!before.loop || !after.loop) return null;
+  const active = after.loop.active - before.loop.active;
+  const idle = after.loop.idle - before.loop.idle;
+  return active + idle > 0 ? round((active / (active + idle)) * 100, 0) : null;
 }
 
 /** What bench/run.ts lends the MQTT parts (its own helpers, so the processes are tracked and cleaned up alike). */
@@ -211,6 +220,7 @@ async function iocStep(
   const cpu = await cpuDone();
   if (rig.mosquitto) cpu.mosquitto = brokerCpu();
   const after = await rig.server.call<ServerStats>('stats');
+  cpu['server-loop'] = loopBusy(before, after);
   const report = await ctx.swarmReports(rig.swarms);
   const latency = summarizeLatency(probeLatencies(new Map(run.probeSent), report.probeReceipts));
   const accepted = after.ingestTotals.accepted - before.ingestTotals.accepted - run.probeSent.length;

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeHeapSnapshot } from 'node:v8';
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig, type ServerConfig } from '../server/config';
 import { startIocServer, type IocServer } from '../server/app';
 import { createLogger } from '../server/logger';
@@ -126,6 +126,8 @@ const rpc = serveRpc(
         hubBuilds: hub.builds,
         hubBuildMsTotal: hub.buildMsTotal,
         ingestTotals: server.ingest.totals,
+        /** cumulative event-loop idle/active time (performance.eventLoopUtilization), ms */
+        loop: perf.eventLoopUtilization(),
         loopDelayP50Ms: loopDelay.percentile(50) / 1e6,
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         loopDelayMaxMs: loopDelay.max / 1e6,
