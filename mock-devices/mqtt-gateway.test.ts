@@ -135,6 +135,38 @@ describe('MqttGateway', () => {
     }
   });
 
+  it('never has more than maxConnecting first CONNECTs awaiting their CONNACK (a slow server is not flooded past its per-address cap)', async () => {
+    const many = new Map(Array.from({ length: 12 }, (_, i) => [`dev-${i}`, `token-of-dev-${i}-0123456789`] as const));
+    const held: (() => void)[] = [];
+    let pendingMax = 0;
+    const broker = await Aedes.createBroker({
+      // the broker answers CONNECT only when the test says so
+      authenticate: (_c, u, p, done) => {
+        held.push(() => done(null, many.get(u ?? '') === p?.toString()));
+        pendingMax = Math.max(pendingMax, held.length);
+      },
+    });
+    const server = createServer(broker.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => broker.close(() => r()));
+    });
+    const g = gateway({ url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, connectRatePerS: 10_000, maxConnecting: 3 });
+    g.setTokens(many);
+    g.start();
+    await until('3 CONNECTs held', () => held.length === 3);
+    // a few ramp ticks later, still 3: the ramp waits for CONNACKs
+    await new Promise((r) => setTimeout(r, 200));
+    expect(held).toHaveLength(3);
+    while (g.stats().connected < 12) {
+      held.splice(0).forEach((answer) => answer());
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(pendingMax).toBe(3);
+    expect(g.stats()).toMatchObject({ connected: 12 });
+  });
+
   it('carries the token in the payload when asked to (an external broker does not authenticate devices for the server)', async () => {
     const b = await startBroker(TOKENS);
     cleanups.push(b.close);

@@ -11,8 +11,9 @@
  * - a publish not acknowledged when its connection drops stays in the mqtt client's outgoing store
  *   and is sent again (DUP) after the reconnect — `seq` makes a duplicate harmless on the server;
  * - readings of one device go out in order over its one connection;
- * - connections open at most `connectRatePerS` per second (a broker may refuse a flood of CONNECTs
- *   from one address) and reconnect with jittered exponential back-off, so a restarted server is not
+ * - connections open at most `connectRatePerS` per second, and at most `maxConnecting` at once await
+ *   their CONNACK (a broker refuses a flood of CONNECTs, or of unauthenticated connections, from
+ *   one address: City IOC holds 256 per address) and reconnect with jittered exponential back-off, so a restarted server is not
  *   hit by every device in the same millisecond;
  * - a CONNECT refused for bad credentials is not retried with the same token: `onRejected` tells the
  *   caller (which re-reads the registry), exactly as the HTTP client does for E_UNAUTHORIZED;
@@ -41,6 +42,8 @@ export const MQTT_GATEWAY_DEFAULTS = {
   reconnectMaxMs: 30_000,
   /** new connections opened per second at most (2,000 devices connect in 4 s) */
   connectRatePerS: 500,
+  /** first connections awaiting their CONNACK at most (under the server's 256 unauthenticated per address) */
+  maxConnecting: 128,
   /** publishes awaiting their PUBACK, per device */
   maxInflightPerDevice: 20,
   /** readings waiting behind those, per device, before the oldest is dropped */
@@ -85,6 +88,7 @@ export interface MqttGatewayOptions {
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
   connectRatePerS?: number;
+  maxConnecting?: number;
   maxInflightPerDevice?: number;
   maxPendingPerDevice?: number;
   stopGraceMs?: number;
@@ -175,6 +179,7 @@ export class MqttGateway implements ReadingTransport {
       reconnectBaseMs: options.reconnectBaseMs ?? d.reconnectBaseMs,
       reconnectMaxMs: options.reconnectMaxMs ?? d.reconnectMaxMs,
       connectRatePerS: options.connectRatePerS ?? d.connectRatePerS,
+      maxConnecting: options.maxConnecting ?? d.maxConnecting,
       maxInflightPerDevice: options.maxInflightPerDevice ?? d.maxInflightPerDevice,
       maxPendingPerDevice: options.maxPendingPerDevice ?? d.maxPendingPerDevice,
       stopGraceMs: options.stopGraceMs ?? d.stopGraceMs,
@@ -357,7 +362,10 @@ export class MqttGateway implements ReadingTransport {
     if (this.connectTimer || this.connectQueue.length === 0) return;
     const perTick = Math.max(1, Math.ceil((this.opts.connectRatePerS * CONNECT_TICK_MS) / 1000));
     const tick = () => {
-      for (let i = 0; i < perTick && this.connectQueue.length > 0; i++) {
+      // a server slow to answer CONNECT (starting up, busy) is not handed more than it can hold
+      let connecting = 0;
+      for (const l of this.links.values()) if (l.state === 'connecting') connecting++;
+      for (let i = 0; i < perTick && this.connectQueue.length > 0 && connecting < this.opts.maxConnecting; i++, connecting++) {
         const link = this.connectQueue.shift()!;
         if (link.open && link.state === 'waiting') this.connectLink(link);
       }
