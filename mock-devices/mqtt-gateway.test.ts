@@ -136,7 +136,7 @@ describe('MqttGateway', () => {
   });
 
   it('never has more than maxConnecting first CONNECTs awaiting their CONNACK (a slow server is not flooded past its per-address cap)', async () => {
-    const many = new Map(Array.from({ length: 12 }, (_, i) => [`dev-${i}`, `token-of-dev-${i}-0123456789`] as const));
+    const many = new Map<string, string>(Array.from({ length: 12 }, (_, i) => [`dev-${i}`, `token-of-dev-${i}-0123456789`]));
     const held: (() => void)[] = [];
     let pendingMax = 0;
     const broker = await Aedes.createBroker({

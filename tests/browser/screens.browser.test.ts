@@ -155,7 +155,8 @@ describe.skipIf(skipped)('big screens', { timeout: 360_000 }, () => {
       const port = server.port;
       await server.close();
       const tDown = Date.now();
-      await page.locator('[data-testid=conn-indicator]:not([data-tone=ok])').waitFor({ timeout: 5_000 });
+      // a software-GL wall on a loaded machine may hold its page's thread for seconds (seen in CI: > 5 s)
+      await page.locator('[data-testid=conn-indicator]:not([data-tone=ok])').waitFor({ timeout: 30_000 });
       await page
         .getByRole('alert')
         .filter({ hasText: /断开|Disconnected|disconnected/ })
@@ -166,7 +167,7 @@ describe.skipIf(skipped)('big screens', { timeout: 360_000 }, () => {
       // the same session records as before the outage (as Redis keeps them in production)
       server = await startBrowserTestServer({ demoDevices: FLEET_SIZE, port }, { sessionBackend });
       const tUp = Date.now();
-      await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 20_000 });
+      await page.locator('[data-testid=conn-indicator][data-tone=ok]').waitFor({ timeout: 60_000 });
       console.log(`[screens] reconnected ${Date.now() - tUp} ms after the server came back`);
       expect(await page.evaluate(() => (window as unknown as { __noReload?: number }).__noReload)).toBe(1);
       // resynchronised: panels are live again (not marked stale because of the outage)
@@ -174,5 +175,5 @@ describe.skipIf(skipped)('big screens', { timeout: 360_000 }, () => {
     } finally {
       await context.close();
     }
-  });
+  }, 180_000);
 });
