@@ -56,7 +56,7 @@
  * `commandTimeoutMs`; a read that overruns it drops that connection (a late reply must not be taken
  * for the next read's) and the next tail opens a fresh one. A hole (entries after the cursor
  * trimmed by MAXLEN before they were read) is told by the cursor's own entry being gone (see
- * `tailGap`; Redis 7.0 does not count trimmed entries in `max-deleted-entry-id`), looked up by an
+ * `emptyCursorGap`; Redis 7.0 does not count trimmed entries in `max-deleted-entry-id`), looked up by an
  * XRANGE pipelined behind the XREAD, so a read costs one round trip, not two.
  *
  * Deadlines (issue 10, defect #6): every call settles. Clients built here (from a URL, or by
@@ -814,16 +814,21 @@ export class RedisStore implements Store {
       // BLOCK 0 would wait forever: no wait asked for, no BLOCK sent
       const block = Math.floor(blockMs) > 0 ? ['BLOCK', String(Math.floor(blockMs))] : [];
       // the cursors' own entries are looked up in the same round trip, right after XREAD answers
-      const checks = [readingsKey, eventsKey].map((key, i) => [key, i === 0 ? cursor.readings : cursor.events] as const);
+      const checks = (
+        [
+          [readingsKey, cursor.readings],
+          [eventsKey, cursor.events],
+        ] as const
+      ).filter(([, c]) => c !== EMPTY_READINGS_CURSOR);
       const { reply, cursorEntryGone } = await this.blockingRead(
         [...block, 'COUNT', String(limit), 'STREAMS', readingsKey, eventsKey, cursor.readings, cursor.events],
         blockMs,
-        checks.filter(([, c]) => c !== EMPTY_READINGS_CURSOR),
+        checks,
       );
       const tail: LogTail = { readings: [], events: [], cursor: { ...cursor } };
       /** one hole check per stream that answered entries (only an empty cursor needs a round trip of its own) */
       const holes: (boolean | Promise<boolean>)[] = [];
-      const hole = (key: string, from: string): boolean | Promise<boolean> => cursorEntryGone.get(key) ?? this.tailGap(key, from);
+      const hole = (key: string): boolean | Promise<boolean> => cursorEntryGone.get(key) ?? this.emptyCursorGap(key);
       for (const [key, entries] of reply ?? []) {
         if (entries.length === 0) continue;
         const last = entries[entries.length - 1][0];
@@ -835,14 +840,14 @@ export class RedisStore implements Store {
             const fields = fieldsToMap(rawFields);
             tail.readings.push({ reading: decodeReading(fields), node: fields.get('n') ?? '' });
           }
-          holes.push(hole(key, cursor.readings));
+          holes.push(hole(key));
           tail.cursor.readings = last;
         } else if (key === eventsKey) {
           for (const [id, rawFields] of entries) {
             const json = fieldsToMap(rawFields).get('e');
             if (json !== undefined) tail.events.push(decodeEvent(id, json));
           }
-          holes.push(hole(key, cursor.events));
+          holes.push(hole(key));
           tail.cursor.events = last;
         }
       }
@@ -1163,8 +1168,8 @@ export class RedisStore implements Store {
   /**
    * XREAD on the tail connection with a deadline of the block time plus the command deadline,
    * pipelined with `XRANGE key cursor cursor` for each of `cursorChecks`: Redis runs those after
-   * the blocked XREAD answered, so `cursorEntryGone` tells, in the same round trip, what `tailGap`
-   * would (is the cursor's own entry gone, i.e. may entries after it have been trimmed?).
+   * the blocked XREAD answered, so `cursorEntryGone` tells, in the same round trip, whether the
+   * cursor's own entry is gone (may entries after it have been trimmed? see `emptyCursorGap`).
    */
   private async blockingRead(
     args: string[],
@@ -1201,19 +1206,16 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Were entries after `cursor` trimmed before XREAD answered? Called only for a stream that
-   * answered entries. Trimming (MAXLEN) removes the oldest entries only, so while the cursor's own
-   * entry is still in the stream nothing after it can be gone. A cursor whose entry is gone
-   * reports a hole: either entries after it were trimmed too, or (the one case this over-reports)
-   * the cursor's entry was the last one trimmed — a follower that far behind re-syncs anyway.
-   * The empty cursor has no entry: a hole iff anything was ever trimmed (XINFO STREAM
-   * `entries-added` > `length`). Over-reporting is safe (a re-sync); under-reporting never happens.
+   * Were entries after `cursor` trimmed before XREAD answered? Trimming (MAXLEN) removes the oldest
+   * entries only, so while the cursor's own entry is still in the stream nothing after it can be
+   * gone: `blockingRead` looks that entry up right behind the XREAD (`cursorEntryGone`). A cursor
+   * whose entry is gone reports a hole: either entries after it were trimmed too, or (the one case
+   * this over-reports) the cursor's entry was the last one trimmed — a follower that far behind
+   * re-syncs anyway. The empty cursor has no entry (this function, called only for a stream that
+   * answered entries): a hole iff anything was ever trimmed (XINFO STREAM `entries-added` >
+   * `length`). Over-reporting is safe (a re-sync); under-reporting never happens.
    */
-  private async tailGap(key: string, cursor: string): Promise<boolean> {
-    if (cursor !== EMPTY_READINGS_CURSOR) {
-      const own = (await this.client.xrange(key, cursor, cursor)) as StreamEntry[];
-      return own.length === 0;
-    }
+  private async emptyCursorGap(key: string): Promise<boolean> {
     const info = (await this.client.call('XINFO', 'STREAM', key)) as unknown[];
     const field = (name: string): number => Number(info[info.indexOf(name) + 1]);
     return field('entries-added') > field('length');
