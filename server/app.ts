@@ -259,6 +259,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     ...DEFAULT_FUSION_OPTIONS,
     seriesBucketMs: config.seriesBucketMs,
     seriesBuckets: config.seriesBuckets,
+    offlineStartupGraceMs: config.offlineStartupGraceMs,
   });
   // the screens show the registry's assets and resources (bridges, rivers' levels, shelters' capacity…)
   fusion.setAssets(registry.listAssets());

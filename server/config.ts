@@ -117,6 +117,8 @@ const EnvSchema = z.object({
   IOC_MQTT_BATCH_WINDOW_MS: z.coerce.number().int().gte(0).lte(1000).default(5),
   /** a device that has not acknowledged a command within this is answered `timed_out` (remote control, issue 13), ms */
   IOC_DEVICE_COMMAND_TIMEOUT_MS: intFromEnv(DEFAULT_DEVICE_COMMAND_TIMEOUT_MS),
+  /** after a start, a device not yet heard from gets this long (plus its offline rule's silence) before it is offline, ms */
+  IOC_OFFLINE_STARTUP_GRACE_MS: intFromEnv(60_000),
   // --- 查重 (issue 14; server/incident-dedup-config.ts) ---
   /** radius per incident category, `category=metres` comma-separated, over the defaults (`=0`: never de-duplicated) */
   IOC_DEDUP_RADII_M: z.string().max(2000).optional(),
@@ -221,6 +223,8 @@ export interface ServerConfig {
   maxPhotoBytesTotal: number;
   /** how often offline rules are evaluated */
   offlineCheckIntervalMs: number;
+  /** after a start, a device not yet heard from is offline only after this plus its rule's silence, ms */
+  offlineStartupGraceMs: number;
   /** incident photos: max bytes per photo */
   maxPhotoBytes: number;
   /** readings kept in memory while the store is unavailable */
@@ -525,6 +529,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     photoRetentionMs: e.IOC_PHOTO_RETENTION_DAYS * DAY_MS,
     maxPhotoBytesTotal: e.IOC_PHOTO_QUOTA_MB * 1024 * 1024,
     offlineCheckIntervalMs: 5_000,
+    offlineStartupGraceMs: e.IOC_OFFLINE_STARTUP_GRACE_MS,
     maxPhotoBytes: 2 * 1024 * 1024,
     maxDeferredReadings: 500_000,
     inboundMaxDepth: 32,

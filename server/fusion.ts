@@ -224,8 +224,10 @@ export class Fusion {
       const device = state.online ? this.devices.get(id) : undefined;
       if (!device || device.status === 'maintenance') continue;
       const dr = this.currentRules(device, this.runtimeOf(device), nowTs, out);
-      // a device restored from the store gets a grace period from process start
-      const i = silentOfflineRule(dr.engine, Math.max(state.lastTs, this.startTs), nowTs);
+      // a device not heard since process start (restored from the store) is silent only from the
+      // end of the startup grace: the fleet reconnecting after a restart is not an outage
+      const since = state.lastTs >= this.startTs ? state.lastTs : this.startTs + this.opts.offlineStartupGraceMs;
+      const i = silentOfflineRule(dr.engine, since, nowTs);
       if (i < 0) continue;
       const rule = dr.engine.rules[i] as Rule & { level: AlertLevel };
       this.states.markOffline(id);

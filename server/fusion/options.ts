@@ -16,6 +16,12 @@ export interface FusionOptions {
   realPositionPriorityMs: number;
   /** status changes remembered for incremental scene builds; past this a build starts over */
   statusLogMax: number;
+  /**
+   * a device not yet heard since the process started is offline only after this plus its offline
+   * rule's silence, ms: a fleet reconnecting after a server restart (with its own backoff, through
+   * per-address CONNECT limits) is not an outage and raises no offline storm
+   */
+  offlineStartupGraceMs: number;
 }
 
 export const DEFAULT_FUSION_OPTIONS: FusionOptions = {
@@ -27,4 +33,5 @@ export const DEFAULT_FUSION_OPTIONS: FusionOptions = {
   handlerOffDutyAfterMs: 10 * 60_000,
   realPositionPriorityMs: 10 * 60_000,
   statusLogMax: 20_000,
+  offlineStartupGraceMs: 60_000,
 };

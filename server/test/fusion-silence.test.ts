@@ -4,7 +4,7 @@
  * brings it back and clears the alert.
  */
 import { describe, expect, it } from 'vitest';
-import { Fusion, type AlertChangeRecord } from '../fusion';
+import { DEFAULT_FUSION_OPTIONS, Fusion, type AlertChangeRecord } from '../fusion';
 import { generateFleet } from '../../scenes/fleet';
 import type { Device, DeviceState, OfflineRule } from '../../scenes/domain';
 
@@ -67,15 +67,36 @@ describe('Fusion.checkSilence', () => {
     expect(fusion.statusChangedSince(epoch)).toEqual(new Set([gas.id]));
   });
 
-  it('gives a device restored from the store a grace period counted from process start, not from its last reading', () => {
+  it('gives a device restored from the store the startup grace plus its silence, counted from process start, not from its last reading', () => {
     const fusion = new Fusion(fleet, undefined, undefined, T0);
+    const grace = DEFAULT_FUSION_OPTIONS.offlineStartupGraceMs;
+    expect(grace).toBeGreaterThan(0);
     const offline = fusion.rulesFor('gas-detector').find((r): r is OfflineRule => r.type === 'offline')!;
     const stale: DeviceState = { deviceId: gas.id, online: true, lastTs: T0 - 100 * offline.silenceMs, lastSeq: 5, metrics: { lel: 1 } };
     fusion.restore([stale], [], []);
-    expect(fusion.checkSilence(T0 + offline.silenceMs, [])).toBe(0);
+    // the fleet reconnecting after a restart: one silence later is not yet an outage
+    expect(fusion.checkSilence(T0 + offline.silenceMs + 1, [])).toBe(0);
+    expect(fusion.checkSilence(T0 + grace + offline.silenceMs, [])).toBe(0);
     const out: AlertChangeRecord[] = [];
-    expect(fusion.checkSilence(T0 + offline.silenceMs + 1, out)).toBe(1);
-    expect(out[0]!.alert.firstTs).toBe(T0 + offline.silenceMs + 1);
+    expect(fusion.checkSilence(T0 + grace + offline.silenceMs + 1, out)).toBe(1);
+    expect(out[0]!.alert.firstTs).toBe(T0 + grace + offline.silenceMs + 1);
+  });
+
+  it('without a startup grace a restored device is silent from process start', () => {
+    const fusion = new Fusion(fleet, undefined, { ...DEFAULT_FUSION_OPTIONS, offlineStartupGraceMs: 0 }, T0);
+    const offline = fusion.rulesFor('gas-detector').find((r): r is OfflineRule => r.type === 'offline')!;
+    fusion.restore([{ deviceId: gas.id, online: true, lastTs: T0 - 100 * offline.silenceMs, lastSeq: 5, metrics: { lel: 1 } }], [], []);
+    expect(fusion.checkSilence(T0 + offline.silenceMs, [])).toBe(0);
+    expect(fusion.checkSilence(T0 + offline.silenceMs + 1, [])).toBe(1);
+  });
+
+  it('counts a device heard since the start from its reading: the grace is only for devices not yet back', () => {
+    const fusion = new Fusion(fleet, undefined, undefined, T0);
+    const offline = fusion.rulesFor('gas-detector').find((r): r is OfflineRule => r.type === 'offline')!;
+    fusion.restore([{ deviceId: gas.id, online: true, lastTs: T0 - 1000, lastSeq: 5, metrics: { lel: 1 } }], [], []);
+    fusion.applyReading({ deviceId: gas.id, ts: T0 + 1000, seq: 6, metrics: { lel: 1 } }, []);
+    expect(fusion.checkSilence(T0 + 1000 + offline.silenceMs, [])).toBe(0);
+    expect(fusion.checkSilence(T0 + 1000 + offline.silenceMs + 1, [])).toBe(1);
   });
 
   it('marks the device’s scene and the overview dirty and queues the offline state for persistence', () => {
