@@ -1,7 +1,7 @@
 /**
  * The order of a map's layers with its base (issue 17), bottom to top:
  *   under (sea, raster tiles, tint) → the scene's district fill → the offline base's detail
- *   (water, bridges, pipes) → the scene's assets and device dots → the map's names (place names,
+ *   (water, bridges, pipes) → the scene's assets, device dots and cameras → the map's names (place names,
  *   district names) → alerts, incidents, resources, handlers and their names.
  * Names lie above the device dots (a wall's "市北区" was hidden under a cluster of dots) but under
  * what the officer acts on: an alert's pulse or an incident is never covered by a name.
@@ -18,6 +18,7 @@ import { SolidPolygonLayer } from '@deck.gl/layers';
 import type { LayerDescriptor } from './scene-to-layer-props';
 import { LABEL_ROLE_BY_LAYER_ID } from './label-collisions';
 import { LAYER_IDS } from './scene-to-layer-props';
+import { CAMERA_LAYER_IDS } from './camera-layers';
 import type { Rgba } from '../theme/palette';
 
 export const RASTER_BASE_STYLE = {
@@ -71,14 +72,16 @@ export interface StackedLayers {
 const isLabel = (l: Layer) => l.id in LABEL_ROLE_BY_LAYER_ID;
 /** the map's names (not people's: a handler's name stays with its dot, above everything) */
 const isMapName = (l: Layer) => l.id === LAYER_IDS.districtLabels || (isLabel(l) && l.id !== LAYER_IDS.handlerLabels);
-/** the device layers the map's names are drawn above */
-const DEVICE_LAYER_IDS: ReadonlySet<string> = new Set([LAYER_IDS.devices, LAYER_IDS.devicesHexagon, LAYER_IDS.devicesMaintenance]);
+/** the device layers of a scene (cameras go right above them, map-layer-builder.ts) */
+export const DEVICE_LAYER_IDS: ReadonlySet<string> = new Set([LAYER_IDS.devices, LAYER_IDS.devicesHexagon, LAYER_IDS.devicesMaintenance]);
+/** the layers the map's names are drawn above: devices and cameras (a wall's "市北区" lay under a camera dot) */
+const UNDER_NAMES_LAYER_IDS: ReadonlySet<string> = new Set([...DEVICE_LAYER_IDS, CAMERA_LAYER_IDS.wedges, CAMERA_LAYER_IDS.points]);
 
 /** `live` with the map's names moved right above the last device layer (where there is one). */
 function namesOverDevices(live: Layer[]): Layer[] {
   let lastDevice = -1;
   live.forEach((l, i) => {
-    if (DEVICE_LAYER_IDS.has(l.id)) lastDevice = i;
+    if (UNDER_NAMES_LAYER_IDS.has(l.id)) lastDevice = i;
   });
   if (lastDevice < 0) return live;
   const names = live.filter(isMapName);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { CameraView } from '@scenes/cameras/camera-view';
+import { CAMERA_LAYER_IDS } from './camera-layers';
 import { DRILL_LAYER_IDS } from './district-layers';
 import { defaultVisibility, layerGroupOf, withToggle } from './layer-groups';
 import { createMapLayerBuilder } from './map-layer-builder';
@@ -29,6 +31,29 @@ describe('map layer builder', () => {
     expect(off.present.has('basemap')).toBe(false);
     expect(off.layers.some((l) => layerGroupOf(l.id) === 'basemap')).toBe(false);
     expect(off.layers.some((l) => l.id === 'devices')).toBe(true);
+  });
+
+  it('draws cameras right above the device dots: under the map’s names, the incidents and the people', () => {
+    const camera: CameraView = {
+      id: 'cam-1',
+      name: '山东路下穿',
+      location: [120.38, 36.09],
+      district: '370203',
+      headingDeg: 90,
+      fovDeg: 60,
+      stream: null,
+    };
+    const ids = createMapLayerBuilder()
+      .build(input({ cameras: [camera] }))
+      .layers.map((l) => l.id);
+    const at = (id: string) => {
+      expect(ids, id).toContain(id);
+      return ids.indexOf(id);
+    };
+    expect(at(CAMERA_LAYER_IDS.wedges)).toBeGreaterThan(at('devices'));
+    expect(at(CAMERA_LAYER_IDS.points)).toBeLessThan(at('district-labels'));
+    expect(at(CAMERA_LAYER_IDS.points)).toBeLessThan(at('incidents'));
+    expect(at(CAMERA_LAYER_IDS.points)).toBeLessThan(at('handlers'));
   });
 
   it('draws the drilled district’s highlight over the scene', () => {

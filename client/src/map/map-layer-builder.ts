@@ -11,6 +11,8 @@ import type { ImpactRange } from '@scenes/impact/impact-types';
 import type { CameraView } from '@scenes/cameras/camera-view';
 import type { Lang } from '../i18n/i18n';
 import { createDeviceLayerCache, quantizePulseTs, sceneToLayerProps } from './scene-to-layer-props';
+import type { LayerDescriptor } from './scene-to-layer-props';
+import { DEVICE_LAYER_IDS } from './basemap-stack';
 import { createMapBase } from './basemap-base';
 import { isToggleOn, layerGroupOf, presentLayerGroups, visibleDescriptors } from './layer-groups';
 import type { LayerGroupId, LayerVisibility } from './layer-groups';
@@ -61,6 +63,16 @@ export interface MapLayerBuilder {
   setRenderMode(mode: RenderMode): void;
 }
 
+/** `scene` with `extra` inserted right after its last device layer (appended when it has none). */
+export function withAfterDevices(scene: readonly LayerDescriptor[], extra: readonly LayerDescriptor[]): LayerDescriptor[] {
+  let at = -1;
+  scene.forEach((d, i) => {
+    if (DEVICE_LAYER_IDS.has(d.props.id)) at = i;
+  });
+  if (at < 0) return [...scene, ...extra];
+  return [...scene.slice(0, at + 1), ...extra, ...scene.slice(at + 1)];
+}
+
 export function createMapLayerBuilder(): MapLayerBuilder {
   /** keeps the device layer's data identity across status-only changes */
   const deviceCache = createDeviceLayerCache();
@@ -84,9 +96,9 @@ export function createMapLayerBuilder(): MapLayerBuilder {
             aggregateDevices: isToggleOn(visibility, 'heat'),
           })
         : [];
-      // every overlay's descriptors, bottom to top: the scene's, then the other overlays' (append here)
-      const all = [...scene];
-      all.push(...cameraLayers(input.cameras, { pixelScale }));
+      // every overlay's descriptors, bottom to top: the scene's, then the other overlays' (append here);
+      // cameras are infrastructure like the device dots: right above them, under names, incidents and people
+      const all = withAfterDevices(scene, cameraLayers(input.cameras, { pixelScale }));
       all.push(...districtHighlightLayers(input.district, { pixelScale }));
       all.push(...impactLayers(input.impact, { lang: input.lang, pixelScale, zoom: input.zoom }));
       const basemapShown = isToggleOn(visibility, 'basemap');

@@ -37,7 +37,9 @@ export const STATUS_HEX: Record<DeviceStatus, string> = {
 export const MAP_RGBA = {
   districtFill: [14, 30, 52, 235] as Rgba,
   districtLine: [86, 150, 210, 200] as Rgba,
-  districtLabel: [170, 200, 230, 220] as Rgba,
+  districtLabel: [200, 222, 245, 255] as Rgba,
+  /** the dark outline around map names (district labels) */
+  labelHalo: [4, 12, 26, 235] as Rgba,
   river: [40, 130, 230, 220] as Rgba,
   pipe: [90, 170, 200, 160] as Rgba,
   slaTrack: [255, 255, 255, 40] as Rgba,
