@@ -23,6 +23,11 @@ import {
 
 /** The community ranking shows this many communities. */
 export const COMMUNITY_RANK_SIZE = 10;
+/**
+ * The event mix and the ranking count the events of this rolling window, open or already handled:
+ * a quiet hour leaves the wall with the day's picture, not two empty panels (and no drop at midnight).
+ */
+export const COMMUNITY_WINDOW_MS = 24 * 3600_000;
 
 /** Event categories of the community scene, in display order. */
 export const COMMUNITY_EVENT_CATEGORIES = ['fire', 'elevator', 'fire-lane', 'elderly-care', 'ev-charger', 'door'] as const;
@@ -54,6 +59,11 @@ function isOpenEvent(alert: Alert): boolean {
   return alert.scene === 'community' && isAlertOpen(alert) && !isOfflineAlert(alert);
 }
 
+/** A community alert about something happening, raised within the window ending at `nowTs` (open or not). */
+function isRecentEvent(alert: Alert, nowTs: number): boolean {
+  return alert.scene === 'community' && !isOfflineAlert(alert) && alert.firstTs <= nowTs && nowTs - alert.firstTs < COMMUNITY_WINDOW_MS;
+}
+
 /** Red first, then the longest waiting (oldest first raised), then id. */
 export function compareUrgentFirst(a: Alert, b: Alert): number {
   return ALERT_LEVEL_RANK[a.level] - ALERT_LEVEL_RANK[b.level] || a.firstTs - b.firstTs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -80,8 +90,8 @@ function eventMixChart(state: FusedState, events: readonly Alert[]): ChartData {
     if (category !== undefined) counts.set(category, (counts.get(category) ?? 0) + 1);
   }
   return countPieChart(state, {
-    title: '社区事件构成',
-    titleEn: 'Community events by type',
+    title: '近24小时社区事件构成',
+    titleEn: 'Community events by type, last 24 h',
     unit: '件',
     slices: COMMUNITY_EVENT_CATEGORIES.map((c) => ({ id: c, name: CATEGORY_NAMES[c][0], nameEn: CATEGORY_NAMES[c][1], value: counts.get(c) ?? 0 })),
   });
@@ -101,18 +111,19 @@ function communityRankingChart(state: FusedState, events: readonly Alert[]): Cha
     .sort((x, y) => y.count - x.count || (x.asset.id < y.asset.id ? -1 : 1))
     .slice(0, COMMUNITY_RANK_SIZE);
   return countBarChart(state, {
-    title: '社区告警排名',
-    titleEn: 'Communities by open alerts',
+    title: '近24小时社区告警排名',
+    titleEn: 'Communities by alerts, last 24 h',
     unit: '条',
     categories: ranked.map((r) => r.asset.name),
     categoriesEn: ranked.map((r) => r.asset.nameEn),
-    series: [{ id: 'openAlerts', name: '待处置告警', nameEn: 'Open alerts', values: ranked.map((r) => r.count) }],
+    series: [{ id: 'alerts24h', name: '近24小时告警', nameEn: 'Alerts, last 24 h', values: ranked.map((r) => r.count) }],
   });
 }
 
 export function buildCommunityScene(state: FusedState): SceneModel {
   const statuses = computeDeviceStatuses(state);
   const events = state.alerts.filter(isOpenEvent);
+  const recent = state.alerts.filter((a) => isRecentEvent(a, state.nowTs));
   return {
     scene: 'community',
     generatedTs: state.nowTs,
@@ -124,8 +135,8 @@ export function buildCommunityScene(state: FusedState): SceneModel {
     assets: assetItems(state, statuses, (a) => a.kind === 'community', 'communities'),
     resources: [],
     charts: {
-      eventMix: eventMixChart(state, events),
-      communityRanking: communityRankingChart(state, events),
+      eventMix: eventMixChart(state, recent),
+      communityRanking: communityRankingChart(state, recent),
     },
   };
 }

@@ -5,6 +5,7 @@ import { deepFreeze, FIXTURE_EXPECTED, FIXTURE_SERIES_LENGTH, makeFusedState } f
 import { diffScene } from '../scene-diff';
 import { SCENE_BUILDERS } from './index';
 import { AGGREGATE_DATA_TICK_MS, MAX_ALERT_ITEMS } from './common';
+import { COMMUNITY_WINDOW_MS } from './build-community-scene';
 
 function kpiValue(kpis: readonly Kpi[], id: string): number | null {
   const found = kpis.find((k) => k.id === id);
@@ -331,16 +332,17 @@ describe('buildCommunityScene', () => {
     expect(model.alerts.map((a) => a.deviceId)).toEqual(['cm-elev-1', 'cm-smoke-1', 'cm-lane-1']);
   });
 
-  it('ranks communities by open alerts and mixes events by type', () => {
+  it('ranks communities and mixes events by type over the last 24 h, handled ones included', () => {
     const ranking = model.charts.communityRanking as Extract<ChartData, { kind: 'bar' }>;
     expect(ranking.categories).toEqual(['浮山后社区', '浮山所社区']);
-    expect(ranking.series[0].values).toEqual([2, 1]);
+    // the handled smoke alarm (cm-a) and fall (cm-b) count beside the open ones
+    expect(ranking.series[0].values).toEqual([2, 2]);
     const mix = model.charts.eventMix as Extract<ChartData, { kind: 'pie' }>;
     expect(Object.fromEntries(mix.slices.map((s) => [s.id, s.value]))).toEqual({
       fire: 1,
       elevator: 1,
       'fire-lane': 1,
-      'elderly-care': 0,
+      'elderly-care': 1,
       'ev-charger': 0,
       door: 0,
     });
@@ -348,6 +350,24 @@ describe('buildCommunityScene', () => {
       ['cm-a', 'red'],
       ['cm-b', 'yellow'],
     ]);
+  });
+});
+
+describe('buildCommunityScene window', () => {
+  it('leaves out events raised 24 h ago or earlier, and devices gone silent', () => {
+    const base = makeFusedState();
+    const fall = base.alerts.find((a) => a.deviceId === 'cm-fall-1')!;
+    const lane = base.alerts.find((a) => a.deviceId === 'cm-lane-1')!;
+    const alerts = [
+      ...base.alerts.filter((a) => a !== fall && a !== lane),
+      { ...fall, firstTs: base.nowTs - COMMUNITY_WINDOW_MS },
+      { ...lane, id: 'cm-lane-1|community.fire-lane-camera.offline', ruleId: 'community.fire-lane-camera.offline', level: 'blue' as const },
+    ];
+    const model = SCENE_BUILDERS.community(makeFusedState({ alerts }));
+    const mix = model.charts.eventMix as Extract<ChartData, { kind: 'pie' }>;
+    expect(Object.fromEntries(mix.slices.map((s) => [s.id, s.value]))).toMatchObject({ fire: 1, elevator: 1, 'fire-lane': 0, 'elderly-care': 0 });
+    const ranking = model.charts.communityRanking as Extract<ChartData, { kind: 'bar' }>;
+    expect(ranking.categories).toEqual(['浮山后社区']);
   });
 });
 

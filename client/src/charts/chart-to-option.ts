@@ -291,8 +291,9 @@ function pieOption(chart: Chart<'pie'>, lang: Lang, theme: ChartTheme): EChartsO
       {
         type: 'pie',
         id: 'slices',
-        radius: ['42%', '72%'],
-        center: ['36%', '52%'],
+        // room left of the ring for a slice's value at 9 o'clock (at 72 % / 36 % it hung off the panel)
+        radius: ['38%', '64%'],
+        center: ['40%', '52%'],
         avoidLabelOverlap: true,
         // all-zero data must not look like four equal slices
         stillShowZeroSum: false,
