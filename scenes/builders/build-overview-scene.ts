@@ -3,7 +3,7 @@
  * figures a leader reads first. Pure: (FusedState) → SceneModel.
  */
 import { ALERT_LEVELS, SCENE_IDS } from '../domain';
-import type { DistrictCode, Incident } from '../domain';
+import type { AlertLevel, DistrictCode, Incident } from '../domain';
 import type { ChartData, FusedState, Kpi, SceneModel } from '../scene-model';
 import {
   AGGREGATE_EXPECTED_INTERVAL_MS,
@@ -96,11 +96,19 @@ function incidentsByDistrictChart(state: FusedState): ChartData {
   });
 }
 
+/** The level pie counts the alerts raised within this rolling window, open or handled, at their peak level. */
+export const LEVEL_PIE_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * Alerts of the last 24 h by the highest level each reached: the KPI row above already counts the
+ * open ones per level, and on a calm wall a pie of open alerts only repeated four zeros as 暂无数据.
+ */
 function alertsByLevelChart(state: FusedState): ChartData {
-  const counts = countOpenAlertsByLevel(state.alerts);
+  const counts: Record<AlertLevel, number> = { red: 0, orange: 0, yellow: 0, blue: 0 };
+  for (const a of state.alerts) if (a.firstTs <= state.nowTs && state.nowTs - a.firstTs < LEVEL_PIE_WINDOW_MS) counts[a.peakLevel ?? a.level]++;
   return countPieChart(state, {
-    title: '告警等级分布',
-    titleEn: 'Open alerts by level',
+    title: '近24小时告警等级分布',
+    titleEn: 'Alerts by level, last 24 h',
     unit: '条',
     slices: ALERT_LEVELS.map((level) => ({
       id: level,

@@ -6,6 +6,7 @@ import { diffScene } from '../scene-diff';
 import { SCENE_BUILDERS } from './index';
 import { AGGREGATE_DATA_TICK_MS, MAX_ALERT_ITEMS } from './common';
 import { COMMUNITY_WINDOW_MS } from './build-community-scene';
+import { LEVEL_PIE_WINDOW_MS } from './build-overview-scene';
 
 function kpiValue(kpis: readonly Kpi[], id: string): number | null {
   const found = kpis.find((k) => k.id === id);
@@ -145,8 +146,13 @@ describe('buildOverviewScene', () => {
     const trend = model.charts.alertTrend as Extract<ChartData, { kind: 'timeseries' }>;
     expect(trend.lines.map((l) => l.id)).toEqual(['emergency', 'bridge', 'water', 'community']);
     for (const line of trend.lines) expect(line.points).toHaveLength(24);
+    // every alert of the last 24 h at its peak, handled ones too (3 red, 5 orange of which 3 handled, 2 yellow, 1 handled blue)
     const pie = model.charts.alertsByLevel as Extract<ChartData, { kind: 'pie' }>;
-    expect(pie.slices.map((s) => s.value)).toEqual([3, 3, 2, 0]);
+    expect(pie.slices.map((s) => s.value)).toEqual([3, 5, 2, 1]);
+    const older = makeFusedState({ alerts: makeFusedState().alerts.map((a) => ({ ...a, firstTs: a.firstTs - LEVEL_PIE_WINDOW_MS })) });
+    expect((SCENE_BUILDERS.overview(older).charts.alertsByLevel as Extract<ChartData, { kind: 'pie' }>).slices.map((s) => s.value)).toEqual([
+      0, 0, 0, 0,
+    ]);
   });
 
   it('lists open alerts most severe first, open incidents before finished ones', () => {
