@@ -1,8 +1,9 @@
 /**
  * The order of a map's layers with its base (issue 17), bottom to top:
  *   under (sea, raster tiles, tint) → the scene's district fill → the offline base's detail
- *   (water, bridges, pipes) → the scene's assets, device dots and cameras → the map's names (place names,
- *   district names) → alerts, incidents, resources, handlers and their names.
+ *   (water, bridges, pipes) → the scene's assets, device dots, cameras, rescue teams, depots and
+ *   shelters → the map's names (place names, district names) → alerts, incidents, handlers and
+ *   their names.
  * Names lie above the device dots (a wall's "市北区" was hidden under a cluster of dots) but under
  * what the officer acts on: an alert's pulse or an incident is never covered by a name.
  * The district fill is nearly opaque on the offline base; over a raster basemap it becomes a
@@ -74,8 +75,17 @@ const isLabel = (l: Layer) => l.id in LABEL_ROLE_BY_LAYER_ID;
 const isMapName = (l: Layer) => l.id === LAYER_IDS.districtLabels || (isLabel(l) && l.id !== LAYER_IDS.handlerLabels);
 /** the device layers of a scene (cameras go right above them, map-layer-builder.ts) */
 export const DEVICE_LAYER_IDS: ReadonlySet<string> = new Set([LAYER_IDS.devices, LAYER_IDS.devicesHexagon, LAYER_IDS.devicesMaintenance]);
-/** the layers the map's names are drawn above: devices and cameras (a wall's "市北区" lay under a camera dot) */
-const UNDER_NAMES_LAYER_IDS: ReadonlySet<string> = new Set([...DEVICE_LAYER_IDS, CAMERA_LAYER_IDS.wedges, CAMERA_LAYER_IDS.points]);
+/**
+ * the layers the map's names are drawn above: what stands still — devices, cameras, rescue teams,
+ * depots, shelters (a 4K wall's "市北区" lay under a camera dot and three shelters)
+ */
+const UNDER_NAMES_LAYER_IDS: ReadonlySet<string> = new Set([
+  ...DEVICE_LAYER_IDS,
+  CAMERA_LAYER_IDS.wedges,
+  CAMERA_LAYER_IDS.points,
+  LAYER_IDS.resources,
+  LAYER_IDS.shelters,
+]);
 
 /** `live` with the map's names moved right above the last device layer (where there is one). */
 function namesOverDevices(live: Layer[]): Layer[] {

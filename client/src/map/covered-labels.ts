@@ -3,8 +3,11 @@
  * lies over the top of the map box. The fit keeps the framed area below it, but a district whose
  * centre lies north of the frame would put its name under a card — such labels are left out
  * while they are there. Only the named label layers, only on a page that says what it covers.
+ * On every map, a person's name that would sit on a district's name is left out too
+ * (name-clearance.ts).
  */
 import type { LayerDescriptor } from './scene-to-layer-props';
+import { peopleOnNames } from './name-clearance';
 
 /** The label layers checked (district names and people's names: the ones the cards hid). */
 export const COVERABLE_LABEL_LAYER_IDS: ReadonlySet<string> = new Set(['district-labels', 'handler-labels']);
@@ -18,14 +21,14 @@ interface Memo {
   data: unknown[];
 }
 
-/** Indexes of `data` whose position is inside the covered top band, as a key ('' = none). */
-function coveredKey(data: unknown[], getPosition: (d: unknown) => [number, number], project: Project, coveredTopPx: number): string {
+/** Indexes of `data` whose position is inside the covered top band. */
+function coveredIndexes(data: unknown[], getPosition: (d: unknown) => [number, number], project: Project, coveredTopPx: number): number[] {
   const covered: number[] = [];
   data.forEach((d, i) => {
     const y = project(getPosition(d))[1];
     if (y !== undefined && y >= 0 && y < coveredTopPx) covered.push(i);
   });
-  return covered.join(',');
+  return covered;
 }
 
 export interface CoveredLabelFilter {
@@ -40,12 +43,17 @@ export function createCoveredLabelFilter(): CoveredLabelFilter {
   let last: LayerDescriptor[] = [];
 
   const positionOf = (d: LayerDescriptor) => d.props.getPosition as ((x: unknown) => [number, number]) | undefined;
-  const keys = (descriptors: LayerDescriptor[], project: Project | null, coveredTopPx: number) =>
-    descriptors.map((d) => {
+  const keys = (descriptors: LayerDescriptor[], project: Project | null, coveredTopPx: number) => {
+    const districtNames = descriptors.find((d) => d.props.id === 'district-labels');
+    return descriptors.map((d) => {
       const getPosition = positionOf(d);
-      if (!project || coveredTopPx <= 0 || !COVERABLE_LABEL_LAYER_IDS.has(d.props.id) || !Array.isArray(d.props.data) || !getPosition) return '';
-      return coveredKey(d.props.data as unknown[], getPosition, project, coveredTopPx);
+      if (!project || !COVERABLE_LABEL_LAYER_IDS.has(d.props.id) || !Array.isArray(d.props.data) || !getPosition) return '';
+      const covered = coveredTopPx > 0 ? coveredIndexes(d.props.data as unknown[], getPosition, project, coveredTopPx) : [];
+      // people's names that would sit on a district's name (name-clearance.ts)
+      const onNames = d.props.id === 'handler-labels' ? peopleOnNames(d, districtNames, project) : [];
+      return onNames.length === 0 ? covered.join(',') : [...new Set([...covered, ...onNames])].sort((a, b) => a - b).join(',');
     });
+  };
 
   return {
     apply(descriptors, project, coveredTopPx) {

@@ -461,6 +461,10 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
   }
 
   layers.push(
+    // rescue teams, depots and shelters stand where they are, like the devices: under the map's
+    // names (basemap-stack.ts), the alerts, the incidents and the people
+    resourceLayer(LAYER_IDS.resources, teamsAndDepots(model.resources)),
+    resourceLayer(LAYER_IDS.shelters, shelters(model.resources)),
     {
       type: 'ScatterplotLayer',
       props: {
@@ -535,8 +539,6 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         getRadius: MAP_CONFIG.incidentRadiusPixels,
       },
     },
-    resourceLayer(LAYER_IDS.resources, teamsAndDepots(model.resources)),
-    resourceLayer(LAYER_IDS.shelters, shelters(model.resources)),
     {
       type: 'ScatterplotLayer',
       props: {
