@@ -6,16 +6,9 @@ import { makeFusedState } from '@scenes/test-fixtures/fused-state';
 import { layerGroupOf } from './layer-groups';
 import { CAMERA_LAYER_IDS, cameraLayers, cameraSelectionFromPick, cameraWedge, type CameraMark } from './camera-layers';
 import { sceneToLayerProps } from './scene-to-layer-props';
+import { MAP_TEST_CAMERA } from './map-layer-input.fixture';
 
-const camera: CameraView = {
-  id: 'cam-1',
-  name: '山东路下穿',
-  location: [120.38, 36.09],
-  district: '370203',
-  headingDeg: 90,
-  fovDeg: 60,
-  stream: null,
-};
+const camera: CameraView = MAP_TEST_CAMERA;
 
 describe('camera layers', () => {
   it('draws nothing without cameras, else a wedge layer and a dot layer in the cameras group', () => {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CameraView } from '@scenes/cameras/camera-view';
 import { CAMERA_LAYER_IDS } from './camera-layers';
 import { DRILL_LAYER_IDS } from './district-layers';
 import { defaultVisibility, layerGroupOf, withToggle } from './layer-groups';
 import { createMapLayerBuilder } from './map-layer-builder';
-import { mapLayerInput } from './map-layer-input.fixture';
+import { MAP_TEST_CAMERA, mapLayerInput } from './map-layer-input.fixture';
 
 const input = mapLayerInput;
 const dataOf = (layers: { id: string; props: { data?: unknown } }[], id: string) => layers.find((l) => l.id === id)?.props.data;
@@ -34,17 +33,8 @@ describe('map layer builder', () => {
   });
 
   it('draws cameras right above the device dots: under the map’s names, the incidents and the people', () => {
-    const camera: CameraView = {
-      id: 'cam-1',
-      name: '山东路下穿',
-      location: [120.38, 36.09],
-      district: '370203',
-      headingDeg: 90,
-      fovDeg: 60,
-      stream: null,
-    };
     const ids = createMapLayerBuilder()
-      .build(input({ cameras: [camera] }))
+      .build(input({ cameras: [MAP_TEST_CAMERA] }))
       .layers.map((l) => l.id);
     const at = (id: string) => {
       expect(ids, id).toContain(id);

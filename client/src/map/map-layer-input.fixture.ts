@@ -1,5 +1,6 @@
 /** A small scene and the layer builder's input around it, for the map's unit tests. */
 import type { DevicePoint, SceneModel } from '@scenes/scene-model';
+import type { CameraView } from '@scenes/cameras/camera-view';
 import { defaultVisibility } from './layer-groups';
 import type { MapLayerInput } from './map-layer-builder';
 import { sceneModelFixture } from '@scenes/scene-model.fixture';
@@ -23,3 +24,14 @@ export const mapLayerInput = (over: Partial<MapLayerInput> = {}): MapLayerInput 
   coveredTopPx: 0,
   ...over,
 });
+
+/** One camera looking east over 山东路下穿. */
+export const MAP_TEST_CAMERA: CameraView = {
+  id: 'cam-1',
+  name: '山东路下穿',
+  location: [120.38, 36.09],
+  district: '370203',
+  headingDeg: 90,
+  fovDeg: 60,
+  stream: null,
+};
