@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '@scenes/domain';
 import type { QueuedAction } from '../../data/offline-queue';
-import { isNewAssignment, myTasks, predictIncidents, sceneForCategory } from './mobile-tasks';
+import { doneToday, isNewAssignment, myTasks, predictIncidents, sceneForCategory } from './mobile-tasks';
 
 const T0 = 1_750_000_000_000;
 const me = { username: 'handler1', role: 'handler' as const };
@@ -81,5 +81,23 @@ describe('mobile tasks', () => {
     expect(sceneForCategory('waterlogging')).toBe('water');
     expect(sceneForCategory('elevator')).toBe('community');
     expect(sceneForCategory('gas-leak')).toBe('emergency');
+  });
+});
+
+describe('doneToday', () => {
+  // 2025-06-15 10:00 in Qingdao (UTC+8) is 02:00 UTC; its city day began at 16:00 UTC the day before
+  const now = Date.UTC(2025, 5, 15, 2, 0, 0);
+  const midnight = Date.UTC(2025, 5, 14, 16, 0, 0);
+
+  it('lists my incidents closed since the city’s midnight, newest first, and nothing else', () => {
+    const list = [
+      inc('early', { state: 'closed', updatedTs: midnight + 60_000 }),
+      inc('late', { state: 'closed', updatedTs: now - 60_000 }),
+      inc('yesterday', { state: 'closed', updatedTs: midnight - 1 }),
+      inc('resolved', { state: 'resolved', updatedTs: now - 1000 }),
+      inc('someone-else', { state: 'closed', updatedTs: now - 1000, assignees: ['handler2'] }),
+    ];
+    expect(doneToday(list, 'handler1', now).map((i) => i.id)).toEqual(['late', 'early']);
+    expect(doneToday([], 'handler1', now)).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { canSeeIncident, isIncidentOpen } from '@scenes/incident-rules';
 import type { QueuedAction } from '../../data/offline-queue';
 import { CATEGORY_BY_KIND, DEVICE_CATALOGUE } from '@scenes/catalogue';
 import type { SceneId } from '@scenes/domain';
+import { startOfLocalDay } from '@scenes/builders/common';
 
 export interface TaskView {
   /** the incident with queued actions applied */
@@ -43,6 +44,17 @@ export function myTasks(views: Iterable<TaskView>, username: string): TaskView[]
       (a.incident.priority < b.incident.priority ? -1 : a.incident.priority > b.incident.priority ? 1 : 0) ||
       b.incident.updatedTs - a.incident.updatedTs,
   );
+}
+
+/**
+ * My work finished today (the city's day of `nowTs`): incidents I was assigned that an officer has
+ * closed since midnight, newest first — an empty task list still shows the shift's record.
+ */
+export function doneToday(incidents: Iterable<Incident>, username: string, nowTs: number): Incident[] {
+  const dayStart = startOfLocalDay(nowTs);
+  return [...incidents]
+    .filter((i) => i.state === 'closed' && i.assignees.includes(username) && i.updatedTs >= dayStart && i.updatedTs <= nowTs)
+    .sort((a, b) => b.updatedTs - a.updatedTs || (a.id < b.id ? -1 : 1));
 }
 
 /** The scene a field report of `category` belongs to (from the device catalogue); default emergency. */
