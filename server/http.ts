@@ -287,6 +287,25 @@ export function createHttpApp(d: HttpDeps): express.Express {
     }),
   );
 
+  // readings first (the busiest route: devices posting one reading each would otherwise walk every
+  // router below before reaching it); authenticated per reading by its device token, not by session
+  api.post(
+    '/ingest',
+    route('ingest', async (req, res) => {
+      const p = safeValidate(IngestBatchSchema, req.body, 'ingest batch');
+      if (!p.ok) return sendError(res, p.error);
+      const source = sourceOfRequest(req);
+      const end = d.metrics.ingestBatchSeconds.startTimer();
+      try {
+        const r = await d.ingest.ingest(p.data.readings, source);
+        if (unauthenticatedOnly(r)) d.guard.noteAuthFailure('ingest', source);
+        res.json(r);
+      } finally {
+        end();
+      }
+    }),
+  );
+
   // registry REST (issue 11): /devices, /assets — before the legacy device routes below, which it replaces
   api.use(
     createRegistryRouter({
@@ -370,23 +389,6 @@ export function createHttpApp(d: HttpDeps): express.Express {
     '/me',
     auth(),
     route('me', (req, res) => res.json(req.user)),
-  );
-
-  api.post(
-    '/ingest',
-    route('ingest', async (req, res) => {
-      const p = safeValidate(IngestBatchSchema, req.body, 'ingest batch');
-      if (!p.ok) return sendError(res, p.error);
-      const source = sourceOfRequest(req);
-      const end = d.metrics.ingestBatchSeconds.startTimer();
-      try {
-        const r = await d.ingest.ingest(p.data.readings, source);
-        if (unauthenticatedOnly(r)) d.guard.noteAuthFailure('ingest', source);
-        res.json(r);
-      } finally {
-        end();
-      }
-    }),
   );
 
   api.get(
