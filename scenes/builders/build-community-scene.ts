@@ -19,6 +19,8 @@ import {
   kpi,
   openAlertItems,
   raisedToday,
+  raisedWithin,
+  RECENT_WINDOW_MS,
 } from './common';
 
 /** The community ranking shows this many communities. */
@@ -27,7 +29,7 @@ export const COMMUNITY_RANK_SIZE = 10;
  * The event mix and the ranking count the events of this rolling window, open or already handled:
  * a quiet hour leaves the wall with the day's picture, not two empty panels (and no drop at midnight).
  */
-export const COMMUNITY_WINDOW_MS = 24 * 3600_000;
+export const COMMUNITY_WINDOW_MS = RECENT_WINDOW_MS;
 
 /** Event categories of the community scene, in display order. */
 export const COMMUNITY_EVENT_CATEGORIES = ['fire', 'elevator', 'fire-lane', 'elderly-care', 'ev-charger', 'door'] as const;
@@ -61,7 +63,7 @@ function isOpenEvent(alert: Alert): boolean {
 
 /** A community alert about something happening, raised within the window ending at `nowTs` (open or not). */
 function isRecentEvent(alert: Alert, nowTs: number): boolean {
-  return alert.scene === 'community' && !isOfflineAlert(alert) && alert.firstTs <= nowTs && nowTs - alert.firstTs < COMMUNITY_WINDOW_MS;
+  return alert.scene === 'community' && !isOfflineAlert(alert) && raisedWithin(alert, nowTs, COMMUNITY_WINDOW_MS);
 }
 
 /** Red first, then the longest waiting (oldest first raised), then id. */

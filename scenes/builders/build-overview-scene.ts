@@ -25,6 +25,8 @@ import {
   kpi,
   openAlertItems,
   percent,
+  raisedWithin,
+  RECENT_WINDOW_MS,
   selectSensors,
   startOfLocalDay,
 } from './common';
@@ -97,7 +99,7 @@ function incidentsByDistrictChart(state: FusedState): ChartData {
 }
 
 /** The level pie counts the alerts raised within this rolling window, open or handled, at their peak level. */
-export const LEVEL_PIE_WINDOW_MS = 24 * 3600_000;
+export const LEVEL_PIE_WINDOW_MS = RECENT_WINDOW_MS;
 
 /**
  * Alerts of the last 24 h by the highest level each reached: the KPI row above already counts the
@@ -105,7 +107,7 @@ export const LEVEL_PIE_WINDOW_MS = 24 * 3600_000;
  */
 function alertsByLevelChart(state: FusedState): ChartData {
   const counts: Record<AlertLevel, number> = { red: 0, orange: 0, yellow: 0, blue: 0 };
-  for (const a of state.alerts) if (a.firstTs <= state.nowTs && state.nowTs - a.firstTs < LEVEL_PIE_WINDOW_MS) counts[a.peakLevel ?? a.level]++;
+  for (const a of state.alerts) if (raisedWithin(a, state.nowTs, LEVEL_PIE_WINDOW_MS)) counts[a.peakLevel ?? a.level]++;
   return countPieChart(state, {
     title: '近24小时告警等级分布',
     titleEn: 'Alerts by level, last 24 h',

@@ -695,6 +695,14 @@ export function ruleLimitMarks(kind: DeviceKind, metric: string): ChartMarkLine[
   return marks;
 }
 
+/** The rolling window of the "last 24 h" charts (the overview's level pie, the community mix and ranking). */
+export const RECENT_WINDOW_MS = 24 * 3600_000;
+
+/** Alerts first observed within the `windowMs` ending at `nowTs`. */
+export function raisedWithin(alert: Alert, nowTs: number, windowMs: number = RECENT_WINDOW_MS): boolean {
+  return alert.firstTs <= nowTs && nowTs - alert.firstTs < windowMs;
+}
+
 /** Alerts whose first observation falls in the local day containing `nowTs`. */
 export function raisedToday(alert: Alert, nowTs: number): boolean {
   return alert.firstTs >= startOfLocalDay(nowTs) && alert.firstTs <= nowTs;
