@@ -5,32 +5,41 @@ import { sceneModelFixture } from '@scenes/scene-model.fixture';
 import { LABEL_COLLISION_GROUP, LABEL_PRIORITY, labelCollisionProps, withLabelCollisions } from './label-collisions';
 import { LAYER_IDS, sceneToLayerProps } from './scene-to-layer-props';
 import { createCoveredLabelFilter } from './covered-labels';
+import { offlineDetailLayers } from './offline-base';
 
 const model: SceneModel = sceneModelFixture({
   handlers: [{ id: 'h1', name: '王芳', team: 't', status: 'busy', p: [120.38, 36.09], locationTs: 0 }],
 });
 
 describe('label collisions', () => {
-  it('ranks district names over people over place names', () => {
-    expect(LABEL_PRIORITY.district).toBeGreaterThan(LABEL_PRIORITY.handler);
-    expect(LABEL_PRIORITY.handler).toBeGreaterThan(LABEL_PRIORITY.place);
+  it('ranks district names over place names', () => {
+    expect(LABEL_PRIORITY.district).toBeGreaterThan(LABEL_PRIORITY.place);
     for (const p of Object.values(LABEL_PRIORITY)) expect(Math.abs(p)).toBeLessThanOrEqual(1000);
   });
 
-  it('puts the district and handler labels of a scene into one collision group with their priorities', () => {
+  it('puts the district names of a scene into the collision group, and people’s names (drawn off their dot) not', () => {
     const layers = sceneToLayerProps(model, { nowTs: 0, pulseTs: 0, zoom: 11, lang: 'zh', pixelScale: 2 });
     const props = (id: string) => layers.find((l) => l.props.id === id)!.props;
     expect(props(LAYER_IDS.districtLabels).collisionGroup).toBe(LABEL_COLLISION_GROUP);
-    expect(props(LAYER_IDS.handlerLabels).collisionGroup).toBe(LABEL_COLLISION_GROUP);
     expect(props(LAYER_IDS.districtLabels).getCollisionPriority).toBe(LABEL_PRIORITY.district);
-    expect(props(LAYER_IDS.handlerLabels).getCollisionPriority).toBe(LABEL_PRIORITY.handler);
     // the collision box follows the wall's label scale
-    expect((props(LAYER_IDS.handlerLabels).collisionTestProps as { sizeScale: number }).sizeScale).toBeGreaterThan(2);
+    expect((props(LAYER_IDS.districtLabels).collisionTestProps as { sizeScale: number }).sizeScale).toBeGreaterThan(2);
+    expect(props(LAYER_IDS.handlerLabels).collisionGroup).toBeUndefined();
+  });
+
+  it('has no label in the group drawn away from its anchor (deck.gl would hide it always: visgl/deck.gl#8104)', () => {
+    const layers = sceneToLayerProps(model, { nowTs: 0, pulseTs: 0, zoom: 11, lang: 'zh' });
+    const grouped = layers.filter((l) => l.props.collisionGroup === LABEL_COLLISION_GROUP);
+    expect(grouped.length).toBeGreaterThan(0);
+    for (const l of grouped) expect([undefined, 0]).toContain((l.props.getPixelOffset as number[] | undefined)?.find((v) => v !== 0));
+    const base = offlineDetailLayers({ zoom: 14, lang: 'zh', pixelScale: 1 });
+    for (const l of withLabelCollisions(base).filter((x) => (x.props as { collisionGroup?: string }).collisionGroup === LABEL_COLLISION_GROUP))
+      expect((l.props as { getPixelOffset?: unknown }).getPixelOffset ?? [0, 0]).toEqual([0, 0]);
   });
 
   it('hands deck.gl the same props objects on every render (no re-initialisation)', () => {
-    expect(labelCollisionProps('handler', 2)).toBe(labelCollisionProps('handler', 2));
-    expect(labelCollisionProps('handler', 2).extensions).toBe(labelCollisionProps('district', 1).extensions);
+    expect(labelCollisionProps('district', 2)).toBe(labelCollisionProps('district', 2));
+    expect(labelCollisionProps('place', 2).extensions).toBe(labelCollisionProps('district', 1).extensions);
   });
 
   it('adds the offline base place names to the group at the lowest priority and leaves other layers alone', () => {

@@ -1,20 +1,24 @@
 /**
- * Label collisions (issue 17: "王芳 on 市北区"): every text layer of a map joins one deck.gl
- * collision group, and where two labels overlap the one with the higher priority is drawn —
- * district names over people's names over place names. deck.gl's CollisionFilterExtension renders
- * the group into a small offscreen map when the view or the labels change, not on every frame.
+ * Label collisions (issue 17: "王芳 on 市北区"): the text layers drawn centred on their anchor —
+ * district names and the offline base's place names — join one deck.gl collision group, and where
+ * two overlap the one with the higher priority is drawn (district names over place names).
+ * deck.gl's CollisionFilterExtension renders the group into a small offscreen map when the view or
+ * the labels change, not on every frame.
+ *
+ * People's names stay out of the group: deck.gl decides a label's visibility at its anchor, and a
+ * name drawn 16 px above its person's dot (getPixelOffset) never covers its own anchor, so deck.gl
+ * hides it always (visgl/deck.gl#8104) — they are cleared on the CPU instead (name-clearance.ts).
+ * For the same reason no label in the group may be drawn away from its anchor.
  */
 import type { Layer } from '@deck.gl/core';
 import { CollisionFilterExtension } from '@deck.gl/extensions';
 
 /** Which kind of label a text layer draws. */
-export type LabelRole = 'district' | 'handler' | 'camera' | 'place';
+export type LabelRole = 'district' | 'place';
 
 /** Higher wins (deck.gl range −1000…1000). */
 export const LABEL_PRIORITY: Record<LabelRole, number> = {
   district: 300,
-  handler: 200,
-  camera: 150,
   place: 100,
 };
 
@@ -26,7 +30,6 @@ export const LABEL_COLLISION_MARGIN = 1.25;
 /** The text layers of other modules that join the group (the offline base's place names). */
 export const LABEL_ROLE_BY_LAYER_ID: Readonly<Record<string, LabelRole>> = {
   'district-labels': 'district',
-  'handler-labels': 'handler',
   'offline-place-labels': 'place',
 };
 

@@ -51,5 +51,5 @@ export const MAP_CONFIG = {
   resourceRadiusPixels: 8,
   assetLineWidthPixels: 4,
   districtLabelSizePixels: 16,
-  handlerLabelSizePixels: 13,
+  handlerLabelSizePixels: 14,
 } as const;

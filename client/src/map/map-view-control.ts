@@ -43,7 +43,7 @@ export interface MapViewControl {
   zoom(): number;
   /** the view the map last came to or passed through (during a fly-to: its step now) */
   viewState(): MapViewState | null;
-  /** canvas px of a [lng, lat] in the view now; null when the page covers nothing or before mount */
+  /** canvas px of a [lng, lat] in the view now; null before the first view */
   project(): Project | null;
   /** the deck's first view: home, within the zoom limits */
   initialViewState(): MapViewState & { minZoom: number; maxZoom: number };
@@ -75,7 +75,7 @@ export function createMapViewControl(source: MapViewSource): MapViewControl {
   }
 
   function project(): Project | null {
-    if (!lastViewState || !source.fitPadding()) return null;
+    if (!lastViewState) return null;
     const viewport = new WebMercatorViewport({ ...lastViewState, ...source.box() });
     return (p) => viewport.project(p);
   }

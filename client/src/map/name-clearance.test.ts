@@ -43,10 +43,10 @@ describe('name clearance', () => {
       [300 * PX, 0],
     ]);
     expect(peopleOnNames(byId(layers, LAYER_IDS.handlerLabels), byId(layers, LAYER_IDS.districtLabels), project)).toEqual([0]);
-    // on a 4K wall (sizeScale 2) the boxes are twice as big: 50 px east is still on the name
-    const wall = layersWith([[50 * PX, -12 * PX]], 2);
+    // on a 4K wall (sizeScale 2) the boxes are twice as big: 60 px east is still on the name
+    const wall = layersWith([[60 * PX, -12 * PX]], 2);
     expect(peopleOnNames(byId(wall, LAYER_IDS.handlerLabels), byId(wall, LAYER_IDS.districtLabels), project)).toEqual([0]);
-    const desk = layersWith([[50 * PX, -12 * PX]], 1);
+    const desk = layersWith([[60 * PX, -12 * PX]], 1);
     expect(peopleOnNames(byId(desk, LAYER_IDS.handlerLabels), byId(desk, LAYER_IDS.districtLabels), project)).toEqual([]);
   });
 

@@ -1,13 +1,16 @@
 /**
  * People's names never sit on a district's name or on each other (a wall at 3 m: "王芳" over
- * "市北区" read as neither). deck.gl's collision filter hides a lower-priority label only when the higher one lies
- * under its anchor, and across text layers it fades or cuts a partly overlapping one instead
- * (visgl/deck.gl#9479), so the overlap is decided here, on the CPU, from the labels' screen boxes:
+ * "市北区" read as neither). deck.gl's collision filter cannot do it: it tests a label at its anchor,
+ * and a name drawn above its person's dot would always be hidden (visgl/deck.gl#8104); across text
+ * layers it also fades or cuts a partly overlapping one (visgl/deck.gl#9479). So the overlap is
+ * decided here, on the CPU, from the labels' screen boxes:
  * a handler whose name box meets a district name's box, or a name kept before, is drawn without
- * its name (the dot stays, and its card still names them). A few dozen boxes per build.
+ * its name (the dot stays, and its card still names them). The boxes are the text grown by
+ * LABEL_COLLISION_MARGIN, the air deck.gl keeps between the names it places. A few dozen boxes per build.
  */
 import type { LayerDescriptor } from './scene-to-layer-props';
 import type { Project } from './covered-labels';
+import { LABEL_COLLISION_MARGIN } from './label-collisions';
 
 /** [x0, y0, x1, y1] in canvas px */
 export type Box = readonly [number, number, number, number];
@@ -37,7 +40,7 @@ interface TextProps {
   data: unknown[];
   getPosition: (d: unknown) => [number, number];
   getText: (d: unknown) => string;
-  /** text height on screen, px (getSize × sizeScale) */
+  /** height of the label's collision box on screen, px (getSize × sizeScale × LABEL_COLLISION_MARGIN) */
   size: number;
   /** the layer's sizeScale (2 on a 4K wall) */
   scale: number;
@@ -53,7 +56,7 @@ function textPropsOf(d: LayerDescriptor | undefined): TextProps | null {
     data: d.props.data as unknown[],
     getPosition: getPosition as TextProps['getPosition'],
     getText: getText as TextProps['getText'],
-    size: getSize * (typeof sizeScale === 'number' ? sizeScale : 1),
+    size: getSize * (typeof sizeScale === 'number' ? sizeScale : 1) * LABEL_COLLISION_MARGIN,
     scale: typeof sizeScale === 'number' ? sizeScale : 1,
     offset: Array.isArray(getPixelOffset) ? (getPixelOffset as number[]) : [0, 0],
   };

@@ -154,7 +154,7 @@ export function offlineDetailLayers(opts: OfflineBaseOptions): Layer[] {
       sizeUnits: 'pixels',
       characterSet: PLACE_CHARACTER_SET,
       fontFamily: CJK_FONT_STACK,
-      getPixelOffset: [0, -10 * k],
+      // centred on the place: deck.gl's label collisions test a label at its anchor (label-collisions.ts)
       updateTriggers: { getText: opts.lang },
       pickable: false,
     }),

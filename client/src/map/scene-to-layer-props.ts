@@ -571,10 +571,12 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         getPixelOffset: [0, -16],
         characterSet: handlerCharacterSet(model.handlers),
         fontFamily: CJK_FONT_STACK,
-        outlineWidth: 2,
-        outlineColor: [0, 0, 0, 255],
+        fontWeight: 600,
+        // the district names' dark halo: a name stays readable over a cluster of device dots
+        outlineWidth: 3,
+        outlineColor: MAP_RGBA.labelHalo,
         fontSettings: { sdf: true },
-        ...labelCollisionProps('handler', opts.pixelScale ?? 1),
+        // not in deck.gl's label group (it would hide a name drawn off its anchor): name-clearance.ts
       },
     },
   );
