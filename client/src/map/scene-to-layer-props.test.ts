@@ -171,6 +171,9 @@ describe('sceneToLayerProps', () => {
     expect(layer(layers, LAYER_IDS.slaRing).props.widthScale).toBe(2);
     expect(layer(layers, LAYER_IDS.districtLabels).props.sizeScale).toBe(2);
     expect(layer(sceneToLayerProps(model(), opts), LAYER_IDS.devices).props.radiusScale).toBeUndefined();
+    // a person's name stays above their (twice as big) dot
+    expect(layer(layers, LAYER_IDS.handlerLabels).props.getPixelOffset).toEqual([0, -32]);
+    expect(layer(sceneToLayerProps(model(), opts), LAYER_IDS.handlerLabels).props.getPixelOffset).toEqual([0, -16]);
   });
 
   it('draws shelters in their own layer (a layer-panel group of their own), picked as resources', () => {

@@ -568,7 +568,8 @@ export function sceneToLayerProps(model: SceneModel, opts: LayerOptions): LayerD
         getColor: MAP_RGBA.handlerLabel,
         getSize: MAP_CONFIG.handlerLabelSizePixels,
         sizeUnits: 'pixels',
-        getPixelOffset: [0, -16],
+        // above the dot, on a 4K wall as on a desk (the dot and the text grow with pixelScale)
+        getPixelOffset: [0, -16 * (opts.pixelScale ?? 1)],
         characterSet: handlerCharacterSet(model.handlers),
         fontFamily: CJK_FONT_STACK,
         fontWeight: 600,
