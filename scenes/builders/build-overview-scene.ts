@@ -82,19 +82,32 @@ function alertTrendChart(state: FusedState): ChartData {
   };
 }
 
+/**
+ * Incidents per district: the open ones, and beside them those finished (resolved or closed) in the
+ * last 24 h — on a calm wall ten rows of 0 said nothing; this says where the day's work was.
+ */
 function incidentsByDistrictChart(state: FusedState): ChartData {
   const districts = districtCategories();
-  const counts = new Map<DistrictCode, number>();
+  const open = new Map<DistrictCode, number>();
+  const done = new Map<DistrictCode, number>();
+  const add = (m: Map<DistrictCode, number>, d: DistrictCode) => m.set(d, (m.get(d) ?? 0) + 1);
   for (const incident of state.incidents) {
-    if (isIncidentInProgress(incident)) counts.set(incident.district, (counts.get(incident.district) ?? 0) + 1);
+    if (isIncidentInProgress(incident)) add(open, incident.district);
+    else {
+      const doneTs = incident.resolvedTs ?? incident.closedTs;
+      if (doneTs !== undefined && doneTs <= state.nowTs && state.nowTs - doneTs < RECENT_WINDOW_MS) add(done, incident.district);
+    }
   }
   return countBarChart(state, {
-    title: '各区处置中事件',
-    titleEn: 'Open incidents by district',
+    title: '各区事件',
+    titleEn: 'Incidents by district',
     unit: '件',
     categories: districts.names,
     categoriesEn: districts.namesEn,
-    series: [{ id: 'open', name: '处置中', nameEn: 'Open', values: districts.codes.map((c) => counts.get(c) ?? 0) }],
+    series: [
+      { id: 'open', name: '处置中', nameEn: 'Open', values: districts.codes.map((c) => open.get(c) ?? 0) },
+      { id: 'done24h', name: '近24小时办结', nameEn: 'Done, last 24 h', values: districts.codes.map((c) => done.get(c) ?? 0) },
+    ],
   });
 }
 

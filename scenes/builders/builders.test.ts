@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SCREEN_SCENE_IDS } from '../domain';
 import type { ChartData, FusedState, Kpi, SceneModel } from '../scene-model';
-import { deepFreeze, FIXTURE_EXPECTED, FIXTURE_SERIES_LENGTH, makeFusedState } from '../test-fixtures/fused-state';
+import { deepFreeze, FIXTURE_EXPECTED, FIXTURE_NOW_TS, FIXTURE_SERIES_LENGTH, makeFusedState } from '../test-fixtures/fused-state';
 import { diffScene } from '../scene-diff';
 import { SCENE_BUILDERS } from './index';
 import { AGGREGATE_DATA_TICK_MS, MAX_ALERT_ITEMS } from './common';
@@ -131,15 +131,24 @@ describe('buildOverviewScene', () => {
     expect(kpiValue(SCENE_BUILDERS.overview(unresolved).kpis, 'slaCompliance')).toBeNull();
   });
 
-  it('counts open incidents per district over all ten districts', () => {
+  it('counts open incidents per district over all ten districts, and those finished in the last 24 h', () => {
     const chart = model.charts.incidentsByDistrict as Extract<ChartData, { kind: 'bar' }>;
     expect(chart.kind).toBe('bar');
     expect(chart.categories).toHaveLength(10);
     expect(chart.categories[0]).toBe('市南区');
+    expect(chart.series.map((s) => s.id)).toEqual(['open', 'done24h']);
     const values = chart.series[0].values;
     expect(values.reduce((a, b) => a + b, 0)).toBe(FIXTURE_EXPECTED.openIncidents);
     const codes = ['370202', '370203', '370211', '370212', '370213', '370214', '370215', '370281', '370283', '370285'];
     for (const [code, count] of Object.entries(FIXTURE_EXPECTED.openIncidentsByDistrict)) expect(values[codes.indexOf(code)]).toBe(count);
+    // inc-5 and inc-7 (resolved 16 h ago) in 市南区, inc-4 in 市北区
+    const done = chart.series[1]!.values;
+    expect(done[codes.indexOf('370202')]).toBe(2);
+    expect(done[codes.indexOf('370203')]).toBe(1);
+    expect(done.reduce((a, b) => a + b, 0)).toBe(3);
+    // a day later they have left the window
+    const later = SCENE_BUILDERS.overview(makeFusedState({ nowTs: FIXTURE_NOW_TS + 24 * 3_600_000 }));
+    expect((later.charts.incidentsByDistrict as Extract<ChartData, { kind: 'bar' }>).series[1]!.values.every((v) => v === 0)).toBe(true);
   });
 
   it('draws the alert trend per scene over 24 hours and alerts by level', () => {

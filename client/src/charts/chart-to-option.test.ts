@@ -167,6 +167,28 @@ describe('chartToOption', () => {
     expect(option.series[0].stack).toBeUndefined();
   });
 
+  it('writes the values beside two grouped series, leaving their zeros out', () => {
+    const bar: ChartData = {
+      kind: 'bar',
+      title: '各区事件',
+      titleEn: 'Incidents by district',
+      unit: '件',
+      categories: ['市南区', '市北区'],
+      categoriesEn: ['Shinan', 'Shibei'],
+      series: [
+        { id: 'open', name: '处置中', nameEn: 'Open', values: [0, 2] },
+        { id: 'done', name: '办结', nameEn: 'Done', values: [3, 0] },
+      ],
+      dataTs: 1,
+      expectedIntervalMs: 1,
+    };
+    const option = chartToOption(bar, 'zh', theme) as Record<string, any>;
+    expect(option.series[0].stack).toBeUndefined();
+    expect(option.series.map((s: any) => s.label.show)).toEqual([true, true]);
+    expect(option.series[0].label.formatter({ value: 0 })).toBe('');
+    expect(option.series[0].label.formatter({ value: 2 })).toBe('2');
+  });
+
   it('turns a pie chart into a donut whose level slices use the level colours', () => {
     const pie: ChartData = {
       kind: 'pie',

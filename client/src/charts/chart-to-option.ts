@@ -241,10 +241,11 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
     ...(stacked ? { stack: 'total' } : {}),
     barMaxWidth: 28,
     itemStyle: { color: s.level ? theme.levelColors[s.level] : theme.palette[index % theme.palette.length], borderRadius: stacked ? 0 : 3 },
+    // values beside the bars (read at 3 m without a tooltip); beside two grouped series the zeros are left out
     label: {
-      show: !stacked && chart.series.length === 1,
+      show: !stacked && chart.series.length <= 2,
       position: horizontal ? 'right' : 'top',
-      formatter: (p: { value: unknown }) => formatChartValue(Number(p.value)),
+      formatter: (p: { value: unknown }) => (chart.series.length > 1 && Number(p.value) === 0 ? '' : formatChartValue(Number(p.value))),
       color: theme.text,
       fontSize: theme.fontSizePx,
     },
