@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import type { Device } from '../scenes/domain';
 import { generateControlDevices, generateFleet } from '../scenes/fleet';
-import { DEMO_HANDLERS, QINGDAO_ASSETS, QINGDAO_RESOURCES, QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
+import { QINGDAO_ASSETS, QINGDAO_RESOURCES, QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
 import { QINGDAO_CAMERAS } from '../scenes/city/qingdao-cameras';
 import { TokenService } from './auth/tokens';
 import { SessionService } from './auth/sessions';
@@ -62,6 +62,7 @@ import type { LogFollower } from './cluster/log-follower';
 import { createNodeFollower } from './cluster/node-follower';
 import { NodeReadiness, actingOnceStarted } from './cluster/node-readiness';
 import { startNodeTimers } from './node-timers';
+import { startHandlerRosterSync } from './handler-roster-sync';
 import { createClusterAdapter, createPubSubAdapter } from './cluster/socket-adapter';
 import { ApiKeyService } from './exports/api-keys';
 import { apiKeyStoreFor } from './store/api-key-store';
@@ -309,19 +310,11 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   if (config.refuseDemoAccounts && !(await store.listUsers()).some(isUsableAdmin)) {
     log.warn('no administrator can log in: set IOC_BOOTSTRAP_ADMIN and IOC_BOOTSTRAP_PASSWORD, or run `npm run admin -- create <username>`');
   }
-  const handlerUsers = (await store.listUsers()).filter((u) => u.role === 'handler');
-  fusion.registerHandlers(
-    handlerUsers.map((u) => {
-      const demo = DEMO_HANDLERS.find((h) => h.id === u.username);
-      return {
-        id: u.username,
-        name: u.displayName,
-        team: u.team ?? demo?.team ?? '',
-        skills: u.skills ?? demo?.skills ?? [],
-        home: demo?.home ?? null,
-      };
-    }),
-  );
+  // the handlers fusion knows: the handler accounts, now, after every account change here, and
+  // periodically (another node's changes)
+  const rosterSync = startHandlerRosterSync({ store, register: fusion.registerHandlers, log });
+  await rosterSync.sync();
+  users.onAccountsChanged(() => rosterSync.sync());
 
   // --- realtime, commands, ingest ----------------------------------------------------------------
   const http = createServer();
@@ -745,6 +738,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
       await mqtt?.close();
       await demoPast.close();
       timers.stop();
+      rosterSync.stop();
       realtime.stop();
       areaWarnings.close();
       plans.close();

@@ -357,7 +357,10 @@ export class Fusion {
     if (involved.size > 0) this.roster.refresh(involved, this.incidents.values(), Date.now());
   }
 
-  registerHandlers = (profiles: readonly HandlerProfile[]): void => this.roster.register(profiles);
+  /** Adds or updates handler profiles (server/handler-roster-sync.ts); the scenes show a new name or team at once. */
+  registerHandlers = (profiles: readonly HandlerProfile[]): void => {
+    if (this.roster.register(profiles)) this.changes.markAllDirty();
+  };
 
   /** See HandlerRoster.updatePosition: false for an unknown handler, 'ignored' when a simulated report lost to a real one. */
   updateHandlerPosition(id: string, location: LngLat, ts: number, simulated = false): boolean | 'ignored' {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DISTRICT_CODES, DistrictCodeSchema, RoleSchema, type Role } from '../../scenes/domain';
 import type { IocError, PublicUser } from '../../scenes/protocol';
 import { DEMO_HANDLERS } from '../../scenes/city/qingdao';
+import { INCIDENT_CATEGORIES } from '../../scenes/catalogue';
 import { iocError } from '../errors';
 import type { Store, StoredUser } from '../store/store';
 import { passwordPolicyError } from './password-rules';
@@ -37,13 +38,16 @@ export function demoAccounts(): DemoAccount[] {
   ];
 }
 
+/** A handler's skills: incident categories (dispatch suggestions match them against an incident's category). */
+const SkillsSchema = z.array(z.enum(INCIDENT_CATEGORIES)).max(INCIDENT_CATEGORIES.length);
+
 export const CreateUserSchema = z.object({
   username: z.string().regex(/^[a-z][a-z0-9_.-]{2,31}$/, 'username: 3–32 lower-case letters, digits, . _ -'),
   displayName: z.string().min(1).max(64),
   role: RoleSchema,
   password: z.string().max(256),
   team: z.string().max(64).optional(),
-  skills: z.array(z.string().min(1).max(40)).max(20).optional(),
+  skills: SkillsSchema.optional(),
   /** officers and leaders: limited to these districts (empty = the whole city); ignored for other roles */
   districts: z.array(DistrictCodeSchema).max(DISTRICT_CODES.length).optional(),
 });
@@ -53,7 +57,7 @@ export const UpdateUserSchema = z.object({
   password: z.string().max(256).optional(),
   role: RoleSchema.optional(),
   team: z.string().max(64).optional(),
-  skills: z.array(z.string().min(1).max(40)).max(20).optional(),
+  skills: SkillsSchema.optional(),
   /** officers and leaders: limited to these districts (empty = the whole city); ignored for other roles */
   districts: z.array(DistrictCodeSchema).max(DISTRICT_CODES.length).optional(),
 });

@@ -53,6 +53,20 @@ export class UserService {
     return this;
   }
 
+  /** Called after an admin created or changed an account (the handler roster re-reads the accounts). */
+  private readonly changeListeners: (() => Promise<void>)[] = [];
+
+  /** The admin API answers once the listeners are done (a created handler is on the roster by then). */
+  onAccountsChanged(listener: () => Promise<void>): this {
+    this.changeListeners.push(listener);
+    return this;
+  }
+
+  private async changed<R extends { ok: boolean }>(r: R): Promise<R> {
+    if (r.ok) await Promise.all(this.changeListeners.map((l) => l()));
+    return r;
+  }
+
   /** Session records and revocation (server/auth/sessions.ts); wired once at start (server/app.ts). */
   useSessions(sessions: SessionService): this {
     this.core.sessions = sessions;
@@ -76,24 +90,26 @@ export class UserService {
     input: CreateUserInput,
     actor: Actor = { username: 'system' },
   ): Promise<{ ok: true; user: PublicUser } | { ok: false; error: IocError }> {
-    return createAccount(this.store, input, this.now(), (user) =>
-      this.core.audited({
-        ...auditCtx(actor.username, actor, actor.role),
-        action: 'user.create',
-        target: `user:${user.username}`,
-        outcome: 'success',
-        details: { role: user.role, ...(user.districts?.length ? { districts: user.districts } : {}) },
-      }),
+    return this.changed(
+      await createAccount(this.store, input, this.now(), (user) =>
+        this.core.audited({
+          ...auditCtx(actor.username, actor, actor.role),
+          action: 'user.create',
+          target: `user:${user.username}`,
+          outcome: 'success',
+          details: { role: user.role, ...(user.districts?.length ? { districts: user.districts } : {}) },
+        }),
+      ),
     );
   }
 
   /** An admin changes an account; disabling, a role or scope change and a reset end its sessions. */
-  updateUser(
+  async updateUser(
     username: string,
     patch: UpdateUserInput,
     actor: Actor = { username: 'system' },
   ): Promise<{ ok: true; user: PublicUser } | { ok: false; error: IocError }> {
-    return updateAccount(this.core, username, patch, actor);
+    return this.changed(await updateAccount(this.core, username, patch, actor));
   }
 
   // --- signing in (login-flow.ts) --------------------------------------------------------------

@@ -28,9 +28,13 @@ export class HandlerRoster {
 
   constructor(private readonly opts: HandlerRosterOptions) {}
 
-  register(profiles: readonly HandlerProfile[]): void {
+  /** Adds these handlers or updates their profiles (position and status kept); true when any was new or changed. */
+  register(profiles: readonly HandlerProfile[]): boolean {
+    let changed = false;
     for (const p of profiles) {
       const prev = this.handlers.get(p.id);
+      if (prev && prev.name === p.name && prev.team === p.team && prev.skills.join('\n') === p.skills.join('\n')) continue;
+      changed = true;
       this.handlers.set(p.id, {
         id: p.id,
         name: p.name,
@@ -41,6 +45,7 @@ export class HandlerRoster {
         status: prev?.status ?? 'off_duty',
       });
     }
+    return changed;
   }
 
   /**

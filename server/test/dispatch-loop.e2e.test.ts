@@ -138,4 +138,38 @@ describe('dispatch loop (server)', () => {
     const { handlers } = await get('/api/handlers', officerToken);
     expect(handlers.find((h: { id: string }) => h.id === 'handler3')).toMatchObject({ status: 'idle', skills: expect.arrayContaining(['gas-leak']) });
   });
+
+  it('puts a handler an admin creates at runtime on the roster, with skills from the incident categories only', async () => {
+    const admin = await login(server, 'admin');
+    const call = async (path: string, body: unknown, token: string, method = 'POST') => {
+      const r = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    const user = { username: 'handler9', displayName: '新队员', role: 'handler', team: '燃气抢险队', password: 'Given-By-Admin-9' };
+    // a skill outside the catalogue would never match an incident: refused, nothing created
+    const bad = await call('/api/users', { ...user, skills: ['燃气'] }, admin);
+    expect(bad.body.error.code).toBe('E_VALIDATION');
+    expect(server.fusion.getHandler('handler9')).toBeUndefined();
+    expect((await call('/api/users', { ...user, skills: ['gas-leak', 'fire'] }, admin)).status).toBe(201);
+    // on the roster at once (no restart), and their phone's position counts
+    expect(server.fusion.getHandler('handler9')).toMatchObject({ name: '新队员', team: '燃气抢险队', skills: ['gas-leak', 'fire'] });
+    const first = await call('/api/auth/login', { username: 'handler9', password: 'Given-By-Admin-9' }, '');
+    const own = await call('/api/auth/password', { currentPassword: 'Given-By-Admin-9', newPassword: 'Own-Choice-Of-H9' }, first.body.token);
+    expect(own.status, JSON.stringify(own.body)).toBe(200);
+    const phone9 = await liveSocket(server, own.body.token);
+    try {
+      expect(await emitAck(phone9, 'handler:position', { location: [120.38, 36.07] })).toEqual({ ok: true });
+      const { handlers } = await get('/api/handlers', officerToken);
+      expect(handlers.find((h: { id: string }) => h.id === 'handler9')).toMatchObject({ status: 'idle', location: [120.38, 36.07] });
+    } finally {
+      phone9.close();
+    }
+    // a skills change reaches the roster too
+    expect((await call('/api/users/handler9', { skills: ['elevator'] }, admin, 'PATCH')).status).toBe(200);
+    expect(server.fusion.getHandler('handler9')!.skills).toEqual(['elevator']);
+  });
 });

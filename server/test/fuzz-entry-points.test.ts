@@ -329,13 +329,13 @@ describe('fuzzed payloads at every entry point', () => {
         body: freshIds(b),
         as: 'officer1',
       })),
-      mutated({ username: 'fuzzx', displayName: 'F', role: 'handler', password: 'short', team: 't', skills: ['s'] }).map((b) => ({
+      mutated({ username: 'fuzzx', displayName: 'F', role: 'handler', password: 'short', team: 't', skills: ['gas-leak'] }).map((b) => ({
         method: 'POST',
         path: '/api/users',
         body: b,
         as: 'admin',
       })),
-      mutated({ displayName: 'F', disabled: false, role: 'handler', team: 't', skills: ['s'] }).map((b) => ({
+      mutated({ displayName: 'F', disabled: false, role: 'handler', team: 't', skills: ['gas-leak'] }).map((b) => ({
         method: 'PATCH',
         path: '/api/users/fuzzuser',
         body: b,

@@ -2,7 +2,8 @@
  * The audit page in headless Chromium against a real server (issue 12, "done when"): a failed
  * login from a forwarded source address shows on /admin/audit as an auth.login_failed row with
  * that address seconds after it happened; the CSV export downloads the filtered log. Also the
- * users tab's "revoke sessions" and "reset 2FA" (issue 12).
+ * users tab's "revoke sessions" and "reset 2FA" (issue 12), and a handler's skills edited as
+ * incident categories in the page's language, reaching the dispatch roster at once.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +133,31 @@ describe.skipIf(suite.skipped)('the audit page', () => {
     expect(again.status).toBe(200);
     expect(((await again.json()) as { mfaRequired?: boolean }).mfaRequired).not.toBe(true);
     await page.screenshot({ path: '/tmp/admin-users-sessions.png' });
+    await admin.close();
+  });
+
+  it("edits a handler's skills as named incident categories, and the dispatch roster has them at once", async () => {
+    const admin = await signedInContext(suite.browser, suite.server, 'admin', { viewport: VIEWPORTS.desktop });
+    const page = await admin.newPage();
+    await page.goto('/admin?tab=users');
+    const row = page.locator('[data-testid=admin-users] tr[data-username=handler5]');
+    await row.waitFor();
+    // named in Chinese, not as category codes
+    expect(await row.locator('[data-testid=user-skills]').textContent()).toContain('独居老人');
+    expect(await row.locator('[data-testid=user-skills]').textContent()).not.toContain('elderly-care');
+    await row.getByRole('button', { name: '调整技能' }).click();
+    await row.getByLabel('电梯困人').uncheck();
+    await row.getByLabel('燃气泄漏').check();
+    await row.getByRole('button', { name: '保存技能' }).click();
+    await waitUntil(
+      async () => ((await row.locator('[data-testid=user-skills]').textContent()) ?? '').includes('燃气泄漏'),
+      10_000,
+      'the saved skills',
+    );
+    expect(await row.locator('[data-testid=user-skills]').textContent()).not.toContain('电梯困人');
+    const skills = suite.server.fusion.getHandler('handler5')!.skills;
+    expect(skills).toContain('gas-leak');
+    expect(skills).not.toContain('elevator');
     await admin.close();
   });
 });
