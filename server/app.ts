@@ -312,7 +312,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
   }
   // the handlers fusion knows: the handler accounts, now, after every account change here, and
   // periodically (another node's changes)
-  const rosterSync = startHandlerRosterSync({ store, register: fusion.registerHandlers, log });
+  const rosterSync = startHandlerRosterSync({ store, register: fusion.syncHandlers, log });
   await rosterSync.sync();
   users.onAccountsChanged(() => rosterSync.sync());
 

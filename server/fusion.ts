@@ -362,6 +362,13 @@ export class Fusion {
     if (this.roster.register(profiles)) this.changes.markAllDirty();
   };
 
+  /** The roster becomes these handlers (and those still assigned to an incident in progress): server/handler-roster-sync.ts. */
+  syncHandlers = (profiles: readonly HandlerProfile[]): void => {
+    const added = this.roster.register(profiles);
+    const left = this.roster.retainOnly(new Set(profiles.map((p) => p.id)), this.incidents.values());
+    if (added || left) this.changes.markAllDirty();
+  };
+
   /** See HandlerRoster.updatePosition: false for an unknown handler, 'ignored' when a simulated report lost to a real one. */
   updateHandlerPosition(id: string, location: LngLat, ts: number, simulated = false): boolean | 'ignored' {
     const result = this.roster.updatePosition(id, location, ts, simulated, this.incidents.values());

@@ -1,6 +1,7 @@
 /**
- * The field handlers fusion knows come from the user accounts: every account of role `handler`,
- * with its team and skills (the demo's handlers also get a home position). Read at start, again
+ * The field handlers fusion knows come from the user accounts: every enabled account of role
+ * `handler`, with its team and skills (the demo's handlers also get a home position); a handler
+ * disabled or given another role leaves the roster once no incident in progress is assigned to them. Read at start, again
  * right after an admin creates or changes an account on this node, and every `intervalMs` — so a
  * handler created at runtime is on the map and in dispatch suggestions as soon as their phone
  * reports, and on every node of a cluster (accounts are shared in the store, not in the log).
@@ -13,9 +14,10 @@ import type { Store, StoredUser } from './store/store';
 /** How often a node re-reads the handler accounts (other nodes' account changes), ms. */
 export const HANDLER_ROSTER_SYNC_MS = 30_000;
 
+/** The enabled `handler` accounts as roster profiles. */
 export function handlerProfilesOf(users: readonly StoredUser[]): HandlerProfile[] {
   return users
-    .filter((u) => u.role === 'handler')
+    .filter((u) => u.role === 'handler' && !u.disabled)
     .map((u) => {
       const demo = DEMO_HANDLERS.find((h) => h.id === u.username);
       return {

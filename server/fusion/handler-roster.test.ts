@@ -36,4 +36,18 @@ describe('handler roster', () => {
     expect(r.sweepOffDuty([], T0 + OFF_DUTY_MS + 1)).toBe(true);
     expect(r.get('h1')!.status).toBe('off_duty');
   });
+
+  it('updates a profile keeping the position, and leaves out handlers no longer listed unless assigned to an incident in progress', () => {
+    const r = roster();
+    r.updatePosition('h1', [120.5, 36.2], T0, false, []);
+    expect(r.register([{ id: 'h1', name: '张三', team: '排水一队', skills: [], home: null }])).toBe(false);
+    expect(r.register([{ id: 'h1', name: '张三', team: '排水二队', skills: ['flood'], home: null }])).toBe(true);
+    expect(r.get('h1')).toMatchObject({ team: '排水二队', skills: ['flood'], location: [120.5, 36.2] });
+    r.register([{ id: 'h2', name: '李四', team: 't', skills: [], home: null }]);
+    // h1 is on an incident still in progress: kept until it is finished; h2 goes
+    expect(r.retainOnly(new Set(), [incident('on_site', ['h1'])])).toBe(true);
+    expect(r.list().map((h) => h.id)).toEqual(['h1']);
+    expect(r.retainOnly(new Set(), [incident('closed', ['h1'])])).toBe(true);
+    expect(r.list()).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@
  * roster reads them, it does not own them.
  */
 import type { Handler, HandlerStatus, Incident, LngLat } from '../../scenes/domain';
-import { isIncidentBeingWorked } from '../../scenes/incident-rules';
+import { isIncidentBeingWorked, isIncidentInProgress } from '../../scenes/incident-rules';
 
 export interface HandlerProfile {
   id: string;
@@ -89,6 +89,24 @@ export class HandlerRoster {
     let changed = false;
     for (const h of this.handlers.values()) {
       if (h.status === 'idle' && nowTs - h.locationTs > this.opts.handlerOffDutyAfterMs) changed = this.refresh([h.id], incidents, nowTs) || changed;
+    }
+    return changed;
+  }
+
+  /**
+   * Leaves out the handlers not in `ids` (an account disabled, deleted or given another role),
+   * except those assigned to an incident still in progress: its card and the map keep naming them
+   * until it is finished. True when any left.
+   */
+  retainOnly(ids: ReadonlySet<string>, incidents: Iterable<Incident>): boolean {
+    const assigned = new Set<string>();
+    for (const i of incidents) if (isIncidentInProgress(i)) for (const a of i.assignees) assigned.add(a);
+    let changed = false;
+    for (const id of [...this.handlers.keys()]) {
+      if (ids.has(id) || assigned.has(id)) continue;
+      this.handlers.delete(id);
+      this.realPositionTs.delete(id);
+      changed = true;
     }
     return changed;
   }

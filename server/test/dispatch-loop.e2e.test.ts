@@ -171,5 +171,8 @@ describe('dispatch loop (server)', () => {
     // a skills change reaches the roster too
     expect((await call('/api/users/handler9', { skills: ['elevator'] }, admin, 'PATCH')).status).toBe(200);
     expect(server.fusion.getHandler('handler9')!.skills).toEqual(['elevator']);
+    // disabled (left the service, nothing assigned): off the roster
+    expect((await call('/api/users/handler9', { disabled: true }, admin, 'PATCH')).status).toBe(200);
+    expect(server.fusion.getHandler('handler9')).toBeUndefined();
   });
 });
