@@ -362,11 +362,9 @@ export class Fusion {
     if (this.roster.register(profiles)) this.changes.markAllDirty();
   };
 
-  /** The roster becomes these handlers (and those still assigned to an incident in progress): server/handler-roster-sync.ts. */
+  /** The roster becomes these handler accounts (HandlerRoster.sync): server/handler-roster-sync.ts. */
   syncHandlers = (profiles: readonly HandlerProfile[]): void => {
-    const added = this.roster.register(profiles);
-    const left = this.roster.retainOnly(new Set(profiles.map((p) => p.id)), this.incidents.values());
-    if (added || left) this.changes.markAllDirty();
+    if (this.roster.sync(profiles, this.incidents.values())) this.changes.markAllDirty();
   };
 
   /** See HandlerRoster.updatePosition: false for an unknown handler, 'ignored' when a simulated report lost to a real one. */

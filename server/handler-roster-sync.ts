@@ -14,10 +14,10 @@ import type { Store, StoredUser } from './store/store';
 /** How often a node re-reads the handler accounts (other nodes' account changes), ms. */
 export const HANDLER_ROSTER_SYNC_MS = 30_000;
 
-/** The enabled `handler` accounts as roster profiles. */
+/** The `handler` accounts as roster profiles (a disabled one marked so). */
 export function handlerProfilesOf(users: readonly StoredUser[]): HandlerProfile[] {
   return users
-    .filter((u) => u.role === 'handler' && !u.disabled)
+    .filter((u) => u.role === 'handler')
     .map((u) => {
       const demo = DEMO_HANDLERS.find((h) => h.id === u.username);
       return {
@@ -26,6 +26,7 @@ export function handlerProfilesOf(users: readonly StoredUser[]): HandlerProfile[
         team: u.team ?? demo?.team ?? '',
         skills: u.skills ?? demo?.skills ?? [],
         home: demo?.home ?? null,
+        ...(u.disabled ? { disabled: true } : {}),
       };
     });
 }

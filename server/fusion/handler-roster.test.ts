@@ -37,17 +37,30 @@ describe('handler roster', () => {
     expect(r.get('h1')!.status).toBe('off_duty');
   });
 
-  it('updates a profile keeping the position, and leaves out handlers no longer listed unless assigned to an incident in progress', () => {
+  it('updates a profile keeping the position, and leaves out handlers no longer listed or disabled unless assigned to an incident in progress', () => {
     const r = roster();
     r.updatePosition('h1', [120.5, 36.2], T0, false, []);
     expect(r.register([{ id: 'h1', name: '张三', team: '排水一队', skills: [], home: null }])).toBe(false);
     expect(r.register([{ id: 'h1', name: '张三', team: '排水二队', skills: ['flood'], home: null }])).toBe(true);
     expect(r.get('h1')).toMatchObject({ team: '排水二队', skills: ['flood'], location: [120.5, 36.2] });
-    r.register([{ id: 'h2', name: '李四', team: 't', skills: [], home: null }]);
-    // h1 is on an incident still in progress: kept until it is finished; h2 goes
-    expect(r.retainOnly(new Set(), [incident('on_site', ['h1'])])).toBe(true);
-    expect(r.list().map((h) => h.id)).toEqual(['h1']);
-    expect(r.retainOnly(new Set(), [incident('closed', ['h1'])])).toBe(true);
+    const h2 = { id: 'h2', name: '李四', team: 't', skills: [], home: null };
+    const h3 = { id: 'h3', name: '王五', team: 't', skills: [], home: null };
+    // h1 (no longer an account) is on an incident still in progress: kept until it is finished
+    expect(r.sync([h2, { ...h3, disabled: true }], [incident('on_site', ['h1'])])).toBe(true);
+    expect(r.list().map((h) => h.id)).toEqual(['h1', 'h2']);
+    expect(r.sync([h2, { ...h3, disabled: true }], [incident('on_site', ['h1'])])).toBe(false);
+    // a disabled account on an incident in progress stays too; nothing assigned: gone
+    expect(
+      r.sync(
+        [
+          { ...h2, disabled: true },
+          { ...h3, disabled: true },
+        ],
+        [incident('on_site', ['h3'])],
+      ),
+    ).toBe(true);
+    expect(r.list().map((h) => h.id)).toEqual(['h3']);
+    expect(r.sync([], [incident('closed', ['h3'])])).toBe(true);
     expect(r.list()).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@ export interface HandlerProfile {
   team: string;
   skills: string[];
   home: LngLat | null;
+  /** the account is disabled: on the roster only while assigned to an incident in progress (Fusion.syncHandlers) */
+  disabled?: boolean;
 }
 
 export interface HandlerRosterOptions {
@@ -94,14 +96,17 @@ export class HandlerRoster {
   }
 
   /**
-   * Leaves out the handlers not in `ids` (an account disabled, deleted or given another role),
-   * except those assigned to an incident still in progress: its card and the map keep naming them
-   * until it is finished. True when any left.
+   * The roster becomes `profiles` (the handler accounts): new ones added, profiles updated, and
+   * those not listed (an account deleted or given another role) or disabled left out — except
+   * handlers assigned to an incident still in progress: its card and the map keep naming them
+   * until it is finished. True when anything changed.
    */
-  retainOnly(ids: ReadonlySet<string>, incidents: Iterable<Incident>): boolean {
+  sync(profiles: readonly HandlerProfile[], incidents: Iterable<Incident>): boolean {
     const assigned = new Set<string>();
     for (const i of incidents) if (isIncidentInProgress(i)) for (const a of i.assignees) assigned.add(a);
-    let changed = false;
+    const kept = profiles.filter((p) => !p.disabled || assigned.has(p.id));
+    let changed = this.register(kept);
+    const ids = new Set(kept.map((p) => p.id));
     for (const id of [...this.handlers.keys()]) {
       if (ids.has(id) || assigned.has(id)) continue;
       this.handlers.delete(id);
