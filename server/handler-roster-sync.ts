@@ -1,10 +1,11 @@
 /**
- * The field handlers fusion knows come from the user accounts: every enabled account of role
- * `handler`, with its team and skills (the demo's handlers also get a home position); a handler
- * disabled or given another role leaves the roster once no incident in progress is assigned to them. Read at start, again
- * right after an admin creates or changes an account on this node, and every `intervalMs` — so a
- * handler created at runtime is on the map and in dispatch suggestions as soon as their phone
- * reports, and on every node of a cluster (accounts are shared in the store, not in the log).
+ * The field handlers fusion knows come from the user accounts: every account of role `handler`,
+ * with its team and skills (the demo's handlers also get a home position). A disabled one, or one
+ * given another role, leaves the roster once no incident in progress is assigned to them
+ * (HandlerRoster.sync). Read at start, again right after an admin creates or changes an account
+ * on this node, and every `intervalMs` — so a handler created at runtime is on the map and in
+ * dispatch suggestions as soon as their phone reports, on every node of a cluster (accounts are
+ * shared in the store, not in the log).
  */
 import { DEMO_HANDLERS } from '../scenes/city/qingdao';
 import type { HandlerProfile } from './fusion/handler-roster';
