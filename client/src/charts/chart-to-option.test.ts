@@ -187,6 +187,11 @@ describe('chartToOption', () => {
     expect(option.series.map((s: any) => s.label.show)).toEqual([true, true]);
     expect(option.series[0].label.formatter({ value: 0 })).toBe('');
     expect(option.series[0].label.formatter({ value: 2 })).toBe('2');
+    // a count unit is Chinese only: no 件 on an English wall
+    expect(option.yAxis.name).toBe('件');
+    const en = chartToOption(bar, 'en', theme) as Record<string, any>;
+    expect(en.yAxis.name).toBe('');
+    expect(en.tooltip.valueFormatter(3)).toBe('3');
   });
 
   it('turns a pie chart into a donut whose level slices use the level colours', () => {

@@ -8,7 +8,7 @@ import type { EChartsOption, SeriesOption } from 'echarts';
 import { ALERT_LEVELS } from '@scenes/domain';
 import type { AlertLevel } from '@scenes/domain';
 import type { ChartData } from '@scenes/scene-model';
-import type { Lang } from '../i18n/i18n';
+import { unitText, type Lang } from '../i18n/i18n';
 import type { ChartTheme } from '../theme/palette';
 import { formatBeijingHourMinute } from '../time/beijing-time';
 
@@ -150,9 +150,13 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
   return {
     ...baseOption(theme),
     // the unit is drawn at the axis's top left (grid left 8 + the tick labels); the legend starts after it
-    legend: legend(theme, chart.lines.length > 1, Math.max(64, Math.ceil(labelEms(chart.unit) * theme.fontSizePx) + 64)),
+    legend: legend(theme, chart.lines.length > 1, Math.max(64, Math.ceil(labelEms(unitText(chart.unit, lang)) * theme.fontSizePx) + 64)),
     grid: { left: 8, right: 16, top: chart.lines.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
-    tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}` },
+    tooltip: {
+      ...baseOption(theme).tooltip,
+      trigger: 'axis',
+      valueFormatter: (v) => `${formatChartValue(Number(v))} ${unitText(chart.unit, lang)}`.trim(),
+    },
     xAxis: {
       type: 'time',
       ...axis,
@@ -164,7 +168,7 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
     },
     yAxis: {
       type: 'value',
-      name: chart.unit,
+      name: unitText(chart.unit, lang),
       nameTextStyle: { color: theme.textDim, fontSize: theme.fontSizePx, align: 'left' },
       scale: true,
       ...axis,
@@ -232,7 +236,12 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
     splitLine: { show: false },
     axisLabel: { ...axis.axisLabel, interval: 0, color: theme.text },
   };
-  const valueAxis = { type: 'value' as const, name: chart.unit, ...axis, nameTextStyle: { color: theme.textDim, fontSize: theme.fontSizePx } };
+  const valueAxis = {
+    type: 'value' as const,
+    name: unitText(chart.unit, lang),
+    ...axis,
+    nameTextStyle: { color: theme.textDim, fontSize: theme.fontSizePx },
+  };
   const series: SeriesOption[] = chart.series.map((s, index) => ({
     type: 'bar',
     id: s.id,
@@ -268,7 +277,7 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
       ...baseOption(theme).tooltip,
       trigger: 'axis',
       axisPointer: { type: 'shadow' },
-      valueFormatter: (v) => `${formatChartValue(Number(v))} ${chart.unit}`,
+      valueFormatter: (v) => `${formatChartValue(Number(v))} ${unitText(chart.unit, lang)}`.trim(),
     },
     xAxis: horizontal ? valueAxis : categoryAxis,
     yAxis: horizontal ? categoryAxis : valueAxis,
@@ -287,7 +296,7 @@ function pieOption(chart: Chart<'pie'>, lang: Lang, theme: ChartTheme): EChartsO
       top: 'middle',
       right: 0,
     },
-    tooltip: { ...baseOption(theme).tooltip, trigger: 'item', valueFormatter: (v) => `${v} ${chart.unit}` },
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'item', valueFormatter: (v) => `${v} ${unitText(chart.unit, lang)}`.trim() },
     series: [
       {
         type: 'pie',

@@ -26,6 +26,8 @@ describe('i18n', () => {
     expect(pickText('市南区', undefined, 'en')).toBe('市南区');
     expect(unitText('个', 'en')).toBe('');
     expect(unitText('mm', 'en')).toBe('mm');
+    expect(unitText('分', 'en')).toBe('pts');
+    expect(unitText('分', 'zh')).toBe('分');
     expect(unitText('个', 'zh')).toBe('个');
   });
 

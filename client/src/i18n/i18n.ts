@@ -64,8 +64,12 @@ export function pickText(zhText: string, enText: string | undefined, language: L
 const COUNT_UNITS_ZH = new Set(['个', '座', '条', '件', '处', '台', '名', '人', '次', '支', '户', '栋', '辆', '起', '项', '路']);
 
 /** A unit from the wire in the UI language (measurement units like 'mm', '%' stay as they are). */
+/** Chinese units that have an English word (the bridges' health score is in 分, points). */
+const UNITS_EN: Readonly<Record<string, string>> = { 分: 'pts', 分钟: 'min', 小时: 'h', 天: 'd' };
+
 export function unitText(unit: string, language: Lang = lang.value): string {
-  return language === 'en' && COUNT_UNITS_ZH.has(unit) ? '' : unit;
+  if (language !== 'en') return unit;
+  return COUNT_UNITS_ZH.has(unit) ? '' : (UNITS_EN[unit] ?? unit);
 }
 
 const SECOND_MS = 1_000;
