@@ -3,17 +3,22 @@
  * lies over the top of the map box. The fit keeps the framed area below it, but a district whose
  * centre lies north of the frame would put its name under a card — such labels are left out
  * while they are there. Only the named label layers, only on a page that says what it covers.
- * On every map, a person's name that would sit on a district's name is left out too
- * (name-clearance.ts).
+ * On every map, district names that would run into one another, and a person's name that would
+ * sit on a district's name or another person's, are left out too (name-clearance.ts).
  */
 import type { LayerDescriptor } from './scene-to-layer-props';
-import { peopleOnNames } from './name-clearance';
+import { labelsOnOthers } from './name-clearance';
 
 /** The label layers checked (district names and people's names: the ones the cards hid). */
 export const COVERABLE_LABEL_LAYER_IDS: ReadonlySet<string> = new Set(['district-labels', 'handler-labels']);
 
 /** canvas px of a [lng, lat] in the current view */
 export type Project = (p: [number, number]) => number[];
+
+/** `d` with the data at `hidden` left out */
+function withoutIndexes(d: LayerDescriptor, hidden: ReadonlySet<number>): LayerDescriptor {
+  return { ...d, props: { ...d.props, data: (d.props.data as unknown[]).filter((_, i) => !hidden.has(i)) } };
+}
 
 interface Memo {
   source: unknown[];
@@ -45,13 +50,18 @@ export function createCoveredLabelFilter(): CoveredLabelFilter {
   const positionOf = (d: LayerDescriptor) => d.props.getPosition as ((x: unknown) => [number, number]) | undefined;
   const keys = (descriptors: LayerDescriptor[], project: Project | null, coveredTopPx: number) => {
     const districtNames = descriptors.find((d) => d.props.id === 'district-labels');
+    // district names that would run into one another (a small map, English names): the later ones
+    // in the city's district order are left out (name-clearance.ts); people then keep clear of
+    // the district names that stay
+    const namesInTheWay = districtNames && project ? labelsOnOthers(districtNames, undefined, project) : [];
+    const keptNames = namesInTheWay.length === 0 ? districtNames : withoutIndexes(districtNames!, new Set(namesInTheWay));
     return descriptors.map((d) => {
       const getPosition = positionOf(d);
       if (!project || !COVERABLE_LABEL_LAYER_IDS.has(d.props.id) || !Array.isArray(d.props.data) || !getPosition) return '';
       const covered = coveredTopPx > 0 ? coveredIndexes(d.props.data as unknown[], getPosition, project, coveredTopPx) : [];
-      // people's names that would sit on a district's name (name-clearance.ts)
-      const onNames = d.props.id === 'handler-labels' ? peopleOnNames(d, districtNames, project) : [];
-      return onNames.length === 0 ? covered.join(',') : [...new Set([...covered, ...onNames])].sort((a, b) => a - b).join(',');
+      // people's names that would sit on a district's name or on each other (name-clearance.ts)
+      const onOthers = d.props.id === 'handler-labels' ? labelsOnOthers(d, keptNames, project) : d === districtNames ? namesInTheWay : [];
+      return onOthers.length === 0 ? covered.join(',') : [...new Set([...covered, ...onOthers])].sort((a, b) => a - b).join(',');
     });
   };
 

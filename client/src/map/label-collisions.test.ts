@@ -55,8 +55,9 @@ describe('label collisions', () => {
 describe('labels under the KPI strip', () => {
   const layers = sceneToLayerProps(model, { nowTs: 0, pulseTs: 0, zoom: 11, lang: 'zh' });
   const districtData = (list: typeof layers) => list.find((l) => l.props.id === LAYER_IDS.districtLabels)!.props.data as { name: string }[];
-  /** a fake view: north of 36.2° is the top 100 px */
-  const project = (p: [number, number]) => [0, p[1] > 36.2 ? 50 : 500];
+  /** a fake view: north of 36.2° is the top 100 px; names far apart sideways (none runs into another) */
+  const x = (p: [number, number]) => (p[0] - 120) * 10_000;
+  const project = (p: [number, number]) => [x(p), p[1] > 36.2 ? 50 : 500];
 
   it('leaves out the district names the strip would cover, keeping the array while nothing moves', () => {
     const filter = createCoveredLabelFilter();
@@ -66,7 +67,7 @@ describe('labels under the KPI strip', () => {
     expect(first.map((d) => d.name)).toContain('市南区');
     expect(districtData(filter.apply(layers, project, 100))).toBe(first);
     expect(filter.changed(project, 100)).toBe(false);
-    expect(filter.changed(() => [0, 500], 100)).toBe(true);
+    expect(filter.changed((p) => [x(p), 500], 100)).toBe(true);
   });
 
   it('changes nothing on a page that covers nothing', () => {

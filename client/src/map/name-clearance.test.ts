@@ -4,7 +4,7 @@ import { sceneModelFixture } from '@scenes/scene-model.fixture';
 import type { LngLat } from '@scenes/domain';
 import { LAYER_IDS, sceneToLayerProps } from './scene-to-layer-props';
 import { createCoveredLabelFilter } from './covered-labels';
-import { boxesMeet, labelBox, peopleOnNames, textWidthEm } from './name-clearance';
+import { boxesMeet, labelBox, labelsOnOthers, textWidthEm } from './name-clearance';
 
 /** a plain view: 10,000 px per degree around the city, north up */
 const project = (p: [number, number]) => [(p[0] - 120) * 10_000, (37 - p[1]) * 10_000];
@@ -42,12 +42,12 @@ describe('name clearance', () => {
       [0, -12 * PX],
       [300 * PX, 0],
     ]);
-    expect(peopleOnNames(byId(layers, LAYER_IDS.handlerLabels), byId(layers, LAYER_IDS.districtLabels), project)).toEqual([0]);
+    expect(labelsOnOthers(byId(layers, LAYER_IDS.handlerLabels), byId(layers, LAYER_IDS.districtLabels), project)).toEqual([0]);
     // on a 4K wall (sizeScale 2) the boxes are twice as big: 60 px east is still on the name
     const wall = layersWith([[60 * PX, -12 * PX]], 2);
-    expect(peopleOnNames(byId(wall, LAYER_IDS.handlerLabels), byId(wall, LAYER_IDS.districtLabels), project)).toEqual([0]);
+    expect(labelsOnOthers(byId(wall, LAYER_IDS.handlerLabels), byId(wall, LAYER_IDS.districtLabels), project)).toEqual([0]);
     const desk = layersWith([[60 * PX, -12 * PX]], 1);
-    expect(peopleOnNames(byId(desk, LAYER_IDS.handlerLabels), byId(desk, LAYER_IDS.districtLabels), project)).toEqual([]);
+    expect(labelsOnOthers(byId(desk, LAYER_IDS.handlerLabels), byId(desk, LAYER_IDS.districtLabels), project)).toEqual([]);
   });
 
   it('keeps the first of two people whose names would overlap, and both once they are apart', () => {
@@ -56,8 +56,8 @@ describe('name clearance', () => {
       [215 * PX, 2 * PX],
       [260 * PX, 0],
     ]);
-    expect(peopleOnNames(byId(side, LAYER_IDS.handlerLabels), byId(side, LAYER_IDS.districtLabels), project)).toEqual([1]);
-    expect(peopleOnNames(byId(side, LAYER_IDS.handlerLabels), undefined, project)).toEqual([1]);
+    expect(labelsOnOthers(byId(side, LAYER_IDS.handlerLabels), byId(side, LAYER_IDS.districtLabels), project)).toEqual([1]);
+    expect(labelsOnOthers(byId(side, LAYER_IDS.handlerLabels), undefined, project)).toEqual([1]);
   });
 
   it('leaves that name out on every map (no covered band needed), keeping the array while nothing moves', () => {
@@ -75,5 +75,20 @@ describe('name clearance', () => {
     // zoomed in: the same people are far apart on screen, and both names come back
     const zoomed = (p: [number, number]) => project(p).map((v) => v * 8);
     expect(filter.changed(zoomed, 0)).toBe(true);
+  });
+
+  it('leaves out district names that would run into one another on a small map, the city’s first districts kept', () => {
+    const layers = layersWith([]);
+    const districts = byId(layers, LAYER_IDS.districtLabels)!;
+    // 300 px per degree: the urban districts' names overlap
+    const small = (p: [number, number]) => [(p[0] - 120) * 300, (37 - p[1]) * 300];
+    const hidden = labelsOnOthers(districts, undefined, small);
+    expect(hidden.length).toBeGreaterThan(0);
+    expect(hidden).not.toContain(0);
+    // the filter leaves them out of the layer; at the usual scale none is left out
+    const filter = createCoveredLabelFilter();
+    const kept = byId(filter.apply(layers, small, 0), LAYER_IDS.districtLabels)!.props.data as unknown[];
+    expect(kept.length).toBe((districts.props.data as unknown[]).length - hidden.length);
+    expect(labelsOnOthers(districts, undefined, project)).toEqual([]);
   });
 });

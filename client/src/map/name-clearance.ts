@@ -1,6 +1,7 @@
 /**
  * People's names never sit on a district's name or on each other (a wall at 3 m: "王芳" over
- * "市北区" read as neither). deck.gl's collision filter cannot do it: it tests a label at its anchor,
+ * "市北区" read as neither), and district names never run into one another (a small map, the
+ * longer English names). deck.gl's collision filter cannot do it: it tests a label at its anchor,
  * and a name drawn above its person's dot would always be hidden (visgl/deck.gl#8104); across text
  * layers it also fades or cuts a partly overlapping one (visgl/deck.gl#9479). So the overlap is
  * decided here, on the CPU, from the labels' screen boxes:
@@ -63,19 +64,20 @@ function textPropsOf(d: LayerDescriptor | undefined): TextProps | null {
 }
 
 /**
- * Indexes of `people`'s labels to leave out in the current view: those whose box meets one of
- * `names`' boxes, and those that would overlap a person's name kept before them (in data order:
- * two handlers side by side read as one garbled name, "赵敏杨磊").
+ * Indexes of `labels` to leave out in the current view: those whose box meets one of `above`'s
+ * boxes (people's names under district names), and those that would overlap a label of their own
+ * layer kept before them (in data order: two handlers side by side read as one garbled name,
+ * "赵敏杨磊"; "Shibei" running into "Laoshan" on a small map).
  */
-export function peopleOnNames(people: LayerDescriptor | undefined, names: LayerDescriptor | undefined, project: Project): number[] {
-  const p = textPropsOf(people);
-  if (!p || p.data.length === 0) return [];
-  const n = textPropsOf(names);
-  const pad = NAME_CLEARANCE_PX * p.scale;
-  const taken: Box[] = n ? n.data.map((d) => labelBox(project(n.getPosition(d)), n.getText(d), n.size, n.offset, NAME_CLEARANCE_PX * n.scale)) : [];
+export function labelsOnOthers(labels: LayerDescriptor | undefined, above: LayerDescriptor | undefined, project: Project): number[] {
+  const l = textPropsOf(labels);
+  if (!l || l.data.length === 0) return [];
+  const a = textPropsOf(above);
+  const pad = NAME_CLEARANCE_PX * l.scale;
+  const taken: Box[] = a ? a.data.map((d) => labelBox(project(a.getPosition(d)), a.getText(d), a.size, a.offset, NAME_CLEARANCE_PX * a.scale)) : [];
   const out: number[] = [];
-  p.data.forEach((d, i) => {
-    const box = labelBox(project(p.getPosition(d)), p.getText(d), p.size, p.offset, pad);
+  l.data.forEach((d, i) => {
+    const box = labelBox(project(l.getPosition(d)), l.getText(d), l.size, l.offset, pad);
     if (taken.some((b) => boxesMeet(box, b))) out.push(i);
     else taken.push(box);
   });
