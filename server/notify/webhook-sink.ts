@@ -88,7 +88,7 @@ export async function seedDemoSubscription(store: NotifyStore, url: string, secr
     eventTypes: [],
     districts: [],
     enabled: before?.enabled ?? true,
-    description: 'demo: the local webhook sink of `npm start` (see the server log)',
+    description: '演示：npm start 自带的本地 webhook 接收端，收到的推送见服务器日志（demo sink）',
     createdTs: before?.createdTs ?? nowTs,
     updatedTs: nowTs,
     createdBy: 'system',
