@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChartData } from '@scenes/scene-model';
-import { chartStaleness, chartToOption, markAxisBounds, markLabelPositions, niceStep } from './chart-to-option';
+import { chartStaleness, chartToOption, formatChartValue, markAxisBounds, markLabelPositions, niceStep } from './chart-to-option';
 import { DARK_CHART_THEME } from '../theme/palette';
 
 const theme = DARK_CHART_THEME;
@@ -236,5 +236,15 @@ describe('chartStaleness', () => {
     expect(markAxisBounds({ min: 0, max: 12 }, 16, 70)).toEqual({ min: 0, max: 80 });
     // pipe pressure: data 0.33, marks 0.16–0.7: 0–0.8, not 0.16–0.77
     expect(markAxisBounds({ min: 0.33, max: 0.34 }, 0.16, 0.7)).toEqual({ min: 0, max: 0.8 });
+  });
+
+  it('writes values with 1 decimal from 10 up and 2 below, without trailing zeros', () => {
+    expect(formatChartValue(45)).toBe('45');
+    expect(formatChartValue(8.001)).toBe('8');
+    expect(formatChartValue(2.1)).toBe('2.1');
+    expect(formatChartValue(7.614)).toBe('7.61');
+    expect(formatChartValue(78.94)).toBe('78.9');
+    expect(formatChartValue(-0.004)).toBe('0');
+    expect(formatChartValue(Number.NaN)).toBe('');
   });
 });

@@ -206,11 +206,11 @@ export function markAxisBounds(data: { min: number; max: number }, markMin: numb
   return { min: Number((Math.floor(lo / step) * step).toPrecision(12)), max: Number((Math.ceil(hi / step) * step).toPrecision(12)) };
 }
 
-/** A value for labels: integers as is, otherwise 1 decimal from 10 up and 2 decimals below. */
+/** A value for labels: integers as is, otherwise 1 decimal from 10 up and 2 below, no trailing zeros (8, not 8.00). */
 export function formatChartValue(value: number): string {
   if (!Number.isFinite(value)) return '';
   if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+  return String(Number(value.toFixed(Math.abs(value) >= 10 ? 1 : 2)));
 }
 
 /** Width of a category label column: CJK characters count a full em, others about half; px. */
