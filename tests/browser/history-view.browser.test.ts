@@ -58,6 +58,20 @@ describe.skipIf(suite.skipped)('the console history view', () => {
     const timeline = page.locator('[data-testid=history-timeline]');
     await waitUntil(async () => ((await timeline.textContent()) ?? '').includes('带泵车前往'), 10_000, 'the timeline with the dispatch note');
     expect(await timeline.locator('li').count()).toBe(2);
+    // people by name, not by account: handler1 is 张伟, in the row and in the timeline
+    expect(await row.textContent()).toContain('张伟');
+    expect(await timeline.textContent()).toContain('→ 张伟');
+    // and searched by name: the request asks for the account
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/history/incidents') asked.push(u.searchParams.get('assignee') ?? '');
+    });
+    await page.locator('[data-testid=history-person]').fill('张伟');
+    await page.locator('[data-testid=history-search]').click();
+    await waitUntil(async () => asked.includes('handler1'), 10_000, 'a search for handler1');
+    await waitUntil(async () => (await row.count()) === 1, 10_000, 'the incident found by its handler’s name');
+    await page.locator('[data-testid=history-person]').fill('');
     if (process.env.IOC_HISTORY_SCREENSHOT) await page.screenshot({ path: process.env.IOC_HISTORY_SCREENSHOT });
     // the alert history answers too (the demo may have raised none yet: rows or the empty note)
     await page.locator('[data-testid=history-kind-alerts]').click();
