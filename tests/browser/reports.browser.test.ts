@@ -102,6 +102,8 @@ describe.skipIf(suite.skipped)('the reports page', () => {
     await waitUntil(() => new URL(summary.url()).pathname === `/reports/incident/${done.id}`, 10_000, 'the after-action page');
     await waitUntil(async () => (await summary.locator('[data-testid=summary-timeline] tbody tr').count()) === 6, 15_000, 'the timeline');
     expect(await summary.locator('[data-testid=summary-outcome]').textContent()).toContain('已处置');
+    // the record names the handler, with the account: 李强（handler3）
+    expect(await summary.locator('[data-testid=summary-timeline]').textContent()).toContain('李强（handler3）');
     await summary.screenshot({ path: `${SHOTS_DIR}/incident-summary.png`, fullPage: true });
     await summary.setViewportSize(A4_VIEWPORT);
     await summary.emulateMedia({ media: 'print' });
