@@ -59,7 +59,7 @@ export function createCoveredLabelFilter(): CoveredLabelFilter {
       const getPosition = positionOf(d);
       if (!project || !COVERABLE_LABEL_LAYER_IDS.has(d.props.id) || !Array.isArray(d.props.data) || !getPosition) return '';
       const covered = coveredTopPx > 0 ? coveredIndexes(d.props.data as unknown[], getPosition, project, coveredTopPx) : [];
-      // people's names that would sit on a district's name or on each other (name-clearance.ts)
+      // people's names on a district's name or on each other, district names on each other (name-clearance.ts)
       const onOthers = d.props.id === 'handler-labels' ? labelsOnOthers(d, keptNames, project) : d === districtNames ? namesInTheWay : [];
       return onOthers.length === 0 ? covered.join(',') : [...new Set([...covered, ...onOthers])].sort((a, b) => a - b).join(',');
     });
