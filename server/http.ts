@@ -540,6 +540,20 @@ export function createHttpApp(d: HttpDeps): express.Express {
       res.json({ handlers: d.fusion.listHandlers() });
     }),
   );
+  // the people directory: names for the accounts timelines and lists carry (officer1 → 值班员 王磊);
+  // administrators and screens are not listed
+  api.get(
+    '/people',
+    auth('officer', 'leader', 'admin', 'handler'),
+    route('people', async (_req, res) => {
+      const users = await d.store.listUsers();
+      res.json({
+        people: users
+          .filter((u) => u.role === 'officer' || u.role === 'leader' || u.role === 'handler')
+          .map((u) => ({ username: u.username, displayName: u.displayName, role: u.role })),
+      });
+    }),
+  );
   api.get(
     '/incidents/:id/recommendations',
     auth('officer', 'admin'),

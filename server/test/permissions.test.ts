@@ -274,7 +274,15 @@ describe('role × command permissions over the real server', () => {
       expect(r.status, `recommendations as ${role}`).toBe(['officer', 'admin'].includes(role) ? 200 : 403);
       const b = await get('/api/briefing', ACTORS[role]);
       expect(b.status, `briefing as ${role}`).toBe(['officer', 'leader', 'admin'].includes(role) ? 200 : 403);
+      // the people directory: every person, not a screen
+      const p = await get('/api/people', ACTORS[role]);
+      expect(p.status, `people as ${role}`).toBe(role === 'screen' ? 403 : 200);
     }
+    // names for accounts, nothing more; no administrator or screen account listed
+    const { people } = (await get('/api/people', 'handler3')).body as { people: Record<string, unknown>[] };
+    expect(people.find((x) => x.username === 'officer1')).toEqual({ username: 'officer1', displayName: '值班员 王磊', role: 'officer' });
+    expect(people.some((x) => x.role === 'admin' || x.role === 'screen')).toBe(false);
+    for (const x of people) expect(Object.keys(x).sort()).toEqual(['displayName', 'role', 'username']);
     // a gas specialist reports a position near the site → idle, skilled, nearest → first
     const phone = await liveSocket(server, await token('handler3'));
     try {

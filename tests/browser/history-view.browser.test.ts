@@ -61,6 +61,9 @@ describe.skipIf(suite.skipped)('the console history view', () => {
     // people by name, not by account: handler1 is 张伟, in the row and in the timeline
     expect(await row.textContent()).toContain('张伟');
     expect(await timeline.textContent()).toContain('→ 张伟');
+    // the officer who created and dispatched it too (the people directory)
+    expect(await timeline.textContent()).toContain('值班员 王磊');
+    expect(await timeline.textContent()).not.toContain('officer1');
     // and searched by name: the request asks for the account
     const asked: string[] = [];
     page.on('request', (r) => {

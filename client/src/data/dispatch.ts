@@ -43,6 +43,23 @@ export function fetchHandlers(token: string): Promise<ApiResult<{ handlers: Hand
   return call(token, '/api/handlers');
 }
 
+/** An account as the people directory shows it (officers, leaders, handlers). */
+export interface PersonName {
+  username: string;
+  displayName: string;
+  role: Role;
+}
+
+export function fetchPeople(token: string): Promise<ApiResult<{ people: PersonName[] }>> {
+  return call(token, '/api/people');
+}
+
+/** Display names by account, for timelines and lists (empty when the page may not read them). */
+export async function fetchPeopleNames(token: string): Promise<Map<string, string>> {
+  const r = await fetchPeople(token);
+  return r.ok ? new Map(r.people.map((p) => [p.username, p.displayName])) : new Map();
+}
+
 export function fetchRecommendations(
   token: string,
   incidentId: string,
