@@ -357,11 +357,6 @@ export class Fusion {
     if (involved.size > 0) this.roster.refresh(involved, this.incidents.values(), Date.now());
   }
 
-  /** Adds or updates handler profiles (server/handler-roster-sync.ts); the scenes show a new name or team at once. */
-  registerHandlers = (profiles: readonly HandlerProfile[]): void => {
-    if (this.roster.register(profiles)) this.changes.markAllDirty();
-  };
-
   /** The roster becomes these handler accounts (HandlerRoster.sync): server/handler-roster-sync.ts. */
   syncHandlers = (profiles: readonly HandlerProfile[]): void => {
     if (this.roster.sync(profiles, this.incidents.values())) this.changes.markAllDirty();

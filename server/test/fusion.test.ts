@@ -44,7 +44,7 @@ describe('fusion', () => {
 describe('handler positions', () => {
   it("ignores the simulator's position while a real phone reported recently, and takes it again later", () => {
     const f = new Fusion(generateFleet({ count: 10 }));
-    f.registerHandlers([{ id: 'handler1', name: 'H1', team: 't', skills: [], home: [120.3, 36.1] }]);
+    f.syncHandlers([{ id: 'handler1', name: 'H1', team: 't', skills: [], home: [120.3, 36.1] }]);
     const t = 1_000_000_000;
     expect(f.updateHandlerPosition('handler1', [120.4, 36.2], t, false)).toBe(true);
     expect(f.updateHandlerPosition('handler1', [120.0, 36.0], t + 5_000, true)).toBe('ignored');

@@ -98,6 +98,7 @@ function legend(theme: ChartTheme, show: boolean, left = 64) {
 }
 
 function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTheme): EChartsOption {
+  const unit = unitText(chart.unit, lang);
   const axis = axisStyle(theme);
   const markMax = chart.marks.reduce((m, mark) => Math.max(m, mark.value), -Infinity);
   const markMin = chart.marks.reduce((m, mark) => Math.min(m, mark.value), Infinity);
@@ -150,12 +151,12 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
   return {
     ...baseOption(theme),
     // the unit is drawn at the axis's top left (grid left 8 + the tick labels); the legend starts after it
-    legend: legend(theme, chart.lines.length > 1, Math.max(64, Math.ceil(labelEms(unitText(chart.unit, lang)) * theme.fontSizePx) + 64)),
+    legend: legend(theme, chart.lines.length > 1, Math.max(64, Math.ceil(labelEms(unit) * theme.fontSizePx) + 64)),
     grid: { left: 8, right: 16, top: chart.lines.length > 1 ? 36 : 28, bottom: 8, containLabel: true },
     tooltip: {
       ...baseOption(theme).tooltip,
       trigger: 'axis',
-      valueFormatter: (v) => `${formatChartValue(Number(v))} ${unitText(chart.unit, lang)}`.trim(),
+      valueFormatter: (v) => `${formatChartValue(Number(v))} ${unit}`.trim(),
     },
     xAxis: {
       type: 'time',
@@ -168,7 +169,7 @@ function timeseriesOption(chart: Chart<'timeseries'>, lang: Lang, theme: ChartTh
     },
     yAxis: {
       type: 'value',
-      name: unitText(chart.unit, lang),
+      name: unit,
       nameTextStyle: { color: theme.textDim, fontSize: theme.fontSizePx, align: 'left' },
       scale: true,
       ...axis,
@@ -224,6 +225,7 @@ export function categoryLabelWidthPx(labels: readonly string[], fontSizePx: numb
 }
 
 function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsOption {
+  const unit = unitText(chart.unit, lang);
   const axis = axisStyle(theme);
   const stacked = chart.series.length > 1 && chart.series.every((s) => s.level !== undefined);
   const categories = chart.categories.map((c, i) => pick(lang, c, chart.categoriesEn[i]));
@@ -238,7 +240,7 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
   };
   const valueAxis = {
     type: 'value' as const,
-    name: unitText(chart.unit, lang),
+    name: unit,
     ...axis,
     nameTextStyle: { color: theme.textDim, fontSize: theme.fontSizePx },
   };
@@ -277,7 +279,7 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
       ...baseOption(theme).tooltip,
       trigger: 'axis',
       axisPointer: { type: 'shadow' },
-      valueFormatter: (v) => `${formatChartValue(Number(v))} ${unitText(chart.unit, lang)}`.trim(),
+      valueFormatter: (v) => `${formatChartValue(Number(v))} ${unit}`.trim(),
     },
     xAxis: horizontal ? valueAxis : categoryAxis,
     yAxis: horizontal ? categoryAxis : valueAxis,
@@ -286,6 +288,7 @@ function barOption(chart: Chart<'bar'>, lang: Lang, theme: ChartTheme): EChartsO
 }
 
 function pieOption(chart: Chart<'pie'>, lang: Lang, theme: ChartTheme): EChartsOption {
+  const unit = unitText(chart.unit, lang);
   return {
     ...baseOption(theme),
     legend: {
@@ -296,7 +299,7 @@ function pieOption(chart: Chart<'pie'>, lang: Lang, theme: ChartTheme): EChartsO
       top: 'middle',
       right: 0,
     },
-    tooltip: { ...baseOption(theme).tooltip, trigger: 'item', valueFormatter: (v) => `${v} ${unitText(chart.unit, lang)}`.trim() },
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'item', valueFormatter: (v) => `${v} ${unit}`.trim() },
     series: [
       {
         type: 'pie',
