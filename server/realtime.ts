@@ -260,12 +260,12 @@ export class Realtime implements ChangeNotifier {
   }
 
   /**
-   * Whether the session behind a live socket still stands; cuts the socket when not. Not a use
-   * of the session (no "last seen"). A store that does not answer keeps the socket (an outage is
-   * not a revocation; the next sweep asks again).
+   * Whether the session behind live sockets still stands; cuts them when not. `sockets` share one
+   * session (sid, username, role). Not a use of the session (no "last seen"). A store that does
+   * not answer keeps the sockets (an outage is not a revocation; the next sweep asks again).
    */
-  private async recheckSocket(socket: Socket): Promise<void> {
-    const me = socket.data as LiveSocketData;
+  private async recheckSockets(sockets: readonly Socket[]): Promise<void> {
+    const me = sockets[0]?.data as LiveSocketData | undefined;
     if (!me?.sid) return;
     let refused: IocError | null;
     try {
@@ -277,17 +277,37 @@ export class Realtime implements ChangeNotifier {
       this.deps.log.warn({ err, user: me.username }, 'live session re-check failed; keeping the socket until the next sweep');
       return;
     }
-    if (!refused || !socket.connected) return;
-    socket.emit('server:error', refused);
-    socket.disconnect(true);
+    if (!refused) return;
+    for (const socket of sockets) {
+      if (!socket.connected) continue;
+      socket.emit('server:error', refused);
+      socket.disconnect(true);
+    }
   }
 
-  /** Every few seconds: every open `/live` socket's session is re-checked (one at a time). */
+  private recheckSocket(socket: Socket): Promise<void> {
+    return this.recheckSockets([socket]);
+  }
+
+  /**
+   * Every few seconds: the session of every open `/live` socket is re-checked, one session at a
+   * time and each once however many sockets it has open (a wall's screens on one screen token, a
+   * user's tabs): 10,000 screens of one token cost one read per sweep, not 10,000.
+   */
   async sweepSessions(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      for (const socket of [...this.live.sockets.values()]) await this.recheckSocket(socket);
+      const bySession = new Map<string, Socket[]>();
+      for (const socket of this.live.sockets.values()) {
+        const me = socket.data as LiveSocketData | undefined;
+        if (!me?.sid) continue;
+        const key = `${me.sid}\u0000${me.username}\u0000${me.role}`;
+        const list = bySession.get(key);
+        if (list) list.push(socket);
+        else bySession.set(key, [socket]);
+      }
+      for (const sockets of bySession.values()) await this.recheckSockets(sockets);
     } finally {
       this.sweeping = false;
     }

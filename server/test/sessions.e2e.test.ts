@@ -4,12 +4,13 @@
  * cutting open `/live` sockets within a second; strict token claims; refresh rotation and reuse
  * detection; kiosk screen tokens.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import type { IocServer } from '../app';
 import { DEV_JWT_SECRET } from '../config';
 import { MemoryStore } from '../store/memory-store';
+import { MemorySessionBackend } from '../auth/session-store';
 import { RedisStore } from '../store/redis-store';
 import { startRedisServer, type TestRedisServer } from '../../tests/helpers/redis-server';
 import { PROTOCOL_VERSION, type IocError, type LoginResponse } from '../../scenes/protocol';
@@ -357,5 +358,35 @@ describe('token claims and the periodic sweep', () => {
     const c = await cut;
     expect(c.error?.code).toBe('E_UNAUTHORIZED');
     expect(c.afterMs).toBeLessThan(200 * 3 + CUT_WITHIN_MS);
+  });
+});
+
+describe('the sweep reads each session once', () => {
+  it('checks a session with several open sockets once per sweep, and cuts all of them when it ends', async () => {
+    const backend = new MemorySessionBackend();
+    const server = await startTestServer({ sessionSweepIntervalMs: 600_000 }, { sessionBackend: backend });
+    try {
+      const api = apiOf(server);
+      const officer = await api.login('officer1');
+      const other = await api.login('officer2');
+      // a wall of three screens on one session, and another user's tab
+      const sockets = await Promise.all([1, 2, 3].map(() => liveSocket(server, officer.token)));
+      const otherSocket = await liveSocket(server, other.token);
+      const reads = vi.spyOn(backend, 'get');
+      await server.realtime.sweepSessions();
+      const sids = reads.mock.calls.map((c) => c[0]);
+      expect(sids.filter((sid) => sid === officer.sessionId)).toHaveLength(1);
+      expect(sids.filter((sid) => sid === other.sessionId)).toHaveLength(1);
+
+      // the session ends behind the node's back (another node deleted the record): one sweep cuts all three
+      const cuts = sockets.map((socket) => cutOf(socket, () => 0));
+      await backend.remove([officer.sessionId!]);
+      await server.realtime.sweepSessions();
+      for (const c of await Promise.all(cuts)) expect(c.error?.code).toBe('E_UNAUTHORIZED');
+      expect(otherSocket.connected).toBe(true);
+      otherSocket.close();
+    } finally {
+      await server.close();
+    }
   });
 });
