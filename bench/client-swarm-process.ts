@@ -9,9 +9,11 @@ import { WebSocket } from 'ws';
 import { PROTOCOL_VERSION, type SceneDeltaMessage } from '../scenes/protocol';
 import type { ScreenSceneId } from '../scenes/domain';
 import { childOptions, serveRpc } from './child-rpc';
+import { connectLight, type FrameDigest } from './light-ioc-client';
 
 export interface ClientSwarmOptions {
-  kind: 'ioc' | 'socketio' | 'ws';
+  /** ioc-light: City IOC `/live` screens speaking Socket.IO over bare ws, each distinct frame read once per process (bench/light-ioc-client.ts) */
+  kind: 'ioc' | 'ioc-light' | 'socketio' | 'ws';
   url: string;
   count: number;
   /** ioc: client i uses tokens[i % tokens.length] … */
@@ -52,6 +54,11 @@ export interface SwarmReport {
   alarmReceipts: [string, number][];
   pingReceipts: [string, number][];
   disconnects: number;
+  /** disconnects not asked for by reason (Socket.IO's: 'ping timeout', 'transport close', 'io server disconnect' …) */
+  disconnectReasons: Record<string, number>;
+  /** when the first and the last of them happened (epoch ms) */
+  disconnectFirstMs: number | null;
+  disconnectLastMs: number | null;
 }
 
 /** Timeout of one scene:join, ms. */
@@ -85,7 +92,19 @@ const w = {
   alarmReceipts: [] as [string, number][],
   pingReceipts: [] as [string, number][],
   disconnects: 0,
+  disconnectReasons: {} as Record<string, number>,
+  disconnectFirstMs: null as number | null,
+  disconnectLastMs: null as number | null,
 };
+
+/** A disconnect not asked for, counted with its reason and time. */
+function noteDisconnect(reason: string): void {
+  const now = Date.now();
+  w.disconnects++;
+  w.disconnectReasons[reason] = (w.disconnectReasons[reason] ?? 0) + 1;
+  w.disconnectFirstMs ??= now;
+  w.disconnectLastMs = now;
+}
 
 function resetWindow(): void {
   Object.assign(w, {
@@ -166,7 +185,7 @@ function connectSocketIo(i: number): Promise<ClientState> {
   s.on('scene:delta', (msg: SceneDeltaMessage & { bench?: number }) => onDelta(msg, c, ack));
   s.on('bench:ping', (p: { id: string }) => w.pingReceipts.push([p.id, Date.now()]));
   s.on('disconnect', (reason) => {
-    if (!closing && reason !== 'io client disconnect') w.disconnects++;
+    if (!closing && reason !== 'io client disconnect') noteDisconnect(reason);
   });
   return new Promise<ClientState>((resolve, reject) => {
     s.once('connect_error', (e) => reject(e));
@@ -180,6 +199,40 @@ function connectSocketIo(i: number): Promise<ClientState> {
   });
 }
 
+/** A light `/live` screen (bench/light-ioc-client.ts): the counters of onDelta from a frame digest. */
+async function connectIocLight(i: number): Promise<ClientState> {
+  const c: ClientState = { seenProbes: new Set(), seenAlarms: new Set(), close: () => undefined };
+  const onDelta = (d: FrameDigest) => {
+    const now = Date.now();
+    w.deltas++;
+    w.devicePuts += d.puts;
+    for (const id of d.onlineIds) {
+      if (c.seenProbes.has(id)) continue;
+      c.seenProbes.add(id);
+      w.probeReceipts.push([id, now]);
+      w.probeFrameTs.push(d.generatedTs);
+    }
+  };
+  const conn = await connectLight(
+    {
+      url: opts.url,
+      token: opts.tokens![i % opts.tokens!.length],
+      scene: opts.scenes?.[i % opts.scenes.length] ?? null,
+      timeoutMs: CONNECT_TIMEOUT_MS,
+    },
+    probeIds,
+    {
+      onDelta,
+      onBytes: (n) => (w.bytes += n),
+      onDisconnect: (reason) => {
+        if (!closing) noteDisconnect(reason);
+      },
+    },
+  );
+  c.close = conn.close;
+  return c;
+}
+
 function connectWs(i: number): Promise<ClientState> {
   const isReporter = opts.reporter && i === opts.count - 1;
   const ws = new WebSocket(opts.url.replace(/^http/, 'ws'));
@@ -190,8 +243,8 @@ function connectWs(i: number): Promise<ClientState> {
     const msg = JSON.parse(text) as { bench?: number };
     if (typeof msg.bench === 'number') onBench(msg.bench, isReporter ? (n) => ws.send(String(n)) : null);
   });
-  ws.on('close', () => {
-    if (!closing) w.disconnects++;
+  ws.on('close', (code: number) => {
+    if (!closing) noteDisconnect(`ws close ${code}`);
   });
   return new Promise<ClientState>((resolve, reject) => {
     ws.once('open', () => resolve(c));
@@ -209,7 +262,7 @@ const rpc = serveRpc(
       for (let i = 0; i < opts.count; i += opts.connectConcurrency) {
         const batch = [];
         for (let j = i; j < Math.min(opts.count, i + opts.connectConcurrency); j++)
-          batch.push(opts.kind === 'ws' ? connectWs(j) : connectSocketIo(j));
+          batch.push(opts.kind === 'ws' ? connectWs(j) : opts.kind === 'ioc-light' ? connectIocLight(j) : connectSocketIo(j));
         const settled = await Promise.allSettled(batch);
         for (const r of settled) {
           if (r.status === 'fulfilled') clients.push(r.value);

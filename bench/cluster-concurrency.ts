@@ -102,6 +102,14 @@ const WARMUP_RPC_TIMEOUT_MS = 300_000;
 const RUN_RPC_SLACK_MS = 120_000;
 /** Environment variable the bench harness reads: IOC_BENCH_CCONC_CLIENTS overrides the client count (development with small N). */
 const CLIENTS_OVERRIDE = Number(process.env.IOC_BENCH_CCONC_CLIENTS) || null;
+/**
+ * The clients: light `/live` screens (bench/light-ioc-client.ts: Socket.IO over bare ws, each
+ * distinct frame read once per swarm process), so that 10,000 of them fit beside 3 nodes on 2 cores;
+ * IOC_BENCH_CCONC_CLIENT=socket.io-client uses the stock client (one JSON.parse per frame and socket).
+ */
+const CLIENT_KIND = process.env.IOC_BENCH_CCONC_CLIENT === 'socket.io-client' ? 'ioc' : 'ioc-light';
+/** Development only: IOC_BENCH_CCONC_ONLY_CLUSTER=1 measures the cluster and not its single-node peer (no figures are set). */
+const ONLY_CLUSTER_RIG = process.env.IOC_BENCH_CCONC_ONLY_CLUSTER === '1';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -149,6 +157,10 @@ export interface ConcurrencyOutcome {
   missedReceipts: number;
   /** disconnects not asked for, all clients */
   disconnects: number;
+  /** … by reason, and when the first and last happened (s after the clients began to connect) */
+  disconnectReasons: Record<string, number>;
+  disconnectFirstS: number | null;
+  disconnectLastS: number | null;
   httpErrors: number;
   firstError: string | null;
   perNode: {
@@ -184,10 +196,13 @@ let prefixCounter = 0;
 async function startNodes(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, spec: RigSpec): Promise<BenchChild<NodeInfo>[]> {
   const prefix = `ccbench${Date.now().toString(36)}${prefixCounter++}`;
   const start = async (i: number) => {
-    const node = await ctx.spawn<NodeInfo>(`cconc-${spec.key}-node-${i + 1}`, 'cluster-node-process.ts', nodeOptions(ctx, P, spec, prefix, i), [
-      '--expose-gc',
-      '--max-old-space-size=4096',
-    ]);
+    const node = await ctx.spawn<NodeInfo>(
+      `cconc-${spec.key}-node-${i + 1}`,
+      'cluster-node-process.ts',
+      nodeOptions(ctx, P, spec, prefix, i),
+      ['--expose-gc', '--max-old-space-size=4096'],
+      true,
+    );
     await waitNodeReady(node.info.url);
     return node;
   };
@@ -220,11 +235,12 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
 
     // clients: an even share per node, every node's swarms connecting at the same time
     const t0 = performance.now();
+    const t0Epoch = Date.now();
     const perNode = nodes.map((_, i) => Math.floor(P.clients / nodes.length) + (i < P.clients % nodes.length ? 1 : 0));
     const swarmsByNode = await Promise.all(
       nodes.map((n, i) =>
         ctx.startSwarms(`cconc-${spec.key}-clients-n${i + 1}`, perNode[i], spec.swarmProcessesPerNode, {
-          kind: 'ioc',
+          kind: CLIENT_KIND,
           url: n.info.url,
           tokens: [token],
           scenes: ['overview'],
@@ -303,6 +319,7 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
       probesSent: run.probeSent.length,
       missedReceipts: run.probeSent.length * connected - seen,
       disconnects: reportsByNode.reduce((a, r) => a + r.disconnects, 0),
+      ...disconnectTimes(reportsByNode, t0Epoch),
       httpErrors: run.httpErrors,
       firstError: run.firstError,
       perNode: nodes.map((_, i) => {
@@ -347,6 +364,7 @@ export async function measureClusterConcurrency(ctx: ClusterBenchContext): Promi
     env: {},
   });
   ctx.log(summaryLine(cluster));
+  if (ONLY_CLUSTER_RIG) return;
   const single = await runRig(ctx, P, {
     key: 'single',
     label: '1 node, IOC_CLUSTER=off',
@@ -451,11 +469,35 @@ export async function measureClusterConcurrency(ctx: ClusterBenchContext): Promi
   );
 }
 
+/** Disconnects by reason over all swarms, and their first and last time in s after `t0Epoch`. */
+function disconnectTimes(
+  reports: SwarmReport[],
+  t0Epoch: number,
+): Pick<ConcurrencyOutcome, 'disconnectReasons' | 'disconnectFirstS' | 'disconnectLastS'> {
+  const reasons: Record<string, number> = {};
+  for (const r of reports) for (const [k, n] of Object.entries(r.disconnectReasons)) reasons[k] = (reasons[k] ?? 0) + n;
+  const at = (xs: (number | null)[], pick: (...v: number[]) => number) => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? round((pick(...v) - t0Epoch) / 1000, 1) : null;
+  };
+  return {
+    disconnectReasons: reasons,
+    disconnectFirstS: at(
+      reports.map((r) => r.disconnectFirstMs),
+      Math.min,
+    ),
+    disconnectLastS: at(
+      reports.map((r) => r.disconnectLastMs),
+      Math.max,
+    ),
+  };
+}
+
 function summaryLine(o: ConcurrencyOutcome): string {
   return (
     `cluster-concurrency ${o.label}: ${o.clients} clients (${o.perNode.map((n) => n.connections).join('/')}) in ${o.connectMs} ms, ` +
     `${o.readingsPerS} readings/s, p50/p99 ${o.telemetry.p50}/${o.telemetry.p99} ms (n=${o.telemetry.n}, built ${o.serverPartP99Ms} + delivery ${o.deliveryPartP99Ms}, same-node p99 ${o.telemetrySameNode.p99}, other-node p99 ${o.telemetryOtherNode.p99}), ` +
-    `heap/conn ${o.perNode.map((n) => n.heapBytesPerConnection).join('/')} B, missed ${o.missedReceipts}, disconnects ${o.disconnects}, ` +
+    `heap/conn ${o.perNode.map((n) => n.heapBytesPerConnection).join('/')} B, missed ${o.missedReceipts}, disconnects ${o.disconnects} ${JSON.stringify(o.disconnectReasons)} at ${o.disconnectFirstS}–${o.disconnectLastS} s, ` +
     `http errors ${o.httpErrors}${o.firstError ? ` (${o.firstError})` : ''}, loop p99 ${o.perNode.map((n) => n.loopDelayP99Ms).join('/')} ms, CPU ${JSON.stringify(o.cpu)}`
   );
 }

@@ -270,7 +270,22 @@ async function swarmReports(list: BenchChild[]): Promise<SwarmReport> {
     alarmReceipts: reports.flatMap((r) => r.alarmReceipts),
     pingReceipts: reports.flatMap((r) => r.pingReceipts),
     disconnects: reports.reduce((a, r) => a + r.disconnects, 0),
+    disconnectReasons: reports.reduce<Record<string, number>>((a, r) => {
+      for (const [k, n] of Object.entries(r.disconnectReasons)) a[k] = (a[k] ?? 0) + n;
+      return a;
+    }, {}),
+    disconnectFirstMs: minOrNull(reports.map((r) => r.disconnectFirstMs)),
+    disconnectLastMs: maxOrNull(reports.map((r) => r.disconnectLastMs)),
   };
+}
+
+function minOrNull(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? Math.min(...v) : null;
+}
+function maxOrNull(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? Math.max(...v) : null;
 }
 
 async function resetSwarms(list: BenchChild[]): Promise<void> {
