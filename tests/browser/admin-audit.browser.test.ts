@@ -39,6 +39,12 @@ describe.skipIf(suite.skipped)('the audit page', () => {
     await waitUntil(async () => (await failureRow(page, '203.0.113.7').count()) === 1, 10_000, 'the failed login row');
     const row = failureRow(page, '203.0.113.7');
     expect(await row.locator('td').nth(1).textContent()).toContain('officer1');
+    // the actor by name with the account, once the people directory answered
+    await waitUntil(
+      async () => ((await row.locator('td').nth(1).textContent()) ?? '').includes('值班员 王磊（officer1）'),
+      10_000,
+      "the actor's name",
+    );
     await page.screenshot({ path: '/tmp/admin-audit.png' });
 
     // a failure while the page is open shows after a search (查询), seconds later

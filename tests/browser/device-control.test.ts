@@ -95,9 +95,10 @@ describe.skipIf(suite.skipped)('device control in the browser', () => {
     await card.locator('[data-testid=device-commands] [data-testid=command-state][data-state=acknowledged]').waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await card.locator('[data-testid=device-commands] [data-testid=command-state]').innerText()).toBe('已确认');
     expect(good.received.map((m) => [m.deviceId, m.name])).toEqual([[obedient.id, 'start']]);
-    // the history shows who sent what
+    // the history shows who sent what, by name (officer1 is 值班员 王磊)
     const history = card.getByTestId('command-history');
-    await history.locator('li', { hasText: 'officer1' }).filter({ hasText: '启动' }).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await history.locator('li', { hasText: '王磊' }).filter({ hasText: '启动' }).waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await history.getByTestId('command-actor').first().getAttribute('title')).toContain('officer1');
     await shot(page, 'device-control-card-acknowledged');
 
     // the silent pump: 停止 asks first, then 已发送 → 超时
