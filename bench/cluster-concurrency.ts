@@ -108,6 +108,8 @@ const CLIENTS_OVERRIDE = Number(process.env.IOC_BENCH_CCONC_CLIENTS) || null;
  * IOC_BENCH_CCONC_CLIENT=socket.io-client uses the stock client (one JSON.parse per frame and socket).
  */
 const CLIENT_KIND = process.env.IOC_BENCH_CCONC_CLIENT === 'socket.io-client' ? 'ioc' : 'ioc-light';
+/** Development only: IOC_BENCH_CCONC_PROFILE_DIR=/tmp/x writes each node's CPU profile of the measurement window there. */
+const WINDOW_PROFILE_DIR = process.env.IOC_BENCH_CCONC_PROFILE_DIR ?? null;
 /** Development only: IOC_BENCH_CCONC_ONLY_CLUSTER=1 measures the cluster and not its single-node peer (no figures are set). */
 const ONLY_CLUSTER_RIG = process.env.IOC_BENCH_CCONC_ONLY_CLUSTER === '1';
 
@@ -272,6 +274,7 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
 
     await ctx.resetSwarms(swarms);
     await Promise.all(nodes.map((n) => n.call('resetLoopDelay')));
+    if (WINDOW_PROFILE_DIR) await Promise.all(nodes.map((n) => n.call('cpuProfileStart')));
     const cpuDone = await ctx.cpuWindow([...nodes, ingest, ...swarms]);
     const run = await ingest.call<ClusterIngestRunResult>(
       'run',
@@ -280,6 +283,14 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
     );
     await sleep(P.drainMs);
     const cpu = await cpuDone();
+    if (WINDOW_PROFILE_DIR) {
+      const files = await Promise.all(
+        nodes.map((n, i) =>
+          n.call<string>('cpuProfileStop', `${WINDOW_PROFILE_DIR}/cconc-${spec.key}-node-${i + 1}-${Date.now()}.cpuprofile`, 60_000),
+        ),
+      );
+      ctx.log(`cluster-concurrency: window CPU profiles ${files.join(' ')} (npx tsx bench/profile-summary.ts <file>)`);
+    }
     const stats2 = await Promise.all(nodes.map((n) => n.call<NodeStats>('stats')));
     const reportsByNode = await Promise.all(swarmsByNode.map((list) => ctx.swarmReports(list)));
 

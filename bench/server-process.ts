@@ -10,6 +10,8 @@
  *   reporting client acknowledges (window of frames in flight) — the fan-out measurement.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { constants, monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig, type ServerConfig } from '../server/config';
@@ -115,6 +117,9 @@ server.realtime.live.on('connection', (socket) => {
   socket.on('disconnect', () => acked.delete(socket.id));
 });
 
+/** the CPU profiler of cpuProfileStart/cpuProfileStop, while one runs */
+let profiler: InspectorSession | null = null;
+
 const rpc = serveRpc(
   {
     stats: () => {
@@ -143,6 +148,23 @@ const rpc = serveRpc(
     },
     /** writes a V8 heap snapshot (blocks the server for seconds: only on request), returns its path */
     heapSnapshot: (file: string) => writeHeapSnapshot(file),
+    /** starts a CPU profile of this process (a measurement window's own, unlike --cpu-prof's whole life) */
+    cpuProfileStart: async () => {
+      profiler ??= new InspectorSession();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      return true;
+    },
+    /** stops it and writes it to `file` (a .cpuprofile for bench/profile-summary.ts) */
+    cpuProfileStop: async (file: string) => {
+      if (!profiler) return null;
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = null;
+      return file;
+    },
     /** heap after a full GC (needs --expose-gc), bytes */
     gcHeap: () => {
       const gc = (globalThis as { gc?: () => void }).gc;
