@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { login } from '../../server/test/helpers';
 import { notifyConfigFromEnv } from '../../server/notify/notify-config';
 import type { DeadLetter, PublicWebhookSubscription } from '../../server/notify/notify-types';
-import { browserSuite, collectConsoleErrors, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
+import { browserSuite, collectConsoleErrors, PAGE_LOAD_MS, signedInContext, VIEWPORTS, waitUntil } from '../helpers/browser';
 import { freePort } from '../helpers/free-port';
 
 const SECRET = 'browser-test-secret-0123456789';
@@ -137,7 +137,8 @@ describe.skipIf(suite.skipped)('notifications in the admin page and the console'
       });
       await desk.goto(`/console?incident=${incidentId}`);
       const detail = desk.locator(`[data-testid=incident-detail][data-incident-id="${incidentId}"]`);
-      await detail.waitFor({ timeout: 15_000 });
+      // a console page load: its map's first frame blocks a software-GL page for seconds (longer under load)
+      await detail.waitFor({ timeout: PAGE_LOAD_MS });
       const log = detail.locator('[data-testid=notification-log]');
       await log.waitFor();
       await desk.waitForTimeout(500);
