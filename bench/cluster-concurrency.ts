@@ -18,12 +18,17 @@
  *   single-node part's definition); a probe seen by N clients gives N samples. Clients on another
  *   node than the probe's ingest see it through the shared log (their node fuses it and builds its
  *   own frame).
- * - Heap per connection: each node's heap after a full GC (`gcHeap`), after the clients connected
- *   minus before, ÷ the `/live` sockets on that node (the single-node part's method, per node).
+ * - Heap per connection: each node's heap after a full GC (`gcHeap`) after all its clients
+ *   connected, minus the same after its first `heapWarmupClientsPerNode` clients, ÷ the sockets
+ *   added in between — memory per added connection. From an empty node instead, the one-off JIT
+ *   code of the first connections (≈ 2.5 MB per process, a V8 heap snapshot diff shows it as
+ *   `code`) counts as if per connection: +0.75 KB at 3,333 per node, +0.25 KB at 10,000 on one —
+ *   the earlier runs' cluster/single gap. That figure is reported too (`…_incl_warmup`).
  * - Drops: (probe, client) pairs never seen by the end of the drain (every connected client should
  *   see every probe), and disconnects not asked for.
  */
 import { DEFAULT_FLEET, generateFleet } from '../scenes/fleet';
+import type { ClientSwarmOptions } from './client-swarm-process';
 import type { Device } from '../scenes/domain';
 import { instantRedRule } from './bench-readings';
 import type { BenchChild } from './child-rpc';
@@ -60,6 +65,12 @@ export interface ClusterConcurrencyProfile {
   batchSize: number;
   /** POSTs in flight at most, per node */
   maxInFlightPerNode: number;
+  /**
+   * clients per node connected before the heap baseline: the first connections compile the
+   * connection paths (≈ 2–3 MB of JIT code per process, once), which is not memory per connection;
+   * they stay connected and are measured like the rest
+   */
+  heapWarmupClientsPerNode: number;
   /** pause after connecting / warming up before measuring, ms */
   settleMs: number;
   /** after the window, time for the last frames to reach the clients, ms */
@@ -79,6 +90,7 @@ export const CLUSTER_CONCURRENCY_FULL: ClusterConcurrencyProfile = {
   coalesceIntervalMs: 250,
   batchSize: 100,
   maxInFlightPerNode: 4,
+  heapWarmupClientsPerNode: 100,
   settleMs: 1_200,
   drainMs: 2_000,
 };
@@ -168,10 +180,16 @@ export interface ConcurrencyOutcome {
   perNode: {
     /** `/live` sockets on the node after connecting */
     connections: number;
-    /** heap after a full GC, before and after the clients connected, B */
+    /** heap after a full GC: before any client, after the warm-up clients, after all clients, B */
+    heapEmptyBytes: number | null;
     heapBeforeBytes: number | null;
     heapAfterBytes: number | null;
+    /** warm-up clients (connected before heapBeforeBytes) */
+    warmupConnections: number;
+    /** (after − before) ÷ the clients connected between them: memory per added connection */
     heapBytesPerConnection: number | null;
+    /** (after − empty) ÷ all connections: also counts the first connections' one-off JIT code */
+    heapBytesPerConnectionInclWarmup: number | null;
     rssBytesPerConnection: number | null;
     loopDelayP99Ms: number | null;
     loopDelayMaxMs: number | null;
@@ -232,32 +250,43 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
     const nodes = await startNodes(ctx, P, spec);
     all.push(...nodes);
     const token = await ctx.login(nodes[0].info.url, 'screen1');
-    const heap0 = await Promise.all(nodes.map((n) => n.call<number | null>('gcHeap')));
+    const heapEmpty = await Promise.all(nodes.map((n) => n.call<number | null>('gcHeap')));
     const stats0 = await Promise.all(nodes.map((n) => n.call<NodeStats>('stats')));
 
-    // clients: an even share per node, every node's swarms connecting at the same time
+    // clients: an even share per node, every node's swarms connecting at the same time; first a
+    // few per node for the heap baseline (heapWarmupClientsPerNode)
+    const perNode = nodes.map((_, i) => Math.floor(P.clients / nodes.length) + (i < P.clients % nodes.length ? 1 : 0));
+    const warmPerNode = perNode.map((n) => Math.min(P.heapWarmupClientsPerNode, n));
+    const swarmOptions = (url: string): Omit<ClientSwarmOptions, 'count' | 'maxDeltaSizeSamples'> => ({
+      kind: CLIENT_KIND,
+      url,
+      tokens: [token],
+      scenes: ['overview'],
+      connectConcurrency: P.connectConcurrency,
+      reporter: false,
+      probeDeviceIds: probeIds,
+    });
+    const warmSwarms = await Promise.all(
+      nodes.map((n, i) =>
+        warmPerNode[i] > 0 ? ctx.startSwarms(`cconc-${spec.key}-warm-n${i + 1}`, warmPerNode[i], 1, swarmOptions(n.info.url)) : [],
+      ),
+    );
+    all.push(...warmSwarms.flat());
+    const heap0 = await Promise.all(nodes.map((n) => n.call<number | null>('gcHeap')));
     const t0 = performance.now();
     const t0Epoch = Date.now();
-    const perNode = nodes.map((_, i) => Math.floor(P.clients / nodes.length) + (i < P.clients % nodes.length ? 1 : 0));
-    const swarmsByNode = await Promise.all(
+    const mainSwarms = await Promise.all(
       nodes.map((n, i) =>
-        ctx.startSwarms(`cconc-${spec.key}-clients-n${i + 1}`, perNode[i], spec.swarmProcessesPerNode, {
-          kind: CLIENT_KIND,
-          url: n.info.url,
-          tokens: [token],
-          scenes: ['overview'],
-          connectConcurrency: P.connectConcurrency,
-          reporter: false,
-          probeDeviceIds: probeIds,
-        }),
+        ctx.startSwarms(`cconc-${spec.key}-clients-n${i + 1}`, perNode[i] - warmPerNode[i], spec.swarmProcessesPerNode, swarmOptions(n.info.url)),
       ),
     );
     const connectMs = performance.now() - t0;
-    const swarms = swarmsByNode.flat();
+    const swarmsByNode = nodes.map((_, i) => [...warmSwarms[i]!, ...mainSwarms[i]!]);
+    const swarms = mainSwarms.flat();
     all.push(...swarms);
     const heap1 = await Promise.all(nodes.map((n) => n.call<number | null>('gcHeap')));
     const stats1 = await Promise.all(nodes.map((n) => n.call<NodeStats>('stats')));
-    const connected = (await ctx.swarmReports(swarms)).clients;
+    const connected = (await ctx.swarmReports(swarmsByNode.flat())).clients;
 
     const ingest = await ctx.spawn('cconc-' + spec.key + '-ingest', 'cluster-ingest-process.ts', {
       urls: nodes.map((n) => n.info.url),
@@ -272,10 +301,10 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
     await ingest.call('warmup', undefined, WARMUP_RPC_TIMEOUT_MS);
     await sleep(P.settleMs);
 
-    await ctx.resetSwarms(swarms);
+    await ctx.resetSwarms(swarmsByNode.flat());
     await Promise.all(nodes.map((n) => n.call('resetLoopDelay')));
     if (WINDOW_PROFILE_DIR) await Promise.all(nodes.map((n) => n.call('cpuProfileStart')));
-    const cpuDone = await ctx.cpuWindow([...nodes, ingest, ...swarms]);
+    const cpuDone = await ctx.cpuWindow([...nodes, ingest, ...swarmsByNode.flat()]);
     const run = await ingest.call<ClusterIngestRunResult>(
       'run',
       { ratePerS: P.readingsPerS, durationMs: P.windowMs, probesPerS: P.probesPerS } satisfies ClusterIngestRunParams,
@@ -335,13 +364,16 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
       firstError: run.firstError,
       perNode: nodes.map((_, i) => {
         const connections = stats1[i].clients.live;
-        const h0 = heap0[i];
-        const h1 = heap1[i];
+        const [he, h0, h1] = [heapEmpty[i], heap0[i], heap1[i]];
+        const added = connections - warmPerNode[i];
         return {
           connections,
+          heapEmptyBytes: he,
           heapBeforeBytes: h0,
           heapAfterBytes: h1,
-          heapBytesPerConnection: h0 !== null && h1 !== null && connections > 0 ? round((h1 - h0) / connections, 0) : null,
+          warmupConnections: warmPerNode[i],
+          heapBytesPerConnection: h0 !== null && h1 !== null && added > 0 ? round((h1 - h0) / added, 0) : null,
+          heapBytesPerConnectionInclWarmup: he !== null && h1 !== null && connections > 0 ? round((h1 - he) / connections, 0) : null,
           rssBytesPerConnection: connections > 0 ? round((stats1[i].rssBytes - stats0[i].rssBytes) / connections, 0) : null,
           loopDelayP99Ms: round(stats2[i].loopDelayP99Ms),
           loopDelayMaxMs: round(stats2[i].loopDelayMaxMs),
@@ -354,11 +386,15 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
   }
 }
 
-/** Heap per connection over all nodes together: Σ heap delta ÷ Σ connections, B. */
-function pooledHeapPerConnection(o: ConcurrencyOutcome): number | null {
-  if (o.perNode.some((n) => n.heapBeforeBytes === null || n.heapAfterBytes === null)) return null;
-  const delta = o.perNode.reduce((a, n) => a + (n.heapAfterBytes! - n.heapBeforeBytes!), 0);
-  const conns = o.perNode.reduce((a, n) => a + n.connections, 0);
+/**
+ * Heap per connection over all nodes together, B: Σ heap growth ÷ Σ connections added, from the
+ * warm-up baseline (default) or from the empty node (`inclWarmup`: counts the one-off JIT code too).
+ */
+function pooledHeapPerConnection(o: ConcurrencyOutcome, inclWarmup = false): number | null {
+  const from = (n: ConcurrencyOutcome['perNode'][number]) => (inclWarmup ? n.heapEmptyBytes : n.heapBeforeBytes);
+  if (o.perNode.some((n) => from(n) === null || n.heapAfterBytes === null)) return null;
+  const delta = o.perNode.reduce((a, n) => a + (n.heapAfterBytes! - from(n)!), 0);
+  const conns = o.perNode.reduce((a, n) => a + n.connections - (inclWarmup ? 0 : n.warmupConnections), 0);
   return conns > 0 ? round(delta / conns, 0) : null;
 }
 
@@ -390,6 +426,8 @@ export async function measureClusterConcurrency(ctx: ClusterBenchContext): Promi
   const heapPerNode = cluster.perNode.map((n) => n.heapBytesPerConnection);
   const heapPooled = pooledHeapPerConnection(cluster);
   const heapSingle = pooledHeapPerConnection(single);
+  const heapPooledAll = pooledHeapPerConnection(cluster, true);
+  const heapSingleAll = pooledHeapPerConnection(single, true);
   const drops = (o: ConcurrencyOutcome) => o.missedReceipts + o.disconnects + o.connectFailures;
   ctx.set('cluster_concurrency', { cluster, single });
   ctx.set('cluster_concurrency_clients', cluster.clients);
@@ -404,6 +442,8 @@ export async function measureClusterConcurrency(ctx: ClusterBenchContext): Promi
   ctx.set('cluster_concurrency_delivery_part_p99_ms', cluster.deliveryPartP99Ms);
   ctx.set('cluster_concurrency_heap_bytes_per_connection', heapPooled, 'nodes not started with --expose-gc');
   ctx.set('cluster_concurrency_heap_bytes_per_connection_per_node', heapPerNode);
+  ctx.set('cluster_concurrency_heap_bytes_per_connection_incl_warmup', heapPooledAll);
+  ctx.set('cluster_concurrency_single_heap_bytes_per_connection_incl_warmup', heapSingleAll);
   ctx.set(
     'cluster_concurrency_connections_per_node',
     cluster.perNode.map((n) => n.connections),
@@ -458,6 +498,15 @@ export async function measureClusterConcurrency(ctx: ClusterBenchContext): Promi
       peerValue: heapSingle,
       ratio: ratio(heapPooled, heapSingle),
       goal: `≤ ${HEAP_GOAL_BYTES_PER_CONNECTION} B (Socket.IO ≈ ${SOCKET_IO_HEAP_BYTES_PER_CONNECTION} B)`,
+    },
+    {
+      figure: `  … the same from the empty node (+ the first connections' JIT code)`,
+      value: heapPooledAll,
+      unit: 'B',
+      peer: '1 node, IOC_CLUSTER=off',
+      peerValue: heapSingleAll,
+      ratio: ratio(heapPooledAll, heapSingleAll),
+      goal: 'report',
     },
     {
       figure: '  … heap per connection per node',
