@@ -136,6 +136,7 @@ interface NodeStats {
   clients: { live: number; device: number };
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  frameIntervalMs: number;
   gcPauses: { maxMs: number };
 }
 
@@ -193,6 +194,8 @@ export interface ConcurrencyOutcome {
     rssBytesPerConnection: number | null;
     loopDelayP99Ms: number | null;
     loopDelayMaxMs: number | null;
+    /** the telemetry frame interval in force at the end of the window (server/frame-pacing.ts), ms */
+    frameIntervalMs: number;
   }[];
   cpu: Record<string, number | null>;
 }
@@ -377,6 +380,7 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
           rssBytesPerConnection: connections > 0 ? round((stats1[i].rssBytes - stats0[i].rssBytes) / connections, 0) : null,
           loopDelayP99Ms: round(stats2[i].loopDelayP99Ms),
           loopDelayMaxMs: round(stats2[i].loopDelayMaxMs),
+          frameIntervalMs: stats2[i].frameIntervalMs,
         };
       }),
       cpu,
@@ -558,6 +562,6 @@ function summaryLine(o: ConcurrencyOutcome): string {
     `cluster-concurrency ${o.label}: ${o.clients} clients (${o.perNode.map((n) => n.connections).join('/')}) in ${o.connectMs} ms, ` +
     `${o.readingsPerS} readings/s, p50/p99 ${o.telemetry.p50}/${o.telemetry.p99} ms (n=${o.telemetry.n}, built ${o.serverPartP99Ms} + delivery ${o.deliveryPartP99Ms}, same-node p99 ${o.telemetrySameNode.p99}, other-node p99 ${o.telemetryOtherNode.p99}), ` +
     `heap/conn ${o.perNode.map((n) => n.heapBytesPerConnection).join('/')} B, missed ${o.missedReceipts}, disconnects ${o.disconnects} ${JSON.stringify(o.disconnectReasons)} at ${o.disconnectFirstS}–${o.disconnectLastS} s, ` +
-    `http errors ${o.httpErrors}${o.firstError ? ` (${o.firstError})` : ''}, loop p99 ${o.perNode.map((n) => n.loopDelayP99Ms).join('/')} ms, CPU ${JSON.stringify(o.cpu)}`
+    `http errors ${o.httpErrors}${o.firstError ? ` (${o.firstError})` : ''}, loop p99 ${o.perNode.map((n) => n.loopDelayP99Ms).join('/')} ms, frame interval ${o.perNode.map((n) => n.frameIntervalMs).join('/')} ms, CPU ${JSON.stringify(o.cpu)}`
   );
 }

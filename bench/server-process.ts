@@ -130,6 +130,8 @@ const rpc = serveRpc(
         hubFrames: hub.frames,
         hubBuilds: hub.builds,
         hubBuildMsTotal: hub.buildMsTotal,
+        /** the telemetry frame interval in force (server/frame-pacing.ts), ms */
+        frameIntervalMs: hub.frameIntervalMs,
         ingestTotals: server.ingest.totals,
         /** cumulative event-loop idle/active time (performance.eventLoopUtilization), ms */
         loop: perf.eventLoopUtilization(),

@@ -371,6 +371,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     verifier,
     log,
     coalesceIntervalMs: config.coalesceIntervalMs,
+    framePacing: config.framePacing,
     deltaHistoryPerScene: config.deltaHistoryPerScene,
     deltaHistoryMaxAgeMs: config.deltaHistoryMaxAgeMs,
     revisionLane: cluster.revisionLane,
@@ -428,6 +429,7 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     connectedClients: () => realtime.connectedClients(),
     fusionStats: () => fusion.stats(),
     readingsPerSecond: () => readingsRate.perSecond(),
+    frameIntervalMs: () => realtime.hub.stats.frameIntervalMs,
     nodeId,
     version: SERVER_VERSION,
   });

@@ -56,6 +56,10 @@ const EnvSchema = z.object({
   /** lifetime of a kiosk screen token, days */
   IOC_SCREEN_TOKEN_DAYS: intFromEnv(365),
   IOC_COALESCE_MS: intFromEnv(250),
+  /** under a heavy fan-out telemetry frames slow down to at most one per N ms (= IOC_COALESCE_MS: never) */
+  IOC_COALESCE_MAX_MS: intFromEnv(1000),
+  /** …so that sending them takes about this % of the event loop */
+  IOC_FANOUT_LOOP_PCT: intFromEnv(25),
   IOC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   IOC_CLIENT_DIST: z.string().optional(),
   /** closed incidents and finished alerts are kept this many days (≥ 184: six months of audit trail) */
@@ -179,6 +183,11 @@ export interface ServerConfig {
   sessionSweepIntervalMs: number;
   /** a screen never receives more than 1000/coalesceIntervalMs telemetry frames per second */
   coalesceIntervalMs: number;
+  /**
+   * frame pacing (server/frame-pacing.ts): under a fan-out that takes more than `targetShare` of
+   * the event loop, telemetry frames come at most every `maxIntervalMs` instead
+   */
+  framePacing: { maxIntervalMs: number; targetShare: number; windowMs: number };
   /** area warnings (issue 14, server/storm/) are recomputed at most this often after alert changes, ms */
   warningsCoalesceMs: number;
   /** each node re-reads the stored area warning rules this often (an edit made on another node), ms */
@@ -394,6 +403,8 @@ export const DEV_AUDIT_KEY = 'city-ioc-development-audit-key-not-for-production'
 export class ConfigError extends Error {}
 
 const DAY_MS = 24 * 3600_000;
+/** Frame pacing judges the fan-out's share of the event loop over windows this long, ms. */
+const FRAME_PACING_WINDOW_MS = 2_000;
 /** MLPS level 3: audit records kept at least six months */
 export const MIN_AUDIT_RETENTION_DAYS = 184;
 
@@ -506,6 +517,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionUsedRefreshTokensKept: 16,
     sessionSweepIntervalMs: 5_000,
     coalesceIntervalMs: Math.max(50, e.IOC_COALESCE_MS),
+    framePacing: {
+      maxIntervalMs: Math.max(Math.max(50, e.IOC_COALESCE_MS), e.IOC_COALESCE_MAX_MS),
+      targetShare: Math.min(100, Math.max(1, e.IOC_FANOUT_LOOP_PCT)) / 100,
+      windowMs: FRAME_PACING_WINDOW_MS,
+    },
     warningsCoalesceMs: 200,
     areaWarningRulesReloadMs: 30_000,
     logLevel: e.IOC_LOG_LEVEL,

@@ -20,6 +20,8 @@ export function createMetrics(sources: {
   connectedClients: () => { live: number; device: number };
   fusionStats: () => { devices: number; online: number; openAlerts: number; openIncidents: number };
   readingsPerSecond: () => number;
+  /** the telemetry frame interval in force (server/frame-pacing.ts), ms */
+  frameIntervalMs?: () => number;
   /** this node's id (issue 15), the `node_id` label of `ioc_node_info`; default DEFAULT_NODE_ID ('local') */
   nodeId?: string;
   /** the server's version, the `version` label of `ioc_node_info`; default package.json's */
@@ -103,6 +105,17 @@ export function createMetrics(sources: {
       this.set({ what: 'open_incidents' }, s.openIncidents);
     },
   });
+  if (sources.frameIntervalMs) {
+    const frameIntervalMs = sources.frameIntervalMs;
+    new Gauge({
+      name: 'ioc_scene_frame_interval_seconds',
+      help: 'Telemetry frames per scene at most once per this many seconds (IOC_COALESCE_MS, more while paced under a heavy fan-out)',
+      registers: [registry],
+      collect() {
+        this.set(frameIntervalMs() / 1000);
+      },
+    });
+  }
   const lag = monitorEventLoopDelayHistogram();
   new Gauge({
     name: 'ioc_event_loop_lag_p99_seconds',

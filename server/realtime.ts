@@ -93,6 +93,8 @@ export interface RealtimeDeps {
   guard: EntryGuard;
   limits: RealtimeLimits;
   coalesceIntervalMs: number;
+  /** telemetry frame pacing under a heavy fan-out (server/frame-pacing.ts); absent = off */
+  framePacing?: { maxIntervalMs: number; targetShare: number; windowMs: number };
   deltaHistoryPerScene: number;
   deltaHistoryMaxAgeMs: number;
   /** issue 15: this node's revision lane among the cluster's (server/scene-hub.ts) */
@@ -193,6 +195,14 @@ export class Realtime implements ChangeNotifier {
       deltaHistoryPerScene: deps.deltaHistoryPerScene,
       deltaHistoryMaxAgeMs: deps.deltaHistoryMaxAgeMs,
       ...(deps.revisionLane ? { revisionLane: deps.revisionLane } : {}),
+      ...(deps.framePacing ? { pacing: deps.framePacing } : {}),
+      onPacingChanged: (intervalMs, share) =>
+        deps.log.warn(
+          { intervalMs, fanoutShare: Math.round(share * 100) / 100, baseIntervalMs: deps.coalesceIntervalMs },
+          intervalMs > deps.coalesceIntervalMs
+            ? 'telemetry frames paced: sending them took too much of the event loop'
+            : 'telemetry frames back at the coalescing interval',
+        ),
     });
   }
 

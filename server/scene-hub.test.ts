@@ -295,3 +295,78 @@ describe('SceneHub revision lanes (issue 15: several nodes)', () => {
     a.hub.stop();
   });
 });
+
+describe('SceneHub frame pacing', () => {
+  /** busy-waits `ms` of real time: the cost of a broadcast to thousands of sockets */
+  const spin = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+
+  it('stretches the telemetry interval while sending frames takes too much of the loop, and returns when it is cheap again', () => {
+    const clock = { now: Date.now() };
+    const fleet = generateFleet({ count: 200 });
+    const fusion = new Fusion(fleet, undefined, undefined, clock.now);
+    let costMs = 60;
+    const frameTs: number[] = [];
+    const changes: { intervalMs: number; share: number }[] = [];
+    hub = new SceneHub(
+      fusion,
+      {
+        watchers: () => 1,
+        emitDelta: () => {
+          frameTs.push(clock.now);
+          spin(costMs);
+        },
+      },
+      {
+        coalesceIntervalMs: 250,
+        deltaHistoryPerScene: 50,
+        deltaHistoryMaxAgeMs: 60_000,
+        now: () => clock.now,
+        pacing: { maxIntervalMs: 1000, targetShare: 0.1, windowMs: 1000 },
+        onPacingChanged: (intervalMs, share) => changes.push({ intervalMs, share }),
+      },
+    );
+    const gauge = fleet.find((d) => d.kind === 'rain-gauge')!;
+    let seq = 0;
+    hub.join('water', undefined);
+    hub.start();
+    /** a new reading every 50 ms of the hub's clock for `ms`; the hub ticks when due */
+    const drive = (ms: number) => {
+      for (let t = 0; t < ms; t += 50) {
+        clock.now += 50;
+        fusion.applyReading({ deviceId: gauge.id, ts: clock.now, seq: ++seq, metrics: { rainfall: (seq % 7) / 10 } }, []);
+        hub!.flushIfDue();
+      }
+    };
+    // ≥ 60 ms of real time per frame against 250 ms of clock: ≥ 24 % of the loop, the target is 10 %
+    drive(6000);
+    expect(hub.stats.frameIntervalMs).toBeGreaterThanOrEqual(500);
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes[0]!.share).toBeGreaterThan(0.1);
+    const paced = hub.stats.frameIntervalMs;
+    const before = frameTs.length;
+    drive(4000);
+    const gaps = frameTs.slice(before).map((t, i, a) => (i === 0 ? paced : t - a[i - 1]!));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(Math.min(paced, hub.stats.frameIntervalMs));
+    // cheap frames: back to the configured interval
+    costMs = 0;
+    drive(8000);
+    expect(hub.stats.frameIntervalMs).toBe(250);
+    expect(changes.at(-1)!.intervalMs).toBe(250);
+  });
+
+  it('never paces without the option', () => {
+    const { hub, clock, fleet, fusion } = makeHub(50);
+    const gauge = fleet.find((d) => d.kind === 'rain-gauge')!;
+    hub.join('water', undefined);
+    hub.start();
+    for (let i = 1; i <= 40; i++) {
+      clock.now += 250;
+      fusion.applyReading({ deviceId: gauge.id, ts: clock.now, seq: i, metrics: { rainfall: (i % 7) / 10 } }, []);
+      hub.flushIfDue();
+    }
+    expect(hub.stats.frameIntervalMs).toBe(250);
+  });
+});

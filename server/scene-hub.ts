@@ -5,6 +5,9 @@
  * Coalescing: telemetry only marks scenes dirty; a timer builds and sends at most one frame per
  * scene per `coalesceIntervalMs` (a screen never gets more than 1000/coalesceIntervalMs telemetry
  * frames per second). Alerts and incident changes call `flushSoon()` and go out at once.
+ * Under a fan-out too heavy for the event loop (thousands of screens on one node) the interval
+ * stretches up to `pacing.maxIntervalMs` (server/frame-pacing.ts): fewer telemetry frames, each
+ * with every change, rather than a loop so full of socket writes that every frame comes late.
  * A frame is encoded once per room by Socket.IO's broadcast, not once per client.
  *
  * Data scope (issue 12, scenes/scope.ts): a channel is one scene as seen by one scope. Whole-city
@@ -25,6 +28,7 @@ import { SCENE_BUILDERS } from '../scenes/builders/index';
 import { diffScene } from '../scenes/scene-diff';
 import type { Fusion } from './fusion';
 import { encodeOnce } from './socket-encoder';
+import { FramePacer, type FramePacingOptions } from './frame-pacing';
 
 interface Channel {
   scene: ScreenSceneId;
@@ -70,6 +74,10 @@ export interface SceneHubOptions {
    * a snapshot, never another node's delta. Default one lane: `lane 0 of 1`.
    */
   revisionLane?: { lane: number; lanes: number };
+  /** telemetry frame pacing (server/frame-pacing.ts); absent = never slower than coalesceIntervalMs */
+  pacing?: Omit<FramePacingOptions, 'baseIntervalMs'>;
+  /** the paced interval changed (for the log) */
+  onPacingChanged?(intervalMs: number, share: number): void;
   now?: () => number;
 }
 
@@ -77,6 +85,8 @@ export interface SceneHubStats {
   frames: number;
   builds: number;
   buildMsTotal: number;
+  /** the telemetry coalescing interval now in force (coalesceIntervalMs unless paced), ms */
+  frameIntervalMs: number;
 }
 
 /** How often per coalescing interval the timer checks whether a tick is due. */
@@ -106,7 +116,8 @@ export class SceneHub {
   /** scenes with an urgent change waiting for the immediate flush */
   private readonly urgent = new Set<ScreenSceneId>();
   private readonly now: () => number;
-  readonly stats: SceneHubStats = { frames: 0, builds: 0, buildMsTotal: 0 };
+  readonly stats: SceneHubStats;
+  private readonly pacer: FramePacer;
 
   constructor(
     private readonly fusion: Fusion,
@@ -114,6 +125,9 @@ export class SceneHub {
     private readonly opts: SceneHubOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    const base = opts.coalesceIntervalMs;
+    this.pacer = new FramePacer({ baseIntervalMs: base, maxIntervalMs: base, targetShare: 1, windowMs: base, ...opts.pacing }, this.now());
+    this.stats = { frames: 0, builds: 0, buildMsTotal: 0, frameIntervalMs: base };
     // revisions start at the clock so a client resuming with a revision from a previous server
     // process can never match a revision of this one by accident
     this.revStep = opts.revisionLane?.lanes ?? 1;
@@ -189,14 +203,20 @@ export class SceneHub {
   /**
    * The coalescing tick, also called by ingest after every fused batch: under load the event
    * loop runs several queued batches back to back before any timer fires, and telemetry frames
-   * would wait behind all of them. Ticks are at least coalesceIntervalMs apart either way.
+   * would wait behind all of them. Ticks are at least coalesceIntervalMs apart either way (more
+   * while paced: the time each takes is what the pacer judges).
    */
   flushIfDue(): void {
     if (!this.timer || this.stopped) return;
     const now = this.now();
-    if (now - this.lastTickTs < this.opts.coalesceIntervalMs) return;
+    if (now - this.lastTickTs < this.pacer.intervalMs) return;
     this.lastTickTs = now;
+    const t0 = performance.now();
     this.flush();
+    if (this.pacer.record(performance.now() - t0, this.now())) {
+      this.stats.frameIntervalMs = this.pacer.intervalMs;
+      this.opts.onPacingChanged?.(this.pacer.intervalMs, this.pacer.lastShare);
+    }
   }
 
   stop(): void {
