@@ -137,6 +137,7 @@ interface NodeStats {
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
   frameIntervalMs: number;
+  hubFrames: number;
   gcPauses: { maxMs: number };
 }
 
@@ -194,8 +195,10 @@ export interface ConcurrencyOutcome {
     rssBytesPerConnection: number | null;
     loopDelayP99Ms: number | null;
     loopDelayMaxMs: number | null;
-    /** the telemetry frame interval in force at the end of the window (server/frame-pacing.ts), ms */
+    /** the telemetry frame interval in force after the drain (server/frame-pacing.ts; back at the base once the load stopped), ms */
     frameIntervalMs: number;
+    /** overview frames the node sent per second over the window and drain (4/s unpaced at 250 ms) */
+    framesPerS: number | null;
   }[];
   cpu: Record<string, number | null>;
 }
@@ -307,6 +310,8 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
     await ctx.resetSwarms(swarmsByNode.flat());
     await Promise.all(nodes.map((n) => n.call('resetLoopDelay')));
     if (WINDOW_PROFILE_DIR) await Promise.all(nodes.map((n) => n.call('cpuProfileStart')));
+    const statsW = await Promise.all(nodes.map((n) => n.call<NodeStats>('stats')));
+    const tW = performance.now();
     const cpuDone = await ctx.cpuWindow([...nodes, ingest, ...swarmsByNode.flat()]);
     const run = await ingest.call<ClusterIngestRunResult>(
       'run',
@@ -324,6 +329,7 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
       ctx.log(`cluster-concurrency: window CPU profiles ${files.join(' ')} (npx tsx bench/profile-summary.ts <file>)`);
     }
     const stats2 = await Promise.all(nodes.map((n) => n.call<NodeStats>('stats')));
+    const windowS = (performance.now() - tW) / 1000;
     const reportsByNode = await Promise.all(swarmsByNode.map((list) => ctx.swarmReports(list)));
 
     const sentAt = new Map(run.probeSent);
@@ -381,6 +387,7 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
           loopDelayP99Ms: round(stats2[i].loopDelayP99Ms),
           loopDelayMaxMs: round(stats2[i].loopDelayMaxMs),
           frameIntervalMs: stats2[i].frameIntervalMs,
+          framesPerS: round((stats2[i].hubFrames - statsW[i].hubFrames) / windowS, 2),
         };
       }),
       cpu,
@@ -562,6 +569,6 @@ function summaryLine(o: ConcurrencyOutcome): string {
     `cluster-concurrency ${o.label}: ${o.clients} clients (${o.perNode.map((n) => n.connections).join('/')}) in ${o.connectMs} ms, ` +
     `${o.readingsPerS} readings/s, p50/p99 ${o.telemetry.p50}/${o.telemetry.p99} ms (n=${o.telemetry.n}, built ${o.serverPartP99Ms} + delivery ${o.deliveryPartP99Ms}, same-node p99 ${o.telemetrySameNode.p99}, other-node p99 ${o.telemetryOtherNode.p99}), ` +
     `heap/conn ${o.perNode.map((n) => n.heapBytesPerConnection).join('/')} B, missed ${o.missedReceipts}, disconnects ${o.disconnects} ${JSON.stringify(o.disconnectReasons)} at ${o.disconnectFirstS}–${o.disconnectLastS} s, ` +
-    `http errors ${o.httpErrors}${o.firstError ? ` (${o.firstError})` : ''}, loop p99 ${o.perNode.map((n) => n.loopDelayP99Ms).join('/')} ms, frame interval ${o.perNode.map((n) => n.frameIntervalMs).join('/')} ms, CPU ${JSON.stringify(o.cpu)}`
+    `http errors ${o.httpErrors}${o.firstError ? ` (${o.firstError})` : ''}, loop p99 ${o.perNode.map((n) => n.loopDelayP99Ms).join('/')} ms, frames/s ${o.perNode.map((n) => n.framesPerS).join('/')}, CPU ${JSON.stringify(o.cpu)}`
   );
 }
