@@ -160,6 +160,8 @@ export class Realtime implements ChangeNotifier {
   readonly live: Namespace;
   readonly device: Namespace;
   readonly hub: SceneHub;
+  /** telemetry frames are paced now (server/frame-pacing.ts): the log says when that starts and ends */
+  private framesPaced = false;
   /** consecutive buffer checks a live socket was found over the output bound */
   private readonly overLimitChecks = new WeakMap<Socket, number>();
   /** each `/live` socket's state for the shared listeners (liveHandlers), while it is not idle */
@@ -196,13 +198,16 @@ export class Realtime implements ChangeNotifier {
       deltaHistoryMaxAgeMs: deps.deltaHistoryMaxAgeMs,
       ...(deps.revisionLane ? { revisionLane: deps.revisionLane } : {}),
       ...(deps.framePacing ? { pacing: deps.framePacing } : {}),
-      onPacingChanged: (intervalMs, share) =>
-        deps.log.warn(
-          { intervalMs, fanoutShare: Math.round(share * 100) / 100, baseIntervalMs: deps.coalesceIntervalMs },
-          intervalMs > deps.coalesceIntervalMs
-            ? 'telemetry frames paced: sending them took too much of the event loop'
-            : 'telemetry frames back at the coalescing interval',
-        ),
+      // warn when pacing starts and info when it ends; the steps in between (every 2 s window at
+      // most) only at debug, so a fluctuating load does not fill the log
+      onPacingChanged: (intervalMs, share) => {
+        const paced = intervalMs > deps.coalesceIntervalMs;
+        const fields = { intervalMs, fanoutShare: Math.round(share * 100) / 100, baseIntervalMs: deps.coalesceIntervalMs };
+        if (paced === this.framesPaced) deps.log.debug(fields, 'telemetry frame pacing adjusted');
+        else if (paced) deps.log.warn(fields, 'telemetry frames paced: sending them took too much of the event loop');
+        else deps.log.info(fields, 'telemetry frames back at the coalescing interval');
+        this.framesPaced = paced;
+      },
     });
   }
 
