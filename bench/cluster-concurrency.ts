@@ -288,8 +288,7 @@ async function runRig(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile, sp
     );
     const connectMs = performance.now() - t0;
     const swarmsByNode = nodes.map((_, i) => [...warmSwarms[i]!, ...mainSwarms[i]!]);
-    const swarms = mainSwarms.flat();
-    all.push(...swarms);
+    all.push(...mainSwarms.flat());
     const heap1 = await Promise.all(nodes.map((n) => n.call<number | null>('gcHeap')));
     const stats1 = await Promise.all(nodes.map((n) => n.call<NodeStats>('stats')));
     const connected = (await ctx.swarmReports(swarmsByNode.flat())).clients;

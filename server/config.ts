@@ -474,6 +474,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const origins = e.IOC_ALLOWED_ORIGINS !== undefined ? parseOriginList(e.IOC_ALLOWED_ORIGINS) : null;
   if (origins && !origins.ok) throw new ConfigError(`IOC_ALLOWED_ORIGINS: ${origins.message}`);
+  const coalesceMs = Math.max(50, e.IOC_COALESCE_MS);
   const metricsAllow = e.IOC_METRICS_ALLOW !== undefined ? parseAddressList(e.IOC_METRICS_ALLOW) : null;
   if (metricsAllow && !metricsAllow.ok) throw new ConfigError(`IOC_METRICS_ALLOW: ${metricsAllow.message}`);
   if (e.IOC_MQTT_URL !== undefined && e.IOC_MQTT_PORT !== undefined) {
@@ -516,9 +517,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionTouchIntervalMs: 60_000,
     sessionUsedRefreshTokensKept: 16,
     sessionSweepIntervalMs: 5_000,
-    coalesceIntervalMs: Math.max(50, e.IOC_COALESCE_MS),
+    coalesceIntervalMs: coalesceMs,
     framePacing: {
-      maxIntervalMs: Math.max(Math.max(50, e.IOC_COALESCE_MS), e.IOC_COALESCE_MAX_MS),
+      maxIntervalMs: Math.max(coalesceMs, e.IOC_COALESCE_MAX_MS),
       targetShare: Math.min(100, Math.max(1, e.IOC_FANOUT_LOOP_PCT)) / 100,
       windowMs: FRAME_PACING_WINDOW_MS,
     },
