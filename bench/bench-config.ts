@@ -3,6 +3,7 @@
  * `full` stays under 10 minutes on 2 cores, `quick` under 2 minutes.
  */
 import { DEFAULT_FUSION_OPTIONS } from '../server/fusion';
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
 
 export interface BenchProfile {
   name: 'quick' | 'full';
@@ -172,3 +173,14 @@ export const QUICK_PROFILE: BenchProfile = {
   // quick: the 10k import only; the ceiling at the quick ingest fleet (10k) against 100k registered
   registry: { importSizes: [10_000], baseRegistered: 10_000, largeRegistered: 100_000, rounds: 1 },
 };
+
+/**
+ * Node flags of the bench's server processes: the shipped ones (scripts/server-node-flags.mjs, so
+ * the bench measures the server as `npm start` runs it), `--expose-gc` for the heap figures and a
+ * high old-space cap. Development only: IOC_BENCH_SERVER_NODE_FLAGS (space-separated) is appended,
+ * and a later flag wins, e.g. `--max-semi-space-size=16` measures V8's default young generation.
+ */
+export function serverNodeFlags(): string[] {
+  const extra = process.env.IOC_BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return [...SERVER_NODE_FLAGS, '--expose-gc', '--max-old-space-size=4096', ...extra];
+}

@@ -30,6 +30,7 @@ import type { ClientSwarmOptions, SwarmReport } from './client-swarm-process';
 import type { ClusterSwarmOptions, ClusterSwarmReport, ResumeReport } from './cluster-swarm-process';
 import type { BlastResult } from './blast';
 import type { IngestProcessOptions, IngestRunParams, IngestRunResult } from './ingest-process';
+import { serverNodeFlags } from './bench-config';
 import { raisedConnectLimits } from './mqtt-bench';
 import type { ServerProcessOptions } from './server-process';
 import { median, percentile, probeLatencies, ratio, round, summarizeLatency } from './stats';
@@ -236,10 +237,12 @@ export async function waitNodeReady(url: string): Promise<void> {
 async function startClusterNodes(ctx: ClusterBenchContext, spec: ClusterSpec): Promise<RunningCluster> {
   const prefix = `cbench${Date.now().toString(36)}${prefixCounter++}`;
   const start = async (i: number): Promise<BenchChild<NodeInfo>> => {
-    const node = await ctx.spawn<NodeInfo>(`${spec.label}-node-${i + 1}`, 'cluster-node-process.ts', nodeOptions(ctx, spec, prefix, i), [
-      '--expose-gc',
-      '--max-old-space-size=4096',
-    ]);
+    const node = await ctx.spawn<NodeInfo>(
+      `${spec.label}-node-${i + 1}`,
+      'cluster-node-process.ts',
+      nodeOptions(ctx, spec, prefix, i),
+      serverNodeFlags(),
+    );
     await waitNodeReady(node.info.url);
     return node;
   };

@@ -35,6 +35,7 @@ import type { BenchChild } from './child-rpc';
 import { waitNodeReady, type ClusterBenchContext } from './cluster-bench';
 import type { ClusterIngestOptions, ClusterIngestRunParams, ClusterIngestRunResult } from './cluster-ingest-process';
 import type { SwarmReport } from './client-swarm-process';
+import { serverNodeFlags } from './bench-config';
 import { raisedConnectLimits } from './mqtt-bench';
 import type { ServerProcessOptions } from './server-process';
 import { probeLatencies, ratio, round, summarizeLatency, type LatencySummary } from './stats';
@@ -226,7 +227,7 @@ async function startNodes(ctx: ClusterBenchContext, P: ClusterConcurrencyProfile
       `cconc-${spec.key}-node-${i + 1}`,
       'cluster-node-process.ts',
       nodeOptions(ctx, P, spec, prefix, i),
-      ['--expose-gc', '--max-old-space-size=4096'],
+      serverNodeFlags(),
       true,
     );
     await waitNodeReady(node.info.url);

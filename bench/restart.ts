@@ -22,6 +22,7 @@ import { FleetSimulator } from '../mock-devices/simulator';
 import { Fusion } from '../server/fusion';
 import { RedisStore } from '../server/store/redis-store';
 import { buildServerIfStale, serverBundle } from '../scripts/build-server-if-stale.mjs';
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.mjs';
 import { freePort } from '../tests/helpers/free-port';
 import { startRedisServer } from '../tests/helpers/redis-server';
 import { percentile } from './stats';
@@ -147,7 +148,7 @@ const contenders: Contender[] = [
   {
     name: 'bundle',
     command: process.execPath,
-    args: (profDir) => [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), '--enable-source-maps', serverBundle],
+    args: (profDir) => [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...SERVER_NODE_FLAGS, '--enable-source-maps', serverBundle],
   },
   { name: 'tsx (peer: before #11)', command: path.join(ROOT, 'node_modules', '.bin', 'tsx'), args: () => ['server/main.ts'] },
 ];

@@ -21,7 +21,7 @@ import { DEVICE_CATALOGUE } from '../scenes/catalogue';
 import type { Device, ScreenSceneId } from '../scenes/domain';
 import type { DevicePoint } from '../scenes/scene-model';
 import { instantRedRule } from './bench-readings';
-import { FULL_PROFILE, QUICK_PROFILE, type BenchProfile } from './bench-config';
+import { FULL_PROFILE, QUICK_PROFILE, serverNodeFlags, type BenchProfile } from './bench-config';
 import { cpuPercent, forkChild, installChildCleanup, procCpuMicros, type BenchChild, type ProcessSample } from './child-rpc';
 import type { ClientSwarmOptions, SwarmReport } from './client-swarm-process';
 import type { IngestProcessOptions, IngestRunParams, IngestRunResult } from './ingest-process';
@@ -216,7 +216,7 @@ async function startServer(name: string, o: Omit<ServerProcessOptions, 'redisUrl
     name,
     'server-process.ts',
     { ...o, redisUrl: redis?.url, redisPrefix: `bench${Date.now().toString(36)}${prefixCounter++}` } satisfies ServerProcessOptions,
-    ['--expose-gc', '--max-old-space-size=4096'],
+    serverNodeFlags(),
     true,
   );
 }

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildClientIfStale, root } from './build-client-if-stale.mjs';
 import { buildServerIfStale, serverBundle } from './build-server-if-stale.mjs';
+import { SERVER_NODE_FLAGS } from './server-node-flags.mjs';
 import { findNginxBinary, NGINX_PACKAGE, probePort, spawnNginx } from './nginx-balancer.mjs';
 
 const USAGE = 'usage: npm run cluster -- [--nodes 3] [--port 8080] [--devices N] [--redis redis://host:port] [--prefix ioc-cluster]';
@@ -264,7 +265,7 @@ function startNode(i) {
   const id = `node-${i + 1}`;
   const nodeDir = path.join(runDir, id);
   mkdirSync(nodeDir, { recursive: true });
-  run(id, process.execPath, ['--enable-source-maps', serverBundle], {
+  run(id, process.execPath, [...SERVER_NODE_FLAGS, '--enable-source-maps', serverBundle], {
     restart: true,
     env: {
       IOC_NODE_ID: id,

@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { buildClientIfStale, root } from './build-client-if-stale.mjs';
 import { buildServerIfStale, serverBundle } from './build-server-if-stale.mjs';
+import { SERVER_NODE_FLAGS } from './server-node-flags.mjs';
 
 /** First restart delay; doubles after each quick failure. */
 const RESTART_BASE_MS = 500;
@@ -122,7 +123,7 @@ process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
 const rebuildServer = () => buildServerIfStale();
-supervise('server', process.execPath, ['--enable-source-maps', serverBundle], {
+supervise('server', process.execPath, [...SERVER_NODE_FLAGS, '--enable-source-maps', serverBundle], {
   env: { IOC_CLIENT_DIST: process.env.IOC_CLIENT_DIST ?? path.join(root, 'client', 'dist') },
   beforeRestart: rebuildServer,
 });
