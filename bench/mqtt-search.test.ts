@@ -34,6 +34,7 @@ describe('searchCeiling', () => {
     expect(c.rates).toEqual([1000, 2000, 4000, 8000, 5657]);
     expect(r.ceiling).toBe(4000);
     expect(r.best?.ratePerS).toBe(4000);
+    expect(r.capped).toBe(false);
   });
 
   it('halves a failing first step, at most 3 times', async () => {
@@ -71,5 +72,7 @@ describe('searchCeiling', () => {
     const r = await searchCeiling('t', M, () => undefined, c.step);
     expect(c.rates).toHaveLength(6);
     expect(r.ceiling).toBe(32000);
+    // no ceiling found: the figure is a lower bound, and says so
+    expect(r.capped).toBe(true);
   });
 });
