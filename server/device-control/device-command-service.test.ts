@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceCommandMessage, DeviceCommandRecord } from '../../scenes/device-commands';
 import type { Device, DeviceState, Role } from '../../scenes/domain';
 import { CollectingAudit } from '../audit/audit';
@@ -229,6 +229,33 @@ describe('DeviceCommandService', () => {
       ['sent', undefined],
       ['timed_out', undefined],
       ['timed_out', 'ok'],
+    ]);
+  });
+
+  it('settles an ack from the record it holds without reading it back, and when another node settled it meanwhile the stored record decides', async () => {
+    await send({ commandId: 'c1', deviceId: 'pump-1', name: 'start' });
+    const reads = vi.spyOn(store, 'getDeviceCommand');
+    await service.acknowledge('pump-1', { commandId: 'c1', status: 'ok' });
+    expect(reads).not.toHaveBeenCalled();
+    expect((await store.getDeviceCommand('c1'))?.status).toBe('acknowledged');
+
+    // c2 times out on another node (its sweep wrote the store); this node still holds it as sent
+    await send({ commandId: 'c2', deviceId: 'pump-1', name: 'stop' });
+    const sent = (await store.getDeviceCommand('c2'))!;
+    await store.updateDeviceCommand(
+      { ...sent, status: 'timed_out', settledAt: clock.ts, message: 'no acknowledgement from the device in time' },
+      'sent',
+    );
+    reads.mockClear();
+    await service.acknowledge('pump-1', { commandId: 'c2', status: 'ok' });
+    expect(reads).toHaveBeenCalledTimes(1);
+    // not acknowledged over the other node's timeout: kept as a late ack, as on that node
+    expect(await store.getDeviceCommand('c2')).toMatchObject({ status: 'timed_out', lateAck: { status: 'ok', ts: clock.ts } });
+    expect(changes.map((c) => [c.commandId, c.status, c.lateAck?.status])).toEqual([
+      ['c1', 'sent', undefined],
+      ['c1', 'acknowledged', undefined],
+      ['c2', 'sent', undefined],
+      ['c2', 'timed_out', 'ok'],
     ]);
   });
 

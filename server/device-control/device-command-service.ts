@@ -107,8 +107,13 @@ export class DeviceCommandService {
   private readonly clock: DeviceCommandClock;
   /** sends being handled here, by commandId: a concurrent retry shares the first one's answer */
   private readonly inflight = new Map<string, Promise<DeviceCommandResult>>();
-  /** timeout timers of this node's commands still `sent` */
-  private readonly timers = new Map<string, unknown>();
+  /**
+   * This node's commands still `sent`: the timeout timer and the record as stored. An
+   * acknowledgement settles from that record without reading it back (the store's compare-and-set
+   * on `sent` refuses it if another node settled the command meanwhile): under load every round
+   * trip to the store waits a turn of a busy event loop, and the officer waits for each.
+   */
+  private readonly timers = new Map<string, { timer: unknown; record: DeviceCommandRecord }>();
   private sweepTimer: unknown = null;
   private closed = false;
 
@@ -137,7 +142,7 @@ export class DeviceCommandService {
   close(): void {
     this.closed = true;
     if (this.sweepTimer !== null) this.clock.clearTimeout(this.sweepTimer);
-    for (const t of this.timers.values()) this.clock.clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t.timer);
     this.timers.clear();
   }
 
@@ -215,11 +220,11 @@ export class DeviceCommandService {
       return fail(iocError('E_FORBIDDEN', `role ${actor.role} may not send commands to devices`));
     const device = this.d.devices.get(request.deviceId);
     if (!device) return fail(iocError('E_NOT_FOUND', `no device ${request.deviceId}`));
-    const outOfScope = await this.scopeRefusal(actor, device);
+    // two reads at once: one round trip of the officer's wait instead of two
+    const [outOfScope, existing] = await Promise.all([this.scopeRefusal(actor, device), this.d.store.getDeviceCommand(request.commandId)]);
     if (outOfScope) return fail(outOfScope);
     const params = commandParams(device.kind, request);
     // a retry answers what the first send did, even if the device went offline since
-    const existing = await this.d.store.getDeviceCommand(request.commandId);
     if (existing) return this.duplicate(existing, request, params, actor, context);
     const refusal = commandRefusal(device, this.d.states.get(device.id), request);
     if (refusal) return fail(refusal);
@@ -299,15 +304,27 @@ export class DeviceCommandService {
   // --- outcomes --------------------------------------------------------------------------
 
   private async acknowledgeOnce(deviceId: string, ack: DeviceCommandAck): Promise<void> {
+    // the record this node holds first (no read); if another node settled it meanwhile (a timeout
+    // swept there), the compare-and-set says so and the stored record decides (a late ack is noted)
+    const held = this.timers.get(ack.commandId)?.record;
+    if (held && (await this.applyAck(held, deviceId, ack)) !== 'conflict') return;
     const stored = await this.d.store.getDeviceCommand(ack.commandId);
-    if (!stored || stored.deviceId !== deviceId) {
-      this.d.log.debug({ deviceId, commandId: ack.commandId }, 'acknowledgement of an unknown command (or another device’s) ignored');
+    if (!stored) {
+      this.d.log.debug({ deviceId, commandId: ack.commandId }, 'acknowledgement of an unknown command ignored');
       return;
+    }
+    await this.applyAck(stored, deviceId, ack);
+  }
+
+  private async applyAck(stored: DeviceCommandRecord, deviceId: string, ack: DeviceCommandAck): Promise<'settled' | 'conflict'> {
+    if (stored.deviceId !== deviceId) {
+      this.d.log.debug({ deviceId, commandId: ack.commandId }, 'acknowledgement of another device’s command ignored');
+      return 'settled';
     }
     const next = settleCommand(stored, ack, this.clock.now());
     // a repeated ack, or one after the command settled: nothing to record
-    if (next === stored) return;
-    await this.settle(stored, next, stored.status, `device:${deviceId}`);
+    if (next === stored) return 'settled';
+    return (await this.settleCas(stored, next, stored.status, `device:${deviceId}`)).status === 'conflict' ? 'conflict' : 'settled';
   }
 
   private async expire(commandId: string): Promise<void> {
@@ -345,37 +362,45 @@ export class DeviceCommandService {
     expected: DeviceCommandStatus,
     actor: string,
   ): Promise<DeviceCommandRecord> {
+    const out = await this.settleCas(previous, next, expected, actor);
+    return out.status === 'not_found' ? previous : out.command;
+  }
+
+  private async settleCas(
+    previous: DeviceCommandRecord,
+    next: DeviceCommandRecord,
+    expected: DeviceCommandStatus,
+    actor: string,
+  ): Promise<{ status: 'applied' | 'conflict' | 'not_found'; command: DeviceCommandRecord }> {
     const out = await this.d.store.updateDeviceCommand(next, expected, deviceCommandEvent(next));
-    if (out.status === 'not_found') return previous;
+    if (out.status === 'not_found') return { status: 'not_found', command: previous };
     if (out.command.status !== 'sent') this.unschedule(out.command.commandId);
-    if (out.status === 'conflict') return out.command;
+    if (out.status === 'conflict') return out;
     this.d.onChange?.(out.command);
     // the change is stored and in the event log; the audit record of an outcome is best effort
     // (an acknowledgement cannot be refused after the fact)
     await this.d.audit
       .record(outcomeAuditEntry(out.command, actor))
       .catch((err: unknown) => this.d.log.warn({ err, commandId: next.commandId }, 'audit of a device command outcome failed'));
-    return out.command;
+    return out;
   }
 
   private schedule(record: DeviceCommandRecord): void {
     if (this.closed) return;
     this.unschedule(record.commandId);
     const ms = Math.max(0, record.deadline - this.clock.now());
-    this.timers.set(
-      record.commandId,
-      this.clock.setTimeout(() => {
-        void this.expire(record.commandId).catch((err: unknown) =>
-          this.d.log.warn({ err, commandId: record.commandId }, 'device command timeout could not be recorded'),
-        );
-      }, ms),
-    );
+    const timer = this.clock.setTimeout(() => {
+      void this.expire(record.commandId).catch((err: unknown) =>
+        this.d.log.warn({ err, commandId: record.commandId }, 'device command timeout could not be recorded'),
+      );
+    }, ms);
+    this.timers.set(record.commandId, { timer, record });
   }
 
   private unschedule(commandId: string): void {
     const t = this.timers.get(commandId);
     if (t === undefined) return;
-    this.clock.clearTimeout(t);
+    this.clock.clearTimeout(t.timer);
     this.timers.delete(commandId);
   }
 }
