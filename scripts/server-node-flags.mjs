@@ -7,6 +7,8 @@
 // with 16 MB it is scavenged so often that survivors are copied again and again and promoted into
 // the old generation, which then needs full collections. Measured on the MQTT ingest of
 // `npm run bench -- --only mqtt` (2,000 devices, 100 screens): garbage collection fell from 26 % to
-// 14 % of the server's time at 15,000 readings/s and the ceiling rose from 15,162 to 18,588
-// readings/s (bench/README.md). It costs up to ≈ 100 MB more resident memory under load, nothing idle.
+// 14 % of the server's time at 15,000 readings/s (CPU profiles); the ceiling moved within noise
+// (15,166–18,588 readings/s over three runs, against 15,162 without: above it the publishers, the
+// screens and the server saturate the 2 cores together). It costs up to ≈ 100 MB more resident
+// memory under load, nothing when idle.
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
