@@ -102,6 +102,15 @@ function batchWindow(): Partial<ServerConfig> {
   return v === undefined ? {} : ({ mqttBatchWindowMs: Number(v) } as Partial<ServerConfig>);
 }
 
+/**
+ * Development only: IOC_BENCH_MQTT_COMMAND_LOAD=N skips the embedded ceiling search and runs the
+ * command round trip under N readings/s of background load (not N × commandLoadFraction).
+ */
+function commandLoadOverride(): number | null {
+  const v = process.env.IOC_BENCH_MQTT_COMMAND_LOAD;
+  return v === undefined || !(Number(v) > 0) ? null : Number(v);
+}
+
 /** Whether this server can be a client of an external broker (IOC_MQTT_URL, issue 13). */
 function externalBrokerSupported(): boolean {
   try {
@@ -450,10 +459,12 @@ async function measureEmbeddedAndHttp(
   if (CONTENDERS.has('embedded')) {
     const pubs = await startPublishers(ctx, M, 'mqtt-devices', mqttUrl, 'connection', mqttProbes, commandIds, fleet);
     await sleep(ctx.P.settleMs * 2);
-    embedded = await searchCeiling('mqtt/embedded', M, ctx.log, (rate) =>
-      iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
-    );
-    if (withCommands) await measureCommands(ctx, M, server, pubs, commandIds, embedded.ceiling);
+    const fixedCommandLoad = commandLoadOverride();
+    if (fixedCommandLoad === null)
+      embedded = await searchCeiling('mqtt/embedded', M, ctx.log, (rate) =>
+        iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
+      );
+    if (withCommands) await measureCommands(ctx, M, server, pubs, commandIds, fixedCommandLoad ?? embedded.ceiling, fixedCommandLoad !== null);
     await ctx.stopAll(pubs);
   }
   const half = Math.floor(httpProbes.length / 2);
@@ -537,6 +548,26 @@ async function measureExternal(ctx: MqttBenchContext, M: MqttProfile, mosq: Benc
   }
 }
 
+/** the load runs this long before the first command (connections busy, JIT warm), ms */
+const COMMAND_WARMUP_MS = 3_000;
+/** the server counts as quiet when its event loop was busy less than this share of a 1 s window */
+const QUIET_LOOP_SHARE = 0.2;
+const QUIET_MAX_WAIT_MS = 30_000;
+
+/** Waits (no load offered) until the server's event loop is mostly idle for a second; the ms it took. */
+async function waitForQuietServer(server: BenchChild<ServerInfo>): Promise<number> {
+  const t0 = Date.now();
+  let before = await server.call<ServerStats>('stats');
+  while (Date.now() - t0 < QUIET_MAX_WAIT_MS) {
+    await sleep(1_000);
+    const after = await server.call<ServerStats>('stats');
+    const busy = loopBusy(before, after);
+    if (busy === null || busy < QUIET_LOOP_SHARE * 100) return Date.now() - t0;
+    before = after;
+  }
+  return Date.now() - t0;
+}
+
 /** Command round trip at a fraction of the embedded ceiling, on the embedded rig. */
 async function measureCommands(
   ctx: MqttBenchContext,
@@ -545,14 +576,20 @@ async function measureCommands(
   pubs: BenchChild[],
   commandIds: string[],
   ceiling: number | null,
+  /** `ceiling` is the background load itself (IOC_BENCH_MQTT_COMMAND_LOAD) */
+  fixedLoad = false,
 ): Promise<void> {
-  const rate = Math.round((ceiling ?? M.startRatePerS) * M.commandLoadFraction);
+  const rate = Math.round(fixedLoad && ceiling !== null ? ceiling : (ceiling ?? M.startRatePerS) * M.commandLoadFraction);
   const officer = await ctx.login(server.info.url, 'officer1');
-  const load = driveMqtt(pubs, rate, { ...M, stepMs: M.commandMs + 2_000, probesPerS: 0 });
-  await sleep(1_000);
+  // the search ends on overloaded steps: their backlog drains first, so the figure is the round
+  // trip under a steady 80 % load, not behind a queue the previous part left
+  const quietAfterMs = await waitForQuietServer(server);
+  ctx.log(`mqtt command round trip: the server was quiet after ${quietAfterMs} ms`);
+  const load = driveMqtt(pubs, rate, { ...M, stepMs: M.commandMs + COMMAND_WARMUP_MS + 1_000, probesPerS: 0 });
+  await sleep(COMMAND_WARMUP_MS);
   const r = await runCommandRoundTrips(server.info.url, officer, commandIds, { commandsPerS: M.commandsPerS, durationMs: M.commandMs });
   const run = await load;
-  ctx.set('mqtt_command_background_readings_per_s', round((run.offered / (M.commandMs + 2_000)) * 1000, 0));
+  ctx.set('mqtt_command_background_readings_per_s', round((run.offered / (M.commandMs + COMMAND_WARMUP_MS + 1_000)) * 1000, 0));
   ctx.set('mqtt_command_p50_ms', r.latency?.p50 ?? null, r.skipped ?? 'no command was acknowledged');
   ctx.set('mqtt_command_p99_ms', r.latency?.p99 ?? null, r.skipped ?? 'no command was acknowledged');
   ctx.set('mqtt_command', r);

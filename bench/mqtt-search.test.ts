@@ -37,6 +37,19 @@ describe('searchCeiling', () => {
     expect(r.capped).toBe(false);
   });
 
+  it('bisects refineSteps times between the last pass and the lowest failure', async () => {
+    const c = contender(5000);
+    const r = await searchCeiling('t', { ...M, refineSteps: 2 }, () => undefined, c.step);
+    // 5657 fails, so the next step is between 4000 and 5657; it passes and is the ceiling
+    expect(c.rates).toEqual([1000, 2000, 4000, 8000, 5657, 4757]);
+    expect(r.ceiling).toBe(4757);
+    const low = contender(4500);
+    const r2 = await searchCeiling('t', { ...M, refineSteps: 3 }, () => undefined, low.step);
+    // 5657 fails, 4757 fails, then between 4000 and 4757: 4362 passes
+    expect(low.rates).toEqual([1000, 2000, 4000, 8000, 5657, 4757, 4362]);
+    expect(r2.ceiling).toBe(4362);
+  });
+
   it('halves a failing first step, at most 3 times', async () => {
     const c = contender(300);
     const r = await searchCeiling('t', M, () => undefined, c.step);
