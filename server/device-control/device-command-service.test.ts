@@ -259,11 +259,29 @@ describe('DeviceCommandService', () => {
     ]);
   });
 
-  it('records a command the channel could not hand over as failed, at once', async () => {
-    channel.fails = true;
+  it('answers sent without waiting for the hand-over; one that fails is recorded as failed at once and pushed', async () => {
+    let handOver!: (ok: boolean) => void;
+    channel.deliver = (message) => {
+      channel.delivered.push(message);
+      return new Promise<boolean>((resolve) => (handOver = resolve));
+    };
+    // the transport has not called back yet: the officer already has the answer
     const r = await send({ commandId: 'c1', deviceId: 'pump-1', name: 'start' });
-    expect(r).toMatchObject({ ok: true, command: { status: 'failed', message: expect.stringContaining('socket') } });
-    expect((await store.getDeviceCommand('c1'))?.status).toBe('failed');
+    expect(r).toMatchObject({ ok: true, command: { status: 'sent' } });
+    expect(channel.delivered).toHaveLength(1);
+    handOver(false);
+    await vi.waitFor(async () => expect((await store.getDeviceCommand('c1'))?.status).toBe('failed'));
+    expect(changes.map((c) => c.status)).toEqual(['sent', 'failed']);
+    expect(changes[1]).toMatchObject({ message: expect.stringContaining('socket') });
+    // its timeout timer is gone: the deadline passing changes nothing
+    await clock.advanceTimers(TIMEOUT_MS);
+    expect(changes).toHaveLength(2);
+  });
+
+  it('a delivery that throws is a failed hand-over too', async () => {
+    channel.deliver = () => Promise.reject(new Error('socket gone'));
+    expect(await send({ commandId: 'c1', deviceId: 'pump-1', name: 'start' })).toMatchObject({ ok: true, command: { status: 'sent' } });
+    await vi.waitFor(async () => expect((await store.getDeviceCommand('c1'))?.status).toBe('failed'));
   });
 
   it('does not send a command it cannot audit (fail closed), and a retry with the same id then sends it', async () => {

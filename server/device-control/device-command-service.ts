@@ -4,7 +4,8 @@
  * - `addChannel(channel)`: transports register how they reach devices (MQTT, Socket.IO `/device`);
  * - `send(actor, raw, context)`: validate, authorise (role + data scope), idempotent by commandId,
  *   refuse offline / maintenance / retired, audit (fail closed), record (store + event log),
- *   deliver through the first channel that reaches the device, time out after `timeoutMs`; also
+ *   hand it to the first channel that reaches the device (answering `sent` without waiting for the
+ *   channel's callback; a failed hand-over settles it `failed`), time out after `timeoutMs`; also
  *   the server function a contingency plan or rule calls (actor `{username: 'system' | 'plan:<id>',
  *   role: 'system'}`: no role or scope check, every other check applies);
  * - `acknowledge(deviceId, ack)`: a transport hands over a device's verified acknowledgement;
@@ -264,18 +265,29 @@ export class DeviceCommandService {
       issuedAt: record.issuedAt,
       expiresAt: record.deadline,
     };
+    // The officer's answer (`sent`: recorded, audited, handed to the transport now) does not wait
+    // for the transport's callback: aedes calls back a QoS 1 delivery two event-loop turns later,
+    // hundreds of ms on a loaded server. A hand-over that fails settles the command `failed`, which
+    // reaches the officer by the same push as an acknowledgement.
+    void this.handOver(channel, message, record);
+    return ok(record);
+  }
+
+  private async handOver(channel: CommandChannel, message: DeviceCommandMessage, record: DeviceCommandRecord): Promise<void> {
     const delivered = await channel.deliver(message).catch((err: unknown) => {
-      this.d.log.warn({ err, deviceId: device.id, channel: channel.name }, 'device command delivery threw');
+      this.d.log.warn({ err, deviceId: record.deviceId, channel: channel.name }, 'device command delivery threw');
       return false;
     });
-    if (delivered) return ok(record);
+    if (delivered) return;
     const failed: DeviceCommandRecord = {
       ...record,
       status: 'failed',
       settledAt: this.clock.now(),
       message: `the command could not be handed to the device over ${channel.name}`,
     };
-    return ok(await this.settle(record, failed, 'sent', 'system'));
+    await this.settle(record, failed, 'sent', 'system').catch((err: unknown) =>
+      this.d.log.warn({ err, commandId: record.commandId }, 'a failed hand-over could not be recorded; the command times out instead'),
+    );
   }
 
   private async duplicate(
