@@ -587,7 +587,16 @@ async function measureCommands(
   ctx.log(`mqtt command round trip: the server was quiet after ${quietAfterMs} ms`);
   const load = driveMqtt(pubs, rate, { ...M, stepMs: M.commandMs + COMMAND_WARMUP_MS + 1_000, probesPerS: 0 });
   await sleep(COMMAND_WARMUP_MS);
+  // the machine and the server's loop while the commands run: the figure swings between runs, and
+  // these say whether the machine or the server was the busier
+  await server.call('resetLoopDelay');
+  const before = await server.call<ServerStats>('stats');
+  const cpuDone = await ctx.cpuWindow([server, ...pubs]);
   const r = await runCommandRoundTrips(server.info.url, officer, commandIds, { commandsPerS: M.commandsPerS, durationMs: M.commandMs });
+  const cpu = await cpuDone();
+  const after = await server.call<ServerStats & { loopDelayP99Ms?: number; loopDelayMaxMs?: number }>('stats');
+  cpu['server-loop'] = loopBusy(before, after);
+  ctx.set('mqtt_command_window', { cpu, loopDelayP99Ms: round(after.loopDelayP99Ms, 0), loopDelayMaxMs: round(after.loopDelayMaxMs, 0) });
   const run = await load;
   ctx.set('mqtt_command_background_readings_per_s', round((run.offered / (M.commandMs + COMMAND_WARMUP_MS + 1_000)) * 1000, 0));
   ctx.set('mqtt_command_p50_ms', r.latency?.p50 ?? null, r.skipped ?? 'no command was acknowledged');
@@ -605,6 +614,6 @@ async function measureCommands(
   ctx.log(
     r.skipped
       ? `mqtt command round trip: SKIPPED — ${r.skipped}`
-      : `mqtt command round trip: p50/p99 ${r.latency?.p50}/${r.latency?.p99} ms, ${r.acknowledged}/${r.sent} acknowledged at ${rate} readings/s`,
+      : `mqtt command round trip: p50/p99 ${r.latency?.p50}/${r.latency?.p99} ms, ${r.acknowledged}/${r.sent} acknowledged at ${rate} readings/s, cpu ${JSON.stringify(cpu)}, server loop delay p99/max ${round(after.loopDelayP99Ms, 0)}/${round(after.loopDelayMaxMs, 0)} ms`,
   );
 }
