@@ -44,6 +44,8 @@ interface ServerStats {
   heapUsedBytes: number;
   ingestTotals: { accepted: number };
   loop?: { idle: number; active: number };
+  loopDelayP99Ms?: number;
+  loopDelayMaxMs?: number;
 }
 
 /** Share of the window the server's main thread was busy (event-loop utilisation), %: 100 = saturated whatever its CPU % says. */
@@ -212,6 +214,26 @@ interface Load {
   pubackP99Ms?: number | null;
 }
 
+/**
+ * A measurement window on the server: call it to start, await the answer to end. The CPU of the
+ * server and `others` (% of one core) plus the server's event-loop busy share (`server-loop`), and
+ * the server's stats at both ends.
+ */
+async function serverWindow(
+  ctx: MqttBenchContext,
+  server: BenchChild<ServerInfo>,
+  others: BenchChild[],
+): Promise<() => Promise<{ cpu: Record<string, number | null>; before: ServerStats; after: ServerStats }>> {
+  const before = await server.call<ServerStats>('stats');
+  const cpuDone = await ctx.cpuWindow([server, ...others]);
+  return async () => {
+    const cpu = await cpuDone();
+    const after = await server.call<ServerStats>('stats');
+    cpu['server-loop'] = loopBusy(before, after);
+    return { cpu, before, after };
+  };
+}
+
 /** One step against City IOC: load, then what the server ingested and what the screens saw. */
 async function iocStep(
   ctx: MqttBenchContext,
@@ -221,15 +243,12 @@ async function iocStep(
   drive: (rate: number) => Promise<Load>,
 ): Promise<StepOutcome> {
   await ctx.resetSwarms(rig.swarms);
-  const before = await rig.server.call<ServerStats>('stats');
-  const cpuDone = await ctx.cpuWindow([rig.server, ...rig.loaders, ...rig.swarms]);
+  const windowDone = await serverWindow(ctx, rig.server, [...rig.loaders, ...rig.swarms]);
   const brokerCpu = brokerCpuWindow(rig.mosquitto);
   const run = await drive(rate);
   await sleep(ctx.P.settleMs);
-  const cpu = await cpuDone();
+  const { cpu, before, after } = await windowDone();
   if (rig.mosquitto) cpu.mosquitto = brokerCpu();
-  const after = await rig.server.call<ServerStats>('stats');
-  cpu['server-loop'] = loopBusy(before, after);
   const report = await ctx.swarmReports(rig.swarms);
   const latency = summarizeLatency(probeLatencies(new Map(run.probeSent), report.probeReceipts));
   const accepted = after.ingestTotals.accepted - before.ingestTotals.accepted - run.probeSent.length;
@@ -464,7 +483,15 @@ async function measureEmbeddedAndHttp(
       embedded = await searchCeiling('mqtt/embedded', M, ctx.log, (rate) =>
         iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
       );
-    if (withCommands) await measureCommands(ctx, M, server, pubs, commandIds, fixedCommandLoad ?? embedded.ceiling, fixedCommandLoad !== null);
+    if (withCommands)
+      await measureCommands(
+        ctx,
+        M,
+        server,
+        pubs,
+        commandIds,
+        fixedCommandLoad ?? Math.round((embedded.ceiling ?? M.startRatePerS) * M.commandLoadFraction),
+      );
     await ctx.stopAll(pubs);
   }
   const half = Math.floor(httpProbes.length / 2);
@@ -568,37 +595,33 @@ async function waitForQuietServer(server: BenchChild<ServerInfo>): Promise<numbe
   return Date.now() - t0;
 }
 
-/** Command round trip at a fraction of the embedded ceiling, on the embedded rig. */
+/** Command round trip under `rate` readings/s of background load (a fraction of the embedded ceiling), on the embedded rig. */
 async function measureCommands(
   ctx: MqttBenchContext,
   M: MqttProfile,
   server: BenchChild<ServerInfo>,
   pubs: BenchChild[],
   commandIds: string[],
-  ceiling: number | null,
-  /** `ceiling` is the background load itself (IOC_BENCH_MQTT_COMMAND_LOAD) */
-  fixedLoad = false,
+  rate: number,
 ): Promise<void> {
-  const rate = Math.round(fixedLoad && ceiling !== null ? ceiling : (ceiling ?? M.startRatePerS) * M.commandLoadFraction);
   const officer = await ctx.login(server.info.url, 'officer1');
   // the search ends on overloaded steps: their backlog drains first, so the figure is the round
   // trip under a steady 80 % load, not behind a queue the previous part left
   const quietAfterMs = await waitForQuietServer(server);
   ctx.log(`mqtt command round trip: the server was quiet after ${quietAfterMs} ms`);
-  const load = driveMqtt(pubs, rate, { ...M, stepMs: M.commandMs + COMMAND_WARMUP_MS + 1_000, probesPerS: 0 });
+  const loadMs = M.commandMs + COMMAND_WARMUP_MS + 1_000;
+  const load = driveMqtt(pubs, rate, { ...M, stepMs: loadMs, probesPerS: 0 });
   await sleep(COMMAND_WARMUP_MS);
   // the machine and the server's loop while the commands run: the figure swings between runs, and
   // these say whether the machine or the server was the busier
   await server.call('resetLoopDelay');
-  const before = await server.call<ServerStats>('stats');
-  const cpuDone = await ctx.cpuWindow([server, ...pubs]);
+  const windowDone = await serverWindow(ctx, server, pubs);
   const r = await runCommandRoundTrips(server.info.url, officer, commandIds, { commandsPerS: M.commandsPerS, durationMs: M.commandMs });
-  const cpu = await cpuDone();
-  const after = await server.call<ServerStats & { loopDelayP99Ms?: number; loopDelayMaxMs?: number }>('stats');
-  cpu['server-loop'] = loopBusy(before, after);
-  ctx.set('mqtt_command_window', { cpu, loopDelayP99Ms: round(after.loopDelayP99Ms, 0), loopDelayMaxMs: round(after.loopDelayMaxMs, 0) });
+  const { cpu, after } = await windowDone();
+  const window = { cpu, loopDelayP99Ms: round(after.loopDelayP99Ms, 0), loopDelayMaxMs: round(after.loopDelayMaxMs, 0) };
+  ctx.set('mqtt_command_window', window);
   const run = await load;
-  ctx.set('mqtt_command_background_readings_per_s', round((run.offered / (M.commandMs + COMMAND_WARMUP_MS + 1_000)) * 1000, 0));
+  ctx.set('mqtt_command_background_readings_per_s', round((run.offered / loadMs) * 1000, 0));
   ctx.set('mqtt_command_p50_ms', r.latency?.p50 ?? null, r.skipped ?? 'no command was acknowledged');
   ctx.set('mqtt_command_p99_ms', r.latency?.p99 ?? null, r.skipped ?? 'no command was acknowledged');
   ctx.set('mqtt_command', r);
@@ -614,6 +637,6 @@ async function measureCommands(
   ctx.log(
     r.skipped
       ? `mqtt command round trip: SKIPPED — ${r.skipped}`
-      : `mqtt command round trip: p50/p99 ${r.latency?.p50}/${r.latency?.p99} ms, ${r.acknowledged}/${r.sent} acknowledged at ${rate} readings/s, cpu ${JSON.stringify(cpu)}, server loop delay p99/max ${round(after.loopDelayP99Ms, 0)}/${round(after.loopDelayMaxMs, 0)} ms`,
+      : `mqtt command round trip: p50/p99 ${r.latency?.p50}/${r.latency?.p99} ms, ${r.acknowledged}/${r.sent} acknowledged at ${rate} readings/s, cpu ${JSON.stringify(cpu)}, server loop delay p99/max ${window.loopDelayP99Ms}/${window.loopDelayMaxMs} ms`,
   );
 }

@@ -2,8 +2,8 @@
  * The MQTT benchmark's sizes (full and quick) and its ceiling search, the same for every
  * contender: open-loop steps from `startRatePerS` up by `stepFactor` until one fails (at most
  * `maxSteps`), then `refineSteps` steps bisecting (geometric mean) between the last pass and the
- * lowest failure. A first step that fails halves the rate (at most 3 times). The ceiling is the highest accepted rate of a step
- * that passed. After a failing step the machine gets `recoverMs` to drain. Above the first pass,
+ * lowest failure. A first step that fails halves the rate (at most 3 times). The ceiling is the
+ * highest accepted rate of a step that passed. After a failing step the machine gets `recoverMs` to drain. Above the first pass,
  * a step that failed narrowly (everything offered taken, no errors, p99 under twice the budget) is
  * run again up to `failedStepRetries` times and counts as passed if any run passed: on a shared
  * 2-core machine one probe held up by another process' pause fails a whole step (p99 of ~50
