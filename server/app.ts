@@ -69,6 +69,7 @@ import { apiKeyStoreFor } from './store/api-key-store';
 import { ResourceService } from './resources/resource-service';
 import { resourceAssignStoreFor } from './store/resource-assign-store';
 import { startReportSchedules, type StartedReportSchedules } from './report-schedules/start-report-schedules';
+import { shutdownInOrder } from './shutdown';
 
 export interface IocServer {
   url: string;
@@ -736,30 +737,41 @@ export async function startIocServer(config: ServerConfig, options: StartOptions
     async close() {
       if (closed) return;
       closed = true;
-      // devices stop first: nothing is ingested while the rest shuts down
-      await mqtt?.close();
-      await demoPast.close();
-      timers.stop();
-      rosterSync.stop();
-      realtime.stop();
-      areaWarnings.close();
-      plans.close();
-      await notifications.close();
-      await history.close();
-      resources.close();
-      await reportSchedules.close();
-      deviceControl.close();
-      await timers.flushStates();
-      await ingest.close();
-      await rollupFlusher.close();
-      await follower?.stop();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      await clusterAdapter?.close();
-      // leases released last: a survivor takes the timers over at once
-      await cluster.close();
-      // the last anchor before the store's connection goes
-      await audit.close();
-      await store.close();
+      await shutdownInOrder(
+        [
+          // devices stop first: nothing is ingested while the rest shuts down
+          { name: 'mqtt', stop: () => mqtt?.close() },
+          { name: 'demo-past', stop: () => demoPast.close() },
+          {
+            name: 'timers',
+            stop: () => {
+              timers.stop();
+              rosterSync.stop();
+              realtime.stop();
+              areaWarnings.close();
+              plans.close();
+            },
+          },
+          { name: 'notifications', stop: () => notifications.close() },
+          { name: 'history', stop: () => history.close() },
+          { name: 'resources', stop: () => resources.close() },
+          { name: 'report-schedules', stop: () => reportSchedules.close() },
+          { name: 'device-control', stop: () => deviceControl.close() },
+          { name: 'timer-states', stop: () => timers.flushStates() },
+          { name: 'ingest', stop: () => ingest.close() },
+          { name: 'rollups', stop: () => rollupFlusher.close() },
+          { name: 'follower', stop: () => follower?.stop() },
+          // io.close() closes the HTTP server too, which waits for requests in flight: cut them at the bound
+          { name: 'http', stop: () => new Promise<void>((resolve) => io.close(() => resolve())), onTimeout: () => http.closeAllConnections() },
+          { name: 'cluster-adapter', stop: () => clusterAdapter?.close() },
+          // leases released last: a survivor takes the timers over at once
+          { name: 'cluster', stop: () => cluster.close() },
+          // the last anchor before the store's connection goes
+          { name: 'audit', stop: () => audit.close() },
+          { name: 'store', stop: () => store.close() },
+        ],
+        log,
+      );
     },
   };
 
