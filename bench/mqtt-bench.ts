@@ -355,7 +355,13 @@ export async function measureMqttIngest(ctx: MqttBenchContext, withCommands: boo
       if (CONTENDERS.has('peer')) {
         const extPubs = await startPublishers(ctx, M, 'mqtt-peer-devices', mosq.url, 'payload', [], [], fleet);
         const sub = await ctx.spawn('mqtt-peer', 'mqtt-peer-process.ts', { url: mosq.url, topic: 'ioc/v1/+/telemetry' });
-        peer = await searchCeiling('mqtt/peer', M, ctx.log, (rate) => peerStep(ctx, M, sub, extPubs, mosq, rate));
+        peer = await searchCeiling(
+          'mqtt/peer',
+          M,
+          ctx.log,
+          (rate) => peerStep(ctx, M, sub, extPubs, mosq, rate),
+          () => recovered(ctx, 'mqtt/peer', () => waitForQuietPeer(sub)),
+        );
         await ctx.stopAll([sub, ...extPubs]);
       }
     } finally {
@@ -480,8 +486,12 @@ async function measureEmbeddedAndHttp(
     await sleep(ctx.P.settleMs * 2);
     const fixedCommandLoad = commandLoadOverride();
     if (fixedCommandLoad === null)
-      embedded = await searchCeiling('mqtt/embedded', M, ctx.log, (rate) =>
-        iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
+      embedded = await searchCeiling(
+        'mqtt/embedded',
+        M,
+        ctx.log,
+        (rate) => iocStep(ctx, M, { server, swarms, loaders: pubs }, rate, (r) => driveMqtt(pubs, r, M)),
+        () => recovered(ctx, 'mqtt/embedded', () => waitForQuietServer(server)),
       );
     if (withCommands)
       await measureCommands(
@@ -533,22 +543,27 @@ async function httpCeiling(
     maxInFlight,
   } satisfies IngestProcessOptions);
   try {
-    return await searchCeiling(`mqtt/${name}`, M, ctx.log, (rate) =>
-      iocStep(ctx, M, { ...rig, loaders: [ingest] }, rate, async (r) => {
-        const run = await ingest.call<IngestRunResult>(
-          'run',
-          { mode: 'rate', ratePerS: r, durationMs: M.stepMs, probesPerS: M.probesPerS } satisfies IngestRunParams,
-          M.stepMs + 120_000,
-        );
-        return {
-          offered: run.offered,
-          elapsedMs: run.elapsedMs,
-          errors: run.httpErrors,
-          firstError: run.firstError,
-          probeSent: run.probeSent,
-          pubackP99Ms: run.batchP99Ms,
-        };
-      }),
+    return await searchCeiling(
+      `mqtt/${name}`,
+      M,
+      ctx.log,
+      (rate) =>
+        iocStep(ctx, M, { ...rig, loaders: [ingest] }, rate, async (r) => {
+          const run = await ingest.call<IngestRunResult>(
+            'run',
+            { mode: 'rate', ratePerS: r, durationMs: M.stepMs, probesPerS: M.probesPerS } satisfies IngestRunParams,
+            M.stepMs + 120_000,
+          );
+          return {
+            offered: run.offered,
+            elapsedMs: run.elapsedMs,
+            errors: run.httpErrors,
+            firstError: run.firstError,
+            probeSent: run.probeSent,
+            pubackP99Ms: run.batchP99Ms,
+          };
+        }),
+      () => recovered(ctx, `mqtt/${name}`, () => waitForQuietServer(rig.server)),
     );
   } finally {
     await ctx.stopAll([ingest]);
@@ -567,8 +582,12 @@ async function measureExternal(ctx: MqttBenchContext, M: MqttProfile, mosq: Benc
   const pubs = await startPublishers(ctx, M, 'mqtt-ext-devices', mosq.url, 'payload', probes, [], fleet);
   try {
     await sleep(ctx.P.settleMs * 2);
-    return await searchCeiling('mqtt/external', M, ctx.log, (rate) =>
-      iocStep(ctx, M, { server, swarms, loaders: pubs, mosquitto: mosq }, rate, (r) => driveMqtt(pubs, r, M)),
+    return await searchCeiling(
+      'mqtt/external',
+      M,
+      ctx.log,
+      (rate) => iocStep(ctx, M, { server, swarms, loaders: pubs, mosquitto: mosq }, rate, (r) => driveMqtt(pubs, r, M)),
+      () => recovered(ctx, 'mqtt/external', () => waitForQuietServer(server)),
     );
   } finally {
     await ctx.stopAll([...pubs, ...swarms, server]);
@@ -581,18 +600,46 @@ const COMMAND_WARMUP_MS = 3_000;
 const QUIET_LOOP_SHARE = 0.2;
 const QUIET_MAX_WAIT_MS = 30_000;
 
-/** Waits (no load offered) until the server's event loop is mostly idle for a second; the ms it took. */
-async function waitForQuietServer(server: BenchChild<ServerInfo>): Promise<number> {
+/** Waits (no load offered) until the server's event loop is mostly idle for a second; the ms it took and the last share seen. */
+async function waitForQuietServer(server: BenchChild<ServerInfo>): Promise<Quiet> {
   const t0 = Date.now();
   let before = await server.call<ServerStats>('stats');
+  let busy: number | null = null;
   while (Date.now() - t0 < QUIET_MAX_WAIT_MS) {
     await sleep(1_000);
     const after = await server.call<ServerStats>('stats');
-    const busy = loopBusy(before, after);
-    if (busy === null || busy < QUIET_LOOP_SHARE * 100) return Date.now() - t0;
+    busy = loopBusy(before, after);
+    if (busy === null || busy < QUIET_LOOP_SHARE * 100) break;
     before = after;
   }
-  return Date.now() - t0;
+  return { ms: Date.now() - t0, last: busy === null ? 'loop busy unknown' : `loop ${busy} % busy` };
+}
+
+/** Waits (no load offered) until the bare subscriber has received nothing more for a second: Mosquitto's queue to it is drained. */
+async function waitForQuietPeer(peer: BenchChild): Promise<Quiet> {
+  const t0 = Date.now();
+  let before = (await peer.call<MqttPeerReport>('report')).received;
+  let grew = 0;
+  while (Date.now() - t0 < QUIET_MAX_WAIT_MS) {
+    await sleep(1_000);
+    const after = (await peer.call<MqttPeerReport>('report')).received;
+    grew = after - before;
+    if (grew === 0) break;
+    before = after;
+  }
+  return { ms: Date.now() - t0, last: `${grew} messages in the last second` };
+}
+
+/** how long a contender took to go quiet, and the last figure seen */
+interface Quiet {
+  ms: number;
+  last: string;
+}
+
+/** A search's recovery after a failing step: waits for the contender and logs how long that took. */
+async function recovered(ctx: MqttBenchContext, label: string, wait: () => Promise<Quiet>): Promise<void> {
+  const q = await wait();
+  ctx.log(`${label}: ${q.ms >= QUIET_MAX_WAIT_MS ? 'gave up waiting for quiet' : 'quiet again'} after ${q.ms} ms (${q.last})`);
 }
 
 /** Command round trip under `rate` readings/s of background load (a fraction of the embedded ceiling), on the embedded rig. */
@@ -607,8 +654,7 @@ async function measureCommands(
   const officer = await ctx.login(server.info.url, 'officer1');
   // the search ends on overloaded steps: their backlog drains first, so the figure is the round
   // trip under a steady 80 % load, not behind a queue the previous part left
-  const quietAfterMs = await waitForQuietServer(server);
-  ctx.log(`mqtt command round trip: the server was quiet after ${quietAfterMs} ms`);
+  await recovered(ctx, 'mqtt command round trip', () => waitForQuietServer(server));
   const loadMs = M.commandMs + COMMAND_WARMUP_MS + 1_000;
   const load = driveMqtt(pubs, rate, { ...M, stepMs: loadMs, probesPerS: 0 });
   await sleep(COMMAND_WARMUP_MS);

@@ -80,6 +80,23 @@ describe('searchCeiling', () => {
     expect(r.steps.filter((s) => !s.passed)).toHaveLength(3);
   });
 
+  it('after each failing step, and only then, waits for the contender to recover before the next step', async () => {
+    const c = contender(5000);
+    const events: string[] = [];
+    const step = async (rate: number) => {
+      events.push(`step ${rate}`);
+      return c.step(rate);
+    };
+    await searchCeiling(
+      't',
+      M,
+      () => undefined,
+      step,
+      async () => void events.push('recover'),
+    );
+    expect(events).toEqual(['step 1000', 'step 2000', 'step 4000', 'step 8000', 'recover', 'step 5657', 'recover']);
+  });
+
   it('stops at maxSteps when nothing fails', async () => {
     const c = contender(1e9);
     const r = await searchCeiling('t', M, () => undefined, c.step);

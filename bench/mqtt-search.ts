@@ -3,7 +3,10 @@
  * contender: open-loop steps from `startRatePerS` up by `stepFactor` until one fails (at most
  * `maxSteps`), then `refineSteps` steps bisecting (geometric mean) between the last pass and the
  * lowest failure. A first step that fails halves the rate (at most 3 times). The ceiling is the
- * highest accepted rate of a step that passed. After a failing step the machine gets `recoverMs` to drain. Above the first pass,
+ * highest accepted rate of a step that passed. After a failing step the machine gets `recoverMs`,
+ * then the contender's own `recover` (when given: it waits until the contender has worked off the
+ * backlog that step left, e.g. its event loop is idle again), so the next step does not measure
+ * the previous one's queue. Above the first pass,
  * a step that failed narrowly (everything offered taken, no errors, p99 under twice the budget) is
  * run again up to `failedStepRetries` times and counts as passed if any run passed: on a shared
  * 2-core machine one probe held up by another process' pause fails a whole step (p99 of ~50
@@ -131,6 +134,7 @@ export async function searchCeiling(
     Partial<Pick<MqttProfile, 'latencyBudgetMs' | 'minAcceptedFraction'>>,
   log: (msg: string) => void,
   step: (ratePerS: number) => Promise<StepOutcome>,
+  recover?: () => Promise<void>,
 ): Promise<SearchResult> {
   const steps: StepOutcome[] = [];
   const run = async (rate: number) => {
@@ -139,7 +143,10 @@ export async function searchCeiling(
     log(
       `${label}: offered ${s.offeredPerS}/s accepted ${s.acceptedPerS}/s p50/p99 ${s.latency.p50}/${s.latency.p99} ms${s.probesSeen ? ` probes ${s.probesSeen}` : ''} cpu ${JSON.stringify(s.cpu)} ${s.passed ? 'PASS' : `fail${s.firstError ? ` (${s.firstError})` : ''}`}`,
     );
-    if (!s.passed) await new Promise((r) => setTimeout(r, M.recoverMs));
+    if (!s.passed) {
+      await new Promise((r) => setTimeout(r, M.recoverMs));
+      await recover?.();
+    }
     return s.passed;
   };
   /** a step above the first pass, run again while it fails, up to failedStepRetries times */
