@@ -67,7 +67,10 @@ async function connectFakeDevice(device: Device, answers: boolean): Promise<Fake
 
 describe.skipIf(suite.skipped)('device control in the browser', () => {
   it('starts a pump from the console: the device acknowledges and the card shows 已确认; a silent pump shows 超时', async () => {
-    const pumps = [...suite.server.fusion.devices.values()].filter((d) => d.kind === 'pump-station' && d.status !== 'maintenance');
+    // the longest ids first: the row of the commanded pump must keep kind · id · district on one line beside its state chip
+    const pumps = [...suite.server.fusion.devices.values()]
+      .filter((d) => d.kind === 'pump-station' && d.status !== 'maintenance')
+      .sort((a, b) => b.id.length - a.id.length);
     expect(pumps.length).toBeGreaterThanOrEqual(2);
     const [obedient, silent] = pumps;
     const good = await connectFakeDevice(obedient, true);
@@ -100,6 +103,13 @@ describe.skipIf(suite.skipped)('device control in the browser', () => {
     await history.locator('li', { hasText: '王磊' }).filter({ hasText: '启动' }).waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await history.getByTestId('command-actor').first().getAttribute('title')).toContain('officer1');
     await shot(page, 'device-control-card-acknowledged');
+    // its row in the list shows the same state, and the row's kind · id · district stay on one line beside it
+    await row.locator('[data-testid=command-state][data-state=acknowledged]').waitFor({ timeout: STEP_TIMEOUT_MS });
+    const sub = await row
+      .locator('.sub')
+      .evaluate((el) => ({ height: el.getBoundingClientRect().height, line: parseFloat(getComputedStyle(el).lineHeight) || 0 }));
+    const lineHeight = sub.line > 0 ? sub.line : 18;
+    expect(sub.height).toBeLessThan(1.5 * lineHeight);
 
     // the silent pump: 停止 asks first, then 已发送 → 超时
     await page.locator(`[data-testid=device-control-list] li[data-device-id="${silent.id}"] .name`).click();
