@@ -269,6 +269,12 @@ async function iocStep(
     errors: run.errors,
     firstError: run.firstError,
     cpu,
+    screens: {
+      kbPerS: round(report.bytes / M.stepMs, 0)!,
+      framesPerS: round((report.deltas / M.stepMs) * 1000, 0)!,
+      devicePutsPerS: round((report.devicePuts / M.stepMs) * 1000, 0)!,
+      disconnects: report.disconnects,
+    },
     passed,
   };
 }

@@ -117,6 +117,8 @@ export interface StepOutcome {
   errors: number;
   firstError: string | null;
   cpu: Record<string, number | null>;
+  /** what the screens received over the step, per s, all screens together (City IOC contenders) */
+  screens?: { kbPerS: number; framesPerS: number; devicePutsPerS: number; disconnects: number };
   passed: boolean;
 }
 
@@ -141,7 +143,7 @@ export async function searchCeiling(
     const s = await step(Math.round(rate));
     steps.push(s);
     log(
-      `${label}: offered ${s.offeredPerS}/s accepted ${s.acceptedPerS}/s p50/p99 ${s.latency.p50}/${s.latency.p99} ms${s.probesSeen ? ` probes ${s.probesSeen}` : ''} cpu ${JSON.stringify(s.cpu)} ${s.passed ? 'PASS' : `fail${s.firstError ? ` (${s.firstError})` : ''}`}`,
+      `${label}: offered ${s.offeredPerS}/s accepted ${s.acceptedPerS}/s p50/p99 ${s.latency.p50}/${s.latency.p99} ms${s.probesSeen ? ` probes ${s.probesSeen}` : ''} cpu ${JSON.stringify(s.cpu)}${s.screens ? ` screens ${JSON.stringify(s.screens)}` : ''} ${s.passed ? 'PASS' : `fail${s.firstError ? ` (${s.firstError})` : ''}`}`,
     );
     if (!s.passed) {
       await new Promise((r) => setTimeout(r, M.recoverMs));
