@@ -3,7 +3,15 @@ import { DEVICE_KINDS } from '../scenes/domain';
 import { DEFAULT_RULES } from '../scenes/catalogue';
 import { rawThresholdLevel } from '../scenes/rules';
 import { SignedReadingSchema } from '../scenes/protocol';
-import { alarmMetrics, encodeSignedReading, instantRedRule, naiveReadingFrameBytes, safeMetrics, signedReadingPrefix } from './bench-readings';
+import {
+  alarmMetrics,
+  encodeSignedReading,
+  instantRedRule,
+  naiveReadingFrameBytes,
+  safeMetrics,
+  signedReadingPrefix,
+  thresholdRules,
+} from './bench-readings';
 
 describe('benchmark readings', () => {
   it('finds values for every device kind that reach no threshold rule', () => {
@@ -14,6 +22,14 @@ describe('benchmark readings', () => {
         expect(rawThresholdLevel(rule, metrics[rule.metric]), `${kind}.${rule.metric}`).toBeNull();
       }
     }
+  });
+
+  it('finds values that also stay inside the limits the demo city seeds per asset (each river its own warning level)', () => {
+    const rivers = thresholdRules('water-level', 'level');
+    // the catalogue's rule and one variant per seeded river override
+    expect(rivers.length).toBeGreaterThan(1);
+    const level = safeMetrics('water-level').level;
+    for (const rule of rivers) expect(rawThresholdLevel(rule, level), `level ${level} against ${JSON.stringify(rule.limits)}`).toBeNull();
   });
 
   it('builds an alarm reading that reaches red on a rule without minimum duration', () => {

@@ -4,6 +4,7 @@
  * and the pre-encoded JSON a sender concatenates without calling JSON.stringify per reading.
  */
 import { DEFAULT_RULES, DEVICE_CATALOGUE } from '../scenes/catalogue';
+import { QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
 import { rawThresholdLevel } from '../scenes/rules';
 import type { DeviceKind, ThresholdRule } from '../scenes/domain';
 
@@ -14,8 +15,18 @@ const VALUE_DECIMALS = 3;
 /** How far past the red limit an alarm probe's value goes (fraction of the limit). */
 const ALARM_OVERSHOOT_FRACTION = 0.2;
 
-function thresholdRules(kind: DeviceKind, metric: string): ThresholdRule[] {
-  return DEFAULT_RULES.filter((r): r is ThresholdRule => r.type === 'threshold' && r.deviceKind === kind && r.metric === metric);
+/**
+ * The threshold rules a device of `kind` may alarm on for `metric`: the catalogue's, and each at the
+ * limits the demo city's seeded per-asset overrides give it (a river's own warning level). A value
+ * safe only against the catalogue sat above some rivers' warning levels: one minute into a bench
+ * their gauges raised yellow and blue alerts (an alert storm in every screen frame, not load).
+ */
+export function thresholdRules(kind: DeviceKind, metric: string): ThresholdRule[] {
+  const base = DEFAULT_RULES.filter((r): r is ThresholdRule => r.type === 'threshold' && r.deviceKind === kind && r.metric === metric);
+  const overridden = base.flatMap((r) =>
+    QINGDAO_RULE_OVERRIDES.filter((o) => o.ruleId === r.id && o.patch.limits).map((o) => ({ ...r, limits: { ...r.limits, ...o.patch.limits } })),
+  );
+  return [...base, ...overridden];
 }
 
 /** Metric values of `kind` that reach no threshold rule (flags 0). Throws when none exists. */
