@@ -188,6 +188,26 @@ describe('buildOverviewScene', () => {
     expect(big.alerts[0].id).toBe('bulk|0');
   });
 
+  it('keeps open alerts in place when their devices report again: the next frame puts only the alert that changed', () => {
+    const state = makeFusedState();
+    const base = state.alerts[0]!;
+    const open = Array.from({ length: 40 }, (_, i) => ({
+      ...base,
+      id: `open|${i}`,
+      level: 'yellow' as const,
+      cleared: false,
+      firstTs: state.nowTs - 60_000 - i,
+      lastTs: state.nowTs - 1_000,
+    }));
+    const before = SCENE_BUILDERS.overview(makeFusedState({ alerts: open }));
+    // the device of the oldest alert reports again: its last-seen time is now the newest of all
+    const seen = open.map((a, i) => (i === 39 ? { ...a, lastTs: state.nowTs, count: a.count + 1 } : a));
+    const after = SCENE_BUILDERS.overview(makeFusedState({ alerts: seen }));
+    expect(after.alerts.map((a) => a.id)).toEqual(before.alerts.map((a) => a.id));
+    const delta = diffScene(before, after);
+    expect(delta?.alerts).toEqual({ put: [expect.objectContaining({ id: 'open|39', lastTs: state.nowTs })] });
+  });
+
   it.each(SCREEN_SCENE_IDS)('%s: alert work reused per alerts array is transparent (same array twice, then a changed copy)', (scene) => {
     const build = SCENE_BUILDERS[scene];
     const state = makeFusedState();

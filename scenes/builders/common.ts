@@ -441,9 +441,16 @@ export function toAlertItem(alert: Alert): AlertItem {
   return item;
 }
 
-/** Most severe first, then newest (last seen) first, then id. */
+/**
+ * Most severe first, then newest (raised) first, then id. Not by last seen: an open alert's
+ * `lastTs` moves with every reading of its device, and a list ordered by it reorders every frame —
+ * the scene diff sends a moved item again (remove + put), so with a few dozen open alerts whose
+ * devices keep reporting every frame carried the whole list to every screen (a bench storm: 50×
+ * the bytes). Raised order only changes when an alert is raised, cleared or changes level; the
+ * clients order their own views (ticker, console queue) by last seen.
+ */
 export function compareAlertsBySeverityThenNewest(a: Alert, b: Alert): number {
-  return ALERT_LEVEL_RANK[a.level] - ALERT_LEVEL_RANK[b.level] || b.lastTs - a.lastTs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return ALERT_LEVEL_RANK[a.level] - ALERT_LEVEL_RANK[b.level] || b.firstTs - a.firstTs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** Open alerts passing `include`, sorted by `compare`, at most MAX_ALERT_ITEMS. */
