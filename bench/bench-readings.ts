@@ -5,6 +5,7 @@
  */
 import { DEFAULT_RULES, DEVICE_CATALOGUE } from '../scenes/catalogue';
 import { QINGDAO_RULE_OVERRIDES } from '../scenes/city/qingdao';
+import { applyRulePatch } from '../scenes/rule-overrides';
 import { rawThresholdLevel } from '../scenes/rules';
 import type { DeviceKind, ThresholdRule } from '../scenes/domain';
 
@@ -24,7 +25,7 @@ const ALARM_OVERSHOOT_FRACTION = 0.2;
 export function thresholdRules(kind: DeviceKind, metric: string): ThresholdRule[] {
   const base = DEFAULT_RULES.filter((r): r is ThresholdRule => r.type === 'threshold' && r.deviceKind === kind && r.metric === metric);
   const overridden = base.flatMap((r) =>
-    QINGDAO_RULE_OVERRIDES.filter((o) => o.ruleId === r.id && o.patch.limits).map((o) => ({ ...r, limits: { ...r.limits, ...o.patch.limits } })),
+    QINGDAO_RULE_OVERRIDES.filter((o) => o.ruleId === r.id && o.patch.limits).map((o) => applyRulePatch(r, o.patch)),
   );
   return [...base, ...overridden];
 }

@@ -627,17 +627,15 @@ const QUIET_MAX_WAIT_MS = 30_000;
 async function waitForQuietServer(ctx: MqttBenchContext, server: BenchChild<ServerInfo>, others: BenchChild[]): Promise<Quiet> {
   const t0 = Date.now();
   let last = 'nothing measured';
+  // the rig's processes and its throwaway Redis (cpuWindow's `redis`), not the machine or the server itself
+  const names = new Set([...others.map((c) => c.name), 'redis']);
   while (Date.now() - t0 < QUIET_MAX_WAIT_MS) {
-    const before = await server.call<ServerStats>('stats');
-    const cpuDone = await ctx.cpuWindow(others);
+    const windowDone = await serverWindow(ctx, server, others);
     await sleep(1_000);
-    const cpu = await cpuDone();
-    const after = await server.call<ServerStats>('stats');
-    const busy = loopBusy(before, after);
-    // the processes (and the throwaway Redis), not the machine: whatever else runs here is not the rig's backlog
-    const busiest = Object.entries(cpu)
-      .filter(([k]) => k !== 'machine')
-      .reduce<[string, number]>((m, [k, v]) => ((v ?? 0) > m[1] ? [k, v ?? 0] : m), ['-', 0]);
+    const { cpu } = await windowDone();
+    const busy = cpu['server-loop'] ?? null;
+    let busiest: [string, number] = ['-', 0];
+    for (const [k, v] of Object.entries(cpu)) if (names.has(k) && (v ?? 0) > busiest[1]) busiest = [k, v ?? 0];
     last = `loop ${busy ?? '?'} % busy, busiest other ${busiest[0]} ${busiest[1]} %`;
     if ((busy === null || busy < QUIET_SHARE * 100) && busiest[1] < QUIET_SHARE * 100) break;
   }
