@@ -19,6 +19,7 @@ import { startIocServer, type IocServer } from '../server/app';
 import { createLogger } from '../server/logger';
 import { MemoryStore } from '../server/store/memory-store';
 import { RedisStore } from '../server/store/redis-store';
+import { resolveNodeId } from '../server/cluster/node-identity';
 import { sceneRoom } from '../server/scene-hub';
 import type { ScreenSceneId } from '../scenes/domain';
 import { childOptions, sampleProcess, serveRpc } from './child-rpc';
@@ -92,7 +93,12 @@ const config = loadConfig(
     ...opts.config,
   },
 );
-const store = opts.store === 'redis' ? new RedisStore(opts.redisUrl!, { prefix: opts.redisPrefix ?? 'bench' }) : new MemoryStore({ prefix: 'bench' });
+// the node id production derives (host-port-random): what this store appends is tagged with it and
+// the server's log follower skips exactly those entries (before 2026-12-03 the store kept the default
+// 'local' while the server followed as a derived id, so every reading was read back and applied twice)
+const nodeId = resolveNodeId(process.env, 0);
+const store =
+  opts.store === 'redis' ? new RedisStore(opts.redisUrl!, { prefix: opts.redisPrefix ?? 'bench', nodeId }) : new MemoryStore({ prefix: 'bench', nodeId });
 const server: IocServer = await startIocServer(config, { store, logger: createLogger('silent') });
 
 // route /__bench/* before Socket.IO and Express see the request
@@ -119,6 +125,8 @@ server.realtime.live.on('connection', (socket) => {
 
 /** the CPU profiler of cpuProfileStart/cpuProfileStop, while one runs */
 let profiler: InspectorSession | null = null;
+/** the sampling heap profiler of allocationSampleStart/allocationSampleStop, while one runs */
+let sampler: InspectorSession | null = null;
 
 const rpc = serveRpc(
   {
@@ -165,6 +173,31 @@ const rpc = serveRpc(
       writeFileSync(file, JSON.stringify(profile));
       profiler.disconnect();
       profiler = null;
+      return file;
+    },
+    /**
+     * Development: starts V8's sampling heap profiler counting every allocation, also the objects a
+     * scavenge or a full GC already collected (`--heap-prof` keeps only the survivors): where the
+     * young generation's garbage comes from.
+     */
+    allocationSampleStart: async (samplingIntervalBytes = 16_384) => {
+      sampler ??= new InspectorSession();
+      sampler.connect();
+      await sampler.post('HeapProfiler.enable');
+      await sampler.post('HeapProfiler.startSampling', {
+        samplingInterval: samplingIntervalBytes,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as never);
+      return true;
+    },
+    /** stops it and writes it to `file` (a .heapprofile: Chromium DevTools, or bench/alloc-summary.ts) */
+    allocationSampleStop: async (file: string) => {
+      if (!sampler) return null;
+      const { profile } = await sampler.post('HeapProfiler.stopSampling');
+      writeFileSync(file, JSON.stringify(profile));
+      sampler.disconnect();
+      sampler = null;
       return file;
     },
     /** heap after a full GC (needs --expose-gc), bytes */

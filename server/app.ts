@@ -155,7 +155,11 @@ const STARTING_UP_ROUTES = new Set(['/healthz', '/metrics']);
 export async function startIocServer(config: ServerConfig, options: StartOptions = {}): Promise<IocServer> {
   const log = options.logger ?? createLogger(config.logLevel);
   const startedTs = Date.now();
-  const nodeId = options.nodeId ?? resolveNodeId(process.env, config.port);
+  // a store handed in already tags what it appends: the node follows the shared log as that id,
+  // or it would read back and re-apply every reading it wrote itself as another node's
+  const nodeId = options.nodeId ?? options.store?.nodeId ?? resolveNodeId(process.env, config.port);
+  if (options.store && options.store.nodeId !== nodeId)
+    throw new Error(`startIocServer: nodeId '${nodeId}' differs from the given store's '${options.store.nodeId}' (StoreOptions.nodeId)`);
 
   // --- store ------------------------------------------------------------------------------------
   let store: Store;

@@ -101,6 +101,9 @@ export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private readonly options: StoreOptions;
   private readonly now: () => number;
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
 
   private readings: Reading[] = [];
   /** readings ever appended: the position (cursor) of the newest one */

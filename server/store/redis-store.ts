@@ -417,10 +417,17 @@ function decodeEvent(id: string, json: string): { event: LogEvent; node: string 
   return { event: { ...event, id }, node: node ?? '' };
 }
 
-/** The `n` (node) field of a raw readings-stream entry (written last by the append scripts), '' when absent. */
-function readingNode(rawFields: readonly string[]): string {
-  for (let i = rawFields.length - 2; i >= 0; i -= 2) if (rawFields[i] === 'n') return rawFields[i + 1]!;
-  return '';
+/** A stream entry's fields as XREAD answers them to `callBuffer`: bytes, not yet strings. */
+type RawStreamEntry = [id: Buffer, fields: Buffer[]];
+const NODE_FIELD = 0x6e; // 'n'
+
+/** Whether a readings entry's `n` field (its appending node, written last by the append scripts) is `node`'s bytes. */
+function isFromNode(rawFields: readonly Buffer[], node: Buffer): boolean {
+  for (let i = rawFields.length - 2; i >= 0; i -= 2) {
+    const name = rawFields[i]!;
+    if (name.length === 1 && name[0] === NODE_FIELD) return rawFields[i + 1]!.equals(node);
+  }
+  return false;
 }
 
 function decodeReading(fields: Map<string, string>): Reading {
@@ -475,6 +482,9 @@ export class RedisStore implements Store {
   }
   get keyPrefix(): string {
     return this.options.prefix;
+  }
+  get nodeId(): string {
+    return this.options.nodeId;
   }
   private readonly scripts: IncidentScripts;
   private readonly deviceCommands: RedisDeviceCommands;
@@ -829,23 +839,25 @@ export class RedisStore implements Store {
       /** one hole check per stream that answered entries (only an empty cursor needs a round trip of its own) */
       const holes: (boolean | Promise<boolean>)[] = [];
       const hole = (key: string): boolean | Promise<boolean> => cursorEntryGone.get(key) ?? this.emptyCursorGap(key);
-      for (const [key, entries] of reply ?? []) {
+      const skip = skipNode === undefined ? null : Buffer.from(skipNode);
+      for (const [keyBytes, entries] of reply ?? []) {
         if (entries.length === 0) continue;
-        const last = entries[entries.length - 1][0];
+        const key = keyBytes.toString();
+        const last = entries[entries.length - 1][0].toString();
         if (key === readingsKey) {
           tail.readingsScanned = entries.length;
           for (const [, rawFields] of entries) {
-            // the follower's own readings (most of the stream on a lone node) are not decoded at all
-            if (skipNode !== undefined && readingNode(rawFields) === skipNode) continue;
-            const fields = fieldsToMap(rawFields);
+            // the follower's own readings (most of the stream on a lone node) are not even made strings
+            if (skip !== null && isFromNode(rawFields, skip)) continue;
+            const fields = fieldsToMap(rawFields.map(String));
             tail.readings.push({ reading: decodeReading(fields), node: fields.get('n') ?? '' });
           }
           holes.push(hole(key));
           tail.cursor.readings = last;
         } else if (key === eventsKey) {
           for (const [id, rawFields] of entries) {
-            const json = fieldsToMap(rawFields).get('e');
-            if (json !== undefined) tail.events.push(decodeEvent(id, json));
+            const json = fieldsToMap(rawFields.map(String)).get('e');
+            if (json !== undefined) tail.events.push(decodeEvent(id.toString(), json));
           }
           holes.push(hole(key));
           tail.cursor.events = last;
@@ -1175,7 +1187,7 @@ export class RedisStore implements Store {
     args: string[],
     blockMs: number,
     cursorChecks: (readonly [key: string, cursor: string])[],
-  ): Promise<{ reply: [key: string, entries: StreamEntry[]][] | null; cursorEntryGone: Map<string, boolean> }> {
+  ): Promise<{ reply: [key: Buffer, entries: RawStreamEntry[]][] | null; cursorEntryGone: Map<string, boolean> }> {
     const tail = await this.tailConnection();
     const deadlineMs = Math.max(0, blockMs) + this.config.commandTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -1187,13 +1199,14 @@ export class RedisStore implements Store {
       }, deadlineMs);
     });
     try {
-      const pipeline = tail.pipeline().call('XREAD', ...args);
+      // bytes: a lone node's tail is mostly its own readings, skipped without decoding them to strings
+      const pipeline = tail.pipeline().callBuffer('XREAD', ...args);
       for (const [key, cursor] of cursorChecks) pipeline.xrange(key, cursor, cursor);
       const results = await Promise.race([pipeline.exec(), overrun]);
       throwOnExecErrors(results, 'XREAD');
       const cursorEntryGone = new Map<string, boolean>();
       cursorChecks.forEach(([key], i) => cursorEntryGone.set(key, (results![i + 1]![1] as StreamEntry[]).length === 0));
-      return { reply: results![0]![1] as [string, StreamEntry[]][] | null, cursorEntryGone };
+      return { reply: results![0]![1] as [Buffer, RawStreamEntry[]][] | null, cursorEntryGone };
     } finally {
       clearTimeout(timer);
     }

@@ -218,6 +218,11 @@ export type RegistryWriteOutcome = { status: 'applied' } | { status: 'conflict';
 
 export interface Store {
   readonly kind: StoreKind;
+  /**
+   * the node id this store tags every appended reading and event with (StoreOptions.nodeId): the
+   * server that uses it follows the shared log skipping exactly these entries, so the two must agree
+   */
+  readonly nodeId: string;
 
   // --- telemetry -------------------------------------------------------------------------
   /**

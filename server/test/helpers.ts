@@ -19,7 +19,9 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<IocServer> {
   const config = testConfig(overrides);
-  return startIocServer(config, { store: options.store ?? new MemoryStore(), logger: createLogger('silent'), ...options });
+  // the store tags what it appends with the node's id (startIocServer refuses a mismatch)
+  const store = options.store ?? new MemoryStore(options.nodeId === undefined ? {} : { nodeId: options.nodeId });
+  return startIocServer(config, { logger: createLogger('silent'), ...options, store });
 }
 
 export async function login(server: IocServer, username: string, password = DEMO_PASSWORD): Promise<string> {
