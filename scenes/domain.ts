@@ -67,13 +67,18 @@ export const DEVICE_KINDS = [
 export const DeviceKindSchema = z.enum(DEVICE_KINDS);
 export type DeviceKind = z.infer<typeof DeviceKindSchema>;
 
+/** IdSchema's characters, its longest id and the names it never takes (also read by reading-fast-path.ts) */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+export const ID_MAX_LENGTH = 80;
+export const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Stable identifier: letters, digits, '-', '_', '.', ':'; never '__proto__' and friends. */
 export const IdSchema = z
   .string()
   .min(1)
-  .max(80)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'id must be alphanumeric with - _ . :')
-  .refine((s) => s !== '__proto__' && s !== 'constructor' && s !== 'prototype', 'reserved id');
+  .max(ID_MAX_LENGTH)
+  .regex(ID_PATTERN, 'id must be alphanumeric with - _ . :')
+  .refine((s) => !RESERVED_IDS.has(s), 'reserved id');
 
 /** Qingdao district codes (GB/T 2260). Names live in geo data and i18n. */
 export const DISTRICT_CODES = [
@@ -163,6 +168,10 @@ export type DeviceLifecycle = (typeof DEVICE_LIFECYCLES)[number];
  * One reading from a device, as it arrives on the wire.
  * `seq` increases monotonically per device; a reading with a seq already seen is a duplicate.
  */
+/** a metric's name in a reading, and how many one reading carries at most (also read by reading-fast-path.ts) */
+export const METRIC_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,39}$/;
+export const METRICS_MAX_ENTRIES = 32;
+
 export const ReadingSchema = z.object({
   deviceId: IdSchema,
   /** epoch ms when measured */
@@ -171,8 +180,8 @@ export const ReadingSchema = z.object({
   seq: z.number().int().gte(0),
   /** metric name → value; names and units fixed per device kind (catalogue.ts) */
   metrics: z
-    .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,39}$/), z.number().finite())
-    .refine((m) => Object.keys(m).length > 0 && Object.keys(m).length <= 32, 'metrics must have 1..32 entries'),
+    .record(z.string().regex(METRIC_NAME_PATTERN), z.number().finite())
+    .refine((m) => Object.keys(m).length > 0 && Object.keys(m).length <= METRICS_MAX_ENTRIES, `metrics must have 1..${METRICS_MAX_ENTRIES} entries`),
 });
 export type Reading = z.infer<typeof ReadingSchema>;
 

@@ -81,10 +81,14 @@ export type Result<T> = ({ ok: true } & T) | { ok: false; error: IocError };
 // ---------------------------------------------------------------------------------------------
 // Device protocol
 
+/** a device token's length bounds (also read by reading-fast-path.ts) */
+export const DEVICE_TOKEN_MIN_LENGTH = 16;
+export const DEVICE_TOKEN_MAX_LENGTH = 128;
+
 /** A reading as sent by a device or gateway: the reading plus that device's token. */
 export const SignedReadingSchema = ReadingSchema.extend({
   /** per-device token (see README, "Device protocol") */
-  token: z.string().min(16).max(128),
+  token: z.string().min(DEVICE_TOKEN_MIN_LENGTH).max(DEVICE_TOKEN_MAX_LENGTH),
 });
 export type SignedReading = z.infer<typeof SignedReadingSchema>;
 

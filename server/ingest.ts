@@ -23,6 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignedReadingSchema, type IngestResult, type ErrorCode } from '../scenes/protocol';
+import { readSignedReadingFast } from '../scenes/reading-fast-path';
 import type { DeviceKind, Reading } from '../scenes/domain';
 import { DEVICE_CATALOGUE, metricSpec } from '../scenes/catalogue';
 import { EMPTY_READINGS_CURSOR, type ReadingsCursor, type Store } from './store/store';
@@ -197,21 +198,25 @@ export class IngestService {
         continue;
       }
 
-      let parsed: ReturnType<typeof SignedReadingSchema.safeParse>;
+      // the plain case without zod (scenes/reading-fast-path.ts); anything else through the schema
+      let reading: Reading | null;
       try {
-        parsed = SignedReadingSchema.safeParse(item);
+        reading = readSignedReadingFast(item);
+        if (reading === null) {
+          const parsed = SignedReadingSchema.safeParse(item);
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            reject(i, 'E_VALIDATION', `${issue?.path.join('.') || 'reading'}: ${issue?.message ?? 'invalid'}`);
+            continue;
+          }
+          const signed = parsed.data;
+          reading = { deviceId: signed.deviceId, ts: signed.ts, seq: signed.seq, metrics: signed.metrics };
+        }
       } catch {
         // zod reads hostile shapes (e.g. a `length` trap) and may throw instead of failing
         reject(i, 'E_VALIDATION', 'reading: invalid');
         continue;
       }
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        reject(i, 'E_VALIDATION', `${issue?.path.join('.') || 'reading'}: ${issue?.message ?? 'invalid'}`);
-        continue;
-      }
-      const signed = parsed.data;
-      const reading: Reading = { deviceId: signed.deviceId, ts: signed.ts, seq: signed.seq, metrics: signed.metrics };
       if (reading.ts > nowTs + this.opts.maxClockSkewMs) {
         reject(i, 'E_VALIDATION', `ts ${reading.ts} is more than ${this.opts.maxClockSkewMs} ms in the future`);
         continue;
