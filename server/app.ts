@@ -2,6 +2,8 @@
  * Wires the City IOC server: store → fusion → ingest/commands → scene hub → HTTP + Socket.IO.
  * `startIocServer` is used by `server/main.ts`, the end-to-end tests and the benchmarks.
  */
+// first: the MQTT codec's per-packet debug loggers are no-ops unless DEBUG asks (mqtt/quiet-debug.ts)
+import './mqtt/quiet-debug';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createIocSocketParser } from './socket-encoder';
 import { EntryGuard, sourceOf } from './guard';

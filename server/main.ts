@@ -7,6 +7,8 @@
  * the process in an unknown state, so it is logged (fatal) and the process exits with
  * {@link EXIT_CODE_CRASH}; the supervisor restarts a clean process, which recovers from the store.
  */
+// first: the MQTT codec's per-packet debug loggers are no-ops unless DEBUG asks (mqtt/quiet-debug.ts)
+import './mqtt/quiet-debug';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
