@@ -669,6 +669,25 @@ async function recovered(ctx: MqttBenchContext, label: string, wait: () => Promi
   ctx.log(`${label}: ${q.ms >= QUIET_MAX_WAIT_MS ? 'gave up waiting for quiet' : 'quiet again'} after ${q.ms} ms (${q.last})`);
 }
 
+/**
+ * Development only: IOC_BENCH_MQTT_WINDOW_PROFILE_DIR=/tmp/x writes the server's CPU profile
+ * (`npx tsx bench/profile-summary.ts`) and allocation sample (`npx tsx bench/alloc-summary.ts`) of
+ * the command window there: a steady load, away from the start and from overloaded search steps.
+ */
+const WINDOW_PROFILE_DIR = process.env.IOC_BENCH_MQTT_WINDOW_PROFILE_DIR ?? '';
+
+function startWindowProfiles(server: BenchChild<ServerInfo>): () => Promise<string[]> {
+  const started = Promise.all([server.call('cpuProfileStart'), server.call('allocationSampleStart')]);
+  return async () => {
+    await started;
+    const stamp = Date.now();
+    return Promise.all([
+      server.call<string>('cpuProfileStop', `${WINDOW_PROFILE_DIR}/mqtt-command-${stamp}.cpuprofile`, 60_000),
+      server.call<string>('allocationSampleStop', `${WINDOW_PROFILE_DIR}/mqtt-command-${stamp}.heapprofile`, 60_000),
+    ]);
+  };
+}
+
 /** Command round trip under `rate` readings/s of background load (a fraction of the embedded ceiling), on the embedded rig. */
 async function measureCommands(
   ctx: MqttBenchContext,
@@ -690,8 +709,10 @@ async function measureCommands(
   // these say whether the machine or the server was the busier
   await server.call('resetLoopDelay');
   const windowDone = await serverWindow(ctx, server, [...pubs, ...screens]);
+  const profiling = WINDOW_PROFILE_DIR ? startWindowProfiles(server) : null;
   const r = await runCommandRoundTrips(server.info.url, officer, commandIds, { commandsPerS: M.commandsPerS, durationMs: M.commandMs });
   const { cpu, after } = await windowDone();
+  if (profiling) ctx.log(`mqtt command round trip: window profiles ${(await profiling()).join(' ')}`);
   const window = { cpu, loopDelayP99Ms: round(after.loopDelayP99Ms, 0), loopDelayMaxMs: round(after.loopDelayMaxMs, 0) };
   ctx.set('mqtt_command_window', window);
   const run = await load;

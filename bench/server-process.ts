@@ -9,6 +9,8 @@
  * - RPC `blast`: broadcasts a pre-built scene delta to a scene room as fast as the slowest
  *   reporting client acknowledges (window of frames in flight) — the fan-out measurement.
  */
+// first, as in server/main.ts: the MQTT codec's debug loggers are no-ops (server/mqtt/quiet-debug.ts)
+import '../server/mqtt/quiet-debug';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
