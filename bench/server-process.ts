@@ -100,7 +100,9 @@ const config = loadConfig(
 // 'local' while the server followed as a derived id, so every reading was read back and applied twice)
 const nodeId = resolveNodeId(process.env, 0);
 const store =
-  opts.store === 'redis' ? new RedisStore(opts.redisUrl!, { prefix: opts.redisPrefix ?? 'bench', nodeId }) : new MemoryStore({ prefix: 'bench', nodeId });
+  opts.store === 'redis'
+    ? new RedisStore(opts.redisUrl!, { prefix: opts.redisPrefix ?? 'bench', nodeId })
+    : new MemoryStore({ prefix: 'bench', nodeId });
 const server: IocServer = await startIocServer(config, { store, logger: createLogger('silent') });
 
 // route /__bench/* before Socket.IO and Express see the request

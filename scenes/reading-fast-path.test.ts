@@ -26,7 +26,9 @@ function metricsCase(rnd: () => number): unknown {
   if (kind === 5) return JSON.parse('{"__proto__": 1, "a": 2}') as unknown;
   const m: Record<string, unknown> = {};
   const n = Math.floor(rnd() * 4);
-  for (let i = 0; i < n; i++) m[rnd() < 0.7 ? `k${i}` : pick(rnd, [...STRINGS, 'a'.repeat(40), 'a'.repeat(41), 'Z_9'])] = rnd() < 0.7 ? rnd() * 100 : pick(rnd, [...NUMBERS, ...OTHERS]);
+  for (let i = 0; i < n; i++)
+    m[rnd() < 0.7 ? `k${i}` : pick(rnd, [...STRINGS, 'a'.repeat(40), 'a'.repeat(41), 'Z_9'])] =
+      rnd() < 0.7 ? rnd() * 100 : pick(rnd, [...NUMBERS, ...OTHERS]);
   return m;
 }
 

@@ -46,7 +46,7 @@ describe('quiet MQTT codec debug loggers', () => {
       "const q = await import('./server/mqtt/quiet-debug.ts');",
       "const { createRequire } = await import('node:module');",
       "const req = createRequire(process.cwd() + '/package.json');",
-      "const codec = Object.keys(req.cache).some((f) => /mqtt-packet[\\\\/]parser\\.js$/.test(f));",
+      'const codec = Object.keys(req.cache).some((f) => /mqtt-packet[\\\\/]parser\\.js$/.test(f));',
       "console.log(JSON.stringify({ quieted: q.codecDebugQuieted(), codec, made: req('debug')('mqtt-packet:parser').enabled }));",
     ].join('\n');
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

@@ -48,6 +48,8 @@ describe('the node id of a given store', () => {
   });
 
   it('refuses a node id that differs from the given store', async () => {
-    await expect(startTestServer({}, { store: new MemoryStore({ nodeId: 'node-a' }), nodeId: 'node-b' })).rejects.toThrow(/differs from the given store/);
+    await expect(startTestServer({}, { store: new MemoryStore({ nodeId: 'node-a' }), nodeId: 'node-b' })).rejects.toThrow(
+      /differs from the given store/,
+    );
   });
 });
