@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import type { PublishOutcome } from './device-gate';
-import { holdPubacks } from './external-client';
+import { encodePlainPubacks, holdPubacks } from './held-pubacks';
 
 interface Sent {
   cmd: string;
@@ -73,6 +74,32 @@ describe('holdPubacks (external broker: pipelined acknowledgements)', () => {
     outcome.resolve('ack');
     await pipeline.drained();
     expect(sent).toEqual([]);
+  });
+
+  it('writes the plain PUBACKs due in one turn as one buffer, in PUBLISH order, and a PUBACK mqtt.js must encode after them', async () => {
+    const { c, sent, client } = fakeClient();
+    const writes: Buffer[] = [];
+    c.stream = { write: (chunk: Buffer) => writes.push(chunk) > 0 };
+    const outcomes = [1, 2, 3, 4].map(() => deferred());
+    const held = new Map<number, Promise<PublishOutcome>>(outcomes.map((d, i) => [i + 1, d.promise]));
+    const pipeline = holdPubacks(client, held, () => undefined)!;
+    for (const id of [1, 2, 3]) c._sendPacket({ cmd: 'puback', messageId: id });
+    c._sendPacket({ cmd: 'puback', messageId: 4, properties: { reasonString: 'x' } } as Sent);
+    for (const d of [...outcomes].reverse()) d.resolve('ack');
+    await pipeline.drained();
+    expect(writes).toHaveLength(1);
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    const parsed: { cmd: string; messageId?: number }[] = [];
+    parser.on('packet', (p) => parsed.push(p));
+    parser.parse(writes[0]!);
+    expect(parsed.map((p) => [p.cmd, p.messageId])).toEqual([
+      ['puback', 1],
+      ['puback', 2],
+      ['puback', 3],
+    ]);
+    // the one with properties went through mqtt.js, after the plain ones
+    expect(sent.map((p) => p.messageId)).toEqual([4]);
+    expect(encodePlainPubacks([0x1234])).toEqual(Buffer.from([0x40, 0x02, 0x12, 0x34]));
   });
 
   it('answers null when mqtt.js has no _sendPacket to wrap', () => {

@@ -26,6 +26,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../logger';
 import type { MqttDeviceGate, PublishOutcome } from './device-gate';
+import { holdPubacks } from './held-pubacks';
 import { TOPIC_PREFIX } from './topics';
 
 export interface ExternalMqttOptions {
@@ -85,40 +86,6 @@ export function redactedUrl(url: string): string {
   } catch {
     return '(invalid URL)';
   }
-}
-
-type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, cbStorePut?: () => void) => void;
-
-/**
- * Wraps mqtt.js' private `_sendPacket` so that the PUBACK of a message in `held` lets mqtt.js read
- * on at once but goes out only after the message's outcome, and after every earlier held PUBACK
- * (one chain: PUBACKs leave in PUBLISH order). An outcome other than `ack` sends nothing and calls
- * `refused` (the connection is dropped; the broker redelivers). A PUBACK whose connection ended
- * meanwhile is not sent: the broker redelivers that message, a duplicate by `seq`.
- * Answers `drained()`: settles once every PUBACK held so far has been sent or dropped (a graceful
- * close waits for it). Null when `_sendPacket` is not there (mqtt.js changed): nothing is wrapped.
- */
-export function holdPubacks(
-  client: MqttClient,
-  held: Map<number, Promise<PublishOutcome>>,
-  refused: () => void,
-): { drained(): Promise<unknown> } | null {
-  const c = client as unknown as { _sendPacket?: SendPacket; stream?: unknown };
-  const send = c._sendPacket;
-  if (typeof send !== 'function') return null;
-  let chain: Promise<unknown> = Promise.resolve();
-  c._sendPacket = function heldSendPacket(this: unknown, packet, cb, cbStorePut) {
-    const outcome = packet.cmd === 'puback' && packet.messageId !== undefined ? held.get(packet.messageId) : undefined;
-    if (outcome === undefined) return send.call(this, packet, cb, cbStorePut);
-    held.delete(packet.messageId!);
-    const stream = c.stream;
-    chain = chain.then(async () => {
-      if ((await outcome) !== 'ack') return refused();
-      if (c.stream === stream && client.connected) send.call(client, packet, undefined, cbStorePut);
-    });
-    cb?.();
-  };
-  return { drained: () => chain };
 }
 
 /** Marks the error mqtt.js emits for a message the server chose not to acknowledge. */
