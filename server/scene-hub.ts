@@ -118,6 +118,8 @@ export class SceneHub {
   /** scenes with an urgent change waiting for the immediate flush */
   private readonly urgent = new Set<ScreenSceneId>();
   private readonly now: () => number;
+  /** what a paced flush's cost is measured with (SceneHubOptions.busyClock) */
+  private readonly busyClock: () => number;
   readonly stats: SceneHubStats;
   private readonly pacer: FramePacer;
 
@@ -127,6 +129,7 @@ export class SceneHub {
     private readonly opts: SceneHubOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.busyClock = opts.busyClock ?? (() => performance.now());
     const base = opts.coalesceIntervalMs;
     this.pacer = new FramePacer({ baseIntervalMs: base, maxIntervalMs: base, targetShare: 1, windowMs: base, ...opts.pacing }, this.now());
     this.stats = { frames: 0, builds: 0, buildMsTotal: 0, frameIntervalMs: base };
@@ -213,10 +216,9 @@ export class SceneHub {
     const now = this.now();
     if (now - this.lastTickTs < this.pacer.intervalMs) return;
     this.lastTickTs = now;
-    const busyClock = this.opts.busyClock ?? performance.now.bind(performance);
-    const t0 = busyClock();
+    const t0 = this.busyClock();
     this.flush();
-    if (this.pacer.record(busyClock() - t0, this.now())) {
+    if (this.pacer.record(this.busyClock() - t0, this.now())) {
       this.stats.frameIntervalMs = this.pacer.intervalMs;
       this.opts.onPacingChanged?.(this.pacer.intervalMs, this.pacer.lastShare);
     }
